@@ -1,0 +1,37 @@
+-- Conversations and their messages; every query joins back to the project's owner.
+
+-- name: CreateConversation :one
+INSERT INTO conversations (project_id, title, created_at, updated_at)
+SELECT p.id, @title, @created_at, @created_at
+FROM projects p WHERE p.id = @project_id AND p.owner_id = @owner_id
+RETURNING *;
+
+-- name: GetConversation :one
+SELECT c.* FROM conversations c
+JOIN projects p ON p.id = c.project_id
+WHERE c.id = @id AND p.owner_id = @owner_id;
+
+-- name: ListConversations :many
+SELECT c.* FROM conversations c
+JOIN projects p ON p.id = c.project_id
+WHERE c.project_id = @project_id AND p.owner_id = @owner_id
+ORDER BY c.updated_at DESC, c.id DESC;
+
+-- name: TouchConversation :exec
+UPDATE conversations SET updated_at = @updated_at WHERE id = @id;
+
+-- name: DeleteConversation :execrows
+DELETE FROM conversations
+WHERE conversations.id = @id AND conversations.project_id IN (SELECT p.id FROM projects p WHERE p.owner_id = @owner_id);
+
+-- name: CreateMessage :one
+INSERT INTO messages (conversation_id, role, content, model, input_tokens, output_tokens, latency_ms, incomplete, citations, created_at)
+VALUES (@conversation_id, @role, @content, sqlc.narg(model), sqlc.narg(input_tokens), sqlc.narg(output_tokens), sqlc.narg(latency_ms), @incomplete, @citations, @created_at)
+RETURNING *;
+
+-- name: ListMessages :many
+SELECT m.* FROM messages m
+JOIN conversations c ON c.id = m.conversation_id
+JOIN projects p ON p.id = c.project_id
+WHERE m.conversation_id = @conversation_id AND p.owner_id = @owner_id
+ORDER BY m.id;

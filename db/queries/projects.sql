@@ -1,0 +1,26 @@
+-- Every query is scoped by owner_id: another user's project behaves exactly like a missing one.
+
+-- name: CreateProject :one
+INSERT INTO projects (owner_id, name, model, temperature, max_output_tokens, created_at, updated_at)
+VALUES (@owner_id, @name, @model, @temperature, @max_output_tokens, @created_at, @created_at)
+RETURNING *;
+
+-- name: GetProject :one
+SELECT * FROM projects WHERE id = @id AND owner_id = @owner_id;
+
+-- name: ListProjects :many
+SELECT * FROM projects WHERE owner_id = @owner_id ORDER BY id;
+
+-- name: UpdateProject :one
+UPDATE projects
+SET name = @name, model = @model, temperature = @temperature, max_output_tokens = @max_output_tokens,
+    updated_at = @updated_at
+WHERE id = @id AND owner_id = @owner_id
+RETURNING *;
+
+-- name: SetProjectVectorStore :execrows
+UPDATE projects SET vector_store_id = sqlc.narg(vector_store_id), updated_at = @updated_at
+WHERE id = @id AND owner_id = @owner_id;
+
+-- name: DeleteProject :execrows
+DELETE FROM projects WHERE id = @id AND owner_id = @owner_id;

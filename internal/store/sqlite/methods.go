@@ -1,0 +1,235 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/chatbot-platform/chatbot/internal/model"
+	"github.com/chatbot-platform/chatbot/internal/store"
+	"github.com/chatbot-platform/chatbot/internal/store/sqlite/sqlcgen"
+)
+
+// affected maps "no row changed" to ErrNotFound.
+func affected(n int64, err error) error {
+	if err != nil {
+		return mapErr(err)
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+func (s *Store) CreateUser(ctx context.Context, email, passwordHash string) (model.User, error) {
+	u, err := s.w.CreateUser(ctx, sqlcgen.CreateUserParams{Email: email, HashedPassword: passwordHash, CreatedAt: store.Now()})
+	return userModel(u), mapErr(err)
+}
+
+func (s *Store) GetUserByEmail(ctx context.Context, email string) (model.User, error) {
+	u, err := s.r.GetUserByEmail(ctx, email)
+	return userModel(u), mapErr(err)
+}
+
+func (s *Store) GetUserByID(ctx context.Context, id int64) (model.User, error) {
+	u, err := s.r.GetUserByID(ctx, id)
+	return userModel(u), mapErr(err)
+}
+
+func (s *Store) SetPasswordHash(ctx context.Context, userID int64, passwordHash string) error {
+	return affected(s.w.UpdateUserPassword(ctx, sqlcgen.UpdateUserPasswordParams{ID: userID, HashedPassword: passwordHash}))
+}
+
+func (s *Store) DeleteUser(ctx context.Context, id int64) error {
+	return affected(s.w.DeleteUser(ctx, id))
+}
+
+func (s *Store) CreateProject(ctx context.Context, p model.Project) (model.Project, error) {
+	row, err := s.w.CreateProject(ctx, sqlcgen.CreateProjectParams{
+		OwnerID: p.OwnerID, Name: p.Name, Model: p.Model, Temperature: p.Temperature,
+		MaxOutputTokens: p.MaxOutputTokens, CreatedAt: store.Now(),
+	})
+	return projectModel(row), mapErr(err)
+}
+
+func (s *Store) GetProject(ctx context.Context, ownerID, id int64) (model.Project, error) {
+	row, err := s.r.GetProject(ctx, sqlcgen.GetProjectParams{ID: id, OwnerID: ownerID})
+	return projectModel(row), mapErr(err)
+}
+
+func (s *Store) ListProjects(ctx context.Context, ownerID int64) ([]model.Project, error) {
+	rows, err := s.r.ListProjects(ctx, ownerID)
+	return mapAll(rows, projectModel), mapErr(err)
+}
+
+func (s *Store) UpdateProject(ctx context.Context, p model.Project) (model.Project, error) {
+	row, err := s.w.UpdateProject(ctx, sqlcgen.UpdateProjectParams{
+		ID: p.ID, OwnerID: p.OwnerID, Name: p.Name, Model: p.Model, Temperature: p.Temperature,
+		MaxOutputTokens: p.MaxOutputTokens, UpdatedAt: store.Now(),
+	})
+	return projectModel(row), mapErr(err)
+}
+
+func (s *Store) SetProjectVectorStore(ctx context.Context, ownerID, id int64, vectorStoreID string) error {
+	return affected(s.w.SetProjectVectorStore(ctx, sqlcgen.SetProjectVectorStoreParams{
+		ID: id, OwnerID: ownerID, VectorStoreID: store.NullString(vectorStoreID), UpdatedAt: store.Now(),
+	}))
+}
+
+func (s *Store) DeleteProject(ctx context.Context, ownerID, id int64) error {
+	return affected(s.w.DeleteProject(ctx, sqlcgen.DeleteProjectParams{ID: id, OwnerID: ownerID}))
+}
+
+func (s *Store) NextPromptPosition(ctx context.Context, projectID int64) (int64, error) {
+	n, err := s.r.NextPromptPosition(ctx, projectID)
+	return n, mapErr(err)
+}
+
+func (s *Store) CreatePrompt(ctx context.Context, ownerID int64, p model.Prompt) (model.Prompt, error) {
+	row, err := s.w.CreatePrompt(ctx, sqlcgen.CreatePromptParams{
+		ProjectID: p.ProjectID, OwnerID: ownerID, Name: p.Name, Content: p.Content,
+		Position: p.Position, Enabled: p.Enabled, CreatedAt: store.Now(),
+	})
+	return promptModel(row), mapErr(err)
+}
+
+func (s *Store) GetPrompt(ctx context.Context, ownerID, id int64) (model.Prompt, error) {
+	row, err := s.r.GetPrompt(ctx, sqlcgen.GetPromptParams{ID: id, OwnerID: ownerID})
+	return promptModel(row), mapErr(err)
+}
+
+func (s *Store) ListPrompts(ctx context.Context, ownerID, projectID int64) ([]model.Prompt, error) {
+	rows, err := s.r.ListPrompts(ctx, sqlcgen.ListPromptsParams{ProjectID: projectID, OwnerID: ownerID})
+	return mapAll(rows, promptModel), mapErr(err)
+}
+
+func (s *Store) UpdatePrompt(ctx context.Context, ownerID int64, p model.Prompt) (model.Prompt, error) {
+	row, err := s.w.UpdatePrompt(ctx, sqlcgen.UpdatePromptParams{
+		ID: p.ID, OwnerID: ownerID, Name: p.Name, Content: p.Content, Position: p.Position,
+		Enabled: p.Enabled, UpdatedAt: store.Now(),
+	})
+	return promptModel(row), mapErr(err)
+}
+
+func (s *Store) DeletePrompt(ctx context.Context, ownerID, id int64) error {
+	return affected(s.w.DeletePrompt(ctx, sqlcgen.DeletePromptParams{ID: id, OwnerID: ownerID}))
+}
+
+func (s *Store) CreateFile(ctx context.Context, ownerID int64, f model.File) (model.File, error) {
+	row, err := s.w.CreateFile(ctx, sqlcgen.CreateFileParams{
+		ProjectID: f.ProjectID, OwnerID: ownerID, Filename: f.Filename, OpenaiFileID: f.OpenAIFileID,
+		FileSize: f.Size, ContentType: f.ContentType, Status: f.Status, StatusDetail: f.StatusDetail,
+		CreatedAt: store.Now(),
+	})
+	return fileModel(row), mapErr(err)
+}
+
+func (s *Store) GetFile(ctx context.Context, ownerID, id int64) (model.File, error) {
+	row, err := s.r.GetFile(ctx, sqlcgen.GetFileParams{ID: id, OwnerID: ownerID})
+	return fileModel(row), mapErr(err)
+}
+
+func (s *Store) ListFiles(ctx context.Context, ownerID, projectID int64) ([]model.File, error) {
+	rows, err := s.r.ListFiles(ctx, sqlcgen.ListFilesParams{ProjectID: projectID, OwnerID: ownerID})
+	return mapAll(rows, fileModel), mapErr(err)
+}
+
+func (s *Store) SetFileStatus(ctx context.Context, ownerID, id int64, status, detail string) error {
+	return affected(s.w.UpdateFileStatus(ctx, sqlcgen.UpdateFileStatusParams{ID: id, OwnerID: ownerID, Status: status, StatusDetail: detail}))
+}
+
+func (s *Store) DeleteFile(ctx context.Context, ownerID, id int64) error {
+	return affected(s.w.DeleteFile(ctx, sqlcgen.DeleteFileParams{ID: id, OwnerID: ownerID}))
+}
+
+func (s *Store) CreateConversation(ctx context.Context, ownerID, projectID int64, title string) (model.Conversation, error) {
+	row, err := s.w.CreateConversation(ctx, sqlcgen.CreateConversationParams{ProjectID: projectID, OwnerID: ownerID, Title: title, CreatedAt: store.Now()})
+	return conversationModel(row), mapErr(err)
+}
+
+func (s *Store) GetConversation(ctx context.Context, ownerID, id int64) (model.Conversation, error) {
+	row, err := s.r.GetConversation(ctx, sqlcgen.GetConversationParams{ID: id, OwnerID: ownerID})
+	return conversationModel(row), mapErr(err)
+}
+
+func (s *Store) ListConversations(ctx context.Context, ownerID, projectID int64) ([]model.Conversation, error) {
+	rows, err := s.r.ListConversations(ctx, sqlcgen.ListConversationsParams{ProjectID: projectID, OwnerID: ownerID})
+	return mapAll(rows, conversationModel), mapErr(err)
+}
+
+func (s *Store) DeleteConversation(ctx context.Context, ownerID, id int64) error {
+	return affected(s.w.DeleteConversation(ctx, sqlcgen.DeleteConversationParams{ID: id, OwnerID: ownerID}))
+}
+
+func (s *Store) AddMessage(ctx context.Context, m model.Message) (model.Message, error) {
+	citations, err := json.Marshal(store.NonNil(m.Citations))
+	if err != nil {
+		return model.Message{}, fmt.Errorf("sqlite: encode citations: %w", err)
+	}
+	var out model.Message
+	err = s.InTx(ctx, func(tx store.Store) error {
+		q, now := tx.(*Store).w, store.Now()
+		row, err := q.CreateMessage(ctx, sqlcgen.CreateMessageParams{
+			ConversationID: m.ConversationID, Role: m.Role, Content: m.Content, Model: m.Model,
+			InputTokens: m.InputTokens, OutputTokens: m.OutputTokens, LatencyMs: m.LatencyMS,
+			Incomplete: m.Incomplete, Citations: string(citations), CreatedAt: now,
+		})
+		if err != nil {
+			return mapErr(err)
+		}
+		out = messageModel(row)
+		return mapErr(q.TouchConversation(ctx, sqlcgen.TouchConversationParams{ID: m.ConversationID, UpdatedAt: now}))
+	})
+	return out, err
+}
+
+func (s *Store) ListMessages(ctx context.Context, ownerID, conversationID int64) ([]model.Message, error) {
+	rows, err := s.r.ListMessages(ctx, sqlcgen.ListMessagesParams{ConversationID: conversationID, OwnerID: ownerID})
+	return mapAll(rows, messageModel), mapErr(err)
+}
+
+func mapAll[R, M any](rows []R, f func(R) M) []M {
+	out := make([]M, len(rows))
+	for i, r := range rows {
+		out[i] = f(r)
+	}
+	return out
+}
+
+func userModel(u sqlcgen.User) model.User {
+	return model.User{ID: u.ID, Email: u.Email, PasswordHash: u.HashedPassword, CreatedAt: u.CreatedAt}
+}
+
+func projectModel(p sqlcgen.Project) model.Project {
+	return model.Project{
+		ID: p.ID, OwnerID: p.OwnerID, Name: p.Name, Model: p.Model, Temperature: p.Temperature,
+		MaxOutputTokens: p.MaxOutputTokens, VectorStoreID: store.Deref(p.VectorStoreID),
+		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+	}
+}
+
+func promptModel(p sqlcgen.Prompt) model.Prompt {
+	return model.Prompt{
+		ID: p.ID, ProjectID: p.ProjectID, Name: p.Name, Content: p.Content, Position: p.Position,
+		Enabled: p.Enabled, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+	}
+}
+
+func fileModel(f sqlcgen.ProjectFile) model.File {
+	return model.File{
+		ID: f.ID, ProjectID: f.ProjectID, Filename: f.Filename, OpenAIFileID: f.OpenaiFileID, Size: f.FileSize,
+		ContentType: f.ContentType, Status: f.Status, StatusDetail: f.StatusDetail, CreatedAt: f.CreatedAt,
+	}
+}
+
+func conversationModel(c sqlcgen.Conversation) model.Conversation {
+	return model.Conversation{ID: c.ID, ProjectID: c.ProjectID, Title: c.Title, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+}
+
+func messageModel(m sqlcgen.Message) model.Message {
+	return model.Message{
+		ID: m.ID, ConversationID: m.ConversationID, Role: m.Role, Content: m.Content, Model: m.Model,
+		InputTokens: m.InputTokens, OutputTokens: m.OutputTokens, LatencyMS: m.LatencyMs,
+		Incomplete: m.Incomplete, Citations: store.DecodeCitations(m.Citations), CreatedAt: m.CreatedAt,
+	}
+}

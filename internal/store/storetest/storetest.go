@@ -1,0 +1,336 @@
+// Package storetest is the conformance suite every store.Store implementation must pass.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/chatbot-platform/chatbot/internal/model"
+	"github.com/chatbot-platform/chatbot/internal/store"
+)
+
+// Run runs the suite against fresh stores from open.
+func Run(t *testing.T, open func(testing.TB) store.Store) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, store.Store)
+	}{
+		{"Users", testUsers},
+		{"ProjectsAreScopedByOwner", testProjects},
+		{"PromptsOrderAndScope", testPrompts},
+		{"FilesScope", testFiles},
+		{"ConversationsAndMessages", testConversations},
+		{"DeletingProjectCascades", testCascade},
+		{"TransactionRollsBack", testTxRollback},
+		{"ConcurrentWritesNeverFail", testConcurrentWrites},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatal(r)
+				}
+			}()
+			tt.fn(t, open(t))
+		})
+	}
+}
+
+var ctx = context.Background()
+
+// must unwraps a result; Run turns its panic into a test failure.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func wantErr(t *testing.T, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Fatalf("error = %v, want %v", err, want)
+	}
+}
+
+func newUser(t *testing.T, s store.Store, email string) model.User {
+	return must(s.CreateUser(ctx, email, "hash"))
+}
+
+func newProject(t *testing.T, s store.Store, owner int64, name string) model.Project {
+	return must(s.CreateProject(ctx, model.Project{OwnerID: owner, Name: name, Model: "gpt-4o-mini", Temperature: 0.7, MaxOutputTokens: 2000}))
+}
+
+func testUsers(t *testing.T, s store.Store) {
+	u := newUser(t, s, "a@example.com")
+	if u.ID == 0 || u.Email != "a@example.com" || u.PasswordHash != "hash" || u.CreatedAt.IsZero() {
+		t.Fatalf("created user = %+v", u)
+	}
+	_, err := s.CreateUser(ctx, "a@example.com", "other")
+	wantErr(t, err, store.ErrConflict)
+	if got := must(s.GetUserByEmail(ctx, "a@example.com")); got.ID != u.ID {
+		t.Fatalf("by email = %+v", got)
+	}
+	if err := s.SetPasswordHash(ctx, u.ID, "new"); err != nil {
+		t.Fatal(err)
+	}
+	if got := must(s.GetUserByID(ctx, u.ID)); got.PasswordHash != "new" {
+		t.Fatalf("hash not updated: %+v", got)
+	}
+	_, err = s.GetUserByEmail(ctx, "nobody@example.com")
+	wantErr(t, err, store.ErrNotFound)
+	if err := s.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetUserByID(ctx, u.ID)
+	wantErr(t, err, store.ErrNotFound)
+	wantErr(t, s.DeleteUser(ctx, u.ID), store.ErrNotFound)
+}
+
+func testProjects(t *testing.T, s store.Store) {
+	alice, bob := newUser(t, s, "alice@example.com"), newUser(t, s, "bob@example.com")
+	p1 := newProject(t, s, alice.ID, "first")
+	p2 := newProject(t, s, alice.ID, "second")
+	newProject(t, s, bob.ID, "bob's")
+	if p1.Model != "gpt-4o-mini" || p1.Temperature != 0.7 || p1.MaxOutputTokens != 2000 || p1.CreatedAt.IsZero() {
+		t.Fatalf("created project = %+v", p1)
+	}
+	list := must(s.ListProjects(ctx, alice.ID))
+	if len(list) != 2 || list[0].ID != p1.ID || list[1].ID != p2.ID {
+		t.Fatalf("alice's projects = %+v, want first then second", list)
+	}
+	_, err := s.GetProject(ctx, bob.ID, p1.ID)
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.UpdateProject(ctx, model.Project{ID: p1.ID, OwnerID: bob.ID, Name: "stolen", Model: "m", MaxOutputTokens: 1})
+	wantErr(t, err, store.ErrNotFound)
+	wantErr(t, s.DeleteProject(ctx, bob.ID, p1.ID), store.ErrNotFound)
+	wantErr(t, s.SetProjectVectorStore(ctx, bob.ID, p1.ID, "vs_1"), store.ErrNotFound)
+
+	p1.Name, p1.Model, p1.Temperature, p1.MaxOutputTokens = "renamed", "gpt-4o", 1.5, 100
+	up := must(s.UpdateProject(ctx, p1))
+	if up.Name != "renamed" || up.Model != "gpt-4o" || up.Temperature != 1.5 || up.MaxOutputTokens != 100 {
+		t.Fatalf("updated = %+v", up)
+	}
+	if err := s.SetProjectVectorStore(ctx, alice.ID, p1.ID, "vs_1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := must(s.GetProject(ctx, alice.ID, p1.ID)); got.VectorStoreID != "vs_1" || got.Name != "renamed" {
+		t.Fatalf("after update = %+v", got)
+	}
+	if err := s.DeleteProject(ctx, alice.ID, p2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if list := must(s.ListProjects(ctx, alice.ID)); len(list) != 1 {
+		t.Fatalf("after delete = %+v", list)
+	}
+	if list := must(s.ListProjects(ctx, bob.ID)); len(list) != 1 || list[0].Name != "bob's" {
+		t.Fatalf("bob's projects = %+v", list)
+	}
+}
+
+func testPrompts(t *testing.T, s store.Store) {
+	alice, bob := newUser(t, s, "alice@example.com"), newUser(t, s, "bob@example.com")
+	p := newProject(t, s, alice.ID, "p")
+	if n := must(s.NextPromptPosition(ctx, p.ID)); n != 0 {
+		t.Fatalf("next position of empty project = %d", n)
+	}
+	a := must(s.CreatePrompt(ctx, alice.ID, model.Prompt{ProjectID: p.ID, Name: "a", Content: "A", Position: 5, Enabled: true}))
+	b := must(s.CreatePrompt(ctx, alice.ID, model.Prompt{ProjectID: p.ID, Name: "b", Content: "B", Position: 1, Enabled: false}))
+	c := must(s.CreatePrompt(ctx, alice.ID, model.Prompt{ProjectID: p.ID, Name: "c", Content: "C", Position: 5, Enabled: true}))
+	if n := must(s.NextPromptPosition(ctx, p.ID)); n != 6 {
+		t.Fatalf("next position = %d, want 6", n)
+	}
+	list := must(s.ListPrompts(ctx, alice.ID, p.ID))
+	if len(list) != 3 || list[0].ID != b.ID || list[1].ID != a.ID || list[2].ID != c.ID {
+		t.Fatalf("order = %+v, want b, a, c (position, then id)", list)
+	}
+	if list[0].Enabled {
+		t.Fatal("b should be disabled")
+	}
+	_, err := s.CreatePrompt(ctx, bob.ID, model.Prompt{ProjectID: p.ID, Name: "x", Content: "x"})
+	wantErr(t, err, store.ErrNotFound)
+	if l := must(s.ListPrompts(ctx, bob.ID, p.ID)); len(l) != 0 {
+		t.Fatalf("bob sees %d prompts", len(l))
+	}
+	_, err = s.GetPrompt(ctx, bob.ID, a.ID)
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.UpdatePrompt(ctx, bob.ID, model.Prompt{ID: a.ID, Name: "x", Content: "x"})
+	wantErr(t, err, store.ErrNotFound)
+	wantErr(t, s.DeletePrompt(ctx, bob.ID, a.ID), store.ErrNotFound)
+
+	a.Name, a.Content, a.Position, a.Enabled = "a2", "A2", 0, false
+	up := must(s.UpdatePrompt(ctx, alice.ID, a))
+	if up.Name != "a2" || up.Content != "A2" || up.Position != 0 || up.Enabled || up.ProjectID != p.ID {
+		t.Fatalf("updated = %+v", up)
+	}
+	if got := must(s.GetPrompt(ctx, alice.ID, a.ID)); got.Content != "A2" {
+		t.Fatalf("get = %+v", got)
+	}
+	if err := s.DeletePrompt(ctx, alice.ID, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if l := must(s.ListPrompts(ctx, alice.ID, p.ID)); len(l) != 2 || l[0].ID != a.ID {
+		t.Fatalf("after delete = %+v", l)
+	}
+}
+
+func testFiles(t *testing.T, s store.Store) {
+	alice, bob := newUser(t, s, "alice@example.com"), newUser(t, s, "bob@example.com")
+	p := newProject(t, s, alice.ID, "p")
+	f := must(s.CreateFile(ctx, alice.ID, model.File{ProjectID: p.ID, Filename: "a.pdf", OpenAIFileID: "file-1", Size: 10, ContentType: "application/pdf", Status: model.FileInProgress}))
+	if f.ID == 0 || f.Filename != "a.pdf" || f.Size != 10 || f.Status != model.FileInProgress {
+		t.Fatalf("created = %+v", f)
+	}
+	_, err := s.CreateFile(ctx, bob.ID, model.File{ProjectID: p.ID, Filename: "x", OpenAIFileID: "file-2"})
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.GetFile(ctx, bob.ID, f.ID)
+	wantErr(t, err, store.ErrNotFound)
+	wantErr(t, s.SetFileStatus(ctx, bob.ID, f.ID, model.FileFailed, "x"), store.ErrNotFound)
+	wantErr(t, s.DeleteFile(ctx, bob.ID, f.ID), store.ErrNotFound)
+	if err := s.SetFileStatus(ctx, alice.ID, f.ID, model.FileFailed, "bad pdf"); err != nil {
+		t.Fatal(err)
+	}
+	list := must(s.ListFiles(ctx, alice.ID, p.ID))
+	if len(list) != 1 || list[0].Status != model.FileFailed || list[0].StatusDetail != "bad pdf" {
+		t.Fatalf("files = %+v", list)
+	}
+	if l := must(s.ListFiles(ctx, bob.ID, p.ID)); len(l) != 0 {
+		t.Fatalf("bob sees %d files", len(l))
+	}
+	if err := s.DeleteFile(ctx, alice.ID, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetFile(ctx, alice.ID, f.ID)
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testConversations(t *testing.T, s store.Store) {
+	alice, bob := newUser(t, s, "alice@example.com"), newUser(t, s, "bob@example.com")
+	p := newProject(t, s, alice.ID, "p")
+	c1 := must(s.CreateConversation(ctx, alice.ID, p.ID, "first"))
+	c2 := must(s.CreateConversation(ctx, alice.ID, p.ID, "second"))
+	_, err := s.CreateConversation(ctx, bob.ID, p.ID, "x")
+	wantErr(t, err, store.ErrNotFound)
+
+	fid := int64(7)
+	mdl, in, out, lat := "gpt-4o-mini", int64(3), int64(4), int64(50)
+	must(s.AddMessage(ctx, model.Message{ConversationID: c1.ID, Role: model.RoleUser, Content: "hi"}))
+	m := must(s.AddMessage(ctx, model.Message{
+		ConversationID: c1.ID, Role: model.RoleAssistant, Content: "hello", Model: &mdl, InputTokens: &in,
+		OutputTokens: &out, LatencyMS: &lat, Incomplete: true,
+		Citations: []model.Citation{{OpenAIFileID: "file-1", FileID: &fid, Filename: "a.pdf", Quote: "q"}},
+	}))
+	list := must(s.ListConversations(ctx, alice.ID, p.ID))
+	if len(list) != 2 || list[0].ID != c1.ID || list[1].ID != c2.ID {
+		t.Fatalf("conversations = %+v, want the one with new messages first", list)
+	}
+	msgs := must(s.ListMessages(ctx, alice.ID, c1.ID))
+	if len(msgs) != 2 || msgs[0].Content != "hi" || msgs[0].Model != nil || len(msgs[0].Citations) != 0 || msgs[1].ID != m.ID {
+		t.Fatalf("messages = %+v", msgs)
+	}
+	got := msgs[1]
+	if *got.Model != mdl || *got.InputTokens != 3 || *got.OutputTokens != 4 || *got.LatencyMS != 50 || !got.Incomplete ||
+		len(got.Citations) != 1 || *got.Citations[0].FileID != 7 || got.Citations[0].Quote != "q" {
+		t.Fatalf("assistant message = %+v", got)
+	}
+	if l := must(s.ListMessages(ctx, bob.ID, c1.ID)); len(l) != 0 {
+		t.Fatalf("bob sees %d messages", len(l))
+	}
+	_, err = s.GetConversation(ctx, bob.ID, c1.ID)
+	wantErr(t, err, store.ErrNotFound)
+	wantErr(t, s.DeleteConversation(ctx, bob.ID, c1.ID), store.ErrNotFound)
+	if err := s.DeleteConversation(ctx, alice.ID, c1.ID); err != nil {
+		t.Fatal(err)
+	}
+	if l := must(s.ListMessages(ctx, alice.ID, c1.ID)); len(l) != 0 {
+		t.Fatalf("messages survive their conversation: %+v", l)
+	}
+}
+
+func testCascade(t *testing.T, s store.Store) {
+	alice := newUser(t, s, "alice@example.com")
+	p := newProject(t, s, alice.ID, "p")
+	pr := must(s.CreatePrompt(ctx, alice.ID, model.Prompt{ProjectID: p.ID, Name: "a", Content: "A", Enabled: true}))
+	f := must(s.CreateFile(ctx, alice.ID, model.File{ProjectID: p.ID, Filename: "a", OpenAIFileID: "file-1"}))
+	c := must(s.CreateConversation(ctx, alice.ID, p.ID, "c"))
+	must(s.AddMessage(ctx, model.Message{ConversationID: c.ID, Role: model.RoleUser, Content: "hi"}))
+	if err := s.DeleteProject(ctx, alice.ID, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.GetPrompt(ctx, alice.ID, pr.ID)
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.GetFile(ctx, alice.ID, f.ID)
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.GetConversation(ctx, alice.ID, c.ID)
+	wantErr(t, err, store.ErrNotFound)
+
+	// Deleting the user removes the rest.
+	p2 := newProject(t, s, alice.ID, "p2")
+	if err := s.DeleteUser(ctx, alice.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetProject(ctx, alice.ID, p2.ID)
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testTxRollback(t *testing.T, s store.Store) {
+	boom := errors.New("boom")
+	err := s.InTx(ctx, func(tx store.Store) error {
+		if _, err := tx.CreateUser(ctx, "tx@example.com", "h"); err != nil {
+			return err
+		}
+		return boom
+	})
+	wantErr(t, err, boom)
+	_, err = s.GetUserByEmail(ctx, "tx@example.com")
+	wantErr(t, err, store.ErrNotFound)
+	err = s.InTx(ctx, func(tx store.Store) error {
+		_, err := tx.CreateUser(ctx, "tx@example.com", "h")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(s.GetUserByEmail(ctx, "tx@example.com"))
+}
+
+// testConcurrentWrites: many goroutines writing at once must all succeed (no "database is locked").
+func testConcurrentWrites(t *testing.T, s store.Store) {
+	u := newUser(t, s, "busy@example.com")
+	const n = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.InTx(ctx, func(tx store.Store) error {
+				p, err := tx.CreateProject(ctx, model.Project{OwnerID: u.ID, Name: fmt.Sprint(i), Model: "m", MaxOutputTokens: 1})
+				if err != nil {
+					return err
+				}
+				pos, err := tx.NextPromptPosition(ctx, p.ID)
+				if err != nil {
+					return err
+				}
+				_, err = tx.CreatePrompt(ctx, u.ID, model.Prompt{ProjectID: p.ID, Name: "x", Content: "x", Position: pos})
+				return err
+			})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l := must(s.ListProjects(ctx, u.ID)); len(l) != n {
+		t.Fatalf("%d projects, want %d", len(l), n)
+	}
+}
