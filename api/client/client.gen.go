@@ -268,7 +268,7 @@ type Project struct {
 	// Temperature Sampling temperature, 0–2
 	//
 	// Example: 0.7
-	Temperature float32 `json:"temperature"`
+	Temperature float64 `json:"temperature"`
 }
 
 // ProjectCreate defines model for ProjectCreate.
@@ -283,7 +283,7 @@ type ProjectCreate struct {
 	Name string `json:"name"`
 
 	// Temperature 0–2; defaults to the server's OPENAI_TEMPERATURE
-	Temperature *float32 `json:"temperature,omitempty"`
+	Temperature *float64 `json:"temperature,omitempty"`
 }
 
 // ProjectFile defines model for ProjectFile.
@@ -324,7 +324,7 @@ type ProjectUpdate struct {
 
 	// Name 1–100 characters after trimming
 	Name        *string  `json:"name,omitempty"`
-	Temperature *float32 `json:"temperature,omitempty"`
+	Temperature *float64 `json:"temperature,omitempty"`
 }
 
 // Prompt defines model for Prompt.
@@ -431,11 +431,11 @@ type UploadFileMultipartBody struct {
 	File openapi_types.File `json:"file"`
 }
 
-// ChatJSONRequestBody defines body for Chat for application/json ContentType.
-type ChatJSONRequestBody = ChatRequest
+// SendMessageJSONRequestBody defines body for SendMessage for application/json ContentType.
+type SendMessageJSONRequestBody = ChatRequest
 
-// ChatStreamJSONRequestBody defines body for ChatStream for application/json ContentType.
-type ChatStreamJSONRequestBody = ChatRequest
+// StreamMessageJSONRequestBody defines body for StreamMessage for application/json ContentType.
+type StreamMessageJSONRequestBody = ChatRequest
 
 // CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
 type CreateProjectJSONRequestBody = ProjectCreate
@@ -532,7 +532,7 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
-	// ChatWithBody Send a message to a project's bot and get its reply
+	// SendMessageWithBody Send a message to a project's bot and get its reply
 	//
 	// The system message is the project's enabled prompts joined with a newline, in prompt order (a default
 	// assistant prompt when there are none). Without `conversation_id` a new conversation starts; with it, the
@@ -540,10 +540,10 @@ type ClientInterface interface {
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with POST /chat (the `Chat` operationId).
-	ChatWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /chat (the `SendMessage` operationId).
+	SendMessageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// Chat Send a message to a project's bot and get its reply
+	// SendMessage Send a message to a project's bot and get its reply
 	//
 	// The system message is the project's enabled prompts joined with a newline, in prompt order (a default
 	// assistant prompt when there are none). Without `conversation_id` a new conversation starts; with it, the
@@ -551,10 +551,10 @@ type ClientInterface interface {
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with POST /chat (the `Chat` operationId).
-	Chat(ctx context.Context, body ChatJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /chat (the `SendMessage` operationId).
+	SendMessage(ctx context.Context, body SendMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ChatStreamWithBody Like POST /chat, with the reply streamed as Server-Sent Events
+	// StreamMessageWithBody Like POST /chat, with the reply streamed as Server-Sent Events
 	//
 	// Events, each `event: <name>` followed by `data: <json>`:
 	// - `start`: `ChatStreamStart`, once, before anything else.
@@ -566,10 +566,10 @@ type ClientInterface interface {
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with POST /chat/stream (the `ChatStream` operationId).
-	ChatStreamWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /chat/stream (the `StreamMessage` operationId).
+	StreamMessageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ChatStream Like POST /chat, with the reply streamed as Server-Sent Events
+	// StreamMessage Like POST /chat, with the reply streamed as Server-Sent Events
 	//
 	// Events, each `event: <name>` followed by `data: <json>`:
 	// - `start`: `ChatStreamStart`, once, before anything else.
@@ -581,8 +581,8 @@ type ClientInterface interface {
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with POST /chat/stream (the `ChatStream` operationId).
-	ChatStream(ctx context.Context, body ChatStreamJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /chat/stream (the `StreamMessage` operationId).
+	StreamMessage(ctx context.Context, body StreamMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteConversation Delete a conversation and its messages
 	//
@@ -749,7 +749,7 @@ type ClientInterface interface {
 	RegisterUser(ctx context.Context, body RegisterUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
-// ChatWithBody Send a message to a project's bot and get its reply
+// SendMessageWithBody Send a message to a project's bot and get its reply
 //
 // The system message is the project's enabled prompts joined with a newline, in prompt order (a default
 // assistant prompt when there are none). Without `conversation_id` a new conversation starts; with it, the
@@ -757,9 +757,9 @@ type ClientInterface interface {
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with POST /chat (the `Chat` operationId).
-func (c *Client) ChatWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewChatRequestWithBody(c.Server, contentType, body)
+// Corresponds with POST /chat (the `SendMessage` operationId).
+func (c *Client) SendMessageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSendMessageRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -770,7 +770,7 @@ func (c *Client) ChatWithBody(ctx context.Context, contentType string, body io.R
 	return c.Client.Do(req)
 }
 
-// Chat Send a message to a project's bot and get its reply
+// SendMessage Send a message to a project's bot and get its reply
 //
 // The system message is the project's enabled prompts joined with a newline, in prompt order (a default
 // assistant prompt when there are none). Without `conversation_id` a new conversation starts; with it, the
@@ -778,9 +778,9 @@ func (c *Client) ChatWithBody(ctx context.Context, contentType string, body io.R
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with POST /chat (the `Chat` operationId).
-func (c *Client) Chat(ctx context.Context, body ChatJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewChatRequest(c.Server, body)
+// Corresponds with POST /chat (the `SendMessage` operationId).
+func (c *Client) SendMessage(ctx context.Context, body SendMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSendMessageRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -791,7 +791,7 @@ func (c *Client) Chat(ctx context.Context, body ChatJSONRequestBody, reqEditors 
 	return c.Client.Do(req)
 }
 
-// ChatStreamWithBody Like POST /chat, with the reply streamed as Server-Sent Events
+// StreamMessageWithBody Like POST /chat, with the reply streamed as Server-Sent Events
 //
 // Events, each `event: <name>` followed by `data: <json>`:
 // - `start`: `ChatStreamStart`, once, before anything else.
@@ -803,9 +803,9 @@ func (c *Client) Chat(ctx context.Context, body ChatJSONRequestBody, reqEditors 
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with POST /chat/stream (the `ChatStream` operationId).
-func (c *Client) ChatStreamWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewChatStreamRequestWithBody(c.Server, contentType, body)
+// Corresponds with POST /chat/stream (the `StreamMessage` operationId).
+func (c *Client) StreamMessageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamMessageRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -816,7 +816,7 @@ func (c *Client) ChatStreamWithBody(ctx context.Context, contentType string, bod
 	return c.Client.Do(req)
 }
 
-// ChatStream Like POST /chat, with the reply streamed as Server-Sent Events
+// StreamMessage Like POST /chat, with the reply streamed as Server-Sent Events
 //
 // Events, each `event: <name>` followed by `data: <json>`:
 // - `start`: `ChatStreamStart`, once, before anything else.
@@ -828,9 +828,9 @@ func (c *Client) ChatStreamWithBody(ctx context.Context, contentType string, bod
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with POST /chat/stream (the `ChatStream` operationId).
-func (c *Client) ChatStream(ctx context.Context, body ChatStreamJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewChatStreamRequest(c.Server, body)
+// Corresponds with POST /chat/stream (the `StreamMessage` operationId).
+func (c *Client) StreamMessage(ctx context.Context, body StreamMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamMessageRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1255,19 +1255,19 @@ func (c *Client) RegisterUser(ctx context.Context, body RegisterUserJSONRequestB
 	return c.Client.Do(req)
 }
 
-// NewChatRequest calls the generic Chat builder with application/json body
-func NewChatRequest(server string, body ChatJSONRequestBody) (*http.Request, error) {
+// NewSendMessageRequest calls the generic SendMessage builder with application/json body
+func NewSendMessageRequest(server string, body SendMessageJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewChatRequestWithBody(server, "application/json", bodyReader)
+	return NewSendMessageRequestWithBody(server, "application/json", bodyReader)
 }
 
-// NewChatRequestWithBody constructs an http.Request for the Chat method, with any body, and a specified content type
-func NewChatRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+// NewSendMessageRequestWithBody constructs an http.Request for the SendMessage method, with any body, and a specified content type
+func NewSendMessageRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1295,19 +1295,19 @@ func NewChatRequestWithBody(server string, contentType string, body io.Reader) (
 	return req, nil
 }
 
-// NewChatStreamRequest calls the generic ChatStream builder with application/json body
-func NewChatStreamRequest(server string, body ChatStreamJSONRequestBody) (*http.Request, error) {
+// NewStreamMessageRequest calls the generic StreamMessage builder with application/json body
+func NewStreamMessageRequest(server string, body StreamMessageJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewChatStreamRequestWithBody(server, "application/json", bodyReader)
+	return NewStreamMessageRequestWithBody(server, "application/json", bodyReader)
 }
 
-// NewChatStreamRequestWithBody constructs an http.Request for the ChatStream method, with any body, and a specified content type
-func NewChatStreamRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+// NewStreamMessageRequestWithBody constructs an http.Request for the StreamMessage method, with any body, and a specified content type
+func NewStreamMessageRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2063,7 +2063,7 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
-	// ChatWithBodyWithResponse Send a message to a project's bot and get its reply
+	// SendMessageWithBodyWithResponse Send a message to a project's bot and get its reply
 	//
 	// The system message is the project's enabled prompts joined with a newline, in prompt order (a default
 	// assistant prompt when there are none). Without `conversation_id` a new conversation starts; with it, the
@@ -2071,10 +2071,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /chat (the `Chat` operationId).
-	ChatWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChatResponse, error)
+	// Corresponds with POST /chat (the `SendMessage` operationId).
+	SendMessageWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SendMessageResponse, error)
 
-	// ChatWithResponse Send a message to a project's bot and get its reply
+	// SendMessageWithResponse Send a message to a project's bot and get its reply
 	//
 	// The system message is the project's enabled prompts joined with a newline, in prompt order (a default
 	// assistant prompt when there are none). Without `conversation_id` a new conversation starts; with it, the
@@ -2082,10 +2082,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /chat (the `Chat` operationId).
-	ChatWithResponse(ctx context.Context, body ChatJSONRequestBody, reqEditors ...RequestEditorFn) (*ChatResponse, error)
+	// Corresponds with POST /chat (the `SendMessage` operationId).
+	SendMessageWithResponse(ctx context.Context, body SendMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*SendMessageResponse, error)
 
-	// ChatStreamWithBodyWithResponse Like POST /chat, with the reply streamed as Server-Sent Events
+	// StreamMessageWithBodyWithResponse Like POST /chat, with the reply streamed as Server-Sent Events
 	//
 	// Events, each `event: <name>` followed by `data: <json>`:
 	// - `start`: `ChatStreamStart`, once, before anything else.
@@ -2097,10 +2097,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /chat/stream (the `ChatStream` operationId).
-	ChatStreamWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChatStreamResponse, error)
+	// Corresponds with POST /chat/stream (the `StreamMessage` operationId).
+	StreamMessageWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StreamMessageResponse, error)
 
-	// ChatStreamWithResponse Like POST /chat, with the reply streamed as Server-Sent Events
+	// StreamMessageWithResponse Like POST /chat, with the reply streamed as Server-Sent Events
 	//
 	// Events, each `event: <name>` followed by `data: <json>`:
 	// - `start`: `ChatStreamStart`, once, before anything else.
@@ -2112,8 +2112,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /chat/stream (the `ChatStream` operationId).
-	ChatStreamWithResponse(ctx context.Context, body ChatStreamJSONRequestBody, reqEditors ...RequestEditorFn) (*ChatStreamResponse, error)
+	// Corresponds with POST /chat/stream (the `StreamMessage` operationId).
+	StreamMessageWithResponse(ctx context.Context, body StreamMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*StreamMessageResponse, error)
 
 	// DeleteConversationWithResponse Delete a conversation and its messages
 	//
@@ -2304,22 +2304,22 @@ type ClientWithResponsesInterface interface {
 	RegisterUserWithResponse(ctx context.Context, body RegisterUserJSONRequestBody, reqEditors ...RequestEditorFn) (*RegisterUserResponse, error)
 }
 
-// ChatResponse401Headers the declared response headers of an HTTP 401 response for Chat
-type ChatResponse401Headers struct {
+// SendMessageResponse401Headers the declared response headers of an HTTP 401 response for SendMessage
+type SendMessageResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
-// ChatResponse429Headers the declared response headers of an HTTP 429 response for Chat
-type ChatResponse429Headers struct {
+// SendMessageResponse429Headers the declared response headers of an HTTP 429 response for SendMessage
+type SendMessageResponse429Headers struct {
 	RetryAfter *int
 }
 
-// ChatResponse503Headers the declared response headers of an HTTP 503 response for Chat
-type ChatResponse503Headers struct {
+// SendMessageResponse503Headers the declared response headers of an HTTP 503 response for SendMessage
+type SendMessageResponse503Headers struct {
 	RetryAfter *int
 }
 
-type ChatResponse struct {
+type SendMessageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -2341,65 +2341,65 @@ type ChatResponse struct {
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
 	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ChatResponse401Headers
+	Headers401 *SendMessageResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ChatResponse429Headers
+	Headers429 *SendMessageResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ChatResponse503Headers
+	Headers503 *SendMessageResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ChatResponse) GetJSON200() *ChatResponse {
+func (r SendMessageResponse) GetJSON200() *ChatResponse {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ChatResponse) GetJSON400() *BadRequest {
+func (r SendMessageResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ChatResponse) GetJSON401() *Unauthorized {
+func (r SendMessageResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ChatResponse) GetJSON404() *NotFound {
+func (r SendMessageResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r ChatResponse) GetJSON429() *TooManyRequests {
+func (r SendMessageResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
 // GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r ChatResponse) GetJSON502() *UpstreamError {
+func (r SendMessageResponse) GetJSON502() *UpstreamError {
 	return r.JSON502
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ChatResponse) GetJSON503() *Unavailable {
+func (r SendMessageResponse) GetJSON503() *Unavailable {
 	return r.JSON503
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r ChatResponse) GetJSON504() *UpstreamTimeout {
+func (r SendMessageResponse) GetJSON504() *UpstreamTimeout {
 	return r.JSON504
 }
 
 // GetJSONDefault returns the response for an HTTP default `application/json` response
-func (r ChatResponse) GetJSONDefault() *Error {
+func (r SendMessageResponse) GetJSONDefault() *Error {
 	return r.JSONDefault
 }
 
 // GetBody returns the raw response body bytes
-func (r ChatResponse) GetBody() []byte {
+func (r SendMessageResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ChatResponse) Status() string {
+func (r SendMessageResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2407,7 +2407,7 @@ func (r ChatResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ChatResponse) StatusCode() int {
+func (r SendMessageResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2415,29 +2415,29 @@ func (r ChatResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ChatResponse) ContentType() string {
+func (r SendMessageResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// ChatStreamResponse401Headers the declared response headers of an HTTP 401 response for ChatStream
-type ChatStreamResponse401Headers struct {
+// StreamMessageResponse401Headers the declared response headers of an HTTP 401 response for StreamMessage
+type StreamMessageResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
-// ChatStreamResponse429Headers the declared response headers of an HTTP 429 response for ChatStream
-type ChatStreamResponse429Headers struct {
+// StreamMessageResponse429Headers the declared response headers of an HTTP 429 response for StreamMessage
+type StreamMessageResponse429Headers struct {
 	RetryAfter *int
 }
 
-// ChatStreamResponse503Headers the declared response headers of an HTTP 503 response for ChatStream
-type ChatStreamResponse503Headers struct {
+// StreamMessageResponse503Headers the declared response headers of an HTTP 503 response for StreamMessage
+type StreamMessageResponse503Headers struct {
 	RetryAfter *int
 }
 
-type ChatStreamResponse struct {
+type StreamMessageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -2457,60 +2457,60 @@ type ChatStreamResponse struct {
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
 	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ChatStreamResponse401Headers
+	Headers401 *StreamMessageResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ChatStreamResponse429Headers
+	Headers429 *StreamMessageResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ChatStreamResponse503Headers
+	Headers503 *StreamMessageResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ChatStreamResponse) GetJSON400() *BadRequest {
+func (r StreamMessageResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ChatStreamResponse) GetJSON401() *Unauthorized {
+func (r StreamMessageResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ChatStreamResponse) GetJSON404() *NotFound {
+func (r StreamMessageResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r ChatStreamResponse) GetJSON429() *TooManyRequests {
+func (r StreamMessageResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
 // GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r ChatStreamResponse) GetJSON502() *UpstreamError {
+func (r StreamMessageResponse) GetJSON502() *UpstreamError {
 	return r.JSON502
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ChatStreamResponse) GetJSON503() *Unavailable {
+func (r StreamMessageResponse) GetJSON503() *Unavailable {
 	return r.JSON503
 }
 
 // GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r ChatStreamResponse) GetJSON504() *UpstreamTimeout {
+func (r StreamMessageResponse) GetJSON504() *UpstreamTimeout {
 	return r.JSON504
 }
 
 // GetJSONDefault returns the response for an HTTP default `application/json` response
-func (r ChatStreamResponse) GetJSONDefault() *Error {
+func (r StreamMessageResponse) GetJSONDefault() *Error {
 	return r.JSONDefault
 }
 
 // GetBody returns the raw response body bytes
-func (r ChatStreamResponse) GetBody() []byte {
+func (r StreamMessageResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ChatStreamResponse) Status() string {
+func (r StreamMessageResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2518,7 +2518,7 @@ func (r ChatStreamResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ChatStreamResponse) StatusCode() int {
+func (r StreamMessageResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2526,7 +2526,7 @@ func (r ChatStreamResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ChatStreamResponse) ContentType() string {
+func (r StreamMessageResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4173,7 +4173,7 @@ func (r RegisterUserResponse) ContentType() string {
 	return ""
 }
 
-// ChatWithBodyWithResponse Send a message to a project's bot and get its reply
+// SendMessageWithBodyWithResponse Send a message to a project's bot and get its reply
 //
 // The system message is the project's enabled prompts joined with a newline, in prompt order (a default
 // assistant prompt when there are none). Without `conversation_id` a new conversation starts; with it, the
@@ -4181,16 +4181,16 @@ func (r RegisterUserResponse) ContentType() string {
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /chat (the `Chat` operationId).
-func (c *ClientWithResponses) ChatWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChatResponse, error) {
-	rsp, err := c.ChatWithBody(ctx, contentType, body, reqEditors...)
+// Corresponds with POST /chat (the `SendMessage` operationId).
+func (c *ClientWithResponses) SendMessageWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SendMessageResponse, error) {
+	rsp, err := c.SendMessageWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseChatResponse(rsp)
+	return ParseSendMessageResponse(rsp)
 }
 
-// ChatWithResponse Send a message to a project's bot and get its reply
+// SendMessageWithResponse Send a message to a project's bot and get its reply
 //
 // The system message is the project's enabled prompts joined with a newline, in prompt order (a default
 // assistant prompt when there are none). Without `conversation_id` a new conversation starts; with it, the
@@ -4198,16 +4198,16 @@ func (c *ClientWithResponses) ChatWithBodyWithResponse(ctx context.Context, cont
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /chat (the `Chat` operationId).
-func (c *ClientWithResponses) ChatWithResponse(ctx context.Context, body ChatJSONRequestBody, reqEditors ...RequestEditorFn) (*ChatResponse, error) {
-	rsp, err := c.Chat(ctx, body, reqEditors...)
+// Corresponds with POST /chat (the `SendMessage` operationId).
+func (c *ClientWithResponses) SendMessageWithResponse(ctx context.Context, body SendMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*SendMessageResponse, error) {
+	rsp, err := c.SendMessage(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseChatResponse(rsp)
+	return ParseSendMessageResponse(rsp)
 }
 
-// ChatStreamWithBodyWithResponse Like POST /chat, with the reply streamed as Server-Sent Events
+// StreamMessageWithBodyWithResponse Like POST /chat, with the reply streamed as Server-Sent Events
 //
 // Events, each `event: <name>` followed by `data: <json>`:
 // - `start`: `ChatStreamStart`, once, before anything else.
@@ -4219,16 +4219,16 @@ func (c *ClientWithResponses) ChatWithResponse(ctx context.Context, body ChatJSO
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /chat/stream (the `ChatStream` operationId).
-func (c *ClientWithResponses) ChatStreamWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChatStreamResponse, error) {
-	rsp, err := c.ChatStreamWithBody(ctx, contentType, body, reqEditors...)
+// Corresponds with POST /chat/stream (the `StreamMessage` operationId).
+func (c *ClientWithResponses) StreamMessageWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StreamMessageResponse, error) {
+	rsp, err := c.StreamMessageWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseChatStreamResponse(rsp)
+	return ParseStreamMessageResponse(rsp)
 }
 
-// ChatStreamWithResponse Like POST /chat, with the reply streamed as Server-Sent Events
+// StreamMessageWithResponse Like POST /chat, with the reply streamed as Server-Sent Events
 //
 // Events, each `event: <name>` followed by `data: <json>`:
 // - `start`: `ChatStreamStart`, once, before anything else.
@@ -4240,13 +4240,13 @@ func (c *ClientWithResponses) ChatStreamWithBodyWithResponse(ctx context.Context
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /chat/stream (the `ChatStream` operationId).
-func (c *ClientWithResponses) ChatStreamWithResponse(ctx context.Context, body ChatStreamJSONRequestBody, reqEditors ...RequestEditorFn) (*ChatStreamResponse, error) {
-	rsp, err := c.ChatStream(ctx, body, reqEditors...)
+// Corresponds with POST /chat/stream (the `StreamMessage` operationId).
+func (c *ClientWithResponses) StreamMessageWithResponse(ctx context.Context, body StreamMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*StreamMessageResponse, error) {
+	rsp, err := c.StreamMessage(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseChatStreamResponse(rsp)
+	return ParseStreamMessageResponse(rsp)
 }
 
 // DeleteConversationWithResponse Delete a conversation and its messages
@@ -4587,15 +4587,15 @@ func (c *ClientWithResponses) RegisterUserWithResponse(ctx context.Context, body
 	return ParseRegisterUserResponse(rsp)
 }
 
-// ParseChatResponse parses an HTTP response from a ChatWithResponse call
-func ParseChatResponse(rsp *http.Response) (*ChatResponse, error) {
+// ParseSendMessageResponse parses an HTTP response from a SendMessageWithResponse call
+func ParseSendMessageResponse(rsp *http.Response) (*SendMessageResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ChatResponse{
+	response := &SendMessageResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -4668,7 +4668,7 @@ func ParseChatResponse(rsp *http.Response) (*ChatResponse, error) {
 
 	switch {
 	case rsp.StatusCode == 401:
-		var headers ChatResponse401Headers
+		var headers SendMessageResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -4678,7 +4678,7 @@ func ParseChatResponse(rsp *http.Response) (*ChatResponse, error) {
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
-		var headers ChatResponse429Headers
+		var headers SendMessageResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -4688,7 +4688,7 @@ func ParseChatResponse(rsp *http.Response) (*ChatResponse, error) {
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
-		var headers ChatResponse503Headers
+		var headers SendMessageResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -4702,15 +4702,15 @@ func ParseChatResponse(rsp *http.Response) (*ChatResponse, error) {
 	return response, nil
 }
 
-// ParseChatStreamResponse parses an HTTP response from a ChatStreamWithResponse call
-func ParseChatStreamResponse(rsp *http.Response) (*ChatStreamResponse, error) {
+// ParseStreamMessageResponse parses an HTTP response from a StreamMessageWithResponse call
+func ParseStreamMessageResponse(rsp *http.Response) (*StreamMessageResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ChatStreamResponse{
+	response := &StreamMessageResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -4776,7 +4776,7 @@ func ParseChatStreamResponse(rsp *http.Response) (*ChatStreamResponse, error) {
 
 	switch {
 	case rsp.StatusCode == 401:
-		var headers ChatStreamResponse401Headers
+		var headers StreamMessageResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -4786,7 +4786,7 @@ func ParseChatStreamResponse(rsp *http.Response) (*ChatStreamResponse, error) {
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
-		var headers ChatStreamResponse429Headers
+		var headers StreamMessageResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -4796,7 +4796,7 @@ func ParseChatStreamResponse(rsp *http.Response) (*ChatStreamResponse, error) {
 		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
-		var headers ChatStreamResponse503Headers
+		var headers StreamMessageResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

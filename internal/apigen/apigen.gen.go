@@ -268,7 +268,7 @@ type Project struct {
 	// Temperature Sampling temperature, 0–2
 	//
 	// Example: 0.7
-	Temperature float32 `json:"temperature"`
+	Temperature float64 `json:"temperature"`
 }
 
 // ProjectCreate defines model for ProjectCreate.
@@ -283,7 +283,7 @@ type ProjectCreate struct {
 	Name string `json:"name"`
 
 	// Temperature 0–2; defaults to the server's OPENAI_TEMPERATURE
-	Temperature *float32 `json:"temperature,omitempty"`
+	Temperature *float64 `json:"temperature,omitempty"`
 }
 
 // ProjectFile defines model for ProjectFile.
@@ -324,7 +324,7 @@ type ProjectUpdate struct {
 
 	// Name 1–100 characters after trimming
 	Name        *string  `json:"name,omitempty"`
-	Temperature *float32 `json:"temperature,omitempty"`
+	Temperature *float64 `json:"temperature,omitempty"`
 }
 
 // Prompt defines model for Prompt.
@@ -431,11 +431,11 @@ type UploadFileMultipartBody struct {
 	File openapi_types.File `json:"file"`
 }
 
-// ChatJSONRequestBody defines body for Chat for application/json ContentType.
-type ChatJSONRequestBody = ChatRequest
+// SendMessageJSONRequestBody defines body for SendMessage for application/json ContentType.
+type SendMessageJSONRequestBody = ChatRequest
 
-// ChatStreamJSONRequestBody defines body for ChatStream for application/json ContentType.
-type ChatStreamJSONRequestBody = ChatRequest
+// StreamMessageJSONRequestBody defines body for StreamMessage for application/json ContentType.
+type StreamMessageJSONRequestBody = ChatRequest
 
 // CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
 type CreateProjectJSONRequestBody = ProjectCreate
@@ -460,12 +460,12 @@ type RegisterUserJSONRequestBody = Credentials
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
-	// Chat Send a message to a project's bot and get its reply
+	// SendMessage Send a message to a project's bot and get its reply
 	// (POST /chat)
-	Chat(ctx echo.Context) error
-	// ChatStream Like POST /chat, with the reply streamed as Server-Sent Events
+	SendMessage(ctx echo.Context) error
+	// StreamMessage Like POST /chat, with the reply streamed as Server-Sent Events
 	// (POST /chat/stream)
-	ChatStream(ctx echo.Context) error
+	StreamMessage(ctx echo.Context) error
 	// DeleteConversation Delete a conversation and its messages
 	// (DELETE /conversations/{conversation_id})
 	DeleteConversation(ctx echo.Context, conversationId ConversationID) error
@@ -530,21 +530,21 @@ type ServerInterfaceWrapper struct {
 	Handler ServerInterface
 }
 
-// Chat converts echo context to params.
-func (w *ServerInterfaceWrapper) Chat(ctx echo.Context) error {
+// SendMessage converts echo context to params.
+func (w *ServerInterfaceWrapper) SendMessage(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.Chat(ctx)
+	err = w.Handler.SendMessage(ctx)
 	return err
 }
 
-// ChatStream converts echo context to params.
-func (w *ServerInterfaceWrapper) ChatStream(ctx echo.Context) error {
+// StreamMessage converts echo context to params.
+func (w *ServerInterfaceWrapper) StreamMessage(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ChatStream(ctx)
+	err = w.Handler.StreamMessage(ctx)
 	return err
 }
 
@@ -870,8 +870,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/projects/:project_id/prompts", wrapper.CreatePrompt, options.OperationMiddlewares["createPrompt"]...)
 	router.DELETE(options.BaseURL+"/projects/prompts/:prompt_id", wrapper.DeletePrompt, options.OperationMiddlewares["deletePrompt"]...)
 	router.PUT(options.BaseURL+"/projects/prompts/:prompt_id", wrapper.UpdatePrompt, options.OperationMiddlewares["updatePrompt"]...)
-	router.POST(options.BaseURL+"/chat", wrapper.Chat, options.OperationMiddlewares["chat"]...)
-	router.POST(options.BaseURL+"/chat/stream", wrapper.ChatStream, options.OperationMiddlewares["chatStream"]...)
+	router.POST(options.BaseURL+"/chat", wrapper.SendMessage, options.OperationMiddlewares["sendMessage"]...)
+	router.POST(options.BaseURL+"/chat/stream", wrapper.StreamMessage, options.OperationMiddlewares["streamMessage"]...)
 	router.GET(options.BaseURL+"/projects/:project_id/conversations", wrapper.ListConversations, options.OperationMiddlewares["listConversations"]...)
 	router.DELETE(options.BaseURL+"/conversations/:conversation_id", wrapper.DeleteConversation, options.OperationMiddlewares["deleteConversation"]...)
 	router.GET(options.BaseURL+"/conversations/:conversation_id", wrapper.GetConversation, options.OperationMiddlewares["getConversation"]...)
@@ -920,17 +920,17 @@ type UpstreamErrorJSONResponse Error
 
 type UpstreamTimeoutJSONResponse Error
 
-type ChatRequestObject struct {
-	Body *ChatJSONRequestBody
+type SendMessageRequestObject struct {
+	Body *SendMessageJSONRequestBody
 }
 
-type ChatResponseObject interface {
-	VisitChatResponse(w http.ResponseWriter) error
+type SendMessageResponseObject interface {
+	VisitSendMessageResponse(w http.ResponseWriter) error
 }
 
-type Chat200JSONResponse ChatResponse
+type SendMessage200JSONResponse ChatResponse
 
-func (response Chat200JSONResponse) VisitChatResponse(w http.ResponseWriter) error {
+func (response SendMessage200JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -942,9 +942,9 @@ func (response Chat200JSONResponse) VisitChatResponse(w http.ResponseWriter) err
 	return err
 }
 
-type Chat400JSONResponse struct{ BadRequestJSONResponse }
+type SendMessage400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response Chat400JSONResponse) VisitChatResponse(w http.ResponseWriter) error {
+func (response SendMessage400JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -956,9 +956,9 @@ func (response Chat400JSONResponse) VisitChatResponse(w http.ResponseWriter) err
 	return err
 }
 
-type Chat401JSONResponse struct{ UnauthorizedJSONResponse }
+type SendMessage401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response Chat401JSONResponse) VisitChatResponse(w http.ResponseWriter) error {
+func (response SendMessage401JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -973,9 +973,9 @@ func (response Chat401JSONResponse) VisitChatResponse(w http.ResponseWriter) err
 	return err
 }
 
-type Chat404JSONResponse struct{ NotFoundJSONResponse }
+type SendMessage404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response Chat404JSONResponse) VisitChatResponse(w http.ResponseWriter) error {
+func (response SendMessage404JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -987,9 +987,9 @@ func (response Chat404JSONResponse) VisitChatResponse(w http.ResponseWriter) err
 	return err
 }
 
-type Chat429JSONResponse struct{ TooManyRequestsJSONResponse }
+type SendMessage429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response Chat429JSONResponse) VisitChatResponse(w http.ResponseWriter) error {
+func (response SendMessage429JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1004,9 +1004,9 @@ func (response Chat429JSONResponse) VisitChatResponse(w http.ResponseWriter) err
 	return err
 }
 
-type Chat502JSONResponse struct{ UpstreamErrorJSONResponse }
+type SendMessage502JSONResponse struct{ UpstreamErrorJSONResponse }
 
-func (response Chat502JSONResponse) VisitChatResponse(w http.ResponseWriter) error {
+func (response SendMessage502JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1018,9 +1018,9 @@ func (response Chat502JSONResponse) VisitChatResponse(w http.ResponseWriter) err
 	return err
 }
 
-type Chat503JSONResponse struct{ UnavailableJSONResponse }
+type SendMessage503JSONResponse struct{ UnavailableJSONResponse }
 
-func (response Chat503JSONResponse) VisitChatResponse(w http.ResponseWriter) error {
+func (response SendMessage503JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1035,9 +1035,9 @@ func (response Chat503JSONResponse) VisitChatResponse(w http.ResponseWriter) err
 	return err
 }
 
-type Chat504JSONResponse struct{ UpstreamTimeoutJSONResponse }
+type SendMessage504JSONResponse struct{ UpstreamTimeoutJSONResponse }
 
-func (response Chat504JSONResponse) VisitChatResponse(w http.ResponseWriter) error {
+func (response SendMessage504JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1049,12 +1049,12 @@ func (response Chat504JSONResponse) VisitChatResponse(w http.ResponseWriter) err
 	return err
 }
 
-type ChatdefaultJSONResponse struct {
+type SendMessagedefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
 }
 
-func (response ChatdefaultJSONResponse) VisitChatResponse(w http.ResponseWriter) error {
+func (response SendMessagedefaultJSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1066,20 +1066,20 @@ func (response ChatdefaultJSONResponse) VisitChatResponse(w http.ResponseWriter)
 	return err
 }
 
-type ChatStreamRequestObject struct {
-	Body *ChatStreamJSONRequestBody
+type StreamMessageRequestObject struct {
+	Body *StreamMessageJSONRequestBody
 }
 
-type ChatStreamResponseObject interface {
-	VisitChatStreamResponse(w http.ResponseWriter) error
+type StreamMessageResponseObject interface {
+	VisitStreamMessageResponse(w http.ResponseWriter) error
 }
 
-type ChatStream200TexteventStreamResponse struct {
+type StreamMessage200TexteventStreamResponse struct {
 	Body          io.Reader
 	ContentLength int64
 }
 
-func (response ChatStream200TexteventStreamResponse) VisitChatStreamResponse(w http.ResponseWriter) error {
+func (response StreamMessage200TexteventStreamResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/event-stream")
 	if response.ContentLength != 0 {
@@ -1117,9 +1117,9 @@ func (response ChatStream200TexteventStreamResponse) VisitChatStreamResponse(w h
 	}
 }
 
-type ChatStream400JSONResponse struct{ BadRequestJSONResponse }
+type StreamMessage400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response ChatStream400JSONResponse) VisitChatStreamResponse(w http.ResponseWriter) error {
+func (response StreamMessage400JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1131,9 +1131,9 @@ func (response ChatStream400JSONResponse) VisitChatStreamResponse(w http.Respons
 	return err
 }
 
-type ChatStream401JSONResponse struct{ UnauthorizedJSONResponse }
+type StreamMessage401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response ChatStream401JSONResponse) VisitChatStreamResponse(w http.ResponseWriter) error {
+func (response StreamMessage401JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1148,9 +1148,9 @@ func (response ChatStream401JSONResponse) VisitChatStreamResponse(w http.Respons
 	return err
 }
 
-type ChatStream404JSONResponse struct{ NotFoundJSONResponse }
+type StreamMessage404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response ChatStream404JSONResponse) VisitChatStreamResponse(w http.ResponseWriter) error {
+func (response StreamMessage404JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1162,9 +1162,9 @@ func (response ChatStream404JSONResponse) VisitChatStreamResponse(w http.Respons
 	return err
 }
 
-type ChatStream429JSONResponse struct{ TooManyRequestsJSONResponse }
+type StreamMessage429JSONResponse struct{ TooManyRequestsJSONResponse }
 
-func (response ChatStream429JSONResponse) VisitChatStreamResponse(w http.ResponseWriter) error {
+func (response StreamMessage429JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1179,9 +1179,9 @@ func (response ChatStream429JSONResponse) VisitChatStreamResponse(w http.Respons
 	return err
 }
 
-type ChatStream502JSONResponse struct{ UpstreamErrorJSONResponse }
+type StreamMessage502JSONResponse struct{ UpstreamErrorJSONResponse }
 
-func (response ChatStream502JSONResponse) VisitChatStreamResponse(w http.ResponseWriter) error {
+func (response StreamMessage502JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1193,9 +1193,9 @@ func (response ChatStream502JSONResponse) VisitChatStreamResponse(w http.Respons
 	return err
 }
 
-type ChatStream503JSONResponse struct{ UnavailableJSONResponse }
+type StreamMessage503JSONResponse struct{ UnavailableJSONResponse }
 
-func (response ChatStream503JSONResponse) VisitChatStreamResponse(w http.ResponseWriter) error {
+func (response StreamMessage503JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1210,9 +1210,9 @@ func (response ChatStream503JSONResponse) VisitChatStreamResponse(w http.Respons
 	return err
 }
 
-type ChatStream504JSONResponse struct{ UpstreamTimeoutJSONResponse }
+type StreamMessage504JSONResponse struct{ UpstreamTimeoutJSONResponse }
 
-func (response ChatStream504JSONResponse) VisitChatStreamResponse(w http.ResponseWriter) error {
+func (response StreamMessage504JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1224,12 +1224,12 @@ func (response ChatStream504JSONResponse) VisitChatStreamResponse(w http.Respons
 	return err
 }
 
-type ChatStreamdefaultJSONResponse struct {
+type StreamMessagedefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
 }
 
-func (response ChatStreamdefaultJSONResponse) VisitChatStreamResponse(w http.ResponseWriter) error {
+func (response StreamMessagedefaultJSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3063,12 +3063,12 @@ func (response RegisterUserdefaultJSONResponse) VisitRegisterUserResponse(w http
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
-	// Chat Send a message to a project's bot and get its reply
+	// SendMessage Send a message to a project's bot and get its reply
 	// (POST /chat)
-	Chat(ctx context.Context, request ChatRequestObject) (ChatResponseObject, error)
-	// ChatStream Like POST /chat, with the reply streamed as Server-Sent Events
+	SendMessage(ctx context.Context, request SendMessageRequestObject) (SendMessageResponseObject, error)
+	// StreamMessage Like POST /chat, with the reply streamed as Server-Sent Events
 	// (POST /chat/stream)
-	ChatStream(ctx context.Context, request ChatStreamRequestObject) (ChatStreamResponseObject, error)
+	StreamMessage(ctx context.Context, request StreamMessageRequestObject) (StreamMessageResponseObject, error)
 	// DeleteConversation Delete a conversation and its messages
 	// (DELETE /conversations/{conversation_id})
 	DeleteConversation(ctx context.Context, request DeleteConversationRequestObject) (DeleteConversationResponseObject, error)
@@ -3140,11 +3140,11 @@ type strictHandler struct {
 	middlewares []StrictMiddlewareFunc
 }
 
-// Chat operation middleware
-func (sh *strictHandler) Chat(ctx echo.Context) error {
-	var request ChatRequestObject
+// SendMessage operation middleware
+func (sh *strictHandler) SendMessage(ctx echo.Context) error {
+	var request SendMessageRequestObject
 
-	var body ChatJSONRequestBody
+	var body SendMessageJSONRequestBody
 	var err error
 	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
 		// A request validator built on kin-openapi's openapi3filter with
@@ -3168,29 +3168,29 @@ func (sh *strictHandler) Chat(ctx echo.Context) error {
 	request.Body = &body
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.Chat(ctx.Request().Context(), request.(ChatRequestObject))
+		return sh.ssi.SendMessage(ctx.Request().Context(), request.(SendMessageRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "Chat")
+		handler = middleware(handler, "SendMessage")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(ChatResponseObject); ok {
-		return validResponse.VisitChatResponse(ctx.Response())
+	} else if validResponse, ok := response.(SendMessageResponseObject); ok {
+		return validResponse.VisitSendMessageResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// ChatStream operation middleware
-func (sh *strictHandler) ChatStream(ctx echo.Context) error {
-	var request ChatStreamRequestObject
+// StreamMessage operation middleware
+func (sh *strictHandler) StreamMessage(ctx echo.Context) error {
+	var request StreamMessageRequestObject
 
-	var body ChatStreamJSONRequestBody
+	var body StreamMessageJSONRequestBody
 	var err error
 	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
 		// A request validator built on kin-openapi's openapi3filter with
@@ -3214,18 +3214,18 @@ func (sh *strictHandler) ChatStream(ctx echo.Context) error {
 	request.Body = &body
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ChatStream(ctx.Request().Context(), request.(ChatStreamRequestObject))
+		return sh.ssi.StreamMessage(ctx.Request().Context(), request.(StreamMessageRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ChatStream")
+		handler = middleware(handler, "StreamMessage")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(ChatStreamResponseObject); ok {
-		return validResponse.VisitChatStreamResponse(ctx.Response())
+	} else if validResponse, ok := response.(StreamMessageResponseObject); ok {
+		return validResponse.VisitStreamMessageResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

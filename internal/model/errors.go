@@ -1,6 +1,10 @@
 package model
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
 
 // FieldError is one invalid input field.
 type FieldError struct {
@@ -25,3 +29,38 @@ func (e *ValidationError) Error() string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// CheckText rejects text PostgreSQL cannot store (NUL characters, invalid UTF-8), so both engines
+// answer alike.
+func CheckText(field, s string) *ValidationError {
+	if strings.ContainsRune(s, 0) {
+		return Invalid(field, "must not contain NUL characters")
+	}
+	if !utf8.ValidString(s) {
+		return Invalid(field, "must be valid UTF-8")
+	}
+	return nil
+}
+
+// CheckName trims s and checks it is 1 to max characters of storable text.
+func CheckName(field, s string, max int) (string, *ValidationError) {
+	s = strings.TrimSpace(s)
+	if err := CheckText(field, s); err != nil {
+		return s, err
+	}
+	switch n := utf8.RuneCountInString(s); {
+	case n == 0:
+		return s, Invalid(field, "must not be empty")
+	case n > max:
+		return s, Invalid(field, fmt.Sprintf("must be at most %d characters", max))
+	}
+	return s, nil
+}
+
+// NotFoundError names what was not found, for errors the route alone cannot name (e.g. the
+// conversation of a chat request).
+type NotFoundError struct {
+	What string
+}
+
+func (e *NotFoundError) Error() string { return e.What + " not found" }

@@ -1,0 +1,147 @@
+// Command chatbot runs the chatbot platform: the API, the dashboard and the API docs in one binary.
+//
+//	chatbot              serve (the default)
+//	chatbot migrate      apply database migrations and exit
+//	chatbot healthcheck  exit 0 when the server at ADDR answers /health with 200 (for container health checks)
+//	chatbot -h           list the settings (environment variables)
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/chatbot-platform/chatbot/internal/app"
+	"github.com/chatbot-platform/chatbot/internal/config"
+)
+
+func main() {
+	cmd := ""
+	if len(os.Args) > 1 {
+		cmd = os.Args[1]
+	}
+	var err error
+	switch cmd {
+	case "", "serve":
+		err = serve()
+	case "migrate":
+		err = migrate()
+	case "healthcheck":
+		err = healthcheck()
+	case "-h", "-help", "--help", "help":
+		usage()
+	default:
+		usage()
+		err = fmt.Errorf("unknown command %q", cmd)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chatbot:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `Usage: chatbot [serve | migrate | healthcheck | -h]
+
+Runs the chatbot platform: API, dashboard (/), API docs (/docs, /redoc).
+Settings come from the environment, or from a .env file in the working directory:
+
+`)
+	config.Usage(os.Stderr)
+}
+
+func serve() error {
+	start := time.Now()
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	log, closeLog, err := app.NewLogger(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeLog.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	a, err := app.New(ctx, cfg, app.Options{Log: log, Pages: pages})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           a.Echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	engine, _, _ := config.ParseDatabaseURL(cfg.DatabaseURL)
+	log.Info("chatbot platform ready", "url", "http://"+ln.Addr().String(), "docs", "http://"+ln.Addr().String()+"/docs",
+		"database", engine, "startup", time.Since(start).Round(time.Millisecond))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func migrate() error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	s, err := app.OpenStore(context.Background(), cfg.DatabaseURL) // opening migrates
+	if err != nil {
+		return err
+	}
+	s.Close()
+	fmt.Fprintln(os.Stderr, "chatbot: migrations applied")
+	return nil
+}
+
+func healthcheck() error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	host, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return err
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	client := &http.Client{Timeout: 3 * time.Second}
+	resp, err := client.Get("http://" + net.JoinHostPort(host, port) + "/health")
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("health: %s", resp.Status)
+	}
+	return nil
+}

@@ -1,0 +1,215 @@
+// Package apitest runs the real platform on an httptest server, on a real SQLite or PostgreSQL
+// database, for API tests and benchmarks. Every response that passes through its clients is validated
+// against api/openapi.yaml.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/chatbot-platform/chatbot/api/client"
+	"github.com/chatbot-platform/chatbot/internal/app"
+	"github.com/chatbot-platform/chatbot/internal/config"
+	"github.com/chatbot-platform/chatbot/internal/httpapi"
+	"github.com/chatbot-platform/chatbot/internal/store"
+	"github.com/chatbot-platform/chatbot/internal/testdb"
+)
+
+// TestSecret signs tokens in tests.
+const TestSecret = "test-secret-key-that-is-at-least-32-bytes-long"
+
+// Server is a running platform.
+type Server struct {
+	URL    string
+	App    *app.App
+	Config config.Config
+	Store  store.Store
+	HTTP   *http.Client // validates every response against the spec
+	Client *client.ClientWithResponses
+	srv    *httptest.Server
+}
+
+// Options adjust a test server.
+type Options struct {
+	Env   map[string]string            // settings over the test defaults
+	Store func(testing.TB) store.Store // default: a fresh SQLite database (closed by the opener)
+	Log   io.Writer                    // default: discarded
+}
+
+// Start runs the platform until the test ends. Defaults: fast password hashing, rate limits off, no log file.
+func Start(t testing.TB, o Options) *Server {
+	t.Helper()
+	env := map[string]string{
+		"SECRET_KEY": TestSecret, "PASSWORD_HASH_ROUNDS": "1000", "RATE_LIMIT_AUTH": "0", "RATE_LIMIT_API": "0",
+		"LOG_FILE": "",
+	}
+	for k, v := range o.Env {
+		env[k] = v
+	}
+	cfg, err := config.FromLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := o.Store
+	if open == nil {
+		open = testdb.SQLite
+	}
+	st := open(t)
+	logw := o.Log
+	if logw == nil {
+		logw = io.Discard
+	}
+	a, err := app.New(context.Background(), cfg, app.Options{Log: slog.New(slog.NewTextHandler(logw, nil)), Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Echo)
+	t.Cleanup(srv.Close)
+	s := &Server{URL: srv.URL, App: a, Config: cfg, Store: a.Store, srv: srv}
+	s.HTTP = &http.Client{Transport: &validatingTransport{t: t, router: specRouter(t), next: http.DefaultTransport}}
+	s.Client, err = client.NewClientWithResponses(srv.URL, client.WithHTTPClient(s.HTTP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Bearer authenticates a generated-client call.
+func Bearer(token string) client.RequestEditorFn {
+	return func(_ context.Context, req *http.Request) error {
+		req.Header.Set("Authorization", "Bearer "+token)
+		return nil
+	}
+}
+
+var userSeq atomic.Int64
+
+// NewUser registers a fresh user and returns its email and access token.
+func (s *Server) NewUser(t testing.TB) (email, token string) {
+	t.Helper()
+	email = fmt.Sprintf("user%d@example.com", userSeq.Add(1))
+	return email, s.Signup(t, email, "SecurePass123")
+}
+
+// Signup registers email with password and logs in.
+func (s *Server) Signup(t testing.TB, email, password string) string {
+	t.Helper()
+	ctx := context.Background()
+	reg, err := s.Client.RegisterUserWithResponse(ctx, client.Credentials{Email: email, Password: password})
+	if err != nil || reg.StatusCode() != http.StatusOK {
+		t.Fatalf("register %s: %v %s", email, err, body(reg))
+	}
+	return s.Login(t, email, password)
+}
+
+// Login returns an access token.
+func (s *Server) Login(t testing.TB, email, password string) string {
+	t.Helper()
+	res, err := s.Client.LoginUserWithResponse(context.Background(), client.Credentials{Email: email, Password: password})
+	if err != nil || res.JSON200 == nil {
+		t.Fatalf("login %s: %v %s", email, err, body(res))
+	}
+	return res.JSON200.AccessToken
+}
+
+func body(r interface{ Status() string }) string {
+	if r == nil {
+		return ""
+	}
+	return r.Status()
+}
+
+// Response is a raw response with its body read.
+type Response struct {
+	*http.Response
+	Body []byte
+}
+
+// Do sends a raw request (body as given, JSON content type unless headers say otherwise).
+func (s *Server) Do(t testing.TB, method, path, token, reqBody string, headers ...string) Response {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(reqBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reqBody != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := s.HTTP.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Response{res, b}
+}
+
+func specRouter(t testing.TB) routers.Router {
+	doc, err := httpapi.Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Servers = nil // match any host
+	r, err := legacy.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// validatingTransport fails the test when a response to a spec route does not match the spec:
+// undocumented status, wrong content type, or a body that breaks the schema.
+type validatingTransport struct {
+	t      testing.TB
+	router routers.Router
+	next   http.RoundTripper
+}
+
+func (v *validatingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := v.next.RoundTrip(req)
+	if err != nil {
+		return res, err
+	}
+	route, params, ferr := v.router.FindRoute(req)
+	if ferr != nil || strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		return res, nil // not an API route (pages, docs, unknown paths), or a stream validated by its own tests
+	}
+	b, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	res.Body = io.NopCloser(bytes.NewReader(b))
+	input := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+		Status:                 res.StatusCode,
+		Header:                 res.Header,
+		Body:                   io.NopCloser(bytes.NewReader(b)),
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+	}
+	if err := openapi3filter.ValidateResponse(req.Context(), input); err != nil {
+		v.t.Errorf("%s %s -> %d does not match api/openapi.yaml: %v\nbody: %s", req.Method, req.URL.Path, res.StatusCode, err, b)
+	}
+	return res, nil
+}

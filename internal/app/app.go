@@ -1,0 +1,117 @@
+// Package app wires the platform together from a Config: logger, store, services and the HTTP handler.
+// cmd/chatbot runs it; tests and benchmarks build the same thing.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/chatbot-platform/chatbot/internal/auth"
+	"github.com/chatbot-platform/chatbot/internal/config"
+	"github.com/chatbot-platform/chatbot/internal/httpapi"
+	"github.com/chatbot-platform/chatbot/internal/project"
+	"github.com/chatbot-platform/chatbot/internal/ratelimit"
+	"github.com/chatbot-platform/chatbot/internal/store"
+	"github.com/chatbot-platform/chatbot/internal/store/postgres"
+	"github.com/chatbot-platform/chatbot/internal/store/sqlite"
+)
+
+// App is the running platform minus the listener.
+type App struct {
+	Echo  *echo.Echo
+	Store store.Store
+}
+
+// Options are what tests and the binary may vary beyond Config.
+type Options struct {
+	Log   *slog.Logger
+	Store store.Store      // nil: open DATABASE_URL
+	Pages func(*echo.Echo) // the dashboard and docs; nil: API only
+}
+
+// New builds the platform from cfg.
+func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
+	log := o.Log
+	key, err := cfg.SigningKey(log)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := auth.NewTokens(key, cfg.AccessTokenTTL)
+	if err != nil {
+		return nil, err
+	}
+	st := o.Store
+	if st == nil {
+		if st, err = OpenStore(ctx, cfg.DatabaseURL); err != nil {
+			return nil, err
+		}
+	}
+	projects := project.NewService(st, project.Defaults{
+		Model: cfg.OpenAIModel, Temperature: cfg.OpenAITemperature, MaxOutputTokens: cfg.OpenAIMaxOutputTokens,
+	}, log)
+	e, err := httpapi.New(httpapi.Deps{
+		Config:      cfg,
+		Log:         log,
+		Store:       st,
+		Auth:        auth.NewService(st, auth.NewHasher(cfg.PasswordHashRounds), tokens, log),
+		Projects:    projects,
+		AuthLimiter: limiter(cfg.RateLimitAuth),
+		APILimiter:  limiter(cfg.RateLimitAPI),
+		Pages:       o.Pages,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &App{Echo: e, Store: st}, nil
+}
+
+// Close releases the store.
+func (a *App) Close() { a.Store.Close() }
+
+func limiter(perMinute int) ratelimit.Limiter {
+	if perMinute == 0 {
+		return nil
+	}
+	return ratelimit.NewMemory(perMinute)
+}
+
+// OpenStore opens and migrates the database DATABASE_URL names.
+func OpenStore(ctx context.Context, databaseURL string) (store.Store, error) {
+	engine, target, err := config.ParseDatabaseURL(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if engine == config.Postgres {
+		return postgres.Open(ctx, target)
+	}
+	return sqlite.Open(ctx, target)
+}
+
+// NewLogger logs to stderr and, when cfg.LogFile is set, to that file too, as text or JSON.
+func NewLogger(cfg config.Config) (*slog.Logger, io.Closer, error) {
+	var w io.Writer = os.Stderr
+	var closer io.Closer = io.NopCloser(nil)
+	if cfg.LogFile != "" {
+		f, err := os.OpenFile(cfg.LogFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+		if err != nil {
+			return nil, nil, fmt.Errorf("LOG_FILE: %w", err)
+		}
+		w, closer = io.MultiWriter(os.Stderr, f), f
+	}
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), closer, nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), closer, nil
+}

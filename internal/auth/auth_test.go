@@ -1,0 +1,138 @@
+package auth
+
+import (
+	"context"
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwt"
+)
+
+var ctx = context.Background()
+
+// Made with Python's hashlib.pbkdf2_hmac and passlib's documented format (ab64, 32-byte key).
+const pythonHash = "$pbkdf2-sha256$1000$MDEyMzQ1Njc4OWFiY2RlZg$DweYvbuFf0Oeq8Iuh3du5UpfXRq8G5lemNHA.MckURE"
+
+func TestHasher_VerifiesPasslibHashes(t *testing.T) {
+	h := NewHasher(1000)
+	ok, rehash, err := h.Verify(ctx, "SecurePass123", pythonHash)
+	if err != nil || !ok || rehash {
+		t.Fatalf("Verify = %v, %v, %v; want true, false, nil", ok, rehash, err)
+	}
+	if ok, _, _ := h.Verify(ctx, "SecurePass124", pythonHash); ok {
+		t.Fatal("wrong password accepted")
+	}
+}
+
+func TestHasher_RoundTripAndRehash(t *testing.T) {
+	h := NewHasher(2000)
+	hash, err := h.Hash(ctx, "pässword1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(hash, "$pbkdf2-sha256$2000$") || strings.ContainsAny(hash, "+=") {
+		t.Fatalf("hash %q is not in passlib's format", hash)
+	}
+	if ok, rehash, _ := h.Verify(ctx, "pässword1", hash); !ok || rehash {
+		t.Fatal("own hash does not verify")
+	}
+	if ok, rehash, _ := NewHasher(3000).Verify(ctx, "pässword1", hash); !ok || !rehash {
+		t.Fatal("a hash with fewer rounds than configured should ask for a rehash")
+	}
+}
+
+func TestHasher_RejectsMalformedHashes(t *testing.T) {
+	for _, hash := range []string{"", "plain", "$pbkdf2-sha256$x$a$b", "$pbkdf2-sha256$10$a", "$pbkdf2-sha256$0$YQ$YQ", "$pbkdf2-sha256$10$!!$YQ"} {
+		if ok, _, err := NewHasher(10).Verify(ctx, "p", hash); ok || err == nil {
+			t.Errorf("Verify(%q) = %v, %v; want an error", hash, ok, err)
+		}
+	}
+}
+
+func TestValidatePassword_Policy(t *testing.T) {
+	tests := []struct {
+		password string
+		ok       bool
+	}{
+		{"Secure12", true},
+		{"abcdefg1", true},
+		{"ABCDEFG1", true},
+		{"Short1", false},
+		{"1234567", false},
+		{"abcdefgh", false},   // no digit
+		{"12345678", false},   // no letter
+		{"éééééééé1", false},  // letters outside a-z/A-Z do not count
+		{"éééééééa1", true},   // 9 characters, one ASCII letter
+		{strings.Repeat("a", 127) + "1", true},
+		{strings.Repeat("a", 128) + "1", false},
+		{strings.Repeat("é", 126) + "a1", true}, // 128 characters, 254 bytes
+		{"abc\x00defg1", false},
+	}
+	for _, tt := range tests {
+		if err := ValidatePassword(tt.password); (err == nil) != tt.ok {
+			t.Errorf("ValidatePassword(%q) = %v, want ok=%v", tt.password, err, tt.ok)
+		}
+	}
+}
+
+func TestValidateEmail(t *testing.T) {
+	for email, ok := range map[string]bool{
+		"user@example.com": true, "a.b+c@sub.example.org": true,
+		"": false, "user": false, "@example.com": false, "user@": false, "user@example": false,
+		"a@b@c.com": false, "us er@example.com": false, "user@.example.com": false, "user@example..com": false,
+		"Name <user@example.com>": false, "user@example.com.": false,
+	} {
+		if err := ValidateEmail(email); (err == nil) != ok {
+			t.Errorf("ValidateEmail(%q) = %v, want ok=%v", email, err, ok)
+		}
+	}
+}
+
+func TestTokens_RejectAnythingButOurHS256WithExp(t *testing.T) {
+	key := []byte(strings.Repeat("k", 32))
+	tokens, err := NewTokens(key, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := tokens.Issue("a@example.com")
+	if sub, err := tokens.Subject(good); err != nil || sub != "a@example.com" {
+		t.Fatalf("Subject(good) = %q, %v", sub, err)
+	}
+	sign := func(tok jwt.Token, alg jwa.SignatureAlgorithm, key []byte) string {
+		s, err := jwt.Sign(tok, jwt.WithKey(alg, key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(s)
+	}
+	now := time.Now()
+	valid, _ := jwt.NewBuilder().Subject("a@example.com").IssuedAt(now).Expiration(now.Add(time.Hour)).Build()
+	expired, _ := jwt.NewBuilder().Subject("a@example.com").IssuedAt(now.Add(-2 * time.Hour)).Expiration(now.Add(-time.Hour)).Build()
+	noExp, _ := jwt.NewBuilder().Subject("a@example.com").IssuedAt(now).Build()
+	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`))
+	payload := base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"a@example.com","exp":` + "9999999999" + `}`))
+	parts := strings.Split(good, ".")
+	for name, tok := range map[string]string{
+		"expired":   sign(expired, jwa.HS256, key),
+		"no exp":    sign(noExp, jwa.HS256, key),
+		"HS512":     sign(valid, jwa.HS512, key),
+		"wrong key": sign(valid, jwa.HS256, []byte(strings.Repeat("x", 32))),
+		"alg none":  header + "." + payload + ".",
+		"tampered":  parts[0] + "." + payload + "." + parts[2],
+		"garbage":   "not-a-token",
+		"empty":     "",
+	} {
+		if sub, err := tokens.Subject(tok); err != ErrInvalidToken {
+			t.Errorf("%s: Subject = %q, %v; want ErrInvalidToken", name, sub, err)
+		}
+	}
+}
+
+func TestNewTokens_RefusesShortKeys(t *testing.T) {
+	if _, err := NewTokens([]byte("short"), time.Hour); err == nil {
+		t.Fatal("a 5-byte key was accepted")
+	}
+}

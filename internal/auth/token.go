@@ -1,0 +1,60 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwt"
+)
+
+// MinSecretKeyBytes is the shortest signing key accepted: HS256 wants at least its hash size.
+const MinSecretKeyBytes = 32
+
+// ErrInvalidToken: the bearer token is missing, malformed, expired, or not signed by us with HS256.
+var ErrInvalidToken = errors.New("invalid or expired token")
+
+// Tokens issues and checks the platform's access tokens: JWTs signed HS256, sub = email.
+type Tokens struct {
+	key []byte
+	ttl time.Duration
+	now func() time.Time
+}
+
+// NewTokens returns Tokens signing with key; tokens live for ttl.
+func NewTokens(key []byte, ttl time.Duration) (*Tokens, error) {
+	if len(key) < MinSecretKeyBytes {
+		return nil, fmt.Errorf("SECRET_KEY must be at least %d bytes, got %d", MinSecretKeyBytes, len(key))
+	}
+	return &Tokens{key: key, ttl: ttl, now: time.Now}, nil
+}
+
+// Issue returns a signed token for email.
+func (t *Tokens) Issue(email string) (string, error) {
+	now := t.now()
+	tok, err := jwt.NewBuilder().Subject(email).IssuedAt(now).Expiration(now.Add(t.ttl)).Build()
+	if err != nil {
+		return "", fmt.Errorf("auth: build token: %w", err)
+	}
+	signed, err := jwt.Sign(tok, jwt.WithKey(jwa.HS256, t.key))
+	if err != nil {
+		return "", fmt.Errorf("auth: sign token: %w", err)
+	}
+	return string(signed), nil
+}
+
+// Subject verifies token and returns its subject. Only HS256 with our key is accepted, and exp is
+// required; every failure is ErrInvalidToken.
+func (t *Tokens) Subject(token string) (string, error) {
+	tok, err := jwt.ParseString(token,
+		jwt.WithKey(jwa.HS256, t.key),
+		jwt.WithValidate(true),
+		jwt.WithRequiredClaim("exp"),
+		jwt.WithClock(jwt.ClockFunc(t.now)),
+	)
+	if err != nil || tok.Subject() == "" {
+		return "", ErrInvalidToken
+	}
+	return tok.Subject(), nil
+}

@@ -1,0 +1,249 @@
+// Package config reads the platform's settings from the environment (and a .env file), once, at start-up.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/joho/godotenv"
+)
+
+// Config is every setting; see Settings for names, defaults and meaning.
+type Config struct {
+	Addr          string
+	DatabaseURL   string
+	SecretKey     string
+	SecretKeyFile string
+
+	AccessTokenTTL     time.Duration
+	PasswordHashRounds int
+
+	CORSOrigins    []string
+	TrustedProxies []netip.Prefix
+	RateLimitAuth  int // requests per minute per client IP on register and login; 0 disables
+	RateLimitAPI   int // requests per minute per user elsewhere; 0 disables
+	RedisURL       string
+
+	MaxBodyBytes int64
+	MaxUploadMB  int64
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
+	IdleTimeout  time.Duration
+
+	LogFile   string
+	LogFormat string
+	LogLevel  string
+
+	OpenAIAPIKey          string
+	OpenAIBaseURL         string
+	OpenAIModel           string
+	OpenAITemperature     float64
+	OpenAIMaxOutputTokens int64
+	OpenAITimeout         time.Duration
+	ChatHistoryChars      int
+}
+
+// Setting documents one environment variable.
+type Setting struct {
+	Name, Default, Help string
+}
+
+// Settings lists every environment variable the server reads, in the order `chatbot -h` and the README show.
+var Settings = []Setting{
+	{"ADDR", "127.0.0.1:8000", "listen address (host:port)"},
+	{"DATABASE_URL", "sqlite:///./app.db", "sqlite:///path/app.db, sqlite:relative.db or postgres://user:pass@host:5432/db"},
+	{"SECRET_KEY", "", "JWT signing key, at least 32 bytes; when unset one is generated and kept in SECRET_KEY_FILE"},
+	{"SECRET_KEY_FILE", "", "where a generated key is kept (mode 0600); default: .secret_key beside the SQLite database, or in the working directory"},
+	{"ACCESS_TOKEN_EXPIRE_MINUTES", "60", "lifetime of an access token"},
+	{"PASSWORD_HASH_ROUNDS", "600000", "PBKDF2-SHA256 rounds for new hashes; older hashes are upgraded at login"},
+	{"CORS_ORIGINS", "", "comma-separated origins allowed to call the API from a browser; empty: none"},
+	{"TRUSTED_PROXIES", "", "comma-separated IPs or CIDRs whose X-Forwarded-For is believed; empty: none"},
+	{"RATE_LIMIT_AUTH", "10", "register and login requests per minute per client IP; 0 disables"},
+	{"RATE_LIMIT_API", "120", "API requests per minute per user; 0 disables"},
+	{"REDIS_URL", "", "redis://host:6379/0 to share rate limits across instances; empty: in memory"},
+	{"MAX_BODY_BYTES", "1048576", "largest JSON request body"},
+	{"MAX_UPLOAD_MB", "20", "largest file upload, in MiB"},
+	{"HTTP_READ_TIMEOUT", "60s", "time to read a whole request"},
+	{"HTTP_WRITE_TIMEOUT", "120s", "time to write a response (streams extend it as they go)"},
+	{"HTTP_IDLE_TIMEOUT", "120s", "how long an idle keep-alive connection stays open"},
+	{"LOG_FILE", "app.log", "log file, besides the console; empty disables"},
+	{"LOG_FORMAT", "text", "text or json"},
+	{"LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"OPENAI_API_KEY", "", "OpenAI API key; without it chat answers 503"},
+	{"OPENAI_BASE_URL", "https://api.openai.com/v1", "any Responses-compatible server (e.g. the fake: http://127.0.0.1:8090/v1)"},
+	{"OPENAI_MODEL", "gpt-4o-mini", "model for new projects"},
+	{"OPENAI_TEMPERATURE", "0.7", "temperature for new projects (0–2)"},
+	{"OPENAI_MAX_OUTPUT_TOKENS", "2000", "max_output_tokens for new projects"},
+	{"OPENAI_TIMEOUT", "60s", "how long one upstream call may take"},
+	{"CHAT_HISTORY_CHARS", "24000", "budget of earlier turns sent upstream, newest first, in characters"},
+}
+
+// Load reads .env (when present; real environment variables win) and the environment.
+func Load() (Config, error) {
+	if err := godotenv.Load(); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return Config{}, fmt.Errorf(".env: %w", err)
+	}
+	return FromLookup(os.LookupEnv)
+}
+
+// FromLookup builds a Config from a variable lookup, applying defaults and checking every value.
+func FromLookup(lookup func(string) (string, bool)) (Config, error) {
+	p := parser{lookup: lookup}
+	c := Config{
+		Addr:                  p.str("ADDR"),
+		DatabaseURL:           p.str("DATABASE_URL"),
+		SecretKey:             p.str("SECRET_KEY"),
+		SecretKeyFile:         p.str("SECRET_KEY_FILE"),
+		AccessTokenTTL:        time.Duration(p.int("ACCESS_TOKEN_EXPIRE_MINUTES", 1, 60*24*365)) * time.Minute,
+		PasswordHashRounds:    p.int("PASSWORD_HASH_ROUNDS", 1000, 100_000_000),
+		CORSOrigins:           p.list("CORS_ORIGINS"),
+		TrustedProxies:        p.prefixes("TRUSTED_PROXIES"),
+		RateLimitAuth:         p.int("RATE_LIMIT_AUTH", 0, 1_000_000),
+		RateLimitAPI:          p.int("RATE_LIMIT_API", 0, 1_000_000),
+		RedisURL:              p.str("REDIS_URL"),
+		MaxBodyBytes:          int64(p.int("MAX_BODY_BYTES", 1024, 1<<30)),
+		MaxUploadMB:           int64(p.int("MAX_UPLOAD_MB", 1, 512)),
+		ReadTimeout:           p.duration("HTTP_READ_TIMEOUT"),
+		WriteTimeout:          p.duration("HTTP_WRITE_TIMEOUT"),
+		IdleTimeout:           p.duration("HTTP_IDLE_TIMEOUT"),
+		LogFile:               p.str("LOG_FILE"),
+		LogFormat:             p.oneOf("LOG_FORMAT", "text", "json"),
+		LogLevel:              p.oneOf("LOG_LEVEL", "debug", "info", "warn", "error"),
+		OpenAIAPIKey:          p.str("OPENAI_API_KEY"),
+		OpenAIBaseURL:         strings.TrimRight(p.str("OPENAI_BASE_URL"), "/"),
+		OpenAIModel:           p.str("OPENAI_MODEL"),
+		OpenAITemperature:     p.float("OPENAI_TEMPERATURE", 0, 2),
+		OpenAIMaxOutputTokens: int64(p.int("OPENAI_MAX_OUTPUT_TOKENS", 16, 128_000)),
+		OpenAITimeout:         p.duration("OPENAI_TIMEOUT"),
+		ChatHistoryChars:      p.int("CHAT_HISTORY_CHARS", 0, 10_000_000),
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 32 {
+		p.fail("SECRET_KEY", fmt.Sprintf("must be at least 32 bytes (got %d); generate one with: openssl rand -hex 32", len(c.SecretKey)))
+	}
+	if _, _, err := ParseDatabaseURL(c.DatabaseURL); err != nil {
+		p.fail("DATABASE_URL", err.Error())
+	}
+	return c, errors.Join(p.errs...)
+}
+
+// Usage writes the settings table for `chatbot -h`.
+func Usage(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")
+	for _, s := range Settings {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, s.Default, s.Help)
+	}
+	tw.Flush()
+}
+
+// Engines DATABASE_URL can select.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// ParseDatabaseURL returns the engine and its connection target: a file path for SQLite, the URL
+// itself for PostgreSQL.
+func ParseDatabaseURL(u string) (engine, target string, err error) {
+	switch {
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		return Postgres, u, nil
+	case strings.HasPrefix(u, "sqlite:///"): // the design document's form: sqlite:///./app.db, sqlite:////abs/app.db
+		target = strings.TrimPrefix(u, "sqlite:///")
+	case strings.HasPrefix(u, "sqlite://"):
+		return "", "", errors.New(`use sqlite:///path/app.db (three slashes) or sqlite:relative.db`)
+	case strings.HasPrefix(u, "sqlite:"):
+		target = strings.TrimPrefix(u, "sqlite:")
+	default:
+		return "", "", errors.New("must start with sqlite: or postgres://")
+	}
+	if target == "" || strings.ContainsAny(target, "?#") {
+		return "", "", errors.New("needs a file path without query parameters, e.g. sqlite:///./app.db")
+	}
+	return SQLite, target, nil
+}
+
+type parser struct {
+	lookup func(string) (string, bool)
+	errs   []error
+}
+
+func (p *parser) fail(name, msg string) { p.errs = append(p.errs, fmt.Errorf("%s %s", name, msg)) }
+
+func (p *parser) str(name string) string {
+	if v, ok := p.lookup(name); ok {
+		return strings.TrimSpace(v)
+	}
+	for _, s := range Settings {
+		if s.Name == name {
+			return s.Default
+		}
+	}
+	panic("config: undocumented setting " + name)
+}
+
+func (p *parser) int(name string, lo, hi int) int {
+	v, err := strconv.Atoi(p.str(name))
+	if err != nil || v < lo || v > hi {
+		p.fail(name, fmt.Sprintf("must be a whole number from %d to %d", lo, hi))
+	}
+	return v
+}
+
+func (p *parser) float(name string, lo, hi float64) float64 {
+	v, err := strconv.ParseFloat(p.str(name), 64)
+	if err != nil || v < lo || v > hi {
+		p.fail(name, fmt.Sprintf("must be a number from %g to %g", lo, hi))
+	}
+	return v
+}
+
+func (p *parser) duration(name string) time.Duration {
+	v, err := time.ParseDuration(p.str(name))
+	if err != nil || v <= 0 {
+		p.fail(name, "must be a positive duration such as 30s or 2m")
+	}
+	return v
+}
+
+func (p *parser) oneOf(name string, allowed ...string) string {
+	v := strings.ToLower(p.str(name))
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	p.fail(name, "must be one of "+strings.Join(allowed, ", "))
+	return v
+}
+
+func (p *parser) list(name string) []string {
+	var out []string
+	for _, item := range strings.Split(p.str(name), ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+func (p *parser) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, item := range p.list(name) {
+		if pre, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, pre.Masked())
+		} else if addr, err := netip.ParseAddr(item); err == nil {
+			out = append(out, netip.PrefixFrom(addr, addr.BitLen()))
+		} else {
+			p.fail(name, fmt.Sprintf("has %q, which is neither an IP nor a CIDR", item))
+		}
+	}
+	return out
+}

@@ -1,0 +1,58 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func lookup(env map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+}
+
+func TestDefaultsWorkOnAFreshMachine(t *testing.T) {
+	c, err := FromLookup(lookup(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8000" || c.DatabaseURL != "sqlite:///./app.db" || c.AccessTokenTTL != time.Hour ||
+		c.PasswordHashRounds != 600000 || c.RateLimitAuth != 10 || c.RateLimitAPI != 120 || c.LogFile != "app.log" ||
+		c.OpenAIModel != "gpt-4o-mini" || c.OpenAITemperature != 0.7 || c.OpenAIMaxOutputTokens != 2000 {
+		t.Fatalf("defaults = %+v", c)
+	}
+}
+
+func TestInvalidValuesAreAllReported(t *testing.T) {
+	_, err := FromLookup(lookup(map[string]string{
+		"SECRET_KEY": "short", "RATE_LIMIT_API": "many", "DATABASE_URL": "mysql://x", "TRUSTED_PROXIES": "10.0.0.0/8,nope",
+	}))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"SECRET_KEY must be at least 32 bytes", "RATE_LIMIT_API", "DATABASE_URL", `TRUSTED_PROXIES has "nope"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
+
+func TestParseDatabaseURL(t *testing.T) {
+	tests := []struct{ in, engine, target string }{
+		{"sqlite:///./app.db", SQLite, "./app.db"},
+		{"sqlite:////var/lib/app.db", SQLite, "/var/lib/app.db"},
+		{"sqlite:data/app.db", SQLite, "data/app.db"},
+		{"postgres://u@h:5432/db?sslmode=disable", Postgres, "postgres://u@h:5432/db?sslmode=disable"},
+		{"postgresql://u@h/db", Postgres, "postgresql://u@h/db"},
+	}
+	for _, tt := range tests {
+		e, target, err := ParseDatabaseURL(tt.in)
+		if err != nil || e != tt.engine || target != tt.target {
+			t.Errorf("ParseDatabaseURL(%q) = %q, %q, %v", tt.in, e, target, err)
+		}
+	}
+	for _, bad := range []string{"", "sqlite://app.db", "sqlite:", "mysql://x", "sqlite:///a.db?mode=ro"} {
+		if _, _, err := ParseDatabaseURL(bad); err == nil {
+			t.Errorf("ParseDatabaseURL(%q) accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,116 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/chatbot-platform/chatbot/internal/apigen"
+	"github.com/chatbot-platform/chatbot/internal/auth"
+	"github.com/chatbot-platform/chatbot/internal/llm"
+	"github.com/chatbot-platform/chatbot/internal/model"
+	"github.com/chatbot-platform/chatbot/internal/store"
+)
+
+// errorHandler is the one place errors become responses: always {"detail": ...}, never an internal
+// error's text in a 5xx, each 5xx logged once with its request id.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		status, body := describe(err, c)
+		switch {
+		case errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil:
+			log.DebugContext(c.Request().Context(), "client went away", "request_id", requestID(c))
+			return
+		case status >= 500:
+			log.ErrorContext(c.Request().Context(), "request failed", "request_id", requestID(c),
+				"method", c.Request().Method, "route", c.Path(), "status", status, "error", err)
+		}
+		if c.Request().Method == http.MethodHead {
+			c.NoContent(status)
+			return
+		}
+		c.JSON(status, body)
+	}
+}
+
+// describe maps an error to its status and body.
+func describe(err error, c echo.Context) (int, apigen.Error) {
+	var (
+		verr *model.ValidationError
+		nf   *model.NotFoundError
+		herr *echo.HTTPError
+		uerr *llm.Error
+	)
+	switch {
+	case errors.As(err, &verr):
+		return http.StatusBadRequest, validationBody(verr)
+	case errors.As(err, &nf):
+		return http.StatusNotFound, detail(nf.Error())
+	case errors.Is(err, store.ErrNotFound):
+		return http.StatusNotFound, detail(resourceName(c) + " not found")
+	case errors.Is(err, auth.ErrBadCredentials):
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer")
+		return http.StatusUnauthorized, detail("Incorrect email or password")
+	case errors.Is(err, auth.ErrInvalidToken):
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer")
+		return http.StatusUnauthorized, detail("Could not validate credentials: the token is missing, invalid or expired")
+	case errors.As(err, &uerr):
+		if d := uerr.RetryAfter; d > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+		}
+		return uerr.Status, detail(uerr.Detail())
+	case errors.As(err, &herr):
+		return herr.Code, detail(httpErrorDetail(herr))
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable, detail("the request took too long; try again")
+	}
+	return http.StatusInternalServerError, detail("internal error")
+}
+
+func detail(s string) apigen.Error { return apigen.Error{Detail: s} }
+
+func validationBody(v *model.ValidationError) apigen.Error {
+	fields := make([]apigen.FieldError, len(v.Fields))
+	for i, f := range v.Fields {
+		fields[i] = apigen.FieldError{Field: f.Field, Message: f.Message}
+	}
+	return apigen.Error{Detail: v.Error(), Errors: &fields}
+}
+
+// httpErrorDetail gives Echo's own errors (404, 405, 413, ...) a readable detail.
+func httpErrorDetail(he *echo.HTTPError) string {
+	switch he.Code {
+	case http.StatusNotFound:
+		return "Not Found"
+	case http.StatusMethodNotAllowed:
+		return "Method Not Allowed"
+	}
+	if he.Internal != nil && he.Code >= 500 {
+		return http.StatusText(he.Code)
+	}
+	if s, ok := he.Message.(string); ok {
+		return s
+	}
+	return fmt.Sprint(he.Message)
+}
+
+// resourceName names what a route's id parameter points at: /projects/:project_id -> "project".
+func resourceName(c echo.Context) string {
+	names := c.ParamNames()
+	if len(names) == 0 {
+		return "resource"
+	}
+	return strings.TrimSuffix(names[len(names)-1], "_id")
+}
+
+func requestID(c echo.Context) string { return c.Response().Header().Get(echo.HeaderXRequestID) }

@@ -1,0 +1,35 @@
+// Package httpapi is the HTTP edge: Echo, middleware, and the strict-server handlers that convert
+// between the generated API types and the domain services.
+package httpapi
+
+import (
+	"context"
+	"time"
+
+	"github.com/chatbot-platform/chatbot/internal/apigen"
+	"github.com/chatbot-platform/chatbot/internal/auth"
+	"github.com/chatbot-platform/chatbot/internal/project"
+	"github.com/chatbot-platform/chatbot/internal/store"
+)
+
+// Handlers implements apigen.StrictServerInterface.
+type Handlers struct {
+	store    store.Store
+	auth     *auth.Service
+	projects *project.Service
+}
+
+var _ apigen.StrictServerInterface = (*Handlers)(nil)
+
+// healthTimeout bounds the database check so /health answers within 2 seconds even when the database hangs.
+const healthTimeout = 1500 * time.Millisecond
+
+// HealthCheck implements apigen.StrictServerInterface.
+func (h *Handlers) HealthCheck(ctx context.Context, _ apigen.HealthCheckRequestObject) (apigen.HealthCheckResponseObject, error) {
+	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
+	defer cancel()
+	if err := h.store.Ping(ctx); err != nil {
+		return apigen.HealthCheck503JSONResponse{Status: apigen.Unhealthy, Database: apigen.Disconnected}, nil
+	}
+	return apigen.HealthCheck200JSONResponse{Status: apigen.Healthy, Database: apigen.Connected}, nil
+}

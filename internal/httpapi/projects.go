@@ -1,0 +1,83 @@
+package httpapi
+
+import (
+	"context"
+
+	"github.com/chatbot-platform/chatbot/internal/apigen"
+	"github.com/chatbot-platform/chatbot/internal/auth"
+	"github.com/chatbot-platform/chatbot/internal/model"
+	"github.com/chatbot-platform/chatbot/internal/project"
+)
+
+// CreateProject implements apigen.StrictServerInterface.
+func (h *Handlers) CreateProject(ctx context.Context, req apigen.CreateProjectRequestObject) (apigen.CreateProjectResponseObject, error) {
+	b := req.Body
+	p, err := h.projects.Create(ctx, auth.UserID(ctx), project.Settings{
+		Name: &b.Name, Model: b.Model, Temperature: b.Temperature, MaxOutputTokens: int64Ptr(b.MaxOutputTokens),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return apigen.CreateProject201JSONResponse(projectToAPI(p)), nil
+}
+
+// ListProjects implements apigen.StrictServerInterface.
+func (h *Handlers) ListProjects(ctx context.Context, _ apigen.ListProjectsRequestObject) (apigen.ListProjectsResponseObject, error) {
+	ps, err := h.projects.List(ctx, auth.UserID(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return apigen.ListProjects200JSONResponse(mapSlice(ps, projectToAPI)), nil
+}
+
+// GetProject implements apigen.StrictServerInterface.
+func (h *Handlers) GetProject(ctx context.Context, req apigen.GetProjectRequestObject) (apigen.GetProjectResponseObject, error) {
+	p, err := h.projects.Get(ctx, auth.UserID(ctx), req.ProjectId)
+	if err != nil {
+		return nil, err
+	}
+	return apigen.GetProject200JSONResponse(projectToAPI(p)), nil
+}
+
+// UpdateProject implements apigen.StrictServerInterface.
+func (h *Handlers) UpdateProject(ctx context.Context, req apigen.UpdateProjectRequestObject) (apigen.UpdateProjectResponseObject, error) {
+	b := req.Body
+	p, err := h.projects.Update(ctx, auth.UserID(ctx), req.ProjectId, project.Settings{
+		Name: b.Name, Model: b.Model, Temperature: b.Temperature, MaxOutputTokens: int64Ptr(b.MaxOutputTokens),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return apigen.UpdateProject200JSONResponse(projectToAPI(p)), nil
+}
+
+// DeleteProject implements apigen.StrictServerInterface.
+func (h *Handlers) DeleteProject(ctx context.Context, req apigen.DeleteProjectRequestObject) (apigen.DeleteProjectResponseObject, error) {
+	if err := h.projects.Delete(ctx, auth.UserID(ctx), req.ProjectId); err != nil {
+		return nil, err
+	}
+	return apigen.DeleteProject204Response{}, nil
+}
+
+func projectToAPI(p model.Project) apigen.Project {
+	return apigen.Project{
+		Id: p.ID, Name: p.Name, Model: p.Model, Temperature: p.Temperature,
+		MaxOutputTokens: int(p.MaxOutputTokens), CreatedAt: p.CreatedAt,
+	}
+}
+
+func int64Ptr(n *int) *int64 {
+	if n == nil {
+		return nil
+	}
+	v := int64(*n)
+	return &v
+}
+
+func mapSlice[T, U any](in []T, f func(T) U) []U {
+	out := make([]U, len(in))
+	for i, v := range in {
+		out[i] = f(v)
+	}
+	return out
+}

@@ -1,0 +1,107 @@
+package httpapi
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/chatbot-platform/chatbot/api"
+	"github.com/chatbot-platform/chatbot/internal/apigen"
+	"github.com/chatbot-platform/chatbot/internal/auth"
+	"github.com/chatbot-platform/chatbot/internal/config"
+	"github.com/chatbot-platform/chatbot/internal/project"
+	"github.com/chatbot-platform/chatbot/internal/ratelimit"
+	"github.com/chatbot-platform/chatbot/internal/store"
+)
+
+// Deps are what the HTTP edge is built from.
+type Deps struct {
+	Config   config.Config
+	Log      *slog.Logger
+	Store    store.Store
+	Auth     *auth.Service
+	Projects *project.Service
+	// Limiters by client IP (register, login) and by user (the rest); nil switches one off.
+	AuthLimiter, APILimiter ratelimit.Limiter
+	// Pages registers the dashboard and docs pages; nil serves the API only.
+	Pages func(*echo.Echo)
+}
+
+// Spec is the parsed OpenAPI document.
+func Spec() (*openapi3.T, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPIYAML)
+	if err != nil {
+		return nil, fmt.Errorf("openapi: %w", err)
+	}
+	if err := doc.Validate(openapi3.NewLoader().Context); err != nil {
+		return nil, fmt.Errorf("openapi: %w", err)
+	}
+	return doc, nil
+}
+
+// New builds the Echo app: middleware, the API, /openapi.json|yaml and the pages.
+func New(d Deps) (*echo.Echo, error) {
+	doc, err := Spec()
+	if err != nil {
+		return nil, err
+	}
+	specJSON, err := doc.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("openapi: %w", err)
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(d.Log)
+	e.IPExtractor = ipExtractor(d.Config)
+
+	ops := newOperations(doc)
+	e.Use(
+		middleware.RequestID(),
+		accessLog(d.Log),
+		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableErrorHandler: true, DisablePrintStack: true}),
+	)
+	if len(d.Config.CORSOrigins) > 0 {
+		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+			AllowOrigins:     d.Config.CORSOrigins,
+			AllowMethods:     []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
+			AllowHeaders:     []string{echo.HeaderAuthorization, echo.HeaderContentType},
+			AllowCredentials: false, // bearer tokens, never cookies: '*' stays safe
+			MaxAge:           600,
+		}))
+	}
+	maxUpload := d.Config.MaxUploadMB<<20 + 1<<20 // the file plus room for the multipart framing
+	e.Use(
+		ops.resolve,
+		apiHeaders,
+		authenticate(d.Auth),
+		rateLimit(d.AuthLimiter, d.APILimiter, d.Log),
+		validateRequest(d.Config.MaxBodyBytes, maxUpload),
+	)
+
+	h := &Handlers{store: d.Store, auth: d.Auth, projects: d.Projects}
+	apigen.RegisterHandlers(e, apigen.NewStrictHandler(h, nil))
+	e.GET("/openapi.json", func(c echo.Context) error { return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, specJSON) })
+	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", api.OpenAPIYAML) })
+	if d.Pages != nil {
+		d.Pages(e)
+	}
+	return e, nil
+}
+
+// ipExtractor believes X-Forwarded-For only from TRUSTED_PROXIES; otherwise the peer address is the client.
+func ipExtractor(c config.Config) echo.IPExtractor {
+	if len(c.TrustedProxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range c.TrustedProxies {
+		ipnet := &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
+		opts = append(opts, echo.TrustIPRange(ipnet))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}

@@ -1,0 +1,222 @@
+package httpapi
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/labstack/echo/v4"
+
+	"github.com/chatbot-platform/chatbot/internal/model"
+)
+
+// operation is what the middleware needs to know about one route of the spec.
+type operation struct {
+	id        string
+	route     *routers.Route
+	public    bool // the spec's security is empty: no token needed
+	jsonBody  bool
+	multipart bool
+	authRoute bool // register and login: rate limited per client IP
+}
+
+// operations indexes the spec by Echo route ("GET /projects/:project_id"), so the middleware can find
+// the operation Echo already routed to without a second routing pass.
+type operations map[string]*operation
+
+func newOperations(doc *openapi3.T) operations {
+	ops := operations{}
+	for path, item := range doc.Paths.Map() {
+		echoPath := path
+		for _, p := range item.Parameters {
+			echoPath = strings.ReplaceAll(echoPath, "{"+p.Value.Name+"}", ":"+p.Value.Name)
+		}
+		for method, op := range item.Operations() {
+			for _, p := range op.Parameters {
+				echoPath = strings.ReplaceAll(echoPath, "{"+p.Value.Name+"}", ":"+p.Value.Name)
+			}
+			o := &operation{
+				id:        op.OperationID,
+				route:     &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op},
+				public:    op.Security != nil && len(*op.Security) == 0,
+				authRoute: op.OperationID == "registerUser" || op.OperationID == "loginUser",
+			}
+			if op.RequestBody != nil {
+				o.jsonBody = op.RequestBody.Value.Content.Get("application/json") != nil
+				o.multipart = op.RequestBody.Value.Content.Get("multipart/form-data") != nil
+			}
+			ops[method+" "+echoPath] = o
+		}
+	}
+	return ops
+}
+
+const operationKey = "operation"
+
+// resolveOperation tags the request with its spec operation; requests outside the spec (the dashboard,
+// the docs, unknown paths) carry none and skip the API middleware.
+func (ops operations) resolve(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if op := ops[c.Request().Method+" "+c.Path()]; op != nil {
+			c.Set(operationKey, op)
+		}
+		return next(c)
+	}
+}
+
+func operationOf(c echo.Context) *operation {
+	op, _ := c.Get(operationKey).(*operation)
+	return op
+}
+
+var validationOptions = &openapi3filter.Options{
+	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, // the auth middleware already checked
+	KeepValidatedValue: true,
+	MultiError:         true,
+}
+
+// validateRequest checks a request against the spec: body size, content type, UTF-8, parameters and
+// the JSON body's schema. Multipart bodies are checked by their handler while streaming.
+func validateRequest(maxBody, maxUpload int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			op := operationOf(c)
+			if op == nil {
+				return next(c)
+			}
+			req := c.Request()
+			input := &openapi3filter.RequestValidationInput{Request: req, PathParams: pathParams(c), Route: op.route, Options: validationOptions}
+			switch {
+			case op.multipart:
+				req.Body = http.MaxBytesReader(c.Response(), req.Body, maxUpload)
+				input.Options = &openapi3filter.Options{ExcludeRequestBody: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}
+			case op.jsonBody:
+				if err := readJSONBody(req, maxBody); err != nil {
+					return err
+				}
+			}
+			if err := openapi3filter.ValidateRequest(req.Context(), input); err != nil {
+				return requestError(err)
+			}
+			return next(c)
+		}
+	}
+}
+
+func pathParams(c echo.Context) map[string]string {
+	names := c.ParamNames()
+	if len(names) == 0 {
+		return nil
+	}
+	params := make(map[string]string, len(names))
+	for i, n := range names {
+		params[n] = c.ParamValues()[i]
+	}
+	return params
+}
+
+// readJSONBody reads a JSON body into memory within the size limit, so it can be checked for valid
+// UTF-8 (encoding/json would silently replace bad bytes) before it is decoded.
+func readJSONBody(req *http.Request, limit int64) error {
+	if req.ContentLength > limit {
+		return tooLarge(limit)
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, limit+1))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "could not read the request body")
+	}
+	if int64(len(body)) > limit {
+		return tooLarge(limit)
+	}
+	if len(body) > 0 { // an empty body is reported as missing by the schema check
+		if mt, _, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType)); mt != echo.MIMEApplicationJSON {
+			return echo.NewHTTPError(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		}
+		if !utf8.Valid(body) {
+			return model.Invalid("body", "must be valid UTF-8")
+		}
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	return nil
+}
+
+func tooLarge(limit int64) error {
+	return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body too large (limit %s)", byteSize(limit)))
+}
+
+func byteSize(n int64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
+}
+
+// requestError turns kin-openapi's validation errors into a ValidationError naming each field.
+func requestError(err error) error {
+	var verr model.ValidationError
+	for _, e := range flatten(err) {
+		var re *openapi3filter.RequestError
+		if !errors.As(e, &re) {
+			verr.Fields = append(verr.Fields, model.FieldError{Field: "request", Message: e.Error()})
+			continue
+		}
+		var pe *openapi3filter.ParseError
+		switch {
+		case re.Parameter != nil:
+			verr.Fields = append(verr.Fields, model.FieldError{Field: re.Parameter.Name, Message: parameterMessage(re)})
+		case errors.As(re.Err, &pe):
+			verr.Fields = append(verr.Fields, model.FieldError{Field: "body", Message: "is not valid JSON"})
+		case re.Err == nil || errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
+			verr.Fields = append(verr.Fields, model.FieldError{Field: "body", Message: "is required"})
+		default:
+			for _, se := range flatten(re.Err) {
+				verr.Fields = append(verr.Fields, schemaField(se))
+			}
+		}
+	}
+	return &verr
+}
+
+// flatten expands kin-openapi's MultiError (only at this level: errors.As would dig through and
+// drop the RequestError around it).
+func flatten(err error) []error {
+	if multi, ok := err.(openapi3.MultiError); ok {
+		var out []error
+		for _, e := range multi {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+func parameterMessage(re *openapi3filter.RequestError) string {
+	var se *openapi3.SchemaError
+	if errors.As(re.Err, &se) {
+		return se.Reason
+	}
+	if t := re.Parameter.Schema; t != nil && t.Value != nil && t.Value.Type.Is("integer") {
+		return "must be a positive integer"
+	}
+	return "is invalid"
+}
+
+func schemaField(err error) model.FieldError {
+	var se *openapi3.SchemaError
+	if !errors.As(err, &se) {
+		return model.FieldError{Field: "body", Message: err.Error()}
+	}
+	field := strings.Join(se.JSONPointer(), ".")
+	if field == "" {
+		field = "body"
+	}
+	return model.FieldError{Field: field, Message: se.Reason}
+}

@@ -1,0 +1,292 @@
+// Package project manages projects (a user's chatbots), their chat settings and their prompts.
+package project
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/chatbot-platform/chatbot/internal/model"
+	"github.com/chatbot-platform/chatbot/internal/store"
+)
+
+// Limits on what a project and its prompts may hold.
+const (
+	MaxNameChars          = 100
+	MaxPromptContentChars = 32_000
+	MinOutputTokens       = 16
+	MaxOutputTokens       = 128_000
+	MaxTemperature        = 2.0
+)
+
+// Defaults are the chat settings a new project starts with.
+type Defaults struct {
+	Model           string
+	Temperature     float64
+	MaxOutputTokens int64
+}
+
+// Settings are a project's editable fields; nil means "leave as is" (or "use the default" on create).
+type Settings struct {
+	Name            *string
+	Model           *string
+	Temperature     *float64
+	MaxOutputTokens *int64
+}
+
+// Cleaner removes what a project owns outside the database (files and vector stores at OpenAI)
+// before the project is deleted.
+type Cleaner interface {
+	CleanupProject(ctx context.Context, p model.Project)
+}
+
+// Service is the project logic. Every method is scoped by the caller's user id.
+type Service struct {
+	store    store.Store
+	defaults Defaults
+	cleaners []Cleaner
+	log      *slog.Logger
+}
+
+// NewService returns the project service.
+func NewService(s store.Store, d Defaults, log *slog.Logger) *Service {
+	return &Service{store: s, defaults: d, log: log}
+}
+
+// OnDelete registers c to run before a project is deleted.
+func (s *Service) OnDelete(c Cleaner) { s.cleaners = append(s.cleaners, c) }
+
+// Create makes a project; the name is required, the rest defaults. Returns *model.ValidationError.
+func (s *Service) Create(ctx context.Context, ownerID int64, in Settings) (model.Project, error) {
+	if in.Name == nil {
+		return model.Project{}, model.Invalid("name", "is required")
+	}
+	p := model.Project{OwnerID: ownerID, Model: s.defaults.Model, Temperature: s.defaults.Temperature, MaxOutputTokens: s.defaults.MaxOutputTokens}
+	if err := apply(&p, in); err != nil {
+		return model.Project{}, err
+	}
+	p, err := s.store.CreateProject(ctx, p)
+	if err != nil {
+		return model.Project{}, fmt.Errorf("create project: %w", err)
+	}
+	s.log.InfoContext(ctx, "project created", "project_id", p.ID)
+	return p, nil
+}
+
+// Get returns one of the owner's projects, or store.ErrNotFound.
+func (s *Service) Get(ctx context.Context, ownerID, id int64) (model.Project, error) {
+	return s.store.GetProject(ctx, ownerID, id)
+}
+
+// List returns the owner's projects, oldest first.
+func (s *Service) List(ctx context.Context, ownerID int64) ([]model.Project, error) {
+	return s.store.ListProjects(ctx, ownerID)
+}
+
+// Update changes the fields present in in. Returns store.ErrNotFound or *model.ValidationError.
+func (s *Service) Update(ctx context.Context, ownerID, id int64, in Settings) (model.Project, error) {
+	var out model.Project
+	err := s.store.InTx(ctx, func(tx store.Store) error {
+		p, err := tx.GetProject(ctx, ownerID, id)
+		if err != nil {
+			return err
+		}
+		if err := apply(&p, in); err != nil {
+			return err
+		}
+		out, err = tx.UpdateProject(ctx, p)
+		return err
+	})
+	if err == nil {
+		s.log.InfoContext(ctx, "project updated", "project_id", id)
+	}
+	return out, err
+}
+
+// Delete removes a project with its prompts, files and conversations. Returns store.ErrNotFound.
+func (s *Service) Delete(ctx context.Context, ownerID, id int64) error {
+	p, err := s.store.GetProject(ctx, ownerID, id)
+	if err != nil {
+		return err
+	}
+	for _, c := range s.cleaners {
+		c.CleanupProject(ctx, p)
+	}
+	if err := s.store.DeleteProject(ctx, ownerID, id); err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "project deleted", "project_id", id)
+	return nil
+}
+
+var modelName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$`)
+
+// apply validates in and copies it onto p, reporting every invalid field at once.
+func apply(p *model.Project, in Settings) error {
+	var verr model.ValidationError
+	add := func(e *model.ValidationError) {
+		if e != nil {
+			verr.Fields = append(verr.Fields, e.Fields...)
+		}
+	}
+	if in.Name != nil {
+		name, e := model.CheckName("name", *in.Name, MaxNameChars)
+		add(e)
+		p.Name = name
+	}
+	if in.Model != nil {
+		m := strings.TrimSpace(*in.Model)
+		if !modelName.MatchString(m) {
+			add(model.Invalid("model", "must be a model name such as gpt-4o-mini (letters, digits, . _ : / -)"))
+		}
+		p.Model = m
+	}
+	if in.Temperature != nil {
+		if t := *in.Temperature; t < 0 || t > MaxTemperature {
+			add(model.Invalid("temperature", "must be between 0 and 2"))
+		}
+		p.Temperature = *in.Temperature
+	}
+	if in.MaxOutputTokens != nil {
+		if n := *in.MaxOutputTokens; n < MinOutputTokens || n > MaxOutputTokens {
+			add(model.Invalid("max_output_tokens", fmt.Sprintf("must be between %d and %d", MinOutputTokens, MaxOutputTokens)))
+		}
+		p.MaxOutputTokens = *in.MaxOutputTokens
+	}
+	if len(verr.Fields) > 0 {
+		return &verr
+	}
+	return nil
+}
+
+// PromptInput is a prompt's editable fields; nil Position appends, nil Enabled keeps (or enables on create).
+type PromptInput struct {
+	Name     string
+	Content  string
+	Position *int64
+	Enabled  *bool
+}
+
+// CreatePrompt adds a prompt to one of the owner's projects. Returns store.ErrNotFound or *model.ValidationError.
+func (s *Service) CreatePrompt(ctx context.Context, ownerID, projectID int64, in PromptInput) (model.Prompt, error) {
+	pr := model.Prompt{ProjectID: projectID, Enabled: true}
+	if err := applyPrompt(&pr, in); err != nil {
+		return model.Prompt{}, err
+	}
+	err := s.store.InTx(ctx, func(tx store.Store) error {
+		if in.Position == nil {
+			if _, err := tx.GetProject(ctx, ownerID, projectID); err != nil {
+				return err // not the caller's project: don't reveal its prompt count
+			}
+			next, err := tx.NextPromptPosition(ctx, projectID)
+			if err != nil {
+				return err
+			}
+			pr.Position = next
+		}
+		var err error
+		pr, err = tx.CreatePrompt(ctx, ownerID, pr)
+		return err
+	})
+	if err != nil {
+		return model.Prompt{}, err
+	}
+	s.log.InfoContext(ctx, "prompt created", "project_id", projectID, "prompt_id", pr.ID)
+	return pr, nil
+}
+
+// ListPrompts returns a project's prompts in system-prompt order. Returns store.ErrNotFound.
+func (s *Service) ListPrompts(ctx context.Context, ownerID, projectID int64) ([]model.Prompt, error) {
+	if _, err := s.store.GetProject(ctx, ownerID, projectID); err != nil {
+		return nil, err
+	}
+	return s.store.ListPrompts(ctx, ownerID, projectID)
+}
+
+// UpdatePrompt replaces a prompt's name and content, and its position and enabled flag when given.
+func (s *Service) UpdatePrompt(ctx context.Context, ownerID, id int64, in PromptInput) (model.Prompt, error) {
+	var out model.Prompt
+	err := s.store.InTx(ctx, func(tx store.Store) error {
+		pr, err := tx.GetPrompt(ctx, ownerID, id)
+		if err != nil {
+			return err
+		}
+		if err := applyPrompt(&pr, in); err != nil {
+			return err
+		}
+		out, err = tx.UpdatePrompt(ctx, ownerID, pr)
+		return err
+	})
+	if err == nil {
+		s.log.InfoContext(ctx, "prompt updated", "prompt_id", id)
+	}
+	return out, err
+}
+
+// DeletePrompt removes a prompt. Returns store.ErrNotFound.
+func (s *Service) DeletePrompt(ctx context.Context, ownerID, id int64) error {
+	if err := s.store.DeletePrompt(ctx, ownerID, id); err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "prompt deleted", "prompt_id", id)
+	return nil
+}
+
+func applyPrompt(pr *model.Prompt, in PromptInput) error {
+	var verr model.ValidationError
+	name, e := model.CheckName("name", in.Name, MaxNameChars)
+	if e != nil {
+		verr.Fields = append(verr.Fields, e.Fields...)
+	}
+	if e := checkContent(in.Content); e != nil {
+		verr.Fields = append(verr.Fields, e.Fields...)
+	}
+	if in.Position != nil && (*in.Position < 0 || *in.Position > 1_000_000) {
+		verr.Fields = append(verr.Fields, model.FieldError{Field: "position", Message: "must be between 0 and 1000000"})
+	}
+	if len(verr.Fields) > 0 {
+		return &verr
+	}
+	pr.Name, pr.Content = name, in.Content
+	if in.Position != nil {
+		pr.Position = *in.Position
+	}
+	if in.Enabled != nil {
+		pr.Enabled = *in.Enabled
+	}
+	return nil
+}
+
+func checkContent(c string) *model.ValidationError {
+	if err := model.CheckText("content", c); err != nil {
+		return err
+	}
+	if strings.TrimSpace(c) == "" {
+		return model.Invalid("content", "must not be empty")
+	}
+	if utf8.RuneCountInString(c) > MaxPromptContentChars {
+		return model.Invalid("content", fmt.Sprintf("must be at most %d characters", MaxPromptContentChars))
+	}
+	return nil
+}
+
+// DefaultSystemPrompt is used when a project has no enabled prompts.
+const DefaultSystemPrompt = "You are a helpful, friendly assistant. Answer clearly and accurately, and say so when you are not sure."
+
+// SystemPrompt joins the enabled prompts' contents with newlines, in the given (position) order.
+func SystemPrompt(prompts []model.Prompt) string {
+	var parts []string
+	for _, p := range prompts {
+		if p.Enabled {
+			parts = append(parts, p.Content)
+		}
+	}
+	if len(parts) == 0 {
+		return DefaultSystemPrompt
+	}
+	return strings.Join(parts, "\n")
+}
+
