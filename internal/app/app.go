@@ -14,7 +14,9 @@ import (
 
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/config"
+	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/httpapi"
+	"github.com/chatbot-platform/chatbot/internal/llm"
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/ratelimit"
 	"github.com/chatbot-platform/chatbot/internal/store"
@@ -55,12 +57,15 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	projects := project.NewService(st, project.Defaults{
 		Model: cfg.OpenAIModel, Temperature: cfg.OpenAITemperature, MaxOutputTokens: cfg.OpenAIMaxOutputTokens,
 	}, log)
+	openai := llm.New(llm.Config{APIKey: cfg.OpenAIAPIKey, BaseURL: cfg.OpenAIBaseURL, Timeout: cfg.OpenAITimeout}, log)
+	files := file.NewService(st, openai, cfg.MaxUploadMB<<20, log)
 	e, err := httpapi.New(httpapi.Deps{
 		Config:      cfg,
 		Log:         log,
 		Store:       st,
 		Auth:        auth.NewService(st, auth.NewHasher(cfg.PasswordHashRounds), tokens, log),
 		Projects:    projects,
+		Files:       files,
 		AuthLimiter: limiter(cfg.RateLimitAuth),
 		APILimiter:  limiter(cfg.RateLimitAPI),
 		Pages:       o.Pages,

@@ -62,10 +62,10 @@ func TestValidatePassword_Policy(t *testing.T) {
 		{"ABCDEFG1", true},
 		{"Short1", false},
 		{"1234567", false},
-		{"abcdefgh", false},   // no digit
-		{"12345678", false},   // no letter
-		{"éééééééé1", false},  // letters outside a-z/A-Z do not count
-		{"éééééééa1", true},   // 9 characters, one ASCII letter
+		{"abcdefgh", false},  // no digit
+		{"12345678", false},  // no letter
+		{"éééééééé1", false}, // letters outside a-z/A-Z do not count
+		{"éééééééa1", true},  // 9 characters, one ASCII letter
 		{strings.Repeat("a", 127) + "1", true},
 		{strings.Repeat("a", 128) + "1", false},
 		{strings.Repeat("é", 126) + "a1", true}, // 128 characters, 254 bytes

@@ -8,6 +8,7 @@ import (
 
 	"github.com/chatbot-platform/chatbot/internal/apigen"
 	"github.com/chatbot-platform/chatbot/internal/auth"
+	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/store"
 )
@@ -17,6 +18,7 @@ type Handlers struct {
 	store    store.Store
 	auth     *auth.Service
 	projects *project.Service
+	files    *file.Service
 }
 
 var _ apigen.StrictServerInterface = (*Handlers)(nil)

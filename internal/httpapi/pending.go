@@ -9,7 +9,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/apigen"
 )
 
-// Chat, conversations and files land with their own issues; until then they say so honestly.
+// Chat and conversations land with their own issue; until then they say so honestly.
 var errNotYet = echo.NewHTTPError(http.StatusNotImplemented, "not implemented yet")
 
 func (h *Handlers) SendMessage(context.Context, apigen.SendMessageRequestObject) (apigen.SendMessageResponseObject, error) {
@@ -25,14 +25,5 @@ func (h *Handlers) GetConversation(context.Context, apigen.GetConversationReques
 	return nil, errNotYet
 }
 func (h *Handlers) DeleteConversation(context.Context, apigen.DeleteConversationRequestObject) (apigen.DeleteConversationResponseObject, error) {
-	return nil, errNotYet
-}
-func (h *Handlers) UploadFile(context.Context, apigen.UploadFileRequestObject) (apigen.UploadFileResponseObject, error) {
-	return nil, errNotYet
-}
-func (h *Handlers) ListFiles(context.Context, apigen.ListFilesRequestObject) (apigen.ListFilesResponseObject, error) {
-	return nil, errNotYet
-}
-func (h *Handlers) DeleteFile(context.Context, apigen.DeleteFileRequestObject) (apigen.DeleteFileResponseObject, error) {
 	return nil, errNotYet
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/apigen"
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/config"
+	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/ratelimit"
 	"github.com/chatbot-platform/chatbot/internal/store"
@@ -26,6 +27,7 @@ type Deps struct {
 	Store    store.Store
 	Auth     *auth.Service
 	Projects *project.Service
+	Files    *file.Service
 	// Limiters by client IP (register, login) and by user (the rest); nil switches one off.
 	AuthLimiter, APILimiter ratelimit.Limiter
 	// Pages registers the dashboard and docs pages; nil serves the API only.
@@ -83,7 +85,7 @@ func New(d Deps) (*echo.Echo, error) {
 		validateRequest(d.Config.MaxBodyBytes, maxUpload),
 	)
 
-	h := &Handlers{store: d.Store, auth: d.Auth, projects: d.Projects}
+	h := &Handlers{store: d.Store, auth: d.Auth, projects: d.Projects, files: d.Files}
 	apigen.RegisterHandlers(e, apigen.NewStrictHandler(h, nil))
 	e.GET("/openapi.json", func(c echo.Context) error { return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, specJSON) })
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", api.OpenAPIYAML) })

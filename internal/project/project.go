@@ -289,4 +289,3 @@ func SystemPrompt(prompts []model.Prompt) string {
 	}
 	return strings.Join(parts, "\n")
 }
-
