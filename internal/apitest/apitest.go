@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -46,6 +47,8 @@ type Options struct {
 	Env   map[string]string            // settings over the test defaults
 	Store func(testing.TB) store.Store // default: a fresh SQLite database (closed by the opener)
 	Log   io.Writer                    // default: discarded
+	// Heartbeat of idle chat streams (default 15s).
+	Heartbeat time.Duration
 }
 
 // Start runs the platform until the test ends. Defaults: fast password hashing, rate limits off, no log file.
@@ -71,12 +74,15 @@ func Start(t testing.TB, o Options) *Server {
 	if logw == nil {
 		logw = io.Discard
 	}
-	a, err := app.New(context.Background(), cfg, app.Options{Log: slog.New(slog.NewTextHandler(logw, nil)), Store: st})
+	a, err := app.New(context.Background(), cfg, app.Options{Log: slog.New(slog.NewTextHandler(logw, nil)), Store: st, Heartbeat: o.Heartbeat})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(a.Echo)
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		srv.Close()
+		a.Writes.Close()
+	})
 	s := &Server{URL: srv.URL, App: a, Config: cfg, Store: a.Store, srv: srv}
 	s.HTTP = &http.Client{Transport: &validatingTransport{t: t, router: specRouter(t), next: http.DefaultTransport}}
 	s.Client, err = client.NewClientWithResponses(srv.URL, client.WithHTTPClient(s.HTTP))

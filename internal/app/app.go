@@ -13,10 +13,12 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/chatbot-platform/chatbot/internal/auth"
+	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/config"
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/httpapi"
 	"github.com/chatbot-platform/chatbot/internal/llm"
+	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/ratelimit"
 	"github.com/chatbot-platform/chatbot/internal/store"
@@ -26,8 +28,9 @@ import (
 
 // App is the running platform minus the listener.
 type App struct {
-	Echo  *echo.Echo
-	Store store.Store
+	Echo   *echo.Echo
+	Store  store.Store
+	Writes *store.Batcher
 }
 
 // Options are what tests and the binary may vary beyond Config.
@@ -35,6 +38,8 @@ type Options struct {
 	Log   *slog.Logger
 	Store store.Store      // nil: open DATABASE_URL
 	Pages func(*echo.Echo) // the dashboard and docs; nil: API only
+	// Heartbeat is how often idle chat streams send a keep-alive (default 15s).
+	Heartbeat time.Duration
 }
 
 // New builds the platform from cfg.
@@ -57,8 +62,17 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	projects := project.NewService(st, project.Defaults{
 		Model: cfg.OpenAIModel, Temperature: cfg.OpenAITemperature, MaxOutputTokens: cfg.OpenAIMaxOutputTokens,
 	}, log)
-	openai := llm.New(llm.Config{APIKey: cfg.OpenAIAPIKey, BaseURL: cfg.OpenAIBaseURL, Timeout: cfg.OpenAITimeout}, log)
+	retries := cfg.OpenAIMaxRetries
+	if retries == 0 {
+		retries = -1 // llm reads 0 as "the default"
+	}
+	openai := llm.New(llm.Config{
+		APIKey: cfg.OpenAIAPIKey, BaseURL: cfg.OpenAIBaseURL, Timeout: cfg.OpenAITimeout,
+		StreamIdleTimeout: cfg.OpenAIStreamIdle, MaxRetries: retries, BaseDelay: cfg.OpenAIRetryDelay,
+	}, log)
 	files := file.NewService(st, openai, cfg.MaxUploadMB<<20, log)
+	writes := store.NewBatcher(st)
+	chats := chat.NewService(st, writes, openai, noSearch{}, cfg.ChatHistoryChars, log)
 	e, err := httpapi.New(httpapi.Deps{
 		Config:      cfg,
 		Log:         log,
@@ -66,19 +80,32 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		Auth:        auth.NewService(st, auth.NewHasher(cfg.PasswordHashRounds), tokens, log),
 		Projects:    projects,
 		Files:       files,
+		Chat:        chats,
 		AuthLimiter: limiter(cfg.RateLimitAuth),
 		APILimiter:  limiter(cfg.RateLimitAPI),
 		Pages:       o.Pages,
+		Heartbeat:   o.Heartbeat,
 	})
 	if err != nil {
+		writes.Close()
 		st.Close()
 		return nil, err
 	}
-	return &App{Echo: e, Store: st}, nil
+	return &App{Echo: e, Store: st, Writes: writes}, nil
 }
 
-// Close releases the store.
-func (a *App) Close() { a.Store.Close() }
+// Close finishes queued writes and releases the store.
+func (a *App) Close() {
+	a.Writes.Close()
+	a.Store.Close()
+}
+
+// noSearch stands in until the file service can name a project's vector store.
+type noSearch struct{}
+
+func (noSearch) SearchTarget(context.Context, int64, model.Project) (string, map[string]model.File, error) {
+	return "", nil, nil
+}
 
 func limiter(perMinute int) ratelimit.Limiter {
 	if perMinute == 0 {

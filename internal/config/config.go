@@ -47,6 +47,9 @@ type Config struct {
 	OpenAITemperature     float64
 	OpenAIMaxOutputTokens int64
 	OpenAITimeout         time.Duration
+	OpenAIStreamIdle      time.Duration
+	OpenAIMaxRetries      int
+	OpenAIRetryDelay      time.Duration
 	ChatHistoryChars      int
 }
 
@@ -81,7 +84,10 @@ var Settings = []Setting{
 	{"OPENAI_MODEL", "gpt-4o-mini", "model for new projects"},
 	{"OPENAI_TEMPERATURE", "0.7", "temperature for new projects (0–2)"},
 	{"OPENAI_MAX_OUTPUT_TOKENS", "2000", "max_output_tokens for new projects"},
-	{"OPENAI_TIMEOUT", "60s", "how long one upstream call may take"},
+	{"OPENAI_TIMEOUT", "60s", "how long one upstream try may take (for streams: until the first event)"},
+	{"OPENAI_STREAM_IDLE_TIMEOUT", "30s", "a stream that sends nothing for this long ends with an error"},
+	{"OPENAI_MAX_RETRIES", "3", "retries after the first try, for rate limits, 5xx, timeouts and connection errors only"},
+	{"OPENAI_RETRY_BASE_DELAY", "1s", "first wait between tries; doubles each retry (1s, 2s, 4s), or the upstream's longer Retry-After"},
 	{"CHAT_HISTORY_CHARS", "24000", "budget of earlier turns sent upstream, newest first, in characters"},
 }
 
@@ -122,6 +128,9 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		OpenAITemperature:     p.float("OPENAI_TEMPERATURE", 0, 2),
 		OpenAIMaxOutputTokens: int64(p.int("OPENAI_MAX_OUTPUT_TOKENS", 16, 128_000)),
 		OpenAITimeout:         p.duration("OPENAI_TIMEOUT"),
+		OpenAIStreamIdle:      p.duration("OPENAI_STREAM_IDLE_TIMEOUT"),
+		OpenAIMaxRetries:      p.int("OPENAI_MAX_RETRIES", 0, 10),
+		OpenAIRetryDelay:      p.duration("OPENAI_RETRY_BASE_DELAY"),
 		ChatHistoryChars:      p.int("CHAT_HISTORY_CHARS", 0, 10_000_000),
 	}
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {

@@ -4,10 +4,14 @@ package httpapi
 
 import (
 	"context"
+	"net/http"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/chatbot-platform/chatbot/internal/apigen"
 	"github.com/chatbot-platform/chatbot/internal/auth"
+	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/store"
@@ -19,6 +23,9 @@ type Handlers struct {
 	auth     *auth.Service
 	projects *project.Service
 	files    *file.Service
+	chat     *chat.Service
+	// heartbeat is how often an idle chat stream sends a comment line, so proxies keep it open.
+	heartbeat time.Duration
 }
 
 var _ apigen.StrictServerInterface = (*Handlers)(nil)
@@ -35,3 +42,6 @@ func (h *Handlers) HealthCheck(ctx context.Context, _ apigen.HealthCheckRequestO
 	}
 	return apigen.HealthCheck200JSONResponse{Status: apigen.Healthy, Database: apigen.Connected}, nil
 }
+
+// errNotYet answers routes whose issue has not landed yet.
+var errNotYet = echo.NewHTTPError(http.StatusNotImplemented, "not implemented yet")

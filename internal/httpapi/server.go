@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
@@ -13,6 +14,7 @@ import (
 	"github.com/chatbot-platform/chatbot/api"
 	"github.com/chatbot-platform/chatbot/internal/apigen"
 	"github.com/chatbot-platform/chatbot/internal/auth"
+	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/config"
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/project"
@@ -28,6 +30,9 @@ type Deps struct {
 	Auth     *auth.Service
 	Projects *project.Service
 	Files    *file.Service
+	Chat     *chat.Service
+	// Heartbeat is how often an idle chat stream sends a keep-alive comment (default 15s).
+	Heartbeat time.Duration
 	// Limiters by client IP (register, login) and by user (the rest); nil switches one off.
 	AuthLimiter, APILimiter ratelimit.Limiter
 	// Pages registers the dashboard and docs pages; nil serves the API only.
@@ -85,7 +90,11 @@ func New(d Deps) (*echo.Echo, error) {
 		validateRequest(d.Config.MaxBodyBytes, maxUpload),
 	)
 
-	h := &Handlers{store: d.Store, auth: d.Auth, projects: d.Projects, files: d.Files}
+	heartbeat := d.Heartbeat
+	if heartbeat == 0 {
+		heartbeat = 15 * time.Second
+	}
+	h := &Handlers{store: d.Store, auth: d.Auth, projects: d.Projects, files: d.Files, chat: d.Chat, heartbeat: heartbeat}
 	apigen.RegisterHandlers(e, apigen.NewStrictHandler(h, nil))
 	e.GET("/openapi.json", func(c echo.Context) error { return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, specJSON) })
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", api.OpenAPIYAML) })

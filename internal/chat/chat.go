@@ -1,0 +1,298 @@
+// Package chat answers messages with a project's bot through the OpenAI Responses API and keeps the
+// conversations: the system prompt from the project's prompts, earlier turns within a budget, the
+// project's files through file_search, and every message stored.
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/chatbot-platform/chatbot/internal/llm"
+	"github.com/chatbot-platform/chatbot/internal/model"
+	"github.com/chatbot-platform/chatbot/internal/project"
+	"github.com/chatbot-platform/chatbot/internal/store"
+)
+
+// MaxMessageChars bounds one user message.
+const MaxMessageChars = 32_000
+
+// Searcher tells which vector store a project's chat may search, and the project's files by OpenAI
+// file id (to name them in citations). The file service implements it.
+type Searcher interface {
+	SearchTarget(ctx context.Context, ownerID int64, p model.Project) (vectorStoreID string, files map[string]model.File, err error)
+}
+
+// Service is the chat logic.
+type Service struct {
+	store        store.Store
+	writes       *store.Batcher
+	llm          *llm.Client
+	search       Searcher
+	historyChars int
+	log          *slog.Logger
+}
+
+// NewService returns the chat service. Writes go through the batcher (group commit).
+func NewService(s store.Store, writes *store.Batcher, c *llm.Client, search Searcher, historyChars int, log *slog.Logger) *Service {
+	return &Service{store: s, writes: writes, llm: c, search: search, historyChars: historyChars, log: log}
+}
+
+// Request is one user message to a project's bot.
+type Request struct {
+	OwnerID        int64
+	ProjectID      int64
+	ConversationID int64 // 0 starts a new conversation
+	Message        string
+}
+
+// Result is the bot's stored reply.
+type Result struct {
+	Reply          string
+	ConversationID int64
+	UserMessageID  int64
+	MessageID      int64
+	Model          string
+	Usage          llm.Usage
+	Citations      []model.Citation
+}
+
+// turn is a prepared exchange: everything known before the upstream call.
+type turn struct {
+	req     Request
+	project model.Project
+	conv    model.Conversation // ID 0 when new
+	call    llm.Request
+	files   map[string]model.File
+	started time.Time
+}
+
+// Send answers req and stores both messages once the reply is complete. A failed upstream call stores
+// nothing. Errors: *model.ValidationError, *model.NotFoundError, *llm.Error.
+func (s *Service) Send(ctx context.Context, req Request) (Result, error) {
+	t, err := s.prepare(ctx, req)
+	if err != nil {
+		return Result{}, err
+	}
+	reply, err := s.llm.Respond(ctx, t.call)
+	if err != nil {
+		s.logFailure(ctx, t, err)
+		return Result{}, err
+	}
+	res := Result{Reply: reply.Text, Model: reply.Model, Usage: reply.Usage, Citations: t.citations(reply.Citations)}
+	ctx = context.WithoutCancel(ctx) // the reply exists: store it even if the client left
+	err = s.writes.Do(ctx, func(tx store.Store) error {
+		if err := t.begin(ctx, tx, &res); err != nil {
+			return err
+		}
+		return t.finish(ctx, tx, &res, false)
+	})
+	if err != nil {
+		return Result{}, t.storeError(err)
+	}
+	s.logReply(ctx, t, res, reply.Attempts, false)
+	return res, nil
+}
+
+// prepare validates the request, checks ownership and builds the upstream call.
+func (s *Service) prepare(ctx context.Context, req Request) (*turn, error) {
+	if err := checkMessage(req.Message); err != nil {
+		return nil, err
+	}
+	t := &turn{req: req, started: time.Now()}
+	var err error
+	if t.project, err = s.store.GetProject(ctx, req.OwnerID, req.ProjectID); err != nil {
+		return nil, notFound(err, "project")
+	}
+	var history []model.Message
+	if req.ConversationID != 0 {
+		t.conv, err = s.store.GetConversation(ctx, req.OwnerID, req.ConversationID)
+		if err == nil && t.conv.ProjectID != t.project.ID {
+			err = store.ErrNotFound // a conversation of another project is not this project's
+		}
+		if err != nil {
+			return nil, notFound(err, "conversation")
+		}
+		if history, err = s.store.ListMessages(ctx, req.OwnerID, t.conv.ID); err != nil {
+			return nil, err
+		}
+	}
+	prompts, err := s.store.ListPrompts(ctx, req.OwnerID, t.project.ID)
+	if err != nil {
+		return nil, err
+	}
+	vectorStore, files, err := s.search.SearchTarget(ctx, req.OwnerID, t.project)
+	if err != nil {
+		return nil, err
+	}
+	t.files = files
+	t.call = llm.Request{
+		Model:           t.project.Model,
+		Temperature:     float32(t.project.Temperature),
+		MaxOutputTokens: int(t.project.MaxOutputTokens),
+		Input:           buildInput(project.SystemPrompt(prompts), history, req.Message, s.historyChars),
+	}
+	if vectorStore != "" {
+		t.call.VectorStoreIDs = []string{vectorStore}
+	}
+	return t, nil
+}
+
+func checkMessage(m string) error {
+	if err := model.CheckText("message", m); err != nil {
+		return err
+	}
+	if strings.TrimSpace(m) == "" {
+		return model.Invalid("message", "must not be empty")
+	}
+	if utf8.RuneCountInString(m) > MaxMessageChars {
+		return model.Invalid("message", fmt.Sprintf("must be at most %d characters", MaxMessageChars))
+	}
+	return nil
+}
+
+func notFound(err error, what string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return &model.NotFoundError{What: what}
+	}
+	return err
+}
+
+// buildInput is the upstream input: the system prompt, the newest earlier turns whose text fits in
+// budget characters (in their original order), then the new message.
+func buildInput(system string, history []model.Message, message string, budget int) []llm.Message {
+	start := len(history)
+	for used := 0; start > 0; start-- {
+		used += utf8.RuneCountInString(history[start-1].Content)
+		if used > budget {
+			break
+		}
+	}
+	in := make([]llm.Message, 0, len(history)-start+2)
+	in = append(in, llm.Message{Role: "system", Content: system})
+	for _, m := range history[start:] {
+		in = append(in, llm.Message{Role: m.Role, Content: m.Content})
+	}
+	return append(in, llm.Message{Role: "user", Content: message})
+}
+
+// begin stores the conversation (when new) and the user's message.
+func (t *turn) begin(ctx context.Context, tx store.Store, res *Result) error {
+	if t.conv.ID == 0 {
+		c, err := tx.CreateConversation(ctx, t.req.OwnerID, t.project.ID, Title(t.req.Message))
+		if err != nil {
+			return err
+		}
+		t.conv = c
+	}
+	m, err := tx.AddMessage(ctx, model.Message{ConversationID: t.conv.ID, Role: model.RoleUser, Content: t.req.Message})
+	if err != nil {
+		return err
+	}
+	res.ConversationID, res.UserMessageID = t.conv.ID, m.ID
+	return nil
+}
+
+// finish stores the assistant's message.
+func (t *turn) finish(ctx context.Context, tx store.Store, res *Result, incomplete bool) error {
+	latency := time.Since(t.started).Milliseconds()
+	in, out := int64(res.Usage.InputTokens), int64(res.Usage.OutputTokens)
+	m := model.Message{
+		ConversationID: t.conv.ID, Role: model.RoleAssistant, Content: res.Reply, LatencyMS: &latency,
+		Incomplete: incomplete, Citations: res.Citations,
+	}
+	if res.Model != "" {
+		m.Model = &res.Model
+	}
+	if !incomplete || res.Usage.TotalTokens > 0 {
+		m.InputTokens, m.OutputTokens = &in, &out
+	}
+	stored, err := tx.AddMessage(ctx, m)
+	if err != nil {
+		return err
+	}
+	res.MessageID = stored.ID
+	return nil
+}
+
+// storeError explains a failed write: the conversation or project was deleted meanwhile.
+func (t *turn) storeError(err error) error {
+	if errors.Is(err, store.ErrNotFound) || isForeignKey(err) {
+		return &model.NotFoundError{What: "conversation"}
+	}
+	return fmt.Errorf("chat: store messages: %w", err)
+}
+
+func isForeignKey(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "FOREIGN KEY") || strings.Contains(s, "foreign key")
+}
+
+// citations names each cited file with our record when we still have it.
+func (t *turn) citations(cs []llm.Citation) []model.Citation {
+	out := make([]model.Citation, 0, len(cs))
+	for _, c := range cs {
+		mc := model.Citation{OpenAIFileID: c.FileID, Filename: c.Filename, Quote: c.Quote}
+		if f, ok := t.files[c.FileID]; ok {
+			id := f.ID
+			mc.FileID, mc.Filename = &id, f.Filename
+		}
+		out = append(out, mc)
+	}
+	return out
+}
+
+// Title is a conversation's title: the first line of its first message, shortened.
+func Title(message string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(message), "\n")
+	line = strings.Join(strings.Fields(line), " ")
+	if utf8.RuneCountInString(line) <= 60 {
+		return line
+	}
+	r := []rune(line)
+	return strings.TrimSpace(string(r[:59])) + "…"
+}
+
+func (s *Service) logReply(ctx context.Context, t *turn, res Result, attempts int, stream bool) {
+	s.log.InfoContext(ctx, "chat reply", "project_id", t.project.ID, "conversation_id", res.ConversationID,
+		"message_id", res.MessageID, "model", res.Model, "stream", stream, "attempts", attempts,
+		"input_tokens", res.Usage.InputTokens, "output_tokens", res.Usage.OutputTokens,
+		"latency", time.Since(t.started).Round(time.Millisecond))
+}
+
+func (s *Service) logFailure(ctx context.Context, t *turn, err error) {
+	s.log.WarnContext(ctx, "chat failed", "project_id", t.project.ID, "model", t.call.Model,
+		"latency", time.Since(t.started).Round(time.Millisecond), "error", err)
+}
+
+// Conversations lists a project's conversations, most recently active first. Returns store.ErrNotFound
+// for another user's project.
+func (s *Service) Conversations(ctx context.Context, ownerID, projectID int64) ([]model.Conversation, error) {
+	if _, err := s.store.GetProject(ctx, ownerID, projectID); err != nil {
+		return nil, err
+	}
+	return s.store.ListConversations(ctx, ownerID, projectID)
+}
+
+// Conversation returns one conversation with its messages. Returns store.ErrNotFound.
+func (s *Service) Conversation(ctx context.Context, ownerID, id int64) (model.Conversation, []model.Message, error) {
+	c, err := s.store.GetConversation(ctx, ownerID, id)
+	if err != nil {
+		return c, nil, err
+	}
+	msgs, err := s.store.ListMessages(ctx, ownerID, id)
+	return c, msgs, err
+}
+
+// DeleteConversation removes a conversation and its messages. Returns store.ErrNotFound.
+func (s *Service) DeleteConversation(ctx context.Context, ownerID, id int64) error {
+	if err := s.store.DeleteConversation(ctx, ownerID, id); err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "conversation deleted", "conversation_id", id)
+	return nil
+}

@@ -1,0 +1,73 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/chatbot-platform/chatbot/internal/llm"
+	"github.com/chatbot-platform/chatbot/internal/store"
+)
+
+// Stream is a reply being streamed. The conversation and the user's message are stored before the
+// first delta (Start has their ids); the assistant's message is stored when the stream ends, marked
+// incomplete when it broke off.
+type Stream struct {
+	s     *Service
+	t     *turn
+	up    *llm.Stream
+	ctx   context.Context
+	Start Result // ConversationID and UserMessageID
+}
+
+// Stream starts a streamed reply: it returns once the upstream answered (retries happen before), so an
+// error here is still an ordinary error response. Errors: as Send.
+func (s *Service) Stream(ctx context.Context, req Request) (*Stream, error) {
+	t, err := s.prepare(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	up, err := s.llm.Stream(ctx, t.call)
+	if err != nil {
+		s.logFailure(ctx, t, err)
+		return nil, err
+	}
+	st := &Stream{s: s, t: t, up: up, ctx: ctx}
+	wctx := context.WithoutCancel(ctx)
+	if err := s.writes.Do(wctx, func(tx store.Store) error { return t.begin(wctx, tx, &st.Start) }); err != nil {
+		up.Close()
+		return nil, t.storeError(err)
+	}
+	return st, nil
+}
+
+// Next returns the next piece of the reply; io.EOF at the end.
+func (st *Stream) Next() (string, error) { return st.up.Next() }
+
+// Finish stores the assistant's message and returns the result. After a clean end (Next gave io.EOF)
+// the message is complete; otherwise whatever arrived is stored as incomplete (nothing when nothing
+// arrived) and streamErr is returned.
+func (st *Stream) Finish(streamErr error) (Result, error) {
+	st.up.Close()
+	reply := st.up.Reply()
+	res := st.Start
+	res.Reply, res.Model, res.Usage = reply.Text, reply.Model, reply.Usage
+	res.Citations = st.t.citations(reply.Citations)
+	incomplete := streamErr != nil && !errors.Is(streamErr, io.EOF)
+	if incomplete && res.Reply == "" {
+		return res, streamErr
+	}
+	if res.Model == "" {
+		res.Model = st.t.call.Model
+	}
+	// The client may be gone; what it was shown must still be stored.
+	ctx := context.WithoutCancel(st.ctx)
+	if err := st.s.writes.Do(ctx, func(tx store.Store) error { return st.t.finish(ctx, tx, &res, incomplete) }); err != nil {
+		return res, st.t.storeError(err)
+	}
+	st.s.logReply(ctx, st.t, res, reply.Attempts, true)
+	if incomplete {
+		return res, streamErr
+	}
+	return res, nil
+}

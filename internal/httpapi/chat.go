@@ -1,0 +1,159 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/chatbot-platform/chatbot/internal/apigen"
+	"github.com/chatbot-platform/chatbot/internal/auth"
+	"github.com/chatbot-platform/chatbot/internal/chat"
+	"github.com/chatbot-platform/chatbot/internal/model"
+)
+
+// SendMessage implements apigen.StrictServerInterface (POST /chat).
+func (h *Handlers) SendMessage(ctx context.Context, req apigen.SendMessageRequestObject) (apigen.SendMessageResponseObject, error) {
+	res, err := h.chat.Send(ctx, chatRequest(ctx, req.Body))
+	if err != nil {
+		return nil, err
+	}
+	return apigen.SendMessage200JSONResponse(chatResponse(res)), nil
+}
+
+// StreamMessage implements apigen.StrictServerInterface (POST /chat/stream). Failures before the
+// upstream answered are ordinary error responses; later ones end the stream with an error event.
+func (h *Handlers) StreamMessage(ctx context.Context, req apigen.StreamMessageRequestObject) (apigen.StreamMessageResponseObject, error) {
+	st, err := h.chat.Stream(ctx, chatRequest(ctx, req.Body))
+	if err != nil {
+		return nil, err
+	}
+	return &sseResponse{ctx: ctx, stream: st, heartbeat: h.heartbeat}, nil
+}
+
+func chatRequest(ctx context.Context, b *apigen.ChatRequest) chat.Request {
+	r := chat.Request{OwnerID: auth.UserID(ctx), ProjectID: b.ProjectId, Message: b.Message}
+	if b.ConversationId != nil {
+		r.ConversationID = *b.ConversationId
+	}
+	return r
+}
+
+func chatResponse(r chat.Result) apigen.ChatResponse {
+	return apigen.ChatResponse{
+		Reply: r.Reply, ConversationId: r.ConversationID, MessageId: r.MessageID, Model: r.Model,
+		Usage:     apigen.Usage{InputTokens: r.Usage.InputTokens, OutputTokens: r.Usage.OutputTokens, TotalTokens: r.Usage.TotalTokens},
+		Citations: mapSlice(r.Citations, citationToAPI),
+	}
+}
+
+func citationToAPI(c model.Citation) apigen.Citation {
+	out := apigen.Citation{OpenaiFileId: c.OpenAIFileID, FileId: c.FileID, Filename: c.Filename}
+	if c.Quote != "" {
+		out.Quote = &c.Quote
+	}
+	return out
+}
+
+// sseResponse writes a chat stream as Server-Sent Events: start, delta..., then done or error.
+type sseResponse struct {
+	ctx       context.Context
+	stream    *chat.Stream
+	heartbeat time.Duration
+}
+
+// eventWriteTimeout bounds writing one event, so a client that stops reading cannot hold the stream.
+const eventWriteTimeout = 30 * time.Second
+
+type piece struct {
+	text string
+	err  error
+}
+
+// VisitStreamMessageResponse implements apigen.StreamMessageResponseObject.
+func (r *sseResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	w.WriteHeader(http.StatusOK)
+	send := func(event string, data any) error {
+		rc.SetWriteDeadline(time.Now().Add(eventWriteTimeout))
+		b, _ := json.Marshal(data)
+		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	send("start", apigen.ChatStreamStart{ConversationId: r.stream.Start.ConversationID, UserMessageId: r.stream.Start.UserMessageID})
+
+	// Next blocks on the upstream; a reader goroutine lets heartbeats and a client leaving interrupt the wait.
+	pieces := make(chan piece)
+	go func() {
+		for {
+			text, err := r.stream.Next()
+			select {
+			case pieces <- piece{text, err}:
+			case <-r.ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	ticker := time.NewTicker(r.heartbeat)
+	defer ticker.Stop()
+	var streamErr error
+loop:
+	for {
+		select {
+		case p := <-pieces:
+			if p.err != nil {
+				streamErr = p.err
+				break loop
+			}
+			if err := send("delta", apigen.ChatStreamDelta{Text: p.text}); err != nil {
+				streamErr = err // the client is gone or stopped reading
+				break loop
+			}
+		case <-ticker.C:
+			rc.SetWriteDeadline(time.Now().Add(eventWriteTimeout))
+			io.WriteString(w, ": ping\n\n")
+			rc.Flush()
+		case <-r.ctx.Done():
+			streamErr = r.ctx.Err()
+			break loop
+		}
+	}
+	res, err := r.stream.Finish(streamErr)
+	if err == nil {
+		return send("done", chatResponse(res))
+	}
+	if r.ctx.Err() == nil && !errors.Is(err, io.EOF) {
+		status, body := describeStreamError(err)
+		send("error", apigen.ChatStreamError{Detail: body, Status: status})
+	}
+	return nil // the stream itself was answered: nothing for the error handler to write
+}
+
+// describeStreamError gives the status and detail the same failure would have had as a response.
+func describeStreamError(err error) (int, string) {
+	var uerr interface {
+		Detail() string
+	}
+	var nf *model.NotFoundError
+	switch {
+	case errors.As(err, &nf):
+		return http.StatusNotFound, nf.Error()
+	case errors.As(err, &uerr):
+		if s, ok := statusOf(err); ok {
+			return s, uerr.Detail()
+		}
+	}
+	return http.StatusInternalServerError, "the reply could not be completed"
+}

@@ -1,0 +1,123 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// Batcher runs small write transactions from many requests as one transaction per batch ("group
+// commit"): while one batch commits, the next one gathers, so N concurrent requests pay for about one
+// fsync instead of N. A request waits only for the commit that holds its writes, so every write it was
+// told succeeded is durable.
+//
+// If a batch fails, its jobs are rerun one transaction each, so one bad job (e.g. a conversation deleted
+// meanwhile) fails alone. Jobs must therefore only touch the database through the Store they are given.
+type Batcher struct {
+	store    Store
+	jobs     chan *job
+	maxBatch int
+	wg       sync.WaitGroup
+	commits  int64 // transactions committed, for tests and benchmarks
+	mu       sync.Mutex
+}
+
+type job struct {
+	fn   func(Store) error
+	done chan error
+}
+
+// ErrBatcherClosed: Do was called after Close.
+var ErrBatcherClosed = errors.New("store: batcher closed")
+
+// NewBatcher starts a batcher writing to s.
+func NewBatcher(s Store) *Batcher {
+	b := &Batcher{store: s, jobs: make(chan *job, 1024), maxBatch: 256}
+	b.wg.Add(1)
+	go b.loop()
+	return b
+}
+
+// Do runs fn inside a batch transaction and returns once that transaction committed (nil) or fn's
+// writes were rolled back (fn's error, or the commit's). Once queued, the job runs even if ctx ends:
+// a client that goes away must not lose what it already said.
+func (b *Batcher) Do(ctx context.Context, fn func(Store) error) (err error) {
+	j := &job{fn: fn, done: make(chan error, 1)}
+	defer func() {
+		if recover() != nil { // send on a closed channel: Close has run
+			err = ErrBatcherClosed
+		}
+	}()
+	select {
+	case b.jobs <- j:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-j.done
+}
+
+// Close finishes the queued jobs and stops the batcher.
+func (b *Batcher) Close() {
+	close(b.jobs)
+	b.wg.Wait()
+}
+
+// Commits is the number of transactions committed so far.
+func (b *Batcher) Commits() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.commits
+}
+
+func (b *Batcher) loop() {
+	defer b.wg.Done()
+	batch := make([]*job, 0, b.maxBatch)
+	for first := range b.jobs {
+		batch = append(batch[:0], first)
+	gather:
+		for len(batch) < b.maxBatch {
+			select {
+			case j, ok := <-b.jobs:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, j)
+			default:
+				break gather
+			}
+		}
+		b.run(batch)
+	}
+}
+
+func (b *Batcher) run(batch []*job) {
+	ctx := context.Background()
+	err := b.store.InTx(ctx, func(tx Store) error {
+		for _, j := range batch {
+			if err := j.fn(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil || len(batch) == 1 {
+		b.count(err)
+		for _, j := range batch {
+			j.done <- err
+		}
+		return
+	}
+	for _, j := range batch { // isolate the failing job
+		err := b.store.InTx(ctx, j.fn)
+		b.count(err)
+		j.done <- err
+	}
+}
+
+func (b *Batcher) count(err error) {
+	if err == nil {
+		b.mu.Lock()
+		b.commits++
+		b.mu.Unlock()
+	}
+}
