@@ -131,6 +131,20 @@ func TestTokens_RejectAnythingButOurHS256WithExp(t *testing.T) {
 	}
 }
 
+func TestTokens_RememberedTokensStillExpire(t *testing.T) {
+	tokens, _ := NewTokens([]byte(strings.Repeat("k", 32)), time.Minute)
+	now := time.Now()
+	tokens.now = func() time.Time { return now }
+	tok, _ := tokens.Issue("a@example.com")
+	if _, err := tokens.Subject(tok); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(2 * time.Minute)
+	if _, err := tokens.Subject(tok); err != ErrInvalidToken {
+		t.Fatalf("an expired token was accepted from the cache: %v", err)
+	}
+}
+
 func TestNewTokens_RefusesShortKeys(t *testing.T) {
 	if _, err := NewTokens([]byte("short"), time.Hour); err == nil {
 		t.Fatal("a 5-byte key was accepted")

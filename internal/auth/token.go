@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
@@ -20,14 +21,27 @@ type Tokens struct {
 	key []byte
 	ttl time.Duration
 	now func() time.Time
+
+	// verified remembers tokens whose signature already checked out: the same bytes carry the same
+	// signature, so only the expiry needs checking again. Parsing is most of an authenticated read's cost.
+	mu       sync.Mutex
+	verified map[string]verifiedToken
 }
+
+type verifiedToken struct {
+	subject string
+	expires time.Time
+}
+
+// maxVerified bounds the cache; when full it starts over.
+const maxVerified = 10_000
 
 // NewTokens returns Tokens signing with key; tokens live for ttl.
 func NewTokens(key []byte, ttl time.Duration) (*Tokens, error) {
 	if len(key) < MinSecretKeyBytes {
 		return nil, fmt.Errorf("SECRET_KEY must be at least %d bytes, got %d", MinSecretKeyBytes, len(key))
 	}
-	return &Tokens{key: key, ttl: ttl, now: time.Now}, nil
+	return &Tokens{key: key, ttl: ttl, now: time.Now, verified: map[string]verifiedToken{}}, nil
 }
 
 // Issue returns a signed token for email.
@@ -47,6 +61,12 @@ func (t *Tokens) Issue(email string) (string, error) {
 // Subject verifies token and returns its subject. Only HS256 with our key is accepted, and exp is
 // required; every failure is ErrInvalidToken.
 func (t *Tokens) Subject(token string) (string, error) {
+	t.mu.Lock()
+	v, ok := t.verified[token]
+	t.mu.Unlock()
+	if ok && t.now().Before(v.expires) {
+		return v.subject, nil
+	}
 	tok, err := jwt.ParseString(token,
 		jwt.WithKey(jwa.HS256, t.key),
 		jwt.WithValidate(true),
@@ -56,5 +76,11 @@ func (t *Tokens) Subject(token string) (string, error) {
 	if err != nil || tok.Subject() == "" {
 		return "", ErrInvalidToken
 	}
+	t.mu.Lock()
+	if len(t.verified) >= maxVerified {
+		clear(t.verified)
+	}
+	t.verified[token] = verifiedToken{subject: tok.Subject(), expires: tok.Expiration()}
+	t.mu.Unlock()
 	return tok.Subject(), nil
 }

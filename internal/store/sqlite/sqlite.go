@@ -52,7 +52,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	reader.SetMaxOpenConns(n)
 	reader.SetMaxIdleConns(n)
 	reader.SetConnMaxLifetime(0)
-	return &Store{writer: writer, reader: reader, w: sqlcgen.New(writer), r: sqlcgen.New(reader)}, nil
+	w, err := sqlcgen.Prepare(ctx, writer)
+	if err == nil {
+		var r *sqlcgen.Queries
+		if r, err = sqlcgen.Prepare(ctx, reader); err == nil {
+			return &Store{writer: writer, reader: reader, w: w, r: r}, nil
+		}
+	}
+	reader.Close()
+	writer.Close()
+	return nil, fmt.Errorf("sqlite: prepare queries: %w", err)
 }
 
 // dsn gives the connection settings the platform relies on: WAL so readers never wait for the writer,
@@ -84,6 +93,8 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases both pools.
 func (s *Store) Close() {
+	s.r.Close()
+	s.w.Close()
 	s.reader.Close()
 	s.writer.Close()
 }

@@ -27,7 +27,7 @@ type CreateConversationParams struct {
 
 // Conversations and their messages; every query joins back to the project's owner.
 func (q *Queries) CreateConversation(ctx context.Context, arg CreateConversationParams) (Conversation, error) {
-	row := q.db.QueryRowContext(ctx, createConversation,
+	row := q.queryRow(ctx, q.createConversationStmt, createConversation,
 		arg.Title,
 		arg.CreatedAt,
 		arg.ProjectID,
@@ -64,7 +64,7 @@ type CreateMessageParams struct {
 }
 
 func (q *Queries) CreateMessage(ctx context.Context, arg CreateMessageParams) (Message, error) {
-	row := q.db.QueryRowContext(ctx, createMessage,
+	row := q.queryRow(ctx, q.createMessageStmt, createMessage,
 		arg.ConversationID,
 		arg.Role,
 		arg.Content,
@@ -104,7 +104,7 @@ type DeleteConversationParams struct {
 }
 
 func (q *Queries) DeleteConversation(ctx context.Context, arg DeleteConversationParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteConversation, arg.ID, arg.OwnerID)
+	result, err := q.exec(ctx, q.deleteConversationStmt, deleteConversation, arg.ID, arg.OwnerID)
 	if err != nil {
 		return 0, err
 	}
@@ -123,7 +123,7 @@ type GetConversationParams struct {
 }
 
 func (q *Queries) GetConversation(ctx context.Context, arg GetConversationParams) (Conversation, error) {
-	row := q.db.QueryRowContext(ctx, getConversation, arg.ID, arg.OwnerID)
+	row := q.queryRow(ctx, q.getConversationStmt, getConversation, arg.ID, arg.OwnerID)
 	var i Conversation
 	err := row.Scan(
 		&i.ID,
@@ -148,7 +148,7 @@ type ListConversationsParams struct {
 }
 
 func (q *Queries) ListConversations(ctx context.Context, arg ListConversationsParams) ([]Conversation, error) {
-	rows, err := q.db.QueryContext(ctx, listConversations, arg.ProjectID, arg.OwnerID)
+	rows, err := q.query(ctx, q.listConversationsStmt, listConversations, arg.ProjectID, arg.OwnerID)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +190,7 @@ type ListMessagesParams struct {
 }
 
 func (q *Queries) ListMessages(ctx context.Context, arg ListMessagesParams) ([]Message, error) {
-	rows, err := q.db.QueryContext(ctx, listMessages, arg.ConversationID, arg.OwnerID)
+	rows, err := q.query(ctx, q.listMessagesStmt, listMessages, arg.ConversationID, arg.OwnerID)
 	if err != nil {
 		return nil, err
 	}
@@ -234,6 +234,6 @@ type TouchConversationParams struct {
 }
 
 func (q *Queries) TouchConversation(ctx context.Context, arg TouchConversationParams) error {
-	_, err := q.db.ExecContext(ctx, touchConversation, arg.UpdatedAt, arg.ID)
+	_, err := q.exec(ctx, q.touchConversationStmt, touchConversation, arg.UpdatedAt, arg.ID)
 	return err
 }

@@ -7,6 +7,7 @@ package sqlcgen
 import (
 	"context"
 	"database/sql"
+	"fmt"
 )
 
 type DBTX interface {
@@ -20,12 +21,348 @@ func New(db DBTX) *Queries {
 	return &Queries{db: db}
 }
 
+func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
+	q := Queries{db: db}
+	var err error
+	if q.createConversationStmt, err = db.PrepareContext(ctx, createConversation); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateConversation: %w", err)
+	}
+	if q.createFileStmt, err = db.PrepareContext(ctx, createFile); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateFile: %w", err)
+	}
+	if q.createMessageStmt, err = db.PrepareContext(ctx, createMessage); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateMessage: %w", err)
+	}
+	if q.createProjectStmt, err = db.PrepareContext(ctx, createProject); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateProject: %w", err)
+	}
+	if q.createPromptStmt, err = db.PrepareContext(ctx, createPrompt); err != nil {
+		return nil, fmt.Errorf("error preparing query CreatePrompt: %w", err)
+	}
+	if q.createUserStmt, err = db.PrepareContext(ctx, createUser); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateUser: %w", err)
+	}
+	if q.deleteConversationStmt, err = db.PrepareContext(ctx, deleteConversation); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteConversation: %w", err)
+	}
+	if q.deleteFileStmt, err = db.PrepareContext(ctx, deleteFile); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteFile: %w", err)
+	}
+	if q.deleteProjectStmt, err = db.PrepareContext(ctx, deleteProject); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteProject: %w", err)
+	}
+	if q.deletePromptStmt, err = db.PrepareContext(ctx, deletePrompt); err != nil {
+		return nil, fmt.Errorf("error preparing query DeletePrompt: %w", err)
+	}
+	if q.deleteUserStmt, err = db.PrepareContext(ctx, deleteUser); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteUser: %w", err)
+	}
+	if q.getConversationStmt, err = db.PrepareContext(ctx, getConversation); err != nil {
+		return nil, fmt.Errorf("error preparing query GetConversation: %w", err)
+	}
+	if q.getFileStmt, err = db.PrepareContext(ctx, getFile); err != nil {
+		return nil, fmt.Errorf("error preparing query GetFile: %w", err)
+	}
+	if q.getProjectStmt, err = db.PrepareContext(ctx, getProject); err != nil {
+		return nil, fmt.Errorf("error preparing query GetProject: %w", err)
+	}
+	if q.getPromptStmt, err = db.PrepareContext(ctx, getPrompt); err != nil {
+		return nil, fmt.Errorf("error preparing query GetPrompt: %w", err)
+	}
+	if q.getUserByEmailStmt, err = db.PrepareContext(ctx, getUserByEmail); err != nil {
+		return nil, fmt.Errorf("error preparing query GetUserByEmail: %w", err)
+	}
+	if q.getUserByIDStmt, err = db.PrepareContext(ctx, getUserByID); err != nil {
+		return nil, fmt.Errorf("error preparing query GetUserByID: %w", err)
+	}
+	if q.listConversationsStmt, err = db.PrepareContext(ctx, listConversations); err != nil {
+		return nil, fmt.Errorf("error preparing query ListConversations: %w", err)
+	}
+	if q.listFilesStmt, err = db.PrepareContext(ctx, listFiles); err != nil {
+		return nil, fmt.Errorf("error preparing query ListFiles: %w", err)
+	}
+	if q.listMessagesStmt, err = db.PrepareContext(ctx, listMessages); err != nil {
+		return nil, fmt.Errorf("error preparing query ListMessages: %w", err)
+	}
+	if q.listProjectsStmt, err = db.PrepareContext(ctx, listProjects); err != nil {
+		return nil, fmt.Errorf("error preparing query ListProjects: %w", err)
+	}
+	if q.listPromptsStmt, err = db.PrepareContext(ctx, listPrompts); err != nil {
+		return nil, fmt.Errorf("error preparing query ListPrompts: %w", err)
+	}
+	if q.nextPromptPositionStmt, err = db.PrepareContext(ctx, nextPromptPosition); err != nil {
+		return nil, fmt.Errorf("error preparing query NextPromptPosition: %w", err)
+	}
+	if q.setProjectVectorStoreStmt, err = db.PrepareContext(ctx, setProjectVectorStore); err != nil {
+		return nil, fmt.Errorf("error preparing query SetProjectVectorStore: %w", err)
+	}
+	if q.touchConversationStmt, err = db.PrepareContext(ctx, touchConversation); err != nil {
+		return nil, fmt.Errorf("error preparing query TouchConversation: %w", err)
+	}
+	if q.updateFileStatusStmt, err = db.PrepareContext(ctx, updateFileStatus); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateFileStatus: %w", err)
+	}
+	if q.updateProjectStmt, err = db.PrepareContext(ctx, updateProject); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateProject: %w", err)
+	}
+	if q.updatePromptStmt, err = db.PrepareContext(ctx, updatePrompt); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdatePrompt: %w", err)
+	}
+	if q.updateUserPasswordStmt, err = db.PrepareContext(ctx, updateUserPassword); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateUserPassword: %w", err)
+	}
+	return &q, nil
+}
+
+func (q *Queries) Close() error {
+	var err error
+	if q.createConversationStmt != nil {
+		if cerr := q.createConversationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createConversationStmt: %w", cerr)
+		}
+	}
+	if q.createFileStmt != nil {
+		if cerr := q.createFileStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createFileStmt: %w", cerr)
+		}
+	}
+	if q.createMessageStmt != nil {
+		if cerr := q.createMessageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createMessageStmt: %w", cerr)
+		}
+	}
+	if q.createProjectStmt != nil {
+		if cerr := q.createProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createProjectStmt: %w", cerr)
+		}
+	}
+	if q.createPromptStmt != nil {
+		if cerr := q.createPromptStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createPromptStmt: %w", cerr)
+		}
+	}
+	if q.createUserStmt != nil {
+		if cerr := q.createUserStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createUserStmt: %w", cerr)
+		}
+	}
+	if q.deleteConversationStmt != nil {
+		if cerr := q.deleteConversationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteConversationStmt: %w", cerr)
+		}
+	}
+	if q.deleteFileStmt != nil {
+		if cerr := q.deleteFileStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteFileStmt: %w", cerr)
+		}
+	}
+	if q.deleteProjectStmt != nil {
+		if cerr := q.deleteProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteProjectStmt: %w", cerr)
+		}
+	}
+	if q.deletePromptStmt != nil {
+		if cerr := q.deletePromptStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deletePromptStmt: %w", cerr)
+		}
+	}
+	if q.deleteUserStmt != nil {
+		if cerr := q.deleteUserStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteUserStmt: %w", cerr)
+		}
+	}
+	if q.getConversationStmt != nil {
+		if cerr := q.getConversationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getConversationStmt: %w", cerr)
+		}
+	}
+	if q.getFileStmt != nil {
+		if cerr := q.getFileStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getFileStmt: %w", cerr)
+		}
+	}
+	if q.getProjectStmt != nil {
+		if cerr := q.getProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getProjectStmt: %w", cerr)
+		}
+	}
+	if q.getPromptStmt != nil {
+		if cerr := q.getPromptStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getPromptStmt: %w", cerr)
+		}
+	}
+	if q.getUserByEmailStmt != nil {
+		if cerr := q.getUserByEmailStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getUserByEmailStmt: %w", cerr)
+		}
+	}
+	if q.getUserByIDStmt != nil {
+		if cerr := q.getUserByIDStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getUserByIDStmt: %w", cerr)
+		}
+	}
+	if q.listConversationsStmt != nil {
+		if cerr := q.listConversationsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listConversationsStmt: %w", cerr)
+		}
+	}
+	if q.listFilesStmt != nil {
+		if cerr := q.listFilesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listFilesStmt: %w", cerr)
+		}
+	}
+	if q.listMessagesStmt != nil {
+		if cerr := q.listMessagesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listMessagesStmt: %w", cerr)
+		}
+	}
+	if q.listProjectsStmt != nil {
+		if cerr := q.listProjectsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listProjectsStmt: %w", cerr)
+		}
+	}
+	if q.listPromptsStmt != nil {
+		if cerr := q.listPromptsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listPromptsStmt: %w", cerr)
+		}
+	}
+	if q.nextPromptPositionStmt != nil {
+		if cerr := q.nextPromptPositionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing nextPromptPositionStmt: %w", cerr)
+		}
+	}
+	if q.setProjectVectorStoreStmt != nil {
+		if cerr := q.setProjectVectorStoreStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setProjectVectorStoreStmt: %w", cerr)
+		}
+	}
+	if q.touchConversationStmt != nil {
+		if cerr := q.touchConversationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing touchConversationStmt: %w", cerr)
+		}
+	}
+	if q.updateFileStatusStmt != nil {
+		if cerr := q.updateFileStatusStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateFileStatusStmt: %w", cerr)
+		}
+	}
+	if q.updateProjectStmt != nil {
+		if cerr := q.updateProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateProjectStmt: %w", cerr)
+		}
+	}
+	if q.updatePromptStmt != nil {
+		if cerr := q.updatePromptStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updatePromptStmt: %w", cerr)
+		}
+	}
+	if q.updateUserPasswordStmt != nil {
+		if cerr := q.updateUserPasswordStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateUserPasswordStmt: %w", cerr)
+		}
+	}
+	return err
+}
+
+func (q *Queries) exec(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) (sql.Result, error) {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+	case stmt != nil:
+		return stmt.ExecContext(ctx, args...)
+	default:
+		return q.db.ExecContext(ctx, query, args...)
+	}
+}
+
+func (q *Queries) query(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) (*sql.Rows, error) {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+	case stmt != nil:
+		return stmt.QueryContext(ctx, args...)
+	default:
+		return q.db.QueryContext(ctx, query, args...)
+	}
+}
+
+func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) *sql.Row {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
+	case stmt != nil:
+		return stmt.QueryRowContext(ctx, args...)
+	default:
+		return q.db.QueryRowContext(ctx, query, args...)
+	}
+}
+
 type Queries struct {
-	db DBTX
+	db                        DBTX
+	tx                        *sql.Tx
+	createConversationStmt    *sql.Stmt
+	createFileStmt            *sql.Stmt
+	createMessageStmt         *sql.Stmt
+	createProjectStmt         *sql.Stmt
+	createPromptStmt          *sql.Stmt
+	createUserStmt            *sql.Stmt
+	deleteConversationStmt    *sql.Stmt
+	deleteFileStmt            *sql.Stmt
+	deleteProjectStmt         *sql.Stmt
+	deletePromptStmt          *sql.Stmt
+	deleteUserStmt            *sql.Stmt
+	getConversationStmt       *sql.Stmt
+	getFileStmt               *sql.Stmt
+	getProjectStmt            *sql.Stmt
+	getPromptStmt             *sql.Stmt
+	getUserByEmailStmt        *sql.Stmt
+	getUserByIDStmt           *sql.Stmt
+	listConversationsStmt     *sql.Stmt
+	listFilesStmt             *sql.Stmt
+	listMessagesStmt          *sql.Stmt
+	listProjectsStmt          *sql.Stmt
+	listPromptsStmt           *sql.Stmt
+	nextPromptPositionStmt    *sql.Stmt
+	setProjectVectorStoreStmt *sql.Stmt
+	touchConversationStmt     *sql.Stmt
+	updateFileStatusStmt      *sql.Stmt
+	updateProjectStmt         *sql.Stmt
+	updatePromptStmt          *sql.Stmt
+	updateUserPasswordStmt    *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db: tx,
+		db:                        tx,
+		tx:                        tx,
+		createConversationStmt:    q.createConversationStmt,
+		createFileStmt:            q.createFileStmt,
+		createMessageStmt:         q.createMessageStmt,
+		createProjectStmt:         q.createProjectStmt,
+		createPromptStmt:          q.createPromptStmt,
+		createUserStmt:            q.createUserStmt,
+		deleteConversationStmt:    q.deleteConversationStmt,
+		deleteFileStmt:            q.deleteFileStmt,
+		deleteProjectStmt:         q.deleteProjectStmt,
+		deletePromptStmt:          q.deletePromptStmt,
+		deleteUserStmt:            q.deleteUserStmt,
+		getConversationStmt:       q.getConversationStmt,
+		getFileStmt:               q.getFileStmt,
+		getProjectStmt:            q.getProjectStmt,
+		getPromptStmt:             q.getPromptStmt,
+		getUserByEmailStmt:        q.getUserByEmailStmt,
+		getUserByIDStmt:           q.getUserByIDStmt,
+		listConversationsStmt:     q.listConversationsStmt,
+		listFilesStmt:             q.listFilesStmt,
+		listMessagesStmt:          q.listMessagesStmt,
+		listProjectsStmt:          q.listProjectsStmt,
+		listPromptsStmt:           q.listPromptsStmt,
+		nextPromptPositionStmt:    q.nextPromptPositionStmt,
+		setProjectVectorStoreStmt: q.setProjectVectorStoreStmt,
+		touchConversationStmt:     q.touchConversationStmt,
+		updateFileStatusStmt:      q.updateFileStatusStmt,
+		updateProjectStmt:         q.updateProjectStmt,
+		updatePromptStmt:          q.updatePromptStmt,
+		updateUserPasswordStmt:    q.updateUserPasswordStmt,
 	}
 }

@@ -32,7 +32,7 @@ type CreateFileParams struct {
 
 // Project files; every query joins back to the project's owner.
 func (q *Queries) CreateFile(ctx context.Context, arg CreateFileParams) (ProjectFile, error) {
-	row := q.db.QueryRowContext(ctx, createFile,
+	row := q.queryRow(ctx, q.createFileStmt, createFile,
 		arg.Filename,
 		arg.OpenaiFileID,
 		arg.FileSize,
@@ -69,7 +69,7 @@ type DeleteFileParams struct {
 }
 
 func (q *Queries) DeleteFile(ctx context.Context, arg DeleteFileParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteFile, arg.ID, arg.OwnerID)
+	result, err := q.exec(ctx, q.deleteFileStmt, deleteFile, arg.ID, arg.OwnerID)
 	if err != nil {
 		return 0, err
 	}
@@ -88,7 +88,7 @@ type GetFileParams struct {
 }
 
 func (q *Queries) GetFile(ctx context.Context, arg GetFileParams) (ProjectFile, error) {
-	row := q.db.QueryRowContext(ctx, getFile, arg.ID, arg.OwnerID)
+	row := q.queryRow(ctx, q.getFileStmt, getFile, arg.ID, arg.OwnerID)
 	var i ProjectFile
 	err := row.Scan(
 		&i.ID,
@@ -117,7 +117,7 @@ type ListFilesParams struct {
 }
 
 func (q *Queries) ListFiles(ctx context.Context, arg ListFilesParams) ([]ProjectFile, error) {
-	rows, err := q.db.QueryContext(ctx, listFiles, arg.ProjectID, arg.OwnerID)
+	rows, err := q.query(ctx, q.listFilesStmt, listFiles, arg.ProjectID, arg.OwnerID)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +162,7 @@ type UpdateFileStatusParams struct {
 }
 
 func (q *Queries) UpdateFileStatus(ctx context.Context, arg UpdateFileStatusParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, updateFileStatus,
+	result, err := q.exec(ctx, q.updateFileStatusStmt, updateFileStatus,
 		arg.Status,
 		arg.StatusDetail,
 		arg.ID,

@@ -28,7 +28,7 @@ type CreateProjectParams struct {
 
 // Every query is scoped by owner_id: another user's project behaves exactly like a missing one.
 func (q *Queries) CreateProject(ctx context.Context, arg CreateProjectParams) (Project, error) {
-	row := q.db.QueryRowContext(ctx, createProject,
+	row := q.queryRow(ctx, q.createProjectStmt, createProject,
 		arg.OwnerID,
 		arg.Name,
 		arg.Model,
@@ -61,7 +61,7 @@ type DeleteProjectParams struct {
 }
 
 func (q *Queries) DeleteProject(ctx context.Context, arg DeleteProjectParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteProject, arg.ID, arg.OwnerID)
+	result, err := q.exec(ctx, q.deleteProjectStmt, deleteProject, arg.ID, arg.OwnerID)
 	if err != nil {
 		return 0, err
 	}
@@ -78,7 +78,7 @@ type GetProjectParams struct {
 }
 
 func (q *Queries) GetProject(ctx context.Context, arg GetProjectParams) (Project, error) {
-	row := q.db.QueryRowContext(ctx, getProject, arg.ID, arg.OwnerID)
+	row := q.queryRow(ctx, q.getProjectStmt, getProject, arg.ID, arg.OwnerID)
 	var i Project
 	err := row.Scan(
 		&i.ID,
@@ -99,7 +99,7 @@ SELECT id, owner_id, name, model, temperature, max_output_tokens, vector_store_i
 `
 
 func (q *Queries) ListProjects(ctx context.Context, ownerID int64) ([]Project, error) {
-	rows, err := q.db.QueryContext(ctx, listProjects, ownerID)
+	rows, err := q.query(ctx, q.listProjectsStmt, listProjects, ownerID)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ type SetProjectVectorStoreParams struct {
 }
 
 func (q *Queries) SetProjectVectorStore(ctx context.Context, arg SetProjectVectorStoreParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, setProjectVectorStore,
+	result, err := q.exec(ctx, q.setProjectVectorStoreStmt, setProjectVectorStore,
 		arg.VectorStoreID,
 		arg.UpdatedAt,
 		arg.ID,
@@ -175,7 +175,7 @@ type UpdateProjectParams struct {
 }
 
 func (q *Queries) UpdateProject(ctx context.Context, arg UpdateProjectParams) (Project, error) {
-	row := q.db.QueryRowContext(ctx, updateProject,
+	row := q.queryRow(ctx, q.updateProjectStmt, updateProject,
 		arg.Name,
 		arg.Model,
 		arg.Temperature,

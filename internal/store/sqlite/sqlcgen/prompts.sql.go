@@ -30,7 +30,7 @@ type CreatePromptParams struct {
 
 // Prompts belong to a project; every query joins back to the project's owner.
 func (q *Queries) CreatePrompt(ctx context.Context, arg CreatePromptParams) (Prompt, error) {
-	row := q.db.QueryRowContext(ctx, createPrompt,
+	row := q.queryRow(ctx, q.createPromptStmt, createPrompt,
 		arg.Name,
 		arg.Content,
 		arg.Position,
@@ -64,7 +64,7 @@ type DeletePromptParams struct {
 }
 
 func (q *Queries) DeletePrompt(ctx context.Context, arg DeletePromptParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deletePrompt, arg.ID, arg.OwnerID)
+	result, err := q.exec(ctx, q.deletePromptStmt, deletePrompt, arg.ID, arg.OwnerID)
 	if err != nil {
 		return 0, err
 	}
@@ -83,7 +83,7 @@ type GetPromptParams struct {
 }
 
 func (q *Queries) GetPrompt(ctx context.Context, arg GetPromptParams) (Prompt, error) {
-	row := q.db.QueryRowContext(ctx, getPrompt, arg.ID, arg.OwnerID)
+	row := q.queryRow(ctx, q.getPromptStmt, getPrompt, arg.ID, arg.OwnerID)
 	var i Prompt
 	err := row.Scan(
 		&i.ID,
@@ -111,7 +111,7 @@ type ListPromptsParams struct {
 }
 
 func (q *Queries) ListPrompts(ctx context.Context, arg ListPromptsParams) ([]Prompt, error) {
-	rows, err := q.db.QueryContext(ctx, listPrompts, arg.ProjectID, arg.OwnerID)
+	rows, err := q.query(ctx, q.listPromptsStmt, listPrompts, arg.ProjectID, arg.OwnerID)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ FROM prompts WHERE project_id = ?1
 `
 
 func (q *Queries) NextPromptPosition(ctx context.Context, projectID int64) (int64, error) {
-	row := q.db.QueryRowContext(ctx, nextPromptPosition, projectID)
+	row := q.queryRow(ctx, q.nextPromptPositionStmt, nextPromptPosition, projectID)
 	var next_position int64
 	err := row.Scan(&next_position)
 	return next_position, err
@@ -172,7 +172,7 @@ type UpdatePromptParams struct {
 }
 
 func (q *Queries) UpdatePrompt(ctx context.Context, arg UpdatePromptParams) (Prompt, error) {
-	row := q.db.QueryRowContext(ctx, updatePrompt,
+	row := q.queryRow(ctx, q.updatePromptStmt, updatePrompt,
 		arg.Name,
 		arg.Content,
 		arg.Position,
