@@ -18,7 +18,6 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/httpapi"
 	"github.com/chatbot-platform/chatbot/internal/llm"
-	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/ratelimit"
 	"github.com/chatbot-platform/chatbot/internal/store"
@@ -71,8 +70,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		StreamIdleTimeout: cfg.OpenAIStreamIdle, MaxRetries: retries, BaseDelay: cfg.OpenAIRetryDelay,
 	}, log)
 	files := file.NewService(st, openai, cfg.MaxUploadMB<<20, log)
+	projects.OnDelete(files) // files and the vector store at OpenAI go before the project
 	writes := store.NewBatcher(st)
-	chats := chat.NewService(st, writes, openai, noSearch{}, cfg.ChatHistoryChars, log)
+	chats := chat.NewService(st, writes, openai, files, cfg.ChatHistoryChars, log)
 	e, err := httpapi.New(httpapi.Deps{
 		Config:      cfg,
 		Log:         log,
@@ -98,13 +98,6 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 func (a *App) Close() {
 	a.Writes.Close()
 	a.Store.Close()
-}
-
-// noSearch stands in until the file service can name a project's vector store.
-type noSearch struct{}
-
-func (noSearch) SearchTarget(context.Context, int64, model.Project) (string, map[string]model.File, error) {
-	return "", nil, nil
 }
 
 func limiter(perMinute int) ratelimit.Limiter {

@@ -2,21 +2,103 @@ package httpapi
 
 import (
 	"context"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/http"
 
 	"github.com/chatbot-platform/chatbot/internal/apigen"
+	"github.com/chatbot-platform/chatbot/internal/auth"
+	"github.com/chatbot-platform/chatbot/internal/file"
+	"github.com/chatbot-platform/chatbot/internal/model"
 )
 
 // UploadFile implements apigen.StrictServerInterface.
-func (h *Handlers) UploadFile(context.Context, apigen.UploadFileRequestObject) (apigen.UploadFileResponseObject, error) {
-	return nil, errNotYet
+func (h *Handlers) UploadFile(ctx context.Context, req apigen.UploadFileRequestObject) (apigen.UploadFileResponseObject, error) {
+	f, err := h.files.Upload(ctx, auth.UserID(ctx), req.ProjectId, filePart(req.Body))
+	var tooLarge *file.TooLargeError
+	if errors.As(err, &tooLarge) {
+		return apigen.UploadFile413JSONResponse{TooLargeJSONResponse: apigen.TooLargeJSONResponse{Detail: tooLarge.Error()}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return apigen.UploadFile201JSONResponse(fileToAPI(f)), nil
 }
 
 // ListFiles implements apigen.StrictServerInterface.
-func (h *Handlers) ListFiles(context.Context, apigen.ListFilesRequestObject) (apigen.ListFilesResponseObject, error) {
-	return nil, errNotYet
+func (h *Handlers) ListFiles(ctx context.Context, req apigen.ListFilesRequestObject) (apigen.ListFilesResponseObject, error) {
+	fs, err := h.files.List(ctx, auth.UserID(ctx), req.ProjectId)
+	if err != nil {
+		return nil, err
+	}
+	return apigen.ListFiles200JSONResponse(mapSlice(fs, fileToAPI)), nil
 }
 
 // DeleteFile implements apigen.StrictServerInterface.
-func (h *Handlers) DeleteFile(context.Context, apigen.DeleteFileRequestObject) (apigen.DeleteFileResponseObject, error) {
-	return nil, errNotYet
+func (h *Handlers) DeleteFile(ctx context.Context, req apigen.DeleteFileRequestObject) (apigen.DeleteFileResponseObject, error) {
+	if err := h.files.Delete(ctx, auth.UserID(ctx), req.FileId); err != nil {
+		return nil, err
+	}
+	return apigen.DeleteFile204Response{}, nil
+}
+
+// filePart finds the part named "file" (skipping any other part before it) and gives its raw
+// filename; the file service cleans the name and decides what the content is. It runs only when
+// the service calls it, after the project's ownership is checked.
+func filePart(mr *multipart.Reader) file.Part {
+	return func() (string, io.Reader, error) {
+		for {
+			p, err := mr.NextPart()
+			switch {
+			case errors.Is(err, io.EOF):
+				return "", nil, model.Invalid("file", `is required: send the file as the multipart/form-data field "file"`)
+			case err != nil:
+				return "", nil, bodyError(err)
+			case p.FormName() == "file":
+				// The raw parameter: Part.FileName would drop only '/' directories, and only on some systems.
+				_, params, _ := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+				return params["filename"], partReader{p}, nil
+			}
+		}
+	}
+}
+
+// partReader reports the request size limit of validateRequest's http.MaxBytesReader as the file
+// service's ErrTooLarge.
+type partReader struct{ p *multipart.Part }
+
+func (r partReader) Read(b []byte) (int, error) {
+	n, err := r.p.Read(b)
+	if err != nil {
+		err = bodyError(err)
+	}
+	return n, err
+}
+
+func bodyError(err error) error {
+	var mbe *http.MaxBytesError
+	var nerr net.Error
+	switch {
+	case errors.As(err, &mbe):
+		return file.ErrTooLarge
+	case errors.Is(err, io.EOF):
+		return err
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &nerr):
+		return model.Invalid("file", "could not be read completely: the upload broke off")
+	}
+	return model.Invalid("body", "is not a valid multipart/form-data body")
+}
+
+func fileToAPI(f model.File) apigen.ProjectFile {
+	out := apigen.ProjectFile{
+		Id: f.ID, ProjectId: f.ProjectID, Filename: f.Filename, OpenaiFileId: f.OpenAIFileID, FileSize: f.Size,
+		ContentType: f.ContentType, Status: apigen.ProjectFileStatus(f.Status), CreatedAt: f.CreatedAt,
+	}
+	if f.StatusDetail != "" {
+		out.StatusDetail = &f.StatusDetail
+	}
+	return out
 }

@@ -4,10 +4,7 @@ package httpapi
 
 import (
 	"context"
-	"net/http"
 	"time"
-
-	"github.com/labstack/echo/v4"
 
 	"github.com/chatbot-platform/chatbot/internal/apigen"
 	"github.com/chatbot-platform/chatbot/internal/auth"
@@ -42,6 +39,3 @@ func (h *Handlers) HealthCheck(ctx context.Context, _ apigen.HealthCheckRequestO
 	}
 	return apigen.HealthCheck200JSONResponse{Status: apigen.Healthy, Database: apigen.Connected}, nil
 }
-
-// errNotYet answers routes whose issue has not landed yet.
-var errNotYet = echo.NewHTTPError(http.StatusNotImplemented, "not implemented yet")

@@ -112,6 +112,8 @@ func (s *Service) Delete(ctx context.Context, ownerID, id int64) error {
 	if err != nil {
 		return err
 	}
+	// Once cleanup has started the deletion must finish, even if the client goes away.
+	ctx = context.WithoutCancel(ctx)
 	for _, c := range s.cleaners {
 		c.CleanupProject(ctx, p)
 	}
