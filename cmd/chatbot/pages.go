@@ -1,6 +1,6 @@
 package main
 
-import "github.com/labstack/echo/v4"
+import "github.com/chatbot-platform/chatbot/internal/web"
 
-// pages registers the dashboard and API docs (internal/web).
-var pages func(*echo.Echo)
+// pages registers the dashboard and the API docs, embedded from frontend/dist.
+var pages = web.Register

@@ -1,0 +1,49 @@
+import { useEffect, useState } from "react";
+import { api, unwrap } from "../lib/api";
+import { goToSignIn } from "../lib/session";
+
+interface AppHeaderProps {
+  current: "dashboard" | "chat";
+  /** Link of the Chat entry, e.g. to open the project being edited. */
+  chatHref?: string;
+}
+
+/** The top bar of the signed-in pages: navigation, the account's email, and sign-out. */
+export function AppHeader({ current, chatHref = "/chat" }: AppHeaderProps) {
+  const [email, setEmail] = useState<string>();
+
+  useEffect(() => {
+    // A 401 here sends the visitor back to sign-in through the client's onUnauthorized.
+    unwrap(api.client.GET("/users/me"))
+      .then((me) => setEmail(me.email))
+      .catch(() => {});
+  }, []);
+
+  return (
+    <header className="app-header">
+      <a className="brand" href="/dashboard">
+        <img src="/favicon.svg" alt="" width="28" height="28" />
+        <span>Chatbot Platform</span>
+      </a>
+      <nav aria-label="Main">
+        <a href="/dashboard" aria-current={current === "dashboard" ? "page" : undefined}>
+          Dashboard
+        </a>
+        <a href={chatHref} aria-current={current === "chat" ? "page" : undefined}>
+          Chat
+        </a>
+        <a href="/docs">API docs</a>
+      </nav>
+      <div className="account">
+        {email && (
+          <span className="account-email" title={email}>
+            {email}
+          </span>
+        )}
+        <button type="button" className="button small" onClick={() => goToSignIn("signed-out")}>
+          Log out
+        </button>
+      </div>
+    </header>
+  );
+}

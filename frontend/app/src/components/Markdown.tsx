@@ -1,0 +1,56 @@
+import ReactMarkdown, { defaultUrlTransform, type Components } from "react-markdown";
+import remarkGfm from "remark-gfm";
+
+interface MdNode {
+  type: string;
+  value?: string;
+  children?: MdNode[];
+}
+
+/**
+ * Turns raw HTML in the Markdown into plain text nodes, so `<img onerror=…>` shows literally instead of being
+ * parsed or silently dropped. Nothing here ever reaches innerHTML: react-markdown builds React elements.
+ */
+function remarkHtmlAsText() {
+  const visit = (node: MdNode) => {
+    if (node.type === "html") node.type = "text";
+    node.children?.forEach(visit);
+  };
+  return (tree: MdNode) => visit(tree);
+}
+
+const components: Components = {
+  a({ href, children }) {
+    // defaultUrlTransform has already emptied javascript:, data: and other unsafe URLs.
+    if (!href) return <span>{children}</span>;
+    return (
+      <a href={href} target="_blank" rel="noopener noreferrer">
+        {children}
+      </a>
+    );
+  },
+  // Remote images would be blocked by the CSP anyway and would tell a third party who reads the reply:
+  // show a link the reader may choose to open instead.
+  img({ src, alt }) {
+    const label = alt || "image";
+    if (typeof src !== "string" || src === "") return <span>[{label}]</span>;
+    return (
+      <a href={src} target="_blank" rel="noopener noreferrer">
+        [{label}]
+      </a>
+    );
+  },
+};
+
+const remarkPlugins = [remarkGfm, remarkHtmlAsText];
+
+/** Renders untrusted Markdown (assistant replies) as inert React elements. */
+export function Markdown({ text }: { text: string }) {
+  return (
+    <div className="markdown">
+      <ReactMarkdown remarkPlugins={remarkPlugins} components={components} urlTransform={defaultUrlTransform}>
+        {text}
+      </ReactMarkdown>
+    </div>
+  );
+}

@@ -1,0 +1,90 @@
+import { useEffect, useRef } from "react";
+import { Alert } from "../../components/Alert";
+import { Markdown } from "../../components/Markdown";
+import type { UiMessage } from "./messages";
+
+interface MessageListProps {
+  messages: UiMessage[];
+  loading: boolean;
+  projectName: string;
+  onRetry: (replyKey: string) => void;
+}
+
+/** The conversation: the reader's messages as plain text, the bot's as sanitised Markdown with citations. */
+export function MessageList({ messages, loading, projectName, onRetry }: MessageListProps) {
+  const box = useRef<HTMLDivElement>(null);
+  // Follow new text only while the reader is at the bottom: scrolling up to reread must not be undone.
+  const following = useRef(true);
+  const last = messages[messages.length - 1];
+
+  // A conversation just opened or a message just sent: show the end again.
+  const justSent = last?.state === "streaming" && last.content === "";
+  useEffect(() => {
+    following.current = true;
+  }, [loading, justSent]);
+
+  useEffect(() => {
+    const el = box.current;
+    if (el && following.current) el.scrollTop = el.scrollHeight;
+  }, [loading, messages.length, last?.content, last?.state]);
+
+  const streaming = last?.state === "streaming";
+  return (
+    <div
+      className="messages"
+      ref={box}
+      aria-busy={loading || streaming}
+      onScroll={(e) => {
+        const el = e.currentTarget;
+        following.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+      }}
+    >
+      {loading && <p className="muted">Loading conversation…</p>}
+      {!loading && messages.length === 0 && (
+        <div className="empty-state small">
+          <h1>Chat with {projectName}</h1>
+          <p className="muted">Ask anything. Replies follow the project&apos;s prompts and search its files.</p>
+        </div>
+      )}
+      <ol className="message-list">
+        {messages.map((m) => (
+          <li key={m.key} className={`message ${m.role} state-${m.state}`} aria-busy={m.state === "streaming"}>
+            <span className="message-author">{m.role === "user" ? "You" : "Assistant"}</span>
+            {m.role === "user" ? <p className="message-text">{m.content}</p> : <Reply message={m} onRetry={onRetry} />}
+          </li>
+        ))}
+      </ol>
+      <p className="sr-only" role="status">
+        {streaming ? "The assistant is replying…" : last?.state === "done" && last.role === "assistant" ? "Reply complete." : ""}
+      </p>
+    </div>
+  );
+}
+
+function Reply({ message, onRetry }: { message: UiMessage; onRetry: (key: string) => void }) {
+  return (
+    <div className="message-body">
+      {message.content ? (
+        <Markdown text={message.content} />
+      ) : (
+        message.state === "streaming" && <span className="typing" aria-label="Waiting for the reply" />
+      )}
+      {message.citations.length > 0 && (
+        <div className="citations">
+          <span className="citations-title">Sources</span>
+          <ul>
+            {message.citations.map((c, i) => (
+              <li key={`${c.openai_file_id}-${i}`}>
+                <span className="citation-file">{c.filename}</span>
+                {c.quote && <q>{c.quote}</q>}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {message.state === "stopped" && <p className="note">Stopped.</p>}
+      {message.state === "incomplete" && <p className="note">This reply was interrupted before it finished.</p>}
+      {message.state === "failed" && <Alert onRetry={() => onRetry(message.key)}>{message.error}</Alert>}
+    </div>
+  );
+}

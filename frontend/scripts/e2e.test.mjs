@@ -1,0 +1,370 @@
+// The dashboard end to end in Debian's chromium, against the real server and the OpenAI fake started by
+// scripts/e2e.sh (BASE_URL). One user's story, step by step; a step after a failed one is skipped, so the
+// report names the first thing that broke. Screenshots go to E2E_OUTPUT_DIR.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { chromium } from "playwright-core";
+
+const BASE = process.env.BASE_URL ?? "http://127.0.0.1:8000";
+const OUT = process.env.E2E_OUTPUT_DIR ?? mkdtempSync(join(tmpdir(), "chatbot-e2e-out-"));
+const EMAIL = `e2e-${Date.now()}@example.com`;
+const PASSWORD = "Sturdy-pass-42";
+const XSS = "<img src=x onerror=alert(1)>";
+const TIMEOUT = 15_000;
+
+// Exactly the flags of STACK-NOTES.md: no sandbox (root in a container), nothing that phones home.
+const ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-dev-shm-usage",
+  "--disable-quic",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+let profile;
+let context;
+let page;
+let projectId;
+let failed = false;
+const dialogs = [];
+const problems = []; // console errors, CSP violations, uncaught exceptions, requests leaving the server
+const seenHeaders = new Map();
+
+/** A step of the story: skipped once an earlier one failed. A side check (`blocking: false`) may fail alone. */
+function step(name, fn, { blocking = true } = {}) {
+  it(name, async (t) => {
+    if (failed) return t.skip("an earlier step failed");
+    try {
+      await fn();
+    } catch (err) {
+      if (blocking) failed = true;
+      await page?.screenshot({ path: join(OUT, `failure-${name.replace(/\W+/g, "-")}.png`) }).catch(() => {});
+      throw err;
+    }
+  });
+}
+
+const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: false });
+const composed = () => page.locator("#composed-prompt").textContent();
+const token = () => page.evaluate(() => localStorage.getItem("token"));
+
+before(async () => {
+  profile = mkdtempSync(join(tmpdir(), "chatbot-e2e-profile-"));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1280, height: 860 },
+    locale: "en-US",
+    timezoneId: "UTC",
+  });
+  context.setDefaultTimeout(TIMEOUT);
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on("dialog", (d) => {
+    dialogs.push(`${d.type()}: ${d.message()}`);
+    void d.dismiss();
+  });
+  page.on("pageerror", (e) => problems.push(`uncaught: ${e.message}`));
+  page.on("console", (m) => {
+    // A 4xx the test provokes on purpose (wrong password, bad token) is logged by Chrome as a failed load.
+    if (m.type() === "error" && !/Failed to load resource: the server responded with a status of (4\d\d|503)/.test(m.text())) {
+      problems.push(`console: ${m.text()}`);
+    }
+  });
+  page.on("request", (r) => {
+    const url = r.url();
+    if (!url.startsWith(BASE) && !url.startsWith("data:") && !url.startsWith("blob:")) problems.push(`external request: ${url}`);
+  });
+  page.on("response", (r) => {
+    const path = new URL(r.url()).pathname;
+    if (r.request().resourceType() === "document") seenHeaders.set(path, r.headers());
+  });
+});
+
+after(async () => {
+  await context?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  console.log(`screenshots: ${OUT}`);
+});
+
+describe("dashboard end to end", () => {
+  step("sign-in page loads with strict security headers", async () => {
+    const res = await page.goto(`${BASE}/`);
+    assert.equal(res?.status(), 200);
+    const h = res.headers();
+    assert.match(h["content-security-policy"], /default-src 'self'/);
+    assert.match(h["content-security-policy"], /frame-ancestors 'none'/);
+    assert.doesNotMatch(h["content-security-policy"], /unsafe-(inline|eval)/);
+    assert.equal(h["x-content-type-options"], "nosniff");
+    assert.equal(h["cache-control"], "no-cache");
+    await page.getByRole("heading", { name: "Welcome back" }).waitFor();
+    await shot("login");
+  });
+
+  step("registration shows the password rules and the server's errors", async () => {
+    await page.getByRole("button", { name: "Register" }).click();
+    await page.getByLabel("Email").fill(EMAIL);
+    await page.getByLabel("Password", { exact: true }).fill("short");
+    await page.getByRole("list", { name: "Password rules" }).getByText("8 to 128 characters").waitFor();
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByRole("alert").getByText("does not meet the rules").waitFor();
+
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByText("You can log in now").waitFor();
+
+    // The same email again: the server refuses, and its detail is shown as is.
+    await page.getByRole("button", { name: "Register" }).click();
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    const alert = page.getByRole("alert");
+    await alert.waitFor();
+    assert.ok(((await alert.textContent()) ?? "").trim().length > 0);
+  });
+
+  step("log in (a wrong password shows the server's detail)", async () => {
+    await page.getByRole("button", { name: "Log in" }).first().click();
+    await page.getByLabel("Email").fill(EMAIL);
+    await page.getByLabel("Password", { exact: true }).fill("Wrong-pass-1");
+    await page.locator("form").getByRole("button", { name: "Log in" }).click();
+    await page.getByRole("alert").waitFor();
+    assert.equal(new URL(page.url()).pathname, "/");
+
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.locator("form").getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL(`${BASE}/dashboard**`);
+    assert.ok(await token(), "the token is stored under localStorage 'token'");
+    await page.getByText(EMAIL).waitFor();
+  });
+
+  step("create and rename a project", async () => {
+    await page.getByLabel("New project name").fill("E2E Bot");
+    await page.getByRole("button", { name: "Create", exact: true }).click();
+    await page.getByRole("heading", { level: 1, name: "E2E Bot" }).waitFor();
+    projectId = Number(new URL(page.url()).searchParams.get("project"));
+    assert.ok(projectId > 0);
+
+    await page.getByRole("button", { name: "Rename" }).click();
+    await page.getByLabel("Project name", { exact: true }).fill("E2E Support Bot");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.getByRole("heading", { level: 1, name: "E2E Support Bot" }).waitFor();
+  });
+
+  step("add two prompts, reorder them, and see the composed system prompt follow", async () => {
+    const add = async (name, content) => {
+      await page.getByLabel("Name", { exact: true }).fill(name);
+      await page.getByLabel("Content", { exact: true }).fill(content);
+      await page.getByRole("button", { name: "Add prompt" }).click();
+      await page.locator(".prompt-name", { hasText: name }).waitFor();
+    };
+    await add("Tone", "Be concise.");
+    await add(XSS, "Answer in English.");
+    assert.equal(await composed(), "Be concise.\nAnswer in English.");
+
+    await page.getByRole("button", { name: `Move up: ${XSS}` }).click();
+    await page.waitForFunction(() => document.querySelector("#composed-prompt")?.textContent === "Answer in English.\nBe concise.");
+    await page.getByRole("button", { name: `Move up: ${XSS}` }).and(page.locator(":disabled")).waitFor();
+
+    // The order is the server's, not just the page's.
+    await page.reload();
+    await page.locator("#composed-prompt", { hasText: "Answer in English." }).waitFor();
+    assert.equal(await composed(), "Answer in English.\nBe concise.");
+    assert.deepEqual(await page.locator(".prompt-name").allTextContents(), [XSS, "Tone"]);
+
+    // Disabled prompts leave the system prompt.
+    await page.getByRole("checkbox", { name: /Enabled.*Tone/ }).uncheck();
+    await page.waitForFunction(() => document.querySelector("#composed-prompt")?.textContent === "Answer in English.");
+    await page.getByRole("checkbox", { name: /Enabled.*Tone/ }).check();
+    await page.waitForFunction(() => document.querySelector("#composed-prompt")?.textContent === "Answer in English.\nBe concise.");
+  });
+
+  step("a prompt named like an HTML payload stays inert text", async () => {
+    assert.equal(await page.locator(".prompt-name", { hasText: XSS }).textContent(), XSS);
+    assert.equal(await page.locator('img[src="x"]').count(), 0);
+    assert.deepEqual(dialogs, []);
+  });
+
+  step("change the chat settings", async () => {
+    await page.getByLabel("Max output tokens").fill("512");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.getByText("Settings saved.").waitFor();
+    await page.reload();
+    assert.equal(await page.getByLabel("Max output tokens").inputValue(), "512");
+  });
+
+  step("upload a small text file and watch it get indexed", async () => {
+    const content = Buffer.from("The support line is open 9 to 5.\nSecond line.\n");
+    await page.getByLabel("File to upload").setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: content });
+    await page.getByRole("button", { name: "Upload", exact: true }).click();
+    const row = page.locator(".file-row", { hasText: "notes.txt" });
+    await row.waitFor();
+    await row.getByText(`${content.length} B`, { exact: true }).waitFor();
+    await row.locator(".badge").waitFor();
+    // The fake indexes a file in about 2 s; the panel polls until then.
+    await row.getByText("Indexed").waitFor({ timeout: 30_000 });
+    await shot("dashboard");
+  });
+
+  step("chat: the reply streams in", async () => {
+    await page.getByRole("link", { name: "Chat", exact: true }).click();
+    await page.waitForURL(`${BASE}/chat**`);
+    assert.equal(await page.getByLabel("Project", { exact: true }).locator("option:checked").textContent(), "E2E Support Bot");
+
+    // Record every rendering of the reply, to prove it arrived in pieces rather than all at once.
+    await page.evaluate(() => {
+      window.__renders = [];
+      new MutationObserver(() => {
+        const m = [...document.querySelectorAll(".message.assistant")].at(-1);
+        if (m) window.__renders.push({ streaming: m.classList.contains("state-streaming"), text: m.textContent });
+      }).observe(document.querySelector(".messages"), { subtree: true, childList: true, characterData: true, attributes: true });
+    });
+    await page.getByLabel("Message", { exact: true }).fill("Hello from the browser test, please say this back to me word by word");
+    await page.getByLabel("Message", { exact: true }).press("Enter");
+    await page.getByRole("button", { name: "Stop" }).waitFor();
+    const reply = page.locator(".message.assistant").last();
+    await reply.and(page.locator(".state-done")).waitFor();
+    await page.getByRole("button", { name: "Send" }).waitFor();
+    const text = (await reply.locator(".markdown").textContent()) ?? "";
+    const renders = await page.evaluate(() => window.__renders);
+    const partial = new Set(renders.filter((r) => r.streaming && r.text.length > "Assistant".length).map((r) => r.text));
+    assert.ok(partial.size >= 3, `the reply grew in at least 3 steps while streaming (saw ${partial.size})`);
+    assert.match(text, /Echo: Hello from the browser test/);
+    assert.ok(new URL(page.url()).searchParams.get("conversation"), "the conversation id is kept in the URL");
+    await shot("chat");
+  });
+
+  step(
+    "chat: the reply quotes and cites the uploaded file",
+    async () => {
+      const reply = page.locator(".message.assistant").last();
+      await reply.getByText('notes.txt says: "The support line is open 9 to 5."').waitFor({ timeout: 2000 });
+      await reply.locator(".citations").getByText("notes.txt").waitFor({ timeout: 2000 });
+    },
+    { blocking: false },
+  );
+
+  step("chat: Stop ends a reply early", async () => {
+    const long = Array.from({ length: 80 }, (_, i) => `word${i}`).join(" ");
+    await page.getByLabel("Message", { exact: true }).fill(long);
+    await page.getByRole("button", { name: "Send" }).click();
+    const reply = page.locator(".message.assistant").last();
+    await reply.locator(".markdown").waitFor();
+    await page.getByRole("button", { name: "Stop" }).click();
+    await reply.getByText("Stopped.").waitFor();
+    assert.doesNotMatch((await reply.textContent()) ?? "", /word79/);
+  });
+
+  step("chat: an error is shown inline and Retry sends again", async () => {
+    // The server's own failure answer, injected once in front of the real endpoint.
+    let injected = false;
+    await page.route("**/chat/stream", async (route) => {
+      if (injected) return route.continue();
+      injected = true;
+      await route.fulfill({ status: 503, contentType: "application/json", body: '{"detail":"OpenAI is busy, try again"}' });
+    });
+    await page.getByLabel("Message", { exact: true }).fill("Are you there?");
+    await page.getByLabel("Message", { exact: true }).press("Enter");
+    const alert = page.locator(".message.assistant").last().getByRole("alert");
+    await alert.getByText("OpenAI is busy, try again").waitFor();
+    await shot("chat-error");
+    await alert.getByRole("button", { name: "Retry" }).click();
+    await page.locator(".message.assistant.state-done", { hasText: "Echo: Are you there?" }).waitFor();
+    await page.unroute("**/chat/stream");
+  });
+
+  step("after a reload the conversation is listed and reopens", async () => {
+    await page.goto(`${BASE}/chat?project=${projectId}`);
+    const item = page.locator(".conversation-list .nav-item").first();
+    await item.waitFor();
+    await item.click();
+    await page.locator(".message.user", { hasText: "Hello from the browser test" }).waitFor();
+    await page.locator(".message.assistant", { hasText: "Echo: Hello from the browser test" }).waitFor();
+    // The reply stopped earlier was stored as it stood, marked incomplete.
+    await page.locator(".message.assistant.state-incomplete", { hasText: "Echo: word0" }).waitFor();
+    await page.getByText("This reply was interrupted before it finished.").waitFor();
+  });
+
+  step("the pages work on a phone-sized screen", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const composer = page.getByLabel("Message", { exact: true });
+    await composer.waitFor();
+    assert.ok(await composer.isVisible(), "the message box is in view without scrolling the page");
+    const box = await composer.boundingBox();
+    assert.ok(box && box.y + box.height <= 844, "the message box fits on the screen");
+    await shot("chat-mobile");
+    await page.goto(`${BASE}/dashboard?project=${projectId}`);
+    await page.locator("#composed-prompt").waitFor();
+    await shot("dashboard-mobile");
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  step("API docs: Swagger UI and ReDoc render offline", async () => {
+    await page.goto(`${BASE}/docs`);
+    await page.locator(".swagger-ui .info .title", { hasText: "Chatbot Platform API" }).waitFor();
+    await page.locator(".opblock").first().waitFor();
+    await shot("docs");
+    await page.goto(`${BASE}/redoc`);
+    await page.getByText("Download OpenAPI specification").waitFor();
+    await page.getByRole("heading", { name: "Application and database health" }).waitFor();
+    await shot("redoc");
+    for (const path of ["/docs", "/redoc"]) {
+      const csp = seenHeaders.get(path)?.["content-security-policy"] ?? "";
+      assert.match(csp, /frame-ancestors 'none'/, path);
+      assert.doesNotMatch(csp, /unsafe-eval|script-src[^;]*unsafe-inline/, path);
+    }
+  });
+
+  step("delete a conversation, a prompt, a file and the project, each after a confirmation", async () => {
+    await page.goto(`${BASE}/chat?project=${projectId}`);
+    const conversations = page.locator(".conversation-list li");
+    await conversations.first().waitFor();
+    const before = await conversations.count();
+    await page.getByRole("button", { name: /^Delete conversation:/ }).first().click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete conversation" }).click();
+    await page.waitForFunction((n) => document.querySelectorAll(".conversation-list li").length === n - 1, before);
+
+    await page.goto(`${BASE}/dashboard?project=${projectId}`);
+    await page.locator(".prompt-card", { hasText: "Tone" }).getByRole("button", { name: "Delete" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByRole("button", { name: "Cancel" }).click(); // cancelling keeps it
+    assert.equal(await page.locator(".prompt-card", { hasText: "Tone" }).count(), 1);
+    await page.locator(".prompt-card", { hasText: "Tone" }).getByRole("button", { name: "Delete" }).click();
+    await dialog.getByRole("button", { name: "Delete prompt" }).click();
+    await page.waitForFunction(() => document.querySelector("#composed-prompt")?.textContent === "Answer in English.");
+
+    await page.getByRole("button", { name: "Delete file notes.txt" }).click();
+    await dialog.getByRole("button", { name: "Delete file" }).click();
+    await page.getByText("No files yet.").waitFor();
+
+    await page.locator(".header-actions").getByRole("button", { name: "Delete" }).click();
+    await dialog.getByRole("button", { name: "Delete project" }).click();
+    await page.getByRole("heading", { name: "Create your first chatbot" }).waitFor();
+  });
+
+  step("log out clears the token", async () => {
+    await page.goto(`${BASE}/dashboard`);
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.waitForURL(`${BASE}/`);
+    await page.getByText("You have been logged out.").waitFor();
+    assert.equal(await token(), null);
+  });
+
+  step("a 401 sends the visitor back to sign-in with a message", async () => {
+    await page.evaluate(() => localStorage.setItem("token", "not-a-valid-token"));
+    await page.goto(`${BASE}/dashboard`);
+    await page.waitForURL(`${BASE}/`);
+    await page.getByText("Your session has expired").waitFor();
+    assert.equal(await token(), null);
+  });
+
+  step("nothing went wrong in the background", async () => {
+    assert.deepEqual(dialogs, [], "no JavaScript dialog opened");
+    assert.deepEqual(problems, [], "no console error, CSP violation, uncaught exception or external request");
+  });
+});

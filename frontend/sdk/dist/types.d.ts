@@ -1,0 +1,45 @@
+import type { components } from "./schema.js";
+type Schemas = components["schemas"];
+export type Health = Schemas["Health"];
+export type Credentials = Schemas["Credentials"];
+export type Token = Schemas["Token"];
+export type User = Schemas["User"];
+export type Project = Schemas["Project"];
+export type ProjectCreate = Schemas["ProjectCreate"];
+export type ProjectUpdate = Schemas["ProjectUpdate"];
+export type Prompt = Schemas["Prompt"];
+export type PromptCreate = Schemas["PromptCreate"];
+export type PromptUpdate = Schemas["PromptUpdate"];
+export type ChatRequest = Schemas["ChatRequest"];
+export type ChatResponse = Schemas["ChatResponse"];
+export type ChatMessage = Schemas["ChatMessage"];
+export type Citation = Schemas["Citation"];
+export type Usage = Schemas["Usage"];
+export type Conversation = Schemas["Conversation"];
+export type ConversationDetail = Schemas["ConversationDetail"];
+export type ProjectFile = Schemas["ProjectFile"];
+export type ChatStreamStart = Schemas["ChatStreamStart"];
+export type ChatStreamDelta = Schemas["ChatStreamDelta"];
+export type ChatStreamError = Schemas["ChatStreamError"];
+export type ErrorBody = Schemas["Error"];
+export type FieldError = Schemas["FieldError"];
+/** One event of `POST /chat/stream`, discriminated by its name. */
+export type ChatStreamEvent = {
+    event: "start";
+    data: ChatStreamStart;
+} | {
+    event: "delta";
+    data: ChatStreamDelta;
+} | {
+    event: "done";
+    data: ChatResponse;
+} | {
+    event: "error";
+    data: ChatStreamError;
+};
+/** Upload progress in bytes of the request body sent so far. */
+export interface UploadProgress {
+    loaded: number;
+    total: number;
+}
+export {};
