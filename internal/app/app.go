@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/chat"
@@ -30,6 +31,8 @@ type App struct {
 	Echo   *echo.Echo
 	Store  store.Store
 	Writes *store.Batcher
+
+	closeLimiters func()
 }
 
 // Options are what tests and the binary may vary beyond Config.
@@ -58,6 +61,10 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 			return nil, err
 		}
 	}
+	authLimiter, apiLimiter, closeLimiters, err := limiters(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	projects := project.NewService(st, project.Defaults{
 		Model: cfg.OpenAIModel, Temperature: cfg.OpenAITemperature, MaxOutputTokens: cfg.OpenAIMaxOutputTokens,
 	}, log)
@@ -81,30 +88,56 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		Projects:    projects,
 		Files:       files,
 		Chat:        chats,
-		AuthLimiter: limiter(cfg.RateLimitAuth),
-		APILimiter:  limiter(cfg.RateLimitAPI),
+		AuthLimiter: authLimiter,
+		APILimiter:  apiLimiter,
 		Pages:       o.Pages,
 		Heartbeat:   o.Heartbeat,
 	})
 	if err != nil {
 		writes.Close()
 		st.Close()
+		closeLimiters()
 		return nil, err
 	}
-	return &App{Echo: e, Store: st, Writes: writes}, nil
+	return &App{Echo: e, Store: st, Writes: writes, closeLimiters: closeLimiters}, nil
 }
 
 // Close finishes queued writes and releases the store.
 func (a *App) Close() {
 	a.Writes.Close()
 	a.Store.Close()
+	a.closeLimiters()
 }
 
-func limiter(perMinute int) ratelimit.Limiter {
-	if perMinute == 0 {
-		return nil
+// limiters builds the per-IP and per-user limiters: in Redis when REDIS_URL is set (shared by every
+// instance), in memory otherwise. A limit of 0 is no limiter.
+func limiters(ctx context.Context, cfg config.Config) (authL, apiL ratelimit.Limiter, closeFn func(), err error) {
+	closeFn = func() {}
+	newLimiter := func(prefix string, perMinute int) ratelimit.Limiter { return ratelimit.NewMemory(perMinute) }
+	if cfg.RedisURL != "" {
+		opts, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		client := redis.NewClient(opts)
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := client.Ping(pctx).Err(); err != nil {
+			client.Close()
+			return nil, nil, nil, fmt.Errorf("REDIS_URL: Redis does not answer: %w", err)
+		}
+		closeFn = func() { client.Close() }
+		newLimiter = func(prefix string, perMinute int) ratelimit.Limiter {
+			return ratelimit.NewRedis(client, prefix, perMinute)
+		}
 	}
-	return ratelimit.NewMemory(perMinute)
+	if cfg.RateLimitAuth > 0 {
+		authL = newLimiter("chatbot:ratelimit:auth:", cfg.RateLimitAuth)
+	}
+	if cfg.RateLimitAPI > 0 {
+		apiL = newLimiter("chatbot:ratelimit:api:", cfg.RateLimitAPI)
+	}
+	return authL, apiL, closeFn, nil
 }
 
 // OpenStore opens and migrates the database DATABASE_URL names.

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwt"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/chatbot-platform/chatbot/api/client"
 	"github.com/chatbot-platform/chatbot/internal/apitest"
@@ -409,4 +411,33 @@ func TestSpecIsServed(t *testing.T) {
 	if y := s.Do(t, "GET", "/openapi.yaml", "", ""); !strings.HasPrefix(string(y.Body), "openapi: 3.0") {
 		t.Fatalf("/openapi.yaml: %.100s", y.Body)
 	}
+}
+
+// TestRateLimits_SharedThroughRedis: two instances with the same REDIS_URL share each client's budget.
+func TestRateLimits_SharedThroughRedis(t *testing.T) {
+	url := os.Getenv("TEST_REDIS_URL")
+	if url == "" {
+		t.Skip("Redis skipped: TEST_REDIS_URL is not set")
+	}
+	redis.NewClient(mustParseRedis(t, url)).FlushDB(ctx)
+	st := testdb.SQLite(t)
+	env := map[string]string{"REDIS_URL": url, "RATE_LIMIT_AUTH": "2"}
+	a := apitest.Start(t, apitest.Options{Env: env, Store: func(testing.TB) storeT { return st }})
+	b := apitest.Start(t, apitest.Options{Env: env, Store: func(testing.TB) storeT { return st }})
+	login := `{"email":"nobody@example.com","password":"SecurePass123"}`
+	wantStatus(t, a.Do(t, "POST", "/users/login", "", login), 401, "")
+	wantStatus(t, b.Do(t, "POST", "/users/login", "", login), 401, "")
+	r := a.Do(t, "POST", "/users/login", "", login)
+	wantStatus(t, r, 429, "Too many requests")
+	if r.Header.Get("Retry-After") == "" {
+		t.Fatal("no Retry-After")
+	}
+}
+
+func mustParseRedis(t *testing.T, url string) *redis.Options {
+	o, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }

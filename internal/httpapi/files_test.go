@@ -294,6 +294,7 @@ func TestUpload_Limits(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
+				settle(e.fake) // the previous case's aborted upload may still reach the fake
 				e.fake.ResetRequests()
 				ct, body := multipartBody(t, tt.parts...)
 				r := e.Do(t, "POST", path, e.token, body.String(), "Content-Type", ct)
@@ -889,5 +890,13 @@ func sampleHeap() (base uint64, samples *int, stop func() uint64) {
 		close(done)
 		<-finished
 		return peak
+	}
+}
+
+// settle waits until the fake has seen no new request for 100 ms.
+func settle(fake *fakeopenai.Server) {
+	for n := -1; n != len(fake.Requests()); {
+		n = len(fake.Requests())
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -1,0 +1,72 @@
+package ratelimit
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+func redisClient(t *testing.T) *redis.Client {
+	url := os.Getenv("TEST_REDIS_URL")
+	if url == "" {
+		t.Skip("Redis skipped: TEST_REDIS_URL is not set")
+	}
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(opts)
+	t.Cleanup(func() { c.Close() })
+	if err := c.Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("TEST_REDIS_URL is set but Redis is not reachable: %v", err)
+	}
+	return c
+}
+
+func TestRedis_SharedBurstThenRefusal(t *testing.T) {
+	c := redisClient(t)
+	ctx := context.Background()
+	prefix := fmt.Sprintf("test:%d:", time.Now().UnixNano())
+	// Two limiters on one Redis stand for two instances: they share each key's allowance.
+	a, b := NewRedis(c, prefix, 10), NewRedis(c, prefix, 10)
+	for i := range 10 {
+		l := a
+		if i%2 == 1 {
+			l = b
+		}
+		if ok, _, err := l.Allow(ctx, "ip:1"); !ok || err != nil {
+			t.Fatalf("request %d refused within the limit: %v", i+1, err)
+		}
+	}
+	ok, retry, err := b.Allow(ctx, "ip:1")
+	if ok || err != nil || retry <= 0 || retry > 6*time.Second {
+		t.Fatalf("11th request: ok=%v retry=%v err=%v; want refused with retry ≤ 6s", ok, retry, err)
+	}
+	if ok, _, _ := a.Allow(ctx, "ip:2"); !ok {
+		t.Fatal("keys must not share an allowance")
+	}
+	ttl := c.PTTL(ctx, prefix+"ip:1").Val()
+	if ttl <= 0 || ttl > time.Minute+time.Second {
+		t.Fatalf("key TTL %v: keys must expire once their allowance is full again", ttl)
+	}
+}
+
+func TestRedis_Refill(t *testing.T) {
+	c := redisClient(t)
+	ctx := context.Background()
+	l := NewRedis(c, fmt.Sprintf("test:%d:", time.Now().UnixNano()), 600) // one every 100 ms
+	for range 600 {
+		l.Allow(ctx, "u")
+	}
+	if ok, _, _ := l.Allow(ctx, "u"); ok {
+		t.Fatal("allowed past the burst")
+	}
+	time.Sleep(150 * time.Millisecond)
+	if ok, _, _ := l.Allow(ctx, "u"); !ok {
+		t.Fatal("no request earned after 150 ms at 10/s")
+	}
+}
