@@ -9,7 +9,7 @@ STATICCHECK := go tool -modfile=tools/staticcheck/go.mod staticcheck
 PG_LOCAL := postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 REDIS_LOCAL := redis://127.0.0.1:6379/15
 
-.PHONY: help run build test test-go test-frontend e2e generate check lint migrate-new fakeopenai
+.PHONY: help run build test test-go test-frontend e2e generate check lint migrate-new fakeopenai bench
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -69,3 +69,9 @@ migrate-new: ## create a migration in both dialects: make migrate-new NAME=add_t
 	@[ -n "$(NAME)" ] || { echo "usage: make migrate-new NAME=add_things"; exit 1; }
 	@n=$$(printf '%05d' $$(( $$(ls db/migrations/postgres | sed 's/_.*//' | sort -n | tail -1 | sed 's/^0*//') + 1 ))); \
 	for d in postgres sqlite; do printf -- '-- +goose Up\n\n-- +goose Down\n' > db/migrations/$$d/$${n}_$(NAME).sql; echo "db/migrations/$$d/$${n}_$(NAME).sql"; done
+
+bench: ## load benchmarks (docs/benchmarks.md): authenticated reads, chat vs direct upstream, streams, start-up and memory
+	go test -run '^$$' -bench 'ListProjects' -benchtime 30000x -count 3 ./internal/bench/
+	go test -run '^$$' -bench 'Chat.*/clients=1$$' -benchtime 200x ./internal/bench/
+	go test -run '^$$' -bench 'Chat.*/clients=256' -benchtime 5000x -count 3 ./internal/bench/
+	go test -run '^$$' -bench 'Startup|ConcurrentStreams' -benchtime 3x ./internal/bench/

