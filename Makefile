@@ -50,6 +50,10 @@ generate: frontend/node_modules/.package-lock.json ## regenerate everything gene
 	go tool oapi-codegen -config oapi-codegen.yaml api/openapi.yaml
 	go tool oapi-codegen -config api/client/oapi-codegen.yaml api/openapi.yaml
 	$(SQLC) generate
+	@# The PostgreSQL adapter's methods are the SQLite ones over its own sqlcgen package (same shapes).
+	{ echo '// Code generated from internal/store/sqlite/methods.go by make generate. DO NOT EDIT.'; echo; \
+	  sed -e 's/^package sqlite$$/package postgres/' -e 's#internal/store/sqlite/sqlcgen#internal/store/postgres/sqlcgen#' \
+	      -e 's/"sqlite: /"postgres: /' internal/store/sqlite/methods.go; } > internal/store/postgres/methods.gen.go
 	npm --prefix frontend run generate
 	npm --prefix frontend run build
 

@@ -1,5 +1,8 @@
 package sqlite
 
+// The methods below serve both engines: make generate copies them from internal/store/sqlite/methods.go
+// to internal/store/postgres/methods.gen.go, over that package's sqlcgen (the same shapes).
+
 import (
 	"context"
 	"encoding/json"

@@ -1,4 +1,9 @@
+// Code generated from internal/store/sqlite/methods.go by make generate. DO NOT EDIT.
+
 package postgres
+
+// The methods below serve both engines: make generate copies them from internal/store/sqlite/methods.go
+// to internal/store/postgres/methods.gen.go, over that package's sqlcgen (the same shapes).
 
 import (
 	"context"
