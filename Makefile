@@ -29,13 +29,13 @@ test: test-go test-frontend e2e ## run every test: Go (SQLite, and PostgreSQL/Re
 
 # PostgreSQL and Redis tests run when TEST_DATABASE_URL / TEST_REDIS_URL are set, or when the local
 # servers answer; otherwise they are skipped and said so. CI sets both and fails if they are missing.
-test-go: ## Go tests
+test-go: ## Go tests, with the race detector
 	@pg="$${TEST_DATABASE_URL:-}"; rd="$${TEST_REDIS_URL:-}"; \
 	if [ -z "$$pg" ] && command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432 -t 2; then pg="$(PG_LOCAL)"; fi; \
 	if [ -z "$$rd" ] && command -v redis-cli >/dev/null && [ "$$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]; then rd="$(REDIS_LOCAL)"; fi; \
 	[ -n "$$pg" ] || echo "NOTE: PostgreSQL tests SKIPPED (no TEST_DATABASE_URL and nothing on 127.0.0.1:5432); SQLite tests run"; \
 	[ -n "$$rd" ] || echo "NOTE: Redis tests SKIPPED (no TEST_REDIS_URL and nothing on 127.0.0.1:6379)"; \
-	TEST_DATABASE_URL="$$pg" TEST_REDIS_URL="$$rd" go test -count=1 ./...
+	TEST_DATABASE_URL="$$pg" TEST_REDIS_URL="$$rd" go test -race -count=1 ./...
 
 frontend/node_modules/.package-lock.json: frontend/package-lock.json
 	npm --prefix frontend ci --no-audit --no-fund

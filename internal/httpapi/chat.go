@@ -27,11 +27,14 @@ func (h *Handlers) SendMessage(ctx context.Context, req apigen.SendMessageReques
 // StreamMessage implements apigen.StrictServerInterface (POST /chat/stream). Failures before the
 // upstream answered are ordinary error responses; later ones end the stream with an error event.
 func (h *Handlers) StreamMessage(ctx context.Context, req apigen.StreamMessageRequestObject) (apigen.StreamMessageResponseObject, error) {
-	st, err := h.chat.Stream(ctx, chatRequest(ctx, req.Body))
+	// The upstream call gets its own cancel, so the response can stop it whenever the stream ends here.
+	upCtx, cancel := context.WithCancel(ctx)
+	st, err := h.chat.Stream(upCtx, chatRequest(ctx, req.Body))
 	if err != nil {
+		cancel()
 		return nil, err
 	}
-	return &sseResponse{ctx: ctx, stream: st, heartbeat: h.heartbeat}, nil
+	return &sseResponse{ctx: ctx, cancelUpstream: cancel, stream: st, heartbeat: h.heartbeat}, nil
 }
 
 func chatRequest(ctx context.Context, b *apigen.ChatRequest) chat.Request {
@@ -60,9 +63,10 @@ func citationToAPI(c model.Citation) apigen.Citation {
 
 // sseResponse writes a chat stream as Server-Sent Events: start, delta..., then done or error.
 type sseResponse struct {
-	ctx       context.Context
-	stream    *chat.Stream
-	heartbeat time.Duration
+	ctx            context.Context // the request's
+	cancelUpstream context.CancelFunc
+	stream         *chat.Stream
+	heartbeat      time.Duration
 }
 
 // eventWriteTimeout bounds writing one event, so a client that stops reading cannot hold the stream.
@@ -91,14 +95,18 @@ func (r *sseResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
 	}
 	send("start", apigen.ChatStreamStart{ConversationId: r.stream.Start.ConversationID, UserMessageId: r.stream.Start.UserMessageID})
 
-	// Next blocks on the upstream; a reader goroutine lets heartbeats and a client leaving interrupt the wait.
+	// Next blocks on the upstream; a reader goroutine lets heartbeats and a client leaving interrupt the
+	// wait. The stream is not safe for concurrent use: Finish runs only after the reader has returned.
 	pieces := make(chan piece)
+	stopped := make(chan struct{})
+	stop := make(chan struct{})
 	go func() {
+		defer close(stopped)
 		for {
 			text, err := r.stream.Next()
 			select {
 			case pieces <- piece{text, err}:
-			case <-r.ctx.Done():
+			case <-stop:
 				return
 			}
 			if err != nil {
@@ -130,6 +138,9 @@ loop:
 			break loop
 		}
 	}
+	close(stop)
+	r.cancelUpstream() // unblocks a Next still waiting on the upstream
+	<-stopped
 	res, err := r.stream.Finish(streamErr)
 	if err == nil {
 		return send("done", chatResponse(res))

@@ -58,15 +58,16 @@ func TestRedis_SharedBurstThenRefusal(t *testing.T) {
 func TestRedis_Refill(t *testing.T) {
 	c := redisClient(t)
 	ctx := context.Background()
-	l := NewRedis(c, fmt.Sprintf("test:%d:", time.Now().UnixNano()), 600) // one every 100 ms
-	for range 600 {
+	l := NewRedis(c, fmt.Sprintf("test:%d:", time.Now().UnixNano()), 60) // one a second
+	for range 60 {
 		l.Allow(ctx, "u")
 	}
-	if ok, _, _ := l.Allow(ctx, "u"); ok {
-		t.Fatal("allowed past the burst")
+	ok, retry, _ := l.Allow(ctx, "u")
+	if ok || retry <= 0 || retry > time.Second {
+		t.Fatalf("past the burst: ok=%v retry=%v", ok, retry)
 	}
-	time.Sleep(150 * time.Millisecond)
+	time.Sleep(retry + 50*time.Millisecond)
 	if ok, _, _ := l.Allow(ctx, "u"); !ok {
-		t.Fatal("no request earned after 150 ms at 10/s")
+		t.Fatalf("no request earned after waiting the %v it said", retry)
 	}
 }
