@@ -64,10 +64,17 @@ Settings come from the environment, or from a .env file in the working directory
 // a server that needs more live memory gets it, at the cost of more GC CPU.
 const defaultMemoryLimit = 150 << 20
 
+// defaultGCPercent replaces Go's 100 when GOGC is not set: with the soft memory limit bounding the
+// heap, collecting half as often bought 8–13 % more throughput on reads and chat (docs/benchmarks.md).
+const defaultGCPercent = 200
+
 func serve() error {
 	start := time.Now()
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
 		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(defaultGCPercent)
 	}
 	cfg, err := config.Load()
 	if err != nil {
