@@ -111,8 +111,11 @@ func validateRequest(maxBody, maxUpload int64) echo.MiddlewareFunc {
 			input := &openapi3filter.RequestValidationInput{Request: req, PathParams: pathParams(c), Route: op.route, Options: validationOptions}
 			switch {
 			case op.multipart:
-				// An upload may take longer than HTTP_READ_TIMEOUT allows a JSON request.
-				http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(uploadReadTimeout))
+				// An upload may take longer than HTTP_READ_TIMEOUT and HTTP_WRITE_TIMEOUT allow a JSON request
+				// (the write deadline runs from the start of the request too).
+				rc := http.NewResponseController(c.Response())
+				rc.SetReadDeadline(time.Now().Add(uploadReadTimeout))
+				rc.SetWriteDeadline(time.Now().Add(uploadReadTimeout + time.Minute))
 				if mt, _, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType)); mt != echo.MIMEMultipartForm {
 					return echo.NewHTTPError(http.StatusUnsupportedMediaType, "Content-Type must be multipart/form-data")
 				}
