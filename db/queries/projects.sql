@@ -24,3 +24,7 @@ WHERE id = @id AND owner_id = @owner_id;
 
 -- name: DeleteProject :execrows
 DELETE FROM projects WHERE id = @id AND owner_id = @owner_id;
+
+-- name: ClaimProjectVectorStore :execrows
+UPDATE projects SET vector_store_id = @vector_store_id, updated_at = @updated_at
+WHERE id = @id AND owner_id = @owner_id AND vector_store_id IS NULL;

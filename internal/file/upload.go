@@ -155,8 +155,8 @@ func (s *Service) index(ctx context.Context, ownerID int64, p model.Project, fil
 }
 
 // vectorStore returns the project's vector store id, creating the store if the project has none.
-// Creation is serialised per project and the project re-read under the lock, so concurrent first
-// uploads share one store.
+// Creation is serialised per project within this process, and the id is claimed in the database
+// only if the project still has none, so concurrent first uploads share one store across instances too.
 func (s *Service) vectorStore(ctx context.Context, ownerID int64, p model.Project) (string, error) {
 	if p.VectorStoreID != "" {
 		return p.VectorStoreID, nil
@@ -172,11 +172,18 @@ func (s *Service) vectorStore(ctx context.Context, ownerID int64, p model.Projec
 	if err != nil {
 		return "", err
 	}
-	if err := s.store.SetProjectVectorStore(ctx, ownerID, p.ID, id); err != nil {
+	claimed, err := s.store.ClaimProjectVectorStore(ctx, ownerID, p.ID, id)
+	if err != nil || !claimed {
 		if derr := s.llm.DeleteVectorStore(ctx, id); derr != nil && !errors.Is(derr, llm.ErrNotFound) {
 			s.log.ErrorContext(ctx, "vector store left at OpenAI", "project_id", p.ID, "vector_store_id", id, "error", derr)
 		}
+	}
+	if err != nil {
 		return "", fmt.Errorf("store vector store id: %w", err)
+	}
+	if !claimed { // another instance's first upload won: use its store
+		p, err := s.store.GetProject(ctx, ownerID, p.ID)
+		return p.VectorStoreID, err
 	}
 	s.log.InfoContext(ctx, "vector store created", "project_id", p.ID, "vector_store_id", id)
 	return id, nil

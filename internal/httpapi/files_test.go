@@ -531,14 +531,14 @@ func (f *failingStore) CreateFile(c context.Context, ownerID int64, file model.F
 	return f.Store.CreateFile(c, ownerID, file)
 }
 
-func (f *failingStore) SetProjectVectorStore(c context.Context, ownerID, id int64, vs string) error {
+func (f *failingStore) ClaimProjectVectorStore(c context.Context, ownerID, id int64, vs string) (bool, error) {
 	f.mu.Lock()
 	fail := f.failSetVS
 	f.mu.Unlock()
 	if fail {
-		return errDiskFull
+		return false, errDiskFull
 	}
-	return f.Store.SetProjectVectorStore(c, ownerID, id, vs)
+	return f.Store.ClaimProjectVectorStore(c, ownerID, id, vs)
 }
 
 func (f *failingStore) set(create, setVS bool) {
@@ -899,4 +899,43 @@ func settle(fake *fakeopenai.Server) {
 		n = len(fake.Requests())
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// TestUpload_TwoInstancesShareOneVectorStore: two servers on one database (as when scaled out) take a
+// project's first uploads at once; the in-process lock cannot see the other instance, the database
+// claim must, so one vector store is kept and the loser's is deleted upstream.
+func TestUpload_TwoInstancesShareOneVectorStore(t *testing.T) {
+	eachEngineWithFake(t, filesOptions{}, func(t *testing.T, e *filesEnv) {
+		other := apitest.Start(t, apitest.Options{
+			Store: func(testing.TB) store.Store { return e.Store },
+			Env:   map[string]string{"OPENAI_API_KEY": "sk-test-files", "OPENAI_BASE_URL": e.fake.URL()},
+		})
+		// Both creations are slow, so both instances are creating a store at the same time.
+		e.fake.Fail(fakeopenai.CreateVectorStore, 2, fakeopenai.Slow(300*time.Millisecond))
+		var wg sync.WaitGroup
+		results := make([]*client.UploadFileResponse, 2)
+		for i, srv := range []*apitest.Server{e.Server, other} {
+			wg.Go(func() {
+				ct, body := multipartBody(t, part{field: "file", filename: fmt.Sprintf("doc%d.txt", i), content: []byte("text")})
+				r, err := srv.Client.UploadFileWithBodyWithResponse(ctx, e.project, ct, body, apitest.Bearer(e.token))
+				if err != nil {
+					t.Error(err)
+				}
+				results[i] = r
+			})
+		}
+		wg.Wait()
+		for _, r := range results {
+			if r == nil || r.JSON201 == nil {
+				t.Fatalf("upload failed: %+v", r)
+			}
+		}
+		if n := e.fake.Count(fakeopenai.CreateVectorStore); n != 2 {
+			t.Fatalf("%d vector stores created, want 2 (one per instance)", n)
+		}
+		stores := e.fake.VectorStores()
+		if len(stores) != 1 || len(stores[e.vectorStoreID(t)]) != 2 {
+			t.Fatalf("vector stores at OpenAI %v, project has %q: want one store holding both files", stores, e.vectorStoreID(t))
+		}
+	})
 }

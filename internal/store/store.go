@@ -42,6 +42,9 @@ type Store interface {
 	// UpdateProject stores p's Name, Model, Temperature and MaxOutputTokens.
 	UpdateProject(ctx context.Context, p model.Project) (model.Project, error)
 	SetProjectVectorStore(ctx context.Context, ownerID, id int64, vectorStoreID string) error
+	// ClaimProjectVectorStore sets the project's vector store only if it has none yet; claimed is false
+	// when another request (or instance) set one first. Returns ErrNotFound.
+	ClaimProjectVectorStore(ctx context.Context, ownerID, id int64, vectorStoreID string) (claimed bool, err error)
 	DeleteProject(ctx context.Context, ownerID, id int64) error
 
 	// NextPromptPosition is one past the project's highest prompt position (0 for none).

@@ -81,6 +81,17 @@ func (s *Store) SetProjectVectorStore(ctx context.Context, ownerID, id int64, ve
 	}))
 }
 
+func (s *Store) ClaimProjectVectorStore(ctx context.Context, ownerID, id int64, vectorStoreID string) (bool, error) {
+	n, err := s.w.ClaimProjectVectorStore(ctx, sqlcgen.ClaimProjectVectorStoreParams{
+		ID: id, OwnerID: ownerID, VectorStoreID: store.NullString(vectorStoreID), UpdatedAt: store.Now(),
+	})
+	if err != nil || n > 0 {
+		return n > 0, mapErr(err)
+	}
+	_, err = s.GetProject(ctx, ownerID, id) // nothing updated: missing, or someone else's claim won
+	return false, err
+}
+
 func (s *Store) DeleteProject(ctx context.Context, ownerID, id int64) error {
 	return affected(s.w.DeleteProject(ctx, sqlcgen.DeleteProjectParams{ID: id, OwnerID: ownerID}))
 }

@@ -115,8 +115,14 @@ func testProjects(t *testing.T, s store.Store) {
 	if up.Name != "renamed" || up.Model != "gpt-4o" || up.Temperature != 1.5 || up.MaxOutputTokens != 100 {
 		t.Fatalf("updated = %+v", up)
 	}
-	if err := s.SetProjectVectorStore(ctx, alice.ID, p1.ID, "vs_1"); err != nil {
-		t.Fatal(err)
+	if claimed, err := s.ClaimProjectVectorStore(ctx, bob.ID, p1.ID, "vs_bob"); claimed || !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("bob's claim = %v, %v; want not found", claimed, err)
+	}
+	if claimed, err := s.ClaimProjectVectorStore(ctx, alice.ID, p1.ID, "vs_1"); !claimed || err != nil {
+		t.Fatalf("first claim = %v, %v", claimed, err)
+	}
+	if claimed, err := s.ClaimProjectVectorStore(ctx, alice.ID, p1.ID, "vs_2"); claimed || err != nil {
+		t.Fatalf("second claim = %v, %v; want false: the first one stands", claimed, err)
 	}
 	if got := must(s.GetProject(ctx, alice.ID, p1.ID)); got.VectorStoreID != "vs_1" || got.Name != "renamed" {
 		t.Fatalf("after update = %+v", got)

@@ -24,6 +24,9 @@ func New(db DBTX) *Queries {
 func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	q := Queries{db: db}
 	var err error
+	if q.claimProjectVectorStoreStmt, err = db.PrepareContext(ctx, claimProjectVectorStore); err != nil {
+		return nil, fmt.Errorf("error preparing query ClaimProjectVectorStore: %w", err)
+	}
 	if q.createConversationStmt, err = db.PrepareContext(ctx, createConversation); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateConversation: %w", err)
 	}
@@ -116,6 +119,11 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 
 func (q *Queries) Close() error {
 	var err error
+	if q.claimProjectVectorStoreStmt != nil {
+		if cerr := q.claimProjectVectorStoreStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing claimProjectVectorStoreStmt: %w", cerr)
+		}
+	}
 	if q.createConversationStmt != nil {
 		if cerr := q.createConversationStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createConversationStmt: %w", cerr)
@@ -298,71 +306,73 @@ func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, ar
 }
 
 type Queries struct {
-	db                        DBTX
-	tx                        *sql.Tx
-	createConversationStmt    *sql.Stmt
-	createFileStmt            *sql.Stmt
-	createMessageStmt         *sql.Stmt
-	createProjectStmt         *sql.Stmt
-	createPromptStmt          *sql.Stmt
-	createUserStmt            *sql.Stmt
-	deleteConversationStmt    *sql.Stmt
-	deleteFileStmt            *sql.Stmt
-	deleteProjectStmt         *sql.Stmt
-	deletePromptStmt          *sql.Stmt
-	deleteUserStmt            *sql.Stmt
-	getConversationStmt       *sql.Stmt
-	getFileStmt               *sql.Stmt
-	getProjectStmt            *sql.Stmt
-	getPromptStmt             *sql.Stmt
-	getUserByEmailStmt        *sql.Stmt
-	getUserByIDStmt           *sql.Stmt
-	listConversationsStmt     *sql.Stmt
-	listFilesStmt             *sql.Stmt
-	listMessagesStmt          *sql.Stmt
-	listProjectsStmt          *sql.Stmt
-	listPromptsStmt           *sql.Stmt
-	nextPromptPositionStmt    *sql.Stmt
-	setProjectVectorStoreStmt *sql.Stmt
-	touchConversationStmt     *sql.Stmt
-	updateFileStatusStmt      *sql.Stmt
-	updateProjectStmt         *sql.Stmt
-	updatePromptStmt          *sql.Stmt
-	updateUserPasswordStmt    *sql.Stmt
+	db                          DBTX
+	tx                          *sql.Tx
+	claimProjectVectorStoreStmt *sql.Stmt
+	createConversationStmt      *sql.Stmt
+	createFileStmt              *sql.Stmt
+	createMessageStmt           *sql.Stmt
+	createProjectStmt           *sql.Stmt
+	createPromptStmt            *sql.Stmt
+	createUserStmt              *sql.Stmt
+	deleteConversationStmt      *sql.Stmt
+	deleteFileStmt              *sql.Stmt
+	deleteProjectStmt           *sql.Stmt
+	deletePromptStmt            *sql.Stmt
+	deleteUserStmt              *sql.Stmt
+	getConversationStmt         *sql.Stmt
+	getFileStmt                 *sql.Stmt
+	getProjectStmt              *sql.Stmt
+	getPromptStmt               *sql.Stmt
+	getUserByEmailStmt          *sql.Stmt
+	getUserByIDStmt             *sql.Stmt
+	listConversationsStmt       *sql.Stmt
+	listFilesStmt               *sql.Stmt
+	listMessagesStmt            *sql.Stmt
+	listProjectsStmt            *sql.Stmt
+	listPromptsStmt             *sql.Stmt
+	nextPromptPositionStmt      *sql.Stmt
+	setProjectVectorStoreStmt   *sql.Stmt
+	touchConversationStmt       *sql.Stmt
+	updateFileStatusStmt        *sql.Stmt
+	updateProjectStmt           *sql.Stmt
+	updatePromptStmt            *sql.Stmt
+	updateUserPasswordStmt      *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db:                        tx,
-		tx:                        tx,
-		createConversationStmt:    q.createConversationStmt,
-		createFileStmt:            q.createFileStmt,
-		createMessageStmt:         q.createMessageStmt,
-		createProjectStmt:         q.createProjectStmt,
-		createPromptStmt:          q.createPromptStmt,
-		createUserStmt:            q.createUserStmt,
-		deleteConversationStmt:    q.deleteConversationStmt,
-		deleteFileStmt:            q.deleteFileStmt,
-		deleteProjectStmt:         q.deleteProjectStmt,
-		deletePromptStmt:          q.deletePromptStmt,
-		deleteUserStmt:            q.deleteUserStmt,
-		getConversationStmt:       q.getConversationStmt,
-		getFileStmt:               q.getFileStmt,
-		getProjectStmt:            q.getProjectStmt,
-		getPromptStmt:             q.getPromptStmt,
-		getUserByEmailStmt:        q.getUserByEmailStmt,
-		getUserByIDStmt:           q.getUserByIDStmt,
-		listConversationsStmt:     q.listConversationsStmt,
-		listFilesStmt:             q.listFilesStmt,
-		listMessagesStmt:          q.listMessagesStmt,
-		listProjectsStmt:          q.listProjectsStmt,
-		listPromptsStmt:           q.listPromptsStmt,
-		nextPromptPositionStmt:    q.nextPromptPositionStmt,
-		setProjectVectorStoreStmt: q.setProjectVectorStoreStmt,
-		touchConversationStmt:     q.touchConversationStmt,
-		updateFileStatusStmt:      q.updateFileStatusStmt,
-		updateProjectStmt:         q.updateProjectStmt,
-		updatePromptStmt:          q.updatePromptStmt,
-		updateUserPasswordStmt:    q.updateUserPasswordStmt,
+		db:                          tx,
+		tx:                          tx,
+		claimProjectVectorStoreStmt: q.claimProjectVectorStoreStmt,
+		createConversationStmt:      q.createConversationStmt,
+		createFileStmt:              q.createFileStmt,
+		createMessageStmt:           q.createMessageStmt,
+		createProjectStmt:           q.createProjectStmt,
+		createPromptStmt:            q.createPromptStmt,
+		createUserStmt:              q.createUserStmt,
+		deleteConversationStmt:      q.deleteConversationStmt,
+		deleteFileStmt:              q.deleteFileStmt,
+		deleteProjectStmt:           q.deleteProjectStmt,
+		deletePromptStmt:            q.deletePromptStmt,
+		deleteUserStmt:              q.deleteUserStmt,
+		getConversationStmt:         q.getConversationStmt,
+		getFileStmt:                 q.getFileStmt,
+		getProjectStmt:              q.getProjectStmt,
+		getPromptStmt:               q.getPromptStmt,
+		getUserByEmailStmt:          q.getUserByEmailStmt,
+		getUserByIDStmt:             q.getUserByIDStmt,
+		listConversationsStmt:       q.listConversationsStmt,
+		listFilesStmt:               q.listFilesStmt,
+		listMessagesStmt:            q.listMessagesStmt,
+		listProjectsStmt:            q.listProjectsStmt,
+		listPromptsStmt:             q.listPromptsStmt,
+		nextPromptPositionStmt:      q.nextPromptPositionStmt,
+		setProjectVectorStoreStmt:   q.setProjectVectorStoreStmt,
+		touchConversationStmt:       q.touchConversationStmt,
+		updateFileStatusStmt:        q.updateFileStatusStmt,
+		updateProjectStmt:           q.updateProjectStmt,
+		updatePromptStmt:            q.updatePromptStmt,
+		updateUserPasswordStmt:      q.updateUserPasswordStmt,
 	}
 }

@@ -10,6 +10,31 @@ import (
 	"time"
 )
 
+const claimProjectVectorStore = `-- name: ClaimProjectVectorStore :execrows
+UPDATE projects SET vector_store_id = ?1, updated_at = ?2
+WHERE id = ?3 AND owner_id = ?4 AND vector_store_id IS NULL
+`
+
+type ClaimProjectVectorStoreParams struct {
+	VectorStoreID *string
+	UpdatedAt     time.Time
+	ID            int64
+	OwnerID       int64
+}
+
+func (q *Queries) ClaimProjectVectorStore(ctx context.Context, arg ClaimProjectVectorStoreParams) (int64, error) {
+	result, err := q.exec(ctx, q.claimProjectVectorStoreStmt, claimProjectVectorStore,
+		arg.VectorStoreID,
+		arg.UpdatedAt,
+		arg.ID,
+		arg.OwnerID,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
 const createProject = `-- name: CreateProject :one
 
 INSERT INTO projects (owner_id, name, model, temperature, max_output_tokens, created_at, updated_at)
