@@ -45,8 +45,20 @@ type Options struct {
 }
 
 // New builds the platform from cfg.
-func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
+func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) {
 	log := o.Log
+	st := o.Store
+	if st == nil {
+		if st, err = OpenStore(ctx, cfg.DatabaseURL); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				st.Close()
+			}
+		}()
+	}
+	// After the store: a generated key goes beside the database, whose folder now exists.
 	key, err := cfg.SigningKey(log)
 	if err != nil {
 		return nil, err
@@ -54,12 +66,6 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	tokens, err := auth.NewTokens(key, cfg.AccessTokenTTL)
 	if err != nil {
 		return nil, err
-	}
-	st := o.Store
-	if st == nil {
-		if st, err = OpenStore(ctx, cfg.DatabaseURL); err != nil {
-			return nil, err
-		}
 	}
 	authLimiter, apiLimiter, closeLimiters, err := limiters(ctx, cfg)
 	if err != nil {
@@ -95,7 +101,6 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	})
 	if err != nil {
 		writes.Close()
-		st.Close()
 		closeLimiters()
 		return nil, err
 	}
