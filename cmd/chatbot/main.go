@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -88,6 +89,11 @@ func serve() error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
+	if cfg.PprofAddr != "" {
+		// The profiler gets its own listener (never the public one); net/http/pprof registers on the default mux.
+		go func() { log.Error("pprof stopped", "error", http.ListenAndServe(cfg.PprofAddr, nil)) }()
+		log.Warn("profiler enabled", "url", "http://"+cfg.PprofAddr+"/debug/pprof/")
+	}
 	a, err := app.New(ctx, cfg, app.Options{Log: log, Pages: pages})
 	if err != nil {
 		return err

@@ -4,7 +4,7 @@
 INSERT INTO conversations (project_id, title, created_at, updated_at)
 SELECT p.id, @title, @created_at, @created_at
 FROM projects p WHERE p.id = @project_id AND p.owner_id = @owner_id
-RETURNING *;
+RETURNING id;
 
 -- name: GetConversation :one
 SELECT c.* FROM conversations c
@@ -27,7 +27,7 @@ WHERE conversations.id = @id AND conversations.project_id IN (SELECT p.id FROM p
 -- name: CreateMessage :one
 INSERT INTO messages (conversation_id, role, content, model, input_tokens, output_tokens, latency_ms, incomplete, citations, created_at)
 VALUES (@conversation_id, @role, @content, sqlc.narg(model), sqlc.narg(input_tokens), sqlc.narg(output_tokens), sqlc.narg(latency_ms), @incomplete, @citations, @created_at)
-RETURNING *;
+RETURNING id; -- the rest is what was written: reading it back costs more than the insert (chat's hot path)
 
 -- name: ListMessages :many
 SELECT m.* FROM messages m

@@ -96,6 +96,8 @@ func BenchmarkListProjects(b *testing.B) {
 		req.Header.Set("Authorization", "Bearer "+token)
 		return req
 	}
+	cpu0 := s.cpu(b)
+	defer func() { b.ReportMetric(float64((s.cpu(b)-cpu0).Microseconds())/float64(b.N), "server-cpu-µs/req") }()
 	load(b, 64, newReq, func(res *http.Response) error {
 		if res.StatusCode != 200 {
 			return fmt.Errorf("status %d", res.StatusCode)

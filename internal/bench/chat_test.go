@@ -95,12 +95,14 @@ func BenchmarkChat(b *testing.B) {
 		b.Run(fmt.Sprintf("clients=%d", c), func(b *testing.B) {
 			s, token, pid := chatSetup(b)
 			body := fmt.Sprintf(`{"project_id":%d,"message":"Hello there, how are you today?"}`, pid)
+			cpu0 := s.cpu(b)
 			load(b, c, func() *http.Request {
 				req, _ := http.NewRequest("POST", s.url+"/chat", strings.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Authorization", "Bearer "+token)
 				return req
 			}, wantStatus(200))
+			b.ReportMetric(float64((s.cpu(b)-cpu0).Microseconds())/float64(b.N), "server-cpu-µs/req")
 			assertStored(b, s, 2*b.N)
 		})
 	}

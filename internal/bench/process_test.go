@@ -109,6 +109,19 @@ func (s *server) memory(b *testing.B) (rss, peak float64) {
 	return rss, peak
 }
 
+// cpu is the server process's user+system CPU time so far (from /proc; clock ticks of 10 ms).
+func (s *server) cpu(b *testing.B) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	fields := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
 // BenchmarkStartup: the release binary from exec to its first 200 on /health, on a new SQLite database
 // (migrations included), and its resident memory once idle. Targets: ≤ 200 ms, ≤ 30 MB.
 func BenchmarkStartup(b *testing.B) {

@@ -37,6 +37,7 @@ type Config struct {
 	WriteTimeout time.Duration
 	IdleTimeout  time.Duration
 
+	PprofAddr string
 	LogFile   string
 	LogFormat string
 	LogLevel  string
@@ -76,6 +77,7 @@ var Settings = []Setting{
 	{"HTTP_READ_TIMEOUT", "60s", "time to read a whole request"},
 	{"HTTP_WRITE_TIMEOUT", "120s", "time to write a response (streams extend it as they go)"},
 	{"HTTP_IDLE_TIMEOUT", "120s", "how long an idle keep-alive connection stays open"},
+	{"PPROF_ADDR", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; empty: off"},
 	{"LOG_FILE", "app.log", "log file, besides the console; empty disables"},
 	{"LOG_FORMAT", "text", "text or json"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -119,6 +121,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		ReadTimeout:           p.duration("HTTP_READ_TIMEOUT"),
 		WriteTimeout:          p.duration("HTTP_WRITE_TIMEOUT"),
 		IdleTimeout:           p.duration("HTTP_IDLE_TIMEOUT"),
+		PprofAddr:             p.str("PPROF_ADDR"),
 		LogFile:               p.str("LOG_FILE"),
 		LogFormat:             p.oneOf("LOG_FORMAT", "text", "json"),
 		LogLevel:              p.oneOf("LOG_LEVEL", "debug", "info", "warn", "error"),

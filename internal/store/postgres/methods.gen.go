@@ -159,8 +159,12 @@ func (s *Store) DeleteFile(ctx context.Context, ownerID, id int64) error {
 }
 
 func (s *Store) CreateConversation(ctx context.Context, ownerID, projectID int64, title string) (model.Conversation, error) {
-	row, err := s.w.CreateConversation(ctx, sqlcgen.CreateConversationParams{ProjectID: projectID, OwnerID: ownerID, Title: title, CreatedAt: store.Now()})
-	return conversationModel(row), mapErr(err)
+	now := store.Now()
+	id, err := s.w.CreateConversation(ctx, sqlcgen.CreateConversationParams{ProjectID: projectID, OwnerID: ownerID, Title: title, CreatedAt: now})
+	if err != nil {
+		return model.Conversation{}, mapErr(err)
+	}
+	return model.Conversation{ID: id, ProjectID: projectID, Title: title, CreatedAt: now, UpdatedAt: now}, nil
 }
 
 func (s *Store) GetConversation(ctx context.Context, ownerID, id int64) (model.Conversation, error) {
@@ -185,7 +189,7 @@ func (s *Store) AddMessage(ctx context.Context, m model.Message) (model.Message,
 	var out model.Message
 	err = s.InTx(ctx, func(tx store.Store) error {
 		q, now := tx.(*Store).w, store.Now()
-		row, err := q.CreateMessage(ctx, sqlcgen.CreateMessageParams{
+		id, err := q.CreateMessage(ctx, sqlcgen.CreateMessageParams{
 			ConversationID: m.ConversationID, Role: m.Role, Content: m.Content, Model: m.Model,
 			InputTokens: m.InputTokens, OutputTokens: m.OutputTokens, LatencyMs: m.LatencyMS,
 			Incomplete: m.Incomplete, Citations: string(citations), CreatedAt: now,
@@ -193,7 +197,8 @@ func (s *Store) AddMessage(ctx context.Context, m model.Message) (model.Message,
 		if err != nil {
 			return mapErr(err)
 		}
-		out = messageModel(row)
+		out = m
+		out.ID, out.CreatedAt, out.Citations = id, now, store.NonNil(m.Citations)
 		return mapErr(q.TouchConversation(ctx, sqlcgen.TouchConversationParams{ID: m.ConversationID, UpdatedAt: now}))
 	})
 	return out, err

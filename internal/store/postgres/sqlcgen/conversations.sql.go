@@ -15,7 +15,7 @@ const createConversation = `-- name: CreateConversation :one
 INSERT INTO conversations (project_id, title, created_at, updated_at)
 SELECT p.id, $1, $2, $2
 FROM projects p WHERE p.id = $3 AND p.owner_id = $4
-RETURNING id, project_id, title, created_at, updated_at
+RETURNING id
 `
 
 type CreateConversationParams struct {
@@ -26,28 +26,22 @@ type CreateConversationParams struct {
 }
 
 // Conversations and their messages; every query joins back to the project's owner.
-func (q *Queries) CreateConversation(ctx context.Context, arg CreateConversationParams) (Conversation, error) {
+func (q *Queries) CreateConversation(ctx context.Context, arg CreateConversationParams) (int64, error) {
 	row := q.db.QueryRow(ctx, createConversation,
 		arg.Title,
 		arg.CreatedAt,
 		arg.ProjectID,
 		arg.OwnerID,
 	)
-	var i Conversation
-	err := row.Scan(
-		&i.ID,
-		&i.ProjectID,
-		&i.Title,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-	)
-	return i, err
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }
 
 const createMessage = `-- name: CreateMessage :one
 INSERT INTO messages (conversation_id, role, content, model, input_tokens, output_tokens, latency_ms, incomplete, citations, created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-RETURNING id, conversation_id, role, content, model, input_tokens, output_tokens, latency_ms, incomplete, citations, created_at
+RETURNING id
 `
 
 type CreateMessageParams struct {
@@ -63,7 +57,7 @@ type CreateMessageParams struct {
 	CreatedAt      time.Time
 }
 
-func (q *Queries) CreateMessage(ctx context.Context, arg CreateMessageParams) (Message, error) {
+func (q *Queries) CreateMessage(ctx context.Context, arg CreateMessageParams) (int64, error) {
 	row := q.db.QueryRow(ctx, createMessage,
 		arg.ConversationID,
 		arg.Role,
@@ -76,21 +70,9 @@ func (q *Queries) CreateMessage(ctx context.Context, arg CreateMessageParams) (M
 		arg.Citations,
 		arg.CreatedAt,
 	)
-	var i Message
-	err := row.Scan(
-		&i.ID,
-		&i.ConversationID,
-		&i.Role,
-		&i.Content,
-		&i.Model,
-		&i.InputTokens,
-		&i.OutputTokens,
-		&i.LatencyMs,
-		&i.Incomplete,
-		&i.Citations,
-		&i.CreatedAt,
-	)
-	return i, err
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }
 
 const deleteConversation = `-- name: DeleteConversation :execrows
@@ -174,6 +156,7 @@ func (q *Queries) ListConversations(ctx context.Context, arg ListConversationsPa
 }
 
 const listMessages = `-- name: ListMessages :many
+
 SELECT m.id, m.conversation_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, m.latency_ms, m.incomplete, m.citations, m.created_at FROM messages m
 JOIN conversations c ON c.id = m.conversation_id
 JOIN projects p ON p.id = c.project_id
@@ -186,6 +169,7 @@ type ListMessagesParams struct {
 	OwnerID        int64
 }
 
+// the rest is what was written: reading it back costs more than the insert (chat's hot path)
 func (q *Queries) ListMessages(ctx context.Context, arg ListMessagesParams) ([]Message, error) {
 	rows, err := q.db.Query(ctx, listMessages, arg.ConversationID, arg.OwnerID)
 	if err != nil {
