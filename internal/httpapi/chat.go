@@ -12,6 +12,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/apigen"
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/chat"
+	"github.com/chatbot-platform/chatbot/internal/llm"
 	"github.com/chatbot-platform/chatbot/internal/model"
 )
 
@@ -154,17 +155,13 @@ loop:
 
 // describeStreamError gives the status and detail the same failure would have had as a response.
 func describeStreamError(err error) (int, string) {
-	var uerr interface {
-		Detail() string
-	}
 	var nf *model.NotFoundError
+	var uerr *llm.Error
 	switch {
 	case errors.As(err, &nf):
 		return http.StatusNotFound, nf.Error()
 	case errors.As(err, &uerr):
-		if s, ok := statusOf(err); ok {
-			return s, uerr.Detail()
-		}
+		return uerr.Status, uerr.Detail()
 	}
 	return http.StatusInternalServerError, "the reply could not be completed"
 }

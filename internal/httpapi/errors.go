@@ -77,15 +77,6 @@ func describe(err error, c echo.Context) (int, apigen.Error) {
 	return http.StatusInternalServerError, detail("internal error")
 }
 
-// statusOf is the status an upstream error answers with.
-func statusOf(err error) (int, bool) {
-	var uerr *llm.Error
-	if errors.As(err, &uerr) {
-		return uerr.Status, true
-	}
-	return 0, false
-}
-
 func detail(s string) apigen.Error { return apigen.Error{Detail: s} }
 
 func validationBody(v *model.ValidationError) apigen.Error {
