@@ -85,15 +85,17 @@ func (s *Service) Send(ctx context.Context, req Request) (Result, error) {
 	}
 	res := Result{Reply: reply.Text, Model: reply.Model, Usage: reply.Usage, Citations: t.citations(reply.Citations)}
 	ctx = context.WithoutCancel(ctx) // the reply exists: store it even if the client left
-	err = s.writes.Do(ctx, func(tx store.Store) error {
-		if err := t.begin(ctx, tx, &res); err != nil {
-			return err
-		}
-		return t.finish(ctx, tx, &res, false)
+	var conv model.Conversation
+	var stored []model.Message
+	err = s.writes.Do(ctx, func(tx store.Store) (err error) {
+		conv, stored, err = t.save(ctx, tx, t.userMessage(), t.assistantMessage(res, false))
+		return err
 	})
 	if err != nil {
 		return Result{}, t.storeError(err)
 	}
+	t.conv = conv
+	res.ConversationID, res.UserMessageID, res.MessageID = conv.ID, stored[0].ID, stored[1].ID
 	s.logReply(ctx, t, res, reply.Attempts, false)
 	return res, nil
 }
@@ -180,43 +182,37 @@ func buildInput(system string, history []model.Message, message string, budget i
 	return append(in, llm.Message{Role: "user", Content: message})
 }
 
-// begin stores the conversation (when new) and the user's message.
-func (t *turn) begin(ctx context.Context, tx store.Store, res *Result) error {
-	if t.conv.ID == 0 {
-		c, err := tx.CreateConversation(ctx, t.req.OwnerID, t.project.ID, Title(t.req.Message))
-		if err != nil {
-			return err
+// save stores the conversation (when new) and msgs, as one batch job. A job may be rerun after its
+// batch failed, so it changes nothing outside: the caller adopts the conversation once Do succeeded.
+func (t *turn) save(ctx context.Context, tx store.Store, msgs ...model.Message) (model.Conversation, []model.Message, error) {
+	conv := t.conv
+	if conv.ID == 0 {
+		var err error
+		if conv, err = tx.CreateConversation(ctx, t.req.OwnerID, t.project.ID, Title(t.req.Message)); err != nil {
+			return conv, nil, err
 		}
-		t.conv = c
 	}
-	m, err := tx.AddMessage(ctx, model.Message{ConversationID: t.conv.ID, Role: model.RoleUser, Content: t.req.Message})
-	if err != nil {
-		return err
-	}
-	res.ConversationID, res.UserMessageID = t.conv.ID, m.ID
-	return nil
+	msgs[0].ConversationID = conv.ID
+	stored, err := tx.AddMessages(ctx, msgs...)
+	return conv, stored, err
 }
 
-// finish stores the assistant's message.
-func (t *turn) finish(ctx context.Context, tx store.Store, res *Result, incomplete bool) error {
+func (t *turn) userMessage() model.Message {
+	return model.Message{Role: model.RoleUser, Content: t.req.Message}
+}
+
+// assistantMessage is the reply as stored: model, token counts (when known) and latency.
+func (t *turn) assistantMessage(res Result, incomplete bool) model.Message {
 	latency := time.Since(t.started).Milliseconds()
 	in, out := int64(res.Usage.InputTokens), int64(res.Usage.OutputTokens)
-	m := model.Message{
-		ConversationID: t.conv.ID, Role: model.RoleAssistant, Content: res.Reply, LatencyMS: &latency,
-		Incomplete: incomplete, Citations: res.Citations,
-	}
+	m := model.Message{Role: model.RoleAssistant, Content: res.Reply, LatencyMS: &latency, Incomplete: incomplete, Citations: res.Citations}
 	if res.Model != "" {
 		m.Model = &res.Model
 	}
 	if !incomplete || res.Usage.TotalTokens > 0 {
 		m.InputTokens, m.OutputTokens = &in, &out
 	}
-	stored, err := tx.AddMessage(ctx, m)
-	if err != nil {
-		return err
-	}
-	res.MessageID = stored.ID
-	return nil
+	return m
 }
 
 // storeError explains a failed write: the conversation or project was deleted meanwhile.

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/chatbot-platform/chatbot/internal/llm"
+	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/store"
 )
 
@@ -34,10 +35,18 @@ func (s *Service) Stream(ctx context.Context, req Request) (*Stream, error) {
 	}
 	st := &Stream{s: s, t: t, up: up, ctx: ctx}
 	wctx := context.WithoutCancel(ctx)
-	if err := s.writes.Do(wctx, func(tx store.Store) error { return t.begin(wctx, tx, &st.Start) }); err != nil {
+	var conv model.Conversation
+	var stored []model.Message
+	err = s.writes.Do(wctx, func(tx store.Store) (err error) {
+		conv, stored, err = t.save(wctx, tx, t.userMessage())
+		return err
+	})
+	if err != nil {
 		up.Close()
 		return nil, t.storeError(err)
 	}
+	t.conv = conv
+	st.Start.ConversationID, st.Start.UserMessageID = conv.ID, stored[0].ID
 	return st, nil
 }
 
@@ -62,9 +71,15 @@ func (st *Stream) Finish(streamErr error) (Result, error) {
 	}
 	// The client may be gone; what it was shown must still be stored.
 	ctx := context.WithoutCancel(st.ctx)
-	if err := st.s.writes.Do(ctx, func(tx store.Store) error { return st.t.finish(ctx, tx, &res, incomplete) }); err != nil {
+	var stored []model.Message
+	err := st.s.writes.Do(ctx, func(tx store.Store) (err error) {
+		_, stored, err = st.t.save(ctx, tx, st.t.assistantMessage(res, incomplete))
+		return err
+	})
+	if err != nil {
 		return res, st.t.storeError(err)
 	}
+	res.MessageID = stored[0].ID
 	st.s.logReply(ctx, st.t, res, reply.Attempts, true)
 	if incomplete {
 		return res, streamErr

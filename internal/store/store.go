@@ -67,9 +67,9 @@ type Store interface {
 	// ListConversations returns the project's conversations, most recently active first.
 	ListConversations(ctx context.Context, ownerID, projectID int64) ([]model.Conversation, error)
 	DeleteConversation(ctx context.Context, ownerID, id int64) error
-	// AddMessage stores m and marks its conversation active at m's time. The caller has checked
-	// that the conversation is the user's.
-	AddMessage(ctx context.Context, m model.Message) (model.Message, error)
+	// AddMessages stores msgs, in order, in one conversation (msgs[0]'s), and marks it active at their
+	// time. The caller has checked that the conversation is the user's.
+	AddMessages(ctx context.Context, msgs ...model.Message) ([]model.Message, error)
 	// ListMessages returns a conversation's messages, oldest first.
 	ListMessages(ctx context.Context, ownerID, conversationID int64) ([]model.Message, error)
 }

@@ -181,25 +181,30 @@ func (s *Store) DeleteConversation(ctx context.Context, ownerID, id int64) error
 	return affected(s.w.DeleteConversation(ctx, sqlcgen.DeleteConversationParams{ID: id, OwnerID: ownerID}))
 }
 
-func (s *Store) AddMessage(ctx context.Context, m model.Message) (model.Message, error) {
-	citations, err := json.Marshal(store.NonNil(m.Citations))
-	if err != nil {
-		return model.Message{}, fmt.Errorf("postgres: encode citations: %w", err)
+func (s *Store) AddMessages(ctx context.Context, msgs ...model.Message) ([]model.Message, error) {
+	if len(msgs) == 0 {
+		return nil, nil
 	}
-	var out model.Message
-	err = s.InTx(ctx, func(tx store.Store) error {
+	out := make([]model.Message, len(msgs))
+	err := s.InTx(ctx, func(tx store.Store) error {
 		q, now := tx.(*Store).w, store.Now()
-		id, err := q.CreateMessage(ctx, sqlcgen.CreateMessageParams{
-			ConversationID: m.ConversationID, Role: m.Role, Content: m.Content, Model: m.Model,
-			InputTokens: m.InputTokens, OutputTokens: m.OutputTokens, LatencyMs: m.LatencyMS,
-			Incomplete: m.Incomplete, Citations: string(citations), CreatedAt: now,
-		})
-		if err != nil {
-			return mapErr(err)
+		for i, m := range msgs {
+			citations, err := json.Marshal(store.NonNil(m.Citations))
+			if err != nil {
+				return fmt.Errorf("postgres: encode citations: %w", err)
+			}
+			id, err := q.CreateMessage(ctx, sqlcgen.CreateMessageParams{
+				ConversationID: msgs[0].ConversationID, Role: m.Role, Content: m.Content, Model: m.Model,
+				InputTokens: m.InputTokens, OutputTokens: m.OutputTokens, LatencyMs: m.LatencyMS,
+				Incomplete: m.Incomplete, Citations: string(citations), CreatedAt: now,
+			})
+			if err != nil {
+				return mapErr(err)
+			}
+			out[i] = m
+			out[i].ID, out[i].ConversationID, out[i].CreatedAt, out[i].Citations = id, msgs[0].ConversationID, now, store.NonNil(m.Citations)
 		}
-		out = m
-		out.ID, out.CreatedAt, out.Citations = id, now, store.NonNil(m.Citations)
-		return mapErr(q.TouchConversation(ctx, sqlcgen.TouchConversationParams{ID: m.ConversationID, UpdatedAt: now}))
+		return mapErr(q.TouchConversation(ctx, sqlcgen.TouchConversationParams{ID: msgs[0].ConversationID, UpdatedAt: now}))
 	})
 	return out, err
 }

@@ -224,12 +224,12 @@ func testConversations(t *testing.T, s store.Store) {
 
 	fid := int64(7)
 	mdl, in, out, lat := "gpt-4o-mini", int64(3), int64(4), int64(50)
-	must(s.AddMessage(ctx, model.Message{ConversationID: c1.ID, Role: model.RoleUser, Content: "hi"}))
-	m := must(s.AddMessage(ctx, model.Message{
+	must(s.AddMessages(ctx, model.Message{ConversationID: c1.ID, Role: model.RoleUser, Content: "hi"}))
+	m := must(s.AddMessages(ctx, model.Message{
 		ConversationID: c1.ID, Role: model.RoleAssistant, Content: "hello", Model: &mdl, InputTokens: &in,
 		OutputTokens: &out, LatencyMS: &lat, Incomplete: true,
 		Citations: []model.Citation{{OpenAIFileID: "file-1", FileID: &fid, Filename: "a.pdf", Quote: "q"}},
-	}))
+	}))[0]
 	list := must(s.ListConversations(ctx, alice.ID, p.ID))
 	if len(list) != 2 || list[0].ID != c1.ID || list[1].ID != c2.ID {
 		t.Fatalf("conversations = %+v, want the one with new messages first", list)
@@ -263,7 +263,11 @@ func testCascade(t *testing.T, s store.Store) {
 	pr := must(s.CreatePrompt(ctx, alice.ID, model.Prompt{ProjectID: p.ID, Name: "a", Content: "A", Enabled: true}))
 	f := must(s.CreateFile(ctx, alice.ID, model.File{ProjectID: p.ID, Filename: "a", OpenAIFileID: "file-1"}))
 	c := must(s.CreateConversation(ctx, alice.ID, p.ID, "c"))
-	must(s.AddMessage(ctx, model.Message{ConversationID: c.ID, Role: model.RoleUser, Content: "hi"}))
+	pair := must(s.AddMessages(ctx, model.Message{ConversationID: c.ID, Role: model.RoleUser, Content: "hi"},
+		model.Message{Role: model.RoleAssistant, Content: "hello"}))
+	if len(pair) != 2 || pair[1].ConversationID != c.ID || pair[1].ID <= pair[0].ID {
+		t.Fatalf("added %+v", pair)
+	}
 	if err := s.DeleteProject(ctx, alice.ID, p.ID); err != nil {
 		t.Fatal(err)
 	}
