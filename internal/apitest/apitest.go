@@ -83,13 +83,32 @@ func Start(t testing.TB, o Options) *Server {
 		srv.Close()
 		a.Writes.Close()
 	})
-	s := &Server{URL: srv.URL, App: a, Config: cfg, Store: a.Store, srv: srv}
+	s := Connect(t, srv.URL)
+	s.App, s.Config, s.Store, s.srv = a, cfg, a.Store, srv
+	return s
+}
+
+// Connect talks to a platform already running at url (e.g. the release binary in a benchmark), with
+// the same spec-validating clients; App, Config and Store stay nil.
+func Connect(t testing.TB, url string) *Server {
+	t.Helper()
+	s := &Server{URL: url}
 	s.HTTP = &http.Client{Transport: &validatingTransport{t: t, router: specRouter(t), next: http.DefaultTransport}}
-	s.Client, err = client.NewClientWithResponses(srv.URL, client.WithHTTPClient(s.HTTP))
-	if err != nil {
+	var err error
+	if s.Client, err = client.NewClientWithResponses(url, client.WithHTTPClient(s.HTTP)); err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// NewProject creates a project named name and returns its id.
+func (s *Server) NewProject(t testing.TB, token, name string) int64 {
+	t.Helper()
+	p, err := s.Client.CreateProjectWithResponse(context.Background(), client.ProjectCreate{Name: name}, Bearer(token))
+	if err != nil || p.JSON201 == nil {
+		t.Fatalf("create project: %v %s", err, body(p))
+	}
+	return p.JSON201.Id
 }
 
 // Bearer authenticates a generated-client call.

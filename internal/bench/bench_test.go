@@ -86,10 +86,10 @@ func wantStatus(status int) func(*http.Response) error {
 // concurrent clients. Target: ≥ 8,000 requests/s with p99 ≤ 10 ms on the 2-core reference machine.
 func BenchmarkListProjects(b *testing.B) {
 	s, _ := start(b, os.Getenv("BENCH_SERVER_ENV"))
-	api := &apitest.Server{URL: s.url}
-	token := signup(b, api)
-	for range 5 {
-		project(b, api, token)
+	api := apitest.Connect(b, s.url)
+	token := api.Signup(b, benchEmail, "SecurePass123")
+	for i := range 5 {
+		api.NewProject(b, token, fmt.Sprint("Project ", i))
 	}
 	newReq := func() *http.Request {
 		req, _ := http.NewRequestWithContext(context.Background(), "GET", s.url+"/projects", nil)

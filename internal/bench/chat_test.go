@@ -63,10 +63,12 @@ func upstream(b *testing.B, latency time.Duration) string {
 // chatSetup runs the release binary in front of an upstream that takes 50 ms per answer.
 func chatSetup(b *testing.B) (s *server, token string, projectID int64) {
 	s, _ = start(b, "OPENAI_API_KEY=sk-bench", "OPENAI_BASE_URL="+upstream(b, upstreamLatency), os.Getenv("BENCH_SERVER_ENV"))
-	api := &apitest.Server{URL: s.url}
-	token = signup(b, api)
-	projectID = project(b, api, token)
-	post(b, fmt.Sprintf("%s/projects/%d/prompts", s.url, projectID), token, `{"name":"sys","content":"You are a benchmark."}`)
+	api := apitest.Connect(b, s.url)
+	token = api.Signup(b, benchEmail, "SecurePass123")
+	projectID = api.NewProject(b, token, "Bench bot")
+	if r := api.Do(b, "POST", fmt.Sprintf("/projects/%d/prompts", projectID), token, `{"name":"sys","content":"You are a benchmark."}`); r.StatusCode != 201 {
+		b.Fatalf("create prompt: %d %s", r.StatusCode, r.Body)
+	}
 	return s, token, projectID
 }
 

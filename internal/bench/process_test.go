@@ -181,9 +181,9 @@ func BenchmarkConcurrentStreams(b *testing.B) {
 	const streams = 2000
 	up := slowUpstream(b, 250*time.Millisecond)
 	s, _ := start(b, "OPENAI_API_KEY=sk-bench", "OPENAI_BASE_URL="+up, os.Getenv("BENCH_SERVER_ENV"))
-	api := &apitest.Server{URL: s.url, HTTP: http.DefaultClient}
-	token := signup(b, api)
-	pid := project(b, api, token)
+	api := apitest.Connect(b, s.url)
+	token := api.Signup(b, benchEmail, "SecurePass123")
+	pid := api.NewProject(b, token, "Bench bot")
 	body := fmt.Sprintf(`{"project_id":%d,"message":"Hello there, how are you today?"}`, pid)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: streams, MaxConnsPerHost: streams}}
 	b.ResetTimer()
@@ -224,36 +224,5 @@ func BenchmarkConcurrentStreams(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 }
 
+// benchEmail is the user every benchmark signs up as (countMessages looks it up).
 const benchEmail = "bench@example.com"
-
-func signup(b *testing.B, s *apitest.Server) string {
-	creds := `{"email":"` + benchEmail + `","password":"SecurePass123"}`
-	post(b, s.URL+"/users/register", "", creds)
-	out := post(b, s.URL+"/users/login", "", creds)
-	tok := strings.Split(strings.Split(out, `"access_token":"`)[1], `"`)[0]
-	return tok
-}
-
-func project(b *testing.B, s *apitest.Server, token string) int64 {
-	out := post(b, s.URL+"/projects", token, `{"name":"Bench bot"}`)
-	id, _ := strconv.ParseInt(strings.Split(strings.Split(out, `"id":`)[1], ",")[0], 10, 64)
-	return id
-}
-
-func post(b *testing.B, url, token, body string) string {
-	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
-	if res.StatusCode >= 300 {
-		b.Fatalf("POST %s: %d %s", url, res.StatusCode, out)
-	}
-	return string(out)
-}

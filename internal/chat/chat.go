@@ -102,7 +102,7 @@ func (s *Service) Send(ctx context.Context, req Request) (Result, error) {
 
 // prepare validates the request, checks ownership and builds the upstream call.
 func (s *Service) prepare(ctx context.Context, req Request) (*turn, error) {
-	if err := checkMessage(req.Message); err != nil {
+	if err := model.CheckContent("message", req.Message, MaxMessageChars); err != nil {
 		return nil, err
 	}
 	t := &turn{req: req, started: time.Now()}
@@ -142,19 +142,6 @@ func (s *Service) prepare(ctx context.Context, req Request) (*turn, error) {
 		t.call.VectorStoreIDs = []string{vectorStore}
 	}
 	return t, nil
-}
-
-func checkMessage(m string) error {
-	if err := model.CheckText("message", m); err != nil {
-		return err
-	}
-	if strings.TrimSpace(m) == "" {
-		return model.Invalid("message", "must not be empty")
-	}
-	if utf8.RuneCountInString(m) > MaxMessageChars {
-		return model.Invalid("message", fmt.Sprintf("must be at most %d characters", MaxMessageChars))
-	}
-	return nil
 }
 
 func notFound(err error, what string) error {

@@ -57,6 +57,21 @@ func CheckName(field, s string, max int) (string, *ValidationError) {
 	return s, nil
 }
 
+// CheckContent checks free text (a prompt, a message): storable, not blank, at most max characters.
+// The text is kept as written.
+func CheckContent(field, s string, max int) *ValidationError {
+	if err := CheckText(field, s); err != nil {
+		return err
+	}
+	if strings.TrimSpace(s) == "" {
+		return Invalid(field, "must not be empty")
+	}
+	if utf8.RuneCountInString(s) > max {
+		return Invalid(field, fmt.Sprintf("must be at most %d characters", max))
+	}
+	return nil
+}
+
 // NotFoundError names what was not found, for errors the route alone cannot name (e.g. the
 // conversation of a chat request).
 type NotFoundError struct {

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/store"
@@ -243,7 +242,7 @@ func applyPrompt(pr *model.Prompt, in PromptInput) error {
 	if e != nil {
 		verr.Fields = append(verr.Fields, e.Fields...)
 	}
-	if e := checkContent(in.Content); e != nil {
+	if e := model.CheckContent("content", in.Content, MaxPromptContentChars); e != nil {
 		verr.Fields = append(verr.Fields, e.Fields...)
 	}
 	if in.Position != nil && (*in.Position < 0 || *in.Position > 1_000_000) {
@@ -258,19 +257,6 @@ func applyPrompt(pr *model.Prompt, in PromptInput) error {
 	}
 	if in.Enabled != nil {
 		pr.Enabled = *in.Enabled
-	}
-	return nil
-}
-
-func checkContent(c string) *model.ValidationError {
-	if err := model.CheckText("content", c); err != nil {
-		return err
-	}
-	if strings.TrimSpace(c) == "" {
-		return model.Invalid("content", "must not be empty")
-	}
-	if utf8.RuneCountInString(c) > MaxPromptContentChars {
-		return model.Invalid("content", fmt.Sprintf("must be at most %d characters", MaxPromptContentChars))
 	}
 	return nil
 }
