@@ -14,9 +14,133 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// Defines values for ChatCompletionChoicesFinishReason.
+const (
+	ChatCompletionChoicesFinishReasonLength ChatCompletionChoicesFinishReason = "length"
+	ChatCompletionChoicesFinishReasonStop   ChatCompletionChoicesFinishReason = "stop"
+)
+
+// Valid indicates whether the value is a known member of the ChatCompletionChoicesFinishReason enum.
+func (e ChatCompletionChoicesFinishReason) Valid() bool {
+	switch e {
+	case ChatCompletionChoicesFinishReasonLength:
+		return true
+	case ChatCompletionChoicesFinishReasonStop:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChatCompletionChoicesMessageRole.
+const (
+	ChatCompletionChoicesMessageRoleAssistant ChatCompletionChoicesMessageRole = "assistant"
+)
+
+// Valid indicates whether the value is a known member of the ChatCompletionChoicesMessageRole enum.
+func (e ChatCompletionChoicesMessageRole) Valid() bool {
+	switch e {
+	case ChatCompletionChoicesMessageRoleAssistant:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChatCompletionObject.
+const (
+	ChatCompletionObjectChatCompletion ChatCompletionObject = "chat.completion"
+)
+
+// Valid indicates whether the value is a known member of the ChatCompletionObject enum.
+func (e ChatCompletionObject) Valid() bool {
+	switch e {
+	case ChatCompletionObjectChatCompletion:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChatCompletionChunkChoicesDeltaRole.
+const (
+	ChatCompletionChunkChoicesDeltaRoleAssistant ChatCompletionChunkChoicesDeltaRole = "assistant"
+)
+
+// Valid indicates whether the value is a known member of the ChatCompletionChunkChoicesDeltaRole enum.
+func (e ChatCompletionChunkChoicesDeltaRole) Valid() bool {
+	switch e {
+	case ChatCompletionChunkChoicesDeltaRoleAssistant:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChatCompletionChunkChoicesFinishReason.
+const (
+	ChatCompletionChunkChoicesFinishReasonLength ChatCompletionChunkChoicesFinishReason = "length"
+	ChatCompletionChunkChoicesFinishReasonStop   ChatCompletionChunkChoicesFinishReason = "stop"
+)
+
+// Valid indicates whether the value is a known member of the ChatCompletionChunkChoicesFinishReason enum.
+func (e ChatCompletionChunkChoicesFinishReason) Valid() bool {
+	switch e {
+	case ChatCompletionChunkChoicesFinishReasonLength:
+		return true
+	case ChatCompletionChunkChoicesFinishReasonStop:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChatCompletionChunkObject.
+const (
+	ChatCompletionChunkObjectChatCompletionChunk ChatCompletionChunkObject = "chat.completion.chunk"
+)
+
+// Valid indicates whether the value is a known member of the ChatCompletionChunkObject enum.
+func (e ChatCompletionChunkObject) Valid() bool {
+	switch e {
+	case ChatCompletionChunkObjectChatCompletionChunk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChatCompletionMessageRole.
+const (
+	ChatCompletionMessageRoleAssistant ChatCompletionMessageRole = "assistant"
+	ChatCompletionMessageRoleDeveloper ChatCompletionMessageRole = "developer"
+	ChatCompletionMessageRoleSystem    ChatCompletionMessageRole = "system"
+	ChatCompletionMessageRoleTool      ChatCompletionMessageRole = "tool"
+	ChatCompletionMessageRoleUser      ChatCompletionMessageRole = "user"
+)
+
+// Valid indicates whether the value is a known member of the ChatCompletionMessageRole enum.
+func (e ChatCompletionMessageRole) Valid() bool {
+	switch e {
+	case ChatCompletionMessageRoleAssistant:
+		return true
+	case ChatCompletionMessageRoleDeveloper:
+		return true
+	case ChatCompletionMessageRoleSystem:
+		return true
+	case ChatCompletionMessageRoleTool:
+		return true
+	case ChatCompletionMessageRoleUser:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for ChatMessageRole.
 const (
@@ -72,6 +196,75 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for KeyKind.
+const (
+	Publishable KeyKind = "publishable"
+	Secret      KeyKind = "secret"
+)
+
+// Valid indicates whether the value is a known member of the KeyKind enum.
+func (e KeyKind) Valid() bool {
+	switch e {
+	case Publishable:
+		return true
+	case Secret:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KeyScope.
+const (
+	Chat  KeyScope = "chat"
+	Read  KeyScope = "read"
+	Write KeyScope = "write"
+)
+
+// Valid indicates whether the value is a known member of the KeyScope enum.
+func (e KeyScope) Valid() bool {
+	switch e {
+	case Chat:
+		return true
+	case Read:
+		return true
+	case Write:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ModelObject.
+const (
+	ModelObjectModel ModelObject = "model"
+)
+
+// Valid indicates whether the value is a known member of the ModelObject enum.
+func (e ModelObject) Valid() bool {
+	switch e {
+	case ModelObjectModel:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ModelListObject.
+const (
+	List ModelListObject = "list"
+)
+
+// Valid indicates whether the value is a known member of the ModelListObject enum.
+func (e ModelListObject) Valid() bool {
+	switch e {
+	case List:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProjectFileStatus.
 const (
 	Completed   ProjectFileStatus = "completed"
@@ -111,6 +304,143 @@ func (e TokenTokenType) Valid() bool {
 	}
 }
 
+// ApiKey defines model for ApiKey.
+type ApiKey struct {
+	// AllowedOrigins Publishable keys work only from these origins
+	AllowedOrigins []string   `json:"allowed_origins"`
+	CreatedAt      time.Time  `json:"created_at"`
+	ExpiresAt      *time.Time `json:"expires_at"`
+	Id             int64      `json:"id"`
+	Kind           KeyKind    `json:"kind"`
+
+	// LastUsedAt Updated at most once a minute
+	LastUsedAt *time.Time `json:"last_used_at"`
+	Name       string     `json:"name"`
+
+	// Prefix The key's first characters, to recognise it
+	//
+	// Example: cb_sk_4fQ2x9
+	Prefix    string `json:"prefix"`
+	ProjectId int64  `json:"project_id"`
+
+	// RateLimitPerMinute Requests a minute through this key; null uses the server's RATE_LIMIT_KEY
+	RateLimitPerMinute *int `json:"rate_limit_per_minute"`
+
+	// RequireSignedUser Publishable keys only; anonymous visitors are refused
+	RequireSignedUser bool       `json:"require_signed_user"`
+	Scopes            []KeyScope `json:"scopes"`
+
+	// VisitorMessagesPerDay Publishable keys only; messages per visitor per UTC day
+	VisitorMessagesPerDay int `json:"visitor_messages_per_day"`
+}
+
+// ChatCompletion defines model for ChatCompletion.
+type ChatCompletion struct {
+	Choices []struct {
+		FinishReason ChatCompletionChoicesFinishReason `json:"finish_reason"`
+		Index        int                               `json:"index"`
+		Logprobs     *map[string]interface{}           `json:"logprobs,omitempty"`
+		Message      struct {
+			Content string                           `json:"content"`
+			Refusal *string                          `json:"refusal,omitempty"`
+			Role    ChatCompletionChoicesMessageRole `json:"role"`
+		} `json:"message"`
+	} `json:"choices"`
+	Created int64                `json:"created"`
+	Id      string               `json:"id"`
+	Model   string               `json:"model"`
+	Object  ChatCompletionObject `json:"object"`
+	Usage   ChatCompletionUsage  `json:"usage"`
+}
+
+// ChatCompletionChoicesFinishReason defines model for ChatCompletion.Choices.FinishReason.
+type ChatCompletionChoicesFinishReason string
+
+// ChatCompletionChoicesMessageRole defines model for ChatCompletion.Choices.Message.Role.
+type ChatCompletionChoicesMessageRole string
+
+// ChatCompletionObject defines model for ChatCompletion.Object.
+type ChatCompletionObject string
+
+// ChatCompletionChunk One `data:` event of a streamed completion
+type ChatCompletionChunk struct {
+	Choices []struct {
+		Delta struct {
+			Content *string                              `json:"content,omitempty"`
+			Role    *ChatCompletionChunkChoicesDeltaRole `json:"role,omitempty"`
+		} `json:"delta"`
+		FinishReason *ChatCompletionChunkChoicesFinishReason `json:"finish_reason"`
+		Index        int                                     `json:"index"`
+	} `json:"choices"`
+	Created int64                     `json:"created"`
+	Id      string                    `json:"id"`
+	Model   string                    `json:"model"`
+	Object  ChatCompletionChunkObject `json:"object"`
+	Usage   *ChatCompletionUsage      `json:"usage,omitempty"`
+}
+
+// ChatCompletionChunkChoicesDeltaRole defines model for ChatCompletionChunk.Choices.Delta.Role.
+type ChatCompletionChunkChoicesDeltaRole string
+
+// ChatCompletionChunkChoicesFinishReason defines model for ChatCompletionChunk.Choices.FinishReason.
+type ChatCompletionChunkChoicesFinishReason string
+
+// ChatCompletionChunkObject defines model for ChatCompletionChunk.Object.
+type ChatCompletionChunkObject string
+
+// ChatCompletionContentPart defines model for ChatCompletionContentPart.
+type ChatCompletionContentPart struct {
+	Text *string `json:"text,omitempty"`
+	Type string  `json:"type"`
+}
+
+// ChatCompletionMessage defines model for ChatCompletionMessage.
+type ChatCompletionMessage struct {
+	// Content Text, or an array of content parts whose `text` parts are joined (others are ignored)
+	Content *ChatCompletionMessage_Content `json:"content,omitempty"`
+	Name    *string                        `json:"name,omitempty"`
+
+	// Role `tool` messages are ignored
+	Role ChatCompletionMessageRole `json:"role"`
+}
+
+// ChatCompletionMessageContent0 defines model for ChatCompletionMessage.Content.0.
+type ChatCompletionMessageContent0 = string
+
+// ChatCompletionMessageContent1 defines model for ChatCompletionMessage.Content.1.
+type ChatCompletionMessageContent1 = []ChatCompletionContentPart
+
+// ChatCompletionMessage_Content Text, or an array of content parts whose `text` parts are joined (others are ignored)
+type ChatCompletionMessage_Content struct {
+	union json.RawMessage
+}
+
+// ChatCompletionMessageRole `tool` messages are ignored
+type ChatCompletionMessageRole string
+
+// ChatCompletionRequest OpenAI's Chat Completions request; fields not listed are accepted and ignored
+type ChatCompletionRequest struct {
+	Messages []ChatCompletionMessage `json:"messages"`
+
+	// Model Anything; the project's model is used
+	Model         *string `json:"model,omitempty"`
+	Stream        *bool   `json:"stream,omitempty"`
+	StreamOptions *struct {
+		// IncludeUsage Send a last chunk with `usage` and no choices
+		IncludeUsage *bool `json:"include_usage,omitempty"`
+	} `json:"stream_options,omitempty"`
+
+	// User The end user
+	User *string `json:"user,omitempty"`
+}
+
+// ChatCompletionUsage defines model for ChatCompletionUsage.
+type ChatCompletionUsage struct {
+	CompletionTokens int `json:"completion_tokens"`
+	PromptTokens     int `json:"prompt_tokens"`
+	TotalTokens      int `json:"total_tokens"`
+}
+
 // ChatMessage defines model for ChatMessage.
 type ChatMessage struct {
 	Citations []Citation `json:"citations"`
@@ -142,6 +472,14 @@ type ChatRequest struct {
 
 	// ProjectId Example: 1
 	ProjectId int64 `json:"project_id"`
+
+	// User With a project key: the end user this message is from (the key holder's own user id). A publishable
+	// key's signed-in visitor sends it with `user_hash`; anonymous visitors send `X-Visitor-Id` instead.
+	// Ignored for a signed-in owner.
+	User *string `json:"user,omitempty"`
+
+	// UserHash Hex HMAC-SHA256 of `user` keyed with the publishable key's identity secret
+	UserHash *string `json:"user_hash,omitempty"`
 }
 
 // ChatResponse defines model for ChatResponse.
@@ -187,7 +525,16 @@ type Citation struct {
 // Conversation defines model for Conversation.
 type Conversation struct {
 	CreatedAt time.Time `json:"created_at"`
-	Id        int64     `json:"id"`
+
+	// EndUser The key's end user; anonymous widget visitors are `visitor:<id>`
+	EndUser *string `json:"end_user"`
+	Id      int64   `json:"id"`
+
+	// KeyId The key it was started through; null for the owner's own chats
+	KeyId *int64 `json:"key_id"`
+
+	// KeyName That key's name (it stays after the key is revoked)
+	KeyName   *string   `json:"key_name"`
 	ProjectId int64     `json:"project_id"`
 	Title     string    `json:"title"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -195,8 +542,17 @@ type Conversation struct {
 
 // ConversationDetail defines model for ConversationDetail.
 type ConversationDetail struct {
-	CreatedAt time.Time     `json:"created_at"`
-	Id        int64         `json:"id"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// EndUser The key's end user; anonymous widget visitors are `visitor:<id>`
+	EndUser *string `json:"end_user"`
+	Id      int64   `json:"id"`
+
+	// KeyId The key it was started through; null for the owner's own chats
+	KeyId *int64 `json:"key_id"`
+
+	// KeyName That key's name (it stays after the key is revoked)
+	KeyName   *string       `json:"key_name"`
 	Messages  []ChatMessage `json:"messages"`
 	ProjectId int64         `json:"project_id"`
 	Title     string        `json:"title"`
@@ -239,10 +595,129 @@ type HealthDatabase string
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// IdentitySecret defines model for IdentitySecret.
+type IdentitySecret struct {
+	IdentitySecret string `json:"identity_secret"`
+}
+
+// KeyCreate defines model for KeyCreate.
+type KeyCreate struct {
+	// AllowedOrigins Publishable keys only; exact `scheme://host[:port]`, http or https
+	AllowedOrigins *[]string `json:"allowed_origins,omitempty"`
+
+	// ExpiresAt Must be in the future; absent never expires
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	Kind      KeyKind    `json:"kind"`
+
+	// Name 1–100 characters after trimming
+	Name string `json:"name"`
+
+	// RateLimitPerMinute Absent uses the server's RATE_LIMIT_KEY
+	RateLimitPerMinute *int `json:"rate_limit_per_minute,omitempty"`
+
+	// RequireSignedUser Publishable keys only (default false)
+	RequireSignedUser *bool `json:"require_signed_user,omitempty"`
+
+	// Scopes Secret keys only (default `["chat"]`); publishable keys are always `["chat"]`
+	Scopes *[]KeyScope `json:"scopes,omitempty"`
+
+	// VisitorMessagesPerDay Publishable keys only (default 50)
+	VisitorMessagesPerDay *int `json:"visitor_messages_per_day,omitempty"`
+}
+
+// KeyCreated defines model for KeyCreated.
+type KeyCreated struct {
+	// AllowedOrigins Publishable keys work only from these origins
+	AllowedOrigins []string   `json:"allowed_origins"`
+	CreatedAt      time.Time  `json:"created_at"`
+	ExpiresAt      *time.Time `json:"expires_at"`
+	Id             int64      `json:"id"`
+
+	// IdentitySecret Publishable keys only; signs `user_hash` for signed-in visitors; never shown again
+	IdentitySecret *string `json:"identity_secret,omitempty"`
+
+	// Key The full key; it is never shown again
+	Key  string  `json:"key"`
+	Kind KeyKind `json:"kind"`
+
+	// LastUsedAt Updated at most once a minute
+	LastUsedAt *time.Time `json:"last_used_at"`
+	Name       string     `json:"name"`
+
+	// Prefix The key's first characters, to recognise it
+	//
+	// Example: cb_sk_4fQ2x9
+	Prefix    string `json:"prefix"`
+	ProjectId int64  `json:"project_id"`
+
+	// RateLimitPerMinute Requests a minute through this key; null uses the server's RATE_LIMIT_KEY
+	RateLimitPerMinute *int `json:"rate_limit_per_minute"`
+
+	// RequireSignedUser Publishable keys only; anonymous visitors are refused
+	RequireSignedUser bool       `json:"require_signed_user"`
+	Scopes            []KeyScope `json:"scopes"`
+
+	// VisitorMessagesPerDay Publishable keys only; messages per visitor per UTC day
+	VisitorMessagesPerDay int `json:"visitor_messages_per_day"`
+}
+
+// KeyKind defines model for KeyKind.
+type KeyKind string
+
+// KeyScope `chat`: chat and the conversations the key started; `read`: GET the project, prompts, files, conversations; `write`: prompts, chat settings, files
+type KeyScope string
+
+// KeyUpdate defines model for KeyUpdate.
+type KeyUpdate struct {
+	AllowedOrigins *[]string `json:"allowed_origins,omitempty"`
+
+	// ExpiresAt `null`: never expires
+	ExpiresAt nullable.Nullable[time.Time] `json:"expires_at,omitempty"`
+	Name      *string                      `json:"name,omitempty"`
+
+	// RateLimitPerMinute `null`: the server's RATE_LIMIT_KEY
+	RateLimitPerMinute    nullable.Nullable[int] `json:"rate_limit_per_minute,omitempty"`
+	RequireSignedUser     *bool                  `json:"require_signed_user,omitempty"`
+	Scopes                *[]KeyScope            `json:"scopes,omitempty"`
+	VisitorMessagesPerDay *int                   `json:"visitor_messages_per_day,omitempty"`
+}
+
 // Message defines model for Message.
 type Message struct {
 	// Message Example: User registered successfully
 	Message string `json:"message"`
+}
+
+// Model defines model for Model.
+type Model struct {
+	Created int64       `json:"created"`
+	Id      string      `json:"id"`
+	Object  ModelObject `json:"object"`
+	OwnedBy string      `json:"owned_by"`
+}
+
+// ModelObject defines model for Model.Object.
+type ModelObject string
+
+// ModelList defines model for ModelList.
+type ModelList struct {
+	Data   []Model         `json:"data"`
+	Object ModelListObject `json:"object"`
+}
+
+// ModelListObject defines model for ModelList.Object.
+type ModelListObject string
+
+// OpenAIError defines model for OpenAIError.
+type OpenAIError struct {
+	Error struct {
+		Code    *string `json:"code,omitempty"`
+		Message string  `json:"message"`
+		Param   *string `json:"param,omitempty"`
+
+		// Type Example: invalid_request_error
+		Type string `json:"type"`
+	} `json:"error"`
 }
 
 // Project defines model for Project.
@@ -393,8 +868,17 @@ type User struct {
 // ConversationID defines model for ConversationID.
 type ConversationID = int64
 
+// EndUser defines model for EndUser.
+type EndUser = string
+
 // FileID defines model for FileID.
 type FileID = int64
+
+// KeyFilter defines model for KeyFilter.
+type KeyFilter = int64
+
+// KeyID defines model for KeyID.
+type KeyID = int64
 
 // ProjectID defines model for ProjectID.
 type ProjectID = int64
@@ -402,11 +886,47 @@ type ProjectID = int64
 // PromptID defines model for PromptID.
 type PromptID = int64
 
+// UserHash defines model for UserHash.
+type UserHash = string
+
+// VisitorID defines model for VisitorID.
+type VisitorID = string
+
 // BadRequest defines model for BadRequest.
 type BadRequest = Error
 
+// Forbidden defines model for Forbidden.
+type Forbidden = Error
+
 // NotFound defines model for NotFound.
 type NotFound = Error
+
+// OpenAIBadRequest defines model for OpenAIBadRequest.
+type OpenAIBadRequest = OpenAIError
+
+// OpenAIErrorDefault defines model for OpenAIErrorDefault.
+type OpenAIErrorDefault = OpenAIError
+
+// OpenAIForbidden defines model for OpenAIForbidden.
+type OpenAIForbidden = OpenAIError
+
+// OpenAINotFound defines model for OpenAINotFound.
+type OpenAINotFound = OpenAIError
+
+// OpenAITooManyRequests defines model for OpenAITooManyRequests.
+type OpenAITooManyRequests = OpenAIError
+
+// OpenAIUnauthorized defines model for OpenAIUnauthorized.
+type OpenAIUnauthorized = OpenAIError
+
+// OpenAIUnavailable defines model for OpenAIUnavailable.
+type OpenAIUnavailable = OpenAIError
+
+// OpenAIUpstreamError defines model for OpenAIUpstreamError.
+type OpenAIUpstreamError = OpenAIError
+
+// OpenAIUpstreamTimeout defines model for OpenAIUpstreamTimeout.
+type OpenAIUpstreamTimeout = OpenAIError
 
 // TooLarge defines model for TooLarge.
 type TooLarge = Error
@@ -426,6 +946,57 @@ type UpstreamError = Error
 // UpstreamTimeout defines model for UpstreamTimeout.
 type UpstreamTimeout = Error
 
+// SendMessageParams defines parameters for SendMessage.
+type SendMessageParams struct {
+	// XVisitorId An anonymous widget visitor's random id (publishable keys)
+	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
+}
+
+// StreamMessageParams defines parameters for StreamMessage.
+type StreamMessageParams struct {
+	// XVisitorId An anonymous widget visitor's random id (publishable keys)
+	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
+}
+
+// DeleteConversationParams defines parameters for DeleteConversation.
+type DeleteConversationParams struct {
+	// User The end user (the key holder's own user id); for the owner and `read` keys, a filter
+	User *EndUser `form:"user,omitempty" json:"user,omitempty"`
+
+	// UserHash For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret
+	UserHash *UserHash `form:"user_hash,omitempty" json:"user_hash,omitempty"`
+
+	// XVisitorId An anonymous widget visitor's random id (publishable keys)
+	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
+}
+
+// GetConversationParams defines parameters for GetConversation.
+type GetConversationParams struct {
+	// User The end user (the key holder's own user id); for the owner and `read` keys, a filter
+	User *EndUser `form:"user,omitempty" json:"user,omitempty"`
+
+	// UserHash For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret
+	UserHash *UserHash `form:"user_hash,omitempty" json:"user_hash,omitempty"`
+
+	// XVisitorId An anonymous widget visitor's random id (publishable keys)
+	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
+}
+
+// ListConversationsParams defines parameters for ListConversations.
+type ListConversationsParams struct {
+	// KeyId Only conversations started through this key
+	KeyId *KeyFilter `form:"key_id,omitempty" json:"key_id,omitempty"`
+
+	// User The end user (the key holder's own user id); for the owner and `read` keys, a filter
+	User *EndUser `form:"user,omitempty" json:"user,omitempty"`
+
+	// UserHash For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret
+	UserHash *UserHash `form:"user_hash,omitempty" json:"user_hash,omitempty"`
+
+	// XVisitorId An anonymous widget visitor's random id (publishable keys)
+	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
+}
+
 // UploadFileMultipartBody defines parameters for UploadFile.
 type UploadFileMultipartBody struct {
 	File openapi_types.File `json:"file"`
@@ -440,6 +1011,9 @@ type StreamMessageJSONRequestBody = ChatRequest
 // CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
 type CreateProjectJSONRequestBody = ProjectCreate
 
+// UpdateKeyJSONRequestBody defines body for UpdateKey for application/json ContentType.
+type UpdateKeyJSONRequestBody = KeyUpdate
+
 // UpdatePromptJSONRequestBody defines body for UpdatePrompt for application/json ContentType.
 type UpdatePromptJSONRequestBody = PromptUpdate
 
@@ -449,6 +1023,9 @@ type UpdateProjectJSONRequestBody = ProjectUpdate
 // UploadFileMultipartRequestBody defines body for UploadFile for multipart/form-data ContentType.
 type UploadFileMultipartRequestBody UploadFileMultipartBody
 
+// CreateKeyJSONRequestBody defines body for CreateKey for application/json ContentType.
+type CreateKeyJSONRequestBody = KeyCreate
+
 // CreatePromptJSONRequestBody defines body for CreatePrompt for application/json ContentType.
 type CreatePromptJSONRequestBody = PromptCreate
 
@@ -457,6 +1034,71 @@ type LoginUserJSONRequestBody = Credentials
 
 // RegisterUserJSONRequestBody defines body for RegisterUser for application/json ContentType.
 type RegisterUserJSONRequestBody = Credentials
+
+// CreateChatCompletionJSONRequestBody defines body for CreateChatCompletion for application/json ContentType.
+type CreateChatCompletionJSONRequestBody = ChatCompletionRequest
+
+// AsChatCompletionMessageContent0 returns the union data inside the ChatCompletionMessage_Content as a ChatCompletionMessageContent0
+func (t ChatCompletionMessage_Content) AsChatCompletionMessageContent0() (ChatCompletionMessageContent0, error) {
+	var body ChatCompletionMessageContent0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromChatCompletionMessageContent0 overwrites any union data inside the ChatCompletionMessage_Content as the provided ChatCompletionMessageContent0
+func (t *ChatCompletionMessage_Content) FromChatCompletionMessageContent0(v ChatCompletionMessageContent0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeChatCompletionMessageContent0 performs a merge with any union data inside the ChatCompletionMessage_Content, using the provided ChatCompletionMessageContent0
+func (t *ChatCompletionMessage_Content) MergeChatCompletionMessageContent0(v ChatCompletionMessageContent0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsChatCompletionMessageContent1 returns the union data inside the ChatCompletionMessage_Content as a ChatCompletionMessageContent1
+func (t ChatCompletionMessage_Content) AsChatCompletionMessageContent1() (ChatCompletionMessageContent1, error) {
+	var body ChatCompletionMessageContent1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromChatCompletionMessageContent1 overwrites any union data inside the ChatCompletionMessage_Content as the provided ChatCompletionMessageContent1
+func (t *ChatCompletionMessage_Content) FromChatCompletionMessageContent1(v ChatCompletionMessageContent1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeChatCompletionMessageContent1 performs a merge with any union data inside the ChatCompletionMessage_Content, using the provided ChatCompletionMessageContent1
+func (t *ChatCompletionMessage_Content) MergeChatCompletionMessageContent1(v ChatCompletionMessageContent1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ChatCompletionMessage_Content) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ChatCompletionMessage_Content) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -541,7 +1183,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /chat (the `SendMessage` operationId).
-	SendMessageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	SendMessageWithBody(ctx context.Context, params *SendMessageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SendMessage Send a message to a project's bot and get its reply
 	//
@@ -552,7 +1194,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /chat (the `SendMessage` operationId).
-	SendMessage(ctx context.Context, body SendMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	SendMessage(ctx context.Context, params *SendMessageParams, body SendMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StreamMessageWithBody Like POST /chat, with the reply streamed as Server-Sent Events
 	//
@@ -567,7 +1209,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /chat/stream (the `StreamMessage` operationId).
-	StreamMessageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	StreamMessageWithBody(ctx context.Context, params *StreamMessageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StreamMessage Like POST /chat, with the reply streamed as Server-Sent Events
 	//
@@ -582,17 +1224,21 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /chat/stream (the `StreamMessage` operationId).
-	StreamMessage(ctx context.Context, body StreamMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	StreamMessage(ctx context.Context, params *StreamMessageParams, body StreamMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteConversation Delete a conversation and its messages
 	//
+	// Through a `chat` key, only a conversation that key started for the same end user is found.
+	//
 	// Corresponds with DELETE /conversations/{conversation_id} (the `DeleteConversation` operationId).
-	DeleteConversation(ctx context.Context, conversationId ConversationID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteConversation(ctx context.Context, conversationId ConversationID, params *DeleteConversationParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetConversation A conversation with its messages, oldest first
 	//
+	// Through a `chat` key, only a conversation that key started for the same end user is found.
+	//
 	// Corresponds with GET /conversations/{conversation_id} (the `GetConversation` operationId).
-	GetConversation(ctx context.Context, conversationId ConversationID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetConversation(ctx context.Context, conversationId ConversationID, params *GetConversationParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// HealthCheck Application and database health
 	//
@@ -622,6 +1268,37 @@ type ClientInterface interface {
 	//
 	// Corresponds with DELETE /projects/files/{file_id} (the `DeleteFile` operationId).
 	DeleteFile(ctx context.Context, fileId FileID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteKey Revoke a key; it fails from the very next request, on every instance
+	//
+	// Corresponds with DELETE /projects/keys/{key_id} (the `DeleteKey` operationId).
+	DeleteKey(ctx context.Context, keyId KeyID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateKeyWithBody Change a key's name, scopes, origins, limits or expiry
+	//
+	// Only the fields present are changed; `null` clears `expires_at` or `rate_limit_per_minute`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /projects/keys/{key_id} (the `UpdateKey` operationId).
+	UpdateKeyWithBody(ctx context.Context, keyId KeyID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateKey Change a key's name, scopes, origins, limits or expiry
+	//
+	// Only the fields present are changed; `null` clears `expires_at` or `rate_limit_per_minute`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /projects/keys/{key_id} (the `UpdateKey` operationId).
+	UpdateKey(ctx context.Context, keyId KeyID, body UpdateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateIdentitySecret Replace a publishable key's identity secret and show the new one once
+	//
+	// The owner's backend signs its signed-in visitors with it: `user_hash` = hex HMAC-SHA256 of the user id
+	// keyed with this secret. Hashes made with the old secret stop working at once. Secret keys have none (400).
+	//
+	// Corresponds with POST /projects/keys/{key_id}/identity-secret (the `RotateIdentitySecret` operationId).
+	RotateIdentitySecret(ctx context.Context, keyId KeyID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeletePrompt Delete a prompt
 	//
@@ -672,8 +1349,12 @@ type ClientInterface interface {
 
 	// ListConversations A project's conversations, most recently active first
 	//
+	// The owner and `read` keys see every conversation and may filter by `key_id` and `user`. A `chat` key
+	// sees only the conversations it started for the same end user (`user`, with `user_hash` for a
+	// publishable key's signed users, or the `X-Visitor-Id` header).
+	//
 	// Corresponds with GET /projects/{project_id}/conversations (the `ListConversations` operationId).
-	ListConversations(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListConversations(ctx context.Context, projectId ProjectID, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListFiles A project's files with their indexing status
 	//
@@ -689,6 +1370,33 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /projects/{project_id}/files (the `UploadFile` operationId).
 	UploadFileWithBody(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListKeys A project's live keys, oldest first (never their secrets)
+	//
+	// Corresponds with GET /projects/{project_id}/keys (the `ListKeys` operationId).
+	ListKeys(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateKeyWithBody Create a project key; the full key (and a publishable key's identity secret) is shown only here
+	//
+	// Secret keys (`cb_sk_...`) are for servers and take `scopes` (default `["chat"]`). Publishable keys
+	// (`cb_pk_...`) are for the widget: chat only, and only from `allowed_origins`; a publishable key with no
+	// origin does nothing until one is added. Only a signed-in user manages keys.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{project_id}/keys (the `CreateKey` operationId).
+	CreateKeyWithBody(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateKey Create a project key; the full key (and a publishable key's identity secret) is shown only here
+	//
+	// Secret keys (`cb_sk_...`) are for servers and take `scopes` (default `["chat"]`). Publishable keys
+	// (`cb_pk_...`) are for the widget: chat only, and only from `allowed_origins`; a publishable key with no
+	// origin does nothing until one is added. Only a signed-in user manages keys.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{project_id}/keys (the `CreateKey` operationId).
+	CreateKey(ctx context.Context, projectId ProjectID, body CreateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListPrompts A project's prompts in system-prompt order
 	//
@@ -747,6 +1455,41 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /users/register (the `RegisterUser` operationId).
 	RegisterUser(ctx context.Context, body RegisterUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateChatCompletionWithBody OpenAI Chat Completions for the key's project
+	//
+	// For OpenAI SDKs: set `base_url` to `<this server>/v1` and `api_key` to a secret key with the `chat`
+	// scope. The project's enabled prompts come first as the system instructions, then the request's
+	// `system`/`developer` messages; `user`/`assistant` messages are the history, and the last message must
+	// be the user's. `model` may be anything: the project's model and settings are used, and its model is
+	// reported. `user` is the end user. Fields the platform does not use (tools, n, logprobs...) are
+	// ignored. Each call is stored as a conversation of the key. Errors use OpenAI's error shape. With
+	// `stream: true` the reply is `data: {chunk}` events ending with `data: [DONE]`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/chat/completions (the `CreateChatCompletion` operationId).
+	CreateChatCompletionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateChatCompletion OpenAI Chat Completions for the key's project
+	//
+	// For OpenAI SDKs: set `base_url` to `<this server>/v1` and `api_key` to a secret key with the `chat`
+	// scope. The project's enabled prompts come first as the system instructions, then the request's
+	// `system`/`developer` messages; `user`/`assistant` messages are the history, and the last message must
+	// be the user's. `model` may be anything: the project's model and settings are used, and its model is
+	// reported. `user` is the end user. Fields the platform does not use (tools, n, logprobs...) are
+	// ignored. Each call is stored as a conversation of the key. Errors use OpenAI's error shape. With
+	// `stream: true` the reply is `data: {chunk}` events ending with `data: [DONE]`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/chat/completions (the `CreateChatCompletion` operationId).
+	CreateChatCompletion(ctx context.Context, body CreateChatCompletionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListModels The key's project as the one model it can talk to
+	//
+	// Corresponds with GET /v1/models (the `ListModels` operationId).
+	ListModels(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // SendMessageWithBody Send a message to a project's bot and get its reply
@@ -758,8 +1501,8 @@ type ClientInterface interface {
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /chat (the `SendMessage` operationId).
-func (c *Client) SendMessageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewSendMessageRequestWithBody(c.Server, contentType, body)
+func (c *Client) SendMessageWithBody(ctx context.Context, params *SendMessageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSendMessageRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -779,8 +1522,8 @@ func (c *Client) SendMessageWithBody(ctx context.Context, contentType string, bo
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /chat (the `SendMessage` operationId).
-func (c *Client) SendMessage(ctx context.Context, body SendMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewSendMessageRequest(c.Server, body)
+func (c *Client) SendMessage(ctx context.Context, params *SendMessageParams, body SendMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSendMessageRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -804,8 +1547,8 @@ func (c *Client) SendMessage(ctx context.Context, body SendMessageJSONRequestBod
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /chat/stream (the `StreamMessage` operationId).
-func (c *Client) StreamMessageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewStreamMessageRequestWithBody(c.Server, contentType, body)
+func (c *Client) StreamMessageWithBody(ctx context.Context, params *StreamMessageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamMessageRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -829,8 +1572,8 @@ func (c *Client) StreamMessageWithBody(ctx context.Context, contentType string, 
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /chat/stream (the `StreamMessage` operationId).
-func (c *Client) StreamMessage(ctx context.Context, body StreamMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewStreamMessageRequest(c.Server, body)
+func (c *Client) StreamMessage(ctx context.Context, params *StreamMessageParams, body StreamMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamMessageRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -843,9 +1586,11 @@ func (c *Client) StreamMessage(ctx context.Context, body StreamMessageJSONReques
 
 // DeleteConversation Delete a conversation and its messages
 //
+// Through a `chat` key, only a conversation that key started for the same end user is found.
+//
 // Corresponds with DELETE /conversations/{conversation_id} (the `DeleteConversation` operationId).
-func (c *Client) DeleteConversation(ctx context.Context, conversationId ConversationID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteConversationRequest(c.Server, conversationId)
+func (c *Client) DeleteConversation(ctx context.Context, conversationId ConversationID, params *DeleteConversationParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteConversationRequest(c.Server, conversationId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -858,9 +1603,11 @@ func (c *Client) DeleteConversation(ctx context.Context, conversationId Conversa
 
 // GetConversation A conversation with its messages, oldest first
 //
+// Through a `chat` key, only a conversation that key started for the same end user is found.
+//
 // Corresponds with GET /conversations/{conversation_id} (the `GetConversation` operationId).
-func (c *Client) GetConversation(ctx context.Context, conversationId ConversationID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetConversationRequest(c.Server, conversationId)
+func (c *Client) GetConversation(ctx context.Context, conversationId ConversationID, params *GetConversationParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetConversationRequest(c.Server, conversationId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -940,6 +1687,77 @@ func (c *Client) CreateProject(ctx context.Context, body CreateProjectJSONReques
 // Corresponds with DELETE /projects/files/{file_id} (the `DeleteFile` operationId).
 func (c *Client) DeleteFile(ctx context.Context, fileId FileID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteFileRequest(c.Server, fileId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteKey Revoke a key; it fails from the very next request, on every instance
+//
+// Corresponds with DELETE /projects/keys/{key_id} (the `DeleteKey` operationId).
+func (c *Client) DeleteKey(ctx context.Context, keyId KeyID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteKeyRequest(c.Server, keyId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateKeyWithBody Change a key's name, scopes, origins, limits or expiry
+//
+// Only the fields present are changed; `null` clears `expires_at` or `rate_limit_per_minute`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /projects/keys/{key_id} (the `UpdateKey` operationId).
+func (c *Client) UpdateKeyWithBody(ctx context.Context, keyId KeyID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateKeyRequestWithBody(c.Server, keyId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateKey Change a key's name, scopes, origins, limits or expiry
+//
+// Only the fields present are changed; `null` clears `expires_at` or `rate_limit_per_minute`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /projects/keys/{key_id} (the `UpdateKey` operationId).
+func (c *Client) UpdateKey(ctx context.Context, keyId KeyID, body UpdateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateKeyRequest(c.Server, keyId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateIdentitySecret Replace a publishable key's identity secret and show the new one once
+//
+// The owner's backend signs its signed-in visitors with it: `user_hash` = hex HMAC-SHA256 of the user id
+// keyed with this secret. Hashes made with the old secret stop working at once. Secret keys have none (400).
+//
+// Corresponds with POST /projects/keys/{key_id}/identity-secret (the `RotateIdentitySecret` operationId).
+func (c *Client) RotateIdentitySecret(ctx context.Context, keyId KeyID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateIdentitySecretRequest(c.Server, keyId)
 	if err != nil {
 		return nil, err
 	}
@@ -1069,9 +1887,13 @@ func (c *Client) UpdateProject(ctx context.Context, projectId ProjectID, body Up
 
 // ListConversations A project's conversations, most recently active first
 //
+// The owner and `read` keys see every conversation and may filter by `key_id` and `user`. A `chat` key
+// sees only the conversations it started for the same end user (`user`, with `user_hash` for a
+// publishable key's signed users, or the `X-Visitor-Id` header).
+//
 // Corresponds with GET /projects/{project_id}/conversations (the `ListConversations` operationId).
-func (c *Client) ListConversations(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListConversationsRequest(c.Server, projectId)
+func (c *Client) ListConversations(ctx context.Context, projectId ProjectID, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListConversationsRequest(c.Server, projectId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1107,6 +1929,63 @@ func (c *Client) ListFiles(ctx context.Context, projectId ProjectID, reqEditors 
 // Corresponds with POST /projects/{project_id}/files (the `UploadFile` operationId).
 func (c *Client) UploadFileWithBody(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUploadFileRequestWithBody(c.Server, projectId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListKeys A project's live keys, oldest first (never their secrets)
+//
+// Corresponds with GET /projects/{project_id}/keys (the `ListKeys` operationId).
+func (c *Client) ListKeys(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListKeysRequest(c.Server, projectId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateKeyWithBody Create a project key; the full key (and a publishable key's identity secret) is shown only here
+//
+// Secret keys (`cb_sk_...`) are for servers and take `scopes` (default `["chat"]`). Publishable keys
+// (`cb_pk_...`) are for the widget: chat only, and only from `allowed_origins`; a publishable key with no
+// origin does nothing until one is added. Only a signed-in user manages keys.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{project_id}/keys (the `CreateKey` operationId).
+func (c *Client) CreateKeyWithBody(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateKeyRequestWithBody(c.Server, projectId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateKey Create a project key; the full key (and a publishable key's identity secret) is shown only here
+//
+// Secret keys (`cb_sk_...`) are for servers and take `scopes` (default `["chat"]`). Publishable keys
+// (`cb_pk_...`) are for the widget: chat only, and only from `allowed_origins`; a publishable key with no
+// origin does nothing until one is added. Only a signed-in user manages keys.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{project_id}/keys (the `CreateKey` operationId).
+func (c *Client) CreateKey(ctx context.Context, projectId ProjectID, body CreateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateKeyRequest(c.Server, projectId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1255,19 +2134,84 @@ func (c *Client) RegisterUser(ctx context.Context, body RegisterUserJSONRequestB
 	return c.Client.Do(req)
 }
 
+// CreateChatCompletionWithBody OpenAI Chat Completions for the key's project
+//
+// For OpenAI SDKs: set `base_url` to `<this server>/v1` and `api_key` to a secret key with the `chat`
+// scope. The project's enabled prompts come first as the system instructions, then the request's
+// `system`/`developer` messages; `user`/`assistant` messages are the history, and the last message must
+// be the user's. `model` may be anything: the project's model and settings are used, and its model is
+// reported. `user` is the end user. Fields the platform does not use (tools, n, logprobs...) are
+// ignored. Each call is stored as a conversation of the key. Errors use OpenAI's error shape. With
+// `stream: true` the reply is `data: {chunk}` events ending with `data: [DONE]`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/chat/completions (the `CreateChatCompletion` operationId).
+func (c *Client) CreateChatCompletionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateChatCompletionRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateChatCompletion OpenAI Chat Completions for the key's project
+//
+// For OpenAI SDKs: set `base_url` to `<this server>/v1` and `api_key` to a secret key with the `chat`
+// scope. The project's enabled prompts come first as the system instructions, then the request's
+// `system`/`developer` messages; `user`/`assistant` messages are the history, and the last message must
+// be the user's. `model` may be anything: the project's model and settings are used, and its model is
+// reported. `user` is the end user. Fields the platform does not use (tools, n, logprobs...) are
+// ignored. Each call is stored as a conversation of the key. Errors use OpenAI's error shape. With
+// `stream: true` the reply is `data: {chunk}` events ending with `data: [DONE]`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/chat/completions (the `CreateChatCompletion` operationId).
+func (c *Client) CreateChatCompletion(ctx context.Context, body CreateChatCompletionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateChatCompletionRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListModels The key's project as the one model it can talk to
+//
+// Corresponds with GET /v1/models (the `ListModels` operationId).
+func (c *Client) ListModels(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListModelsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // NewSendMessageRequest calls the generic SendMessage builder with application/json body
-func NewSendMessageRequest(server string, body SendMessageJSONRequestBody) (*http.Request, error) {
+func NewSendMessageRequest(server string, params *SendMessageParams, body SendMessageJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewSendMessageRequestWithBody(server, "application/json", bodyReader)
+	return NewSendMessageRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewSendMessageRequestWithBody constructs an http.Request for the SendMessage method, with any body, and a specified content type
-func NewSendMessageRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewSendMessageRequestWithBody(server string, params *SendMessageParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1292,22 +2236,37 @@ func NewSendMessageRequestWithBody(server string, contentType string, body io.Re
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.XVisitorId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Visitor-Id", *params.XVisitorId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Visitor-Id", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewStreamMessageRequest calls the generic StreamMessage builder with application/json body
-func NewStreamMessageRequest(server string, body StreamMessageJSONRequestBody) (*http.Request, error) {
+func NewStreamMessageRequest(server string, params *StreamMessageParams, body StreamMessageJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewStreamMessageRequestWithBody(server, "application/json", bodyReader)
+	return NewStreamMessageRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewStreamMessageRequestWithBody constructs an http.Request for the StreamMessage method, with any body, and a specified content type
-func NewStreamMessageRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewStreamMessageRequestWithBody(server string, params *StreamMessageParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1332,11 +2291,26 @@ func NewStreamMessageRequestWithBody(server string, contentType string, body io.
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.XVisitorId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Visitor-Id", *params.XVisitorId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Visitor-Id", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewDeleteConversationRequest constructs an http.Request for the DeleteConversation method
-func NewDeleteConversationRequest(server string, conversationId ConversationID) (*http.Request, error) {
+func NewDeleteConversationRequest(server string, conversationId ConversationID, params *DeleteConversationParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1359,6 +2333,45 @@ func NewDeleteConversationRequest(server string, conversationId ConversationID) 
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.User != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user", *params.User, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UserHash != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_hash", *params.UserHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
@@ -1366,11 +2379,26 @@ func NewDeleteConversationRequest(server string, conversationId ConversationID) 
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.XVisitorId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Visitor-Id", *params.XVisitorId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Visitor-Id", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetConversationRequest constructs an http.Request for the GetConversation method
-func NewGetConversationRequest(server string, conversationId ConversationID) (*http.Request, error) {
+func NewGetConversationRequest(server string, conversationId ConversationID, params *GetConversationParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1395,9 +2423,63 @@ func NewGetConversationRequest(server string, conversationId ConversationID) (*h
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.User != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user", *params.User, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UserHash != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_hash", *params.UserHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XVisitorId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Visitor-Id", *params.XVisitorId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Visitor-Id", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -1524,6 +2606,121 @@ func NewDeleteFileRequest(server string, fileId FileID) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteKeyRequest constructs an http.Request for the DeleteKey method
+func NewDeleteKeyRequest(server string, keyId KeyID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "key_id", keyId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/keys/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateKeyRequest calls the generic UpdateKey builder with application/json body
+func NewUpdateKeyRequest(server string, keyId KeyID, body UpdateKeyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateKeyRequestWithBody(server, keyId, "application/json", bodyReader)
+}
+
+// NewUpdateKeyRequestWithBody constructs an http.Request for the UpdateKey method, with any body, and a specified content type
+func NewUpdateKeyRequestWithBody(server string, keyId KeyID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "key_id", keyId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/keys/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRotateIdentitySecretRequest constructs an http.Request for the RotateIdentitySecret method
+func NewRotateIdentitySecretRequest(server string, keyId KeyID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "key_id", keyId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/keys/%s/identity-secret", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -1728,7 +2925,7 @@ func NewUpdateProjectRequestWithBody(server string, projectId ProjectID, content
 }
 
 // NewListConversationsRequest constructs an http.Request for the ListConversations method
-func NewListConversationsRequest(server string, projectId ProjectID) (*http.Request, error) {
+func NewListConversationsRequest(server string, projectId ProjectID, params *ListConversationsParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1753,9 +2950,75 @@ func NewListConversationsRequest(server string, projectId ProjectID) (*http.Requ
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.KeyId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "key_id", *params.KeyId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.User != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user", *params.User, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UserHash != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_hash", *params.UserHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XVisitorId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Visitor-Id", *params.XVisitorId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Visitor-Id", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -1812,6 +3075,87 @@ func NewUploadFileRequestWithBody(server string, projectId ProjectID, contentTyp
 	}
 
 	operationPath := fmt.Sprintf("/projects/%s/files", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListKeysRequest constructs an http.Request for the ListKeys method
+func NewListKeysRequest(server string, projectId ProjectID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project_id", projectId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/keys", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateKeyRequest calls the generic CreateKey builder with application/json body
+func NewCreateKeyRequest(server string, projectId ProjectID, body CreateKeyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateKeyRequestWithBody(server, projectId, "application/json", bodyReader)
+}
+
+// NewCreateKeyRequestWithBody constructs an http.Request for the CreateKey method, with any body, and a specified content type
+func NewCreateKeyRequestWithBody(server string, projectId ProjectID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project_id", projectId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/keys", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -2019,6 +3363,73 @@ func NewRegisterUserRequestWithBody(server string, contentType string, body io.R
 	return req, nil
 }
 
+// NewCreateChatCompletionRequest calls the generic CreateChatCompletion builder with application/json body
+func NewCreateChatCompletionRequest(server string, body CreateChatCompletionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateChatCompletionRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateChatCompletionRequestWithBody constructs an http.Request for the CreateChatCompletion method, with any body, and a specified content type
+func NewCreateChatCompletionRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/chat/completions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListModelsRequest constructs an http.Request for the ListModels method
+func NewListModelsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/models")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -2072,7 +3483,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /chat (the `SendMessage` operationId).
-	SendMessageWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SendMessageResponse, error)
+	SendMessageWithBodyWithResponse(ctx context.Context, params *SendMessageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SendMessageResponse, error)
 
 	// SendMessageWithResponse Send a message to a project's bot and get its reply
 	//
@@ -2083,7 +3494,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /chat (the `SendMessage` operationId).
-	SendMessageWithResponse(ctx context.Context, body SendMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*SendMessageResponse, error)
+	SendMessageWithResponse(ctx context.Context, params *SendMessageParams, body SendMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*SendMessageResponse, error)
 
 	// StreamMessageWithBodyWithResponse Like POST /chat, with the reply streamed as Server-Sent Events
 	//
@@ -2098,7 +3509,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /chat/stream (the `StreamMessage` operationId).
-	StreamMessageWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StreamMessageResponse, error)
+	StreamMessageWithBodyWithResponse(ctx context.Context, params *StreamMessageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StreamMessageResponse, error)
 
 	// StreamMessageWithResponse Like POST /chat, with the reply streamed as Server-Sent Events
 	//
@@ -2113,21 +3524,25 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /chat/stream (the `StreamMessage` operationId).
-	StreamMessageWithResponse(ctx context.Context, body StreamMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*StreamMessageResponse, error)
+	StreamMessageWithResponse(ctx context.Context, params *StreamMessageParams, body StreamMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*StreamMessageResponse, error)
 
 	// DeleteConversationWithResponse Delete a conversation and its messages
+	//
+	// Through a `chat` key, only a conversation that key started for the same end user is found.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /conversations/{conversation_id} (the `DeleteConversation` operationId).
-	DeleteConversationWithResponse(ctx context.Context, conversationId ConversationID, reqEditors ...RequestEditorFn) (*DeleteConversationResponse, error)
+	DeleteConversationWithResponse(ctx context.Context, conversationId ConversationID, params *DeleteConversationParams, reqEditors ...RequestEditorFn) (*DeleteConversationResponse, error)
 
 	// GetConversationWithResponse A conversation with its messages, oldest first
+	//
+	// Through a `chat` key, only a conversation that key started for the same end user is found.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /conversations/{conversation_id} (the `GetConversation` operationId).
-	GetConversationWithResponse(ctx context.Context, conversationId ConversationID, reqEditors ...RequestEditorFn) (*GetConversationResponse, error)
+	GetConversationWithResponse(ctx context.Context, conversationId ConversationID, params *GetConversationParams, reqEditors ...RequestEditorFn) (*GetConversationResponse, error)
 
 	// HealthCheckWithResponse Application and database health
 	//
@@ -2163,6 +3578,41 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with DELETE /projects/files/{file_id} (the `DeleteFile` operationId).
 	DeleteFileWithResponse(ctx context.Context, fileId FileID, reqEditors ...RequestEditorFn) (*DeleteFileResponse, error)
+
+	// DeleteKeyWithResponse Revoke a key; it fails from the very next request, on every instance
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/keys/{key_id} (the `DeleteKey` operationId).
+	DeleteKeyWithResponse(ctx context.Context, keyId KeyID, reqEditors ...RequestEditorFn) (*DeleteKeyResponse, error)
+
+	// UpdateKeyWithBodyWithResponse Change a key's name, scopes, origins, limits or expiry
+	//
+	// Only the fields present are changed; `null` clears `expires_at` or `rate_limit_per_minute`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /projects/keys/{key_id} (the `UpdateKey` operationId).
+	UpdateKeyWithBodyWithResponse(ctx context.Context, keyId KeyID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateKeyResponse, error)
+
+	// UpdateKeyWithResponse Change a key's name, scopes, origins, limits or expiry
+	//
+	// Only the fields present are changed; `null` clears `expires_at` or `rate_limit_per_minute`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /projects/keys/{key_id} (the `UpdateKey` operationId).
+	UpdateKeyWithResponse(ctx context.Context, keyId KeyID, body UpdateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateKeyResponse, error)
+
+	// RotateIdentitySecretWithResponse Replace a publishable key's identity secret and show the new one once
+	//
+	// The owner's backend signs its signed-in visitors with it: `user_hash` = hex HMAC-SHA256 of the user id
+	// keyed with this secret. Hashes made with the old secret stop working at once. Secret keys have none (400).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/keys/{key_id}/identity-secret (the `RotateIdentitySecret` operationId).
+	RotateIdentitySecretWithResponse(ctx context.Context, keyId KeyID, reqEditors ...RequestEditorFn) (*RotateIdentitySecretResponse, error)
 
 	// DeletePromptWithResponse Delete a prompt
 	//
@@ -2219,10 +3669,14 @@ type ClientWithResponsesInterface interface {
 
 	// ListConversationsWithResponse A project's conversations, most recently active first
 	//
+	// The owner and `read` keys see every conversation and may filter by `key_id` and `user`. A `chat` key
+	// sees only the conversations it started for the same end user (`user`, with `user_hash` for a
+	// publishable key's signed users, or the `X-Visitor-Id` header).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /projects/{project_id}/conversations (the `ListConversations` operationId).
-	ListConversationsWithResponse(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*ListConversationsResponse, error)
+	ListConversationsWithResponse(ctx context.Context, projectId ProjectID, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*ListConversationsResponse, error)
 
 	// ListFilesWithResponse A project's files with their indexing status
 	//
@@ -2240,6 +3694,35 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /projects/{project_id}/files (the `UploadFile` operationId).
 	UploadFileWithBodyWithResponse(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadFileResponse, error)
+
+	// ListKeysWithResponse A project's live keys, oldest first (never their secrets)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{project_id}/keys (the `ListKeys` operationId).
+	ListKeysWithResponse(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*ListKeysResponse, error)
+
+	// CreateKeyWithBodyWithResponse Create a project key; the full key (and a publishable key's identity secret) is shown only here
+	//
+	// Secret keys (`cb_sk_...`) are for servers and take `scopes` (default `["chat"]`). Publishable keys
+	// (`cb_pk_...`) are for the widget: chat only, and only from `allowed_origins`; a publishable key with no
+	// origin does nothing until one is added. Only a signed-in user manages keys.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{project_id}/keys (the `CreateKey` operationId).
+	CreateKeyWithBodyWithResponse(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateKeyResponse, error)
+
+	// CreateKeyWithResponse Create a project key; the full key (and a publishable key's identity secret) is shown only here
+	//
+	// Secret keys (`cb_sk_...`) are for servers and take `scopes` (default `["chat"]`). Publishable keys
+	// (`cb_pk_...`) are for the widget: chat only, and only from `allowed_origins`; a publishable key with no
+	// origin does nothing until one is added. Only a signed-in user manages keys.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{project_id}/keys (the `CreateKey` operationId).
+	CreateKeyWithResponse(ctx context.Context, projectId ProjectID, body CreateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateKeyResponse, error)
 
 	// ListPromptsWithResponse A project's prompts in system-prompt order
 	//
@@ -2302,6 +3785,43 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /users/register (the `RegisterUser` operationId).
 	RegisterUserWithResponse(ctx context.Context, body RegisterUserJSONRequestBody, reqEditors ...RequestEditorFn) (*RegisterUserResponse, error)
+
+	// CreateChatCompletionWithBodyWithResponse OpenAI Chat Completions for the key's project
+	//
+	// For OpenAI SDKs: set `base_url` to `<this server>/v1` and `api_key` to a secret key with the `chat`
+	// scope. The project's enabled prompts come first as the system instructions, then the request's
+	// `system`/`developer` messages; `user`/`assistant` messages are the history, and the last message must
+	// be the user's. `model` may be anything: the project's model and settings are used, and its model is
+	// reported. `user` is the end user. Fields the platform does not use (tools, n, logprobs...) are
+	// ignored. Each call is stored as a conversation of the key. Errors use OpenAI's error shape. With
+	// `stream: true` the reply is `data: {chunk}` events ending with `data: [DONE]`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/chat/completions (the `CreateChatCompletion` operationId).
+	CreateChatCompletionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateChatCompletionResponse, error)
+
+	// CreateChatCompletionWithResponse OpenAI Chat Completions for the key's project
+	//
+	// For OpenAI SDKs: set `base_url` to `<this server>/v1` and `api_key` to a secret key with the `chat`
+	// scope. The project's enabled prompts come first as the system instructions, then the request's
+	// `system`/`developer` messages; `user`/`assistant` messages are the history, and the last message must
+	// be the user's. `model` may be anything: the project's model and settings are used, and its model is
+	// reported. `user` is the end user. Fields the platform does not use (tools, n, logprobs...) are
+	// ignored. Each call is stored as a conversation of the key. Errors use OpenAI's error shape. With
+	// `stream: true` the reply is `data: {chunk}` events ending with `data: [DONE]`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/chat/completions (the `CreateChatCompletion` operationId).
+	CreateChatCompletionWithResponse(ctx context.Context, body CreateChatCompletionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateChatCompletionResponse, error)
+
+	// ListModelsWithResponse The key's project as the one model it can talk to
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/models (the `ListModels` operationId).
+	ListModelsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListModelsResponse, error)
 }
 
 // SendMessageResponse401Headers the declared response headers of an HTTP 401 response for SendMessage
@@ -2328,6 +3848,8 @@ type SendMessageResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -2361,6 +3883,11 @@ func (r SendMessageResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r SendMessageResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SendMessageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -2444,6 +3971,8 @@ type StreamMessageResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -2472,6 +4001,11 @@ func (r StreamMessageResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r StreamMessageResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StreamMessageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -2550,6 +4084,8 @@ type DeleteConversationResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -2570,6 +4106,11 @@ func (r DeleteConversationResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r DeleteConversationResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteConversationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -2635,6 +4176,8 @@ type GetConversationResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -2660,6 +4203,11 @@ func (r GetConversationResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetConversationResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetConversationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -2771,6 +4319,8 @@ type ListProjectsResponse struct {
 	JSON200 *[]Project
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSONDefault the response for an HTTP default `application/json` response
@@ -2789,6 +4339,11 @@ func (r ListProjectsResponse) GetJSON200() *[]Project {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListProjectsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListProjectsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -2849,6 +4404,8 @@ type CreateProjectResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSONDefault the response for an HTTP default `application/json` response
@@ -2872,6 +4429,11 @@ func (r CreateProjectResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r CreateProjectResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateProjectResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -2935,6 +4497,8 @@ type DeleteFileResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -2963,6 +4527,11 @@ func (r DeleteFileResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r DeleteFileResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteFileResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -3024,6 +4593,290 @@ func (r DeleteFileResponse) ContentType() string {
 	return ""
 }
 
+// DeleteKeyResponse401Headers the declared response headers of an HTTP 401 response for DeleteKey
+type DeleteKeyResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DeleteKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteKey
+type DeleteKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DeleteKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteKeyResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteKeyResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteKeyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteKeyResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteKeyResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r DeleteKeyResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateKeyResponse401Headers the declared response headers of an HTTP 401 response for UpdateKey
+type UpdateKeyResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// UpdateKeyResponse429Headers the declared response headers of an HTTP 429 response for UpdateKey
+type UpdateKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+type UpdateKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiKey
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateKeyResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateKeyResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateKeyResponse) GetJSON200() *ApiKey {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateKeyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateKeyResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateKeyResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r UpdateKeyResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RotateIdentitySecretResponse401Headers the declared response headers of an HTTP 401 response for RotateIdentitySecret
+type RotateIdentitySecretResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RotateIdentitySecretResponse429Headers the declared response headers of an HTTP 429 response for RotateIdentitySecret
+type RotateIdentitySecretResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RotateIdentitySecretResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IdentitySecret
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RotateIdentitySecretResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RotateIdentitySecretResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RotateIdentitySecretResponse) GetJSON200() *IdentitySecret {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RotateIdentitySecretResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RotateIdentitySecretResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RotateIdentitySecretResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RotateIdentitySecretResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RotateIdentitySecretResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RotateIdentitySecretResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RotateIdentitySecretResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RotateIdentitySecretResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RotateIdentitySecretResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RotateIdentitySecretResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // DeletePromptResponse401Headers the declared response headers of an HTTP 401 response for DeletePrompt
 type DeletePromptResponse401Headers struct {
 	WWWAuthenticate *string
@@ -3041,6 +4894,8 @@ type DeletePromptResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -3061,6 +4916,11 @@ func (r DeletePromptResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r DeletePromptResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeletePromptResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -3126,6 +4986,8 @@ type UpdatePromptResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -3151,6 +5013,11 @@ func (r UpdatePromptResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r UpdatePromptResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdatePromptResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -3214,6 +5081,8 @@ type DeleteProjectResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -3234,6 +5103,11 @@ func (r DeleteProjectResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r DeleteProjectResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteProjectResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -3299,6 +5173,8 @@ type GetProjectResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -3324,6 +5200,11 @@ func (r GetProjectResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetProjectResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetProjectResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -3389,6 +5270,8 @@ type UpdateProjectResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -3414,6 +5297,11 @@ func (r UpdateProjectResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r UpdateProjectResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateProjectResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -3479,6 +5367,8 @@ type ListConversationsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -3504,6 +5394,11 @@ func (r ListConversationsResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListConversationsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListConversationsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -3569,6 +5464,8 @@ type ListFilesResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -3594,6 +5491,11 @@ func (r ListFilesResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListFilesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListFilesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -3664,6 +5566,8 @@ type UploadFileResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -3699,6 +5603,11 @@ func (r UploadFileResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r UploadFileResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UploadFileResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -3765,6 +5674,200 @@ func (r UploadFileResponse) ContentType() string {
 	return ""
 }
 
+// ListKeysResponse401Headers the declared response headers of an HTTP 401 response for ListKeys
+type ListKeysResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListKeysResponse429Headers the declared response headers of an HTTP 429 response for ListKeys
+type ListKeysResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListKeysResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]ApiKey
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListKeysResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListKeysResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListKeysResponse) GetJSON200() *[]ApiKey {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListKeysResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListKeysResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListKeysResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListKeysResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListKeysResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListKeysResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListKeysResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListKeysResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListKeysResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListKeysResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateKeyResponse401Headers the declared response headers of an HTTP 401 response for CreateKey
+type CreateKeyResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CreateKeyResponse429Headers the declared response headers of an HTTP 429 response for CreateKey
+type CreateKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+type CreateKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *KeyCreated
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateKeyResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateKeyResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateKeyResponse) GetJSON201() *KeyCreated {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateKeyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateKeyResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateKeyResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CreateKeyResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListPromptsResponse401Headers the declared response headers of an HTTP 401 response for ListPrompts
 type ListPromptsResponse401Headers struct {
 	WWWAuthenticate *string
@@ -3784,6 +5887,8 @@ type ListPromptsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -3809,6 +5914,11 @@ func (r ListPromptsResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListPromptsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPromptsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -3874,6 +5984,8 @@ type CreatePromptResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -3899,6 +6011,11 @@ func (r CreatePromptResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r CreatePromptResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreatePromptResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -4045,6 +6162,8 @@ type GetCurrentUserResponse struct {
 	JSON200 *User
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSONDefault the response for an HTTP default `application/json` response
@@ -4063,6 +6182,11 @@ func (r GetCurrentUserResponse) GetJSON200() *User {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetCurrentUserResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCurrentUserResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -4173,6 +6297,200 @@ func (r RegisterUserResponse) ContentType() string {
 	return ""
 }
 
+// CreateChatCompletionResponse429Headers the declared response headers of an HTTP 429 response for CreateChatCompletion
+type CreateChatCompletionResponse429Headers struct {
+	RetryAfter *int
+}
+
+// CreateChatCompletionResponse503Headers the declared response headers of an HTTP 503 response for CreateChatCompletion
+type CreateChatCompletionResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateChatCompletionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ChatCompletion
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *OpenAIBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *OpenAIUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *OpenAIForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *OpenAINotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *OpenAITooManyRequests
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *OpenAIUpstreamError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *OpenAIUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *OpenAIUpstreamTimeout
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *OpenAIErrorDefault
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateChatCompletionResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateChatCompletionResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateChatCompletionResponse) GetJSON200() *ChatCompletion {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateChatCompletionResponse) GetJSON400() *OpenAIBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateChatCompletionResponse) GetJSON401() *OpenAIUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateChatCompletionResponse) GetJSON403() *OpenAIForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateChatCompletionResponse) GetJSON404() *OpenAINotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateChatCompletionResponse) GetJSON429() *OpenAITooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r CreateChatCompletionResponse) GetJSON502() *OpenAIUpstreamError {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateChatCompletionResponse) GetJSON503() *OpenAIUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r CreateChatCompletionResponse) GetJSON504() *OpenAIUpstreamTimeout {
+	return r.JSON504
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CreateChatCompletionResponse) GetJSONDefault() *OpenAIErrorDefault {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateChatCompletionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateChatCompletionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateChatCompletionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateChatCompletionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListModelsResponse429Headers the declared response headers of an HTTP 429 response for ListModels
+type ListModelsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListModelsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ModelList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *OpenAIUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *OpenAIForbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *OpenAITooManyRequests
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *OpenAIErrorDefault
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListModelsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListModelsResponse) GetJSON200() *ModelList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListModelsResponse) GetJSON401() *OpenAIUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListModelsResponse) GetJSON403() *OpenAIForbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListModelsResponse) GetJSON429() *OpenAITooManyRequests {
+	return r.JSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListModelsResponse) GetJSONDefault() *OpenAIErrorDefault {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListModelsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListModelsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListModelsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListModelsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // SendMessageWithBodyWithResponse Send a message to a project's bot and get its reply
 //
 // The system message is the project's enabled prompts joined with a newline, in prompt order (a default
@@ -4182,8 +6500,8 @@ func (r RegisterUserResponse) ContentType() string {
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /chat (the `SendMessage` operationId).
-func (c *ClientWithResponses) SendMessageWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SendMessageResponse, error) {
-	rsp, err := c.SendMessageWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) SendMessageWithBodyWithResponse(ctx context.Context, params *SendMessageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SendMessageResponse, error) {
+	rsp, err := c.SendMessageWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4199,8 +6517,8 @@ func (c *ClientWithResponses) SendMessageWithBodyWithResponse(ctx context.Contex
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /chat (the `SendMessage` operationId).
-func (c *ClientWithResponses) SendMessageWithResponse(ctx context.Context, body SendMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*SendMessageResponse, error) {
-	rsp, err := c.SendMessage(ctx, body, reqEditors...)
+func (c *ClientWithResponses) SendMessageWithResponse(ctx context.Context, params *SendMessageParams, body SendMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*SendMessageResponse, error) {
+	rsp, err := c.SendMessage(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4220,8 +6538,8 @@ func (c *ClientWithResponses) SendMessageWithResponse(ctx context.Context, body 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /chat/stream (the `StreamMessage` operationId).
-func (c *ClientWithResponses) StreamMessageWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StreamMessageResponse, error) {
-	rsp, err := c.StreamMessageWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) StreamMessageWithBodyWithResponse(ctx context.Context, params *StreamMessageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StreamMessageResponse, error) {
+	rsp, err := c.StreamMessageWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4241,8 +6559,8 @@ func (c *ClientWithResponses) StreamMessageWithBodyWithResponse(ctx context.Cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /chat/stream (the `StreamMessage` operationId).
-func (c *ClientWithResponses) StreamMessageWithResponse(ctx context.Context, body StreamMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*StreamMessageResponse, error) {
-	rsp, err := c.StreamMessage(ctx, body, reqEditors...)
+func (c *ClientWithResponses) StreamMessageWithResponse(ctx context.Context, params *StreamMessageParams, body StreamMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*StreamMessageResponse, error) {
+	rsp, err := c.StreamMessage(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4251,11 +6569,13 @@ func (c *ClientWithResponses) StreamMessageWithResponse(ctx context.Context, bod
 
 // DeleteConversationWithResponse Delete a conversation and its messages
 //
+// Through a `chat` key, only a conversation that key started for the same end user is found.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /conversations/{conversation_id} (the `DeleteConversation` operationId).
-func (c *ClientWithResponses) DeleteConversationWithResponse(ctx context.Context, conversationId ConversationID, reqEditors ...RequestEditorFn) (*DeleteConversationResponse, error) {
-	rsp, err := c.DeleteConversation(ctx, conversationId, reqEditors...)
+func (c *ClientWithResponses) DeleteConversationWithResponse(ctx context.Context, conversationId ConversationID, params *DeleteConversationParams, reqEditors ...RequestEditorFn) (*DeleteConversationResponse, error) {
+	rsp, err := c.DeleteConversation(ctx, conversationId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4264,11 +6584,13 @@ func (c *ClientWithResponses) DeleteConversationWithResponse(ctx context.Context
 
 // GetConversationWithResponse A conversation with its messages, oldest first
 //
+// Through a `chat` key, only a conversation that key started for the same end user is found.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /conversations/{conversation_id} (the `GetConversation` operationId).
-func (c *ClientWithResponses) GetConversationWithResponse(ctx context.Context, conversationId ConversationID, reqEditors ...RequestEditorFn) (*GetConversationResponse, error) {
-	rsp, err := c.GetConversation(ctx, conversationId, reqEditors...)
+func (c *ClientWithResponses) GetConversationWithResponse(ctx context.Context, conversationId ConversationID, params *GetConversationParams, reqEditors ...RequestEditorFn) (*GetConversationResponse, error) {
+	rsp, err := c.GetConversation(ctx, conversationId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4338,6 +6660,65 @@ func (c *ClientWithResponses) DeleteFileWithResponse(ctx context.Context, fileId
 		return nil, err
 	}
 	return ParseDeleteFileResponse(rsp)
+}
+
+// DeleteKeyWithResponse Revoke a key; it fails from the very next request, on every instance
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/keys/{key_id} (the `DeleteKey` operationId).
+func (c *ClientWithResponses) DeleteKeyWithResponse(ctx context.Context, keyId KeyID, reqEditors ...RequestEditorFn) (*DeleteKeyResponse, error) {
+	rsp, err := c.DeleteKey(ctx, keyId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteKeyResponse(rsp)
+}
+
+// UpdateKeyWithBodyWithResponse Change a key's name, scopes, origins, limits or expiry
+//
+// Only the fields present are changed; `null` clears `expires_at` or `rate_limit_per_minute`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /projects/keys/{key_id} (the `UpdateKey` operationId).
+func (c *ClientWithResponses) UpdateKeyWithBodyWithResponse(ctx context.Context, keyId KeyID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateKeyResponse, error) {
+	rsp, err := c.UpdateKeyWithBody(ctx, keyId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateKeyResponse(rsp)
+}
+
+// UpdateKeyWithResponse Change a key's name, scopes, origins, limits or expiry
+//
+// Only the fields present are changed; `null` clears `expires_at` or `rate_limit_per_minute`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /projects/keys/{key_id} (the `UpdateKey` operationId).
+func (c *ClientWithResponses) UpdateKeyWithResponse(ctx context.Context, keyId KeyID, body UpdateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateKeyResponse, error) {
+	rsp, err := c.UpdateKey(ctx, keyId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateKeyResponse(rsp)
+}
+
+// RotateIdentitySecretWithResponse Replace a publishable key's identity secret and show the new one once
+//
+// The owner's backend signs its signed-in visitors with it: `user_hash` = hex HMAC-SHA256 of the user id
+// keyed with this secret. Hashes made with the old secret stop working at once. Secret keys have none (400).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/keys/{key_id}/identity-secret (the `RotateIdentitySecret` operationId).
+func (c *ClientWithResponses) RotateIdentitySecretWithResponse(ctx context.Context, keyId KeyID, reqEditors ...RequestEditorFn) (*RotateIdentitySecretResponse, error) {
+	rsp, err := c.RotateIdentitySecret(ctx, keyId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateIdentitySecretResponse(rsp)
 }
 
 // DeletePromptWithResponse Delete a prompt
@@ -4437,11 +6818,15 @@ func (c *ClientWithResponses) UpdateProjectWithResponse(ctx context.Context, pro
 
 // ListConversationsWithResponse A project's conversations, most recently active first
 //
+// The owner and `read` keys see every conversation and may filter by `key_id` and `user`. A `chat` key
+// sees only the conversations it started for the same end user (`user`, with `user_hash` for a
+// publishable key's signed users, or the `X-Visitor-Id` header).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /projects/{project_id}/conversations (the `ListConversations` operationId).
-func (c *ClientWithResponses) ListConversationsWithResponse(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*ListConversationsResponse, error) {
-	rsp, err := c.ListConversations(ctx, projectId, reqEditors...)
+func (c *ClientWithResponses) ListConversationsWithResponse(ctx context.Context, projectId ProjectID, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*ListConversationsResponse, error) {
+	rsp, err := c.ListConversations(ctx, projectId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4475,6 +6860,53 @@ func (c *ClientWithResponses) UploadFileWithBodyWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseUploadFileResponse(rsp)
+}
+
+// ListKeysWithResponse A project's live keys, oldest first (never their secrets)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{project_id}/keys (the `ListKeys` operationId).
+func (c *ClientWithResponses) ListKeysWithResponse(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*ListKeysResponse, error) {
+	rsp, err := c.ListKeys(ctx, projectId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListKeysResponse(rsp)
+}
+
+// CreateKeyWithBodyWithResponse Create a project key; the full key (and a publishable key's identity secret) is shown only here
+//
+// Secret keys (`cb_sk_...`) are for servers and take `scopes` (default `["chat"]`). Publishable keys
+// (`cb_pk_...`) are for the widget: chat only, and only from `allowed_origins`; a publishable key with no
+// origin does nothing until one is added. Only a signed-in user manages keys.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{project_id}/keys (the `CreateKey` operationId).
+func (c *ClientWithResponses) CreateKeyWithBodyWithResponse(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateKeyResponse, error) {
+	rsp, err := c.CreateKeyWithBody(ctx, projectId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateKeyResponse(rsp)
+}
+
+// CreateKeyWithResponse Create a project key; the full key (and a publishable key's identity secret) is shown only here
+//
+// Secret keys (`cb_sk_...`) are for servers and take `scopes` (default `["chat"]`). Publishable keys
+// (`cb_pk_...`) are for the widget: chat only, and only from `allowed_origins`; a publishable key with no
+// origin does nothing until one is added. Only a signed-in user manages keys.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{project_id}/keys (the `CreateKey` operationId).
+func (c *ClientWithResponses) CreateKeyWithResponse(ctx context.Context, projectId ProjectID, body CreateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateKeyResponse, error) {
+	rsp, err := c.CreateKey(ctx, projectId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateKeyResponse(rsp)
 }
 
 // ListPromptsWithResponse A project's prompts in system-prompt order
@@ -4587,6 +7019,61 @@ func (c *ClientWithResponses) RegisterUserWithResponse(ctx context.Context, body
 	return ParseRegisterUserResponse(rsp)
 }
 
+// CreateChatCompletionWithBodyWithResponse OpenAI Chat Completions for the key's project
+//
+// For OpenAI SDKs: set `base_url` to `<this server>/v1` and `api_key` to a secret key with the `chat`
+// scope. The project's enabled prompts come first as the system instructions, then the request's
+// `system`/`developer` messages; `user`/`assistant` messages are the history, and the last message must
+// be the user's. `model` may be anything: the project's model and settings are used, and its model is
+// reported. `user` is the end user. Fields the platform does not use (tools, n, logprobs...) are
+// ignored. Each call is stored as a conversation of the key. Errors use OpenAI's error shape. With
+// `stream: true` the reply is `data: {chunk}` events ending with `data: [DONE]`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/chat/completions (the `CreateChatCompletion` operationId).
+func (c *ClientWithResponses) CreateChatCompletionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateChatCompletionResponse, error) {
+	rsp, err := c.CreateChatCompletionWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateChatCompletionResponse(rsp)
+}
+
+// CreateChatCompletionWithResponse OpenAI Chat Completions for the key's project
+//
+// For OpenAI SDKs: set `base_url` to `<this server>/v1` and `api_key` to a secret key with the `chat`
+// scope. The project's enabled prompts come first as the system instructions, then the request's
+// `system`/`developer` messages; `user`/`assistant` messages are the history, and the last message must
+// be the user's. `model` may be anything: the project's model and settings are used, and its model is
+// reported. `user` is the end user. Fields the platform does not use (tools, n, logprobs...) are
+// ignored. Each call is stored as a conversation of the key. Errors use OpenAI's error shape. With
+// `stream: true` the reply is `data: {chunk}` events ending with `data: [DONE]`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/chat/completions (the `CreateChatCompletion` operationId).
+func (c *ClientWithResponses) CreateChatCompletionWithResponse(ctx context.Context, body CreateChatCompletionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateChatCompletionResponse, error) {
+	rsp, err := c.CreateChatCompletion(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateChatCompletionResponse(rsp)
+}
+
+// ListModelsWithResponse The key's project as the one model it can talk to
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/models (the `ListModels` operationId).
+func (c *ClientWithResponses) ListModelsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListModelsResponse, error) {
+	rsp, err := c.ListModels(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListModelsResponse(rsp)
+}
+
 // ParseSendMessageResponse parses an HTTP response from a SendMessageWithResponse call
 func ParseSendMessageResponse(rsp *http.Response) (*SendMessageResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -4621,6 +7108,13 @@ func ParseSendMessageResponse(rsp *http.Response) (*SendMessageResponse, error) 
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -4729,6 +7223,13 @@ func ParseStreamMessageResponse(rsp *http.Response) (*StreamMessageResponse, err
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -4841,6 +7342,13 @@ func ParseDeleteConversationResponse(rsp *http.Response) (*DeleteConversationRes
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4924,6 +7432,13 @@ func ParseGetConversationResponse(rsp *http.Response) (*GetConversationResponse,
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -5035,6 +7550,13 @@ func ParseListProjectsResponse(rsp *http.Response) (*ListProjectsResponse, error
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5112,6 +7634,13 @@ func ParseCreateProjectResponse(rsp *http.Response) (*CreateProjectResponse, err
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5184,6 +7713,13 @@ func ParseDeleteFileResponse(rsp *http.Response) (*DeleteFileResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -5265,6 +7801,275 @@ func ParseDeleteFileResponse(rsp *http.Response) (*DeleteFileResponse, error) {
 	return response, nil
 }
 
+// ParseDeleteKeyResponse parses an HTTP response from a DeleteKeyWithResponse call
+func ParseDeleteKeyResponse(rsp *http.Response) (*DeleteKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteKeyResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateKeyResponse parses an HTTP response from a UpdateKeyWithResponse call
+func ParseUpdateKeyResponse(rsp *http.Response) (*UpdateKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateKeyResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpdateKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRotateIdentitySecretResponse parses an HTTP response from a RotateIdentitySecretWithResponse call
+func ParseRotateIdentitySecretResponse(rsp *http.Response) (*RotateIdentitySecretResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RotateIdentitySecretResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IdentitySecret
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RotateIdentitySecretResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RotateIdentitySecretResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseDeletePromptResponse parses an HTTP response from a DeletePromptWithResponse call
 func ParseDeletePromptResponse(rsp *http.Response) (*DeletePromptResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -5295,6 +8100,13 @@ func ParseDeletePromptResponse(rsp *http.Response) (*DeletePromptResponse, error
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -5380,6 +8192,13 @@ func ParseUpdatePromptResponse(rsp *http.Response) (*UpdatePromptResponse, error
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5459,6 +8278,13 @@ func ParseDeleteProjectResponse(rsp *http.Response) (*DeleteProjectResponse, err
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -5544,6 +8370,13 @@ func ParseGetProjectResponse(rsp *http.Response) (*GetProjectResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5627,6 +8460,13 @@ func ParseUpdateProjectResponse(rsp *http.Response) (*UpdateProjectResponse, err
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -5712,6 +8552,13 @@ func ParseListConversationsResponse(rsp *http.Response) (*ListConversationsRespo
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5796,6 +8643,13 @@ func ParseListFilesResponse(rsp *http.Response) (*ListFilesResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5879,6 +8733,13 @@ func ParseUploadFileResponse(rsp *http.Response) (*UploadFileResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -5967,6 +8828,188 @@ func ParseUploadFileResponse(rsp *http.Response) (*UploadFileResponse, error) {
 	return response, nil
 }
 
+// ParseListKeysResponse parses an HTTP response from a ListKeysWithResponse call
+func ParseListKeysResponse(rsp *http.Response) (*ListKeysResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListKeysResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []ApiKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListKeysResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListKeysResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateKeyResponse parses an HTTP response from a CreateKeyWithResponse call
+func ParseCreateKeyResponse(rsp *http.Response) (*CreateKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest KeyCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateKeyResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListPromptsResponse parses an HTTP response from a ListPromptsWithResponse call
 func ParseListPromptsResponse(rsp *http.Response) (*ListPromptsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -6001,6 +9044,13 @@ func ParseListPromptsResponse(rsp *http.Response) (*ListPromptsResponse, error) 
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -6085,6 +9135,13 @@ func ParseCreatePromptResponse(rsp *http.Response) (*CreatePromptResponse, error
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -6240,6 +9297,13 @@ func ParseGetCurrentUserResponse(rsp *http.Response) (*GetCurrentUserResponse, e
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -6329,6 +9393,188 @@ func ParseRegisterUserResponse(rsp *http.Response) (*RegisterUserResponse, error
 	switch {
 	case rsp.StatusCode == 429:
 		var headers RegisterUserResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateChatCompletionResponse parses an HTTP response from a CreateChatCompletionWithResponse call
+func ParseCreateChatCompletionResponse(rsp *http.Response) (*CreateChatCompletionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateChatCompletionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ChatCompletion
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest OpenAIBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OpenAIUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest OpenAIForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest OpenAINotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest OpenAITooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest OpenAIUpstreamError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest OpenAIUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest OpenAIUpstreamTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest OpenAIErrorDefault
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/event-stream) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers CreateChatCompletionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateChatCompletionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListModelsResponse parses an HTTP response from a ListModelsWithResponse call
+func ParseListModelsResponse(rsp *http.Response) (*ListModelsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListModelsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ModelList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OpenAIUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest OpenAIForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest OpenAITooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest OpenAIErrorDefault
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListModelsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -1,20 +1,25 @@
 -- Conversations and their messages; every query joins back to the project's owner.
 
 -- name: CreateConversation :one
-INSERT INTO conversations (project_id, title, created_at, updated_at)
-SELECT p.id, @title, @created_at, @created_at
+INSERT INTO conversations (project_id, title, key_id, end_user, created_at, updated_at)
+SELECT p.id, @title, sqlc.narg(key_id), @end_user, @created_at, @created_at
 FROM projects p WHERE p.id = @project_id AND p.owner_id = @owner_id
 RETURNING id;
 
 -- name: GetConversation :one
-SELECT c.* FROM conversations c
+SELECT c.*, k.name AS key_name FROM conversations c
 JOIN projects p ON p.id = c.project_id
+LEFT JOIN api_keys k ON k.id = c.key_id
 WHERE c.id = @id AND p.owner_id = @owner_id;
 
 -- name: ListConversations :many
-SELECT c.* FROM conversations c
+-- A null filter matches every conversation; end_user '' matches those without an end user.
+SELECT c.*, k.name AS key_name FROM conversations c
 JOIN projects p ON p.id = c.project_id
+LEFT JOIN api_keys k ON k.id = c.key_id
 WHERE c.project_id = @project_id AND p.owner_id = @owner_id
+  AND (CAST(sqlc.narg(key_id) AS BIGINT) IS NULL OR c.key_id = sqlc.narg(key_id))
+  AND (CAST(sqlc.narg(end_user) AS TEXT) IS NULL OR c.end_user = sqlc.narg(end_user))
 ORDER BY c.updated_at DESC, c.id DESC;
 
 -- name: TouchConversation :exec

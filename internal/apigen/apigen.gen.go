@@ -14,9 +14,133 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// Defines values for ChatCompletionChoicesFinishReason.
+const (
+	ChatCompletionChoicesFinishReasonLength ChatCompletionChoicesFinishReason = "length"
+	ChatCompletionChoicesFinishReasonStop   ChatCompletionChoicesFinishReason = "stop"
+)
+
+// Valid indicates whether the value is a known member of the ChatCompletionChoicesFinishReason enum.
+func (e ChatCompletionChoicesFinishReason) Valid() bool {
+	switch e {
+	case ChatCompletionChoicesFinishReasonLength:
+		return true
+	case ChatCompletionChoicesFinishReasonStop:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChatCompletionChoicesMessageRole.
+const (
+	ChatCompletionChoicesMessageRoleAssistant ChatCompletionChoicesMessageRole = "assistant"
+)
+
+// Valid indicates whether the value is a known member of the ChatCompletionChoicesMessageRole enum.
+func (e ChatCompletionChoicesMessageRole) Valid() bool {
+	switch e {
+	case ChatCompletionChoicesMessageRoleAssistant:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChatCompletionObject.
+const (
+	ChatCompletionObjectChatCompletion ChatCompletionObject = "chat.completion"
+)
+
+// Valid indicates whether the value is a known member of the ChatCompletionObject enum.
+func (e ChatCompletionObject) Valid() bool {
+	switch e {
+	case ChatCompletionObjectChatCompletion:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChatCompletionChunkChoicesDeltaRole.
+const (
+	ChatCompletionChunkChoicesDeltaRoleAssistant ChatCompletionChunkChoicesDeltaRole = "assistant"
+)
+
+// Valid indicates whether the value is a known member of the ChatCompletionChunkChoicesDeltaRole enum.
+func (e ChatCompletionChunkChoicesDeltaRole) Valid() bool {
+	switch e {
+	case ChatCompletionChunkChoicesDeltaRoleAssistant:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChatCompletionChunkChoicesFinishReason.
+const (
+	ChatCompletionChunkChoicesFinishReasonLength ChatCompletionChunkChoicesFinishReason = "length"
+	ChatCompletionChunkChoicesFinishReasonStop   ChatCompletionChunkChoicesFinishReason = "stop"
+)
+
+// Valid indicates whether the value is a known member of the ChatCompletionChunkChoicesFinishReason enum.
+func (e ChatCompletionChunkChoicesFinishReason) Valid() bool {
+	switch e {
+	case ChatCompletionChunkChoicesFinishReasonLength:
+		return true
+	case ChatCompletionChunkChoicesFinishReasonStop:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChatCompletionChunkObject.
+const (
+	ChatCompletionChunkObjectChatCompletionChunk ChatCompletionChunkObject = "chat.completion.chunk"
+)
+
+// Valid indicates whether the value is a known member of the ChatCompletionChunkObject enum.
+func (e ChatCompletionChunkObject) Valid() bool {
+	switch e {
+	case ChatCompletionChunkObjectChatCompletionChunk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChatCompletionMessageRole.
+const (
+	ChatCompletionMessageRoleAssistant ChatCompletionMessageRole = "assistant"
+	ChatCompletionMessageRoleDeveloper ChatCompletionMessageRole = "developer"
+	ChatCompletionMessageRoleSystem    ChatCompletionMessageRole = "system"
+	ChatCompletionMessageRoleTool      ChatCompletionMessageRole = "tool"
+	ChatCompletionMessageRoleUser      ChatCompletionMessageRole = "user"
+)
+
+// Valid indicates whether the value is a known member of the ChatCompletionMessageRole enum.
+func (e ChatCompletionMessageRole) Valid() bool {
+	switch e {
+	case ChatCompletionMessageRoleAssistant:
+		return true
+	case ChatCompletionMessageRoleDeveloper:
+		return true
+	case ChatCompletionMessageRoleSystem:
+		return true
+	case ChatCompletionMessageRoleTool:
+		return true
+	case ChatCompletionMessageRoleUser:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for ChatMessageRole.
 const (
@@ -72,6 +196,75 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for KeyKind.
+const (
+	Publishable KeyKind = "publishable"
+	Secret      KeyKind = "secret"
+)
+
+// Valid indicates whether the value is a known member of the KeyKind enum.
+func (e KeyKind) Valid() bool {
+	switch e {
+	case Publishable:
+		return true
+	case Secret:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KeyScope.
+const (
+	Chat  KeyScope = "chat"
+	Read  KeyScope = "read"
+	Write KeyScope = "write"
+)
+
+// Valid indicates whether the value is a known member of the KeyScope enum.
+func (e KeyScope) Valid() bool {
+	switch e {
+	case Chat:
+		return true
+	case Read:
+		return true
+	case Write:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ModelObject.
+const (
+	ModelObjectModel ModelObject = "model"
+)
+
+// Valid indicates whether the value is a known member of the ModelObject enum.
+func (e ModelObject) Valid() bool {
+	switch e {
+	case ModelObjectModel:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ModelListObject.
+const (
+	List ModelListObject = "list"
+)
+
+// Valid indicates whether the value is a known member of the ModelListObject enum.
+func (e ModelListObject) Valid() bool {
+	switch e {
+	case List:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProjectFileStatus.
 const (
 	Completed   ProjectFileStatus = "completed"
@@ -111,6 +304,143 @@ func (e TokenTokenType) Valid() bool {
 	}
 }
 
+// ApiKey defines model for ApiKey.
+type ApiKey struct {
+	// AllowedOrigins Publishable keys work only from these origins
+	AllowedOrigins []string   `json:"allowed_origins"`
+	CreatedAt      time.Time  `json:"created_at"`
+	ExpiresAt      *time.Time `json:"expires_at"`
+	Id             int64      `json:"id"`
+	Kind           KeyKind    `json:"kind"`
+
+	// LastUsedAt Updated at most once a minute
+	LastUsedAt *time.Time `json:"last_used_at"`
+	Name       string     `json:"name"`
+
+	// Prefix The key's first characters, to recognise it
+	//
+	// Example: cb_sk_4fQ2x9
+	Prefix    string `json:"prefix"`
+	ProjectId int64  `json:"project_id"`
+
+	// RateLimitPerMinute Requests a minute through this key; null uses the server's RATE_LIMIT_KEY
+	RateLimitPerMinute *int `json:"rate_limit_per_minute"`
+
+	// RequireSignedUser Publishable keys only; anonymous visitors are refused
+	RequireSignedUser bool       `json:"require_signed_user"`
+	Scopes            []KeyScope `json:"scopes"`
+
+	// VisitorMessagesPerDay Publishable keys only; messages per visitor per UTC day
+	VisitorMessagesPerDay int `json:"visitor_messages_per_day"`
+}
+
+// ChatCompletion defines model for ChatCompletion.
+type ChatCompletion struct {
+	Choices []struct {
+		FinishReason ChatCompletionChoicesFinishReason `json:"finish_reason"`
+		Index        int                               `json:"index"`
+		Logprobs     *map[string]interface{}           `json:"logprobs,omitempty"`
+		Message      struct {
+			Content string                           `json:"content"`
+			Refusal *string                          `json:"refusal,omitempty"`
+			Role    ChatCompletionChoicesMessageRole `json:"role"`
+		} `json:"message"`
+	} `json:"choices"`
+	Created int64                `json:"created"`
+	Id      string               `json:"id"`
+	Model   string               `json:"model"`
+	Object  ChatCompletionObject `json:"object"`
+	Usage   ChatCompletionUsage  `json:"usage"`
+}
+
+// ChatCompletionChoicesFinishReason defines model for ChatCompletion.Choices.FinishReason.
+type ChatCompletionChoicesFinishReason string
+
+// ChatCompletionChoicesMessageRole defines model for ChatCompletion.Choices.Message.Role.
+type ChatCompletionChoicesMessageRole string
+
+// ChatCompletionObject defines model for ChatCompletion.Object.
+type ChatCompletionObject string
+
+// ChatCompletionChunk One `data:` event of a streamed completion
+type ChatCompletionChunk struct {
+	Choices []struct {
+		Delta struct {
+			Content *string                              `json:"content,omitempty"`
+			Role    *ChatCompletionChunkChoicesDeltaRole `json:"role,omitempty"`
+		} `json:"delta"`
+		FinishReason *ChatCompletionChunkChoicesFinishReason `json:"finish_reason"`
+		Index        int                                     `json:"index"`
+	} `json:"choices"`
+	Created int64                     `json:"created"`
+	Id      string                    `json:"id"`
+	Model   string                    `json:"model"`
+	Object  ChatCompletionChunkObject `json:"object"`
+	Usage   *ChatCompletionUsage      `json:"usage,omitempty"`
+}
+
+// ChatCompletionChunkChoicesDeltaRole defines model for ChatCompletionChunk.Choices.Delta.Role.
+type ChatCompletionChunkChoicesDeltaRole string
+
+// ChatCompletionChunkChoicesFinishReason defines model for ChatCompletionChunk.Choices.FinishReason.
+type ChatCompletionChunkChoicesFinishReason string
+
+// ChatCompletionChunkObject defines model for ChatCompletionChunk.Object.
+type ChatCompletionChunkObject string
+
+// ChatCompletionContentPart defines model for ChatCompletionContentPart.
+type ChatCompletionContentPart struct {
+	Text *string `json:"text,omitempty"`
+	Type string  `json:"type"`
+}
+
+// ChatCompletionMessage defines model for ChatCompletionMessage.
+type ChatCompletionMessage struct {
+	// Content Text, or an array of content parts whose `text` parts are joined (others are ignored)
+	Content *ChatCompletionMessage_Content `json:"content,omitempty"`
+	Name    *string                        `json:"name,omitempty"`
+
+	// Role `tool` messages are ignored
+	Role ChatCompletionMessageRole `json:"role"`
+}
+
+// ChatCompletionMessageContent0 defines model for ChatCompletionMessage.Content.0.
+type ChatCompletionMessageContent0 = string
+
+// ChatCompletionMessageContent1 defines model for ChatCompletionMessage.Content.1.
+type ChatCompletionMessageContent1 = []ChatCompletionContentPart
+
+// ChatCompletionMessage_Content Text, or an array of content parts whose `text` parts are joined (others are ignored)
+type ChatCompletionMessage_Content struct {
+	union json.RawMessage
+}
+
+// ChatCompletionMessageRole `tool` messages are ignored
+type ChatCompletionMessageRole string
+
+// ChatCompletionRequest OpenAI's Chat Completions request; fields not listed are accepted and ignored
+type ChatCompletionRequest struct {
+	Messages []ChatCompletionMessage `json:"messages"`
+
+	// Model Anything; the project's model is used
+	Model         *string `json:"model,omitempty"`
+	Stream        *bool   `json:"stream,omitempty"`
+	StreamOptions *struct {
+		// IncludeUsage Send a last chunk with `usage` and no choices
+		IncludeUsage *bool `json:"include_usage,omitempty"`
+	} `json:"stream_options,omitempty"`
+
+	// User The end user
+	User *string `json:"user,omitempty"`
+}
+
+// ChatCompletionUsage defines model for ChatCompletionUsage.
+type ChatCompletionUsage struct {
+	CompletionTokens int `json:"completion_tokens"`
+	PromptTokens     int `json:"prompt_tokens"`
+	TotalTokens      int `json:"total_tokens"`
+}
+
 // ChatMessage defines model for ChatMessage.
 type ChatMessage struct {
 	Citations []Citation `json:"citations"`
@@ -142,6 +472,14 @@ type ChatRequest struct {
 
 	// ProjectId Example: 1
 	ProjectId int64 `json:"project_id"`
+
+	// User With a project key: the end user this message is from (the key holder's own user id). A publishable
+	// key's signed-in visitor sends it with `user_hash`; anonymous visitors send `X-Visitor-Id` instead.
+	// Ignored for a signed-in owner.
+	User *string `json:"user,omitempty"`
+
+	// UserHash Hex HMAC-SHA256 of `user` keyed with the publishable key's identity secret
+	UserHash *string `json:"user_hash,omitempty"`
 }
 
 // ChatResponse defines model for ChatResponse.
@@ -187,7 +525,16 @@ type Citation struct {
 // Conversation defines model for Conversation.
 type Conversation struct {
 	CreatedAt time.Time `json:"created_at"`
-	Id        int64     `json:"id"`
+
+	// EndUser The key's end user; anonymous widget visitors are `visitor:<id>`
+	EndUser *string `json:"end_user"`
+	Id      int64   `json:"id"`
+
+	// KeyId The key it was started through; null for the owner's own chats
+	KeyId *int64 `json:"key_id"`
+
+	// KeyName That key's name (it stays after the key is revoked)
+	KeyName   *string   `json:"key_name"`
 	ProjectId int64     `json:"project_id"`
 	Title     string    `json:"title"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -195,8 +542,17 @@ type Conversation struct {
 
 // ConversationDetail defines model for ConversationDetail.
 type ConversationDetail struct {
-	CreatedAt time.Time     `json:"created_at"`
-	Id        int64         `json:"id"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// EndUser The key's end user; anonymous widget visitors are `visitor:<id>`
+	EndUser *string `json:"end_user"`
+	Id      int64   `json:"id"`
+
+	// KeyId The key it was started through; null for the owner's own chats
+	KeyId *int64 `json:"key_id"`
+
+	// KeyName That key's name (it stays after the key is revoked)
+	KeyName   *string       `json:"key_name"`
 	Messages  []ChatMessage `json:"messages"`
 	ProjectId int64         `json:"project_id"`
 	Title     string        `json:"title"`
@@ -239,10 +595,129 @@ type HealthDatabase string
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// IdentitySecret defines model for IdentitySecret.
+type IdentitySecret struct {
+	IdentitySecret string `json:"identity_secret"`
+}
+
+// KeyCreate defines model for KeyCreate.
+type KeyCreate struct {
+	// AllowedOrigins Publishable keys only; exact `scheme://host[:port]`, http or https
+	AllowedOrigins *[]string `json:"allowed_origins,omitempty"`
+
+	// ExpiresAt Must be in the future; absent never expires
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	Kind      KeyKind    `json:"kind"`
+
+	// Name 1–100 characters after trimming
+	Name string `json:"name"`
+
+	// RateLimitPerMinute Absent uses the server's RATE_LIMIT_KEY
+	RateLimitPerMinute *int `json:"rate_limit_per_minute,omitempty"`
+
+	// RequireSignedUser Publishable keys only (default false)
+	RequireSignedUser *bool `json:"require_signed_user,omitempty"`
+
+	// Scopes Secret keys only (default `["chat"]`); publishable keys are always `["chat"]`
+	Scopes *[]KeyScope `json:"scopes,omitempty"`
+
+	// VisitorMessagesPerDay Publishable keys only (default 50)
+	VisitorMessagesPerDay *int `json:"visitor_messages_per_day,omitempty"`
+}
+
+// KeyCreated defines model for KeyCreated.
+type KeyCreated struct {
+	// AllowedOrigins Publishable keys work only from these origins
+	AllowedOrigins []string   `json:"allowed_origins"`
+	CreatedAt      time.Time  `json:"created_at"`
+	ExpiresAt      *time.Time `json:"expires_at"`
+	Id             int64      `json:"id"`
+
+	// IdentitySecret Publishable keys only; signs `user_hash` for signed-in visitors; never shown again
+	IdentitySecret *string `json:"identity_secret,omitempty"`
+
+	// Key The full key; it is never shown again
+	Key  string  `json:"key"`
+	Kind KeyKind `json:"kind"`
+
+	// LastUsedAt Updated at most once a minute
+	LastUsedAt *time.Time `json:"last_used_at"`
+	Name       string     `json:"name"`
+
+	// Prefix The key's first characters, to recognise it
+	//
+	// Example: cb_sk_4fQ2x9
+	Prefix    string `json:"prefix"`
+	ProjectId int64  `json:"project_id"`
+
+	// RateLimitPerMinute Requests a minute through this key; null uses the server's RATE_LIMIT_KEY
+	RateLimitPerMinute *int `json:"rate_limit_per_minute"`
+
+	// RequireSignedUser Publishable keys only; anonymous visitors are refused
+	RequireSignedUser bool       `json:"require_signed_user"`
+	Scopes            []KeyScope `json:"scopes"`
+
+	// VisitorMessagesPerDay Publishable keys only; messages per visitor per UTC day
+	VisitorMessagesPerDay int `json:"visitor_messages_per_day"`
+}
+
+// KeyKind defines model for KeyKind.
+type KeyKind string
+
+// KeyScope `chat`: chat and the conversations the key started; `read`: GET the project, prompts, files, conversations; `write`: prompts, chat settings, files
+type KeyScope string
+
+// KeyUpdate defines model for KeyUpdate.
+type KeyUpdate struct {
+	AllowedOrigins *[]string `json:"allowed_origins,omitempty"`
+
+	// ExpiresAt `null`: never expires
+	ExpiresAt nullable.Nullable[time.Time] `json:"expires_at,omitempty"`
+	Name      *string                      `json:"name,omitempty"`
+
+	// RateLimitPerMinute `null`: the server's RATE_LIMIT_KEY
+	RateLimitPerMinute    nullable.Nullable[int] `json:"rate_limit_per_minute,omitempty"`
+	RequireSignedUser     *bool                  `json:"require_signed_user,omitempty"`
+	Scopes                *[]KeyScope            `json:"scopes,omitempty"`
+	VisitorMessagesPerDay *int                   `json:"visitor_messages_per_day,omitempty"`
+}
+
 // Message defines model for Message.
 type Message struct {
 	// Message Example: User registered successfully
 	Message string `json:"message"`
+}
+
+// Model defines model for Model.
+type Model struct {
+	Created int64       `json:"created"`
+	Id      string      `json:"id"`
+	Object  ModelObject `json:"object"`
+	OwnedBy string      `json:"owned_by"`
+}
+
+// ModelObject defines model for Model.Object.
+type ModelObject string
+
+// ModelList defines model for ModelList.
+type ModelList struct {
+	Data   []Model         `json:"data"`
+	Object ModelListObject `json:"object"`
+}
+
+// ModelListObject defines model for ModelList.Object.
+type ModelListObject string
+
+// OpenAIError defines model for OpenAIError.
+type OpenAIError struct {
+	Error struct {
+		Code    *string `json:"code,omitempty"`
+		Message string  `json:"message"`
+		Param   *string `json:"param,omitempty"`
+
+		// Type Example: invalid_request_error
+		Type string `json:"type"`
+	} `json:"error"`
 }
 
 // Project defines model for Project.
@@ -393,8 +868,17 @@ type User struct {
 // ConversationID defines model for ConversationID.
 type ConversationID = int64
 
+// EndUser defines model for EndUser.
+type EndUser = string
+
 // FileID defines model for FileID.
 type FileID = int64
+
+// KeyFilter defines model for KeyFilter.
+type KeyFilter = int64
+
+// KeyID defines model for KeyID.
+type KeyID = int64
 
 // ProjectID defines model for ProjectID.
 type ProjectID = int64
@@ -402,11 +886,47 @@ type ProjectID = int64
 // PromptID defines model for PromptID.
 type PromptID = int64
 
+// UserHash defines model for UserHash.
+type UserHash = string
+
+// VisitorID defines model for VisitorID.
+type VisitorID = string
+
 // BadRequest defines model for BadRequest.
 type BadRequest = Error
 
+// Forbidden defines model for Forbidden.
+type Forbidden = Error
+
 // NotFound defines model for NotFound.
 type NotFound = Error
+
+// OpenAIBadRequest defines model for OpenAIBadRequest.
+type OpenAIBadRequest = OpenAIError
+
+// OpenAIErrorDefault defines model for OpenAIErrorDefault.
+type OpenAIErrorDefault = OpenAIError
+
+// OpenAIForbidden defines model for OpenAIForbidden.
+type OpenAIForbidden = OpenAIError
+
+// OpenAINotFound defines model for OpenAINotFound.
+type OpenAINotFound = OpenAIError
+
+// OpenAITooManyRequests defines model for OpenAITooManyRequests.
+type OpenAITooManyRequests = OpenAIError
+
+// OpenAIUnauthorized defines model for OpenAIUnauthorized.
+type OpenAIUnauthorized = OpenAIError
+
+// OpenAIUnavailable defines model for OpenAIUnavailable.
+type OpenAIUnavailable = OpenAIError
+
+// OpenAIUpstreamError defines model for OpenAIUpstreamError.
+type OpenAIUpstreamError = OpenAIError
+
+// OpenAIUpstreamTimeout defines model for OpenAIUpstreamTimeout.
+type OpenAIUpstreamTimeout = OpenAIError
 
 // TooLarge defines model for TooLarge.
 type TooLarge = Error
@@ -426,6 +946,57 @@ type UpstreamError = Error
 // UpstreamTimeout defines model for UpstreamTimeout.
 type UpstreamTimeout = Error
 
+// SendMessageParams defines parameters for SendMessage.
+type SendMessageParams struct {
+	// XVisitorId An anonymous widget visitor's random id (publishable keys)
+	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
+}
+
+// StreamMessageParams defines parameters for StreamMessage.
+type StreamMessageParams struct {
+	// XVisitorId An anonymous widget visitor's random id (publishable keys)
+	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
+}
+
+// DeleteConversationParams defines parameters for DeleteConversation.
+type DeleteConversationParams struct {
+	// User The end user (the key holder's own user id); for the owner and `read` keys, a filter
+	User *EndUser `form:"user,omitempty" json:"user,omitempty"`
+
+	// UserHash For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret
+	UserHash *UserHash `form:"user_hash,omitempty" json:"user_hash,omitempty"`
+
+	// XVisitorId An anonymous widget visitor's random id (publishable keys)
+	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
+}
+
+// GetConversationParams defines parameters for GetConversation.
+type GetConversationParams struct {
+	// User The end user (the key holder's own user id); for the owner and `read` keys, a filter
+	User *EndUser `form:"user,omitempty" json:"user,omitempty"`
+
+	// UserHash For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret
+	UserHash *UserHash `form:"user_hash,omitempty" json:"user_hash,omitempty"`
+
+	// XVisitorId An anonymous widget visitor's random id (publishable keys)
+	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
+}
+
+// ListConversationsParams defines parameters for ListConversations.
+type ListConversationsParams struct {
+	// KeyId Only conversations started through this key
+	KeyId *KeyFilter `form:"key_id,omitempty" json:"key_id,omitempty"`
+
+	// User The end user (the key holder's own user id); for the owner and `read` keys, a filter
+	User *EndUser `form:"user,omitempty" json:"user,omitempty"`
+
+	// UserHash For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret
+	UserHash *UserHash `form:"user_hash,omitempty" json:"user_hash,omitempty"`
+
+	// XVisitorId An anonymous widget visitor's random id (publishable keys)
+	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
+}
+
 // UploadFileMultipartBody defines parameters for UploadFile.
 type UploadFileMultipartBody struct {
 	File openapi_types.File `json:"file"`
@@ -440,6 +1011,9 @@ type StreamMessageJSONRequestBody = ChatRequest
 // CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
 type CreateProjectJSONRequestBody = ProjectCreate
 
+// UpdateKeyJSONRequestBody defines body for UpdateKey for application/json ContentType.
+type UpdateKeyJSONRequestBody = KeyUpdate
+
 // UpdatePromptJSONRequestBody defines body for UpdatePrompt for application/json ContentType.
 type UpdatePromptJSONRequestBody = PromptUpdate
 
@@ -448,6 +1022,9 @@ type UpdateProjectJSONRequestBody = ProjectUpdate
 
 // UploadFileMultipartRequestBody defines body for UploadFile for multipart/form-data ContentType.
 type UploadFileMultipartRequestBody UploadFileMultipartBody
+
+// CreateKeyJSONRequestBody defines body for CreateKey for application/json ContentType.
+type CreateKeyJSONRequestBody = KeyCreate
 
 // CreatePromptJSONRequestBody defines body for CreatePrompt for application/json ContentType.
 type CreatePromptJSONRequestBody = PromptCreate
@@ -458,20 +1035,85 @@ type LoginUserJSONRequestBody = Credentials
 // RegisterUserJSONRequestBody defines body for RegisterUser for application/json ContentType.
 type RegisterUserJSONRequestBody = Credentials
 
+// CreateChatCompletionJSONRequestBody defines body for CreateChatCompletion for application/json ContentType.
+type CreateChatCompletionJSONRequestBody = ChatCompletionRequest
+
+// AsChatCompletionMessageContent0 returns the union data inside the ChatCompletionMessage_Content as a ChatCompletionMessageContent0
+func (t ChatCompletionMessage_Content) AsChatCompletionMessageContent0() (ChatCompletionMessageContent0, error) {
+	var body ChatCompletionMessageContent0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromChatCompletionMessageContent0 overwrites any union data inside the ChatCompletionMessage_Content as the provided ChatCompletionMessageContent0
+func (t *ChatCompletionMessage_Content) FromChatCompletionMessageContent0(v ChatCompletionMessageContent0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeChatCompletionMessageContent0 performs a merge with any union data inside the ChatCompletionMessage_Content, using the provided ChatCompletionMessageContent0
+func (t *ChatCompletionMessage_Content) MergeChatCompletionMessageContent0(v ChatCompletionMessageContent0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsChatCompletionMessageContent1 returns the union data inside the ChatCompletionMessage_Content as a ChatCompletionMessageContent1
+func (t ChatCompletionMessage_Content) AsChatCompletionMessageContent1() (ChatCompletionMessageContent1, error) {
+	var body ChatCompletionMessageContent1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromChatCompletionMessageContent1 overwrites any union data inside the ChatCompletionMessage_Content as the provided ChatCompletionMessageContent1
+func (t *ChatCompletionMessage_Content) FromChatCompletionMessageContent1(v ChatCompletionMessageContent1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeChatCompletionMessageContent1 performs a merge with any union data inside the ChatCompletionMessage_Content, using the provided ChatCompletionMessageContent1
+func (t *ChatCompletionMessage_Content) MergeChatCompletionMessageContent1(v ChatCompletionMessageContent1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ChatCompletionMessage_Content) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ChatCompletionMessage_Content) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// SendMessage Send a message to a project's bot and get its reply
 	// (POST /chat)
-	SendMessage(ctx echo.Context) error
+	SendMessage(ctx echo.Context, params SendMessageParams) error
 	// StreamMessage Like POST /chat, with the reply streamed as Server-Sent Events
 	// (POST /chat/stream)
-	StreamMessage(ctx echo.Context) error
+	StreamMessage(ctx echo.Context, params StreamMessageParams) error
 	// DeleteConversation Delete a conversation and its messages
 	// (DELETE /conversations/{conversation_id})
-	DeleteConversation(ctx echo.Context, conversationId ConversationID) error
+	DeleteConversation(ctx echo.Context, conversationId ConversationID, params DeleteConversationParams) error
 	// GetConversation A conversation with its messages, oldest first
 	// (GET /conversations/{conversation_id})
-	GetConversation(ctx echo.Context, conversationId ConversationID) error
+	GetConversation(ctx echo.Context, conversationId ConversationID, params GetConversationParams) error
 	// HealthCheck Application and database health
 	// (GET /health)
 	HealthCheck(ctx echo.Context) error
@@ -484,6 +1126,15 @@ type ServerInterface interface {
 	// DeleteFile Delete a file at OpenAI and here
 	// (DELETE /projects/files/{file_id})
 	DeleteFile(ctx echo.Context, fileId FileID) error
+	// DeleteKey Revoke a key; it fails from the very next request, on every instance
+	// (DELETE /projects/keys/{key_id})
+	DeleteKey(ctx echo.Context, keyId KeyID) error
+	// UpdateKey Change a key's name, scopes, origins, limits or expiry
+	// (PATCH /projects/keys/{key_id})
+	UpdateKey(ctx echo.Context, keyId KeyID) error
+	// RotateIdentitySecret Replace a publishable key's identity secret and show the new one once
+	// (POST /projects/keys/{key_id}/identity-secret)
+	RotateIdentitySecret(ctx echo.Context, keyId KeyID) error
 	// DeletePrompt Delete a prompt
 	// (DELETE /projects/prompts/{prompt_id})
 	DeletePrompt(ctx echo.Context, promptId PromptID) error
@@ -501,13 +1152,19 @@ type ServerInterface interface {
 	UpdateProject(ctx echo.Context, projectId ProjectID) error
 	// ListConversations A project's conversations, most recently active first
 	// (GET /projects/{project_id}/conversations)
-	ListConversations(ctx echo.Context, projectId ProjectID) error
+	ListConversations(ctx echo.Context, projectId ProjectID, params ListConversationsParams) error
 	// ListFiles A project's files with their indexing status
 	// (GET /projects/{project_id}/files)
 	ListFiles(ctx echo.Context, projectId ProjectID) error
 	// UploadFile Upload a knowledge file to OpenAI for a project
 	// (POST /projects/{project_id}/files)
 	UploadFile(ctx echo.Context, projectId ProjectID) error
+	// ListKeys A project's live keys, oldest first (never their secrets)
+	// (GET /projects/{project_id}/keys)
+	ListKeys(ctx echo.Context, projectId ProjectID) error
+	// CreateKey Create a project key; the full key (and a publishable key's identity secret) is shown only here
+	// (POST /projects/{project_id}/keys)
+	CreateKey(ctx echo.Context, projectId ProjectID) error
 	// ListPrompts A project's prompts in system-prompt order
 	// (GET /projects/{project_id}/prompts)
 	ListPrompts(ctx echo.Context, projectId ProjectID) error
@@ -523,6 +1180,12 @@ type ServerInterface interface {
 	// RegisterUser Create an account
 	// (POST /users/register)
 	RegisterUser(ctx echo.Context) error
+	// CreateChatCompletion OpenAI Chat Completions for the key's project
+	// (POST /v1/chat/completions)
+	CreateChatCompletion(ctx echo.Context) error
+	// ListModels The key's project as the one model it can talk to
+	// (GET /v1/models)
+	ListModels(ctx echo.Context) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -534,8 +1197,28 @@ type ServerInterfaceWrapper struct {
 func (w *ServerInterfaceWrapper) SendMessage(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SendMessageParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "X-Visitor-Id" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Visitor-Id")]; found {
+		var XVisitorId VisitorID
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Visitor-Id, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Visitor-Id", valueList[0], &XVisitorId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Visitor-Id: %s", err))
+		}
+
+		params.XVisitorId = &XVisitorId
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.SendMessage(ctx)
+	err = w.Handler.SendMessage(ctx, params)
 	return err
 }
 
@@ -543,8 +1226,28 @@ func (w *ServerInterfaceWrapper) SendMessage(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) StreamMessage(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StreamMessageParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "X-Visitor-Id" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Visitor-Id")]; found {
+		var XVisitorId VisitorID
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Visitor-Id, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Visitor-Id", valueList[0], &XVisitorId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Visitor-Id: %s", err))
+		}
+
+		params.XVisitorId = &XVisitorId
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.StreamMessage(ctx)
+	err = w.Handler.StreamMessage(ctx, params)
 	return err
 }
 
@@ -559,8 +1262,41 @@ func (w *ServerInterfaceWrapper) DeleteConversation(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter conversation_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteConversationParams
+	// ------------- Optional query parameter "user" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user", ctx.QueryParams(), &params.User, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user: %s", err))
+	}
+
+	// ------------- Optional query parameter "user_hash" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_hash", ctx.QueryParams(), &params.UserHash, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_hash: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "X-Visitor-Id" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Visitor-Id")]; found {
+		var XVisitorId VisitorID
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Visitor-Id, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Visitor-Id", valueList[0], &XVisitorId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Visitor-Id: %s", err))
+		}
+
+		params.XVisitorId = &XVisitorId
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DeleteConversation(ctx, conversationId)
+	err = w.Handler.DeleteConversation(ctx, conversationId, params)
 	return err
 }
 
@@ -575,8 +1311,41 @@ func (w *ServerInterfaceWrapper) GetConversation(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter conversation_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetConversationParams
+	// ------------- Optional query parameter "user" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user", ctx.QueryParams(), &params.User, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user: %s", err))
+	}
+
+	// ------------- Optional query parameter "user_hash" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_hash", ctx.QueryParams(), &params.UserHash, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_hash: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "X-Visitor-Id" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Visitor-Id")]; found {
+		var XVisitorId VisitorID
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Visitor-Id, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Visitor-Id", valueList[0], &XVisitorId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Visitor-Id: %s", err))
+		}
+
+		params.XVisitorId = &XVisitorId
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetConversation(ctx, conversationId)
+	err = w.Handler.GetConversation(ctx, conversationId, params)
 	return err
 }
 
@@ -620,6 +1389,54 @@ func (w *ServerInterfaceWrapper) DeleteFile(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.DeleteFile(ctx, fileId)
+	return err
+}
+
+// DeleteKey converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "key_id" -------------
+	var keyId KeyID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key_id", ctx.Param("key_id"), &keyId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteKey(ctx, keyId)
+	return err
+}
+
+// UpdateKey converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "key_id" -------------
+	var keyId KeyID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key_id", ctx.Param("key_id"), &keyId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateKey(ctx, keyId)
+	return err
+}
+
+// RotateIdentitySecret converts echo context to params.
+func (w *ServerInterfaceWrapper) RotateIdentitySecret(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "key_id" -------------
+	var keyId KeyID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key_id", ctx.Param("key_id"), &keyId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RotateIdentitySecret(ctx, keyId)
 	return err
 }
 
@@ -714,8 +1531,48 @@ func (w *ServerInterfaceWrapper) ListConversations(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListConversationsParams
+	// ------------- Optional query parameter "key_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "key_id", ctx.QueryParams(), &params.KeyId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "user" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user", ctx.QueryParams(), &params.User, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user: %s", err))
+	}
+
+	// ------------- Optional query parameter "user_hash" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_hash", ctx.QueryParams(), &params.UserHash, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_hash: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "X-Visitor-Id" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Visitor-Id")]; found {
+		var XVisitorId VisitorID
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Visitor-Id, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Visitor-Id", valueList[0], &XVisitorId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Visitor-Id: %s", err))
+		}
+
+		params.XVisitorId = &XVisitorId
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListConversations(ctx, projectId)
+	err = w.Handler.ListConversations(ctx, projectId, params)
 	return err
 }
 
@@ -748,6 +1605,38 @@ func (w *ServerInterfaceWrapper) UploadFile(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UploadFile(ctx, projectId)
+	return err
+}
+
+// ListKeys converts echo context to params.
+func (w *ServerInterfaceWrapper) ListKeys(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "project_id" -------------
+	var projectId ProjectID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project_id", ctx.Param("project_id"), &projectId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListKeys(ctx, projectId)
+	return err
+}
+
+// CreateKey converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "project_id" -------------
+	var projectId ProjectID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project_id", ctx.Param("project_id"), &projectId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateKey(ctx, projectId)
 	return err
 }
 
@@ -807,6 +1696,24 @@ func (w *ServerInterfaceWrapper) RegisterUser(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.RegisterUser(ctx)
+	return err
+}
+
+// CreateChatCompletion converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateChatCompletion(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateChatCompletion(ctx)
+	return err
+}
+
+// ListModels converts echo context to params.
+func (w *ServerInterfaceWrapper) ListModels(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListModels(ctx)
 	return err
 }
 
@@ -878,6 +1785,13 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/projects/:project_id/files", wrapper.ListFiles, options.OperationMiddlewares["listFiles"]...)
 	router.POST(options.BaseURL+"/projects/:project_id/files", wrapper.UploadFile, options.OperationMiddlewares["uploadFile"]...)
 	router.DELETE(options.BaseURL+"/projects/files/:file_id", wrapper.DeleteFile, options.OperationMiddlewares["deleteFile"]...)
+	router.GET(options.BaseURL+"/projects/:project_id/keys", wrapper.ListKeys, options.OperationMiddlewares["listKeys"]...)
+	router.POST(options.BaseURL+"/projects/:project_id/keys", wrapper.CreateKey, options.OperationMiddlewares["createKey"]...)
+	router.DELETE(options.BaseURL+"/projects/keys/:key_id", wrapper.DeleteKey, options.OperationMiddlewares["deleteKey"]...)
+	router.PATCH(options.BaseURL+"/projects/keys/:key_id", wrapper.UpdateKey, options.OperationMiddlewares["updateKey"]...)
+	router.POST(options.BaseURL+"/projects/keys/:key_id/identity-secret", wrapper.RotateIdentitySecret, options.OperationMiddlewares["rotateIdentitySecret"]...)
+	router.POST(options.BaseURL+"/v1/chat/completions", wrapper.CreateChatCompletion, options.OperationMiddlewares["createChatCompletion"]...)
+	router.GET(options.BaseURL+"/v1/models", wrapper.ListModels, options.OperationMiddlewares["listModels"]...)
 
 }
 
@@ -885,7 +1799,41 @@ type BadRequestJSONResponse Error
 
 type ErrorJSONResponse Error
 
+type ForbiddenJSONResponse Error
+
 type NotFoundJSONResponse Error
+
+type OpenAIBadRequestJSONResponse OpenAIError
+
+type OpenAIErrorDefaultJSONResponse OpenAIError
+
+type OpenAIForbiddenJSONResponse OpenAIError
+
+type OpenAINotFoundJSONResponse OpenAIError
+
+type OpenAITooManyRequestsResponseHeaders struct {
+	RetryAfter *int
+}
+type OpenAITooManyRequestsJSONResponse struct {
+	Body OpenAIError
+
+	Headers OpenAITooManyRequestsResponseHeaders
+}
+
+type OpenAIUnauthorizedJSONResponse OpenAIError
+
+type OpenAIUnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type OpenAIUnavailableJSONResponse struct {
+	Body OpenAIError
+
+	Headers OpenAIUnavailableResponseHeaders
+}
+
+type OpenAIUpstreamErrorJSONResponse OpenAIError
+
+type OpenAIUpstreamTimeoutJSONResponse OpenAIError
 
 type TooLargeJSONResponse Error
 
@@ -921,7 +1869,8 @@ type UpstreamErrorJSONResponse Error
 type UpstreamTimeoutJSONResponse Error
 
 type SendMessageRequestObject struct {
-	Body *SendMessageJSONRequestBody
+	Params SendMessageParams
+	Body   *SendMessageJSONRequestBody
 }
 
 type SendMessageResponseObject interface {
@@ -969,6 +1918,20 @@ func (response SendMessage401JSONResponse) VisitSendMessageResponse(w http.Respo
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMessage403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SendMessage403JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1067,7 +2030,8 @@ func (response SendMessagedefaultJSONResponse) VisitSendMessageResponse(w http.R
 }
 
 type StreamMessageRequestObject struct {
-	Body *StreamMessageJSONRequestBody
+	Params StreamMessageParams
+	Body   *StreamMessageJSONRequestBody
 }
 
 type StreamMessageResponseObject interface {
@@ -1144,6 +2108,20 @@ func (response StreamMessage401JSONResponse) VisitStreamMessageResponse(w http.R
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamMessage403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response StreamMessage403JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1243,6 +2221,7 @@ func (response StreamMessagedefaultJSONResponse) VisitStreamMessageResponse(w ht
 
 type DeleteConversationRequestObject struct {
 	ConversationId ConversationID `json:"conversation_id"`
+	Params         DeleteConversationParams
 }
 
 type DeleteConversationResponseObject interface {
@@ -1284,6 +2263,20 @@ func (response DeleteConversation401JSONResponse) VisitDeleteConversationRespons
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteConversation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteConversation403JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1338,6 +2331,7 @@ func (response DeleteConversationdefaultJSONResponse) VisitDeleteConversationRes
 
 type GetConversationRequestObject struct {
 	ConversationId ConversationID `json:"conversation_id"`
+	Params         GetConversationParams
 }
 
 type GetConversationResponseObject interface {
@@ -1385,6 +2379,20 @@ func (response GetConversation401JSONResponse) VisitGetConversationResponse(w ht
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConversation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetConversation403JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1510,6 +2518,20 @@ func (response ListProjects401JSONResponse) VisitListProjectsResponse(w http.Res
 	return err
 }
 
+type ListProjects403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListProjects403JSONResponse) VisitListProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListProjects429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response ListProjects429JSONResponse) VisitListProjectsResponse(w http.ResponseWriter) error {
@@ -1597,6 +2619,20 @@ func (response CreateProject401JSONResponse) VisitCreateProjectResponse(w http.R
 	return err
 }
 
+type CreateProject403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateProject403JSONResponse) VisitCreateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateProject429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response CreateProject429JSONResponse) VisitCreateProjectResponse(w http.ResponseWriter) error {
@@ -1674,6 +2710,20 @@ func (response DeleteFile401JSONResponse) VisitDeleteFileResponse(w http.Respons
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFile403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteFile403JSONResponse) VisitDeleteFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1771,6 +2821,346 @@ func (response DeleteFiledefaultJSONResponse) VisitDeleteFileResponse(w http.Res
 	return err
 }
 
+type DeleteKeyRequestObject struct {
+	KeyId KeyID `json:"key_id"`
+}
+
+type DeleteKeyResponseObject interface {
+	VisitDeleteKeyResponse(w http.ResponseWriter) error
+}
+
+type DeleteKey204Response struct {
+}
+
+func (response DeleteKey204Response) VisitDeleteKeyResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteKey400JSONResponse) VisitDeleteKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteKey401JSONResponse) VisitDeleteKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteKey403JSONResponse) VisitDeleteKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteKey404JSONResponse) VisitDeleteKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteKey429JSONResponse) VisitDeleteKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteKeydefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response DeleteKeydefaultJSONResponse) VisitDeleteKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateKeyRequestObject struct {
+	KeyId KeyID `json:"key_id"`
+	Body  *UpdateKeyJSONRequestBody
+}
+
+type UpdateKeyResponseObject interface {
+	VisitUpdateKeyResponse(w http.ResponseWriter) error
+}
+
+type UpdateKey200JSONResponse ApiKey
+
+func (response UpdateKey200JSONResponse) VisitUpdateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateKey400JSONResponse) VisitUpdateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateKey401JSONResponse) VisitUpdateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateKey403JSONResponse) VisitUpdateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateKey404JSONResponse) VisitUpdateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateKey429JSONResponse) VisitUpdateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateKeydefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response UpdateKeydefaultJSONResponse) VisitUpdateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateIdentitySecretRequestObject struct {
+	KeyId KeyID `json:"key_id"`
+}
+
+type RotateIdentitySecretResponseObject interface {
+	VisitRotateIdentitySecretResponse(w http.ResponseWriter) error
+}
+
+type RotateIdentitySecret200JSONResponse IdentitySecret
+
+func (response RotateIdentitySecret200JSONResponse) VisitRotateIdentitySecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateIdentitySecret400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RotateIdentitySecret400JSONResponse) VisitRotateIdentitySecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateIdentitySecret401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RotateIdentitySecret401JSONResponse) VisitRotateIdentitySecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateIdentitySecret403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RotateIdentitySecret403JSONResponse) VisitRotateIdentitySecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateIdentitySecret404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RotateIdentitySecret404JSONResponse) VisitRotateIdentitySecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateIdentitySecret429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RotateIdentitySecret429JSONResponse) VisitRotateIdentitySecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateIdentitySecretdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response RotateIdentitySecretdefaultJSONResponse) VisitRotateIdentitySecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeletePromptRequestObject struct {
 	PromptId PromptID `json:"prompt_id"`
 }
@@ -1814,6 +3204,20 @@ func (response DeletePrompt401JSONResponse) VisitDeletePromptResponse(w http.Res
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePrompt403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeletePrompt403JSONResponse) VisitDeletePromptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1920,6 +3324,20 @@ func (response UpdatePrompt401JSONResponse) VisitUpdatePromptResponse(w http.Res
 	return err
 }
 
+type UpdatePrompt403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdatePrompt403JSONResponse) VisitUpdatePromptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdatePrompt404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response UpdatePrompt404JSONResponse) VisitUpdatePromptResponse(w http.ResponseWriter) error {
@@ -2011,6 +3429,20 @@ func (response DeleteProject401JSONResponse) VisitDeleteProjectResponse(w http.R
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProject403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteProject403JSONResponse) VisitDeleteProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2112,6 +3544,20 @@ func (response GetProject401JSONResponse) VisitGetProjectResponse(w http.Respons
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProject403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetProject403JSONResponse) VisitGetProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2218,6 +3664,20 @@ func (response UpdateProject401JSONResponse) VisitUpdateProjectResponse(w http.R
 	return err
 }
 
+type UpdateProject403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateProject403JSONResponse) VisitUpdateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateProject404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response UpdateProject404JSONResponse) VisitUpdateProjectResponse(w http.ResponseWriter) error {
@@ -2268,6 +3728,7 @@ func (response UpdateProjectdefaultJSONResponse) VisitUpdateProjectResponse(w ht
 
 type ListConversationsRequestObject struct {
 	ProjectId ProjectID `json:"project_id"`
+	Params    ListConversationsParams
 }
 
 type ListConversationsResponseObject interface {
@@ -2315,6 +3776,20 @@ func (response ListConversations401JSONResponse) VisitListConversationsResponse(
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConversations403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListConversations403JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2420,6 +3895,20 @@ func (response ListFiles401JSONResponse) VisitListFilesResponse(w http.ResponseW
 	return err
 }
 
+type ListFiles403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListFiles403JSONResponse) VisitListFilesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListFiles404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response ListFiles404JSONResponse) VisitListFilesResponse(w http.ResponseWriter) error {
@@ -2518,6 +4007,20 @@ func (response UploadFile401JSONResponse) VisitUploadFileResponse(w http.Respons
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFile403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UploadFile403JSONResponse) VisitUploadFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2629,6 +4132,237 @@ func (response UploadFiledefaultJSONResponse) VisitUploadFileResponse(w http.Res
 	return err
 }
 
+type ListKeysRequestObject struct {
+	ProjectId ProjectID `json:"project_id"`
+}
+
+type ListKeysResponseObject interface {
+	VisitListKeysResponse(w http.ResponseWriter) error
+}
+
+type ListKeys200JSONResponse []ApiKey
+
+func (response ListKeys200JSONResponse) VisitListKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListKeys400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListKeys400JSONResponse) VisitListKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListKeys401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListKeys401JSONResponse) VisitListKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListKeys403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListKeys403JSONResponse) VisitListKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListKeys404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListKeys404JSONResponse) VisitListKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListKeys429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListKeys429JSONResponse) VisitListKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListKeysdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListKeysdefaultJSONResponse) VisitListKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateKeyRequestObject struct {
+	ProjectId ProjectID `json:"project_id"`
+	Body      *CreateKeyJSONRequestBody
+}
+
+type CreateKeyResponseObject interface {
+	VisitCreateKeyResponse(w http.ResponseWriter) error
+}
+
+type CreateKey201JSONResponse KeyCreated
+
+func (response CreateKey201JSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateKey400JSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateKey401JSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateKey403JSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateKey404JSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateKey429JSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateKeydefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response CreateKeydefaultJSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPromptsRequestObject struct {
 	ProjectId ProjectID `json:"project_id"`
 }
@@ -2678,6 +4412,20 @@ func (response ListPrompts401JSONResponse) VisitListPromptsResponse(w http.Respo
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPrompts403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPrompts403JSONResponse) VisitListPromptsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2780,6 +4528,20 @@ func (response CreatePrompt401JSONResponse) VisitCreatePromptResponse(w http.Res
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePrompt403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreatePrompt403JSONResponse) VisitCreatePromptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2957,6 +4719,20 @@ func (response GetCurrentUser401JSONResponse) VisitGetCurrentUserResponse(w http
 	return err
 }
 
+type GetCurrentUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetCurrentUser403JSONResponse) VisitGetCurrentUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCurrentUser429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response GetCurrentUser429JSONResponse) VisitGetCurrentUserResponse(w http.ResponseWriter) error {
@@ -3061,6 +4837,297 @@ func (response RegisterUserdefaultJSONResponse) VisitRegisterUserResponse(w http
 	return err
 }
 
+type CreateChatCompletionRequestObject struct {
+	Body *CreateChatCompletionJSONRequestBody
+}
+
+type CreateChatCompletionResponseObject interface {
+	VisitCreateChatCompletionResponse(w http.ResponseWriter) error
+}
+
+type CreateChatCompletion200JSONResponse ChatCompletion
+
+func (response CreateChatCompletion200JSONResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateChatCompletion200TexteventStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response CreateChatCompletion200TexteventStreamResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type CreateChatCompletion400JSONResponse struct{ OpenAIBadRequestJSONResponse }
+
+func (response CreateChatCompletion400JSONResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateChatCompletion401JSONResponse struct{ OpenAIUnauthorizedJSONResponse }
+
+func (response CreateChatCompletion401JSONResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateChatCompletion403JSONResponse struct{ OpenAIForbiddenJSONResponse }
+
+func (response CreateChatCompletion403JSONResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateChatCompletion404JSONResponse struct{ OpenAINotFoundJSONResponse }
+
+func (response CreateChatCompletion404JSONResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateChatCompletion429JSONResponse struct {
+	OpenAITooManyRequestsJSONResponse
+}
+
+func (response CreateChatCompletion429JSONResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateChatCompletion502JSONResponse struct {
+	OpenAIUpstreamErrorJSONResponse
+}
+
+func (response CreateChatCompletion502JSONResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateChatCompletion503JSONResponse struct{ OpenAIUnavailableJSONResponse }
+
+func (response CreateChatCompletion503JSONResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateChatCompletion504JSONResponse struct {
+	OpenAIUpstreamTimeoutJSONResponse
+}
+
+func (response CreateChatCompletion504JSONResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateChatCompletiondefaultJSONResponse struct {
+	Body       OpenAIError
+	StatusCode int
+}
+
+func (response CreateChatCompletiondefaultJSONResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModelsRequestObject struct {
+}
+
+type ListModelsResponseObject interface {
+	VisitListModelsResponse(w http.ResponseWriter) error
+}
+
+type ListModels200JSONResponse ModelList
+
+func (response ListModels200JSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModels401JSONResponse struct{ OpenAIUnauthorizedJSONResponse }
+
+func (response ListModels401JSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModels403JSONResponse struct{ OpenAIForbiddenJSONResponse }
+
+func (response ListModels403JSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModels429JSONResponse struct {
+	OpenAITooManyRequestsJSONResponse
+}
+
+func (response ListModels429JSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModelsdefaultJSONResponse struct {
+	Body       OpenAIError
+	StatusCode int
+}
+
+func (response ListModelsdefaultJSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// SendMessage Send a message to a project's bot and get its reply
@@ -3087,6 +5154,15 @@ type StrictServerInterface interface {
 	// DeleteFile Delete a file at OpenAI and here
 	// (DELETE /projects/files/{file_id})
 	DeleteFile(ctx context.Context, request DeleteFileRequestObject) (DeleteFileResponseObject, error)
+	// DeleteKey Revoke a key; it fails from the very next request, on every instance
+	// (DELETE /projects/keys/{key_id})
+	DeleteKey(ctx context.Context, request DeleteKeyRequestObject) (DeleteKeyResponseObject, error)
+	// UpdateKey Change a key's name, scopes, origins, limits or expiry
+	// (PATCH /projects/keys/{key_id})
+	UpdateKey(ctx context.Context, request UpdateKeyRequestObject) (UpdateKeyResponseObject, error)
+	// RotateIdentitySecret Replace a publishable key's identity secret and show the new one once
+	// (POST /projects/keys/{key_id}/identity-secret)
+	RotateIdentitySecret(ctx context.Context, request RotateIdentitySecretRequestObject) (RotateIdentitySecretResponseObject, error)
 	// DeletePrompt Delete a prompt
 	// (DELETE /projects/prompts/{prompt_id})
 	DeletePrompt(ctx context.Context, request DeletePromptRequestObject) (DeletePromptResponseObject, error)
@@ -3111,6 +5187,12 @@ type StrictServerInterface interface {
 	// UploadFile Upload a knowledge file to OpenAI for a project
 	// (POST /projects/{project_id}/files)
 	UploadFile(ctx context.Context, request UploadFileRequestObject) (UploadFileResponseObject, error)
+	// ListKeys A project's live keys, oldest first (never their secrets)
+	// (GET /projects/{project_id}/keys)
+	ListKeys(ctx context.Context, request ListKeysRequestObject) (ListKeysResponseObject, error)
+	// CreateKey Create a project key; the full key (and a publishable key's identity secret) is shown only here
+	// (POST /projects/{project_id}/keys)
+	CreateKey(ctx context.Context, request CreateKeyRequestObject) (CreateKeyResponseObject, error)
 	// ListPrompts A project's prompts in system-prompt order
 	// (GET /projects/{project_id}/prompts)
 	ListPrompts(ctx context.Context, request ListPromptsRequestObject) (ListPromptsResponseObject, error)
@@ -3126,6 +5208,12 @@ type StrictServerInterface interface {
 	// RegisterUser Create an account
 	// (POST /users/register)
 	RegisterUser(ctx context.Context, request RegisterUserRequestObject) (RegisterUserResponseObject, error)
+	// CreateChatCompletion OpenAI Chat Completions for the key's project
+	// (POST /v1/chat/completions)
+	CreateChatCompletion(ctx context.Context, request CreateChatCompletionRequestObject) (CreateChatCompletionResponseObject, error)
+	// ListModels The key's project as the one model it can talk to
+	// (GET /v1/models)
+	ListModels(ctx context.Context, request ListModelsRequestObject) (ListModelsResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -3141,8 +5229,10 @@ type strictHandler struct {
 }
 
 // SendMessage operation middleware
-func (sh *strictHandler) SendMessage(ctx echo.Context) error {
+func (sh *strictHandler) SendMessage(ctx echo.Context, params SendMessageParams) error {
 	var request SendMessageRequestObject
+
+	request.Params = params
 
 	var body SendMessageJSONRequestBody
 	var err error
@@ -3187,8 +5277,10 @@ func (sh *strictHandler) SendMessage(ctx echo.Context) error {
 }
 
 // StreamMessage operation middleware
-func (sh *strictHandler) StreamMessage(ctx echo.Context) error {
+func (sh *strictHandler) StreamMessage(ctx echo.Context, params StreamMessageParams) error {
 	var request StreamMessageRequestObject
+
+	request.Params = params
 
 	var body StreamMessageJSONRequestBody
 	var err error
@@ -3233,10 +5325,11 @@ func (sh *strictHandler) StreamMessage(ctx echo.Context) error {
 }
 
 // DeleteConversation operation middleware
-func (sh *strictHandler) DeleteConversation(ctx echo.Context, conversationId ConversationID) error {
+func (sh *strictHandler) DeleteConversation(ctx echo.Context, conversationId ConversationID, params DeleteConversationParams) error {
 	var request DeleteConversationRequestObject
 
 	request.ConversationId = conversationId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteConversation(ctx.Request().Context(), request.(DeleteConversationRequestObject))
@@ -3258,10 +5351,11 @@ func (sh *strictHandler) DeleteConversation(ctx echo.Context, conversationId Con
 }
 
 // GetConversation operation middleware
-func (sh *strictHandler) GetConversation(ctx echo.Context, conversationId ConversationID) error {
+func (sh *strictHandler) GetConversation(ctx echo.Context, conversationId ConversationID, params GetConversationParams) error {
 	var request GetConversationRequestObject
 
 	request.ConversationId = conversationId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetConversation(ctx.Request().Context(), request.(GetConversationRequestObject))
@@ -3393,6 +5487,104 @@ func (sh *strictHandler) DeleteFile(ctx echo.Context, fileId FileID) error {
 		return err
 	} else if validResponse, ok := response.(DeleteFileResponseObject); ok {
 		return validResponse.VisitDeleteFileResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteKey operation middleware
+func (sh *strictHandler) DeleteKey(ctx echo.Context, keyId KeyID) error {
+	var request DeleteKeyRequestObject
+
+	request.KeyId = keyId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteKey(ctx.Request().Context(), request.(DeleteKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteKeyResponseObject); ok {
+		return validResponse.VisitDeleteKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateKey operation middleware
+func (sh *strictHandler) UpdateKey(ctx echo.Context, keyId KeyID) error {
+	var request UpdateKeyRequestObject
+
+	request.KeyId = keyId
+
+	var body UpdateKeyJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateKey(ctx.Request().Context(), request.(UpdateKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateKeyResponseObject); ok {
+		return validResponse.VisitUpdateKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RotateIdentitySecret operation middleware
+func (sh *strictHandler) RotateIdentitySecret(ctx echo.Context, keyId KeyID) error {
+	var request RotateIdentitySecretRequestObject
+
+	request.KeyId = keyId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RotateIdentitySecret(ctx.Request().Context(), request.(RotateIdentitySecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotateIdentitySecret")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RotateIdentitySecretResponseObject); ok {
+		return validResponse.VisitRotateIdentitySecretResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -3571,10 +5763,11 @@ func (sh *strictHandler) UpdateProject(ctx echo.Context, projectId ProjectID) er
 }
 
 // ListConversations operation middleware
-func (sh *strictHandler) ListConversations(ctx echo.Context, projectId ProjectID) error {
+func (sh *strictHandler) ListConversations(ctx echo.Context, projectId ProjectID, params ListConversationsParams) error {
 	var request ListConversationsRequestObject
 
 	request.ProjectId = projectId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ListConversations(ctx.Request().Context(), request.(ListConversationsRequestObject))
@@ -3645,6 +5838,79 @@ func (sh *strictHandler) UploadFile(ctx echo.Context, projectId ProjectID) error
 		return err
 	} else if validResponse, ok := response.(UploadFileResponseObject); ok {
 		return validResponse.VisitUploadFileResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListKeys operation middleware
+func (sh *strictHandler) ListKeys(ctx echo.Context, projectId ProjectID) error {
+	var request ListKeysRequestObject
+
+	request.ProjectId = projectId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListKeys(ctx.Request().Context(), request.(ListKeysRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListKeys")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListKeysResponseObject); ok {
+		return validResponse.VisitListKeysResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateKey operation middleware
+func (sh *strictHandler) CreateKey(ctx echo.Context, projectId ProjectID) error {
+	var request CreateKeyRequestObject
+
+	request.ProjectId = projectId
+
+	var body CreateKeyJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateKey(ctx.Request().Context(), request.(CreateKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateKeyResponseObject); ok {
+		return validResponse.VisitCreateKeyResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -3833,6 +6099,75 @@ func (sh *strictHandler) RegisterUser(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(RegisterUserResponseObject); ok {
 		return validResponse.VisitRegisterUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateChatCompletion operation middleware
+func (sh *strictHandler) CreateChatCompletion(ctx echo.Context) error {
+	var request CreateChatCompletionRequestObject
+
+	var body CreateChatCompletionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateChatCompletion(ctx.Request().Context(), request.(CreateChatCompletionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateChatCompletion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateChatCompletionResponseObject); ok {
+		return validResponse.VisitCreateChatCompletionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListModels operation middleware
+func (sh *strictHandler) ListModels(ctx echo.Context) error {
+	var request ListModelsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListModels(ctx.Request().Context(), request.(ListModelsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListModels")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListModelsResponseObject); ok {
+		return validResponse.VisitListModelsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

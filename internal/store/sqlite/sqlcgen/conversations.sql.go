@@ -12,14 +12,16 @@ import (
 
 const createConversation = `-- name: CreateConversation :one
 
-INSERT INTO conversations (project_id, title, created_at, updated_at)
-SELECT p.id, ?1, ?2, ?2
-FROM projects p WHERE p.id = ?3 AND p.owner_id = ?4
+INSERT INTO conversations (project_id, title, key_id, end_user, created_at, updated_at)
+SELECT p.id, ?1, ?2, ?3, ?4, ?4
+FROM projects p WHERE p.id = ?5 AND p.owner_id = ?6
 RETURNING id
 `
 
 type CreateConversationParams struct {
 	Title     string
+	KeyID     *int64
+	EndUser   string
 	CreatedAt time.Time
 	ProjectID int64
 	OwnerID   int64
@@ -29,6 +31,8 @@ type CreateConversationParams struct {
 func (q *Queries) CreateConversation(ctx context.Context, arg CreateConversationParams) (int64, error) {
 	row := q.queryRow(ctx, q.createConversationStmt, createConversation,
 		arg.Title,
+		arg.KeyID,
+		arg.EndUser,
 		arg.CreatedAt,
 		arg.ProjectID,
 		arg.OwnerID,
@@ -94,8 +98,9 @@ func (q *Queries) DeleteConversation(ctx context.Context, arg DeleteConversation
 }
 
 const getConversation = `-- name: GetConversation :one
-SELECT c.id, c.project_id, c.title, c.created_at, c.updated_at FROM conversations c
+SELECT c.id, c.project_id, c.title, c.created_at, c.updated_at, c.key_id, c.end_user, k.name AS key_name FROM conversations c
 JOIN projects p ON p.id = c.project_id
+LEFT JOIN api_keys k ON k.id = c.key_id
 WHERE c.id = ?1 AND p.owner_id = ?2
 `
 
@@ -104,46 +109,85 @@ type GetConversationParams struct {
 	OwnerID int64
 }
 
-func (q *Queries) GetConversation(ctx context.Context, arg GetConversationParams) (Conversation, error) {
+type GetConversationRow struct {
+	ID        int64
+	ProjectID int64
+	Title     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	KeyID     *int64
+	EndUser   string
+	KeyName   *string
+}
+
+func (q *Queries) GetConversation(ctx context.Context, arg GetConversationParams) (GetConversationRow, error) {
 	row := q.queryRow(ctx, q.getConversationStmt, getConversation, arg.ID, arg.OwnerID)
-	var i Conversation
+	var i GetConversationRow
 	err := row.Scan(
 		&i.ID,
 		&i.ProjectID,
 		&i.Title,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.KeyID,
+		&i.EndUser,
+		&i.KeyName,
 	)
 	return i, err
 }
 
 const listConversations = `-- name: ListConversations :many
-SELECT c.id, c.project_id, c.title, c.created_at, c.updated_at FROM conversations c
+SELECT c.id, c.project_id, c.title, c.created_at, c.updated_at, c.key_id, c.end_user, k.name AS key_name FROM conversations c
 JOIN projects p ON p.id = c.project_id
+LEFT JOIN api_keys k ON k.id = c.key_id
 WHERE c.project_id = ?1 AND p.owner_id = ?2
+  AND (CAST(?3 AS BIGINT) IS NULL OR c.key_id = ?3)
+  AND (CAST(?4 AS TEXT) IS NULL OR c.end_user = ?4)
 ORDER BY c.updated_at DESC, c.id DESC
 `
 
 type ListConversationsParams struct {
 	ProjectID int64
 	OwnerID   int64
+	KeyID     *int64
+	EndUser   *string
 }
 
-func (q *Queries) ListConversations(ctx context.Context, arg ListConversationsParams) ([]Conversation, error) {
-	rows, err := q.query(ctx, q.listConversationsStmt, listConversations, arg.ProjectID, arg.OwnerID)
+type ListConversationsRow struct {
+	ID        int64
+	ProjectID int64
+	Title     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	KeyID     *int64
+	EndUser   string
+	KeyName   *string
+}
+
+// A null filter matches every conversation; end_user ” matches those without an end user.
+func (q *Queries) ListConversations(ctx context.Context, arg ListConversationsParams) ([]ListConversationsRow, error) {
+	rows, err := q.query(ctx, q.listConversationsStmt, listConversations,
+		arg.ProjectID,
+		arg.OwnerID,
+		arg.KeyID,
+		arg.EndUser,
+	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Conversation
+	var items []ListConversationsRow
 	for rows.Next() {
-		var i Conversation
+		var i ListConversationsRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.ProjectID,
 			&i.Title,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.KeyID,
+			&i.EndUser,
+			&i.KeyName,
 		); err != nil {
 			return nil, err
 		}

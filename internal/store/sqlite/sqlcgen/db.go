@@ -27,11 +27,17 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.claimProjectVectorStoreStmt, err = db.PrepareContext(ctx, claimProjectVectorStore); err != nil {
 		return nil, fmt.Errorf("error preparing query ClaimProjectVectorStore: %w", err)
 	}
+	if q.countEndUserMessagesSinceStmt, err = db.PrepareContext(ctx, countEndUserMessagesSince); err != nil {
+		return nil, fmt.Errorf("error preparing query CountEndUserMessagesSince: %w", err)
+	}
 	if q.createConversationStmt, err = db.PrepareContext(ctx, createConversation); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateConversation: %w", err)
 	}
 	if q.createFileStmt, err = db.PrepareContext(ctx, createFile); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateFile: %w", err)
+	}
+	if q.createKeyStmt, err = db.PrepareContext(ctx, createKey); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateKey: %w", err)
 	}
 	if q.createMessageStmt, err = db.PrepareContext(ctx, createMessage); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateMessage: %w", err)
@@ -66,6 +72,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getFileStmt, err = db.PrepareContext(ctx, getFile); err != nil {
 		return nil, fmt.Errorf("error preparing query GetFile: %w", err)
 	}
+	if q.getKeyStmt, err = db.PrepareContext(ctx, getKey); err != nil {
+		return nil, fmt.Errorf("error preparing query GetKey: %w", err)
+	}
+	if q.getKeyByHashStmt, err = db.PrepareContext(ctx, getKeyByHash); err != nil {
+		return nil, fmt.Errorf("error preparing query GetKeyByHash: %w", err)
+	}
 	if q.getProjectStmt, err = db.PrepareContext(ctx, getProject); err != nil {
 		return nil, fmt.Errorf("error preparing query GetProject: %w", err)
 	}
@@ -84,6 +96,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listFilesStmt, err = db.PrepareContext(ctx, listFiles); err != nil {
 		return nil, fmt.Errorf("error preparing query ListFiles: %w", err)
 	}
+	if q.listKeysStmt, err = db.PrepareContext(ctx, listKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query ListKeys: %w", err)
+	}
 	if q.listMessagesStmt, err = db.PrepareContext(ctx, listMessages); err != nil {
 		return nil, fmt.Errorf("error preparing query ListMessages: %w", err)
 	}
@@ -96,14 +111,26 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.nextPromptPositionStmt, err = db.PrepareContext(ctx, nextPromptPosition); err != nil {
 		return nil, fmt.Errorf("error preparing query NextPromptPosition: %w", err)
 	}
+	if q.revokeKeyStmt, err = db.PrepareContext(ctx, revokeKey); err != nil {
+		return nil, fmt.Errorf("error preparing query RevokeKey: %w", err)
+	}
+	if q.setKeyIdentitySecretStmt, err = db.PrepareContext(ctx, setKeyIdentitySecret); err != nil {
+		return nil, fmt.Errorf("error preparing query SetKeyIdentitySecret: %w", err)
+	}
 	if q.setProjectVectorStoreStmt, err = db.PrepareContext(ctx, setProjectVectorStore); err != nil {
 		return nil, fmt.Errorf("error preparing query SetProjectVectorStore: %w", err)
 	}
 	if q.touchConversationStmt, err = db.PrepareContext(ctx, touchConversation); err != nil {
 		return nil, fmt.Errorf("error preparing query TouchConversation: %w", err)
 	}
+	if q.touchKeyStmt, err = db.PrepareContext(ctx, touchKey); err != nil {
+		return nil, fmt.Errorf("error preparing query TouchKey: %w", err)
+	}
 	if q.updateFileStatusStmt, err = db.PrepareContext(ctx, updateFileStatus); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateFileStatus: %w", err)
+	}
+	if q.updateKeyStmt, err = db.PrepareContext(ctx, updateKey); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateKey: %w", err)
 	}
 	if q.updateProjectStmt, err = db.PrepareContext(ctx, updateProject); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateProject: %w", err)
@@ -124,6 +151,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing claimProjectVectorStoreStmt: %w", cerr)
 		}
 	}
+	if q.countEndUserMessagesSinceStmt != nil {
+		if cerr := q.countEndUserMessagesSinceStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countEndUserMessagesSinceStmt: %w", cerr)
+		}
+	}
 	if q.createConversationStmt != nil {
 		if cerr := q.createConversationStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createConversationStmt: %w", cerr)
@@ -132,6 +164,11 @@ func (q *Queries) Close() error {
 	if q.createFileStmt != nil {
 		if cerr := q.createFileStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createFileStmt: %w", cerr)
+		}
+	}
+	if q.createKeyStmt != nil {
+		if cerr := q.createKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createKeyStmt: %w", cerr)
 		}
 	}
 	if q.createMessageStmt != nil {
@@ -189,6 +226,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing getFileStmt: %w", cerr)
 		}
 	}
+	if q.getKeyStmt != nil {
+		if cerr := q.getKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getKeyStmt: %w", cerr)
+		}
+	}
+	if q.getKeyByHashStmt != nil {
+		if cerr := q.getKeyByHashStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getKeyByHashStmt: %w", cerr)
+		}
+	}
 	if q.getProjectStmt != nil {
 		if cerr := q.getProjectStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getProjectStmt: %w", cerr)
@@ -219,6 +266,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listFilesStmt: %w", cerr)
 		}
 	}
+	if q.listKeysStmt != nil {
+		if cerr := q.listKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listKeysStmt: %w", cerr)
+		}
+	}
 	if q.listMessagesStmt != nil {
 		if cerr := q.listMessagesStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listMessagesStmt: %w", cerr)
@@ -239,6 +291,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing nextPromptPositionStmt: %w", cerr)
 		}
 	}
+	if q.revokeKeyStmt != nil {
+		if cerr := q.revokeKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing revokeKeyStmt: %w", cerr)
+		}
+	}
+	if q.setKeyIdentitySecretStmt != nil {
+		if cerr := q.setKeyIdentitySecretStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setKeyIdentitySecretStmt: %w", cerr)
+		}
+	}
 	if q.setProjectVectorStoreStmt != nil {
 		if cerr := q.setProjectVectorStoreStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing setProjectVectorStoreStmt: %w", cerr)
@@ -249,9 +311,19 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing touchConversationStmt: %w", cerr)
 		}
 	}
+	if q.touchKeyStmt != nil {
+		if cerr := q.touchKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing touchKeyStmt: %w", cerr)
+		}
+	}
 	if q.updateFileStatusStmt != nil {
 		if cerr := q.updateFileStatusStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing updateFileStatusStmt: %w", cerr)
+		}
+	}
+	if q.updateKeyStmt != nil {
+		if cerr := q.updateKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateKeyStmt: %w", cerr)
 		}
 	}
 	if q.updateProjectStmt != nil {
@@ -306,73 +378,91 @@ func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, ar
 }
 
 type Queries struct {
-	db                          DBTX
-	tx                          *sql.Tx
-	claimProjectVectorStoreStmt *sql.Stmt
-	createConversationStmt      *sql.Stmt
-	createFileStmt              *sql.Stmt
-	createMessageStmt           *sql.Stmt
-	createProjectStmt           *sql.Stmt
-	createPromptStmt            *sql.Stmt
-	createUserStmt              *sql.Stmt
-	deleteConversationStmt      *sql.Stmt
-	deleteFileStmt              *sql.Stmt
-	deleteProjectStmt           *sql.Stmt
-	deletePromptStmt            *sql.Stmt
-	deleteUserStmt              *sql.Stmt
-	getConversationStmt         *sql.Stmt
-	getFileStmt                 *sql.Stmt
-	getProjectStmt              *sql.Stmt
-	getPromptStmt               *sql.Stmt
-	getUserByEmailStmt          *sql.Stmt
-	getUserByIDStmt             *sql.Stmt
-	listConversationsStmt       *sql.Stmt
-	listFilesStmt               *sql.Stmt
-	listMessagesStmt            *sql.Stmt
-	listProjectsStmt            *sql.Stmt
-	listPromptsStmt             *sql.Stmt
-	nextPromptPositionStmt      *sql.Stmt
-	setProjectVectorStoreStmt   *sql.Stmt
-	touchConversationStmt       *sql.Stmt
-	updateFileStatusStmt        *sql.Stmt
-	updateProjectStmt           *sql.Stmt
-	updatePromptStmt            *sql.Stmt
-	updateUserPasswordStmt      *sql.Stmt
+	db                            DBTX
+	tx                            *sql.Tx
+	claimProjectVectorStoreStmt   *sql.Stmt
+	countEndUserMessagesSinceStmt *sql.Stmt
+	createConversationStmt        *sql.Stmt
+	createFileStmt                *sql.Stmt
+	createKeyStmt                 *sql.Stmt
+	createMessageStmt             *sql.Stmt
+	createProjectStmt             *sql.Stmt
+	createPromptStmt              *sql.Stmt
+	createUserStmt                *sql.Stmt
+	deleteConversationStmt        *sql.Stmt
+	deleteFileStmt                *sql.Stmt
+	deleteProjectStmt             *sql.Stmt
+	deletePromptStmt              *sql.Stmt
+	deleteUserStmt                *sql.Stmt
+	getConversationStmt           *sql.Stmt
+	getFileStmt                   *sql.Stmt
+	getKeyStmt                    *sql.Stmt
+	getKeyByHashStmt              *sql.Stmt
+	getProjectStmt                *sql.Stmt
+	getPromptStmt                 *sql.Stmt
+	getUserByEmailStmt            *sql.Stmt
+	getUserByIDStmt               *sql.Stmt
+	listConversationsStmt         *sql.Stmt
+	listFilesStmt                 *sql.Stmt
+	listKeysStmt                  *sql.Stmt
+	listMessagesStmt              *sql.Stmt
+	listProjectsStmt              *sql.Stmt
+	listPromptsStmt               *sql.Stmt
+	nextPromptPositionStmt        *sql.Stmt
+	revokeKeyStmt                 *sql.Stmt
+	setKeyIdentitySecretStmt      *sql.Stmt
+	setProjectVectorStoreStmt     *sql.Stmt
+	touchConversationStmt         *sql.Stmt
+	touchKeyStmt                  *sql.Stmt
+	updateFileStatusStmt          *sql.Stmt
+	updateKeyStmt                 *sql.Stmt
+	updateProjectStmt             *sql.Stmt
+	updatePromptStmt              *sql.Stmt
+	updateUserPasswordStmt        *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db:                          tx,
-		tx:                          tx,
-		claimProjectVectorStoreStmt: q.claimProjectVectorStoreStmt,
-		createConversationStmt:      q.createConversationStmt,
-		createFileStmt:              q.createFileStmt,
-		createMessageStmt:           q.createMessageStmt,
-		createProjectStmt:           q.createProjectStmt,
-		createPromptStmt:            q.createPromptStmt,
-		createUserStmt:              q.createUserStmt,
-		deleteConversationStmt:      q.deleteConversationStmt,
-		deleteFileStmt:              q.deleteFileStmt,
-		deleteProjectStmt:           q.deleteProjectStmt,
-		deletePromptStmt:            q.deletePromptStmt,
-		deleteUserStmt:              q.deleteUserStmt,
-		getConversationStmt:         q.getConversationStmt,
-		getFileStmt:                 q.getFileStmt,
-		getProjectStmt:              q.getProjectStmt,
-		getPromptStmt:               q.getPromptStmt,
-		getUserByEmailStmt:          q.getUserByEmailStmt,
-		getUserByIDStmt:             q.getUserByIDStmt,
-		listConversationsStmt:       q.listConversationsStmt,
-		listFilesStmt:               q.listFilesStmt,
-		listMessagesStmt:            q.listMessagesStmt,
-		listProjectsStmt:            q.listProjectsStmt,
-		listPromptsStmt:             q.listPromptsStmt,
-		nextPromptPositionStmt:      q.nextPromptPositionStmt,
-		setProjectVectorStoreStmt:   q.setProjectVectorStoreStmt,
-		touchConversationStmt:       q.touchConversationStmt,
-		updateFileStatusStmt:        q.updateFileStatusStmt,
-		updateProjectStmt:           q.updateProjectStmt,
-		updatePromptStmt:            q.updatePromptStmt,
-		updateUserPasswordStmt:      q.updateUserPasswordStmt,
+		db:                            tx,
+		tx:                            tx,
+		claimProjectVectorStoreStmt:   q.claimProjectVectorStoreStmt,
+		countEndUserMessagesSinceStmt: q.countEndUserMessagesSinceStmt,
+		createConversationStmt:        q.createConversationStmt,
+		createFileStmt:                q.createFileStmt,
+		createKeyStmt:                 q.createKeyStmt,
+		createMessageStmt:             q.createMessageStmt,
+		createProjectStmt:             q.createProjectStmt,
+		createPromptStmt:              q.createPromptStmt,
+		createUserStmt:                q.createUserStmt,
+		deleteConversationStmt:        q.deleteConversationStmt,
+		deleteFileStmt:                q.deleteFileStmt,
+		deleteProjectStmt:             q.deleteProjectStmt,
+		deletePromptStmt:              q.deletePromptStmt,
+		deleteUserStmt:                q.deleteUserStmt,
+		getConversationStmt:           q.getConversationStmt,
+		getFileStmt:                   q.getFileStmt,
+		getKeyStmt:                    q.getKeyStmt,
+		getKeyByHashStmt:              q.getKeyByHashStmt,
+		getProjectStmt:                q.getProjectStmt,
+		getPromptStmt:                 q.getPromptStmt,
+		getUserByEmailStmt:            q.getUserByEmailStmt,
+		getUserByIDStmt:               q.getUserByIDStmt,
+		listConversationsStmt:         q.listConversationsStmt,
+		listFilesStmt:                 q.listFilesStmt,
+		listKeysStmt:                  q.listKeysStmt,
+		listMessagesStmt:              q.listMessagesStmt,
+		listProjectsStmt:              q.listProjectsStmt,
+		listPromptsStmt:               q.listPromptsStmt,
+		nextPromptPositionStmt:        q.nextPromptPositionStmt,
+		revokeKeyStmt:                 q.revokeKeyStmt,
+		setKeyIdentitySecretStmt:      q.setKeyIdentitySecretStmt,
+		setProjectVectorStoreStmt:     q.setProjectVectorStoreStmt,
+		touchConversationStmt:         q.touchConversationStmt,
+		touchKeyStmt:                  q.touchKeyStmt,
+		updateFileStatusStmt:          q.updateFileStatusStmt,
+		updateKeyStmt:                 q.updateKeyStmt,
+		updateProjectStmt:             q.updateProjectStmt,
+		updatePromptStmt:              q.updatePromptStmt,
+		updateUserPasswordStmt:        q.updateUserPasswordStmt,
 	}
 }

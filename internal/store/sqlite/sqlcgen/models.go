@@ -8,12 +8,33 @@ import (
 	"time"
 )
 
+type ApiKey struct {
+	ID                    int64
+	ProjectID             int64
+	Name                  string
+	Kind                  string
+	Prefix                string
+	KeyHash               string
+	Scopes                string
+	AllowedOrigins        string
+	IdentitySecret        string
+	ExpiresAt             *time.Time
+	RateLimitPerMinute    *int64
+	RequireSignedUser     bool
+	VisitorMessagesPerDay int64
+	CreatedAt             time.Time
+	LastUsedAt            *time.Time
+	RevokedAt             *time.Time
+}
+
 type Conversation struct {
 	ID        int64
 	ProjectID int64
 	Title     string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	KeyID     *int64
+	EndUser   string
 }
 
 type Message struct {
