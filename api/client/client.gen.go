@@ -470,8 +470,10 @@ type ChatRequest struct {
 	// Example: Hello, how are you?
 	Message string `json:"message"`
 
-	// ProjectId Example: 1
-	ProjectId int64 `json:"project_id"`
+	// ProjectId Required with a user's token; with a project key it defaults to the key's project
+	//
+	// Example: 1
+	ProjectId *int64 `json:"project_id,omitempty"`
 
 	// User With a project key: the end user this message is from (the key holder's own user id). A publishable
 	// key's signed-in visitor sends it with `user_hash`; anonymous visitors send `X-Visitor-Id` instead.

@@ -540,9 +540,10 @@ export interface components {
         ChatRequest: {
             /**
              * Format: int64
+             * @description Required with a user's token; with a project key it defaults to the key's project
              * @example 1
              */
-            project_id: number;
+            project_id?: number;
             /**
              * @description Non-empty, at most 32,000 characters
              * @example Hello, how are you?
