@@ -167,7 +167,9 @@ func (s *Service) RotateIdentitySecret(ctx context.Context, ownerID, id int64) (
 // apply validates in against k's kind and copies it onto k, reporting every invalid field at once.
 func (s *Service) apply(k *model.APIKey, in Settings) error {
 	var verr model.ValidationError
-	add := func(field, msg string) { verr.Fields = append(verr.Fields, model.FieldError{Field: field, Message: msg}) }
+	add := func(field, msg string) {
+		verr.Fields = append(verr.Fields, model.FieldError{Field: field, Message: msg})
+	}
 	publishable := k.Kind == model.KeyPublishable
 	if in.Name != nil {
 		name, e := model.CheckName("name", *in.Name, MaxNameChars)

@@ -88,9 +88,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	writes := store.NewBatcher(st)
 	chats := chat.NewService(st, writes, openai, files, cfg.ChatHistoryChars, log)
 	e, err := httpapi.New(httpapi.Deps{
-		Config:      cfg,
-		Log:         log,
-		Store:       st,
+		Config:    cfg,
+		Log:       log,
+		Store:     st,
 		Auth:      auth.NewService(st, auth.NewHasher(cfg.PasswordHashRounds), tokens, log),
 		Keys:      apikey.NewService(st, log),
 		Projects:  projects,

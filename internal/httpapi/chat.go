@@ -163,7 +163,9 @@ type piece struct {
 func (r *sseResponse) VisitStreamMessageResponse(w http.ResponseWriter) error { return r.write(w) }
 
 // VisitCreateChatCompletionResponse implements apigen.CreateChatCompletionResponseObject.
-func (r *sseResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r *sseResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
 
 func (r *sseResponse) write(w http.ResponseWriter) error {
 	rc := http.NewResponseController(w)
