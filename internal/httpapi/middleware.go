@@ -80,12 +80,12 @@ func authenticate(users *auth.Service, keys *apikey.Service) echo.MiddlewareFunc
 				c.SetRequest(c.Request().WithContext(auth.WithUser(ctx, u)))
 				return next(c)
 			}
-			if len(op.keyScopes) == 0 {
-				return &model.ForbiddenError{Detail: "This operation needs a signed-in user's token: project keys cannot use it"}
-			}
 			k, err := keys.Authenticate(ctx, token)
 			if err != nil {
 				return err
+			}
+			if len(op.keyScopes) == 0 {
+				return &model.ForbiddenError{Detail: "This operation needs a signed-in user's token: project keys cannot use it"}
 			}
 			if !slices.ContainsFunc(op.keyScopes, k.HasScope) {
 				return &model.ForbiddenError{Detail: fmt.Sprintf("This key lacks the %s scope this operation needs", strings.Join(op.keyScopes, " or "))}

@@ -43,7 +43,10 @@ func (h *Handlers) CreateChatCompletion(ctx context.Context, req apigen.CreateCh
 
 // ListModels implements apigen.StrictServerInterface (GET /v1/models): the key's project, by its model.
 func (h *Handlers) ListModels(ctx context.Context, _ apigen.ListModelsRequestObject) (apigen.ListModelsResponseObject, error) {
-	k := auth.KeyFrom(ctx)
+	k, err := secretKey(ctx)
+	if err != nil {
+		return nil, err
+	}
 	p, err := h.projects.Get(ctx, k.OwnerID, k.ProjectID)
 	if err != nil {
 		return nil, err
@@ -56,9 +59,9 @@ func (h *Handlers) ListModels(ctx context.Context, _ apigen.ListModelsRequestObj
 // completionRequest maps OpenAI's messages onto a chat turn: system and developer messages follow the
 // project's prompts, user and assistant messages are the history, and the last one is the question.
 func completionRequest(ctx context.Context, b *apigen.ChatCompletionRequest) (chat.Request, error) {
-	k := auth.KeyFrom(ctx)
-	if k.Kind != model.KeySecret {
-		return chat.Request{}, &model.ForbiddenError{Detail: "The OpenAI-compatible endpoint takes a secret key (cb_sk_...)"}
+	k, err := secretKey(ctx)
+	if err != nil {
+		return chat.Request{}, err
 	}
 	r := chat.Request{Viewer: chat.Viewer{OwnerID: k.OwnerID, Key: k, EndUser: deref(b.User)}, ProjectID: k.ProjectID}
 	last := len(b.Messages) - 1
@@ -81,6 +84,16 @@ func completionRequest(ctx context.Context, b *apigen.ChatCompletionRequest) (ch
 		}
 	}
 	return r, nil
+}
+
+// secretKey is the caller's key: the OpenAI-compatible endpoint is for servers, so publishable keys
+// (which live in web pages) may not use it.
+func secretKey(ctx context.Context) (*model.APIKey, error) {
+	k := auth.KeyFrom(ctx)
+	if k == nil || k.Kind != model.KeySecret {
+		return nil, &model.ForbiddenError{Detail: "The OpenAI-compatible endpoint takes a secret key (cb_sk_...)"}
+	}
+	return k, nil
 }
 
 // contentText is a message's text: the string, or its text parts joined.
