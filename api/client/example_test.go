@@ -42,3 +42,28 @@ func Example() {
 	}
 	fmt.Println(reply.JSON200.Reply)
 }
+
+// A backend that chats with a published bot through a secret project key, for one of its own users. The
+// owner made the key once (POST /projects/{id}/keys, shown in the response only) and keeps it in the
+// backend's configuration.
+func Example_projectKey() {
+	ctx := context.Background()
+	c, err := client.NewClientWithResponses("http://127.0.0.1:8000", client.WithRequestEditorFn(
+		func(_ context.Context, req *http.Request) error {
+			req.Header.Set("Authorization", "Bearer cb_sk_...") // the key: no project_id needed
+			return nil
+		}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	user := "customer-42" // your own user id: their conversations stay theirs
+	reply, err := c.SendMessageWithResponse(ctx, nil, client.ChatRequest{Message: "Where is my order?", User: &user})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if reply.JSON200 == nil {
+		log.Fatalf("chat: %d %s", reply.StatusCode(), reply.Body)
+	}
+	history, _ := c.GetConversationWithResponse(ctx, reply.JSON200.ConversationId, &client.GetConversationParams{User: &user})
+	fmt.Println(len(history.JSON200.Messages))
+}
