@@ -33,7 +33,7 @@ func Example() {
 		log.Fatalf("create project: %v %s", err, p.Body)
 	}
 	c.CreatePromptWithResponse(ctx, p.JSON201.Id, client.PromptCreate{Name: "Tone", Content: "Answer briefly."}, auth)
-	reply, err := c.SendMessageWithResponse(ctx, client.ChatRequest{ProjectId: p.JSON201.Id, Message: "Hello!"}, auth)
+	reply, err := c.SendMessageWithResponse(ctx, nil, client.ChatRequest{ProjectId: &p.JSON201.Id, Message: "Hello!"}, auth)
 	if err != nil {
 		log.Fatal(err)
 	}
