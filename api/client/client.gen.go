@@ -304,14 +304,74 @@ func (e TokenTokenType) Valid() bool {
 	}
 }
 
+// Defines values for UsageReportGroupBy.
+const (
+	UsageReportGroupByDay     UsageReportGroupBy = "day"
+	UsageReportGroupByEndUser UsageReportGroupBy = "end_user"
+	UsageReportGroupByKey     UsageReportGroupBy = "key"
+	UsageReportGroupByModel   UsageReportGroupBy = "model"
+)
+
+// Valid indicates whether the value is a known member of the UsageReportGroupBy enum.
+func (e UsageReportGroupBy) Valid() bool {
+	switch e {
+	case UsageReportGroupByDay:
+		return true
+	case UsageReportGroupByEndUser:
+		return true
+	case UsageReportGroupByKey:
+		return true
+	case UsageReportGroupByModel:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetUsageParamsGroupBy.
+const (
+	GetUsageParamsGroupByDay     GetUsageParamsGroupBy = "day"
+	GetUsageParamsGroupByEndUser GetUsageParamsGroupBy = "end_user"
+	GetUsageParamsGroupByKey     GetUsageParamsGroupBy = "key"
+	GetUsageParamsGroupByModel   GetUsageParamsGroupBy = "model"
+)
+
+// Valid indicates whether the value is a known member of the GetUsageParamsGroupBy enum.
+func (e GetUsageParamsGroupBy) Valid() bool {
+	switch e {
+	case GetUsageParamsGroupByDay:
+		return true
+	case GetUsageParamsGroupByEndUser:
+		return true
+	case GetUsageParamsGroupByKey:
+		return true
+	case GetUsageParamsGroupByModel:
+		return true
+	default:
+		return false
+	}
+}
+
 // ApiKey defines model for ApiKey.
 type ApiKey struct {
 	// AllowedOrigins Publishable keys work only from these origins
-	AllowedOrigins []string   `json:"allowed_origins"`
-	CreatedAt      time.Time  `json:"created_at"`
-	ExpiresAt      *time.Time `json:"expires_at"`
-	Id             int64      `json:"id"`
-	Kind           KeyKind    `json:"kind"`
+	AllowedOrigins []string `json:"allowed_origins"`
+
+	// BudgetMonthlyTokens Input plus output tokens the key may use a month; null - no limit
+	BudgetMonthlyTokens *int64 `json:"budget_monthly_tokens"`
+
+	// BudgetMonthlyUsd What the key may spend a month (UTC), in USD; null - no limit
+	BudgetMonthlyUsd *float64  `json:"budget_monthly_usd"`
+	CreatedAt        time.Time `json:"created_at"`
+
+	// EndUserDailyTokens Tokens each end user of the key may use a day (UTC); null - no limit
+	EndUserDailyTokens *int64 `json:"end_user_daily_tokens"`
+
+	// EndUserMonthlyTokens Tokens each end user of the key may use a month (UTC); null - no limit
+	EndUserMonthlyTokens *int64     `json:"end_user_monthly_tokens"`
+	ExpiresAt            *time.Time `json:"expires_at"`
+	Id                   int64      `json:"id"`
+	Kind                 KeyKind    `json:"kind"`
 
 	// LastUsedAt Updated at most once a minute
 	LastUsedAt *time.Time `json:"last_used_at"`
@@ -332,6 +392,27 @@ type ApiKey struct {
 
 	// VisitorMessagesPerDay Publishable keys only; messages per visitor per UTC day
 	VisitorMessagesPerDay int `json:"visitor_messages_per_day"`
+}
+
+// Budget defines model for Budget.
+type Budget struct {
+	MonthlyTokens *int64   `json:"monthly_tokens"`
+	MonthlyUsd    *float64 `json:"monthly_usd"`
+
+	// ResetsAt The start of next month (UTC)
+	ResetsAt time.Time `json:"resets_at"`
+
+	// SpentTokens Input plus output tokens this month
+	SpentTokens int64 `json:"spent_tokens"`
+
+	// SpentUsd Spent this month (UTC), from the usage ledger
+	SpentUsd float64 `json:"spent_usd"`
+}
+
+// BudgetUpdate defines model for BudgetUpdate.
+type BudgetUpdate struct {
+	MonthlyTokens *int64   `json:"monthly_tokens,omitempty"`
+	MonthlyUsd    *float64 `json:"monthly_usd,omitempty"`
 }
 
 // ChatCompletion defines model for ChatCompletion.
@@ -607,6 +688,18 @@ type KeyCreate struct {
 	// AllowedOrigins Publishable keys only; exact `scheme://host[:port]`, http or https
 	AllowedOrigins *[]string `json:"allowed_origins,omitempty"`
 
+	// BudgetMonthlyTokens Tokens a month; absent - no limit
+	BudgetMonthlyTokens *int64 `json:"budget_monthly_tokens,omitempty"`
+
+	// BudgetMonthlyUsd USD a month; absent - no limit
+	BudgetMonthlyUsd *float64 `json:"budget_monthly_usd,omitempty"`
+
+	// EndUserDailyTokens Tokens per end user a day; absent - no limit
+	EndUserDailyTokens *int64 `json:"end_user_daily_tokens,omitempty"`
+
+	// EndUserMonthlyTokens Tokens per end user a month; absent - no limit
+	EndUserMonthlyTokens *int64 `json:"end_user_monthly_tokens,omitempty"`
+
 	// ExpiresAt Must be in the future; absent never expires
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	Kind      KeyKind    `json:"kind"`
@@ -630,10 +723,22 @@ type KeyCreate struct {
 // KeyCreated defines model for KeyCreated.
 type KeyCreated struct {
 	// AllowedOrigins Publishable keys work only from these origins
-	AllowedOrigins []string   `json:"allowed_origins"`
-	CreatedAt      time.Time  `json:"created_at"`
-	ExpiresAt      *time.Time `json:"expires_at"`
-	Id             int64      `json:"id"`
+	AllowedOrigins []string `json:"allowed_origins"`
+
+	// BudgetMonthlyTokens Input plus output tokens the key may use a month; null - no limit
+	BudgetMonthlyTokens *int64 `json:"budget_monthly_tokens"`
+
+	// BudgetMonthlyUsd What the key may spend a month (UTC), in USD; null - no limit
+	BudgetMonthlyUsd *float64  `json:"budget_monthly_usd"`
+	CreatedAt        time.Time `json:"created_at"`
+
+	// EndUserDailyTokens Tokens each end user of the key may use a day (UTC); null - no limit
+	EndUserDailyTokens *int64 `json:"end_user_daily_tokens"`
+
+	// EndUserMonthlyTokens Tokens each end user of the key may use a month (UTC); null - no limit
+	EndUserMonthlyTokens *int64     `json:"end_user_monthly_tokens"`
+	ExpiresAt            *time.Time `json:"expires_at"`
+	Id                   int64      `json:"id"`
 
 	// IdentitySecret Publishable keys only; signs `user_hash` for signed-in visitors; never shown again
 	IdentitySecret *string `json:"identity_secret,omitempty"`
@@ -672,6 +777,18 @@ type KeyScope string
 // KeyUpdate defines model for KeyUpdate.
 type KeyUpdate struct {
 	AllowedOrigins *[]string `json:"allowed_origins,omitempty"`
+
+	// BudgetMonthlyTokens `null`: no limit
+	BudgetMonthlyTokens nullable.Nullable[int64] `json:"budget_monthly_tokens,omitempty"`
+
+	// BudgetMonthlyUsd `null`: no limit
+	BudgetMonthlyUsd nullable.Nullable[float64] `json:"budget_monthly_usd,omitempty"`
+
+	// EndUserDailyTokens `null`: no limit
+	EndUserDailyTokens nullable.Nullable[int64] `json:"end_user_daily_tokens,omitempty"`
+
+	// EndUserMonthlyTokens `null`: no limit
+	EndUserMonthlyTokens nullable.Nullable[int64] `json:"end_user_monthly_tokens,omitempty"`
 
 	// ExpiresAt `null`: never expires
 	ExpiresAt nullable.Nullable[time.Time] `json:"expires_at,omitempty"`
@@ -722,9 +839,20 @@ type OpenAIError struct {
 	} `json:"error"`
 }
 
+// Price USD per million tokens
+type Price struct {
+	// CachedInput Defaults to the input price
+	CachedInput *float64 `json:"cached_input,omitempty"`
+	Input       float64  `json:"input"`
+	Output      float64  `json:"output"`
+}
+
 // Project defines model for Project.
 type Project struct {
 	CreatedAt time.Time `json:"created_at"`
+
+	// CustomPrice The price used for the project's model when the server's price table lacks it; null - none
+	CustomPrice *Price `json:"custom_price,omitempty"`
 
 	// Id Example: 1
 	Id int64 `json:"id"`
@@ -796,8 +924,10 @@ type ProjectFileStatus string
 
 // ProjectUpdate defines model for ProjectUpdate.
 type ProjectUpdate struct {
-	MaxOutputTokens *int    `json:"max_output_tokens,omitempty"`
-	Model           *string `json:"model,omitempty"`
+	// CustomPrice `null` removes it
+	CustomPrice     nullable.Nullable[Price] `json:"custom_price,omitempty"`
+	MaxOutputTokens *int                     `json:"max_output_tokens,omitempty"`
+	Model           *string                  `json:"model,omitempty"`
 
 	// Name 1–100 characters after trimming
 	Name        *string  `json:"name,omitempty"`
@@ -859,6 +989,54 @@ type Usage struct {
 	OutputTokens int `json:"output_tokens"`
 	TotalTokens  int `json:"total_tokens"`
 }
+
+// UsageFigures defines model for UsageFigures.
+type UsageFigures struct {
+	CachedInputTokens int64   `json:"cached_input_tokens"`
+	CostUsd           float64 `json:"cost_usd"`
+
+	// Errors Calls that failed, budget refusals included
+	Errors       int64 `json:"errors"`
+	InputTokens  int64 `json:"input_tokens"`
+	LatencyP50Ms int64 `json:"latency_p50_ms"`
+	LatencyP95Ms int64 `json:"latency_p95_ms"`
+	OutputTokens int64 `json:"output_tokens"`
+	Requests     int64 `json:"requests"`
+	TotalTokens  int64 `json:"total_tokens"`
+}
+
+// UsageGroup defines model for UsageGroup.
+type UsageGroup struct {
+	CachedInputTokens int64   `json:"cached_input_tokens"`
+	CostUsd           float64 `json:"cost_usd"`
+
+	// Errors Calls that failed, budget refusals included
+	Errors int64 `json:"errors"`
+
+	// Group The day (YYYY-MM-DD), model, key id or end user
+	Group       string `json:"group"`
+	InputTokens int64  `json:"input_tokens"`
+
+	// Label For people - the key's name, "owner" for chats without a key, "(none)" for no end user
+	Label        string `json:"label"`
+	LatencyP50Ms int64  `json:"latency_p50_ms"`
+	LatencyP95Ms int64  `json:"latency_p95_ms"`
+	OutputTokens int64  `json:"output_tokens"`
+	Requests     int64  `json:"requests"`
+	TotalTokens  int64  `json:"total_tokens"`
+}
+
+// UsageReport defines model for UsageReport.
+type UsageReport struct {
+	From    time.Time          `json:"from"`
+	GroupBy UsageReportGroupBy `json:"group_by"`
+	Series  []UsageGroup       `json:"series"`
+	To      time.Time          `json:"to"`
+	Totals  UsageFigures       `json:"totals"`
+}
+
+// UsageReportGroupBy defines model for UsageReport.GroupBy.
+type UsageReportGroupBy string
 
 // User defines model for User.
 type User struct {
@@ -1004,6 +1182,19 @@ type UploadFileMultipartBody struct {
 	File openapi_types.File `json:"file"`
 }
 
+// GetUsageParams defines parameters for GetUsage.
+type GetUsageParams struct {
+	// From Start (inclusive); default the start of the current month (UTC)
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// To End (exclusive); default now
+	To      *time.Time             `form:"to,omitempty" json:"to,omitempty"`
+	GroupBy *GetUsageParamsGroupBy `form:"group_by,omitempty" json:"group_by,omitempty"`
+}
+
+// GetUsageParamsGroupBy defines parameters for GetUsage.
+type GetUsageParamsGroupBy string
+
 // SendMessageJSONRequestBody defines body for SendMessage for application/json ContentType.
 type SendMessageJSONRequestBody = ChatRequest
 
@@ -1021,6 +1212,9 @@ type UpdatePromptJSONRequestBody = PromptUpdate
 
 // UpdateProjectJSONRequestBody defines body for UpdateProject for application/json ContentType.
 type UpdateProjectJSONRequestBody = ProjectUpdate
+
+// SetBudgetJSONRequestBody defines body for SetBudget for application/json ContentType.
+type SetBudgetJSONRequestBody = BudgetUpdate
 
 // UploadFileMultipartRequestBody defines body for UploadFile for multipart/form-data ContentType.
 type UploadFileMultipartRequestBody UploadFileMultipartBody
@@ -1349,6 +1543,31 @@ type ClientInterface interface {
 	// Corresponds with PATCH /projects/{project_id} (the `UpdateProject` operationId).
 	UpdateProject(ctx context.Context, projectId ProjectID, body UpdateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetBudget The project's monthly budget and what is spent of it this month (UTC)
+	//
+	// Corresponds with GET /projects/{project_id}/budget (the `GetBudget` operationId).
+	GetBudget(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetBudgetWithBody Set the project's monthly budgets, in USD and in tokens (null or absent - none)
+	//
+	// Chat through the project (the owner's, every key's and the OpenAI-compatible endpoint's) is refused
+	// with 429 before anything is sent upstream once a budget is spent, until the month ends (UTC).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{project_id}/budget (the `SetBudget` operationId).
+	SetBudgetWithBody(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetBudget Set the project's monthly budgets, in USD and in tokens (null or absent - none)
+	//
+	// Chat through the project (the owner's, every key's and the OpenAI-compatible endpoint's) is refused
+	// with 429 before anything is sent upstream once a budget is spent, until the month ends (UTC).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{project_id}/budget (the `SetBudget` operationId).
+	SetBudget(ctx context.Context, projectId ProjectID, body SetBudgetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListConversations A project's conversations, most recently active first
 	//
 	// The owner and `read` keys see every conversation and may filter by `key_id` and `user`. A `chat` key
@@ -1418,6 +1637,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /projects/{project_id}/prompts (the `CreatePrompt` operationId).
 	CreatePrompt(ctx context.Context, projectId ProjectID, body CreatePromptJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUsage What the project's bot cost, in totals and a series grouped by day, model, key or end user
+	//
+	// Every upstream call is in the ledger: chat, streams and the OpenAI-compatible endpoint, failures and
+	// budget refusals included. `Accept: text/csv` answers the series as CSV (one row per group, then a
+	// `total` row). The range is at most 366 days.
+	//
+	// Corresponds with GET /projects/{project_id}/usage (the `GetUsage` operationId).
+	GetUsage(ctx context.Context, projectId ProjectID, params *GetUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// LoginUserWithBody Exchange email and password for an access token
 	//
@@ -1887,6 +2115,61 @@ func (c *Client) UpdateProject(ctx context.Context, projectId ProjectID, body Up
 	return c.Client.Do(req)
 }
 
+// GetBudget The project's monthly budget and what is spent of it this month (UTC)
+//
+// Corresponds with GET /projects/{project_id}/budget (the `GetBudget` operationId).
+func (c *Client) GetBudget(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBudgetRequest(c.Server, projectId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetBudgetWithBody Set the project's monthly budgets, in USD and in tokens (null or absent - none)
+//
+// Chat through the project (the owner's, every key's and the OpenAI-compatible endpoint's) is refused
+// with 429 before anything is sent upstream once a budget is spent, until the month ends (UTC).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{project_id}/budget (the `SetBudget` operationId).
+func (c *Client) SetBudgetWithBody(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetBudgetRequestWithBody(c.Server, projectId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetBudget Set the project's monthly budgets, in USD and in tokens (null or absent - none)
+//
+// Chat through the project (the owner's, every key's and the OpenAI-compatible endpoint's) is refused
+// with 429 before anything is sent upstream once a budget is spent, until the month ends (UTC).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{project_id}/budget (the `SetBudget` operationId).
+func (c *Client) SetBudget(ctx context.Context, projectId ProjectID, body SetBudgetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetBudgetRequest(c.Server, projectId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListConversations A project's conversations, most recently active first
 //
 // The owner and `read` keys see every conversation and may filter by `key_id` and `user`. A `chat` key
@@ -2037,6 +2320,25 @@ func (c *Client) CreatePromptWithBody(ctx context.Context, projectId ProjectID, 
 // Corresponds with POST /projects/{project_id}/prompts (the `CreatePrompt` operationId).
 func (c *Client) CreatePrompt(ctx context.Context, projectId ProjectID, body CreatePromptJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreatePromptRequest(c.Server, projectId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUsage What the project's bot cost, in totals and a series grouped by day, model, key or end user
+//
+// Every upstream call is in the ledger: chat, streams and the OpenAI-compatible endpoint, failures and
+// budget refusals included. `Accept: text/csv` answers the series as CSV (one row per group, then a
+// `total` row). The range is at most 366 days.
+//
+// Corresponds with GET /projects/{project_id}/usage (the `GetUsage` operationId).
+func (c *Client) GetUsage(ctx context.Context, projectId ProjectID, params *GetUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUsageRequest(c.Server, projectId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2926,6 +3228,87 @@ func NewUpdateProjectRequestWithBody(server string, projectId ProjectID, content
 	return req, nil
 }
 
+// NewGetBudgetRequest constructs an http.Request for the GetBudget method
+func NewGetBudgetRequest(server string, projectId ProjectID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project_id", projectId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/budget", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetBudgetRequest calls the generic SetBudget builder with application/json body
+func NewSetBudgetRequest(server string, projectId ProjectID, body SetBudgetJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetBudgetRequestWithBody(server, projectId, "application/json", bodyReader)
+}
+
+// NewSetBudgetRequestWithBody constructs an http.Request for the SetBudget method, with any body, and a specified content type
+func NewSetBudgetRequestWithBody(server string, projectId ProjectID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project_id", projectId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/budget", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListConversationsRequest constructs an http.Request for the ListConversations method
 func NewListConversationsRequest(server string, projectId ProjectID, params *ListConversationsParams) (*http.Request, error) {
 	var err error
@@ -3254,6 +3637,91 @@ func NewCreatePromptRequestWithBody(server string, projectId ProjectID, contentT
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetUsageRequest constructs an http.Request for the GetUsage method
+func NewGetUsageRequest(server string, projectId ProjectID, params *GetUsageParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project_id", projectId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/usage", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.GroupBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "group_by", *params.GroupBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -3669,6 +4137,33 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /projects/{project_id} (the `UpdateProject` operationId).
 	UpdateProjectWithResponse(ctx context.Context, projectId ProjectID, body UpdateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectResponse, error)
 
+	// GetBudgetWithResponse The project's monthly budget and what is spent of it this month (UTC)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{project_id}/budget (the `GetBudget` operationId).
+	GetBudgetWithResponse(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*GetBudgetResponse, error)
+
+	// SetBudgetWithBodyWithResponse Set the project's monthly budgets, in USD and in tokens (null or absent - none)
+	//
+	// Chat through the project (the owner's, every key's and the OpenAI-compatible endpoint's) is refused
+	// with 429 before anything is sent upstream once a budget is spent, until the month ends (UTC).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{project_id}/budget (the `SetBudget` operationId).
+	SetBudgetWithBodyWithResponse(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetBudgetResponse, error)
+
+	// SetBudgetWithResponse Set the project's monthly budgets, in USD and in tokens (null or absent - none)
+	//
+	// Chat through the project (the owner's, every key's and the OpenAI-compatible endpoint's) is refused
+	// with 429 before anything is sent upstream once a budget is spent, until the month ends (UTC).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{project_id}/budget (the `SetBudget` operationId).
+	SetBudgetWithResponse(ctx context.Context, projectId ProjectID, body SetBudgetJSONRequestBody, reqEditors ...RequestEditorFn) (*SetBudgetResponse, error)
+
 	// ListConversationsWithResponse A project's conversations, most recently active first
 	//
 	// The owner and `read` keys see every conversation and may filter by `key_id` and `user`. A `chat` key
@@ -3746,6 +4241,17 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /projects/{project_id}/prompts (the `CreatePrompt` operationId).
 	CreatePromptWithResponse(ctx context.Context, projectId ProjectID, body CreatePromptJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePromptResponse, error)
+
+	// GetUsageWithResponse What the project's bot cost, in totals and a series grouped by day, model, key or end user
+	//
+	// Every upstream call is in the ledger: chat, streams and the OpenAI-compatible endpoint, failures and
+	// budget refusals included. `Accept: text/csv` answers the series as CSV (one row per group, then a
+	// `total` row). The range is at most 366 days.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{project_id}/usage (the `GetUsage` operationId).
+	GetUsageWithResponse(ctx context.Context, projectId ProjectID, params *GetUsageParams, reqEditors ...RequestEditorFn) (*GetUsageResponse, error)
 
 	// LoginUserWithBodyWithResponse Exchange email and password for an access token
 	//
@@ -3826,6 +4332,11 @@ type ClientWithResponsesInterface interface {
 	ListModelsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListModelsResponse, error)
 }
 
+// SendMessageResponse200Headers the declared response headers of an HTTP 200 response for SendMessage
+type SendMessageResponse200Headers struct {
+	XBudgetRemaining *string
+}
+
 // SendMessageResponse401Headers the declared response headers of an HTTP 401 response for SendMessage
 type SendMessageResponse401Headers struct {
 	WWWAuthenticate *string
@@ -3864,6 +4375,8 @@ type SendMessageResponse struct {
 	JSON504 *UpstreamTimeout
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SendMessageResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *SendMessageResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -3951,6 +4464,11 @@ func (r SendMessageResponse) ContentType() string {
 	return ""
 }
 
+// StreamMessageResponse200Headers the declared response headers of an HTTP 200 response for StreamMessage
+type StreamMessageResponse200Headers struct {
+	XBudgetRemaining *string
+}
+
 // StreamMessageResponse401Headers the declared response headers of an HTTP 401 response for StreamMessage
 type StreamMessageResponse401Headers struct {
 	WWWAuthenticate *string
@@ -3987,6 +4505,8 @@ type StreamMessageResponse struct {
 	JSON504 *UpstreamTimeout
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StreamMessageResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *StreamMessageResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -5350,6 +5870,200 @@ func (r UpdateProjectResponse) ContentType() string {
 	return ""
 }
 
+// GetBudgetResponse401Headers the declared response headers of an HTTP 401 response for GetBudget
+type GetBudgetResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetBudgetResponse429Headers the declared response headers of an HTTP 429 response for GetBudget
+type GetBudgetResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetBudgetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Budget
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetBudgetResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetBudgetResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetBudgetResponse) GetJSON200() *Budget {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetBudgetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetBudgetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetBudgetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetBudgetResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetBudgetResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetBudgetResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBudgetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBudgetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBudgetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBudgetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetBudgetResponse401Headers the declared response headers of an HTTP 401 response for SetBudget
+type SetBudgetResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// SetBudgetResponse429Headers the declared response headers of an HTTP 429 response for SetBudget
+type SetBudgetResponse429Headers struct {
+	RetryAfter *int
+}
+
+type SetBudgetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Budget
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetBudgetResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SetBudgetResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetBudgetResponse) GetJSON200() *Budget {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SetBudgetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SetBudgetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SetBudgetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SetBudgetResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r SetBudgetResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r SetBudgetResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SetBudgetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetBudgetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetBudgetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetBudgetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListConversationsResponse401Headers the declared response headers of an HTTP 401 response for ListConversations
 type ListConversationsResponse401Headers struct {
 	WWWAuthenticate *string
@@ -6064,6 +6778,103 @@ func (r CreatePromptResponse) ContentType() string {
 	return ""
 }
 
+// GetUsageResponse401Headers the declared response headers of an HTTP 401 response for GetUsage
+type GetUsageResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetUsageResponse429Headers the declared response headers of an HTTP 429 response for GetUsage
+type GetUsageResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetUsageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UsageReport
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetUsageResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetUsageResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUsageResponse) GetJSON200() *UsageReport {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetUsageResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetUsageResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetUsageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetUsageResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetUsageResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetUsageResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUsageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUsageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUsageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUsageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // LoginUserResponse401Headers the declared response headers of an HTTP 401 response for LoginUser
 type LoginUserResponse401Headers struct {
 	WWWAuthenticate *string
@@ -6299,6 +7110,11 @@ func (r RegisterUserResponse) ContentType() string {
 	return ""
 }
 
+// CreateChatCompletionResponse200Headers the declared response headers of an HTTP 200 response for CreateChatCompletion
+type CreateChatCompletionResponse200Headers struct {
+	XBudgetRemaining *string
+}
+
 // CreateChatCompletionResponse429Headers the declared response headers of an HTTP 429 response for CreateChatCompletion
 type CreateChatCompletionResponse429Headers struct {
 	RetryAfter *int
@@ -6332,6 +7148,8 @@ type CreateChatCompletionResponse struct {
 	JSON504 *OpenAIUpstreamTimeout
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *OpenAIErrorDefault
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreateChatCompletionResponse200Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *CreateChatCompletionResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -6818,6 +7636,51 @@ func (c *ClientWithResponses) UpdateProjectWithResponse(ctx context.Context, pro
 	return ParseUpdateProjectResponse(rsp)
 }
 
+// GetBudgetWithResponse The project's monthly budget and what is spent of it this month (UTC)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{project_id}/budget (the `GetBudget` operationId).
+func (c *ClientWithResponses) GetBudgetWithResponse(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*GetBudgetResponse, error) {
+	rsp, err := c.GetBudget(ctx, projectId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBudgetResponse(rsp)
+}
+
+// SetBudgetWithBodyWithResponse Set the project's monthly budgets, in USD and in tokens (null or absent - none)
+//
+// Chat through the project (the owner's, every key's and the OpenAI-compatible endpoint's) is refused
+// with 429 before anything is sent upstream once a budget is spent, until the month ends (UTC).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{project_id}/budget (the `SetBudget` operationId).
+func (c *ClientWithResponses) SetBudgetWithBodyWithResponse(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetBudgetResponse, error) {
+	rsp, err := c.SetBudgetWithBody(ctx, projectId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetBudgetResponse(rsp)
+}
+
+// SetBudgetWithResponse Set the project's monthly budgets, in USD and in tokens (null or absent - none)
+//
+// Chat through the project (the owner's, every key's and the OpenAI-compatible endpoint's) is refused
+// with 429 before anything is sent upstream once a budget is spent, until the month ends (UTC).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{project_id}/budget (the `SetBudget` operationId).
+func (c *ClientWithResponses) SetBudgetWithResponse(ctx context.Context, projectId ProjectID, body SetBudgetJSONRequestBody, reqEditors ...RequestEditorFn) (*SetBudgetResponse, error) {
+	rsp, err := c.SetBudget(ctx, projectId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetBudgetResponse(rsp)
+}
+
 // ListConversationsWithResponse A project's conversations, most recently active first
 //
 // The owner and `read` keys see every conversation and may filter by `key_id` and `user`. A `chat` key
@@ -6948,6 +7811,23 @@ func (c *ClientWithResponses) CreatePromptWithResponse(ctx context.Context, proj
 		return nil, err
 	}
 	return ParseCreatePromptResponse(rsp)
+}
+
+// GetUsageWithResponse What the project's bot cost, in totals and a series grouped by day, model, key or end user
+//
+// Every upstream call is in the ledger: chat, streams and the OpenAI-compatible endpoint, failures and
+// budget refusals included. `Accept: text/csv` answers the series as CSV (one row per group, then a
+// `total` row). The range is at most 366 days.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{project_id}/usage (the `GetUsage` operationId).
+func (c *ClientWithResponses) GetUsageWithResponse(ctx context.Context, projectId ProjectID, params *GetUsageParams, reqEditors ...RequestEditorFn) (*GetUsageResponse, error) {
+	rsp, err := c.GetUsage(ctx, projectId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUsageResponse(rsp)
 }
 
 // LoginUserWithBodyWithResponse Exchange email and password for an access token
@@ -7163,6 +8043,16 @@ func ParseSendMessageResponse(rsp *http.Response) (*SendMessageResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers SendMessageResponse200Headers
+		if values := rsp.Header.Values("X-Budget-Remaining"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Budget-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XBudgetRemaining = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers SendMessageResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -7278,6 +8168,16 @@ func ParseStreamMessageResponse(rsp *http.Response) (*StreamMessageResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers StreamMessageResponse200Headers
+		if values := rsp.Header.Values("X-Budget-Remaining"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Budget-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XBudgetRemaining = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers StreamMessageResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -8519,6 +9419,188 @@ func ParseUpdateProjectResponse(rsp *http.Response) (*UpdateProjectResponse, err
 	return response, nil
 }
 
+// ParseGetBudgetResponse parses an HTTP response from a GetBudgetWithResponse call
+func ParseGetBudgetResponse(rsp *http.Response) (*GetBudgetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBudgetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Budget
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetBudgetResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetBudgetResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetBudgetResponse parses an HTTP response from a SetBudgetWithResponse call
+func ParseSetBudgetResponse(rsp *http.Response) (*SetBudgetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetBudgetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Budget
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SetBudgetResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers SetBudgetResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListConversationsResponse parses an HTTP response from a ListConversationsWithResponse call
 func ParseListConversationsResponse(rsp *http.Response) (*ListConversationsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -9194,6 +10276,100 @@ func ParseCreatePromptResponse(rsp *http.Response) (*CreatePromptResponse, error
 	return response, nil
 }
 
+// ParseGetUsageResponse parses an HTTP response from a GetUsageWithResponse call
+func ParseGetUsageResponse(rsp *http.Response) (*GetUsageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUsageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UsageReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetUsageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetUsageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseLoginUserResponse parses an HTTP response from a LoginUserWithResponse call
 func ParseLoginUserResponse(rsp *http.Response) (*LoginUserResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -9498,6 +10674,16 @@ func ParseCreateChatCompletionResponse(rsp *http.Response) (*CreateChatCompletio
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers CreateChatCompletionResponse200Headers
+		if values := rsp.Header.Values("X-Budget-Remaining"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Budget-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XBudgetRemaining = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 429:
 		var headers CreateChatCompletionResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {

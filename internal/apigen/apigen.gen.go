@@ -304,14 +304,74 @@ func (e TokenTokenType) Valid() bool {
 	}
 }
 
+// Defines values for UsageReportGroupBy.
+const (
+	UsageReportGroupByDay     UsageReportGroupBy = "day"
+	UsageReportGroupByEndUser UsageReportGroupBy = "end_user"
+	UsageReportGroupByKey     UsageReportGroupBy = "key"
+	UsageReportGroupByModel   UsageReportGroupBy = "model"
+)
+
+// Valid indicates whether the value is a known member of the UsageReportGroupBy enum.
+func (e UsageReportGroupBy) Valid() bool {
+	switch e {
+	case UsageReportGroupByDay:
+		return true
+	case UsageReportGroupByEndUser:
+		return true
+	case UsageReportGroupByKey:
+		return true
+	case UsageReportGroupByModel:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetUsageParamsGroupBy.
+const (
+	GetUsageParamsGroupByDay     GetUsageParamsGroupBy = "day"
+	GetUsageParamsGroupByEndUser GetUsageParamsGroupBy = "end_user"
+	GetUsageParamsGroupByKey     GetUsageParamsGroupBy = "key"
+	GetUsageParamsGroupByModel   GetUsageParamsGroupBy = "model"
+)
+
+// Valid indicates whether the value is a known member of the GetUsageParamsGroupBy enum.
+func (e GetUsageParamsGroupBy) Valid() bool {
+	switch e {
+	case GetUsageParamsGroupByDay:
+		return true
+	case GetUsageParamsGroupByEndUser:
+		return true
+	case GetUsageParamsGroupByKey:
+		return true
+	case GetUsageParamsGroupByModel:
+		return true
+	default:
+		return false
+	}
+}
+
 // ApiKey defines model for ApiKey.
 type ApiKey struct {
 	// AllowedOrigins Publishable keys work only from these origins
-	AllowedOrigins []string   `json:"allowed_origins"`
-	CreatedAt      time.Time  `json:"created_at"`
-	ExpiresAt      *time.Time `json:"expires_at"`
-	Id             int64      `json:"id"`
-	Kind           KeyKind    `json:"kind"`
+	AllowedOrigins []string `json:"allowed_origins"`
+
+	// BudgetMonthlyTokens Input plus output tokens the key may use a month; null - no limit
+	BudgetMonthlyTokens *int64 `json:"budget_monthly_tokens"`
+
+	// BudgetMonthlyUsd What the key may spend a month (UTC), in USD; null - no limit
+	BudgetMonthlyUsd *float64  `json:"budget_monthly_usd"`
+	CreatedAt        time.Time `json:"created_at"`
+
+	// EndUserDailyTokens Tokens each end user of the key may use a day (UTC); null - no limit
+	EndUserDailyTokens *int64 `json:"end_user_daily_tokens"`
+
+	// EndUserMonthlyTokens Tokens each end user of the key may use a month (UTC); null - no limit
+	EndUserMonthlyTokens *int64     `json:"end_user_monthly_tokens"`
+	ExpiresAt            *time.Time `json:"expires_at"`
+	Id                   int64      `json:"id"`
+	Kind                 KeyKind    `json:"kind"`
 
 	// LastUsedAt Updated at most once a minute
 	LastUsedAt *time.Time `json:"last_used_at"`
@@ -332,6 +392,27 @@ type ApiKey struct {
 
 	// VisitorMessagesPerDay Publishable keys only; messages per visitor per UTC day
 	VisitorMessagesPerDay int `json:"visitor_messages_per_day"`
+}
+
+// Budget defines model for Budget.
+type Budget struct {
+	MonthlyTokens *int64   `json:"monthly_tokens"`
+	MonthlyUsd    *float64 `json:"monthly_usd"`
+
+	// ResetsAt The start of next month (UTC)
+	ResetsAt time.Time `json:"resets_at"`
+
+	// SpentTokens Input plus output tokens this month
+	SpentTokens int64 `json:"spent_tokens"`
+
+	// SpentUsd Spent this month (UTC), from the usage ledger
+	SpentUsd float64 `json:"spent_usd"`
+}
+
+// BudgetUpdate defines model for BudgetUpdate.
+type BudgetUpdate struct {
+	MonthlyTokens *int64   `json:"monthly_tokens,omitempty"`
+	MonthlyUsd    *float64 `json:"monthly_usd,omitempty"`
 }
 
 // ChatCompletion defines model for ChatCompletion.
@@ -607,6 +688,18 @@ type KeyCreate struct {
 	// AllowedOrigins Publishable keys only; exact `scheme://host[:port]`, http or https
 	AllowedOrigins *[]string `json:"allowed_origins,omitempty"`
 
+	// BudgetMonthlyTokens Tokens a month; absent - no limit
+	BudgetMonthlyTokens *int64 `json:"budget_monthly_tokens,omitempty"`
+
+	// BudgetMonthlyUsd USD a month; absent - no limit
+	BudgetMonthlyUsd *float64 `json:"budget_monthly_usd,omitempty"`
+
+	// EndUserDailyTokens Tokens per end user a day; absent - no limit
+	EndUserDailyTokens *int64 `json:"end_user_daily_tokens,omitempty"`
+
+	// EndUserMonthlyTokens Tokens per end user a month; absent - no limit
+	EndUserMonthlyTokens *int64 `json:"end_user_monthly_tokens,omitempty"`
+
 	// ExpiresAt Must be in the future; absent never expires
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	Kind      KeyKind    `json:"kind"`
@@ -630,10 +723,22 @@ type KeyCreate struct {
 // KeyCreated defines model for KeyCreated.
 type KeyCreated struct {
 	// AllowedOrigins Publishable keys work only from these origins
-	AllowedOrigins []string   `json:"allowed_origins"`
-	CreatedAt      time.Time  `json:"created_at"`
-	ExpiresAt      *time.Time `json:"expires_at"`
-	Id             int64      `json:"id"`
+	AllowedOrigins []string `json:"allowed_origins"`
+
+	// BudgetMonthlyTokens Input plus output tokens the key may use a month; null - no limit
+	BudgetMonthlyTokens *int64 `json:"budget_monthly_tokens"`
+
+	// BudgetMonthlyUsd What the key may spend a month (UTC), in USD; null - no limit
+	BudgetMonthlyUsd *float64  `json:"budget_monthly_usd"`
+	CreatedAt        time.Time `json:"created_at"`
+
+	// EndUserDailyTokens Tokens each end user of the key may use a day (UTC); null - no limit
+	EndUserDailyTokens *int64 `json:"end_user_daily_tokens"`
+
+	// EndUserMonthlyTokens Tokens each end user of the key may use a month (UTC); null - no limit
+	EndUserMonthlyTokens *int64     `json:"end_user_monthly_tokens"`
+	ExpiresAt            *time.Time `json:"expires_at"`
+	Id                   int64      `json:"id"`
 
 	// IdentitySecret Publishable keys only; signs `user_hash` for signed-in visitors; never shown again
 	IdentitySecret *string `json:"identity_secret,omitempty"`
@@ -672,6 +777,18 @@ type KeyScope string
 // KeyUpdate defines model for KeyUpdate.
 type KeyUpdate struct {
 	AllowedOrigins *[]string `json:"allowed_origins,omitempty"`
+
+	// BudgetMonthlyTokens `null`: no limit
+	BudgetMonthlyTokens nullable.Nullable[int64] `json:"budget_monthly_tokens,omitempty"`
+
+	// BudgetMonthlyUsd `null`: no limit
+	BudgetMonthlyUsd nullable.Nullable[float64] `json:"budget_monthly_usd,omitempty"`
+
+	// EndUserDailyTokens `null`: no limit
+	EndUserDailyTokens nullable.Nullable[int64] `json:"end_user_daily_tokens,omitempty"`
+
+	// EndUserMonthlyTokens `null`: no limit
+	EndUserMonthlyTokens nullable.Nullable[int64] `json:"end_user_monthly_tokens,omitempty"`
 
 	// ExpiresAt `null`: never expires
 	ExpiresAt nullable.Nullable[time.Time] `json:"expires_at,omitempty"`
@@ -722,9 +839,20 @@ type OpenAIError struct {
 	} `json:"error"`
 }
 
+// Price USD per million tokens
+type Price struct {
+	// CachedInput Defaults to the input price
+	CachedInput *float64 `json:"cached_input,omitempty"`
+	Input       float64  `json:"input"`
+	Output      float64  `json:"output"`
+}
+
 // Project defines model for Project.
 type Project struct {
 	CreatedAt time.Time `json:"created_at"`
+
+	// CustomPrice The price used for the project's model when the server's price table lacks it; null - none
+	CustomPrice *Price `json:"custom_price,omitempty"`
 
 	// Id Example: 1
 	Id int64 `json:"id"`
@@ -796,8 +924,10 @@ type ProjectFileStatus string
 
 // ProjectUpdate defines model for ProjectUpdate.
 type ProjectUpdate struct {
-	MaxOutputTokens *int    `json:"max_output_tokens,omitempty"`
-	Model           *string `json:"model,omitempty"`
+	// CustomPrice `null` removes it
+	CustomPrice     nullable.Nullable[Price] `json:"custom_price,omitempty"`
+	MaxOutputTokens *int                     `json:"max_output_tokens,omitempty"`
+	Model           *string                  `json:"model,omitempty"`
 
 	// Name 1–100 characters after trimming
 	Name        *string  `json:"name,omitempty"`
@@ -859,6 +989,54 @@ type Usage struct {
 	OutputTokens int `json:"output_tokens"`
 	TotalTokens  int `json:"total_tokens"`
 }
+
+// UsageFigures defines model for UsageFigures.
+type UsageFigures struct {
+	CachedInputTokens int64   `json:"cached_input_tokens"`
+	CostUsd           float64 `json:"cost_usd"`
+
+	// Errors Calls that failed, budget refusals included
+	Errors       int64 `json:"errors"`
+	InputTokens  int64 `json:"input_tokens"`
+	LatencyP50Ms int64 `json:"latency_p50_ms"`
+	LatencyP95Ms int64 `json:"latency_p95_ms"`
+	OutputTokens int64 `json:"output_tokens"`
+	Requests     int64 `json:"requests"`
+	TotalTokens  int64 `json:"total_tokens"`
+}
+
+// UsageGroup defines model for UsageGroup.
+type UsageGroup struct {
+	CachedInputTokens int64   `json:"cached_input_tokens"`
+	CostUsd           float64 `json:"cost_usd"`
+
+	// Errors Calls that failed, budget refusals included
+	Errors int64 `json:"errors"`
+
+	// Group The day (YYYY-MM-DD), model, key id or end user
+	Group       string `json:"group"`
+	InputTokens int64  `json:"input_tokens"`
+
+	// Label For people - the key's name, "owner" for chats without a key, "(none)" for no end user
+	Label        string `json:"label"`
+	LatencyP50Ms int64  `json:"latency_p50_ms"`
+	LatencyP95Ms int64  `json:"latency_p95_ms"`
+	OutputTokens int64  `json:"output_tokens"`
+	Requests     int64  `json:"requests"`
+	TotalTokens  int64  `json:"total_tokens"`
+}
+
+// UsageReport defines model for UsageReport.
+type UsageReport struct {
+	From    time.Time          `json:"from"`
+	GroupBy UsageReportGroupBy `json:"group_by"`
+	Series  []UsageGroup       `json:"series"`
+	To      time.Time          `json:"to"`
+	Totals  UsageFigures       `json:"totals"`
+}
+
+// UsageReportGroupBy defines model for UsageReport.GroupBy.
+type UsageReportGroupBy string
 
 // User defines model for User.
 type User struct {
@@ -1004,6 +1182,19 @@ type UploadFileMultipartBody struct {
 	File openapi_types.File `json:"file"`
 }
 
+// GetUsageParams defines parameters for GetUsage.
+type GetUsageParams struct {
+	// From Start (inclusive); default the start of the current month (UTC)
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// To End (exclusive); default now
+	To      *time.Time             `form:"to,omitempty" json:"to,omitempty"`
+	GroupBy *GetUsageParamsGroupBy `form:"group_by,omitempty" json:"group_by,omitempty"`
+}
+
+// GetUsageParamsGroupBy defines parameters for GetUsage.
+type GetUsageParamsGroupBy string
+
 // SendMessageJSONRequestBody defines body for SendMessage for application/json ContentType.
 type SendMessageJSONRequestBody = ChatRequest
 
@@ -1021,6 +1212,9 @@ type UpdatePromptJSONRequestBody = PromptUpdate
 
 // UpdateProjectJSONRequestBody defines body for UpdateProject for application/json ContentType.
 type UpdateProjectJSONRequestBody = ProjectUpdate
+
+// SetBudgetJSONRequestBody defines body for SetBudget for application/json ContentType.
+type SetBudgetJSONRequestBody = BudgetUpdate
 
 // UploadFileMultipartRequestBody defines body for UploadFile for multipart/form-data ContentType.
 type UploadFileMultipartRequestBody UploadFileMultipartBody
@@ -1152,6 +1346,12 @@ type ServerInterface interface {
 	// UpdateProject Rename a project or change its chat settings
 	// (PATCH /projects/{project_id})
 	UpdateProject(ctx echo.Context, projectId ProjectID) error
+	// GetBudget The project's monthly budget and what is spent of it this month (UTC)
+	// (GET /projects/{project_id}/budget)
+	GetBudget(ctx echo.Context, projectId ProjectID) error
+	// SetBudget Set the project's monthly budgets, in USD and in tokens (null or absent - none)
+	// (PUT /projects/{project_id}/budget)
+	SetBudget(ctx echo.Context, projectId ProjectID) error
 	// ListConversations A project's conversations, most recently active first
 	// (GET /projects/{project_id}/conversations)
 	ListConversations(ctx echo.Context, projectId ProjectID, params ListConversationsParams) error
@@ -1173,6 +1373,9 @@ type ServerInterface interface {
 	// CreatePrompt Add a prompt to a project
 	// (POST /projects/{project_id}/prompts)
 	CreatePrompt(ctx echo.Context, projectId ProjectID) error
+	// GetUsage What the project's bot cost, in totals and a series grouped by day, model, key or end user
+	// (GET /projects/{project_id}/usage)
+	GetUsage(ctx echo.Context, projectId ProjectID, params GetUsageParams) error
 	// LoginUser Exchange email and password for an access token
 	// (POST /users/login)
 	LoginUser(ctx echo.Context) error
@@ -1522,6 +1725,38 @@ func (w *ServerInterfaceWrapper) UpdateProject(ctx echo.Context) error {
 	return err
 }
 
+// GetBudget converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBudget(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "project_id" -------------
+	var projectId ProjectID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project_id", ctx.Param("project_id"), &projectId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBudget(ctx, projectId)
+	return err
+}
+
+// SetBudget converts echo context to params.
+func (w *ServerInterfaceWrapper) SetBudget(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "project_id" -------------
+	var projectId ProjectID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project_id", ctx.Param("project_id"), &projectId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SetBudget(ctx, projectId)
+	return err
+}
+
 // ListConversations converts echo context to params.
 func (w *ServerInterfaceWrapper) ListConversations(ctx echo.Context) error {
 	var err error
@@ -1674,6 +1909,45 @@ func (w *ServerInterfaceWrapper) CreatePrompt(ctx echo.Context) error {
 	return err
 }
 
+// GetUsage converts echo context to params.
+func (w *ServerInterfaceWrapper) GetUsage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "project_id" -------------
+	var projectId ProjectID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project_id", ctx.Param("project_id"), &projectId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetUsageParams
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// ------------- Optional query parameter "group_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "group_by", ctx.QueryParams(), &params.GroupBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter group_by: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetUsage(ctx, projectId, params)
+	return err
+}
+
 // LoginUser converts echo context to params.
 func (w *ServerInterfaceWrapper) LoginUser(ctx echo.Context) error {
 	var err error
@@ -1792,6 +2066,9 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/projects/keys/:key_id", wrapper.DeleteKey, options.OperationMiddlewares["deleteKey"]...)
 	router.PATCH(options.BaseURL+"/projects/keys/:key_id", wrapper.UpdateKey, options.OperationMiddlewares["updateKey"]...)
 	router.POST(options.BaseURL+"/projects/keys/:key_id/identity-secret", wrapper.RotateIdentitySecret, options.OperationMiddlewares["rotateIdentitySecret"]...)
+	router.GET(options.BaseURL+"/projects/:project_id/budget", wrapper.GetBudget, options.OperationMiddlewares["getBudget"]...)
+	router.PUT(options.BaseURL+"/projects/:project_id/budget", wrapper.SetBudget, options.OperationMiddlewares["setBudget"]...)
+	router.GET(options.BaseURL+"/projects/:project_id/usage", wrapper.GetUsage, options.OperationMiddlewares["getUsage"]...)
 	router.POST(options.BaseURL+"/v1/chat/completions", wrapper.CreateChatCompletion, options.OperationMiddlewares["createChatCompletion"]...)
 	router.GET(options.BaseURL+"/v1/models", wrapper.ListModels, options.OperationMiddlewares["listModels"]...)
 
@@ -1879,15 +2156,25 @@ type SendMessageResponseObject interface {
 	VisitSendMessageResponse(w http.ResponseWriter) error
 }
 
-type SendMessage200JSONResponse ChatResponse
+type SendMessage200ResponseHeaders struct {
+	XBudgetRemaining *string
+}
+
+type SendMessage200JSONResponse struct {
+	Body    ChatResponse
+	Headers SendMessage200ResponseHeaders
+}
 
 func (response SendMessage200JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XBudgetRemaining != nil {
+		w.Header().Set("X-Budget-Remaining", fmt.Sprint(*response.Headers.XBudgetRemaining))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2040,8 +2327,13 @@ type StreamMessageResponseObject interface {
 	VisitStreamMessageResponse(w http.ResponseWriter) error
 }
 
+type StreamMessage200ResponseHeaders struct {
+	XBudgetRemaining *string
+}
+
 type StreamMessage200TexteventStreamResponse struct {
 	Body          io.Reader
+	Headers       StreamMessage200ResponseHeaders
 	ContentLength int64
 }
 
@@ -2050,6 +2342,9 @@ func (response StreamMessage200TexteventStreamResponse) VisitStreamMessageRespon
 	w.Header().Set("Content-Type", "text/event-stream")
 	if response.ContentLength != 0 {
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.XBudgetRemaining != nil {
+		w.Header().Set("X-Budget-Remaining", fmt.Sprint(*response.Headers.XBudgetRemaining))
 	}
 	w.WriteHeader(200)
 
@@ -3728,6 +4023,237 @@ func (response UpdateProjectdefaultJSONResponse) VisitUpdateProjectResponse(w ht
 	return err
 }
 
+type GetBudgetRequestObject struct {
+	ProjectId ProjectID `json:"project_id"`
+}
+
+type GetBudgetResponseObject interface {
+	VisitGetBudgetResponse(w http.ResponseWriter) error
+}
+
+type GetBudget200JSONResponse Budget
+
+func (response GetBudget200JSONResponse) VisitGetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBudget400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetBudget400JSONResponse) VisitGetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBudget401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetBudget401JSONResponse) VisitGetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBudget403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetBudget403JSONResponse) VisitGetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBudget404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetBudget404JSONResponse) VisitGetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBudget429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetBudget429JSONResponse) VisitGetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBudgetdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetBudgetdefaultJSONResponse) VisitGetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetBudgetRequestObject struct {
+	ProjectId ProjectID `json:"project_id"`
+	Body      *SetBudgetJSONRequestBody
+}
+
+type SetBudgetResponseObject interface {
+	VisitSetBudgetResponse(w http.ResponseWriter) error
+}
+
+type SetBudget200JSONResponse Budget
+
+func (response SetBudget200JSONResponse) VisitSetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetBudget400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response SetBudget400JSONResponse) VisitSetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetBudget401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SetBudget401JSONResponse) VisitSetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetBudget403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SetBudget403JSONResponse) VisitSetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetBudget404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response SetBudget404JSONResponse) VisitSetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetBudget429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response SetBudget429JSONResponse) VisitSetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetBudgetdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response SetBudgetdefaultJSONResponse) VisitSetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListConversationsRequestObject struct {
 	ProjectId ProjectID `json:"project_id"`
 	Params    ListConversationsParams
@@ -4596,6 +5122,142 @@ func (response CreatePromptdefaultJSONResponse) VisitCreatePromptResponse(w http
 	return err
 }
 
+type GetUsageRequestObject struct {
+	ProjectId ProjectID `json:"project_id"`
+	Params    GetUsageParams
+}
+
+type GetUsageResponseObject interface {
+	VisitGetUsageResponse(w http.ResponseWriter) error
+}
+
+type GetUsage200JSONResponse UsageReport
+
+func (response GetUsage200JSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage200TextcsvResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetUsage200TextcsvResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetUsage400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetUsage400JSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetUsage401JSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetUsage403JSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetUsage404JSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetUsage429JSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsagedefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetUsagedefaultJSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LoginUserRequestObject struct {
 	Body *LoginUserJSONRequestBody
 }
@@ -4847,15 +5509,25 @@ type CreateChatCompletionResponseObject interface {
 	VisitCreateChatCompletionResponse(w http.ResponseWriter) error
 }
 
-type CreateChatCompletion200JSONResponse ChatCompletion
+type CreateChatCompletion200ResponseHeaders struct {
+	XBudgetRemaining *string
+}
+
+type CreateChatCompletion200JSONResponse struct {
+	Body    ChatCompletion
+	Headers CreateChatCompletion200ResponseHeaders
+}
 
 func (response CreateChatCompletion200JSONResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XBudgetRemaining != nil {
+		w.Header().Set("X-Budget-Remaining", fmt.Sprint(*response.Headers.XBudgetRemaining))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4863,6 +5535,7 @@ func (response CreateChatCompletion200JSONResponse) VisitCreateChatCompletionRes
 
 type CreateChatCompletion200TexteventStreamResponse struct {
 	Body          io.Reader
+	Headers       CreateChatCompletion200ResponseHeaders
 	ContentLength int64
 }
 
@@ -4871,6 +5544,9 @@ func (response CreateChatCompletion200TexteventStreamResponse) VisitCreateChatCo
 	w.Header().Set("Content-Type", "text/event-stream")
 	if response.ContentLength != 0 {
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.XBudgetRemaining != nil {
+		w.Header().Set("X-Budget-Remaining", fmt.Sprint(*response.Headers.XBudgetRemaining))
 	}
 	w.WriteHeader(200)
 
@@ -5180,6 +5856,12 @@ type StrictServerInterface interface {
 	// UpdateProject Rename a project or change its chat settings
 	// (PATCH /projects/{project_id})
 	UpdateProject(ctx context.Context, request UpdateProjectRequestObject) (UpdateProjectResponseObject, error)
+	// GetBudget The project's monthly budget and what is spent of it this month (UTC)
+	// (GET /projects/{project_id}/budget)
+	GetBudget(ctx context.Context, request GetBudgetRequestObject) (GetBudgetResponseObject, error)
+	// SetBudget Set the project's monthly budgets, in USD and in tokens (null or absent - none)
+	// (PUT /projects/{project_id}/budget)
+	SetBudget(ctx context.Context, request SetBudgetRequestObject) (SetBudgetResponseObject, error)
 	// ListConversations A project's conversations, most recently active first
 	// (GET /projects/{project_id}/conversations)
 	ListConversations(ctx context.Context, request ListConversationsRequestObject) (ListConversationsResponseObject, error)
@@ -5201,6 +5883,9 @@ type StrictServerInterface interface {
 	// CreatePrompt Add a prompt to a project
 	// (POST /projects/{project_id}/prompts)
 	CreatePrompt(ctx context.Context, request CreatePromptRequestObject) (CreatePromptResponseObject, error)
+	// GetUsage What the project's bot cost, in totals and a series grouped by day, model, key or end user
+	// (GET /projects/{project_id}/usage)
+	GetUsage(ctx context.Context, request GetUsageRequestObject) (GetUsageResponseObject, error)
 	// LoginUser Exchange email and password for an access token
 	// (POST /users/login)
 	LoginUser(ctx context.Context, request LoginUserRequestObject) (LoginUserResponseObject, error)
@@ -5764,6 +6449,79 @@ func (sh *strictHandler) UpdateProject(ctx echo.Context, projectId ProjectID) er
 	return nil
 }
 
+// GetBudget operation middleware
+func (sh *strictHandler) GetBudget(ctx echo.Context, projectId ProjectID) error {
+	var request GetBudgetRequestObject
+
+	request.ProjectId = projectId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBudget(ctx.Request().Context(), request.(GetBudgetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBudget")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBudgetResponseObject); ok {
+		return validResponse.VisitGetBudgetResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SetBudget operation middleware
+func (sh *strictHandler) SetBudget(ctx echo.Context, projectId ProjectID) error {
+	var request SetBudgetRequestObject
+
+	request.ProjectId = projectId
+
+	var body SetBudgetJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SetBudget(ctx.Request().Context(), request.(SetBudgetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetBudget")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SetBudgetResponseObject); ok {
+		return validResponse.VisitSetBudgetResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListConversations operation middleware
 func (sh *strictHandler) ListConversations(ctx echo.Context, projectId ProjectID, params ListConversationsParams) error {
 	var request ListConversationsRequestObject
@@ -5986,6 +6744,32 @@ func (sh *strictHandler) CreatePrompt(ctx echo.Context, projectId ProjectID) err
 		return err
 	} else if validResponse, ok := response.(CreatePromptResponseObject); ok {
 		return validResponse.VisitCreatePromptResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetUsage operation middleware
+func (sh *strictHandler) GetUsage(ctx echo.Context, projectId ProjectID, params GetUsageParams) error {
+	var request GetUsageRequestObject
+
+	request.ProjectId = projectId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUsage(ctx.Request().Context(), request.(GetUsageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUsage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetUsageResponseObject); ok {
+		return validResponse.VisitGetUsageResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
