@@ -14,6 +14,7 @@ SELECT * FROM projects WHERE owner_id = @owner_id ORDER BY id;
 -- name: UpdateProject :one
 UPDATE projects
 SET name = @name, model = @model, temperature = @temperature, max_output_tokens = @max_output_tokens,
+    price_input = sqlc.narg(price_input), price_cached_input = sqlc.narg(price_cached_input), price_output = sqlc.narg(price_output),
     updated_at = @updated_at
 WHERE id = @id AND owner_id = @owner_id
 RETURNING *;

@@ -75,6 +75,26 @@ type Settings struct {
 	ClearRateLimit        bool
 	RequireSignedUser     *bool
 	VisitorMessagesPerDay *int64
+	// Budgets (micro-USD and tokens); see model.APIKey.
+	BudgetMonthlyMicroUSD Change[int64]
+	BudgetMonthlyTokens   Change[int64]
+	EndUserDailyTokens    Change[int64]
+	EndUserMonthlyTokens  Change[int64]
+}
+
+// Change edits a nullable field: unset leaves it as it is; set, it becomes To (nil: none).
+type Change[T any] struct {
+	Set bool
+	To  *T
+}
+
+// ChangeTo is a Change to v, or no change when v is nil.
+func ChangeTo[T any](v *T) Change[T] { return Change[T]{Set: v != nil, To: v} }
+
+func (c Change[T]) apply(field **T) {
+	if c.Set {
+		*field = c.To
+	}
 }
 
 // Created is a new key with its secrets, shown once.
@@ -222,6 +242,10 @@ func (s *Service) apply(k *model.APIKey, in Settings) error {
 		t := in.ExpiresAt.UTC().Truncate(time.Microsecond)
 		k.ExpiresAt = &t
 	}
+	in.BudgetMonthlyMicroUSD.apply(&k.BudgetMonthlyMicroUSD)
+	in.BudgetMonthlyTokens.apply(&k.BudgetMonthlyTokens)
+	in.EndUserDailyTokens.apply(&k.EndUserDailyTokens)
+	in.EndUserMonthlyTokens.apply(&k.EndUserMonthlyTokens)
 	switch {
 	case in.ClearRateLimit:
 		k.RateLimitPerMinute = nil

@@ -25,6 +25,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/store"
 	"github.com/chatbot-platform/chatbot/internal/store/postgres"
 	"github.com/chatbot-platform/chatbot/internal/store/sqlite"
+	"github.com/chatbot-platform/chatbot/internal/usage"
 )
 
 // App is the running platform minus the listener.
@@ -85,8 +86,13 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	}, log)
 	files := file.NewService(st, openai, cfg.MaxUploadMB<<20, log)
 	projects.OnDelete(files) // files and the vector store at OpenAI go before the project
+	prices, err := usage.LoadPrices(cfg.PricesFile)
+	if err != nil {
+		return nil, err
+	}
 	writes := store.NewBatcher(st)
-	chats := chat.NewService(st, writes, openai, files, cfg.ChatHistoryChars, log)
+	meter := usage.NewService(st, writes, prices, log)
+	chats := chat.NewService(st, writes, openai, files, meter, cfg.ChatHistoryChars, log)
 	e, err := httpapi.New(httpapi.Deps{
 		Config:    cfg,
 		Log:       log,
@@ -96,6 +102,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		Projects:  projects,
 		Files:     files,
 		Chat:      chats,
+		Usage:     meter,
 		Limiter:   limiter,
 		Pages:     o.Pages,
 		Heartbeat: o.Heartbeat,

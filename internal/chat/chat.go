@@ -16,6 +16,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/store"
+	"github.com/chatbot-platform/chatbot/internal/usage"
 )
 
 // MaxMessageChars bounds one user message.
@@ -33,13 +34,15 @@ type Service struct {
 	writes       *store.Batcher
 	llm          *llm.Client
 	search       Searcher
+	usage        *usage.Service
 	historyChars int
 	log          *slog.Logger
 }
 
-// NewService returns the chat service. Writes go through the batcher (group commit).
-func NewService(s store.Store, writes *store.Batcher, c *llm.Client, search Searcher, historyChars int, log *slog.Logger) *Service {
-	return &Service{store: s, writes: writes, llm: c, search: search, historyChars: historyChars, log: log}
+// NewService returns the chat service. Writes go through the batcher (group commit); every upstream
+// call goes through meter's budgets and into its ledger.
+func NewService(s store.Store, writes *store.Batcher, c *llm.Client, search Searcher, meter *usage.Service, historyChars int, log *slog.Logger) *Service {
+	return &Service{store: s, writes: writes, llm: c, search: search, usage: meter, historyChars: historyChars, log: log}
 }
 
 // Viewer is who asks: the project's owner (Key nil), or a project key acting for an end user of the
@@ -79,6 +82,8 @@ type Request struct {
 	// stored conversation's turns: the OpenAI-compatible endpoint sends both with every call.
 	Instructions []string
 	History      []model.Message
+	// Operation names the call in the usage ledger: chat, stream (the defaults) or completion.
+	Operation string
 }
 
 // Result is the bot's stored reply.
@@ -90,6 +95,8 @@ type Result struct {
 	Model          string
 	Usage          llm.Usage
 	Citations      []model.Citation
+	// BudgetRemaining is what was left of the tightest budget before this call ("" : none applies).
+	BudgetRemaining string
 }
 
 // turn is a prepared exchange: everything known before the upstream call.
@@ -100,31 +107,79 @@ type turn struct {
 	call    llm.Request
 	files   map[string]model.File
 	started time.Time
+	// worstInput bounds the call's input tokens, for budget reservations.
+	worstInput int64
+	held       *usage.Reservation
+}
+
+// fileSearchAllowance is the input tokens reserved for what file_search adds to a call's input.
+const fileSearchAllowance = 8_000
+
+// reserve holds the turn's worst case against its budgets; a *model.LimitError when one is spent.
+func (s *Service) reserve(ctx context.Context, t *turn, operation string) (err error) {
+	if t.req.Operation != "" {
+		operation = t.req.Operation
+	}
+	t.held, err = s.usage.Reserve(ctx, usage.Call{
+		Project: t.project, Key: t.req.Key, EndUser: t.req.EndUser, Operation: operation, Model: t.call.Model,
+		WorstInput: t.worstInput, WorstOutput: int64(t.call.MaxOutputTokens),
+	})
+	return err
+}
+
+// outcome is a call's end for the ledger.
+func (t *turn) outcome(u llm.Usage, model string, err error) usage.Outcome {
+	o := usage.Outcome{Model: model, Input: int64(u.InputTokens), CachedInput: int64(u.CachedInputTokens), Output: int64(u.OutputTokens), Result: usage.OutcomeOK}
+	var uerr *llm.Error
+	switch {
+	case err == nil:
+	case errors.As(err, &uerr):
+		o.Result = strings.ReplaceAll(uerr.Kind.String(), " ", "_")
+	case errors.Is(err, context.Canceled):
+		o.Result = "canceled"
+	default:
+		o.Result = "error"
+	}
+	if t.conv.ID != 0 {
+		id := t.conv.ID
+		o.ConversationID = &id
+	}
+	return o
 }
 
 // Send answers req and stores both messages once the reply is complete. A failed upstream call stores
 // nothing. Errors: *model.ValidationError, *model.NotFoundError, *llm.Error.
 func (s *Service) Send(ctx context.Context, req Request) (Result, error) {
 	t, err := s.prepare(ctx, req)
+	if err == nil {
+		err = s.reserve(ctx, t, "chat")
+	}
 	if err != nil {
 		return Result{}, err
 	}
 	reply, err := s.llm.Respond(ctx, t.call)
 	if err != nil {
 		s.logFailure(ctx, t, err)
+		s.usage.Fail(ctx, t.held, t.outcome(llm.Usage{}, "", err))
 		return Result{}, err
 	}
-	res := Result{Reply: reply.Text, Model: reply.Model, Usage: reply.Usage, Citations: t.citations(reply.Citations)}
+	res := Result{Reply: reply.Text, Model: reply.Model, Usage: reply.Usage, Citations: t.citations(reply.Citations), BudgetRemaining: t.held.Remaining}
 	ctx = context.WithoutCancel(ctx) // the reply exists: store it even if the client left
 	var conv model.Conversation
 	var stored []model.Message
 	err = s.writes.Do(ctx, func(tx store.Store) (err error) {
-		conv, stored, err = t.save(ctx, tx, t.userMessage(), t.assistantMessage(res, false))
-		return err
+		if conv, stored, err = t.save(ctx, tx, t.userMessage(), t.assistantMessage(res, false)); err != nil {
+			return err
+		}
+		o := t.outcome(reply.Usage, reply.Model, nil)
+		o.ConversationID = &conv.ID
+		return s.usage.Settle(ctx, tx, t.held, o)
 	})
 	if err != nil {
+		s.usage.Fail(ctx, t.held, t.outcome(reply.Usage, reply.Model, err)) // the call was paid for all the same
 		return Result{}, t.storeError(err)
 	}
+	s.usage.Settled(ctx, t.held)
 	t.conv = conv
 	res.ConversationID, res.UserMessageID, res.MessageID = conv.ID, stored[0].ID, stored[1].ID
 	s.logReply(ctx, t, res, reply.Attempts, false)
@@ -175,7 +230,21 @@ func (s *Service) prepare(ctx context.Context, req Request) (*turn, error) {
 	if vectorStore != "" {
 		t.call.VectorStoreIDs = []string{vectorStore}
 	}
+	t.worstInput = worstInputTokens(t.call)
 	return t, nil
+}
+
+// worstInputTokens bounds a call's input tokens from above without a tokenizer: a token is rarely
+// shorter than 2 bytes, each message's framing takes a few, and file_search adds its passages.
+func worstInputTokens(call llm.Request) int64 {
+	var n int64
+	for _, m := range call.Input {
+		n += int64(len(m.Content))/2 + 8
+	}
+	if len(call.VectorStoreIDs) > 0 {
+		n += fileSearchAllowance
+	}
+	return n
 }
 
 // systemPrompt is the project's prompts, then the caller's own instructions.

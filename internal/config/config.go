@@ -53,6 +53,7 @@ type Config struct {
 	OpenAIMaxRetries      int
 	OpenAIRetryDelay      time.Duration
 	ChatHistoryChars      int
+	PricesFile            string
 }
 
 // Setting documents one environment variable.
@@ -93,6 +94,7 @@ var Settings = []Setting{
 	{"OPENAI_MAX_RETRIES", "3", "retries after the first try, for rate limits, 5xx, timeouts and connection errors only"},
 	{"OPENAI_RETRY_BASE_DELAY", "1s", "first wait between tries; doubles each retry (1s, 2s, 4s), or the upstream's longer Retry-After"},
 	{"CHAT_HISTORY_CHARS", "24000", "budget of earlier turns sent upstream, newest first, in characters"},
+	{"PRICES_FILE", "", "JSON price table (USD per million tokens by model) over the built-in one; empty: built-in only"},
 }
 
 // Load reads .env (when present; real environment variables win) and the environment.
@@ -138,6 +140,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		OpenAIMaxRetries:      p.int("OPENAI_MAX_RETRIES", 0, 10),
 		OpenAIRetryDelay:      p.duration("OPENAI_RETRY_BASE_DELAY"),
 		ChatHistoryChars:      p.int("CHAT_HISTORY_CHARS", 0, 10_000_000),
+		PricesFile:            p.str("PRICES_FILE"),
 	}
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		p.fail("SECRET_KEY", fmt.Sprintf("must be at least 32 bytes (got %d); generate one with: openssl rand -hex 32", len(c.SecretKey)))

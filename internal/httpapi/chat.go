@@ -28,7 +28,7 @@ func (h *Handlers) SendMessage(ctx context.Context, req apigen.SendMessageReques
 	if err != nil {
 		return nil, err
 	}
-	return apigen.SendMessage200JSONResponse(chatResponse(res)), nil
+	return apigen.SendMessage200JSONResponse{Body: chatResponse(res), Headers: apigen.SendMessage200ResponseHeaders{XBudgetRemaining: nonEmpty(res.BudgetRemaining)}}, nil
 }
 
 // StreamMessage implements apigen.StrictServerInterface (POST /chat/stream). Failures before the
@@ -84,6 +84,13 @@ func viewer(ctx context.Context, user, userHash, visitorID *string) (chat.Viewer
 	var err error
 	v.EndUser, err = apikey.EndUser(*v.Key, deref(user), deref(userHash), deref(visitorID))
 	return v, err
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func deref[T any](p *T) T {
@@ -173,6 +180,9 @@ func (r *sseResponse) write(w http.ResponseWriter) error {
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	if b := r.stream.Start.BudgetRemaining; b != "" {
+		h.Set("X-Budget-Remaining", b)
+	}
 	w.WriteHeader(http.StatusOK)
 	send := func(frames []sseFrame) error {
 		rc.SetWriteDeadline(time.Now().Add(eventWriteTimeout))

@@ -13,6 +13,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/store"
+	"github.com/chatbot-platform/chatbot/internal/usage"
 )
 
 // Handlers implements apigen.StrictServerInterface.
@@ -23,6 +24,7 @@ type Handlers struct {
 	projects *project.Service
 	files    *file.Service
 	chat     *chat.Service
+	usage    *usage.Service
 	// heartbeat is how often an idle chat stream sends a comment line, so proxies keep it open.
 	heartbeat time.Duration
 }

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"context"
 
+	"github.com/oapi-codegen/nullable"
+
 	"github.com/chatbot-platform/chatbot/internal/apigen"
 	"github.com/chatbot-platform/chatbot/internal/apikey"
 	"github.com/chatbot-platform/chatbot/internal/auth"
@@ -16,6 +18,8 @@ func (h *Handlers) CreateKey(ctx context.Context, req apigen.CreateKeyRequestObj
 		Name: &b.Name, Scopes: scopeStrings(b.Scopes), AllowedOrigins: b.AllowedOrigins, ExpiresAt: b.ExpiresAt,
 		RateLimitPerMinute: int64Ptr(b.RateLimitPerMinute), RequireSignedUser: b.RequireSignedUser,
 		VisitorMessagesPerDay: int64Ptr(b.VisitorMessagesPerDay),
+		BudgetMonthlyMicroUSD: apikey.ChangeTo(microUSDPtr(b.BudgetMonthlyUsd)), BudgetMonthlyTokens: apikey.ChangeTo(b.BudgetMonthlyTokens),
+		EndUserDailyTokens: apikey.ChangeTo(b.EndUserDailyTokens), EndUserMonthlyTokens: apikey.ChangeTo(b.EndUserMonthlyTokens),
 	})
 	if err != nil {
 		return nil, err
@@ -25,6 +29,8 @@ func (h *Handlers) CreateKey(ctx context.Context, req apigen.CreateKeyRequestObj
 		Id: a.Id, ProjectId: a.ProjectId, Name: a.Name, Kind: a.Kind, Prefix: a.Prefix, Scopes: a.Scopes,
 		AllowedOrigins: a.AllowedOrigins, ExpiresAt: a.ExpiresAt, RateLimitPerMinute: a.RateLimitPerMinute,
 		RequireSignedUser: a.RequireSignedUser, VisitorMessagesPerDay: a.VisitorMessagesPerDay,
+		BudgetMonthlyUsd: a.BudgetMonthlyUsd, BudgetMonthlyTokens: a.BudgetMonthlyTokens,
+		EndUserDailyTokens: a.EndUserDailyTokens, EndUserMonthlyTokens: a.EndUserMonthlyTokens,
 		CreatedAt: a.CreatedAt, LastUsedAt: a.LastUsedAt, Key: k.Key,
 	}
 	if k.Kind == model.KeyPublishable {
@@ -49,7 +55,11 @@ func (h *Handlers) UpdateKey(ctx context.Context, req apigen.UpdateKeyRequestObj
 		Name: b.Name, Scopes: scopeStrings(b.Scopes), AllowedOrigins: b.AllowedOrigins, RequireSignedUser: b.RequireSignedUser,
 		VisitorMessagesPerDay: int64Ptr(b.VisitorMessagesPerDay),
 		ClearExpiry:           b.ExpiresAt.IsNull(), ClearRateLimit: b.RateLimitPerMinute.IsNull(),
+		BudgetMonthlyTokens: change(b.BudgetMonthlyTokens), EndUserDailyTokens: change(b.EndUserDailyTokens),
+		EndUserMonthlyTokens: change(b.EndUserMonthlyTokens),
 	}
+	usd := change(b.BudgetMonthlyUsd)
+	in.BudgetMonthlyMicroUSD = apikey.Change[int64]{Set: usd.Set, To: microUSDPtr(usd.To)}
 	if t, err := b.ExpiresAt.Get(); err == nil {
 		in.ExpiresAt = &t
 	}
@@ -86,7 +96,21 @@ func keyToAPI(k model.APIKey) apigen.ApiKey {
 		Scopes: mapSlice(k.Scopes, func(s string) apigen.KeyScope { return apigen.KeyScope(s) }), AllowedOrigins: k.AllowedOrigins,
 		ExpiresAt: k.ExpiresAt, RateLimitPerMinute: intPtr(k.RateLimitPerMinute), RequireSignedUser: k.RequireSignedUser,
 		VisitorMessagesPerDay: int(k.VisitorMessagesPerDay), CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt,
+		BudgetMonthlyUsd: usdPtr(k.BudgetMonthlyMicroUSD), BudgetMonthlyTokens: k.BudgetMonthlyTokens,
+		EndUserDailyTokens: k.EndUserDailyTokens, EndUserMonthlyTokens: k.EndUserMonthlyTokens,
 	}
+}
+
+// change turns a PATCH field (absent, null or a value) into a service Change.
+func change[T any](n nullable.Nullable[T]) apikey.Change[T] {
+	if !n.IsSpecified() {
+		return apikey.Change[T]{}
+	}
+	if n.IsNull() {
+		return apikey.Change[T]{Set: true}
+	}
+	v, _ := n.Get()
+	return apikey.Change[T]{Set: true, To: &v}
 }
 
 func scopeStrings(s *[]apigen.KeyScope) *[]string {

@@ -28,7 +28,7 @@ func (h *Handlers) CreateChatCompletion(ctx context.Context, req apigen.CreateCh
 		if err != nil {
 			return nil, err
 		}
-		return completionResponse(completionOf(res, created)), nil
+		return completionResponse{completion: completionOf(res, created), budgetRemaining: res.BudgetRemaining}, nil
 	}
 	upCtx, cancel := context.WithCancel(ctx)
 	st, err := h.chat.Stream(upCtx, r)
@@ -63,7 +63,7 @@ func completionRequest(ctx context.Context, b *apigen.ChatCompletionRequest) (ch
 	if err != nil {
 		return chat.Request{}, err
 	}
-	r := chat.Request{Viewer: chat.Viewer{OwnerID: k.OwnerID, Key: k, EndUser: deref(b.User)}, ProjectID: k.ProjectID}
+	r := chat.Request{Viewer: chat.Viewer{OwnerID: k.OwnerID, Key: k, EndUser: deref(b.User)}, ProjectID: k.ProjectID, Operation: "completion"}
 	last := len(b.Messages) - 1
 	for i, m := range b.Messages {
 		text := contentText(m.Content)
@@ -172,13 +172,19 @@ func completionOf(res chat.Result, created int64) completion {
 }
 
 // completionResponse writes a blocking completion.
-type completionResponse completion
+type completionResponse struct {
+	completion      completion
+	budgetRemaining string
+}
 
 // VisitCreateChatCompletionResponse implements apigen.CreateChatCompletionResponseObject.
 func (c completionResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json")
+	if c.budgetRemaining != "" {
+		w.Header().Set("X-Budget-Remaining", c.budgetRemaining)
+	}
 	w.WriteHeader(http.StatusOK)
-	return json.NewEncoder(w).Encode(c)
+	return json.NewEncoder(w).Encode(c.completion)
 }
 
 // openAIEvents are a streamed completion's chunks: the role first, the text, a last chunk with the

@@ -7,6 +7,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/project"
+	"github.com/chatbot-platform/chatbot/internal/usage"
 )
 
 // CreateProject implements apigen.StrictServerInterface.
@@ -45,9 +46,14 @@ func (h *Handlers) UpdateProject(ctx context.Context, req apigen.UpdateProjectRe
 	if b.Name != nil && auth.KeyFrom(ctx) != nil {
 		return nil, &model.ForbiddenError{Detail: "A key may change a project's chat settings, never its name"}
 	}
-	p, err := h.projects.Update(ctx, auth.UserID(ctx), req.ProjectId, project.Settings{
+	in := project.Settings{
 		Name: b.Name, Model: b.Model, Temperature: b.Temperature, MaxOutputTokens: int64Ptr(b.MaxOutputTokens),
-	})
+		ClearCustomPrice: b.CustomPrice.IsNull(),
+	}
+	if price, err := b.CustomPrice.Get(); err == nil {
+		in.CustomPrice = priceFromAPI(price)
+	}
+	p, err := h.projects.Update(ctx, auth.UserID(ctx), req.ProjectId, in)
 	if err != nil {
 		return nil, err
 	}
@@ -63,10 +69,24 @@ func (h *Handlers) DeleteProject(ctx context.Context, req apigen.DeleteProjectRe
 }
 
 func projectToAPI(p model.Project) apigen.Project {
-	return apigen.Project{
+	out := apigen.Project{
 		Id: p.ID, Name: p.Name, Model: p.Model, Temperature: p.Temperature,
 		MaxOutputTokens: int(p.MaxOutputTokens), CreatedAt: p.CreatedAt,
 	}
+	if c := p.CustomPrice; c != nil {
+		cached := usage.USD(c.CachedInput)
+		out.CustomPrice = &apigen.Price{Input: usage.USD(c.Input), CachedInput: &cached, Output: usage.USD(c.Output)}
+	}
+	return out
+}
+
+// priceFromAPI converts USD per million tokens to micro-USD; the cached price defaults to the input one.
+func priceFromAPI(p apigen.Price) *model.Price {
+	out := &model.Price{Input: usage.MicroUSD(p.Input), CachedInput: usage.MicroUSD(p.Input), Output: usage.MicroUSD(p.Output)}
+	if p.CachedInput != nil {
+		out.CachedInput = usage.MicroUSD(*p.CachedInput)
+	}
+	return out
 }
 
 func int64Ptr(n *int) *int64 {

@@ -21,6 +21,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/ratelimit"
 	"github.com/chatbot-platform/chatbot/internal/store"
+	"github.com/chatbot-platform/chatbot/internal/usage"
 )
 
 // Deps are what the HTTP edge is built from.
@@ -33,6 +34,7 @@ type Deps struct {
 	Projects *project.Service
 	Files    *file.Service
 	Chat     *chat.Service
+	Usage    *usage.Service
 	// Heartbeat is how often an idle chat stream sends a keep-alive comment (default 15s).
 	Heartbeat time.Duration
 	// Limiter keeps every rate limit (per client IP, user and key, at the Config's rates); nil: none.
@@ -91,13 +93,14 @@ func New(d Deps) (*echo.Echo, error) {
 		authenticate(d.Auth, d.Keys),
 		rateLimit(d.Limiter, d.Config, d.Log),
 		validateRequest(d.Config.MaxBodyBytes, maxUpload),
+		rememberAccept,
 	)
 
 	heartbeat := d.Heartbeat
 	if heartbeat == 0 {
 		heartbeat = 15 * time.Second
 	}
-	h := &Handlers{store: d.Store, auth: d.Auth, keys: d.Keys, projects: d.Projects, files: d.Files, chat: d.Chat, heartbeat: heartbeat}
+	h := &Handlers{store: d.Store, auth: d.Auth, keys: d.Keys, projects: d.Projects, files: d.Files, chat: d.Chat, usage: d.Usage, heartbeat: heartbeat}
 	apigen.RegisterHandlers(e, apigen.NewStrictHandler(h, nil))
 	if err := ops.coverRoutes(e.Routes()); err != nil {
 		return nil, err

@@ -139,7 +139,10 @@ type Request struct {
 }
 
 // Usage is the token count OpenAI reports.
-type Usage struct{ InputTokens, OutputTokens, TotalTokens int }
+type Usage struct {
+	InputTokens, OutputTokens, TotalTokens int
+	CachedInputTokens                      int // of InputTokens, served from OpenAI's prompt cache
+}
 
 // Citation is a file the reply cites.
 type Citation struct {
@@ -242,7 +245,10 @@ type outputItem struct {
 func replyOf(r *openai.CreateResponseResponse) Reply {
 	reply := Reply{Text: r.GetOutputText(), Model: r.Model, ResponseID: r.ID}
 	if r.Usage != nil {
-		reply.Usage = Usage{r.Usage.InputTokens, r.Usage.OutputTokens, r.Usage.TotalTokens}
+		reply.Usage = Usage{InputTokens: r.Usage.InputTokens, OutputTokens: r.Usage.OutputTokens, TotalTokens: r.Usage.TotalTokens}
+		if d := r.Usage.InputTokensDetails; d != nil {
+			reply.Usage.CachedInputTokens = d.CachedTokens
+		}
 	}
 	if r.Status == openai.ResponseStatusIncomplete {
 		reply.Incomplete = "incomplete"

@@ -389,7 +389,7 @@ func TestReplyOfCitations(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := replyOf(&resp)
-	if r.Text != "A. B. A again." || r.Model != "m" || r.ResponseID != "resp_1" || r.Usage != (Usage{3, 4, 7}) ||
+	if r.Text != "A. B. A again." || r.Model != "m" || r.ResponseID != "resp_1" || r.Usage != (Usage{InputTokens: 3, OutputTokens: 4, TotalTokens: 7}) ||
 		r.Incomplete != "max_output_tokens" {
 		t.Errorf("reply %+v", r)
 	}

@@ -20,8 +20,46 @@ type Project struct {
 	Temperature     float64
 	MaxOutputTokens int64
 	VectorStoreID   string // empty until the first file upload
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// Budgets per calendar month (UTC); nil: none.
+	BudgetMonthlyMicroUSD *int64
+	BudgetMonthlyTokens   *int64
+	// CustomPrice prices the project's model when the price table lacks it; nil: none.
+	CustomPrice *Price
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Price is what a model costs, in micro-USD per million tokens.
+type Price struct {
+	Input, CachedInput, Output int64
+}
+
+// UsageEvent is one upstream call (or budget refusal) in the usage ledger.
+type UsageEvent struct {
+	CreatedAt         time.Time
+	ProjectID         int64
+	KeyID             *int64
+	KeyName           string // filled in when read
+	EndUser           string
+	ConversationID    *int64
+	Operation         string // chat, stream, completion
+	Model             string
+	InputTokens       int64
+	CachedInputTokens int64
+	OutputTokens      int64
+	LatencyMS         int64
+	TTFTMS            *int64 // streams: time to the first token
+	Outcome           string // ok, budget, or the error kind
+	CostMicroUSD      int64
+}
+
+// BudgetCounter is the spend against one budget in one period: settled, reserved by requests in flight,
+// and the limits in force (math.MaxInt64 for a dimension without one).
+type BudgetCounter struct {
+	Scope, Period                    string
+	SpentTokens, SpentMicroUSD       int64
+	ReservedTokens, ReservedMicroUSD int64
+	LimitTokens, LimitMicroUSD       int64
 }
 
 // Prompt is one piece of a project's system prompt.
@@ -100,6 +138,11 @@ type APIKey struct {
 	RateLimitPerMinute    *int64
 	RequireSignedUser     bool
 	VisitorMessagesPerDay int64
+	// Budgets: the key's own per month, and each of its end users' per day and per month; nil: none.
+	BudgetMonthlyMicroUSD *int64
+	BudgetMonthlyTokens   *int64
+	EndUserDailyTokens    *int64
+	EndUserMonthlyTokens  *int64
 	CreatedAt             time.Time
 	LastUsedAt            *time.Time
 }

@@ -35,6 +35,9 @@ type Settings struct {
 	Model           *string
 	Temperature     *float64
 	MaxOutputTokens *int64
+	// CustomPrice prices the project's model when the price table lacks it; ClearCustomPrice removes it.
+	CustomPrice      *model.Price
+	ClearCustomPrice bool
 }
 
 // Cleaner removes what a project owns outside the database (files and vector stores at OpenAI)
@@ -157,6 +160,13 @@ func apply(p *model.Project, in Settings) error {
 			add(model.Invalid("max_output_tokens", fmt.Sprintf("must be between %d and %d", MinOutputTokens, MaxOutputTokens)))
 		}
 		p.MaxOutputTokens = *in.MaxOutputTokens
+	}
+	switch {
+	case in.ClearCustomPrice:
+		p.CustomPrice = nil
+	case in.CustomPrice != nil:
+		price := *in.CustomPrice
+		p.CustomPrice = &price
 	}
 	if len(verr.Fields) > 0 {
 		return &verr

@@ -90,6 +90,22 @@ type Store interface {
 	TouchKey(ctx context.Context, id int64, t time.Time) error
 	// CountEndUserMessages counts the messages an end user of a key sent since a time.
 	CountEndUserMessages(ctx context.Context, keyID int64, endUser string, since time.Time) (int64, error)
+
+	// SetProjectBudget sets (nil: clears) a project's monthly budgets. Returns ErrNotFound.
+	SetProjectBudget(ctx context.Context, ownerID, id int64, microUSD, tokens *int64) (model.Project, error)
+	AddUsageEvent(ctx context.Context, e model.UsageEvent) error
+	// ListUsageEvents returns a project's ledger in [since, until), oldest first, with key names.
+	ListUsageEvents(ctx context.Context, ownerID, projectID int64, since, until time.Time) ([]model.UsageEvent, error)
+	// SumUsage totals the tokens and cost of a project's ledger since a time, narrowed to a key and an
+	// end user when given.
+	SumUsage(ctx context.Context, projectID int64, since time.Time, keyID *int64, endUser *string) (tokens, microUSD int64, err error)
+	// GetBudgetCounter returns ErrNotFound before a period's first reservation.
+	GetBudgetCounter(ctx context.Context, scope, period string) (model.BudgetCounter, error)
+	// ReserveBudget adds c's Reserved* to its counter (created with c's Spent* as the seed) unless the
+	// budget is spent, in one statement; ok is false when it was spent.
+	ReserveBudget(ctx context.Context, c model.BudgetCounter) (out model.BudgetCounter, ok bool, err error)
+	// SettleBudget adds what a request spent and removes what it had reserved.
+	SettleBudget(ctx context.Context, scope, period string, spentTokens, spentMicroUSD, reservedTokens, reservedMicroUSD int64) (model.BudgetCounter, error)
 }
 
 // ConversationFilter narrows ListConversations; nil fields match everything, EndUser "" matches

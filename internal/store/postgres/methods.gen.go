@@ -8,6 +8,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -72,6 +73,9 @@ func (s *Store) UpdateProject(ctx context.Context, p model.Project) (model.Proje
 	row, err := s.w.UpdateProject(ctx, sqlcgen.UpdateProjectParams{
 		ID: p.ID, OwnerID: p.OwnerID, Name: p.Name, Model: p.Model, Temperature: p.Temperature,
 		MaxOutputTokens: p.MaxOutputTokens, UpdatedAt: store.Now(),
+		PriceInput:       priceField(p.CustomPrice, func(pr *model.Price) int64 { return pr.Input }),
+		PriceCachedInput: priceField(p.CustomPrice, func(pr *model.Price) int64 { return pr.CachedInput }),
+		PriceOutput:      priceField(p.CustomPrice, func(pr *model.Price) int64 { return pr.Output }),
 	})
 	return projectModel(row), mapErr(err)
 }
@@ -233,10 +237,91 @@ func userModel(u sqlcgen.User) model.User {
 }
 
 func projectModel(p sqlcgen.Project) model.Project {
-	return model.Project{
+	out := model.Project{
 		ID: p.ID, OwnerID: p.OwnerID, Name: p.Name, Model: p.Model, Temperature: p.Temperature,
 		MaxOutputTokens: p.MaxOutputTokens, VectorStoreID: store.Deref(p.VectorStoreID),
+		BudgetMonthlyMicroUSD: p.BudgetMonthlyMicroUsd, BudgetMonthlyTokens: p.BudgetMonthlyTokens,
 		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+	}
+	if p.PriceInput != nil && p.PriceOutput != nil {
+		out.CustomPrice = &model.Price{Input: *p.PriceInput, CachedInput: *p.PriceInput, Output: *p.PriceOutput}
+		if p.PriceCachedInput != nil {
+			out.CustomPrice.CachedInput = *p.PriceCachedInput
+		}
+	}
+	return out
+}
+
+func priceField(p *model.Price, f func(*model.Price) int64) *int64 {
+	if p == nil {
+		return nil
+	}
+	v := f(p)
+	return &v
+}
+
+func (s *Store) SetProjectBudget(ctx context.Context, ownerID, id int64, microUSD, tokens *int64) (model.Project, error) {
+	row, err := s.w.SetProjectBudget(ctx, sqlcgen.SetProjectBudgetParams{
+		ID: id, OwnerID: ownerID, BudgetMonthlyMicroUsd: microUSD, BudgetMonthlyTokens: tokens, UpdatedAt: store.Now(),
+	})
+	return projectModel(row), mapErr(err)
+}
+
+func (s *Store) AddUsageEvent(ctx context.Context, e model.UsageEvent) error {
+	return mapErr(s.w.AddUsageEvent(ctx, sqlcgen.AddUsageEventParams{
+		CreatedAt: store.Now(), ProjectID: e.ProjectID, KeyID: e.KeyID, EndUser: e.EndUser, ConversationID: e.ConversationID,
+		Operation: e.Operation, Model: e.Model, InputTokens: e.InputTokens, CachedInputTokens: e.CachedInputTokens,
+		OutputTokens: e.OutputTokens, LatencyMs: e.LatencyMS, TtftMs: e.TTFTMS, Outcome: e.Outcome, CostMicroUsd: e.CostMicroUSD,
+	}))
+}
+
+func (s *Store) ListUsageEvents(ctx context.Context, ownerID, projectID int64, since, until time.Time) ([]model.UsageEvent, error) {
+	rows, err := s.r.ListUsageEvents(ctx, sqlcgen.ListUsageEventsParams{ProjectID: projectID, OwnerID: ownerID, Since: since, Until: until})
+	return mapAll(rows, func(u sqlcgen.ListUsageEventsRow) model.UsageEvent {
+		return model.UsageEvent{
+			CreatedAt: u.CreatedAt, ProjectID: u.ProjectID, KeyID: u.KeyID, KeyName: store.Deref(u.KeyName), EndUser: u.EndUser,
+			ConversationID: u.ConversationID, Operation: u.Operation, Model: u.Model, InputTokens: u.InputTokens,
+			CachedInputTokens: u.CachedInputTokens, OutputTokens: u.OutputTokens, LatencyMS: u.LatencyMs, TTFTMS: u.TtftMs,
+			Outcome: u.Outcome, CostMicroUSD: u.CostMicroUsd,
+		}
+	}), mapErr(err)
+}
+
+func (s *Store) SumUsage(ctx context.Context, projectID int64, since time.Time, keyID *int64, endUser *string) (int64, int64, error) {
+	row, err := s.r.SumUsage(ctx, sqlcgen.SumUsageParams{ProjectID: projectID, Since: since, KeyID: keyID, EndUser: endUser})
+	return row.Tokens, row.MicroUsd, mapErr(err)
+}
+
+func (s *Store) GetBudgetCounter(ctx context.Context, scope, period string) (model.BudgetCounter, error) {
+	row, err := s.r.GetBudgetCounter(ctx, sqlcgen.GetBudgetCounterParams{Scope: scope, Period: period})
+	return counterModel(row), mapErr(err)
+}
+
+func (s *Store) ReserveBudget(ctx context.Context, c model.BudgetCounter) (model.BudgetCounter, bool, error) {
+	row, err := s.w.ReserveBudget(ctx, sqlcgen.ReserveBudgetParams{
+		Scope: c.Scope, Period: c.Period, SeedTokens: c.SpentTokens, SeedMicroUsd: c.SpentMicroUSD,
+		Tokens: c.ReservedTokens, MicroUsd: c.ReservedMicroUSD, LimitTokens: c.LimitTokens, LimitMicroUsd: c.LimitMicroUSD,
+	})
+	if err := mapErr(err); errors.Is(err, store.ErrNotFound) {
+		return model.BudgetCounter{}, false, nil
+	} else if err != nil {
+		return model.BudgetCounter{}, false, err
+	}
+	return counterModel(row), true, nil
+}
+
+func (s *Store) SettleBudget(ctx context.Context, scope, period string, spentTokens, spentMicroUSD, reservedTokens, reservedMicroUSD int64) (model.BudgetCounter, error) {
+	row, err := s.w.SettleBudget(ctx, sqlcgen.SettleBudgetParams{
+		Scope: scope, Period: period, SpentTokens: spentTokens, SpentMicroUsd: spentMicroUSD,
+		ReservedTokens: reservedTokens, ReservedMicroUsd: reservedMicroUSD,
+	})
+	return counterModel(row), mapErr(err)
+}
+
+func counterModel(c sqlcgen.BudgetCounter) model.BudgetCounter {
+	return model.BudgetCounter{
+		Scope: c.Scope, Period: c.Period, SpentTokens: c.SpentTokens, SpentMicroUSD: c.SpentMicroUsd,
+		ReservedTokens: c.ReservedTokens, ReservedMicroUSD: c.ReservedMicroUsd, LimitTokens: c.LimitTokens, LimitMicroUSD: c.LimitMicroUsd,
 	}
 }
 
@@ -266,7 +351,9 @@ func (s *Store) CreateKey(ctx context.Context, ownerID int64, k model.APIKey) (m
 		ProjectID: k.ProjectID, OwnerID: ownerID, Name: k.Name, Kind: k.Kind, Prefix: k.Prefix, KeyHash: k.Hash,
 		Scopes: store.EncodeList(k.Scopes), AllowedOrigins: store.EncodeList(k.AllowedOrigins), IdentitySecret: k.IdentitySecret,
 		ExpiresAt: k.ExpiresAt, RateLimitPerMinute: k.RateLimitPerMinute, RequireSignedUser: k.RequireSignedUser,
-		VisitorMessagesPerDay: k.VisitorMessagesPerDay, CreatedAt: store.Now(),
+		VisitorMessagesPerDay: k.VisitorMessagesPerDay, BudgetMonthlyMicroUsd: k.BudgetMonthlyMicroUSD,
+		BudgetMonthlyTokens: k.BudgetMonthlyTokens, EndUserDailyTokens: k.EndUserDailyTokens, EndUserMonthlyTokens: k.EndUserMonthlyTokens,
+		CreatedAt: store.Now(),
 	})
 	return keyModel(row), mapErr(err)
 }
@@ -286,6 +373,8 @@ func (s *Store) UpdateKey(ctx context.Context, ownerID int64, k model.APIKey) (m
 		ID: k.ID, OwnerID: ownerID, Name: k.Name, Scopes: store.EncodeList(k.Scopes),
 		AllowedOrigins: store.EncodeList(k.AllowedOrigins), ExpiresAt: k.ExpiresAt, RateLimitPerMinute: k.RateLimitPerMinute,
 		RequireSignedUser: k.RequireSignedUser, VisitorMessagesPerDay: k.VisitorMessagesPerDay,
+		BudgetMonthlyMicroUsd: k.BudgetMonthlyMicroUSD, BudgetMonthlyTokens: k.BudgetMonthlyTokens,
+		EndUserDailyTokens: k.EndUserDailyTokens, EndUserMonthlyTokens: k.EndUserMonthlyTokens,
 	})
 	return keyModel(row), mapErr(err)
 }
@@ -308,6 +397,8 @@ func (s *Store) KeyByHash(ctx context.Context, hash string) (model.APIKey, error
 		Scopes: row.Scopes, AllowedOrigins: row.AllowedOrigins, IdentitySecret: row.IdentitySecret, ExpiresAt: row.ExpiresAt,
 		RateLimitPerMinute: row.RateLimitPerMinute, RequireSignedUser: row.RequireSignedUser,
 		VisitorMessagesPerDay: row.VisitorMessagesPerDay, CreatedAt: row.CreatedAt, LastUsedAt: row.LastUsedAt,
+		BudgetMonthlyMicroUsd: row.BudgetMonthlyMicroUsd, BudgetMonthlyTokens: row.BudgetMonthlyTokens,
+		EndUserDailyTokens: row.EndUserDailyTokens, EndUserMonthlyTokens: row.EndUserMonthlyTokens,
 	})
 	k.OwnerID = row.OwnerID
 	return k, nil
@@ -327,7 +418,9 @@ func keyModel(k sqlcgen.ApiKey) model.APIKey {
 		ID: k.ID, ProjectID: k.ProjectID, Name: k.Name, Kind: k.Kind, Prefix: k.Prefix, Hash: k.KeyHash,
 		Scopes: store.DecodeList(k.Scopes), AllowedOrigins: store.DecodeList(k.AllowedOrigins), IdentitySecret: k.IdentitySecret,
 		ExpiresAt: k.ExpiresAt, RateLimitPerMinute: k.RateLimitPerMinute, RequireSignedUser: k.RequireSignedUser,
-		VisitorMessagesPerDay: k.VisitorMessagesPerDay, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt,
+		VisitorMessagesPerDay: k.VisitorMessagesPerDay, BudgetMonthlyMicroUSD: k.BudgetMonthlyMicroUsd,
+		BudgetMonthlyTokens: k.BudgetMonthlyTokens, EndUserDailyTokens: k.EndUserDailyTokens, EndUserMonthlyTokens: k.EndUserMonthlyTokens,
+		CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt,
 	}
 }
 

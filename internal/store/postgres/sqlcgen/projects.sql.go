@@ -39,7 +39,7 @@ const createProject = `-- name: CreateProject :one
 
 INSERT INTO projects (owner_id, name, model, temperature, max_output_tokens, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $6)
-RETURNING id, owner_id, name, model, temperature, max_output_tokens, vector_store_id, created_at, updated_at
+RETURNING id, owner_id, name, model, temperature, max_output_tokens, vector_store_id, created_at, updated_at, budget_monthly_micro_usd, budget_monthly_tokens, price_input, price_cached_input, price_output
 `
 
 type CreateProjectParams struct {
@@ -72,6 +72,11 @@ func (q *Queries) CreateProject(ctx context.Context, arg CreateProjectParams) (P
 		&i.VectorStoreID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.BudgetMonthlyMicroUsd,
+		&i.BudgetMonthlyTokens,
+		&i.PriceInput,
+		&i.PriceCachedInput,
+		&i.PriceOutput,
 	)
 	return i, err
 }
@@ -94,7 +99,7 @@ func (q *Queries) DeleteProject(ctx context.Context, arg DeleteProjectParams) (i
 }
 
 const getProject = `-- name: GetProject :one
-SELECT id, owner_id, name, model, temperature, max_output_tokens, vector_store_id, created_at, updated_at FROM projects WHERE id = $1 AND owner_id = $2
+SELECT id, owner_id, name, model, temperature, max_output_tokens, vector_store_id, created_at, updated_at, budget_monthly_micro_usd, budget_monthly_tokens, price_input, price_cached_input, price_output FROM projects WHERE id = $1 AND owner_id = $2
 `
 
 type GetProjectParams struct {
@@ -115,12 +120,17 @@ func (q *Queries) GetProject(ctx context.Context, arg GetProjectParams) (Project
 		&i.VectorStoreID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.BudgetMonthlyMicroUsd,
+		&i.BudgetMonthlyTokens,
+		&i.PriceInput,
+		&i.PriceCachedInput,
+		&i.PriceOutput,
 	)
 	return i, err
 }
 
 const listProjects = `-- name: ListProjects :many
-SELECT id, owner_id, name, model, temperature, max_output_tokens, vector_store_id, created_at, updated_at FROM projects WHERE owner_id = $1 ORDER BY id
+SELECT id, owner_id, name, model, temperature, max_output_tokens, vector_store_id, created_at, updated_at, budget_monthly_micro_usd, budget_monthly_tokens, price_input, price_cached_input, price_output FROM projects WHERE owner_id = $1 ORDER BY id
 `
 
 func (q *Queries) ListProjects(ctx context.Context, ownerID int64) ([]Project, error) {
@@ -142,6 +152,11 @@ func (q *Queries) ListProjects(ctx context.Context, ownerID int64) ([]Project, e
 			&i.VectorStoreID,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.BudgetMonthlyMicroUsd,
+			&i.BudgetMonthlyTokens,
+			&i.PriceInput,
+			&i.PriceCachedInput,
+			&i.PriceOutput,
 		); err != nil {
 			return nil, err
 		}
@@ -181,19 +196,23 @@ func (q *Queries) SetProjectVectorStore(ctx context.Context, arg SetProjectVecto
 const updateProject = `-- name: UpdateProject :one
 UPDATE projects
 SET name = $1, model = $2, temperature = $3, max_output_tokens = $4,
-    updated_at = $5
-WHERE id = $6 AND owner_id = $7
-RETURNING id, owner_id, name, model, temperature, max_output_tokens, vector_store_id, created_at, updated_at
+    price_input = $5, price_cached_input = $6, price_output = $7,
+    updated_at = $8
+WHERE id = $9 AND owner_id = $10
+RETURNING id, owner_id, name, model, temperature, max_output_tokens, vector_store_id, created_at, updated_at, budget_monthly_micro_usd, budget_monthly_tokens, price_input, price_cached_input, price_output
 `
 
 type UpdateProjectParams struct {
-	Name            string
-	Model           string
-	Temperature     float64
-	MaxOutputTokens int64
-	UpdatedAt       time.Time
-	ID              int64
-	OwnerID         int64
+	Name             string
+	Model            string
+	Temperature      float64
+	MaxOutputTokens  int64
+	PriceInput       *int64
+	PriceCachedInput *int64
+	PriceOutput      *int64
+	UpdatedAt        time.Time
+	ID               int64
+	OwnerID          int64
 }
 
 func (q *Queries) UpdateProject(ctx context.Context, arg UpdateProjectParams) (Project, error) {
@@ -202,6 +221,9 @@ func (q *Queries) UpdateProject(ctx context.Context, arg UpdateProjectParams) (P
 		arg.Model,
 		arg.Temperature,
 		arg.MaxOutputTokens,
+		arg.PriceInput,
+		arg.PriceCachedInput,
+		arg.PriceOutput,
 		arg.UpdatedAt,
 		arg.ID,
 		arg.OwnerID,
@@ -217,6 +239,11 @@ func (q *Queries) UpdateProject(ctx context.Context, arg UpdateProjectParams) (P
 		&i.VectorStoreID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.BudgetMonthlyMicroUsd,
+		&i.BudgetMonthlyTokens,
+		&i.PriceInput,
+		&i.PriceCachedInput,
+		&i.PriceOutput,
 	)
 	return i, err
 }

@@ -24,6 +24,9 @@ func New(db DBTX) *Queries {
 func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	q := Queries{db: db}
 	var err error
+	if q.addUsageEventStmt, err = db.PrepareContext(ctx, addUsageEvent); err != nil {
+		return nil, fmt.Errorf("error preparing query AddUsageEvent: %w", err)
+	}
 	if q.claimProjectVectorStoreStmt, err = db.PrepareContext(ctx, claimProjectVectorStore); err != nil {
 		return nil, fmt.Errorf("error preparing query ClaimProjectVectorStore: %w", err)
 	}
@@ -65,6 +68,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.deleteUserStmt, err = db.PrepareContext(ctx, deleteUser); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteUser: %w", err)
+	}
+	if q.getBudgetCounterStmt, err = db.PrepareContext(ctx, getBudgetCounter); err != nil {
+		return nil, fmt.Errorf("error preparing query GetBudgetCounter: %w", err)
 	}
 	if q.getConversationStmt, err = db.PrepareContext(ctx, getConversation); err != nil {
 		return nil, fmt.Errorf("error preparing query GetConversation: %w", err)
@@ -108,8 +114,14 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listPromptsStmt, err = db.PrepareContext(ctx, listPrompts); err != nil {
 		return nil, fmt.Errorf("error preparing query ListPrompts: %w", err)
 	}
+	if q.listUsageEventsStmt, err = db.PrepareContext(ctx, listUsageEvents); err != nil {
+		return nil, fmt.Errorf("error preparing query ListUsageEvents: %w", err)
+	}
 	if q.nextPromptPositionStmt, err = db.PrepareContext(ctx, nextPromptPosition); err != nil {
 		return nil, fmt.Errorf("error preparing query NextPromptPosition: %w", err)
+	}
+	if q.reserveBudgetStmt, err = db.PrepareContext(ctx, reserveBudget); err != nil {
+		return nil, fmt.Errorf("error preparing query ReserveBudget: %w", err)
 	}
 	if q.revokeKeyStmt, err = db.PrepareContext(ctx, revokeKey); err != nil {
 		return nil, fmt.Errorf("error preparing query RevokeKey: %w", err)
@@ -117,8 +129,17 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.setKeyIdentitySecretStmt, err = db.PrepareContext(ctx, setKeyIdentitySecret); err != nil {
 		return nil, fmt.Errorf("error preparing query SetKeyIdentitySecret: %w", err)
 	}
+	if q.setProjectBudgetStmt, err = db.PrepareContext(ctx, setProjectBudget); err != nil {
+		return nil, fmt.Errorf("error preparing query SetProjectBudget: %w", err)
+	}
 	if q.setProjectVectorStoreStmt, err = db.PrepareContext(ctx, setProjectVectorStore); err != nil {
 		return nil, fmt.Errorf("error preparing query SetProjectVectorStore: %w", err)
+	}
+	if q.settleBudgetStmt, err = db.PrepareContext(ctx, settleBudget); err != nil {
+		return nil, fmt.Errorf("error preparing query SettleBudget: %w", err)
+	}
+	if q.sumUsageStmt, err = db.PrepareContext(ctx, sumUsage); err != nil {
+		return nil, fmt.Errorf("error preparing query SumUsage: %w", err)
 	}
 	if q.touchConversationStmt, err = db.PrepareContext(ctx, touchConversation); err != nil {
 		return nil, fmt.Errorf("error preparing query TouchConversation: %w", err)
@@ -146,6 +167,11 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 
 func (q *Queries) Close() error {
 	var err error
+	if q.addUsageEventStmt != nil {
+		if cerr := q.addUsageEventStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing addUsageEventStmt: %w", cerr)
+		}
+	}
 	if q.claimProjectVectorStoreStmt != nil {
 		if cerr := q.claimProjectVectorStoreStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing claimProjectVectorStoreStmt: %w", cerr)
@@ -214,6 +240,11 @@ func (q *Queries) Close() error {
 	if q.deleteUserStmt != nil {
 		if cerr := q.deleteUserStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteUserStmt: %w", cerr)
+		}
+	}
+	if q.getBudgetCounterStmt != nil {
+		if cerr := q.getBudgetCounterStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getBudgetCounterStmt: %w", cerr)
 		}
 	}
 	if q.getConversationStmt != nil {
@@ -286,9 +317,19 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listPromptsStmt: %w", cerr)
 		}
 	}
+	if q.listUsageEventsStmt != nil {
+		if cerr := q.listUsageEventsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listUsageEventsStmt: %w", cerr)
+		}
+	}
 	if q.nextPromptPositionStmt != nil {
 		if cerr := q.nextPromptPositionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing nextPromptPositionStmt: %w", cerr)
+		}
+	}
+	if q.reserveBudgetStmt != nil {
+		if cerr := q.reserveBudgetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing reserveBudgetStmt: %w", cerr)
 		}
 	}
 	if q.revokeKeyStmt != nil {
@@ -301,9 +342,24 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing setKeyIdentitySecretStmt: %w", cerr)
 		}
 	}
+	if q.setProjectBudgetStmt != nil {
+		if cerr := q.setProjectBudgetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setProjectBudgetStmt: %w", cerr)
+		}
+	}
 	if q.setProjectVectorStoreStmt != nil {
 		if cerr := q.setProjectVectorStoreStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing setProjectVectorStoreStmt: %w", cerr)
+		}
+	}
+	if q.settleBudgetStmt != nil {
+		if cerr := q.settleBudgetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing settleBudgetStmt: %w", cerr)
+		}
+	}
+	if q.sumUsageStmt != nil {
+		if cerr := q.sumUsageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing sumUsageStmt: %w", cerr)
 		}
 	}
 	if q.touchConversationStmt != nil {
@@ -380,6 +436,7 @@ func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, ar
 type Queries struct {
 	db                            DBTX
 	tx                            *sql.Tx
+	addUsageEventStmt             *sql.Stmt
 	claimProjectVectorStoreStmt   *sql.Stmt
 	countEndUserMessagesSinceStmt *sql.Stmt
 	createConversationStmt        *sql.Stmt
@@ -394,6 +451,7 @@ type Queries struct {
 	deleteProjectStmt             *sql.Stmt
 	deletePromptStmt              *sql.Stmt
 	deleteUserStmt                *sql.Stmt
+	getBudgetCounterStmt          *sql.Stmt
 	getConversationStmt           *sql.Stmt
 	getFileStmt                   *sql.Stmt
 	getKeyStmt                    *sql.Stmt
@@ -408,10 +466,15 @@ type Queries struct {
 	listMessagesStmt              *sql.Stmt
 	listProjectsStmt              *sql.Stmt
 	listPromptsStmt               *sql.Stmt
+	listUsageEventsStmt           *sql.Stmt
 	nextPromptPositionStmt        *sql.Stmt
+	reserveBudgetStmt             *sql.Stmt
 	revokeKeyStmt                 *sql.Stmt
 	setKeyIdentitySecretStmt      *sql.Stmt
+	setProjectBudgetStmt          *sql.Stmt
 	setProjectVectorStoreStmt     *sql.Stmt
+	settleBudgetStmt              *sql.Stmt
+	sumUsageStmt                  *sql.Stmt
 	touchConversationStmt         *sql.Stmt
 	touchKeyStmt                  *sql.Stmt
 	updateFileStatusStmt          *sql.Stmt
@@ -425,6 +488,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
 		db:                            tx,
 		tx:                            tx,
+		addUsageEventStmt:             q.addUsageEventStmt,
 		claimProjectVectorStoreStmt:   q.claimProjectVectorStoreStmt,
 		countEndUserMessagesSinceStmt: q.countEndUserMessagesSinceStmt,
 		createConversationStmt:        q.createConversationStmt,
@@ -439,6 +503,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		deleteProjectStmt:             q.deleteProjectStmt,
 		deletePromptStmt:              q.deletePromptStmt,
 		deleteUserStmt:                q.deleteUserStmt,
+		getBudgetCounterStmt:          q.getBudgetCounterStmt,
 		getConversationStmt:           q.getConversationStmt,
 		getFileStmt:                   q.getFileStmt,
 		getKeyStmt:                    q.getKeyStmt,
@@ -453,10 +518,15 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listMessagesStmt:              q.listMessagesStmt,
 		listProjectsStmt:              q.listProjectsStmt,
 		listPromptsStmt:               q.listPromptsStmt,
+		listUsageEventsStmt:           q.listUsageEventsStmt,
 		nextPromptPositionStmt:        q.nextPromptPositionStmt,
+		reserveBudgetStmt:             q.reserveBudgetStmt,
 		revokeKeyStmt:                 q.revokeKeyStmt,
 		setKeyIdentitySecretStmt:      q.setKeyIdentitySecretStmt,
+		setProjectBudgetStmt:          q.setProjectBudgetStmt,
 		setProjectVectorStoreStmt:     q.setProjectVectorStoreStmt,
+		settleBudgetStmt:              q.settleBudgetStmt,
+		sumUsageStmt:                  q.sumUsageStmt,
 		touchConversationStmt:         q.touchConversationStmt,
 		touchKeyStmt:                  q.touchKeyStmt,
 		updateFileStatusStmt:          q.updateFileStatusStmt,

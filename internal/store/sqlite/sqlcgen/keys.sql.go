@@ -32,11 +32,13 @@ func (q *Queries) CountEndUserMessagesSince(ctx context.Context, arg CountEndUse
 const createKey = `-- name: CreateKey :one
 
 INSERT INTO api_keys (project_id, name, kind, prefix, key_hash, scopes, allowed_origins, identity_secret, expires_at,
-                      rate_limit_per_minute, require_signed_user, visitor_messages_per_day, created_at)
+                      rate_limit_per_minute, require_signed_user, visitor_messages_per_day, budget_monthly_micro_usd,
+                      budget_monthly_tokens, end_user_daily_tokens, end_user_monthly_tokens, created_at)
 SELECT p.id, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
-       ?9, ?10, ?11, ?12
-FROM projects p WHERE p.id = ?13 AND p.owner_id = ?14
-RETURNING id, project_id, name, kind, prefix, key_hash, scopes, allowed_origins, identity_secret, expires_at, rate_limit_per_minute, require_signed_user, visitor_messages_per_day, created_at, last_used_at, revoked_at
+       ?9, ?10, ?11, ?12,
+       ?13, ?14, ?15, ?16
+FROM projects p WHERE p.id = ?17 AND p.owner_id = ?18
+RETURNING id, project_id, name, kind, prefix, key_hash, scopes, allowed_origins, identity_secret, expires_at, rate_limit_per_minute, require_signed_user, visitor_messages_per_day, created_at, last_used_at, revoked_at, budget_monthly_micro_usd, budget_monthly_tokens, end_user_daily_tokens, end_user_monthly_tokens
 `
 
 type CreateKeyParams struct {
@@ -51,6 +53,10 @@ type CreateKeyParams struct {
 	RateLimitPerMinute    *int64
 	RequireSignedUser     bool
 	VisitorMessagesPerDay int64
+	BudgetMonthlyMicroUsd *int64
+	BudgetMonthlyTokens   *int64
+	EndUserDailyTokens    *int64
+	EndUserMonthlyTokens  *int64
 	CreatedAt             time.Time
 	ProjectID             int64
 	OwnerID               int64
@@ -70,6 +76,10 @@ func (q *Queries) CreateKey(ctx context.Context, arg CreateKeyParams) (ApiKey, e
 		arg.RateLimitPerMinute,
 		arg.RequireSignedUser,
 		arg.VisitorMessagesPerDay,
+		arg.BudgetMonthlyMicroUsd,
+		arg.BudgetMonthlyTokens,
+		arg.EndUserDailyTokens,
+		arg.EndUserMonthlyTokens,
 		arg.CreatedAt,
 		arg.ProjectID,
 		arg.OwnerID,
@@ -92,12 +102,16 @@ func (q *Queries) CreateKey(ctx context.Context, arg CreateKeyParams) (ApiKey, e
 		&i.CreatedAt,
 		&i.LastUsedAt,
 		&i.RevokedAt,
+		&i.BudgetMonthlyMicroUsd,
+		&i.BudgetMonthlyTokens,
+		&i.EndUserDailyTokens,
+		&i.EndUserMonthlyTokens,
 	)
 	return i, err
 }
 
 const getKey = `-- name: GetKey :one
-SELECT k.id, k.project_id, k.name, k.kind, k.prefix, k.key_hash, k.scopes, k.allowed_origins, k.identity_secret, k.expires_at, k.rate_limit_per_minute, k.require_signed_user, k.visitor_messages_per_day, k.created_at, k.last_used_at, k.revoked_at FROM api_keys k
+SELECT k.id, k.project_id, k.name, k.kind, k.prefix, k.key_hash, k.scopes, k.allowed_origins, k.identity_secret, k.expires_at, k.rate_limit_per_minute, k.require_signed_user, k.visitor_messages_per_day, k.created_at, k.last_used_at, k.revoked_at, k.budget_monthly_micro_usd, k.budget_monthly_tokens, k.end_user_daily_tokens, k.end_user_monthly_tokens FROM api_keys k
 JOIN projects p ON p.id = k.project_id
 WHERE k.id = ?1 AND p.owner_id = ?2 AND k.revoked_at IS NULL
 `
@@ -127,12 +141,16 @@ func (q *Queries) GetKey(ctx context.Context, arg GetKeyParams) (ApiKey, error) 
 		&i.CreatedAt,
 		&i.LastUsedAt,
 		&i.RevokedAt,
+		&i.BudgetMonthlyMicroUsd,
+		&i.BudgetMonthlyTokens,
+		&i.EndUserDailyTokens,
+		&i.EndUserMonthlyTokens,
 	)
 	return i, err
 }
 
 const getKeyByHash = `-- name: GetKeyByHash :one
-SELECT k.id, k.project_id, k.name, k.kind, k.prefix, k.key_hash, k.scopes, k.allowed_origins, k.identity_secret, k.expires_at, k.rate_limit_per_minute, k.require_signed_user, k.visitor_messages_per_day, k.created_at, k.last_used_at, k.revoked_at, p.owner_id FROM api_keys k
+SELECT k.id, k.project_id, k.name, k.kind, k.prefix, k.key_hash, k.scopes, k.allowed_origins, k.identity_secret, k.expires_at, k.rate_limit_per_minute, k.require_signed_user, k.visitor_messages_per_day, k.created_at, k.last_used_at, k.revoked_at, k.budget_monthly_micro_usd, k.budget_monthly_tokens, k.end_user_daily_tokens, k.end_user_monthly_tokens, p.owner_id FROM api_keys k
 JOIN projects p ON p.id = k.project_id
 WHERE k.key_hash = ?1 AND k.revoked_at IS NULL
 `
@@ -154,6 +172,10 @@ type GetKeyByHashRow struct {
 	CreatedAt             time.Time
 	LastUsedAt            *time.Time
 	RevokedAt             *time.Time
+	BudgetMonthlyMicroUsd *int64
+	BudgetMonthlyTokens   *int64
+	EndUserDailyTokens    *int64
+	EndUserMonthlyTokens  *int64
 	OwnerID               int64
 }
 
@@ -177,13 +199,17 @@ func (q *Queries) GetKeyByHash(ctx context.Context, keyHash string) (GetKeyByHas
 		&i.CreatedAt,
 		&i.LastUsedAt,
 		&i.RevokedAt,
+		&i.BudgetMonthlyMicroUsd,
+		&i.BudgetMonthlyTokens,
+		&i.EndUserDailyTokens,
+		&i.EndUserMonthlyTokens,
 		&i.OwnerID,
 	)
 	return i, err
 }
 
 const listKeys = `-- name: ListKeys :many
-SELECT k.id, k.project_id, k.name, k.kind, k.prefix, k.key_hash, k.scopes, k.allowed_origins, k.identity_secret, k.expires_at, k.rate_limit_per_minute, k.require_signed_user, k.visitor_messages_per_day, k.created_at, k.last_used_at, k.revoked_at FROM api_keys k
+SELECT k.id, k.project_id, k.name, k.kind, k.prefix, k.key_hash, k.scopes, k.allowed_origins, k.identity_secret, k.expires_at, k.rate_limit_per_minute, k.require_signed_user, k.visitor_messages_per_day, k.created_at, k.last_used_at, k.revoked_at, k.budget_monthly_micro_usd, k.budget_monthly_tokens, k.end_user_daily_tokens, k.end_user_monthly_tokens FROM api_keys k
 JOIN projects p ON p.id = k.project_id
 WHERE k.project_id = ?1 AND p.owner_id = ?2 AND k.revoked_at IS NULL
 ORDER BY k.id
@@ -220,6 +246,10 @@ func (q *Queries) ListKeys(ctx context.Context, arg ListKeysParams) ([]ApiKey, e
 			&i.CreatedAt,
 			&i.LastUsedAt,
 			&i.RevokedAt,
+			&i.BudgetMonthlyMicroUsd,
+			&i.BudgetMonthlyTokens,
+			&i.EndUserDailyTokens,
+			&i.EndUserMonthlyTokens,
 		); err != nil {
 			return nil, err
 		}
@@ -292,10 +322,12 @@ const updateKey = `-- name: UpdateKey :one
 UPDATE api_keys
 SET name = ?1, scopes = ?2, allowed_origins = ?3, expires_at = ?4,
     rate_limit_per_minute = ?5, require_signed_user = ?6,
-    visitor_messages_per_day = ?7
-WHERE api_keys.id = ?8 AND api_keys.revoked_at IS NULL
-  AND api_keys.project_id IN (SELECT p.id FROM projects p WHERE p.owner_id = ?9)
-RETURNING id, project_id, name, kind, prefix, key_hash, scopes, allowed_origins, identity_secret, expires_at, rate_limit_per_minute, require_signed_user, visitor_messages_per_day, created_at, last_used_at, revoked_at
+    visitor_messages_per_day = ?7, budget_monthly_micro_usd = ?8,
+    budget_monthly_tokens = ?9, end_user_daily_tokens = ?10,
+    end_user_monthly_tokens = ?11
+WHERE api_keys.id = ?12 AND api_keys.revoked_at IS NULL
+  AND api_keys.project_id IN (SELECT p.id FROM projects p WHERE p.owner_id = ?13)
+RETURNING id, project_id, name, kind, prefix, key_hash, scopes, allowed_origins, identity_secret, expires_at, rate_limit_per_minute, require_signed_user, visitor_messages_per_day, created_at, last_used_at, revoked_at, budget_monthly_micro_usd, budget_monthly_tokens, end_user_daily_tokens, end_user_monthly_tokens
 `
 
 type UpdateKeyParams struct {
@@ -306,6 +338,10 @@ type UpdateKeyParams struct {
 	RateLimitPerMinute    *int64
 	RequireSignedUser     bool
 	VisitorMessagesPerDay int64
+	BudgetMonthlyMicroUsd *int64
+	BudgetMonthlyTokens   *int64
+	EndUserDailyTokens    *int64
+	EndUserMonthlyTokens  *int64
 	ID                    int64
 	OwnerID               int64
 }
@@ -319,6 +355,10 @@ func (q *Queries) UpdateKey(ctx context.Context, arg UpdateKeyParams) (ApiKey, e
 		arg.RateLimitPerMinute,
 		arg.RequireSignedUser,
 		arg.VisitorMessagesPerDay,
+		arg.BudgetMonthlyMicroUsd,
+		arg.BudgetMonthlyTokens,
+		arg.EndUserDailyTokens,
+		arg.EndUserMonthlyTokens,
 		arg.ID,
 		arg.OwnerID,
 	)
@@ -340,6 +380,10 @@ func (q *Queries) UpdateKey(ctx context.Context, arg UpdateKeyParams) (ApiKey, e
 		&i.CreatedAt,
 		&i.LastUsedAt,
 		&i.RevokedAt,
+		&i.BudgetMonthlyMicroUsd,
+		&i.BudgetMonthlyTokens,
+		&i.EndUserDailyTokens,
+		&i.EndUserMonthlyTokens,
 	)
 	return i, err
 }

@@ -25,6 +25,21 @@ type ApiKey struct {
 	CreatedAt             time.Time
 	LastUsedAt            *time.Time
 	RevokedAt             *time.Time
+	BudgetMonthlyMicroUsd *int64
+	BudgetMonthlyTokens   *int64
+	EndUserDailyTokens    *int64
+	EndUserMonthlyTokens  *int64
+}
+
+type BudgetCounter struct {
+	Scope            string
+	Period           string
+	SpentTokens      int64
+	SpentMicroUsd    int64
+	ReservedTokens   int64
+	ReservedMicroUsd int64
+	LimitTokens      int64
+	LimitMicroUsd    int64
 }
 
 type Conversation struct {
@@ -52,15 +67,20 @@ type Message struct {
 }
 
 type Project struct {
-	ID              int64
-	OwnerID         int64
-	Name            string
-	Model           string
-	Temperature     float64
-	MaxOutputTokens int64
-	VectorStoreID   *string
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	ID                    int64
+	OwnerID               int64
+	Name                  string
+	Model                 string
+	Temperature           float64
+	MaxOutputTokens       int64
+	VectorStoreID         *string
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
+	BudgetMonthlyMicroUsd *int64
+	BudgetMonthlyTokens   *int64
+	PriceInput            *int64
+	PriceCachedInput      *int64
+	PriceOutput           *int64
 }
 
 type ProjectFile struct {
@@ -84,6 +104,24 @@ type Prompt struct {
 	Enabled   bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+type UsageEvent struct {
+	ID                int64
+	CreatedAt         time.Time
+	ProjectID         int64
+	KeyID             *int64
+	EndUser           string
+	ConversationID    *int64
+	Operation         string
+	Model             string
+	InputTokens       int64
+	CachedInputTokens int64
+	OutputTokens      int64
+	LatencyMs         int64
+	TtftMs            *int64
+	Outcome           string
+	CostMicroUsd      int64
 }
 
 type User struct {
