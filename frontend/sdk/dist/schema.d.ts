@@ -214,7 +214,12 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** A project's conversations, most recently active first */
+        /**
+         * A project's conversations, most recently active first
+         * @description The owner and `read` keys see every conversation and may filter by `key_id` and `user`. A `chat` key
+         *     sees only the conversations it started for the same end user (`user`, with `user_hash` for a
+         *     publishable key's signed users, or the `X-Visitor-Id` header).
+         */
         get: operations["listConversations"];
         put?: never;
         post?: never;
@@ -233,11 +238,17 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** A conversation with its messages, oldest first */
+        /**
+         * A conversation with its messages, oldest first
+         * @description Through a `chat` key, only a conversation that key started for the same end user is found.
+         */
         get: operations["getConversation"];
         put?: never;
         post?: never;
-        /** Delete a conversation and its messages */
+        /**
+         * Delete a conversation and its messages
+         * @description Through a `chat` key, only a conversation that key started for the same end user is found.
+         */
         delete: operations["deleteConversation"];
         options?: never;
         head?: never;
@@ -282,6 +293,120 @@ export interface paths {
         post?: never;
         /** Delete a file at OpenAI and here */
         delete: operations["deleteFile"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project_id}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        /** A project's live keys, oldest first (never their secrets) */
+        get: operations["listKeys"];
+        put?: never;
+        /**
+         * Create a project key; the full key (and a publishable key's identity secret) is shown only here
+         * @description Secret keys (`cb_sk_...`) are for servers and take `scopes` (default `["chat"]`). Publishable keys
+         *     (`cb_pk_...`) are for the widget: chat only, and only from `allowed_origins`; a publishable key with no
+         *     origin does nothing until one is added. Only a signed-in user manages keys.
+         */
+        post: operations["createKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: components["parameters"]["KeyID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a key; it fails from the very next request, on every instance */
+        delete: operations["deleteKey"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a key's name, scopes, origins, limits or expiry
+         * @description Only the fields present are changed; `null` clears `expires_at` or `rate_limit_per_minute`.
+         */
+        patch: operations["updateKey"];
+        trace?: never;
+    };
+    "/projects/keys/{key_id}/identity-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: components["parameters"]["KeyID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace a publishable key's identity secret and show the new one once
+         * @description The owner's backend signs its signed-in visitors with it: `user_hash` = hex HMAC-SHA256 of the user id
+         *     keyed with this secret. Hashes made with the old secret stop working at once. Secret keys have none (400).
+         */
+        post: operations["rotateIdentitySecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/chat/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * OpenAI Chat Completions for the key's project
+         * @description For OpenAI SDKs: set `base_url` to `<this server>/v1` and `api_key` to a secret key with the `chat`
+         *     scope. The project's enabled prompts come first as the system instructions, then the request's
+         *     `system`/`developer` messages; `user`/`assistant` messages are the history, and the last message must
+         *     be the user's. `model` may be anything: the project's model and settings are used, and its model is
+         *     reported. `user` is the end user. Fields the platform does not use (tools, n, logprobs...) are
+         *     ignored. Each call is stored as a conversation of the key. Errors use OpenAI's error shape. With
+         *     `stream: true` the reply is `data: {chunk}` events ending with `data: [DONE]`.
+         */
+        post: operations["createChatCompletion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The key's project as the one model it can talk to */
+        get: operations["listModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -414,9 +539,10 @@ export interface components {
         ChatRequest: {
             /**
              * Format: int64
+             * @description Required with a user's token; with a project key it defaults to the key's project
              * @example 1
              */
-            project_id: number;
+            project_id?: number;
             /**
              * @description Non-empty, at most 32,000 characters
              * @example Hello, how are you?
@@ -427,6 +553,14 @@ export interface components {
              * @description Continue this conversation; a new one starts when absent
              */
             conversation_id?: number;
+            /**
+             * @description With a project key: the end user this message is from (the key holder's own user id). A publishable
+             *     key's signed-in visitor sends it with `user_hash`; anonymous visitors send `X-Visitor-Id` instead.
+             *     Ignored for a signed-in owner.
+             */
+            user?: string;
+            /** @description Hex HMAC-SHA256 of `user` keyed with the publishable key's identity secret */
+            user_hash?: string;
         };
         Usage: {
             input_tokens: number;
@@ -474,6 +608,15 @@ export interface components {
             /** Format: int64 */
             project_id: number;
             title: string;
+            /**
+             * Format: int64
+             * @description The key it was started through; null for the owner's own chats
+             */
+            key_id: number | null;
+            /** @description That key's name (it stays after the key is revoked) */
+            key_name: string | null;
+            /** @description The key's end user; anonymous widget visitors are `visitor:<id>` */
+            end_user: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -530,6 +673,182 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        /** @enum {string} */
+        KeyKind: "secret" | "publishable";
+        /**
+         * @description `chat`: chat and the conversations the key started; `read`: GET the project, prompts, files, conversations; `write`: prompts, chat settings, files
+         * @enum {string}
+         */
+        KeyScope: "chat" | "read" | "write";
+        ApiKey: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            project_id: number;
+            name: string;
+            kind: components["schemas"]["KeyKind"];
+            /**
+             * @description The key's first characters, to recognise it
+             * @example cb_sk_4fQ2x9
+             */
+            prefix: string;
+            scopes: components["schemas"]["KeyScope"][];
+            /** @description Publishable keys work only from these origins */
+            allowed_origins: string[];
+            /** Format: date-time */
+            expires_at: string | null;
+            /** @description Requests a minute through this key; null uses the server's RATE_LIMIT_KEY */
+            rate_limit_per_minute: number | null;
+            /** @description Publishable keys only; anonymous visitors are refused */
+            require_signed_user: boolean;
+            /** @description Publishable keys only; messages per visitor per UTC day */
+            visitor_messages_per_day: number;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description Updated at most once a minute
+             */
+            last_used_at: string | null;
+        };
+        KeyCreated: components["schemas"]["ApiKey"] & {
+            /** @description The full key; it is never shown again */
+            key: string;
+            /** @description Publishable keys only; signs `user_hash` for signed-in visitors; never shown again */
+            identity_secret?: string;
+        };
+        KeyCreate: {
+            /** @description 1–100 characters after trimming */
+            name: string;
+            kind: components["schemas"]["KeyKind"];
+            /** @description Secret keys only (default `["chat"]`); publishable keys are always `["chat"]` */
+            scopes?: components["schemas"]["KeyScope"][];
+            /** @description Publishable keys only; exact `scheme://host[:port]`, http or https */
+            allowed_origins?: string[];
+            /**
+             * Format: date-time
+             * @description Must be in the future; absent never expires
+             */
+            expires_at?: string;
+            /** @description Absent uses the server's RATE_LIMIT_KEY */
+            rate_limit_per_minute?: number;
+            /** @description Publishable keys only (default false) */
+            require_signed_user?: boolean;
+            /** @description Publishable keys only (default 50) */
+            visitor_messages_per_day?: number;
+        };
+        KeyUpdate: {
+            name?: string;
+            scopes?: components["schemas"]["KeyScope"][];
+            allowed_origins?: string[];
+            /**
+             * Format: date-time
+             * @description `null`: never expires
+             */
+            expires_at?: string | null;
+            /** @description `null`: the server's RATE_LIMIT_KEY */
+            rate_limit_per_minute?: number | null;
+            require_signed_user?: boolean;
+            visitor_messages_per_day?: number;
+        };
+        IdentitySecret: {
+            identity_secret: string;
+        };
+        OpenAIError: {
+            error: {
+                message: string;
+                /** @example invalid_request_error */
+                type: string;
+                param?: string | null;
+                code?: string | null;
+            };
+        };
+        /** @description OpenAI's Chat Completions request; fields not listed are accepted and ignored */
+        ChatCompletionRequest: {
+            /** @description Anything; the project's model is used */
+            model?: string;
+            messages: components["schemas"]["ChatCompletionMessage"][];
+            stream?: boolean | null;
+            stream_options?: {
+                /** @description Send a last chunk with `usage` and no choices */
+                include_usage?: boolean;
+            } | null;
+            /** @description The end user */
+            user?: string;
+        };
+        ChatCompletionMessage: {
+            /**
+             * @description `tool` messages are ignored
+             * @enum {string}
+             */
+            role: "system" | "developer" | "user" | "assistant" | "tool";
+            /** @description Text, or an array of content parts whose `text` parts are joined (others are ignored) */
+            content?: (string | components["schemas"]["ChatCompletionContentPart"][]) | null;
+            name?: string;
+        };
+        ChatCompletionContentPart: {
+            type: string;
+            text?: string;
+        };
+        ChatCompletionUsage: {
+            prompt_tokens: number;
+            completion_tokens: number;
+            total_tokens: number;
+        };
+        ChatCompletion: {
+            id: string;
+            /** @enum {string} */
+            object: "chat.completion";
+            /** Format: int64 */
+            created: number;
+            model: string;
+            choices: {
+                index: number;
+                message: {
+                    /** @enum {string} */
+                    role: "assistant";
+                    content: string;
+                    refusal?: string | null;
+                };
+                /** @enum {string} */
+                finish_reason: "stop" | "length";
+                logprobs?: Record<string, never> | null;
+            }[];
+            usage: components["schemas"]["ChatCompletionUsage"];
+        };
+        /** @description One `data:` event of a streamed completion */
+        ChatCompletionChunk: {
+            id: string;
+            /** @enum {string} */
+            object: "chat.completion.chunk";
+            /** Format: int64 */
+            created: number;
+            model: string;
+            choices: {
+                index: number;
+                delta: {
+                    /** @enum {string} */
+                    role?: "assistant";
+                    content?: string;
+                };
+                /** @enum {string|null} */
+                finish_reason: "stop" | "length" | null;
+            }[];
+            usage?: components["schemas"]["ChatCompletionUsage"] | null;
+        };
+        Model: {
+            id: string;
+            /** @enum {string} */
+            object: "model";
+            /** Format: int64 */
+            created: number;
+            owned_by: string;
+        };
+        ModelList: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["Model"][];
+        };
     };
     responses: {
         /** @description Invalid input */
@@ -545,6 +864,15 @@ export interface components {
         Unauthorized: {
             headers: {
                 "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The credentials are valid but may not do this (a key without the scope, a key on a user-only operation, a publishable key from another origin) */
+        Forbidden: {
+            headers: {
                 [name: string]: unknown;
             };
             content: {
@@ -616,11 +944,103 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description Invalid input */
+        OpenAIBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIError"];
+            };
+        };
+        /** @description Missing, unknown, revoked or expired key */
+        OpenAIUnauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIError"];
+            };
+        };
+        /** @description The key may not do this */
+        OpenAIForbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIError"];
+            };
+        };
+        /** @description No such project */
+        OpenAINotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIError"];
+            };
+        };
+        /** @description Rate limit or quota exceeded */
+        OpenAITooManyRequests: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIError"];
+            };
+        };
+        /** @description The model provider failed */
+        OpenAIUpstreamError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIError"];
+            };
+        };
+        /** @description The model provider is not configured or still rate-limited */
+        OpenAIUnavailable: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIError"];
+            };
+        };
+        /** @description The model provider did not answer in time */
+        OpenAIUpstreamTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIError"];
+            };
+        };
+        /** @description Any other error */
+        OpenAIErrorDefault: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIError"];
+            };
+        };
     };
     parameters: {
         ProjectID: number;
         PromptID: number;
         ConversationID: number;
+        KeyID: number;
+        /** @description Only conversations started through this key */
+        KeyFilter: number;
+        /** @description The end user (the key holder's own user id); for the owner and `read` keys, a filter */
+        EndUser: string;
+        /** @description For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret */
+        UserHash: string;
+        /** @description An anonymous widget visitor's random id (publishable keys) */
+        VisitorID: string;
         FileID: number;
     };
     requestBodies: never;
@@ -735,6 +1155,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Error"];
         };
@@ -758,6 +1179,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Error"];
         };
@@ -786,6 +1208,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Error"];
         };
@@ -812,6 +1235,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Error"];
@@ -837,6 +1261,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Error"];
@@ -868,6 +1293,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Error"];
@@ -895,6 +1321,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Error"];
@@ -926,6 +1353,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Error"];
@@ -957,6 +1385,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Error"];
@@ -982,6 +1411,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Error"];
@@ -990,7 +1420,10 @@ export interface operations {
     sendMessage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description An anonymous widget visitor's random id (publishable keys) */
+                "X-Visitor-Id"?: components["parameters"]["VisitorID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1011,6 +1444,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["UpstreamError"];
@@ -1022,7 +1456,10 @@ export interface operations {
     streamMessage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description An anonymous widget visitor's random id (publishable keys) */
+                "X-Visitor-Id"?: components["parameters"]["VisitorID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1043,6 +1480,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["UpstreamError"];
@@ -1053,8 +1491,18 @@ export interface operations {
     };
     listConversations: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description Only conversations started through this key */
+                key_id?: components["parameters"]["KeyFilter"];
+                /** @description The end user (the key holder's own user id); for the owner and `read` keys, a filter */
+                user?: components["parameters"]["EndUser"];
+                /** @description For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret */
+                user_hash?: components["parameters"]["UserHash"];
+            };
+            header?: {
+                /** @description An anonymous widget visitor's random id (publishable keys) */
+                "X-Visitor-Id"?: components["parameters"]["VisitorID"];
+            };
             path: {
                 project_id: components["parameters"]["ProjectID"];
             };
@@ -1073,6 +1521,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Error"];
@@ -1080,8 +1529,16 @@ export interface operations {
     };
     getConversation: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description The end user (the key holder's own user id); for the owner and `read` keys, a filter */
+                user?: components["parameters"]["EndUser"];
+                /** @description For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret */
+                user_hash?: components["parameters"]["UserHash"];
+            };
+            header?: {
+                /** @description An anonymous widget visitor's random id (publishable keys) */
+                "X-Visitor-Id"?: components["parameters"]["VisitorID"];
+            };
             path: {
                 conversation_id: components["parameters"]["ConversationID"];
             };
@@ -1100,6 +1557,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Error"];
@@ -1107,8 +1565,16 @@ export interface operations {
     };
     deleteConversation: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description The end user (the key holder's own user id); for the owner and `read` keys, a filter */
+                user?: components["parameters"]["EndUser"];
+                /** @description For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret */
+                user_hash?: components["parameters"]["UserHash"];
+            };
+            header?: {
+                /** @description An anonymous widget visitor's random id (publishable keys) */
+                "X-Visitor-Id"?: components["parameters"]["VisitorID"];
+            };
             path: {
                 conversation_id: components["parameters"]["ConversationID"];
             };
@@ -1125,6 +1591,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Error"];
@@ -1152,6 +1619,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Error"];
@@ -1186,6 +1654,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["TooLarge"];
             429: components["responses"]["TooManyRequests"];
@@ -1215,12 +1684,217 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["UpstreamError"];
             503: components["responses"]["Unavailable"];
             504: components["responses"]["UpstreamTimeout"];
             default: components["responses"]["Error"];
+        };
+    };
+    listKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Keys */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKey"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Created; `key` is the only time the secret is shown */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: components["parameters"]["KeyID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["Error"];
+        };
+    };
+    updateKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: components["parameters"]["KeyID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KeyUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["Error"];
+        };
+    };
+    rotateIdentitySecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: components["parameters"]["KeyID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new identity secret */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentitySecret"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createChatCompletion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatCompletionRequest"];
+            };
+        };
+        responses: {
+            /** @description The completion, or with `stream` an event stream of `ChatCompletionChunk`s */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatCompletion"];
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["OpenAIBadRequest"];
+            401: components["responses"]["OpenAIUnauthorized"];
+            403: components["responses"]["OpenAIForbidden"];
+            404: components["responses"]["OpenAINotFound"];
+            429: components["responses"]["OpenAITooManyRequests"];
+            502: components["responses"]["OpenAIUpstreamError"];
+            503: components["responses"]["OpenAIUnavailable"];
+            504: components["responses"]["OpenAIUpstreamTimeout"];
+            default: components["responses"]["OpenAIErrorDefault"];
+        };
+    };
+    listModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Models */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelList"];
+                };
+            };
+            401: components["responses"]["OpenAIUnauthorized"];
+            403: components["responses"]["OpenAIForbidden"];
+            429: components["responses"]["OpenAITooManyRequests"];
+            default: components["responses"]["OpenAIErrorDefault"];
         };
     };
 }
