@@ -33,7 +33,7 @@ func Example() {
 		log.Fatalf("create project: %v %s", err, p.Body)
 	}
 	c.CreatePromptWithResponse(ctx, p.JSON201.Id, client.PromptCreate{Name: "Tone", Content: "Answer briefly."}, auth)
-	reply, err := c.SendMessageWithResponse(ctx, client.ChatRequest{ProjectId: p.JSON201.Id, Message: "Hello!"}, auth)
+	reply, err := c.SendMessageWithResponse(ctx, nil, client.ChatRequest{ProjectId: &p.JSON201.Id, Message: "Hello!"}, auth)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -41,4 +41,29 @@ func Example() {
 		log.Fatalf("chat: %d %s", reply.StatusCode(), reply.Body)
 	}
 	fmt.Println(reply.JSON200.Reply)
+}
+
+// A backend that chats with a published bot through a secret project key, for one of its own users. The
+// owner made the key once (POST /projects/{id}/keys, shown in the response only) and keeps it in the
+// backend's configuration.
+func Example_projectKey() {
+	ctx := context.Background()
+	c, err := client.NewClientWithResponses("http://127.0.0.1:8000", client.WithRequestEditorFn(
+		func(_ context.Context, req *http.Request) error {
+			req.Header.Set("Authorization", "Bearer cb_sk_...") // the key: no project_id needed
+			return nil
+		}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	user := "customer-42" // your own user id: their conversations stay theirs
+	reply, err := c.SendMessageWithResponse(ctx, nil, client.ChatRequest{Message: "Where is my order?", User: &user})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if reply.JSON200 == nil {
+		log.Fatalf("chat: %d %s", reply.StatusCode(), reply.Body)
+	}
+	history, _ := c.GetConversationWithResponse(ctx, reply.JSON200.ConversationId, &client.GetConversationParams{User: &user})
+	fmt.Println(len(history.JSON200.Messages))
 }

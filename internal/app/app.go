@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/chatbot-platform/chatbot/internal/apikey"
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/config"
@@ -32,7 +33,7 @@ type App struct {
 	Store  store.Store
 	Writes *store.Batcher
 
-	closeLimiters func()
+	closeLimiter func()
 }
 
 // Options are what tests and the binary may vary beyond Config.
@@ -67,7 +68,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	if err != nil {
 		return nil, err
 	}
-	authLimiter, apiLimiter, closeLimiters, err := limiters(ctx, cfg)
+	limiter, closeLimiter, err := newLimiter(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -87,62 +88,51 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	writes := store.NewBatcher(st)
 	chats := chat.NewService(st, writes, openai, files, cfg.ChatHistoryChars, log)
 	e, err := httpapi.New(httpapi.Deps{
-		Config:      cfg,
-		Log:         log,
-		Store:       st,
-		Auth:        auth.NewService(st, auth.NewHasher(cfg.PasswordHashRounds), tokens, log),
-		Projects:    projects,
-		Files:       files,
-		Chat:        chats,
-		AuthLimiter: authLimiter,
-		APILimiter:  apiLimiter,
-		Pages:       o.Pages,
-		Heartbeat:   o.Heartbeat,
+		Config:    cfg,
+		Log:       log,
+		Store:     st,
+		Auth:      auth.NewService(st, auth.NewHasher(cfg.PasswordHashRounds), tokens, log),
+		Keys:      apikey.NewService(st, log),
+		Projects:  projects,
+		Files:     files,
+		Chat:      chats,
+		Limiter:   limiter,
+		Pages:     o.Pages,
+		Heartbeat: o.Heartbeat,
 	})
 	if err != nil {
 		writes.Close()
-		closeLimiters()
+		closeLimiter()
 		return nil, err
 	}
-	return &App{Echo: e, Store: st, Writes: writes, closeLimiters: closeLimiters}, nil
+	return &App{Echo: e, Store: st, Writes: writes, closeLimiter: closeLimiter}, nil
 }
 
 // Close finishes queued writes and releases the store.
 func (a *App) Close() {
 	a.Writes.Close()
 	a.Store.Close()
-	a.closeLimiters()
+	a.closeLimiter()
 }
 
-// limiters builds the per-IP and per-user limiters: in Redis when REDIS_URL is set (shared by every
-// instance), in memory otherwise. A limit of 0 is no limiter.
-func limiters(ctx context.Context, cfg config.Config) (authL, apiL ratelimit.Limiter, closeFn func(), err error) {
-	closeFn = func() {}
-	newLimiter := func(prefix string, perMinute int) ratelimit.Limiter { return ratelimit.NewMemory(perMinute) }
-	if cfg.RedisURL != "" {
-		opts, err := redis.ParseURL(cfg.RedisURL)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("REDIS_URL: %w", err)
-		}
-		client := redis.NewClient(opts)
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		if err := client.Ping(pctx).Err(); err != nil {
-			client.Close()
-			return nil, nil, nil, fmt.Errorf("REDIS_URL: Redis does not answer: %w", err)
-		}
-		closeFn = func() { client.Close() }
-		newLimiter = func(prefix string, perMinute int) ratelimit.Limiter {
-			return ratelimit.NewRedis(client, prefix, perMinute)
-		}
+// newLimiter builds the rate limiter of every limit (per IP, user and key): in Redis when REDIS_URL is
+// set (shared by every instance), in memory otherwise.
+func newLimiter(ctx context.Context, cfg config.Config) (ratelimit.Limiter, func(), error) {
+	if cfg.RedisURL == "" {
+		return ratelimit.NewMemory(), func() {}, nil
 	}
-	if cfg.RateLimitAuth > 0 {
-		authL = newLimiter("chatbot:ratelimit:auth:", cfg.RateLimitAuth)
+	opts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
-	if cfg.RateLimitAPI > 0 {
-		apiL = newLimiter("chatbot:ratelimit:api:", cfg.RateLimitAPI)
+	client := redis.NewClient(opts)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := client.Ping(pctx).Err(); err != nil {
+		client.Close()
+		return nil, nil, fmt.Errorf("REDIS_URL: Redis does not answer: %w", err)
 	}
-	return authL, apiL, closeFn, nil
+	return ratelimit.NewRedis(client, "chatbot:ratelimit:"), func() { client.Close() }, nil
 }
 
 // OpenStore opens and migrates the database DATABASE_URL names.

@@ -163,3 +163,27 @@ func UserID(ctx context.Context) int64 {
 	u, _ := UserFrom(ctx)
 	return u.ID
 }
+
+type keyCtxKey struct{}
+
+// WithKey returns ctx carrying a project key: the request acts for the key's project owner, on that
+// project only.
+func WithKey(ctx context.Context, k model.APIKey) context.Context {
+	ctx = WithUser(ctx, model.User{ID: k.OwnerID})
+	return context.WithValue(ctx, keyCtxKey{}, &k)
+}
+
+// KeyFrom returns the project key the request was made with, or nil for a user's token.
+func KeyFrom(ctx context.Context) *model.APIKey {
+	k, _ := ctx.Value(keyCtxKey{}).(*model.APIKey)
+	return k
+}
+
+// CheckProject returns store.ErrNotFound when the caller is a key of another project: a key sees its
+// own project only, exactly as a user sees only their own (which the store's owner scoping ensures).
+func CheckProject(ctx context.Context, projectID int64) error {
+	if k := KeyFrom(ctx); k != nil && k.ProjectID != projectID {
+		return store.ErrNotFound
+	}
+	return nil
+}

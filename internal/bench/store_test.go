@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/chatbot-platform/chatbot/internal/store"
 	"github.com/chatbot-platform/chatbot/internal/store/sqlite"
 )
 
@@ -23,7 +24,7 @@ func countMessages(b *testing.B, s *server) int {
 	ps, _ := st.ListProjects(ctx, u.ID)
 	n := 0
 	for _, p := range ps {
-		cs, _ := st.ListConversations(ctx, u.ID, p.ID)
+		cs, _ := st.ListConversations(ctx, u.ID, p.ID, store.ConversationFilter{})
 		for _, c := range cs {
 			ms, _ := st.ListMessages(ctx, u.ID, c.ID)
 			n += len(ms)

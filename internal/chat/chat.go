@@ -42,12 +42,43 @@ func NewService(s store.Store, writes *store.Batcher, c *llm.Client, search Sear
 	return &Service{store: s, writes: writes, llm: c, search: search, historyChars: historyChars, log: log}
 }
 
+// Viewer is who asks: the project's owner (Key nil), or a project key acting for an end user of the
+// key holder (EndUser "" for none). The owner sees every conversation; a key with the read scope
+// reads its project's; otherwise a key sees only the conversations it started for the same end user.
+type Viewer struct {
+	OwnerID int64
+	Key     *model.APIKey
+	EndUser string
+}
+
+// owns reports whether the viewer may continue or delete c.
+func (v Viewer) owns(c model.Conversation) bool {
+	return v.Key == nil || c.KeyID != nil && *c.KeyID == v.Key.ID && c.EndUser == v.EndUser
+}
+
+// reads reports whether the viewer may read c.
+func (v Viewer) reads(c model.Conversation) bool {
+	return v.owns(c) || v.Key.HasScope(model.ScopeRead) && c.ProjectID == v.Key.ProjectID
+}
+
+// project returns store.ErrNotFound for a project that is not the key's own.
+func (v Viewer) project(projectID int64) error {
+	if v.Key != nil && v.Key.ProjectID != projectID {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
 // Request is one user message to a project's bot.
 type Request struct {
-	OwnerID        int64
+	Viewer
 	ProjectID      int64
 	ConversationID int64 // 0 starts a new conversation
 	Message        string
+	// Instructions follow the project's prompts in the system message, and History stands for a
+	// stored conversation's turns: the OpenAI-compatible endpoint sends both with every call.
+	Instructions []string
+	History      []model.Message
 }
 
 // Result is the bot's stored reply.
@@ -106,15 +137,18 @@ func (s *Service) prepare(ctx context.Context, req Request) (*turn, error) {
 		return nil, err
 	}
 	t := &turn{req: req, started: time.Now()}
-	var err error
-	if t.project, err = s.store.GetProject(ctx, req.OwnerID, req.ProjectID); err != nil {
+	err := req.project(req.ProjectID)
+	if err == nil {
+		t.project, err = s.store.GetProject(ctx, req.OwnerID, req.ProjectID)
+	}
+	if err != nil {
 		return nil, notFound(err, "project")
 	}
-	var history []model.Message
+	history := req.History
 	if req.ConversationID != 0 {
 		t.conv, err = s.store.GetConversation(ctx, req.OwnerID, req.ConversationID)
-		if err == nil && t.conv.ProjectID != t.project.ID {
-			err = store.ErrNotFound // a conversation of another project is not this project's
+		if err == nil && (t.conv.ProjectID != t.project.ID || !req.owns(t.conv)) {
+			err = store.ErrNotFound // another project's, or another key's or end user's conversation
 		}
 		if err != nil {
 			return nil, notFound(err, "conversation")
@@ -136,12 +170,21 @@ func (s *Service) prepare(ctx context.Context, req Request) (*turn, error) {
 		Model:           t.project.Model,
 		Temperature:     float32(t.project.Temperature),
 		MaxOutputTokens: int(t.project.MaxOutputTokens),
-		Input:           buildInput(project.SystemPrompt(prompts), history, req.Message, s.historyChars),
+		Input:           buildInput(systemPrompt(prompts, req.Instructions), history, req.Message, s.historyChars),
 	}
 	if vectorStore != "" {
 		t.call.VectorStoreIDs = []string{vectorStore}
 	}
 	return t, nil
+}
+
+// systemPrompt is the project's prompts, then the caller's own instructions.
+func systemPrompt(prompts []model.Prompt, instructions []string) string {
+	system := project.SystemPrompt(prompts)
+	if len(instructions) == 0 {
+		return system
+	}
+	return system + "\n" + strings.Join(instructions, "\n")
 }
 
 func notFound(err error, what string) error {
@@ -175,7 +218,11 @@ func (t *turn) save(ctx context.Context, tx store.Store, msgs ...model.Message) 
 	conv := t.conv
 	if conv.ID == 0 {
 		var err error
-		if conv, err = tx.CreateConversation(ctx, t.req.OwnerID, t.project.ID, Title(t.req.Message)); err != nil {
+		conv = model.Conversation{ProjectID: t.project.ID, Title: Title(t.req.Message), EndUser: t.req.EndUser}
+		if t.req.Key != nil {
+			conv.KeyID, conv.KeyName = &t.req.Key.ID, t.req.Key.Name
+		}
+		if conv, err = tx.CreateConversation(ctx, t.req.OwnerID, conv); err != nil {
 			return conv, nil, err
 		}
 	}
@@ -252,28 +299,44 @@ func (s *Service) logFailure(ctx context.Context, t *turn, err error) {
 		"latency", time.Since(t.started).Round(time.Millisecond), "error", err)
 }
 
-// Conversations lists a project's conversations, most recently active first. Returns store.ErrNotFound
-// for another user's project.
-func (s *Service) Conversations(ctx context.Context, ownerID, projectID int64) ([]model.Conversation, error) {
-	if _, err := s.store.GetProject(ctx, ownerID, projectID); err != nil {
+// Conversations lists a project's conversations that v may read, most recently active first, narrowed
+// by f. Returns store.ErrNotFound for a project that is not the viewer's.
+func (s *Service) Conversations(ctx context.Context, v Viewer, projectID int64, f store.ConversationFilter) ([]model.Conversation, error) {
+	if err := v.project(projectID); err != nil {
 		return nil, err
 	}
-	return s.store.ListConversations(ctx, ownerID, projectID)
+	if _, err := s.store.GetProject(ctx, v.OwnerID, projectID); err != nil {
+		return nil, err
+	}
+	if v.Key != nil && !v.Key.HasScope(model.ScopeRead) {
+		f = store.ConversationFilter{KeyID: &v.Key.ID, EndUser: &v.EndUser}
+	}
+	return s.store.ListConversations(ctx, v.OwnerID, projectID, f)
 }
 
-// Conversation returns one conversation with its messages. Returns store.ErrNotFound.
-func (s *Service) Conversation(ctx context.Context, ownerID, id int64) (model.Conversation, []model.Message, error) {
-	c, err := s.store.GetConversation(ctx, ownerID, id)
+// Conversation returns one conversation v may read, with its messages. Returns store.ErrNotFound.
+func (s *Service) Conversation(ctx context.Context, v Viewer, id int64) (model.Conversation, []model.Message, error) {
+	c, err := s.store.GetConversation(ctx, v.OwnerID, id)
+	if err == nil && !v.reads(c) {
+		err = store.ErrNotFound
+	}
 	if err != nil {
 		return c, nil, err
 	}
-	msgs, err := s.store.ListMessages(ctx, ownerID, id)
+	msgs, err := s.store.ListMessages(ctx, v.OwnerID, id)
 	return c, msgs, err
 }
 
-// DeleteConversation removes a conversation and its messages. Returns store.ErrNotFound.
-func (s *Service) DeleteConversation(ctx context.Context, ownerID, id int64) error {
-	if err := s.store.DeleteConversation(ctx, ownerID, id); err != nil {
+// DeleteConversation removes a conversation v owns, with its messages. Returns store.ErrNotFound.
+func (s *Service) DeleteConversation(ctx context.Context, v Viewer, id int64) error {
+	c, err := s.store.GetConversation(ctx, v.OwnerID, id)
+	if err == nil && !v.owns(c) {
+		err = store.ErrNotFound
+	}
+	if err == nil {
+		err = s.store.DeleteConversation(ctx, v.OwnerID, id)
+	}
+	if err != nil {
 		return err
 	}
 	s.log.InfoContext(ctx, "conversation deleted", "conversation_id", id)

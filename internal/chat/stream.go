@@ -86,3 +86,6 @@ func (st *Stream) Finish(streamErr error) (Result, error) {
 	}
 	return res, nil
 }
+
+// Model is the model the reply is asked of: the project's.
+func (st *Stream) Model() string { return st.t.call.Model }

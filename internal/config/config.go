@@ -29,6 +29,7 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	RateLimitAuth  int // requests per minute per client IP on register and login; 0 disables
 	RateLimitAPI   int // requests per minute per user elsewhere; 0 disables
+	RateLimitKey   int // requests per minute per project key without its own limit; 0 disables
 	RedisURL       string
 
 	MaxBodyBytes int64
@@ -71,6 +72,7 @@ var Settings = []Setting{
 	{"TRUSTED_PROXIES", "", "comma-separated IPs or CIDRs whose X-Forwarded-For is believed; empty: none"},
 	{"RATE_LIMIT_AUTH", "10", "register and login requests per minute per client IP; 0 disables"},
 	{"RATE_LIMIT_API", "120", "API requests per minute per user; 0 disables"},
+	{"RATE_LIMIT_KEY", "600", "requests per minute per project key, unless the key sets its own; 0 disables the default"},
 	{"REDIS_URL", "", "redis://host:6379/0 to share rate limits across instances; empty: in memory"},
 	{"MAX_BODY_BYTES", "1048576", "largest JSON request body"},
 	{"MAX_UPLOAD_MB", "20", "largest file upload, in MiB"},
@@ -115,6 +117,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		TrustedProxies:        p.prefixes("TRUSTED_PROXIES"),
 		RateLimitAuth:         p.int("RATE_LIMIT_AUTH", 0, 1_000_000),
 		RateLimitAPI:          p.int("RATE_LIMIT_API", 0, 1_000_000),
+		RateLimitKey:          p.int("RATE_LIMIT_KEY", 0, 1_000_000),
 		RedisURL:              p.str("REDIS_URL"),
 		MaxBodyBytes:          int64(p.int("MAX_BODY_BYTES", 1024, 1<<30)),
 		MaxUploadMB:           int64(p.int("MAX_UPLOAD_MB", 1, 512)),

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/llm"
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/store"
@@ -128,6 +129,9 @@ func indexStatus(status, lastError string) (string, string) {
 // store.ErrNotFound for a file that is not the owner's, before anything is sent upstream.
 func (s *Service) Delete(ctx context.Context, ownerID, id int64) error {
 	f, err := s.store.GetFile(ctx, ownerID, id)
+	if err == nil {
+		err = auth.CheckProject(ctx, f.ProjectID)
+	}
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chatbot-platform/chatbot/internal/apigen"
+	"github.com/chatbot-platform/chatbot/internal/apikey"
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/llm"
@@ -18,7 +20,11 @@ import (
 
 // SendMessage implements apigen.StrictServerInterface (POST /chat).
 func (h *Handlers) SendMessage(ctx context.Context, req apigen.SendMessageRequestObject) (apigen.SendMessageResponseObject, error) {
-	res, err := h.chat.Send(ctx, chatRequest(ctx, req.Body))
+	r, err := h.chatRequest(ctx, req.Body, req.Params.XVisitorId)
+	if err != nil {
+		return nil, err
+	}
+	res, err := h.chat.Send(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -28,22 +34,64 @@ func (h *Handlers) SendMessage(ctx context.Context, req apigen.SendMessageReques
 // StreamMessage implements apigen.StrictServerInterface (POST /chat/stream). Failures before the
 // upstream answered are ordinary error responses; later ones end the stream with an error event.
 func (h *Handlers) StreamMessage(ctx context.Context, req apigen.StreamMessageRequestObject) (apigen.StreamMessageResponseObject, error) {
+	r, err := h.chatRequest(ctx, req.Body, req.Params.XVisitorId)
+	if err != nil {
+		return nil, err
+	}
 	// The upstream call gets its own cancel, so the response can stop it whenever the stream ends here.
 	upCtx, cancel := context.WithCancel(ctx)
-	st, err := h.chat.Stream(upCtx, chatRequest(ctx, req.Body))
+	st, err := h.chat.Stream(upCtx, r)
 	if err != nil {
 		cancel()
 		return nil, err
 	}
-	return &sseResponse{ctx: ctx, cancelUpstream: cancel, stream: st, heartbeat: h.heartbeat}, nil
+	return &sseResponse{ctx: ctx, cancelUpstream: cancel, stream: st, heartbeat: h.heartbeat, events: platformEvents{}}, nil
 }
 
-func chatRequest(ctx context.Context, b *apigen.ChatRequest) chat.Request {
-	r := chat.Request{OwnerID: auth.UserID(ctx), ProjectID: b.ProjectId, Message: b.Message}
+// chatRequest is who asks what of which project: a key's project unless the body names one, and a
+// key's end user, whose daily quota (publishable keys) is checked here, before anything is stored.
+func (h *Handlers) chatRequest(ctx context.Context, b *apigen.ChatRequest, visitorID *string) (chat.Request, error) {
+	v, err := viewer(ctx, b.User, b.UserHash, visitorID)
+	if err != nil {
+		return chat.Request{}, err
+	}
+	r := chat.Request{Viewer: v, Message: b.Message}
+	switch {
+	case b.ProjectId != nil:
+		r.ProjectID = *b.ProjectId
+	case v.Key != nil:
+		r.ProjectID = v.Key.ProjectID
+	default:
+		return r, model.Invalid("project_id", "is required")
+	}
 	if b.ConversationId != nil {
 		r.ConversationID = *b.ConversationId
 	}
-	return r
+	if v.Key != nil {
+		err = h.keys.CheckVisitorQuota(ctx, *v.Key, v.EndUser)
+	}
+	return r, err
+}
+
+// viewer is the caller as the chat service sees it. For a key, the end user is the one user names
+// (signed by user_hash for a publishable key) or the anonymous visitor; for the owner, user is only
+// a filter and plays no part here.
+func viewer(ctx context.Context, user, userHash, visitorID *string) (chat.Viewer, error) {
+	v := chat.Viewer{OwnerID: auth.UserID(ctx), Key: auth.KeyFrom(ctx)}
+	if v.Key == nil {
+		return v, nil
+	}
+	var err error
+	v.EndUser, err = apikey.EndUser(*v.Key, deref(user), deref(userHash), deref(visitorID))
+	return v, err
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
 
 func chatResponse(r chat.Result) apigen.ChatResponse {
@@ -62,12 +110,45 @@ func citationToAPI(c model.Citation) apigen.Citation {
 	return out
 }
 
-// sseResponse writes a chat stream as Server-Sent Events: start, delta..., then done or error.
+// sseResponse writes a chat stream as Server-Sent Events in the format its events choose; it owns the
+// framing, write deadlines, heartbeats and stopping the upstream when the client leaves.
 type sseResponse struct {
 	ctx            context.Context // the request's
 	cancelUpstream context.CancelFunc
 	stream         *chat.Stream
 	heartbeat      time.Duration
+	events         streamEvents
+}
+
+// sseFrame is one event: its name (none: the default "message"), and data to send as JSON, or raw.
+type sseFrame struct {
+	event string
+	data  any
+	raw   string
+}
+
+// streamEvents says what a stream sends at each moment of a reply.
+type streamEvents interface {
+	start(st *chat.Stream) []sseFrame
+	delta(text string) []sseFrame
+	done(res chat.Result) []sseFrame
+	fail(status int, detail string) []sseFrame
+}
+
+// platformEvents are /chat/stream's: start, delta..., then done or error.
+type platformEvents struct{}
+
+func (platformEvents) start(st *chat.Stream) []sseFrame {
+	return []sseFrame{{event: "start", data: apigen.ChatStreamStart{ConversationId: st.Start.ConversationID, UserMessageId: st.Start.UserMessageID}}}
+}
+func (platformEvents) delta(text string) []sseFrame {
+	return []sseFrame{{event: "delta", data: apigen.ChatStreamDelta{Text: text}}}
+}
+func (platformEvents) done(res chat.Result) []sseFrame {
+	return []sseFrame{{event: "done", data: chatResponse(res)}}
+}
+func (platformEvents) fail(status int, detail string) []sseFrame {
+	return []sseFrame{{event: "error", data: apigen.ChatStreamError{Detail: detail, Status: status}}}
 }
 
 // eventWriteTimeout bounds writing one event, so a client that stops reading cannot hold the stream.
@@ -79,22 +160,39 @@ type piece struct {
 }
 
 // VisitStreamMessageResponse implements apigen.StreamMessageResponseObject.
-func (r *sseResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+func (r *sseResponse) VisitStreamMessageResponse(w http.ResponseWriter) error { return r.write(w) }
+
+// VisitCreateChatCompletionResponse implements apigen.CreateChatCompletionResponseObject.
+func (r *sseResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
+
+func (r *sseResponse) write(w http.ResponseWriter) error {
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
-	send := func(event string, data any) error {
+	send := func(frames []sseFrame) error {
 		rc.SetWriteDeadline(time.Now().Add(eventWriteTimeout))
-		b, _ := json.Marshal(data)
-		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
+		var buf bytes.Buffer
+		for _, f := range frames {
+			if f.event != "" {
+				fmt.Fprintf(&buf, "event: %s\n", f.event)
+			}
+			data := []byte(f.raw)
+			if f.data != nil {
+				data, _ = json.Marshal(f.data)
+			}
+			fmt.Fprintf(&buf, "data: %s\n\n", data)
+		}
+		if _, err := w.Write(buf.Bytes()); err != nil {
 			return err
 		}
 		return rc.Flush()
 	}
-	send("start", apigen.ChatStreamStart{ConversationId: r.stream.Start.ConversationID, UserMessageId: r.stream.Start.UserMessageID})
+	send(r.events.start(r.stream))
 
 	// Next blocks on the upstream; a reader goroutine lets heartbeats and a client leaving interrupt the
 	// wait. The stream is not safe for concurrent use: Finish runs only after the reader has returned.
@@ -126,7 +224,7 @@ loop:
 				streamErr = p.err
 				break loop
 			}
-			if err := send("delta", apigen.ChatStreamDelta{Text: p.text}); err != nil {
+			if err := send(r.events.delta(p.text)); err != nil {
 				streamErr = err // the client is gone or stopped reading
 				break loop
 			}
@@ -144,11 +242,10 @@ loop:
 	<-stopped
 	res, err := r.stream.Finish(streamErr)
 	if err == nil {
-		return send("done", chatResponse(res))
+		return send(r.events.done(res))
 	}
 	if r.ctx.Err() == nil && !errors.Is(err, io.EOF) {
-		status, body := describeStreamError(err)
-		send("error", apigen.ChatStreamError{Detail: body, Status: status})
+		send(r.events.fail(describeStreamError(err)))
 	}
 	return nil // the stream itself was answered: nothing for the error handler to write
 }

@@ -68,7 +68,7 @@ func TestChat_UsesIndexedFilesAndCites(t *testing.T) {
 	if q := reply.Citations[0].Quote; q == nil || !strings.Contains(*q, "Refunds are possible") {
 		t.Fatalf("quote = %v", q)
 	}
-	conv, _ := s.Client.GetConversationWithResponse(ctx, reply.ConversationID, apitest.Bearer(tok))
+	conv, _ := s.Client.GetConversationWithResponse(ctx, reply.ConversationID, nil, apitest.Bearer(tok))
 	if c := conv.JSON200.Messages[1].Citations; len(c) != 1 || c[0].FileId == nil || *c[0].FileId != fileID {
 		t.Fatalf("stored citations = %+v", c)
 	}

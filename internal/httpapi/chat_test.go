@@ -89,7 +89,7 @@ func TestChat_SendsTheExactUpstreamRequest(t *testing.T) {
 	}
 
 	// The conversation was stored with both messages and the reply's details.
-	conv, _ := s.Client.GetConversationWithResponse(ctx, got.ConversationID, apitest.Bearer(tok))
+	conv, _ := s.Client.GetConversationWithResponse(ctx, got.ConversationID, nil, apitest.Bearer(tok))
 	if conv.JSON200 == nil || conv.JSON200.Title != "Hello, how are you?" || len(conv.JSON200.Messages) != 2 {
 		t.Fatalf("conversation = %s", conv.Body)
 	}
@@ -139,7 +139,7 @@ func TestChat_ContinuesConversationsWithinTheHistoryBudget(t *testing.T) {
 	if len(in) != 3 || in[1].Role != "assistant" || in[1].Content != "Echo: "+long || in[2].Content != "last" {
 		t.Fatalf("budgeted input = %+v", in)
 	}
-	list, _ := s.Client.ListConversationsWithResponse(ctx, pid, apitest.Bearer(tok))
+	list, _ := s.Client.ListConversationsWithResponse(ctx, pid, nil, apitest.Bearer(tok))
 	if list.JSON200 == nil || len(*list.JSON200) != 1 {
 		t.Fatalf("conversations = %s", list.Body)
 	}
@@ -290,7 +290,7 @@ func TestChatStream_RelaysDeltasThenDone(t *testing.T) {
 	if !fake.RequestsTo(fakeopenai.Responses)[0].Responses.Stream {
 		t.Fatal("upstream call was not a stream")
 	}
-	conv, _ := s.Client.GetConversationWithResponse(ctx, done.ConversationID, apitest.Bearer(tok))
+	conv, _ := s.Client.GetConversationWithResponse(ctx, done.ConversationID, nil, apitest.Bearer(tok))
 	if conv.JSON200 == nil || len(conv.JSON200.Messages) != 2 || conv.JSON200.Messages[0].Id != start.UserMessageID ||
 		conv.JSON200.Messages[1].Content != done.Reply || conv.JSON200.Messages[1].Incomplete {
 		t.Fatalf("stored = %s", conv.Body)
@@ -350,7 +350,7 @@ func TestChatStream_CutHalfwayStoresAnIncompleteMessage(t *testing.T) {
 				ConversationID int64 `json:"conversation_id"`
 			}
 			json.Unmarshal([]byte(events[0].Data), &start)
-			conv, _ := s.Client.GetConversationWithResponse(ctx, start.ConversationID, apitest.Bearer(tok))
+			conv, _ := s.Client.GetConversationWithResponse(ctx, start.ConversationID, nil, apitest.Bearer(tok))
 			msgs := conv.JSON200.Messages
 			if partial.Len() == 0 || len(msgs) != 2 || !msgs[1].Incomplete || msgs[1].Content != partial.String() {
 				t.Fatalf("partial %q, stored %+v", partial.String(), msgs)
@@ -408,10 +408,10 @@ func TestConversations_IsolationAndDelete(t *testing.T) {
 				r2 := s.Do(t, r.method, r.path, bob, "")
 				wantStatus(t, r2, 404, "not found")
 			}
-			if got, _ := s.Client.GetConversationWithResponse(ctx, c.ConversationID, apitest.Bearer(alice)); got.JSON200 == nil || len(got.JSON200.Messages) != 2 {
+			if got, _ := s.Client.GetConversationWithResponse(ctx, c.ConversationID, nil, apitest.Bearer(alice)); got.JSON200 == nil || len(got.JSON200.Messages) != 2 {
 				t.Fatalf("alice's conversation changed: %s", got.Body)
 			}
-			del, _ := s.Client.DeleteConversationWithResponse(ctx, c.ConversationID, apitest.Bearer(alice))
+			del, _ := s.Client.DeleteConversationWithResponse(ctx, c.ConversationID, nil, apitest.Bearer(alice))
 			if del.StatusCode() != 204 {
 				t.Fatalf("delete: %d", del.StatusCode())
 			}
@@ -426,7 +426,7 @@ func TestChat_ThroughTheGeneratedClient(t *testing.T) {
 	s, _ := chatServer(t, nil)
 	_, tok := s.NewUser(t)
 	p, _ := s.Client.CreateProjectWithResponse(ctx, client.ProjectCreate{Name: "Bot"}, apitest.Bearer(tok))
-	res, err := s.Client.SendMessageWithResponse(ctx, client.ChatRequest{ProjectId: p.JSON201.Id, Message: "ping"}, apitest.Bearer(tok))
+	res, err := s.Client.SendMessageWithResponse(ctx, nil, client.ChatRequest{ProjectId: &p.JSON201.Id, Message: "ping"}, apitest.Bearer(tok))
 	if err != nil || res.JSON200 == nil || res.JSON200.Reply != "Echo: ping" {
 		t.Fatalf("chat: %v %s", err, res.Body)
 	}

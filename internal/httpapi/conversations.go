@@ -4,13 +4,24 @@ import (
 	"context"
 
 	"github.com/chatbot-platform/chatbot/internal/apigen"
-	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/model"
+	"github.com/chatbot-platform/chatbot/internal/store"
 )
 
 // ListConversations implements apigen.StrictServerInterface.
 func (h *Handlers) ListConversations(ctx context.Context, req apigen.ListConversationsRequestObject) (apigen.ListConversationsResponseObject, error) {
-	cs, err := h.chat.Conversations(ctx, auth.UserID(ctx), req.ProjectId)
+	p := req.Params
+	v, err := viewer(ctx, p.User, p.UserHash, p.XVisitorId)
+	if err != nil {
+		return nil, err
+	}
+	f := store.ConversationFilter{KeyID: p.KeyId}
+	if v.Key == nil {
+		f.EndUser = p.User
+	} else if p.User != nil {
+		f.EndUser = &v.EndUser
+	}
+	cs, err := h.chat.Conversations(ctx, v, req.ProjectId, f)
 	if err != nil {
 		return nil, err
 	}
@@ -19,27 +30,40 @@ func (h *Handlers) ListConversations(ctx context.Context, req apigen.ListConvers
 
 // GetConversation implements apigen.StrictServerInterface.
 func (h *Handlers) GetConversation(ctx context.Context, req apigen.GetConversationRequestObject) (apigen.GetConversationResponseObject, error) {
-	c, msgs, err := h.chat.Conversation(ctx, auth.UserID(ctx), req.ConversationId)
+	p := req.Params
+	v, err := viewer(ctx, p.User, p.UserHash, p.XVisitorId)
+	if err != nil {
+		return nil, err
+	}
+	c, msgs, err := h.chat.Conversation(ctx, v, req.ConversationId)
 	if err != nil {
 		return nil, err
 	}
 	conv := conversationToAPI(c)
 	return apigen.GetConversation200JSONResponse{
-		Id: conv.Id, ProjectId: conv.ProjectId, Title: conv.Title, CreatedAt: conv.CreatedAt, UpdatedAt: conv.UpdatedAt,
-		Messages: mapSlice(msgs, messageToAPI),
+		Id: conv.Id, ProjectId: conv.ProjectId, Title: conv.Title, KeyId: conv.KeyId, KeyName: conv.KeyName,
+		EndUser: conv.EndUser, CreatedAt: conv.CreatedAt, UpdatedAt: conv.UpdatedAt, Messages: mapSlice(msgs, messageToAPI),
 	}, nil
 }
 
 // DeleteConversation implements apigen.StrictServerInterface.
 func (h *Handlers) DeleteConversation(ctx context.Context, req apigen.DeleteConversationRequestObject) (apigen.DeleteConversationResponseObject, error) {
-	if err := h.chat.DeleteConversation(ctx, auth.UserID(ctx), req.ConversationId); err != nil {
+	p := req.Params
+	v, err := viewer(ctx, p.User, p.UserHash, p.XVisitorId)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.chat.DeleteConversation(ctx, v, req.ConversationId); err != nil {
 		return nil, err
 	}
 	return apigen.DeleteConversation204Response{}, nil
 }
 
 func conversationToAPI(c model.Conversation) apigen.Conversation {
-	return apigen.Conversation{Id: c.ID, ProjectId: c.ProjectID, Title: c.Title, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	return apigen.Conversation{
+		Id: c.ID, ProjectId: c.ProjectID, Title: c.Title, KeyId: c.KeyID, KeyName: store.NullString(c.KeyName),
+		EndUser: store.NullString(c.EndUser), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
 }
 
 func messageToAPI(m model.Message) apigen.ChatMessage {

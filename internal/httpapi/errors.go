@@ -39,17 +39,50 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			c.NoContent(status)
 			return
 		}
+		if strings.HasPrefix(c.Request().URL.Path, "/v1/") {
+			c.JSON(status, openAIError(status, body))
+			return
+		}
 		c.JSON(status, body)
 	}
+}
+
+// openAIError is the error in OpenAI's shape, which OpenAI SDKs read and raise (/v1/*).
+func openAIError(status int, body apigen.Error) apigen.OpenAIError {
+	typ, code := "api_error", ""
+	switch status {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
+		typ = "invalid_request_error"
+	case http.StatusUnauthorized:
+		typ, code = "authentication_error", "invalid_api_key"
+	case http.StatusForbidden:
+		typ = "permission_error"
+	case http.StatusNotFound:
+		typ = "not_found_error"
+	case http.StatusTooManyRequests:
+		typ, code = "rate_limit_error", "rate_limit_exceeded"
+	}
+	e := apigen.OpenAIError{}
+	e.Error.Message, e.Error.Type = body.Detail, typ
+	if body.Errors != nil && len(*body.Errors) > 0 {
+		e.Error.Param = &(*body.Errors)[0].Field
+	}
+	if code != "" {
+		e.Error.Code = &code
+	}
+	return e
 }
 
 // describe maps an error to its status and body.
 func describe(err error, c echo.Context) (int, apigen.Error) {
 	var (
-		verr *model.ValidationError
-		nf   *model.NotFoundError
-		herr *echo.HTTPError
-		uerr *llm.Error
+		verr  *model.ValidationError
+		nf    *model.NotFoundError
+		unath *model.UnauthorizedError
+		forb  *model.ForbiddenError
+		limit *model.LimitError
+		herr  *echo.HTTPError
+		uerr  *llm.Error
 	)
 	switch {
 	case errors.As(err, &verr):
@@ -64,10 +97,16 @@ func describe(err error, c echo.Context) (int, apigen.Error) {
 	case errors.Is(err, auth.ErrInvalidToken):
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer")
 		return http.StatusUnauthorized, detail("Could not validate credentials: the token is missing, invalid or expired")
+	case errors.As(err, &unath):
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer")
+		return http.StatusUnauthorized, detail(unath.Detail)
+	case errors.As(err, &forb):
+		return http.StatusForbidden, detail(forb.Detail)
+	case errors.As(err, &limit):
+		setRetryAfter(c, limit.RetryAfter)
+		return http.StatusTooManyRequests, detail(limit.Detail)
 	case errors.As(err, &uerr):
-		if d := uerr.RetryAfter; d > 0 {
-			c.Response().Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
-		}
+		setRetryAfter(c, uerr.RetryAfter)
 		return uerr.Status, detail(uerr.Detail())
 	case errors.As(err, &herr):
 		return herr.Code, detail(httpErrorDetail(herr))
@@ -78,6 +117,13 @@ func describe(err error, c echo.Context) (int, apigen.Error) {
 }
 
 func detail(s string) apigen.Error { return apigen.Error{Detail: s} }
+
+// setRetryAfter sends Retry-After in whole seconds, rounded up.
+func setRetryAfter(c echo.Context, d time.Duration) {
+	if d > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+	}
+}
 
 func validationBody(v *model.ValidationError) apigen.Error {
 	fields := make([]apigen.FieldError, len(v.Fields))

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chatbot-platform/chatbot/internal/apigen"
+	"github.com/chatbot-platform/chatbot/internal/apikey"
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/file"
@@ -18,6 +19,7 @@ import (
 type Handlers struct {
 	store    store.Store
 	auth     *auth.Service
+	keys     *apikey.Service
 	projects *project.Service
 	files    *file.Service
 	chat     *chat.Service

@@ -1,16 +1,22 @@
 package httpapi
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/chatbot-platform/chatbot/internal/apikey"
 	"github.com/chatbot-platform/chatbot/internal/auth"
+	"github.com/chatbot-platform/chatbot/internal/config"
+	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/ratelimit"
+	"github.com/chatbot-platform/chatbot/internal/store"
 )
 
 // accessLog writes one line per request: method, route, status, latency, request id, user id.
@@ -44,9 +50,10 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 	}
 }
 
-// authenticate checks the bearer token on every route whose spec operation has security, and puts the
-// user in the request's context.
-func authenticate(svc *auth.Service) echo.MiddlewareFunc {
+// authenticate checks the credentials of every route whose spec operation has security, as that
+// operation's security says: a user's token, or a project key with one of the listed scopes, from an
+// allowed origin for a publishable key, on its own project only. It puts the caller in the context.
+func authenticate(users *auth.Service, keys *apikey.Service) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			op := operationOf(c)
@@ -54,46 +61,117 @@ func authenticate(svc *auth.Service) echo.MiddlewareFunc {
 				return next(c)
 			}
 			scheme, token, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+			token = strings.TrimSpace(token)
 			if !strings.EqualFold(scheme, "bearer") || token == "" {
-				return auth.ErrInvalidToken
+				if op.userToken {
+					return auth.ErrInvalidToken
+				}
+				return apikey.ErrInvalidKey
 			}
-			u, err := svc.Authenticate(c.Request().Context(), strings.TrimSpace(token))
+			ctx := c.Request().Context()
+			if !apikey.IsKey(token) {
+				if !op.userToken {
+					return &model.UnauthorizedError{Detail: "This endpoint takes a project key (cb_sk_...), not a user's token"}
+				}
+				u, err := users.Authenticate(ctx, token)
+				if err != nil {
+					return err
+				}
+				c.SetRequest(c.Request().WithContext(auth.WithUser(ctx, u)))
+				return next(c)
+			}
+			k, err := keys.Authenticate(ctx, token)
 			if err != nil {
 				return err
 			}
-			c.SetRequest(c.Request().WithContext(auth.WithUser(c.Request().Context(), u)))
+			if len(op.keyScopes) == 0 {
+				return &model.ForbiddenError{Detail: "This operation needs a signed-in user's token: project keys cannot use it"}
+			}
+			if !slices.ContainsFunc(op.keyScopes, k.HasScope) {
+				return &model.ForbiddenError{Detail: fmt.Sprintf("This key lacks the %s scope this operation needs", strings.Join(op.keyScopes, " or "))}
+			}
+			if err := apikey.CheckOrigin(k, c.Request().Header.Get(echo.HeaderOrigin)); err != nil {
+				return err
+			}
+			if op.projectParam {
+				if id, err := strconv.ParseInt(c.Param("project_id"), 10, 64); err == nil && id != k.ProjectID {
+					return store.ErrNotFound
+				}
+			}
+			c.SetRequest(c.Request().WithContext(auth.WithKey(ctx, k)))
 			return next(c)
 		}
 	}
 }
 
-// rateLimit limits register and login per client IP, and every other API route per user. A nil
-// limiter switches that limit off.
-func rateLimit(byIP, byUser ratelimit.Limiter, log *slog.Logger) echo.MiddlewareFunc {
+// rateLimit limits register and login per client IP, project keys per key (at the key's own rate, or
+// RATE_LIMIT_KEY), and every other API route per user. A limit of 0 is off.
+func rateLimit(limiter ratelimit.Limiter, cfg config.Config, log *slog.Logger) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			op := operationOf(c)
-			var limiter ratelimit.Limiter
+			ctx := c.Request().Context()
 			var key string
-			switch {
+			var perMinute int
+			switch k := auth.KeyFrom(ctx); {
 			case op == nil:
 			case op.authRoute:
-				limiter, key = byIP, "ip:"+c.RealIP()
+				key, perMinute = "ip:"+c.RealIP(), cfg.RateLimitAuth
+			case k != nil:
+				key, perMinute = "key:"+strconv.FormatInt(k.ID, 10), cfg.RateLimitKey
+				if k.RateLimitPerMinute != nil {
+					perMinute = int(*k.RateLimitPerMinute)
+				}
 			case !op.public:
-				limiter, key = byUser, "user:"+strconv.FormatInt(auth.UserID(c.Request().Context()), 10)
+				key, perMinute = "user:"+strconv.FormatInt(auth.UserID(ctx), 10), cfg.RateLimitAPI
 			}
-			if limiter == nil {
+			if limiter == nil || perMinute <= 0 {
 				return next(c)
 			}
-			ok, retry, err := limiter.Allow(c.Request().Context(), key)
+			ok, retry, err := limiter.Allow(ctx, key, perMinute)
 			if err != nil { // a limiter outage must not take the API down with it
-				log.WarnContext(c.Request().Context(), "rate limiter unavailable; allowing request", "error", err)
+				log.WarnContext(ctx, "rate limiter unavailable; allowing request", "error", err)
 				return next(c)
 			}
 			if !ok {
 				secs := max(1, int((retry+time.Second-1)/time.Second))
-				c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-				return echo.NewHTTPError(http.StatusTooManyRequests, "Too many requests: try again in "+strconv.Itoa(secs)+" seconds")
+				return &model.LimitError{Detail: "Too many requests: try again in " + strconv.Itoa(secs) + " seconds", RetryAfter: retry}
+			}
+			return next(c)
+		}
+	}
+}
+
+// widgetCORS lets pages on other sites call the operations a chat key may use. A preflight carries no
+// key, so it is answered for any origin; the request itself is then checked against the key's
+// allowed origins (authenticate). Responses to publishable keys name the page's origin, errors
+// included, so the widget can tell a visitor why it was refused; no cookies are ever allowed.
+func widgetCORS(ops operations, configured []string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			origin := req.Header.Get(echo.HeaderOrigin)
+			if origin == "" || slices.Contains(configured, origin) {
+				return next(c) // same origin, or CORS_ORIGINS's own middleware answers
+			}
+			h := c.Response().Header()
+			if req.Method == http.MethodOptions {
+				method := req.Header.Get(echo.HeaderAccessControlRequestMethod)
+				if op := ops[method+" "+c.Path()]; op == nil || !slices.Contains(op.keyScopes, model.ScopeChat) {
+					return next(c)
+				}
+				h.Add(echo.HeaderVary, echo.HeaderOrigin)
+				h.Set(echo.HeaderAccessControlAllowOrigin, origin)
+				h.Set(echo.HeaderAccessControlAllowMethods, method)
+				h.Set(echo.HeaderAccessControlAllowHeaders, "Authorization, Content-Type, X-Visitor-Id")
+				h.Set(echo.HeaderAccessControlMaxAge, "600")
+				return c.NoContent(http.StatusNoContent)
+			}
+			if op := operationOf(c); op != nil && slices.Contains(op.keyScopes, model.ScopeChat) &&
+				strings.HasPrefix(strings.TrimPrefix(req.Header.Get(echo.HeaderAuthorization), "Bearer "), apikey.PublishablePrefix) {
+				h.Add(echo.HeaderVary, echo.HeaderOrigin)
+				h.Set(echo.HeaderAccessControlAllowOrigin, origin)
+				h.Set(echo.HeaderAccessControlExposeHeaders, "Retry-After")
 			}
 			return next(c)
 		}

@@ -42,6 +42,9 @@ func (h *Handlers) GetProject(ctx context.Context, req apigen.GetProjectRequestO
 // UpdateProject implements apigen.StrictServerInterface.
 func (h *Handlers) UpdateProject(ctx context.Context, req apigen.UpdateProjectRequestObject) (apigen.UpdateProjectResponseObject, error) {
 	b := req.Body
+	if b.Name != nil && auth.KeyFrom(ctx) != nil {
+		return nil, &model.ForbiddenError{Detail: "A key may change a project's chat settings, never its name"}
+	}
 	p, err := h.projects.Update(ctx, auth.UserID(ctx), req.ProjectId, project.Settings{
 		Name: b.Name, Model: b.Model, Temperature: b.Temperature, MaxOutputTokens: int64Ptr(b.MaxOutputTokens),
 	})

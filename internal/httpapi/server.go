@@ -13,6 +13,7 @@ import (
 
 	"github.com/chatbot-platform/chatbot/api"
 	"github.com/chatbot-platform/chatbot/internal/apigen"
+	"github.com/chatbot-platform/chatbot/internal/apikey"
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/config"
@@ -28,13 +29,14 @@ type Deps struct {
 	Log      *slog.Logger
 	Store    store.Store
 	Auth     *auth.Service
+	Keys     *apikey.Service
 	Projects *project.Service
 	Files    *file.Service
 	Chat     *chat.Service
 	// Heartbeat is how often an idle chat stream sends a keep-alive comment (default 15s).
 	Heartbeat time.Duration
-	// Limiters by client IP (register, login) and by user (the rest); nil switches one off.
-	AuthLimiter, APILimiter ratelimit.Limiter
+	// Limiter keeps every rate limit (per client IP, user and key, at the Config's rates); nil: none.
+	Limiter ratelimit.Limiter
 	// Pages registers the dashboard and docs pages; nil serves the API only.
 	Pages func(*echo.Echo)
 }
@@ -84,9 +86,10 @@ func New(d Deps) (*echo.Echo, error) {
 	maxUpload := d.Config.MaxUploadMB<<20 + 1<<20 // the file plus room for the multipart framing
 	e.Use(
 		ops.resolve,
+		widgetCORS(ops, d.Config.CORSOrigins),
 		apiHeaders,
-		authenticate(d.Auth),
-		rateLimit(d.AuthLimiter, d.APILimiter, d.Log),
+		authenticate(d.Auth, d.Keys),
+		rateLimit(d.Limiter, d.Config, d.Log),
 		validateRequest(d.Config.MaxBodyBytes, maxUpload),
 	)
 
@@ -94,12 +97,18 @@ func New(d Deps) (*echo.Echo, error) {
 	if heartbeat == 0 {
 		heartbeat = 15 * time.Second
 	}
-	h := &Handlers{store: d.Store, auth: d.Auth, projects: d.Projects, files: d.Files, chat: d.Chat, heartbeat: heartbeat}
+	h := &Handlers{store: d.Store, auth: d.Auth, keys: d.Keys, projects: d.Projects, files: d.Files, chat: d.Chat, heartbeat: heartbeat}
 	apigen.RegisterHandlers(e, apigen.NewStrictHandler(h, nil))
+	if err := ops.coverRoutes(e.Routes()); err != nil {
+		return nil, err
+	}
 	e.GET("/openapi.json", func(c echo.Context) error { return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, specJSON) })
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", api.OpenAPIYAML) })
 	if d.Pages != nil {
 		d.Pages(e)
+	}
+	if err := ops.onlyPagesBesides(e.Routes()); err != nil {
+		return nil, err
 	}
 	return e, nil
 }

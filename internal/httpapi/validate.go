@@ -27,7 +27,21 @@ type operation struct {
 	jsonBody  bool
 	multipart bool
 	authRoute bool // register and login: rate limited per client IP
+	// userToken: a signed-in user's token may call it. keyScopes: a project key with any one of these
+	// scopes may (none: keys may not).
+	userToken bool
+	keyScopes []string
+	// projectParam: the path names a project, which a key must own.
+	projectParam bool
+	// openAI: errors take OpenAI's shape, for OpenAI SDKs.
+	openAI bool
 }
+
+// Security schemes of api/openapi.yaml.
+const (
+	schemeUser = "bearerAuth"
+	schemeKey  = "projectKey"
+)
 
 // operations indexes the spec by Echo route ("GET /projects/:project_id"), so the middleware can find
 // the operation Echo already routed to without a second routing pass.
@@ -45,10 +59,22 @@ func newOperations(doc *openapi3.T) operations {
 				echoPath = strings.ReplaceAll(echoPath, "{"+p.Value.Name+"}", ":"+p.Value.Name)
 			}
 			o := &operation{
-				id:        op.OperationID,
-				route:     &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op},
-				public:    op.Security != nil && len(*op.Security) == 0,
-				authRoute: op.OperationID == "registerUser" || op.OperationID == "loginUser",
+				id:           op.OperationID,
+				route:        &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op},
+				authRoute:    op.OperationID == "registerUser" || op.OperationID == "loginUser",
+				projectParam: strings.Contains(path, "{project_id}"),
+				openAI:       strings.HasPrefix(path, "/v1/"),
+			}
+			security := doc.Security
+			if op.Security != nil {
+				security = *op.Security
+			}
+			o.public = len(security) == 0
+			for _, req := range security {
+				if _, ok := req[schemeUser]; ok {
+					o.userToken = true
+				}
+				o.keyScopes = append(o.keyScopes, req[schemeKey]...)
 			}
 			if op.RequestBody != nil {
 				o.jsonBody = op.RequestBody.Value.Content.Get("application/json") != nil
@@ -85,6 +111,28 @@ func (ops operations) resolve(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// coverRoutes checks, at start-up, that every API route has its spec operation: a handler the
+// middleware could not match would skip authentication. This is what makes the auth fail closed.
+func (ops operations) coverRoutes(routes []*echo.Route) error {
+	for _, r := range routes {
+		if ops[r.Method+" "+r.Path] == nil {
+			return fmt.Errorf("openapi: route %s %s has no operation in api/openapi.yaml", r.Method, r.Path)
+		}
+	}
+	return nil
+}
+
+// onlyPagesBesides checks that every route outside the spec is a page or document (GET or HEAD):
+// nothing that changes state is served without the spec's security.
+func (ops operations) onlyPagesBesides(routes []*echo.Route) error {
+	for _, r := range routes {
+		if ops[r.Method+" "+r.Path] == nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			return fmt.Errorf("httpapi: %s %s is neither in api/openapi.yaml nor a page", r.Method, r.Path)
+		}
+	}
+	return nil
 }
 
 func operationOf(c echo.Context) *operation {

@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -79,3 +80,26 @@ type NotFoundError struct {
 }
 
 func (e *NotFoundError) Error() string { return e.What + " not found" }
+
+// UnauthorizedError: the credentials (or an end user's signature) could not be verified; a 401.
+type UnauthorizedError struct {
+	Detail string
+}
+
+func (e *UnauthorizedError) Error() string { return e.Detail }
+
+// ForbiddenError: the caller is known but may not do this (a missing key scope, an origin a
+// publishable key does not allow, a key on a user-only operation); a 403.
+type ForbiddenError struct {
+	Detail string
+}
+
+func (e *ForbiddenError) Error() string { return e.Detail }
+
+// LimitError: a quota is used up until RetryAfter has passed; a 429.
+type LimitError struct {
+	Detail     string
+	RetryAfter time.Duration
+}
+
+func (e *LimitError) Error() string { return e.Detail }

@@ -57,13 +57,61 @@ const (
 	FileUnsupported = "unsupported"
 )
 
-// Conversation is one chat session with a project's bot.
+// Conversation is one chat session with a project's bot. KeyID and EndUser say who started it through a
+// project key (nil and "" for the owner's own chats); KeyName is that key's name.
 type Conversation struct {
 	ID        int64
 	ProjectID int64
 	Title     string
+	KeyID     *int64
+	KeyName   string
+	EndUser   string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// Key kinds: secret keys are for servers, publishable keys for the widget in visitors' browsers.
+const (
+	KeySecret      = "secret"
+	KeyPublishable = "publishable"
+)
+
+// Key scopes.
+const (
+	ScopeChat  = "chat"
+	ScopeRead  = "read"
+	ScopeWrite = "write"
+)
+
+// APIKey is a project key. Only a hash of the key is stored; IdentitySecret (publishable keys) signs
+// the owner's signed-in visitors. OwnerID is the project's owner, filled in when a key authenticates.
+type APIKey struct {
+	ID                    int64
+	ProjectID             int64
+	OwnerID               int64
+	Name                  string
+	Kind                  string
+	Prefix                string
+	Hash                  string
+	Scopes                []string
+	AllowedOrigins        []string
+	IdentitySecret        string
+	ExpiresAt             *time.Time
+	RateLimitPerMinute    *int64
+	RequireSignedUser     bool
+	VisitorMessagesPerDay int64
+	CreatedAt             time.Time
+	LastUsedAt            *time.Time
+}
+
+// HasScope reports whether the key carries scope.
+func (k *APIKey) HasScope(scope string) bool {
+	for _, s := range k.Scopes {
+		if s == scope {
+			return true
+		}
+	}
+	return false
 }
 
 // Message roles.

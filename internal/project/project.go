@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/store"
 )
@@ -212,6 +213,9 @@ func (s *Service) UpdatePrompt(ctx context.Context, ownerID, id int64, in Prompt
 	var out model.Prompt
 	err := s.store.InTx(ctx, func(tx store.Store) error {
 		pr, err := tx.GetPrompt(ctx, ownerID, id)
+		if err == nil {
+			err = auth.CheckProject(ctx, pr.ProjectID)
+		}
 		if err != nil {
 			return err
 		}
@@ -229,7 +233,14 @@ func (s *Service) UpdatePrompt(ctx context.Context, ownerID, id int64, in Prompt
 
 // DeletePrompt removes a prompt. Returns store.ErrNotFound.
 func (s *Service) DeletePrompt(ctx context.Context, ownerID, id int64) error {
-	if err := s.store.DeletePrompt(ctx, ownerID, id); err != nil {
+	pr, err := s.store.GetPrompt(ctx, ownerID, id)
+	if err == nil {
+		err = auth.CheckProject(ctx, pr.ProjectID)
+	}
+	if err == nil {
+		err = s.store.DeletePrompt(ctx, ownerID, id)
+	}
+	if err != nil {
 		return err
 	}
 	s.log.InfoContext(ctx, "prompt deleted", "prompt_id", id)

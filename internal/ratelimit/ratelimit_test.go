@@ -8,31 +8,49 @@ import (
 
 func TestMemory_AllowsBurstThenRefills(t *testing.T) {
 	now := time.Unix(1000, 0)
-	m := NewMemory(10)
+	m := NewMemory()
 	m.now = func() time.Time { return now }
 	for i := range 10 {
-		if ok, _, _ := m.Allow(context.Background(), "ip"); !ok {
+		if ok, _, _ := m.Allow(context.Background(), "ip", 10); !ok {
 			t.Fatalf("request %d refused within the limit", i+1)
 		}
 	}
-	ok, retry, _ := m.Allow(context.Background(), "ip")
+	ok, retry, _ := m.Allow(context.Background(), "ip", 10)
 	if ok || retry <= 0 || retry > 6*time.Second {
 		t.Fatalf("11th request: ok=%v retry=%v; want refused with retry ≤ 6s", ok, retry)
 	}
-	if ok, _, _ := m.Allow(context.Background(), "other"); !ok {
+	if ok, _, _ := m.Allow(context.Background(), "other", 10); !ok {
 		t.Fatal("keys must not share a bucket")
 	}
 	now = now.Add(6 * time.Second)
-	if ok, _, _ := m.Allow(context.Background(), "ip"); !ok {
+	if ok, _, _ := m.Allow(context.Background(), "ip", 10); !ok {
 		t.Fatal("a token should have been earned after 6s")
 	}
 	now = now.Add(2 * time.Minute)
 	total := 0
 	for i := range m.shards {
-		m.shards[i].sweep(now, m.full())
+		m.shards[i].sweep(now)
 		total += len(m.shards[i].buckets)
 	}
 	if total != 0 {
 		t.Fatalf("%d buckets kept after they refilled", total)
+	}
+}
+
+func TestMemory_EachKeyKeepsItsOwnRate(t *testing.T) {
+	m := NewMemory()
+	ctx := context.Background()
+	for i := 0; i < 2; i++ {
+		if ok, _, _ := m.Allow(ctx, "key:slow", 2); !ok {
+			t.Fatalf("slow request %d refused", i)
+		}
+	}
+	if ok, _, _ := m.Allow(ctx, "key:slow", 2); ok {
+		t.Fatal("third request at 2 a minute allowed")
+	}
+	for i := 0; i < 100; i++ {
+		if ok, _, _ := m.Allow(ctx, "key:fast", 100); !ok {
+			t.Fatalf("fast request %d refused", i)
+		}
 	}
 }

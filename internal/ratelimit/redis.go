@@ -11,16 +11,13 @@ import (
 // token bucket's equivalent that needs one timestamp per key), run atomically by a Lua script that
 // reads Redis's own clock, so instances' clocks don't matter.
 type Redis struct {
-	client   *redis.Client
-	prefix   string
-	interval time.Duration // time to earn one request
-	burst    int64
+	client *redis.Client
+	prefix string
 }
 
-// NewRedis returns a limiter allowing perMinute actions a minute per key (perMinute > 0); prefix
-// separates limiters sharing one Redis.
-func NewRedis(client *redis.Client, prefix string, perMinute int) *Redis {
-	return &Redis{client: client, prefix: prefix, interval: time.Minute / time.Duration(perMinute), burst: int64(perMinute)}
+// NewRedis returns a limiter; prefix separates limiters sharing one Redis.
+func NewRedis(client *redis.Client, prefix string) *Redis {
+	return &Redis{client: client, prefix: prefix}
 }
 
 // gcra keeps per key the theoretical arrival time (TAT) in microseconds; it returns 0 when the request
@@ -40,8 +37,9 @@ return 0
 `)
 
 // Allow takes one request from key's allowance.
-func (r *Redis) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
-	wait, err := gcra.Run(ctx, r.client, []string{r.prefix + key}, r.interval.Microseconds(), r.burst).Int64()
+func (r *Redis) Allow(ctx context.Context, key string, perMinute int) (bool, time.Duration, error) {
+	interval := time.Minute / time.Duration(perMinute)
+	wait, err := gcra.Run(ctx, r.client, []string{r.prefix + key}, interval.Microseconds(), perMinute).Int64()
 	if err != nil {
 		return false, 0, err
 	}

@@ -32,21 +32,21 @@ func TestRedis_SharedBurstThenRefusal(t *testing.T) {
 	ctx := context.Background()
 	prefix := fmt.Sprintf("test:%d:", time.Now().UnixNano())
 	// Two limiters on one Redis stand for two instances: they share each key's allowance.
-	a, b := NewRedis(c, prefix, 10), NewRedis(c, prefix, 10)
+	a, b := NewRedis(c, prefix), NewRedis(c, prefix)
 	for i := range 10 {
 		l := a
 		if i%2 == 1 {
 			l = b
 		}
-		if ok, _, err := l.Allow(ctx, "ip:1"); !ok || err != nil {
+		if ok, _, err := l.Allow(ctx, "ip:1", 10); !ok || err != nil {
 			t.Fatalf("request %d refused within the limit: %v", i+1, err)
 		}
 	}
-	ok, retry, err := b.Allow(ctx, "ip:1")
+	ok, retry, err := b.Allow(ctx, "ip:1", 10)
 	if ok || err != nil || retry <= 0 || retry > 6*time.Second {
 		t.Fatalf("11th request: ok=%v retry=%v err=%v; want refused with retry ≤ 6s", ok, retry, err)
 	}
-	if ok, _, _ := a.Allow(ctx, "ip:2"); !ok {
+	if ok, _, _ := a.Allow(ctx, "ip:2", 10); !ok {
 		t.Fatal("keys must not share an allowance")
 	}
 	ttl := c.PTTL(ctx, prefix+"ip:1").Val()
@@ -58,16 +58,16 @@ func TestRedis_SharedBurstThenRefusal(t *testing.T) {
 func TestRedis_Refill(t *testing.T) {
 	c := redisClient(t)
 	ctx := context.Background()
-	l := NewRedis(c, fmt.Sprintf("test:%d:", time.Now().UnixNano()), 60) // one a second
+	l := NewRedis(c, fmt.Sprintf("test:%d:", time.Now().UnixNano())) // 60 a minute: one a second
 	for range 60 {
-		l.Allow(ctx, "u")
+		l.Allow(ctx, "u", 60)
 	}
-	ok, retry, _ := l.Allow(ctx, "u")
+	ok, retry, _ := l.Allow(ctx, "u", 60)
 	if ok || retry <= 0 || retry > time.Second {
 		t.Fatalf("past the burst: ok=%v retry=%v", ok, retry)
 	}
 	time.Sleep(retry + 50*time.Millisecond)
-	if ok, _, _ := l.Allow(ctx, "u"); !ok {
+	if ok, _, _ := l.Allow(ctx, "u", 60); !ok {
 		t.Fatalf("no request earned after waiting the %v it said", retry)
 	}
 }

@@ -38,3 +38,18 @@ func DecodeCitations(s string) []model.Citation {
 	}
 	return NonNil(out)
 }
+
+// EncodeList stores a list of strings (scopes, origins) as a JSON array.
+func EncodeList(items []string) string {
+	b, _ := json.Marshal(NonNil(items))
+	return string(b)
+}
+
+// DecodeList reads a list stored by EncodeList; a malformed value reads as empty.
+func DecodeList(s string) []string {
+	var out []string
+	if json.Unmarshal([]byte(s), &out) != nil {
+		return []string{}
+	}
+	return NonNil(out)
+}

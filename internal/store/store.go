@@ -62,17 +62,48 @@ type Store interface {
 	SetFileStatus(ctx context.Context, ownerID, id int64, status, detail string) error
 	DeleteFile(ctx context.Context, ownerID, id int64) error
 
-	CreateConversation(ctx context.Context, ownerID, projectID int64, title string) (model.Conversation, error)
+	// CreateConversation stores c's ProjectID, Title, KeyID and EndUser.
+	CreateConversation(ctx context.Context, ownerID int64, c model.Conversation) (model.Conversation, error)
 	GetConversation(ctx context.Context, ownerID, id int64) (model.Conversation, error)
-	// ListConversations returns the project's conversations, most recently active first.
-	ListConversations(ctx context.Context, ownerID, projectID int64) ([]model.Conversation, error)
+	// ListConversations returns the project's conversations, most recently active first, filtered by f.
+	ListConversations(ctx context.Context, ownerID, projectID int64, f ConversationFilter) ([]model.Conversation, error)
 	DeleteConversation(ctx context.Context, ownerID, id int64) error
 	// AddMessages stores msgs, in order, in one conversation (msgs[0]'s), and marks it active at their
 	// time. The caller has checked that the conversation is the user's.
 	AddMessages(ctx context.Context, msgs ...model.Message) ([]model.Message, error)
 	// ListMessages returns a conversation's messages, oldest first.
 	ListMessages(ctx context.Context, ownerID, conversationID int64) ([]model.Message, error)
+
+	// CreateKey stores k (Hash, Prefix and IdentitySecret made by the caller) for one of the owner's projects.
+	CreateKey(ctx context.Context, ownerID int64, k model.APIKey) (model.APIKey, error)
+	// GetKey, ListKeys, UpdateKey, SetKeyIdentitySecret and RevokeKey see live (unrevoked) keys only.
+	GetKey(ctx context.Context, ownerID, id int64) (model.APIKey, error)
+	ListKeys(ctx context.Context, ownerID, projectID int64) ([]model.APIKey, error)
+	// UpdateKey stores k's Name, Scopes, AllowedOrigins, ExpiresAt, RateLimitPerMinute, RequireSignedUser
+	// and VisitorMessagesPerDay.
+	UpdateKey(ctx context.Context, ownerID int64, k model.APIKey) (model.APIKey, error)
+	SetKeyIdentitySecret(ctx context.Context, ownerID, id int64, secret string) error
+	RevokeKey(ctx context.Context, ownerID, id int64) error
+	// KeyByHash finds a live key by its hash, with its project's owner. Returns ErrNotFound.
+	KeyByHash(ctx context.Context, hash string) (model.APIKey, error)
+	// TouchKey records that a key was used at t.
+	TouchKey(ctx context.Context, id int64, t time.Time) error
+	// CountEndUserMessages counts the messages an end user of a key sent since a time.
+	CountEndUserMessages(ctx context.Context, keyID int64, endUser string, since time.Time) (int64, error)
+}
+
+// ConversationFilter narrows ListConversations; nil fields match everything, EndUser "" matches
+// conversations without an end user.
+type ConversationFilter struct {
+	KeyID   *int64
+	EndUser *string
 }
 
 // Now is the time the adapters stamp rows with: UTC, at the microsecond precision both engines keep.
 func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// NowPtr is Now, for nullable columns.
+func NowPtr() *time.Time {
+	t := Now()
+	return &t
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/store"
@@ -156,22 +157,27 @@ func (s *Store) DeleteFile(ctx context.Context, ownerID, id int64) error {
 	return affected(s.w.DeleteFile(ctx, sqlcgen.DeleteFileParams{ID: id, OwnerID: ownerID}))
 }
 
-func (s *Store) CreateConversation(ctx context.Context, ownerID, projectID int64, title string) (model.Conversation, error) {
+func (s *Store) CreateConversation(ctx context.Context, ownerID int64, c model.Conversation) (model.Conversation, error) {
 	now := store.Now()
-	id, err := s.w.CreateConversation(ctx, sqlcgen.CreateConversationParams{ProjectID: projectID, OwnerID: ownerID, Title: title, CreatedAt: now})
+	id, err := s.w.CreateConversation(ctx, sqlcgen.CreateConversationParams{
+		ProjectID: c.ProjectID, OwnerID: ownerID, Title: c.Title, KeyID: c.KeyID, EndUser: c.EndUser, CreatedAt: now,
+	})
 	if err != nil {
 		return model.Conversation{}, mapErr(err)
 	}
-	return model.Conversation{ID: id, ProjectID: projectID, Title: title, CreatedAt: now, UpdatedAt: now}, nil
+	c.ID, c.CreatedAt, c.UpdatedAt = id, now, now
+	return c, nil
 }
 
 func (s *Store) GetConversation(ctx context.Context, ownerID, id int64) (model.Conversation, error) {
 	row, err := s.r.GetConversation(ctx, sqlcgen.GetConversationParams{ID: id, OwnerID: ownerID})
-	return conversationModel(row), mapErr(err)
+	return conversationModel(sqlcgen.ListConversationsRow(row)), mapErr(err)
 }
 
-func (s *Store) ListConversations(ctx context.Context, ownerID, projectID int64) ([]model.Conversation, error) {
-	rows, err := s.r.ListConversations(ctx, sqlcgen.ListConversationsParams{ProjectID: projectID, OwnerID: ownerID})
+func (s *Store) ListConversations(ctx context.Context, ownerID, projectID int64, f store.ConversationFilter) ([]model.Conversation, error) {
+	rows, err := s.r.ListConversations(ctx, sqlcgen.ListConversationsParams{
+		ProjectID: projectID, OwnerID: ownerID, KeyID: f.KeyID, EndUser: f.EndUser,
+	})
 	return mapAll(rows, conversationModel), mapErr(err)
 }
 
@@ -246,8 +252,81 @@ func fileModel(f sqlcgen.ProjectFile) model.File {
 	}
 }
 
-func conversationModel(c sqlcgen.Conversation) model.Conversation {
-	return model.Conversation{ID: c.ID, ProjectID: c.ProjectID, Title: c.Title, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+func conversationModel(c sqlcgen.ListConversationsRow) model.Conversation {
+	return model.Conversation{
+		ID: c.ID, ProjectID: c.ProjectID, Title: c.Title, KeyID: c.KeyID, KeyName: store.Deref(c.KeyName),
+		EndUser: c.EndUser, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+}
+
+func (s *Store) CreateKey(ctx context.Context, ownerID int64, k model.APIKey) (model.APIKey, error) {
+	row, err := s.w.CreateKey(ctx, sqlcgen.CreateKeyParams{
+		ProjectID: k.ProjectID, OwnerID: ownerID, Name: k.Name, Kind: k.Kind, Prefix: k.Prefix, KeyHash: k.Hash,
+		Scopes: store.EncodeList(k.Scopes), AllowedOrigins: store.EncodeList(k.AllowedOrigins), IdentitySecret: k.IdentitySecret,
+		ExpiresAt: k.ExpiresAt, RateLimitPerMinute: k.RateLimitPerMinute, RequireSignedUser: k.RequireSignedUser,
+		VisitorMessagesPerDay: k.VisitorMessagesPerDay, CreatedAt: store.Now(),
+	})
+	return keyModel(row), mapErr(err)
+}
+
+func (s *Store) GetKey(ctx context.Context, ownerID, id int64) (model.APIKey, error) {
+	row, err := s.r.GetKey(ctx, sqlcgen.GetKeyParams{ID: id, OwnerID: ownerID})
+	return keyModel(row), mapErr(err)
+}
+
+func (s *Store) ListKeys(ctx context.Context, ownerID, projectID int64) ([]model.APIKey, error) {
+	rows, err := s.r.ListKeys(ctx, sqlcgen.ListKeysParams{ProjectID: projectID, OwnerID: ownerID})
+	return mapAll(rows, keyModel), mapErr(err)
+}
+
+func (s *Store) UpdateKey(ctx context.Context, ownerID int64, k model.APIKey) (model.APIKey, error) {
+	row, err := s.w.UpdateKey(ctx, sqlcgen.UpdateKeyParams{
+		ID: k.ID, OwnerID: ownerID, Name: k.Name, Scopes: store.EncodeList(k.Scopes),
+		AllowedOrigins: store.EncodeList(k.AllowedOrigins), ExpiresAt: k.ExpiresAt, RateLimitPerMinute: k.RateLimitPerMinute,
+		RequireSignedUser: k.RequireSignedUser, VisitorMessagesPerDay: k.VisitorMessagesPerDay,
+	})
+	return keyModel(row), mapErr(err)
+}
+
+func (s *Store) SetKeyIdentitySecret(ctx context.Context, ownerID, id int64, secret string) error {
+	return affected(s.w.SetKeyIdentitySecret(ctx, sqlcgen.SetKeyIdentitySecretParams{ID: id, OwnerID: ownerID, IdentitySecret: secret}))
+}
+
+func (s *Store) RevokeKey(ctx context.Context, ownerID, id int64) error {
+	return affected(s.w.RevokeKey(ctx, sqlcgen.RevokeKeyParams{ID: id, OwnerID: ownerID, RevokedAt: store.NowPtr()}))
+}
+
+func (s *Store) KeyByHash(ctx context.Context, hash string) (model.APIKey, error) {
+	row, err := s.r.GetKeyByHash(ctx, hash)
+	if err != nil {
+		return model.APIKey{}, mapErr(err)
+	}
+	k := keyModel(sqlcgen.ApiKey{
+		ID: row.ID, ProjectID: row.ProjectID, Name: row.Name, Kind: row.Kind, Prefix: row.Prefix, KeyHash: row.KeyHash,
+		Scopes: row.Scopes, AllowedOrigins: row.AllowedOrigins, IdentitySecret: row.IdentitySecret, ExpiresAt: row.ExpiresAt,
+		RateLimitPerMinute: row.RateLimitPerMinute, RequireSignedUser: row.RequireSignedUser,
+		VisitorMessagesPerDay: row.VisitorMessagesPerDay, CreatedAt: row.CreatedAt, LastUsedAt: row.LastUsedAt,
+	})
+	k.OwnerID = row.OwnerID
+	return k, nil
+}
+
+func (s *Store) TouchKey(ctx context.Context, id int64, t time.Time) error {
+	return mapErr(s.w.TouchKey(ctx, sqlcgen.TouchKeyParams{ID: id, LastUsedAt: &t}))
+}
+
+func (s *Store) CountEndUserMessages(ctx context.Context, keyID int64, endUser string, since time.Time) (int64, error) {
+	n, err := s.r.CountEndUserMessagesSince(ctx, sqlcgen.CountEndUserMessagesSinceParams{KeyID: &keyID, EndUser: endUser, Since: since})
+	return n, mapErr(err)
+}
+
+func keyModel(k sqlcgen.ApiKey) model.APIKey {
+	return model.APIKey{
+		ID: k.ID, ProjectID: k.ProjectID, Name: k.Name, Kind: k.Kind, Prefix: k.Prefix, Hash: k.KeyHash,
+		Scopes: store.DecodeList(k.Scopes), AllowedOrigins: store.DecodeList(k.AllowedOrigins), IdentitySecret: k.IdentitySecret,
+		ExpiresAt: k.ExpiresAt, RateLimitPerMinute: k.RateLimitPerMinute, RequireSignedUser: k.RequireSignedUser,
+		VisitorMessagesPerDay: k.VisitorMessagesPerDay, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt,
+	}
 }
 
 func messageModel(m sqlcgen.Message) model.Message {

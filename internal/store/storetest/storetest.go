@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/store"
@@ -23,6 +24,8 @@ func Run(t *testing.T, open func(testing.TB) store.Store) {
 		{"PromptsOrderAndScope", testPrompts},
 		{"FilesScope", testFiles},
 		{"ConversationsAndMessages", testConversations},
+		{"KeysAreScopedAndRevocable", testKeys},
+		{"ConversationsOfKeysAndEndUsers", testKeyConversations},
 		{"DeletingProjectCascades", testCascade},
 		{"TransactionRollsBack", testTxRollback},
 		{"ConcurrentWritesNeverFail", testConcurrentWrites},
@@ -217,9 +220,9 @@ func testFiles(t *testing.T, s store.Store) {
 func testConversations(t *testing.T, s store.Store) {
 	alice, bob := newUser(t, s, "alice@example.com"), newUser(t, s, "bob@example.com")
 	p := newProject(t, s, alice.ID, "p")
-	c1 := must(s.CreateConversation(ctx, alice.ID, p.ID, "first"))
-	c2 := must(s.CreateConversation(ctx, alice.ID, p.ID, "second"))
-	_, err := s.CreateConversation(ctx, bob.ID, p.ID, "x")
+	c1 := must(s.CreateConversation(ctx, alice.ID, model.Conversation{ProjectID: p.ID, Title: "first"}))
+	c2 := must(s.CreateConversation(ctx, alice.ID, model.Conversation{ProjectID: p.ID, Title: "second"}))
+	_, err := s.CreateConversation(ctx, bob.ID, model.Conversation{ProjectID: p.ID, Title: "x"})
 	wantErr(t, err, store.ErrNotFound)
 
 	fid := int64(7)
@@ -230,7 +233,7 @@ func testConversations(t *testing.T, s store.Store) {
 		OutputTokens: &out, LatencyMS: &lat, Incomplete: true,
 		Citations: []model.Citation{{OpenAIFileID: "file-1", FileID: &fid, Filename: "a.pdf", Quote: "q"}},
 	}))[0]
-	list := must(s.ListConversations(ctx, alice.ID, p.ID))
+	list := must(s.ListConversations(ctx, alice.ID, p.ID, store.ConversationFilter{}))
 	if len(list) != 2 || list[0].ID != c1.ID || list[1].ID != c2.ID {
 		t.Fatalf("conversations = %+v, want the one with new messages first", list)
 	}
@@ -262,7 +265,7 @@ func testCascade(t *testing.T, s store.Store) {
 	p := newProject(t, s, alice.ID, "p")
 	pr := must(s.CreatePrompt(ctx, alice.ID, model.Prompt{ProjectID: p.ID, Name: "a", Content: "A", Enabled: true}))
 	f := must(s.CreateFile(ctx, alice.ID, model.File{ProjectID: p.ID, Filename: "a", OpenAIFileID: "file-1"}))
-	c := must(s.CreateConversation(ctx, alice.ID, p.ID, "c"))
+	c := must(s.CreateConversation(ctx, alice.ID, model.Conversation{ProjectID: p.ID, Title: "c"}))
 	pair := must(s.AddMessages(ctx, model.Message{ConversationID: c.ID, Role: model.RoleUser, Content: "hi"},
 		model.Message{Role: model.RoleAssistant, Content: "hello"}))
 	if len(pair) != 2 || pair[1].ConversationID != c.ID || pair[1].ID <= pair[0].ID {
@@ -342,5 +345,111 @@ func testConcurrentWrites(t *testing.T, s store.Store) {
 	}
 	if l := must(s.ListProjects(ctx, u.ID)); len(l) != n {
 		t.Fatalf("%d projects, want %d", len(l), n)
+	}
+}
+
+func testKeys(t *testing.T, s store.Store) {
+	alice, bob := newUser(t, s, "alice@example.com"), newUser(t, s, "bob@example.com")
+	p := newProject(t, s, alice.ID, "p")
+	limit := int64(30)
+	in := model.APIKey{
+		ProjectID: p.ID, Name: "server", Kind: model.KeySecret, Prefix: "cb_sk_abc", Hash: "h1",
+		Scopes: []string{"chat", "read"}, AllowedOrigins: []string{}, RateLimitPerMinute: &limit, VisitorMessagesPerDay: 50,
+	}
+	_, err := s.CreateKey(ctx, bob.ID, in)
+	wantErr(t, err, store.ErrNotFound)
+	k := must(s.CreateKey(ctx, alice.ID, in))
+	if k.ID == 0 || k.Name != "server" || len(k.Scopes) != 2 || *k.RateLimitPerMinute != 30 || k.LastUsedAt != nil || k.ExpiresAt != nil {
+		t.Fatalf("created %+v", k)
+	}
+	dup := in
+	dup.Name = "again"
+	_, err = s.CreateKey(ctx, alice.ID, dup)
+	wantErr(t, err, store.ErrConflict)
+
+	byHash := must(s.KeyByHash(ctx, "h1"))
+	if byHash.ID != k.ID || byHash.OwnerID != alice.ID || byHash.ProjectID != p.ID {
+		t.Fatalf("by hash %+v", byHash)
+	}
+	_, err = s.GetKey(ctx, bob.ID, k.ID)
+	wantErr(t, err, store.ErrNotFound)
+
+	exp := store.Now().Add(time.Hour)
+	k.Name, k.Scopes, k.ExpiresAt, k.RateLimitPerMinute = "renamed", []string{"write"}, &exp, nil
+	_, err = s.UpdateKey(ctx, bob.ID, k)
+	wantErr(t, err, store.ErrNotFound)
+	up := must(s.UpdateKey(ctx, alice.ID, k))
+	if up.Name != "renamed" || len(up.Scopes) != 1 || up.Scopes[0] != "write" || !up.ExpiresAt.Equal(exp) || up.RateLimitPerMinute != nil {
+		t.Fatalf("updated %+v", up)
+	}
+	used := store.Now()
+	if err := s.TouchKey(ctx, k.ID, used); err != nil {
+		t.Fatal(err)
+	}
+	if got := must(s.GetKey(ctx, alice.ID, k.ID)); got.LastUsedAt == nil || !got.LastUsedAt.Equal(used) {
+		t.Fatalf("last used %v, want %v", got.LastUsedAt, used)
+	}
+	wantErr(t, s.SetKeyIdentitySecret(ctx, bob.ID, k.ID, "x"), store.ErrNotFound)
+	if err := s.SetKeyIdentitySecret(ctx, alice.ID, k.ID, "new"); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, s.RevokeKey(ctx, bob.ID, k.ID), store.ErrNotFound)
+	if err := s.RevokeKey(ctx, alice.ID, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, s.RevokeKey(ctx, alice.ID, k.ID), store.ErrNotFound)
+	_, err = s.KeyByHash(ctx, "h1")
+	wantErr(t, err, store.ErrNotFound)
+	if l := must(s.ListKeys(ctx, alice.ID, p.ID)); len(l) != 0 {
+		t.Fatalf("revoked key still listed: %+v", l)
+	}
+}
+
+func testKeyConversations(t *testing.T, s store.Store) {
+	alice := newUser(t, s, "alice@example.com")
+	p := newProject(t, s, alice.ID, "p")
+	k := must(s.CreateKey(ctx, alice.ID, model.APIKey{ProjectID: p.ID, Name: "site", Kind: model.KeyPublishable, Hash: "h", Scopes: []string{"chat"}}))
+	own := must(s.CreateConversation(ctx, alice.ID, model.Conversation{ProjectID: p.ID, Title: "own"}))
+	ann := must(s.CreateConversation(ctx, alice.ID, model.Conversation{ProjectID: p.ID, Title: "ann", KeyID: &k.ID, EndUser: "ann"}))
+	anon := must(s.CreateConversation(ctx, alice.ID, model.Conversation{ProjectID: p.ID, Title: "anon", KeyID: &k.ID}))
+	must(s.AddMessages(ctx, model.Message{ConversationID: ann.ID, Role: model.RoleUser, Content: "hi"}, model.Message{Role: model.RoleAssistant, Content: "yo"}))
+	must(s.AddMessages(ctx, model.Message{ConversationID: ann.ID, Role: model.RoleUser, Content: "again"}))
+
+	got := must(s.GetConversation(ctx, alice.ID, ann.ID))
+	if got.KeyID == nil || *got.KeyID != k.ID || got.KeyName != "site" || got.EndUser != "ann" {
+		t.Fatalf("conversation %+v", got)
+	}
+	ids := func(f store.ConversationFilter) []int64 {
+		var out []int64
+		for _, c := range must(s.ListConversations(ctx, alice.ID, p.ID, f)) {
+			out = append(out, c.ID)
+		}
+		return out
+	}
+	ann2, none := "ann", ""
+	for _, tt := range []struct {
+		f    store.ConversationFilter
+		want []int64
+	}{
+		{store.ConversationFilter{}, []int64{ann.ID, anon.ID, own.ID}},
+		{store.ConversationFilter{KeyID: &k.ID}, []int64{ann.ID, anon.ID}},
+		{store.ConversationFilter{KeyID: &k.ID, EndUser: &ann2}, []int64{ann.ID}},
+		{store.ConversationFilter{KeyID: &k.ID, EndUser: &none}, []int64{anon.ID}},
+	} {
+		if got := ids(tt.f); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("filter %+v: %v, want %v", tt.f, got, tt.want)
+		}
+	}
+	if n := must(s.CountEndUserMessages(ctx, k.ID, "ann", store.Now().Add(-time.Hour))); n != 2 {
+		t.Fatalf("ann sent %d messages, want 2", n)
+	}
+	if n := must(s.CountEndUserMessages(ctx, k.ID, "ann", store.Now().Add(time.Hour))); n != 0 {
+		t.Fatalf("future count %d", n)
+	}
+	if err := s.RevokeKey(ctx, alice.ID, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := must(s.GetConversation(ctx, alice.ID, ann.ID)); got.KeyName != "site" {
+		t.Fatalf("a revoked key's conversations lose its name: %+v", got)
 	}
 }

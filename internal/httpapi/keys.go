@@ -1,0 +1,98 @@
+package httpapi
+
+import (
+	"context"
+
+	"github.com/chatbot-platform/chatbot/internal/apigen"
+	"github.com/chatbot-platform/chatbot/internal/apikey"
+	"github.com/chatbot-platform/chatbot/internal/auth"
+	"github.com/chatbot-platform/chatbot/internal/model"
+)
+
+// CreateKey implements apigen.StrictServerInterface.
+func (h *Handlers) CreateKey(ctx context.Context, req apigen.CreateKeyRequestObject) (apigen.CreateKeyResponseObject, error) {
+	b := req.Body
+	k, err := h.keys.Create(ctx, auth.UserID(ctx), req.ProjectId, string(b.Kind), apikey.Settings{
+		Name: &b.Name, Scopes: scopeStrings(b.Scopes), AllowedOrigins: b.AllowedOrigins, ExpiresAt: b.ExpiresAt,
+		RateLimitPerMinute: int64Ptr(b.RateLimitPerMinute), RequireSignedUser: b.RequireSignedUser,
+		VisitorMessagesPerDay: int64Ptr(b.VisitorMessagesPerDay),
+	})
+	if err != nil {
+		return nil, err
+	}
+	a := keyToAPI(k.APIKey)
+	out := apigen.KeyCreated{
+		Id: a.Id, ProjectId: a.ProjectId, Name: a.Name, Kind: a.Kind, Prefix: a.Prefix, Scopes: a.Scopes,
+		AllowedOrigins: a.AllowedOrigins, ExpiresAt: a.ExpiresAt, RateLimitPerMinute: a.RateLimitPerMinute,
+		RequireSignedUser: a.RequireSignedUser, VisitorMessagesPerDay: a.VisitorMessagesPerDay,
+		CreatedAt: a.CreatedAt, LastUsedAt: a.LastUsedAt, Key: k.Key,
+	}
+	if k.Kind == model.KeyPublishable {
+		out.IdentitySecret = &k.IdentitySecret
+	}
+	return apigen.CreateKey201JSONResponse(out), nil
+}
+
+// ListKeys implements apigen.StrictServerInterface.
+func (h *Handlers) ListKeys(ctx context.Context, req apigen.ListKeysRequestObject) (apigen.ListKeysResponseObject, error) {
+	ks, err := h.keys.List(ctx, auth.UserID(ctx), req.ProjectId)
+	if err != nil {
+		return nil, err
+	}
+	return apigen.ListKeys200JSONResponse(mapSlice(ks, keyToAPI)), nil
+}
+
+// UpdateKey implements apigen.StrictServerInterface.
+func (h *Handlers) UpdateKey(ctx context.Context, req apigen.UpdateKeyRequestObject) (apigen.UpdateKeyResponseObject, error) {
+	b := req.Body
+	in := apikey.Settings{
+		Name: b.Name, Scopes: scopeStrings(b.Scopes), AllowedOrigins: b.AllowedOrigins, RequireSignedUser: b.RequireSignedUser,
+		VisitorMessagesPerDay: int64Ptr(b.VisitorMessagesPerDay),
+		ClearExpiry:           b.ExpiresAt.IsNull(), ClearRateLimit: b.RateLimitPerMinute.IsNull(),
+	}
+	if t, err := b.ExpiresAt.Get(); err == nil {
+		in.ExpiresAt = &t
+	}
+	if n, err := b.RateLimitPerMinute.Get(); err == nil {
+		in.RateLimitPerMinute = int64Ptr(&n)
+	}
+	k, err := h.keys.Update(ctx, auth.UserID(ctx), req.KeyId, in)
+	if err != nil {
+		return nil, err
+	}
+	return apigen.UpdateKey200JSONResponse(keyToAPI(k)), nil
+}
+
+// DeleteKey implements apigen.StrictServerInterface.
+func (h *Handlers) DeleteKey(ctx context.Context, req apigen.DeleteKeyRequestObject) (apigen.DeleteKeyResponseObject, error) {
+	if err := h.keys.Revoke(ctx, auth.UserID(ctx), req.KeyId); err != nil {
+		return nil, err
+	}
+	return apigen.DeleteKey204Response{}, nil
+}
+
+// RotateIdentitySecret implements apigen.StrictServerInterface.
+func (h *Handlers) RotateIdentitySecret(ctx context.Context, req apigen.RotateIdentitySecretRequestObject) (apigen.RotateIdentitySecretResponseObject, error) {
+	secret, err := h.keys.RotateIdentitySecret(ctx, auth.UserID(ctx), req.KeyId)
+	if err != nil {
+		return nil, err
+	}
+	return apigen.RotateIdentitySecret200JSONResponse{IdentitySecret: secret}, nil
+}
+
+func keyToAPI(k model.APIKey) apigen.ApiKey {
+	return apigen.ApiKey{
+		Id: k.ID, ProjectId: k.ProjectID, Name: k.Name, Kind: apigen.KeyKind(k.Kind), Prefix: k.Prefix,
+		Scopes: mapSlice(k.Scopes, func(s string) apigen.KeyScope { return apigen.KeyScope(s) }), AllowedOrigins: k.AllowedOrigins,
+		ExpiresAt: k.ExpiresAt, RateLimitPerMinute: intPtr(k.RateLimitPerMinute), RequireSignedUser: k.RequireSignedUser,
+		VisitorMessagesPerDay: int(k.VisitorMessagesPerDay), CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt,
+	}
+}
+
+func scopeStrings(s *[]apigen.KeyScope) *[]string {
+	if s == nil {
+		return nil
+	}
+	out := mapSlice(*s, func(x apigen.KeyScope) string { return string(x) })
+	return &out
+}
