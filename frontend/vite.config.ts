@@ -5,7 +5,8 @@ import { defineConfig } from "vitest/config";
 const here = import.meta.dirname;
 
 // Three pages (/, /dashboard, /chat) share one bundle graph; the Go binary embeds dist/ and maps each route to
-// its HTML file. Hashed file names let the server cache /assets/* for a year.
+// its HTML file. Hashed file names let the server cache /assets/* for a year. The embeddable widget
+// (dist/widget.js) has its own config, widget/vite.config.ts, built after this one.
 export default defineConfig({
   root: resolve(here, "app"),
   publicDir: resolve(here, "app/public"),
@@ -36,7 +37,7 @@ export default defineConfig({
   },
   test: {
     root: here,
-    include: ["sdk/test/**/*.test.ts", "app/src/**/*.test.{ts,tsx}", "scripts/**/*.test.ts"],
+    include: ["sdk/test/**/*.test.ts", "app/src/**/*.test.{ts,tsx}", "widget/**/*.test.ts", "scripts/**/*.test.ts"],
     environment: "node",
   },
 });

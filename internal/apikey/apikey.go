@@ -310,6 +310,9 @@ const AnonymousPrefix = "visitor:"
 // for a signature that does not match or an anonymous visitor a key refuses, and
 // *model.ValidationError when a visitor names nobody.
 func EndUser(k model.APIKey, user, userHash, visitorID string) (string, error) {
+	if err := model.CheckText("user", user); err != nil {
+		return "", err
+	}
 	if k.Kind != model.KeyPublishable {
 		return user, nil
 	}

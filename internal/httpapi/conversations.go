@@ -16,7 +16,10 @@ func (h *Handlers) ListConversations(ctx context.Context, req apigen.ListConvers
 		return nil, err
 	}
 	f := store.ConversationFilter{KeyID: p.KeyId}
-	if v.Key == nil {
+	if v.Key == nil && p.User != nil {
+		if err := model.CheckText("user", *p.User); err != nil {
+			return nil, err
+		}
 		f.EndUser = p.User
 	} else if p.User != nil {
 		f.EndUser = &v.EndUser

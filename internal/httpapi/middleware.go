@@ -19,7 +19,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/store"
 )
 
-// accessLog writes one line per request: method, route, status, latency, request id, user id.
+// accessLog writes one line per request: method, route, status, latency, request id, user id (and key id).
 func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -37,14 +37,19 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 			if status >= 500 {
 				level = slog.LevelError
 			}
-			log.LogAttrs(c.Request().Context(), level, "request",
+			ctx := c.Request().Context()
+			attrs := []slog.Attr{
 				slog.String("method", c.Request().Method),
 				slog.String("route", route),
 				slog.Int("status", status),
 				slog.Duration("latency", time.Since(start)),
 				slog.String("request_id", requestID(c)),
-				slog.Int64("user_id", auth.UserID(c.Request().Context())),
-			)
+				slog.Int64("user_id", auth.UserID(ctx)),
+			}
+			if k := auth.KeyFrom(ctx); k != nil {
+				attrs = append(attrs, slog.Int64("key_id", k.ID))
+			}
+			log.LogAttrs(ctx, level, "request", attrs...)
 			return nil
 		}
 	}

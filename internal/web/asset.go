@@ -26,6 +26,7 @@ type asset struct {
 	csp          string
 	etag         string
 	compressible bool
+	crossOrigin  bool // other sites load it: Cross-Origin-Resource-Policy: cross-origin
 
 	gzipOnce sync.Once
 	gz       []byte // nil when compression does not pay

@@ -1,6 +1,7 @@
 // Package web serves the dashboard pages (/, /dashboard, /chat), their content-hashed assets (/assets/*), the
-// offline API docs (/docs with Swagger UI, /redoc with ReDoc) and the favicon from the embedded frontend build,
-// with security headers, cache headers and gzip when the client accepts it and it pays.
+// offline API docs (/docs with Swagger UI, /redoc with ReDoc), the favicon and the embeddable chat widget
+// (/widget.js) from the embedded frontend build, with security headers, cache headers and gzip when the client
+// accepts it and it pays.
 //
 // The API (including POST /chat) and /openapi.json|yaml belong to the API server: only GET and HEAD are
 // registered here.
@@ -12,6 +13,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -41,6 +43,9 @@ const (
 	cacheImmutable  = "public, max-age=31536000, immutable"
 	cacheRevalidate = "no-cache"
 	cacheFavicon    = "public, max-age=86400"
+	// The widget keeps one URL that sites embed, so it cannot be immutable; five minutes bounds how long a
+	// release takes to reach every visitor.
+	cacheWidget = "public, max-age=300"
 )
 
 // pages maps each page route to its file in the build and its CSP.
@@ -52,7 +57,20 @@ var pages = []struct{ route, file, csp string }{
 	{"/redoc", "redoc.html", CSPRedoc},
 }
 
-var favicons = []string{"/favicon.svg", "/favicon.ico"}
+// files maps the other fixed routes to their file in the build. crossOrigin files are loaded by other sites
+// (the widget's <script src>): they say so with Cross-Origin-Resource-Policy, which sites isolated by
+// Cross-Origin-Embedder-Policy require.
+var files = []struct {
+	route, file, cache string
+	crossOrigin        bool
+}{
+	{"/favicon.svg", "favicon.svg", cacheFavicon, false},
+	{"/favicon.ico", "favicon.svg", cacheFavicon, false},
+	{"/widget.js", "widget.js", cacheWidget, true},
+}
+
+// assetsRoute serves the content-hashed build assets.
+const assetsRoute = "/assets/*"
 
 // Site is the set of files served, loaded once from a build folder.
 type Site struct {
@@ -69,8 +87,8 @@ func Register(e *echo.Echo) {
 	site.Register(e)
 }
 
-// New loads the pages, favicon and assets of a frontend build (a folder laid out like frontend/dist).
-// It fails when a page or the favicon is missing.
+// New loads the pages, fixed files (favicon, widget) and assets of a frontend build (a folder laid out like
+// frontend/dist). It fails when a page or a fixed file is missing.
 func New(fsys fs.FS) (*Site, error) {
 	s := &Site{routes: map[string]*asset{}}
 	for _, p := range pages {
@@ -80,14 +98,20 @@ func New(fsys fs.FS) (*Site, error) {
 		}
 		s.routes[p.route] = a
 	}
-	favicon, err := load(fsys, "favicon.svg", cacheFavicon, cspAsset)
-	if err != nil {
-		return nil, err
+	byFile := map[string]*asset{} // the favicon's two routes share one asset
+	for _, f := range files {
+		a, ok := byFile[f.file]
+		if !ok {
+			var err error
+			if a, err = load(fsys, f.file, f.cache, cspAsset); err != nil {
+				return nil, err
+			}
+			a.crossOrigin = f.crossOrigin
+			byFile[f.file] = a
+		}
+		s.routes[f.route] = a
 	}
-	for _, route := range favicons {
-		s.routes[route] = favicon
-	}
-	err = fs.WalkDir(fsys, "assets", func(name string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(fsys, "assets", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -104,16 +128,16 @@ func New(fsys fs.FS) (*Site, error) {
 	return s, nil
 }
 
-// Register adds GET and HEAD routes for every page, the favicon and /assets/*.
+// Register adds GET and HEAD routes for every page, fixed file and /assets/*: exactly the paths of Routes.
 func (s *Site) Register(e *echo.Echo) {
 	methods := []string{http.MethodGet, http.MethodHead}
 	for _, p := range pages {
 		e.Match(methods, p.route, s.serve(s.routes[p.route]))
 	}
-	for _, route := range favicons {
-		e.Match(methods, route, s.serve(s.routes[route]))
+	for _, f := range files {
+		e.Match(methods, f.route, s.serve(s.routes[f.route]))
 	}
-	e.Match(methods, "/assets/*", func(c echo.Context) error {
+	e.Match(methods, assetsRoute, func(c echo.Context) error {
 		a, ok := s.routes["/assets/"+c.Param("*")]
 		if !ok {
 			return echo.ErrNotFound
@@ -122,22 +146,36 @@ func (s *Site) Register(e *echo.Echo) {
 	})
 }
 
+// routes are the Echo paths Register adds, in registration order.
+var routes = func() []string {
+	r := make([]string, 0, len(pages)+len(files)+1)
+	for _, p := range pages {
+		r = append(r, p.route)
+	}
+	for _, f := range files {
+		r = append(r, f.route)
+	}
+	return append(r, assetsRoute)
+}()
+
+// Routes returns the Echo paths Register adds (each for GET and HEAD only): the pages, the favicon, /widget.js
+// and "/assets/*". They are public and outside the OpenAPI document, so API middleware can tell them apart.
+func Routes() []string {
+	return slices.Clone(routes)
+}
+
 // Owns reports whether a request is for this package's routes, so that API middleware (the OpenAPI request
 // validator, which answers 404 for paths missing from the spec; a gzip middleware) can skip it.
 func Owns(method, urlPath string) bool {
 	if method != http.MethodGet && method != http.MethodHead {
 		return false
 	}
-	if strings.HasPrefix(urlPath, "/assets/") {
-		return true
-	}
-	for _, p := range pages {
-		if p.route == urlPath {
-			return true
-		}
-	}
-	for _, route := range favicons {
-		if route == urlPath {
+	for _, route := range routes {
+		if prefix, wild := strings.CutSuffix(route, "*"); wild {
+			if strings.HasPrefix(urlPath, prefix) {
+				return true
+			}
+		} else if route == urlPath {
 			return true
 		}
 	}
@@ -160,6 +198,9 @@ func (s *Site) serve(a *asset) echo.HandlerFunc {
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Cache-Control", a.cache)
 		h.Set("Content-Type", a.contentType)
+		if a.crossOrigin {
+			h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+		}
 
 		body, etag := a.body, a.etag
 		if a.compressible {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -19,15 +20,17 @@ import (
 )
 
 var (
-	bigJS   = []byte("console.log('" + strings.Repeat("hello dashboard ", 400) + "');")
-	noise   = randomBytes(4096)
-	testApp = fstest.MapFS{
+	bigJS    = []byte("console.log('" + strings.Repeat("hello dashboard ", 400) + "');")
+	widgetJS = []byte("(function(){" + strings.Repeat("chat bubble; ", 200) + "})();")
+	noise    = randomBytes(4096)
+	testApp  = fstest.MapFS{
 		"index.html":             {Data: []byte("<!doctype html><title>sign in</title>")},
 		"dashboard.html":         {Data: []byte("<!doctype html><title>dashboard</title>")},
 		"chat.html":              {Data: []byte("<!doctype html><title>chat</title>")},
 		"docs.html":              {Data: []byte("<!doctype html><title>swagger</title>")},
 		"redoc.html":             {Data: []byte("<!doctype html><title>redoc</title>")},
 		"favicon.svg":            {Data: []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`)},
+		"widget.js":              {Data: widgetJS},
 		"assets/app-abc123.js":   {Data: bigJS},
 		"assets/tiny-abc123.css": {Data: []byte("body{margin:0}")},
 		"assets/noise-abc123.js": {Data: noise},
@@ -262,6 +265,11 @@ func TestOwns(t *testing.T) {
 		{"GET", "/docs", true},
 		{"GET", "/redoc", true},
 		{"GET", "/favicon.ico", true},
+		{"GET", "/widget.js", true},
+		{"HEAD", "/widget.js", true},
+		{"POST", "/widget.js", false},
+		{"GET", "/widget.js/x", false},
+		{"GET", "/assets", false},
 		{"GET", "/projects", false},
 		{"GET", "/openapi.json", false},
 	}
@@ -276,6 +284,125 @@ func TestNew_FailsOnAnIncompleteBuild(t *testing.T) {
 	t.Parallel()
 	if _, err := New(fstest.MapFS{"index.html": {Data: []byte("x")}}); err == nil {
 		t.Fatal("New accepted a build without dashboard.html")
+	}
+	noWidget := fstest.MapFS{}
+	for name, f := range testApp {
+		if name != "widget.js" {
+			noWidget[name] = f
+		}
+	}
+	if _, err := New(noWidget); err == nil || !strings.Contains(err.Error(), "widget.js") {
+		t.Fatalf("New without widget.js: err = %v", err)
+	}
+}
+
+func TestWidget_IsServedForOtherSitesWithAShortCache(t *testing.T) {
+	t.Parallel()
+	e := newTestEcho(t, testApp)
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		for _, enc := range []string{"", "gzip"} {
+			rec := do(e, method, "/widget.js", "Accept-Encoding", enc)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("%s /widget.js (%q) = %d", method, enc, rec.Code)
+			}
+			h := rec.Header()
+			want := map[string]string{
+				"Content-Type":                 "text/javascript; charset=utf-8",
+				"Cache-Control":                "public, max-age=300",
+				"Cross-Origin-Resource-Policy": "cross-origin",
+				"X-Content-Type-Options":       "nosniff",
+				"Vary":                         "Accept-Encoding",
+				"Content-Encoding":             enc,
+			}
+			for k, v := range want {
+				if got := h.Get(k); got != v {
+					t.Errorf("%s (%q): %s = %q, want %q", method, enc, k, got, v)
+				}
+			}
+			if strings.Contains(h.Get("Cache-Control"), "immutable") {
+				t.Error("the widget's name is not hashed: it must not be cached as immutable")
+			}
+			if method == http.MethodHead {
+				if rec.Body.Len() != 0 {
+					t.Errorf("HEAD sent %d body bytes", rec.Body.Len())
+				}
+				continue
+			}
+			body := rec.Body.Bytes()
+			if enc == "gzip" {
+				zr, err := gzip.NewReader(bytes.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if body, err = io.ReadAll(zr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !bytes.Equal(body, widgetJS) {
+				t.Errorf("%q: body differs from widget.js", enc)
+			}
+		}
+	}
+	etag := do(e, http.MethodGet, "/widget.js").Header().Get("ETag")
+	if rec := do(e, http.MethodGet, "/widget.js", "If-None-Match", etag); rec.Code != http.StatusNotModified {
+		t.Errorf("revalidation = %d, want 304", rec.Code)
+	}
+	// Only the widget is meant for other sites.
+	if got := do(e, http.MethodGet, "/").Header().Get("Cross-Origin-Resource-Policy"); got != "" {
+		t.Errorf("the sign-in page sends Cross-Origin-Resource-Policy %q", got)
+	}
+}
+
+// Routes is the list the API server checks routes against: each must be registered and owned here.
+func TestRoutes_AreExactlyWhatRegisterAdds(t *testing.T) {
+	t.Parallel()
+	e := newTestEcho(t, testApp)
+	registered := map[string]bool{}
+	for _, r := range e.Routes() {
+		registered[r.Method+" "+r.Path] = true
+	}
+	routes := Routes()
+	if !slices.Contains(routes, "/widget.js") || !slices.Contains(routes, "/assets/*") {
+		t.Fatalf("Routes() = %v", routes)
+	}
+	for _, route := range routes {
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			if !registered[method+" "+route] {
+				t.Errorf("%s %s is listed but not registered", method, route)
+			}
+			delete(registered, method+" "+route)
+		}
+		if !Owns(http.MethodGet, strings.Replace(route, "*", "app-abc123.js", 1)) {
+			t.Errorf("Owns(GET %s) = false", route)
+		}
+	}
+	if len(registered) > 0 {
+		t.Errorf("registered but not listed by Routes: %v", registered)
+	}
+	routes[0] = "changed"
+	if Routes()[0] == "changed" {
+		t.Error("Routes returns the package's own slice")
+	}
+}
+
+// The committed widget stays small: sites load it on every page. 35 KiB gzipped is the ceiling.
+func TestEmbeddedWidget_IsAtMost35KiBGzipped(t *testing.T) {
+	t.Parallel()
+	const limit = 35 * 1024
+	body, err := fs.ReadFile(frontend.Dist(), "widget.js")
+	if err != nil {
+		t.Fatalf("dist/widget.js missing (npm --prefix frontend run build): %v", err)
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	_, _ = zw.Write(body)
+	_ = zw.Close()
+	t.Logf("widget.js: %d bytes, %d gzipped (limit %d)", len(body), buf.Len(), limit)
+	if buf.Len() > limit {
+		t.Errorf("widget.js is %d bytes gzipped, more than %d", buf.Len(), limit)
+	}
+	if bytes.Contains(body, []byte("innerHTML")) {
+		t.Error("widget.js uses innerHTML")
 	}
 }
 
@@ -303,6 +430,9 @@ func TestEmbeddedBuild_PagesAndTheirAssetsResolve(t *testing.T) {
 				t.Errorf("%s links %s, which answers %d", page, target, rec.Code)
 			}
 		}
+	}
+	if rec := do(e, http.MethodGet, "/widget.js"); rec.Code != http.StatusOK || rec.Header().Get("Cross-Origin-Resource-Policy") != "cross-origin" {
+		t.Errorf("GET /widget.js = %d, CORP %q", rec.Code, rec.Header().Get("Cross-Origin-Resource-Policy"))
 	}
 	if _, err := fs.Stat(frontend.Dist(), ".keep"); err != nil {
 		t.Errorf("dist/.keep (keeps go:embed working on a clean build) is missing: %v", err)
