@@ -447,9 +447,15 @@ describe("dashboard end to end", () => {
   });
 
   step(
-    "publish: the previewed widget shows up",
+    "publish: the previewed widget chats in the dashboard, under the dashboard's CSP",
     async () => {
-      await page.locator("[data-chatbot-widget]").waitFor({ state: "attached" });
+      const widget = page.locator("[data-chatbot-widget]");
+      await widget.getByRole("button", { name: "Chat: E2E Support Bot" }).click();
+      const message = widget.getByRole("textbox", { name: "Message" });
+      await message.fill("Hello from the preview");
+      await message.press("Enter");
+      await widget.getByText("Echo: Hello from the preview", { exact: false }).first().waitFor();
+      await widget.getByRole("button", { name: "Close chat" }).click();
     },
     { blocking: false },
   );
