@@ -32,6 +32,9 @@ let context;
 let page;
 let projectId;
 let failed = false;
+let secretKey; // the full keys, known to the test from the page's one-time box
+let publishableKey;
+let identitySecret;
 const dialogs = [];
 const problems = []; // console errors, CSP violations, uncaught exceptions, requests leaving the server
 const seenHeaders = new Map();
@@ -53,6 +56,18 @@ function step(name, fn, { blocking = true } = {}) {
 const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: false });
 const composed = () => page.locator("#composed-prompt").textContent();
 const token = () => page.evaluate(() => localStorage.getItem("token"));
+const storedText = () => page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+const secretBox = () => page.locator(".secret-box");
+const createForm = () => page.getByRole("form", { name: "Create a key" });
+const keyRow = (name) => page.locator(".key-row", { has: page.locator(".key-name", { hasText: name }) });
+
+/** A request to the API from Node with a project key, as a site's server would make it. */
+const withKey = (key, method, path, body) =>
+  fetch(BASE + path, {
+    method,
+    headers: { Authorization: `Bearer ${key}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
 
 before(async () => {
   profile = mkdtempSync(join(tmpdir(), "chatbot-e2e-profile-"));
@@ -65,6 +80,8 @@ before(async () => {
     timezoneId: "UTC",
   });
   context.setDefaultTimeout(TIMEOUT);
+  // The Publish panel's Copy buttons write to the clipboard; the test reads it back.
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: BASE });
   page = context.pages()[0] ?? (await context.newPage());
   page.on("dialog", (d) => {
     dialogs.push(`${d.type()}: ${d.message()}`);
@@ -301,6 +318,168 @@ describe("dashboard end to end", () => {
     await page.goto(`${BASE}/dashboard?project=${projectId}`);
     await page.locator("#composed-prompt").waitFor();
     await shot("dashboard-mobile");
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  step("publish: open the project's Publish tab", async () => {
+    await page.goto(`${BASE}/dashboard?project=${projectId}`);
+    await page.getByRole("tab", { name: "Publish" }).click();
+    await page.getByRole("heading", { name: "Keys", exact: true }).waitFor();
+    await page.getByText("No keys yet: create one below.").waitFor();
+    assert.equal(new URL(page.url()).searchParams.get("tab"), "publish");
+    await page.getByRole("heading", { name: "OpenAI-compatible API" }).waitFor();
+    assert.equal((await page.getByLabel("Base URL", { exact: true }).textContent())?.trim(), `${BASE}/v1`);
+  });
+
+  step("publish: create a secret key (chat + read); its full key is shown once and copies", async () => {
+    const form = createForm();
+    await form.getByLabel("Key name").fill("E2E server");
+    await form.getByRole("checkbox", { name: /^read/ }).check();
+    await form.getByRole("button", { name: "Create secret key" }).click();
+    await secretBox().waitFor();
+    secretKey = ((await secretBox().getByLabel("Secret key", { exact: true }).textContent()) ?? "").trim();
+    assert.match(secretKey, /^cb_sk_\S{20,}$/);
+
+    await secretBox().getByRole("button", { name: "Copy Secret key" }).click();
+    await secretBox().getByText("Copied to the clipboard.").waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secretKey);
+
+    const row = keyRow("E2E server");
+    assert.match((await row.textContent()) ?? "", /Secret.*chat, read.*server default.*never/);
+    assert.ok(!(await storedText()).includes(secretKey), "the key is in no browser storage");
+  });
+
+  step("publish: once dismissed, the key is listed by its prefix only", async () => {
+    await secretBox().getByRole("button", { name: "I have copied it, close" }).click();
+    await secretBox().waitFor({ state: "detached" });
+    const prefix = ((await keyRow("E2E server").locator(".key-prefix").textContent()) ?? "").replace("…", "");
+    assert.ok(prefix.length >= 8 && secretKey.startsWith(prefix), `prefix ${prefix} of the key`);
+    assert.ok(!(await page.content()).includes(secretKey), "the full key is nowhere in the page any more");
+    await page.reload();
+    await keyRow("E2E server").waitFor();
+    assert.ok(!(await page.content()).includes(secretKey));
+  });
+
+  step("publish: the secret key chats for an end user and reads the project's conversations", async () => {
+    const chat = await withKey(secretKey, "POST", "/chat", { message: "Hello from a server", user: "alice-e2e" });
+    assert.equal(chat.status, 200, await chat.text());
+    const list = await withKey(secretKey, "GET", `/projects/${projectId}/conversations?user=alice-e2e`);
+    assert.equal(list.status, 200);
+    const conversations = await list.json();
+    assert.equal(conversations.length, 1);
+    assert.equal(conversations[0].key_name, "E2E server");
+    assert.equal(conversations[0].end_user, "alice-e2e");
+  });
+
+  step("chat page: conversations name their key and end user, and filter by both", async () => {
+    await page.goto(`${BASE}/chat?project=${projectId}`);
+    const items = page.locator(".conversation-list li");
+    const viaKey = page.locator(".conversation-list li", { hasText: "via E2E server · alice-e2e" });
+    await viaKey.waitFor();
+    const all = await items.count();
+    assert.ok(all >= 2, "the owner's own conversations are listed too");
+
+    await page.getByLabel("Key", { exact: true }).selectOption({ label: "E2E server" });
+    await page.waitForFunction(() => document.querySelectorAll(".conversation-list li").length === 1);
+    await viaKey.waitFor();
+    await shot("chat-filters");
+
+    await page.getByLabel("Key", { exact: true }).selectOption({ label: "All keys" });
+    await page.getByLabel("End user").fill("nobody-e2e");
+    await page.getByText("No conversation matches these filters.").waitFor();
+    await page.getByLabel("End user").fill("alice-e2e");
+    await page.waitForFunction(() => document.querySelectorAll(".conversation-list li").length === 1);
+    await viaKey.waitFor();
+    await page.getByLabel("End user").fill("");
+    await page.waitForFunction((n) => document.querySelectorAll(".conversation-list li").length === n, all);
+  });
+
+  step("publish: revoke the secret key; from then on it answers 401", async () => {
+    await page.goto(`${BASE}/dashboard?project=${projectId}&tab=publish`);
+    await keyRow("E2E server").waitFor();
+    await page.getByRole("button", { name: "Revoke key E2E server" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Revoke key" }).click();
+    await keyRow("E2E server").waitFor({ state: "detached" });
+    await page.getByText("No keys yet: create one below.").waitFor();
+    const res = await withKey(secretKey, "GET", `/projects/${projectId}/conversations`);
+    assert.equal(res.status, 401);
+    const chat = await withKey(secretKey, "POST", "/chat", { message: "Still there?" });
+    assert.equal(chat.status, 401);
+  });
+
+  step("publish: create a publishable key; a bad origin is explained first; the tag carries the full key", async () => {
+    const form = createForm();
+    await form.getByRole("radio", { name: "Publishable" }).check();
+    await form.getByLabel("Key name").fill("E2E site");
+    await form.getByLabel("Allowed origins").fill("shop.example.com/products");
+    await form.getByRole("button", { name: "Create publishable key" }).click();
+    await form.getByRole("alert").getByText(/start with https:\/\/ .*e\.g\. https:\/\/shop\.example\.com\./).waitFor();
+    assert.equal(await page.locator(".key-row").count(), 0, "nothing was created");
+
+    await form.getByLabel("Allowed origins").fill("https://shop.example.com");
+    await form.getByRole("button", { name: "Create publishable key" }).click();
+    await secretBox().waitFor();
+    publishableKey = ((await secretBox().getByLabel("Publishable key", { exact: true }).textContent()) ?? "").trim();
+    identitySecret = ((await secretBox().getByLabel("Identity secret", { exact: true }).textContent()) ?? "").trim();
+    assert.match(publishableKey, /^cb_pk_\S{20,}$/);
+    assert.ok(identitySecret.length >= 32);
+    await secretBox().getByText("user_hash", { exact: true }).waitFor();
+
+    const tag = ((await page.getByLabel("Widget tag", { exact: true }).textContent()) ?? "").trim();
+    assert.equal(tag, `<script src="${BASE}/widget.js" data-key="${publishableKey}" async></script>`);
+    assert.match((await keyRow("E2E site").textContent()) ?? "", /Publishable.*https:\/\/shop\.example\.com/);
+    assert.ok(!(await storedText()).includes(publishableKey) && !(await storedText()).includes(identitySecret));
+
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(OUT, "publish.png"), fullPage: true });
+  });
+
+  step("publish: allow this dashboard, then Preview adds the widget to the page", async () => {
+    const preview = page.getByRole("button", { name: "Preview", exact: true });
+    assert.ok(await preview.isDisabled(), "no preview before the dashboard's origin is allowed");
+    await page.getByRole("button", { name: "Allow this dashboard" }).click();
+    await keyRow("E2E site").getByText(BASE, { exact: true }).waitFor();
+    await preview.click();
+    const script = page.locator("script[data-chatbot-preview]");
+    assert.equal(await script.getAttribute("src"), `${BASE}/widget.js`);
+    assert.equal(await script.getAttribute("data-key"), publishableKey);
+    await page.getByRole("button", { name: "Preview loaded" }).waitFor();
+  });
+
+  step(
+    "publish: the previewed widget chats in the dashboard, under the dashboard's CSP",
+    async () => {
+      const widget = page.locator("[data-chatbot-widget]");
+      await widget.getByRole("button", { name: "Chat: E2E Support Bot" }).click();
+      const message = widget.getByRole("textbox", { name: "Message" });
+      await message.fill("Hello from the preview");
+      await message.press("Enter");
+      await widget.getByText("Echo: Hello from the preview", { exact: false }).first().waitFor();
+      await widget.getByRole("button", { name: "Close chat" }).click();
+    },
+    { blocking: false },
+  );
+
+  step("publish: rotate the identity secret; the new one is shown once", async () => {
+    await secretBox().getByRole("button", { name: "I have copied it, close" }).click();
+    assert.match(((await page.getByLabel("Widget tag", { exact: true }).textContent()) ?? "").trim(), /data-key="cb_pk_\S+…"/);
+    await page.getByText("The full key was shown only when it was created", { exact: false }).waitFor();
+
+    await page.getByRole("button", { name: "Rotate the identity secret of E2E site" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Rotate secret" }).click();
+    await secretBox().getByRole("heading", { name: "Copy the new identity secret now" }).waitFor();
+    const rotated = ((await secretBox().getByLabel("Identity secret", { exact: true }).textContent()) ?? "").trim();
+    assert.ok(rotated.length >= 32 && rotated !== identitySecret);
+  });
+
+  step("publish on a phone-sized screen", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await secretBox().waitFor();
+    await page.screenshot({ path: join(OUT, "publish-mobile.png") });
+    await secretBox().getByRole("button", { name: "I have copied it, close" }).click();
+    await keyRow("E2E site").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(OUT, "publish-mobile-keys.png") });
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 

@@ -267,7 +267,10 @@ func NormalizeOrigin(o string) (string, error) {
 		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || strings.Contains(u.Host, "*") {
 		return "", fmt.Errorf("%q is not an origin: use scheme://host[:port], e.g. https://www.example.com", o)
 	}
-	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+	host := strings.ToLower(u.Host)
+	// Browsers leave a scheme's default port out of Origin: keep it out so the origin can match.
+	host = strings.TrimSuffix(host, map[string]string{"http": ":80", "https": ":443"}[u.Scheme])
+	return u.Scheme + "://" + host, nil
 }
 
 // Authenticate returns the live key a bearer token names, with its project's owner. Every failure is

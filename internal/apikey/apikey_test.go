@@ -91,18 +91,20 @@ func TestCreate_KeysAreLongRandomAndStoredHashed(t *testing.T) {
 
 func TestNormalizeOrigin(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://Shop.Example.com":    "https://shop.example.com",
-		"https://shop.example.com/":   "https://shop.example.com",
-		"http://127.0.0.1:5173":       "http://127.0.0.1:5173",
-		"https://shop.example.com/a":  "",
-		"https://shop.example.com?q":  "",
-		"ftp://shop.example.com":      "",
-		"shop.example.com":            "",
-		"https://*.example.com":       "",
-		"https://user@shop.example":   "",
-		"https://shop.example.com#x":  "",
-		"javascript:alert(1)":         "",
-		"https://shop.example.com:80": "https://shop.example.com:80",
+		"https://Shop.Example.com":     "https://shop.example.com",
+		"https://shop.example.com/":    "https://shop.example.com",
+		"http://127.0.0.1:5173":        "http://127.0.0.1:5173",
+		"https://shop.example.com/a":   "",
+		"https://shop.example.com?q":   "",
+		"ftp://shop.example.com":       "",
+		"shop.example.com":             "",
+		"https://*.example.com":        "",
+		"https://user@shop.example":    "",
+		"https://shop.example.com#x":   "",
+		"javascript:alert(1)":          "",
+		"https://shop.example.com:80":  "https://shop.example.com:80",
+		"https://shop.example.com:443": "https://shop.example.com",
+		"http://shop.example.com:80":   "http://shop.example.com",
 	} {
 		got, err := NormalizeOrigin(in)
 		if (err != nil) != (want == "") || got != want {

@@ -11,7 +11,7 @@ interface AlertProps {
 export function Alert({ kind = "error", children, onRetry }: AlertProps) {
   return (
     <div className={`alert alert-${kind}`} role={kind === "error" ? "alert" : "status"}>
-      <span className="alert-text">{children}</span>
+      <div className="alert-text">{children}</div>
       {onRetry && (
         <button type="button" className="button small" onClick={onRetry}>
           Retry

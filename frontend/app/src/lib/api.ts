@@ -16,3 +16,9 @@ export function errorMessage(err: unknown): string {
   if (err instanceof TypeError) return "The server could not be reached. Check your connection and try again.";
   return err instanceof Error ? err.message : String(err);
 }
+
+/** The server's per-field validation errors (`errors` of a 400), one sentence each; empty for anything else. */
+export function fieldErrors(err: unknown): string[] {
+  if (!(err instanceof ApiError)) return [];
+  return err.errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message));
+}

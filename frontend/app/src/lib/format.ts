@@ -13,6 +13,14 @@ export function formatBytes(bytes: number): string {
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
+const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+
+/** The day of a timestamp from the API in the reader's locale and time zone (where space is short). */
+export function formatDate(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : dateOnly.format(date);
+}
+
 /** A timestamp from the API in the reader's locale and time zone. */
 export function formatDateTime(iso: string): string {
   const date = new Date(iso);

@@ -6,6 +6,7 @@ import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { api, errorMessage, unwrap } from "../../lib/api";
 import { readIdParam, writeParams } from "../../lib/url";
 import { Composer } from "./Composer";
+import { ConversationFilters, NO_FILTERS, filterQuery, type Filters } from "./ConversationFilters";
 import { ConversationList } from "./ConversationList";
 import { fromApi } from "./messages";
 import { MessageList } from "./MessageList";
@@ -20,12 +21,19 @@ export function ChatPage() {
   const [error, setError] = useState<string>();
   const [deleting, setDeleting] = useState<Conversation>();
   const [loadingConversation, setLoadingConversation] = useState(false);
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const filtersRef = useRef(filters);
+  filtersRef.current = filters;
   const composerRef = useRef<HTMLTextAreaElement>(null);
+  const listRequest = useRef(0);
 
   const loadConversations = useCallback((pid: number) => {
-    unwrap(api.client.GET("/projects/{project_id}/conversations", { params: { path: { project_id: pid } } }))
-      .then(setConversations)
-      .catch((err) => setError(errorMessage(err)));
+    // Only the latest request may set the list: filters can change faster than the server answers.
+    const request = ++listRequest.current;
+    const query = filterQuery(filtersRef.current);
+    unwrap(api.client.GET("/projects/{project_id}/conversations", { params: { path: { project_id: pid }, query } }))
+      .then((list) => request === listRequest.current && setConversations(list))
+      .catch((err) => request === listRequest.current && setError(errorMessage(err)));
   }, []);
 
   const chat = useChatStream({
@@ -50,7 +58,7 @@ export function ChatPage() {
     writeParams({ project: projectId });
     setConversations(undefined);
     loadConversations(projectId);
-  }, [projectId, loadConversations]);
+  }, [projectId, filters, loadConversations]);
 
   const openConversation = useCallback(
     async (id: number | undefined) => {
@@ -112,6 +120,7 @@ export function ChatPage() {
               disabled={!projects?.length}
               onChange={(e) => {
                 setProjectId(Number(e.target.value));
+                setFilters(NO_FILTERS);
                 void openConversation(undefined);
               }}
             >
@@ -131,11 +140,23 @@ export function ChatPage() {
             New conversation
           </button>
           <h2 className="sidebar-title">Conversations</h2>
+          {projectId !== undefined && (
+            <ConversationFilters
+              key={projectId}
+              projectId={projectId}
+              filters={filters}
+              onChange={setFilters}
+              keyedConversations={conversations?.some((c) => c.key_id !== null || c.end_user !== null) ?? false}
+            />
+          )}
           <ConversationList
             conversations={conversations}
             selectedId={conversationId}
             onOpen={(id) => void openConversation(id)}
             onDelete={setDeleting}
+            emptyText={
+              Object.keys(filterQuery(filters)).length === 0 ? "No conversations yet." : "No conversation matches these filters."
+            }
           />
         </aside>
 

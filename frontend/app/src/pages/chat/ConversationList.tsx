@@ -1,21 +1,42 @@
 import type { Conversation } from "@chatbot-platform/sdk";
 import { formatDateTime } from "../../lib/format";
+import { endUserLabel } from "../../lib/keys";
 
 interface ConversationListProps {
   conversations: Conversation[] | undefined;
   selectedId: number | undefined;
   onOpen: (id: number) => void;
   onDelete: (conversation: Conversation) => void;
+  /** Shown when the list is empty, e.g. when filters match nothing. */
+  emptyText?: string;
 }
 
-/** A project's conversations, most recent first, each with a delete button. */
-export function ConversationList({ conversations, selectedId, onOpen, onDelete }: ConversationListProps) {
+/** The small print of a conversation started through a key: "via <key> · <end user>". */
+function conversationSource(c: Conversation): { text: string; title: string } | undefined {
+  const via = c.key_name ? `via ${c.key_name}` : "";
+  const parts = [via, c.end_user ? endUserLabel(c.end_user) : ""].filter(Boolean);
+  if (parts.length === 0) return undefined;
+  return { text: parts.join(" · "), title: [via, c.end_user ?? ""].filter(Boolean).join(" · ") };
+}
+
+/**
+ * A project's conversations, most recent first, each with a delete button; those started through a key name the
+ * key and the end user in small print.
+ */
+export function ConversationList({
+  conversations,
+  selectedId,
+  onOpen,
+  onDelete,
+  emptyText = "No conversations yet.",
+}: ConversationListProps) {
   if (!conversations) return <p className="muted small">Loading…</p>;
-  if (conversations.length === 0) return <p className="muted small">No conversations yet.</p>;
+  if (conversations.length === 0) return <p className="muted small">{emptyText}</p>;
   return (
     <ul className="conversation-list">
       {conversations.map((c) => {
         const title = c.title || "Untitled conversation";
+        const source = conversationSource(c);
         return (
           <li key={c.id}>
             <button
@@ -26,6 +47,11 @@ export function ConversationList({ conversations, selectedId, onOpen, onDelete }
             >
               <span className="nav-item-title">{title}</span>
               <span className="nav-item-meta">{formatDateTime(c.updated_at)}</span>
+              {source && (
+                <span className="nav-item-meta conversation-source" title={source.title}>
+                  {source.text}
+                </span>
+              )}
             </button>
             <button
               type="button"

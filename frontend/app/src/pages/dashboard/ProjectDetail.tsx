@@ -3,9 +3,21 @@ import type { Project } from "@chatbot-platform/sdk";
 import { Alert } from "../../components/Alert";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { api, errorMessage, unwrap } from "../../lib/api";
+import { writeParams } from "../../lib/url";
 import { FilesPanel } from "./FilesPanel";
 import { PromptsPanel } from "./PromptsPanel";
+import { PublishPanel } from "./publish/PublishPanel";
 import { SettingsPanel } from "./SettingsPanel";
+import { Tabs } from "./Tabs";
+
+type Tab = "build" | "publish";
+
+const TABS: readonly { id: Tab; label: string }[] = [
+  { id: "build", label: "Build" },
+  { id: "publish", label: "Publish" },
+];
+
+const initialTab = (): Tab => (new URLSearchParams(window.location.search).get("tab") === "publish" ? "publish" : "build");
 
 interface ProjectDetailProps {
   project: Project;
@@ -13,8 +25,12 @@ interface ProjectDetailProps {
   onDeleted: (id: number) => void;
 }
 
-/** One project: its name (rename, delete) and the panels for prompts, settings and files. */
+/** One project: its name (rename, delete), the panels for prompts, settings and files, and its Publish tab. */
 export function ProjectDetail({ project, onUpdated, onDeleted }: ProjectDetailProps) {
+  const [tab, setTab] = useState<Tab>(initialTab);
+  // The Publish tab mounts when first opened and then stays mounted (hidden), so a key shown once survives a
+  // look at the prompts.
+  const [publishOpened, setPublishOpened] = useState(tab === "publish");
   const [renaming, setRenaming] = useState(false);
   const [name, setName] = useState(project.name);
   const [confirming, setConfirming] = useState(false);
@@ -99,12 +115,25 @@ export function ProjectDetail({ project, onUpdated, onDeleted }: ProjectDetailPr
       </header>
       {error && <Alert>{error}</Alert>}
 
-      <div className="panels">
+      <Tabs
+        label="Project sections"
+        tabs={TABS}
+        selected={tab}
+        onSelect={(next) => {
+          setTab(next);
+          if (next === "publish") setPublishOpened(true);
+          writeParams({ tab: next === "publish" ? next : undefined });
+        }}
+      />
+      <div className="panels" role="tabpanel" id="tabpanel-build" aria-labelledby="tab-build" hidden={tab !== "build"}>
         <PromptsPanel projectId={project.id} />
         <div className="panel-column">
           <SettingsPanel project={project} onSaved={onUpdated} />
           <FilesPanel projectId={project.id} />
         </div>
+      </div>
+      <div role="tabpanel" id="tabpanel-publish" aria-labelledby="tab-publish" hidden={tab !== "publish"}>
+        {publishOpened && <PublishPanel project={project} />}
       </div>
 
       <ConfirmDialog
