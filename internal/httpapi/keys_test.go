@@ -16,11 +16,11 @@ import (
 )
 
 // eachEngineWithUpstream runs fn against a server with the OpenAI fake, on SQLite and on PostgreSQL.
-func eachEngineWithUpstream(t *testing.T, env map[string]string, fn func(t *testing.T, s *apitest.Server, fake *fakeopenai.Server)) {
+func eachEngineWithUpstream(t *testing.T, env map[string]string, fn func(t *testing.T, s *apitest.Server, fake *fakeopenai.Server), opts ...fakeopenai.Option) {
 	for _, e := range testdb.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
-			fake := fakeopenai.Start(t)
+			fake := fakeopenai.Start(t, opts...)
 			vars := map[string]string{"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.URL(), "OPENAI_RETRY_BASE_DELAY": "10ms"}
 			for k, v := range env {
 				vars[k] = v

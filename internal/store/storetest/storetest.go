@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(testing.TB) store.Store) {
 		{"ConversationsAndMessages", testConversations},
 		{"KeysAreScopedAndRevocable", testKeys},
 		{"ConversationsOfKeysAndEndUsers", testKeyConversations},
+		{"BudgetCountersReserveAtomically", testBudgetCounters},
 		{"DeletingProjectCascades", testCascade},
 		{"TransactionRollsBack", testTxRollback},
 		{"ConcurrentWritesNeverFail", testConcurrentWrites},
@@ -451,5 +452,62 @@ func testKeyConversations(t *testing.T, s store.Store) {
 	}
 	if got := must(s.GetConversation(ctx, alice.ID, ann.ID)); got.KeyName != "site" {
 		t.Fatalf("a revoked key's conversations lose its name: %+v", got)
+	}
+}
+
+func testBudgetCounters(t *testing.T, s store.Store) {
+	alice := newUser(t, s, "alice@example.com")
+	p := newProject(t, s, alice.ID, "p")
+	_, err := s.GetBudgetCounter(ctx, "project:1", "2026-11")
+	wantErr(t, err, store.ErrNotFound)
+	reserve := func(tokens, limit int64) (model.BudgetCounter, bool) {
+		c, ok, err := s.ReserveBudget(ctx, model.BudgetCounter{Scope: "project:1", Period: "2026-11", SpentTokens: 5,
+			ReservedTokens: tokens, LimitTokens: limit, LimitMicroUSD: 1 << 62})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, ok
+	}
+	if c, ok := reserve(100, 10); !ok || c.SpentTokens != 5 || c.ReservedTokens != 100 {
+		t.Fatalf("first reservation %+v %v", c, ok) // the seed is taken as the first spend
+	}
+	if _, ok := reserve(1, 10); ok {
+		t.Fatal("reserved while spent+reserved is past the limit")
+	}
+	if c, ok := reserve(1, 1000); !ok || c.ReservedTokens != 101 || c.SpentTokens != 5 || c.LimitTokens != 1000 {
+		t.Fatalf("a raised limit %+v %v", c, ok)
+	}
+	c := must(s.SettleBudget(ctx, "project:1", "2026-11", 30, 7, 100, 0))
+	if c.SpentTokens != 35 || c.SpentMicroUSD != 7 || c.ReservedTokens != 1 {
+		t.Fatalf("settled %+v", c)
+	}
+	must(s.SettleBudget(ctx, "project:1", "2026-11", 0, 0, 1, 0))
+	if got := must(s.GetBudgetCounter(ctx, "project:1", "2026-11")); got.ReservedTokens != 0 {
+		t.Fatalf("after settling everything %+v", got)
+	}
+
+	key := int64(9)
+	for _, e := range []model.UsageEvent{
+		{ProjectID: p.ID, Operation: "chat", Model: "m", InputTokens: 10, OutputTokens: 5, CostMicroUSD: 3, Outcome: "ok"},
+		{ProjectID: p.ID, KeyID: &key, EndUser: "ann", Operation: "stream", Model: "m", InputTokens: 1, OutputTokens: 1, CostMicroUSD: 1, Outcome: "ok"},
+	} {
+		if err := s.AddUsageEvent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	since := store.Now().Add(-time.Minute)
+	if tok, micro, _ := s.SumUsage(ctx, p.ID, since, nil, nil); tok != 17 || micro != 4 {
+		t.Fatalf("project sum %d %d", tok, micro)
+	}
+	ann := "ann"
+	if tok, _, _ := s.SumUsage(ctx, p.ID, since, &key, &ann); tok != 2 {
+		t.Fatalf("end user sum %d", tok)
+	}
+	if es := must(s.ListUsageEvents(ctx, alice.ID, p.ID, since, store.Now().Add(time.Minute))); len(es) != 2 || es[1].EndUser != "ann" {
+		t.Fatalf("events %+v", es)
+	}
+	bob := newUser(t, s, "bob@example.com")
+	if es := must(s.ListUsageEvents(ctx, bob.ID, p.ID, since, store.Now().Add(time.Minute))); len(es) != 0 {
+		t.Fatalf("bob reads alice's ledger: %+v", es)
 	}
 }
