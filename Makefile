@@ -78,5 +78,5 @@ bench: ## load benchmarks (docs/benchmarks.md): authenticated reads, chat vs dir
 	go test -run '^$$' -bench 'ListProjects' -benchtime 30000x -count 3 ./internal/bench/
 	go test -run '^$$' -bench 'Chat.*/clients=1$$' -benchtime 200x ./internal/bench/
 	go test -run '^$$' -bench 'Chat.*/clients=256' -benchtime 5000x -count 3 ./internal/bench/
-	go test -run '^$$' -bench 'ChatCredential' -benchtime 5000x -count 3 ./internal/bench/
+	go test -run '^$$' -bench 'ChatCredential|ChatBudget' -benchtime 5000x -count 3 ./internal/bench/
 	go test -run '^$$' -bench 'Startup|ConcurrentStreams' -benchtime 3x ./internal/bench/
