@@ -98,17 +98,23 @@ func BenchmarkChat(b *testing.B) {
 		b.Run(fmt.Sprintf("clients=%d", c), func(b *testing.B) {
 			s, token, pid := chatSetup(b)
 			body := fmt.Sprintf(`{"project_id":%d,"message":"Hello there, how are you today?"}`, pid)
-			cpu0 := s.cpu(b)
-			load(b, c, func() *http.Request {
-				req, _ := http.NewRequest("POST", s.url+"/chat", strings.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+token)
-				return req
-			}, wantStatus(200))
-			b.ReportMetric(float64((s.cpu(b)-cpu0).Microseconds())/float64(b.N), "server-cpu-µs/req")
-			assertStored(b, s, 2*b.N)
+			chatLoad(b, s, c, token, body)
 		})
 	}
+}
+
+// chatLoad sends b.N POST /chat requests with body from clients, reports the server's CPU per request,
+// and checks that every message was stored.
+func chatLoad(b *testing.B, s *server, clients int, token, body string) {
+	cpu0 := s.cpu(b)
+	load(b, clients, func() *http.Request {
+		req, _ := http.NewRequest("POST", s.url+"/chat", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		return req
+	}, wantStatus(200))
+	b.ReportMetric(float64((s.cpu(b)-cpu0).Microseconds())/float64(b.N), "server-cpu-µs/req")
+	assertStored(b, s, 2*b.N)
 }
 
 // BenchmarkChatCredential: POST /chat at 256 clients with a user's token and with a project secret key
@@ -128,15 +134,7 @@ func BenchmarkChatCredential(b *testing.B) {
 				}
 				token, body = k.Key, `{"message":"Hello there, how are you today?","user":"end-user-1"}`
 			}
-			cpu0 := s.cpu(b)
-			load(b, 256, func() *http.Request {
-				req, _ := http.NewRequest("POST", s.url+"/chat", strings.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+token)
-				return req
-			}, wantStatus(200))
-			b.ReportMetric(float64((s.cpu(b)-cpu0).Microseconds())/float64(b.N), "server-cpu-µs/req")
-			assertStored(b, s, 2*b.N)
+			chatLoad(b, s, 256, token, body)
 		})
 	}
 }
@@ -156,15 +154,7 @@ func BenchmarkChatBudget(b *testing.B) {
 				}
 			}
 			body := fmt.Sprintf(`{"project_id":%d,"message":"Hello there, how are you today?"}`, pid)
-			cpu0 := s.cpu(b)
-			load(b, 256, func() *http.Request {
-				req, _ := http.NewRequest("POST", s.url+"/chat", strings.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+token)
-				return req
-			}, wantStatus(200))
-			b.ReportMetric(float64((s.cpu(b)-cpu0).Microseconds())/float64(b.N), "server-cpu-µs/req")
-			assertStored(b, s, 2*b.N)
+			chatLoad(b, s, 256, token, body)
 		})
 	}
 }
