@@ -20,6 +20,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/httpapi"
 	"github.com/chatbot-platform/chatbot/internal/llm"
+	"github.com/chatbot-platform/chatbot/internal/logctx"
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/ratelimit"
 	"github.com/chatbot-platform/chatbot/internal/store"
@@ -47,7 +48,11 @@ type Options struct {
 
 // New builds the platform from cfg.
 func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) {
-	log := o.Log
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	// Every line logged with a request's context names the request and its caller.
+	log := slog.New(logctx.NewHandler(o.Log.Handler()))
 	st := o.Store
 	if st == nil {
 		if st, err = OpenStore(ctx, cfg.DatabaseURL); err != nil {

@@ -19,7 +19,8 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/store"
 )
 
-// accessLog writes one line per request: method, route, status, latency, request id, user id (and key id).
+// accessLog writes one line per request: method, route, status, latency (logctx adds the request id,
+// user id and key id).
 func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -28,28 +29,22 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 			if err != nil {
 				c.Error(err) // write the error response now so its status is what we log
 			}
+			latency := time.Since(start)
 			route := c.Path()
+			status := c.Response().Status
 			if route == "" {
 				route = c.Request().URL.Path
 			}
-			status := c.Response().Status
 			level := slog.LevelInfo
 			if status >= 500 {
 				level = slog.LevelError
 			}
-			ctx := c.Request().Context()
-			attrs := []slog.Attr{
+			log.LogAttrs(c.Request().Context(), level, "request",
 				slog.String("method", c.Request().Method),
 				slog.String("route", route),
 				slog.Int("status", status),
-				slog.Duration("latency", time.Since(start)),
-				slog.String("request_id", requestID(c)),
-				slog.Int64("user_id", auth.UserID(ctx)),
-			}
-			if k := auth.KeyFrom(ctx); k != nil {
-				attrs = append(attrs, slog.Int64("key_id", k.ID))
-			}
-			log.LogAttrs(ctx, level, "request", attrs...)
+				slog.Duration("latency", latency),
+			)
 			return nil
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/config"
 	"github.com/chatbot-platform/chatbot/internal/file"
+	"github.com/chatbot-platform/chatbot/internal/logctx"
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/ratelimit"
 	"github.com/chatbot-platform/chatbot/internal/store"
@@ -69,8 +70,13 @@ func New(d Deps) (*echo.Echo, error) {
 	e.IPExtractor = ipExtractor(d.Config)
 
 	ops := newOperations(doc)
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		// The id goes into the request's context too, where logctx finds it for every log line.
+		RequestIDHandler: func(c echo.Context, id string) {
+			c.SetRequest(c.Request().WithContext(logctx.WithRequestID(c.Request().Context(), id)))
+		},
+	}))
 	e.Use(
-		middleware.RequestID(),
 		accessLog(d.Log),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableErrorHandler: true, DisablePrintStack: true}),
 	)
