@@ -10,6 +10,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/chatbot-platform/chatbot/api"
 	"github.com/chatbot-platform/chatbot/internal/apigen"
@@ -19,6 +20,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/config"
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/logctx"
+	"github.com/chatbot-platform/chatbot/internal/metrics"
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/ratelimit"
 	"github.com/chatbot-platform/chatbot/internal/store"
@@ -40,6 +42,11 @@ type Deps struct {
 	Limiter ratelimit.Limiter
 	// Pages registers the dashboard and docs pages; nil serves the API only.
 	Pages func(*echo.Echo)
+	// Metrics records requests and rate-limit refusals; nil records nothing.
+	Metrics *metrics.Metrics
+	// TracerProvider makes a server span per request, child of an incoming W3C traceparent; nil or
+	// a no-op provider: no tracing middleware at all.
+	TracerProvider trace.TracerProvider
 }
 
 // Spec is the parsed OpenAPI document.
@@ -76,8 +83,11 @@ func New(d Deps) (*echo.Echo, error) {
 			c.SetRequest(c.Request().WithContext(logctx.WithRequestID(c.Request().Context(), id)))
 		},
 	}))
+	if tracing(d.TracerProvider) {
+		e.Use(traceRequests(d.TracerProvider))
+	}
 	e.Use(
-		accessLog(d.Log),
+		accessLog(d.Log, d.Metrics),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableErrorHandler: true, DisablePrintStack: true}),
 	)
 	if len(d.Config.CORSOrigins) > 0 {
@@ -95,7 +105,7 @@ func New(d Deps) (*echo.Echo, error) {
 		widgetCORS(ops, d.Config.CORSOrigins),
 		apiHeaders,
 		authenticate(d.Auth, d.Keys),
-		rateLimit(d.Limiter, d.Config, d.Log),
+		rateLimit(d.Limiter, d.Config, d.Log, d.Metrics),
 		validateRequest(d.Config.MaxBodyBytes, maxUpload),
 	)
 
