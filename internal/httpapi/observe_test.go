@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -155,6 +157,21 @@ func TestMetrics_RecordTrafficByRouteUpstreamProjectAndLimit(t *testing.T) {
 			for _, series := range []string{"go_goroutines", "process_cpu_seconds_total", "process_resident_memory_bytes"} {
 				if _, ok := m[series]; !ok {
 					t.Errorf("missing %s (Go runtime and process collectors)", series)
+				}
+			}
+			// Every series the committed Grafana dashboard queries exists.
+			dashboard, err := os.ReadFile("../../docs/grafana-dashboard.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			names := map[string]bool{}
+			for series := range m {
+				name, _, _ := strings.Cut(series, "{")
+				names[name] = true
+			}
+			for _, name := range regexp.MustCompile(`\b(?:chatbot|go|process)_[a-z_]+`).FindAllString(string(dashboard), -1) {
+				if !names[name] {
+					t.Errorf("docs/grafana-dashboard.json queries %s, which /metrics lacks", name)
 				}
 			}
 			// Bounded labels only: no series names a user, a key or an unmatched path.
