@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/otel"
+
 	"github.com/chatbot-platform/chatbot/internal/app"
 	"github.com/chatbot-platform/chatbot/internal/config"
 )
@@ -94,11 +96,27 @@ func serve() error {
 		go func() { log.Error("pprof stopped", "error", http.ListenAndServe(cfg.PprofAddr, nil)) }()
 		log.Warn("profiler enabled", "url", "http://"+cfg.PprofAddr+"/debug/pprof/")
 	}
+	// Spans that cannot be exported are reported here, not on the SDK's own logger.
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { log.Warn("opentelemetry", "error", err) }))
 	a, err := app.New(ctx, cfg, app.Options{Log: log, Pages: pages})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if cfg.MetricsAddr != "" {
+		// Metrics get their own listener too: they name routes, projects and the process's figures.
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.MetricsHandler())
+		msrv := &http.Server{Addr: cfg.MetricsAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { log.Error("metrics stopped", "error", msrv.ListenAndServe()) }()
+		log.Info("metrics enabled", "url", "http://"+cfg.MetricsAddr+"/metrics")
+		if !config.Loopback(cfg.MetricsAddr) {
+			log.Warn("METRICS_ADDR is not a loopback address: anyone who reaches it reads the metrics; keep it behind a firewall", "addr", cfg.MetricsAddr)
+		}
+	}
+	if cfg.OTLPEndpoint != "" {
+		log.Info("tracing enabled", "otlp_endpoint", cfg.OTLPEndpoint)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err

@@ -19,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/chatbot-platform/chatbot/api/client"
 	"github.com/chatbot-platform/chatbot/internal/app"
@@ -49,6 +50,9 @@ type Options struct {
 	Log   io.Writer                    // default: discarded
 	// Heartbeat of idle chat streams (default 15s).
 	Heartbeat time.Duration
+	// TracerProvider receives the platform's spans (e.g. a tracetest span recorder's); default: none.
+	// The metrics are always recorded, on App.Registry.
+	TracerProvider trace.TracerProvider
 }
 
 // Start runs the platform until the test ends. Defaults: fast password hashing, rate limits off, no log file.
@@ -74,7 +78,8 @@ func Start(t testing.TB, o Options) *Server {
 	if logw == nil {
 		logw = io.Discard
 	}
-	a, err := app.New(context.Background(), cfg, app.Options{Log: slog.New(slog.NewTextHandler(logw, nil)), Store: st, Heartbeat: o.Heartbeat})
+	a, err := app.New(context.Background(), cfg, app.Options{Log: slog.New(slog.NewTextHandler(logw, nil)), Store: st,
+		Heartbeat: o.Heartbeat, TracerProvider: o.TracerProvider})
 	if err != nil {
 		t.Fatal(err)
 	}

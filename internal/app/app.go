@@ -1,5 +1,5 @@
-// Package app wires the platform together from a Config: logger, store, services and the HTTP handler.
-// cmd/chatbot runs it; tests and benchmarks build the same thing.
+// Package app wires the platform together from a Config: logger, metrics registry, tracer provider,
+// store, services and the HTTP handler. cmd/chatbot runs it; tests and benchmarks build the same thing.
 package app
 
 import (
@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/chatbot-platform/chatbot/internal/apikey"
 	"github.com/chatbot-platform/chatbot/internal/auth"
@@ -20,6 +24,8 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/httpapi"
 	"github.com/chatbot-platform/chatbot/internal/llm"
+	"github.com/chatbot-platform/chatbot/internal/logctx"
+	"github.com/chatbot-platform/chatbot/internal/metrics"
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/ratelimit"
 	"github.com/chatbot-platform/chatbot/internal/store"
@@ -28,13 +34,20 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/usage"
 )
 
-// App is the running platform minus the listener.
+// App is the running platform minus the listeners.
 type App struct {
 	Echo   *echo.Echo
 	Store  store.Store
 	Writes *store.Batcher
+	// Registry holds every series the platform records (Metrics), Go's and the process's; METRICS_ADDR
+	// serves it (MetricsHandler).
+	Registry *prometheus.Registry
+	Metrics  *metrics.Metrics
+	// TracerProvider is where spans go: OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else a no-op.
+	TracerProvider trace.TracerProvider
 
 	closeLimiter func()
+	closeTracer  func(context.Context) error
 }
 
 // Options are what tests and the binary may vary beyond Config.
@@ -44,11 +57,35 @@ type Options struct {
 	Pages func(*echo.Echo) // the dashboard and docs; nil: API only
 	// Heartbeat is how often idle chat streams send a keep-alive (default 15s).
 	Heartbeat time.Duration
+	// Registry receives the platform's metrics; nil: a new one with the Go and process collectors.
+	Registry *prometheus.Registry
+	// TracerProvider receives the spans (the caller shuts it down); nil: from the Config (OTLP or none).
+	TracerProvider trace.TracerProvider
 }
 
 // New builds the platform from cfg.
 func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) {
-	log := o.Log
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	// Every line logged with a request's context names the request and its caller.
+	log := slog.New(logctx.NewHandler(o.Log.Handler()))
+	reg := o.Registry
+	if reg == nil {
+		reg = metrics.NewRegistry()
+	}
+	m := metrics.New(reg)
+	tp, closeTracer := o.TracerProvider, func(context.Context) error { return nil }
+	if tp == nil {
+		if tp, closeTracer, err = NewTracerProvider(ctx, cfg); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				closeTracer(context.Background())
+			}
+		}()
+	}
 	st := o.Store
 	if st == nil {
 		if st, err = OpenStore(ctx, cfg.DatabaseURL); err != nil {
@@ -83,6 +120,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	openai := llm.New(llm.Config{
 		APIKey: cfg.OpenAIAPIKey, BaseURL: cfg.OpenAIBaseURL, Timeout: cfg.OpenAITimeout,
 		StreamIdleTimeout: cfg.OpenAIStreamIdle, MaxRetries: retries, BaseDelay: cfg.OpenAIRetryDelay,
+		Metrics: m, TracerProvider: tp,
 	}, log)
 	files := file.NewService(st, openai, cfg.MaxUploadMB<<20, log)
 	projects.OnDelete(files) // files and the vector store at OpenAI go before the project
@@ -90,9 +128,12 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	if err != nil {
 		return nil, err
 	}
-	writes := store.NewBatcher(st)
-	meter := usage.NewService(st, writes, prices, log)
-	chats := chat.NewService(st, writes, openai, files, meter, cfg.ChatHistoryChars, log)
+	writes := store.NewBatcher(st, m, tp)
+	meter := usage.NewService(st, writes, prices, log, m)
+	chats := chat.NewService(st, writes, openai, files, meter, cfg.ChatHistoryChars, log, m)
+	if p, ok := st.(store.Pooled); ok {
+		m.WatchPools(p.PoolStats)
+	}
 	e, err := httpapi.New(httpapi.Deps{
 		Config:    cfg,
 		Log:       log,
@@ -106,20 +147,36 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		Limiter:   limiter,
 		Pages:     o.Pages,
 		Heartbeat: o.Heartbeat,
+		Metrics:   m,
+
+		TracerProvider: tp,
 	})
 	if err != nil {
 		writes.Close()
 		closeLimiter()
 		return nil, err
 	}
-	return &App{Echo: e, Store: st, Writes: writes, closeLimiter: closeLimiter}, nil
+	return &App{Echo: e, Store: st, Writes: writes, Registry: reg, Metrics: m, TracerProvider: tp,
+		closeLimiter: closeLimiter, closeTracer: closeTracer}, nil
 }
 
-// Close finishes queued writes and releases the store.
+// tracerFlushTimeout bounds how long Close waits for the last spans to reach the collector.
+const tracerFlushTimeout = 5 * time.Second
+
+// Close finishes queued writes, sends the last spans (a provider New made itself) and releases the
+// store.
 func (a *App) Close() {
 	a.Writes.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), tracerFlushTimeout)
+	defer cancel()
+	a.closeTracer(ctx)
 	a.Store.Close()
 	a.closeLimiter()
+}
+
+// MetricsHandler serves the registry in Prometheus's text format (for METRICS_ADDR's /metrics).
+func (a *App) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{Registry: a.Registry})
 }
 
 // newLimiter builds the rate limiter of every limit (per IP, user and key): in Redis when REDIS_URL is

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/chatbot-platform/chatbot/internal/llm"
+	"github.com/chatbot-platform/chatbot/internal/metrics"
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/store"
@@ -37,12 +38,14 @@ type Service struct {
 	usage        *usage.Service
 	historyChars int
 	log          *slog.Logger
+	metrics      *metrics.Metrics
 }
 
 // NewService returns the chat service. Writes go through the batcher (group commit); every upstream
-// call goes through meter's budgets and into its ledger.
-func NewService(s store.Store, writes *store.Batcher, c *llm.Client, search Searcher, meter *usage.Service, historyChars int, log *slog.Logger) *Service {
-	return &Service{store: s, writes: writes, llm: c, search: search, usage: meter, historyChars: historyChars, log: log}
+// call goes through meter's budgets and into its ledger; m (nil: none) counts the tokens of stored
+// replies by project.
+func NewService(s store.Store, writes *store.Batcher, c *llm.Client, search Searcher, meter *usage.Service, historyChars int, log *slog.Logger, m *metrics.Metrics) *Service {
+	return &Service{store: s, writes: writes, llm: c, search: search, usage: meter, historyChars: historyChars, log: log, metrics: m}
 }
 
 // Viewer is who asks: the project's owner (Key nil), or a project key acting for an end user of the
@@ -356,7 +359,9 @@ func Title(message string) string {
 	return strings.TrimSpace(string(r[:59])) + "…"
 }
 
+// logReply logs a stored reply and counts its tokens.
 func (s *Service) logReply(ctx context.Context, t *turn, res Result, attempts int, stream bool) {
+	s.metrics.Tokens(t.project.ID, res.Usage.InputTokens, res.Usage.OutputTokens)
 	s.log.InfoContext(ctx, "chat reply", "project_id", t.project.ID, "conversation_id", res.ConversationID,
 		"message_id", res.MessageID, "model", res.Model, "stream", stream, "attempts", attempts,
 		"input_tokens", res.Usage.InputTokens, "output_tokens", res.Usage.OutputTokens,

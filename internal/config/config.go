@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"strconv"
@@ -42,6 +43,9 @@ type Config struct {
 	LogFile   string
 	LogFormat string
 	LogLevel  string
+
+	MetricsAddr  string // Prometheus /metrics listener; "" is off
+	OTLPEndpoint string // OTEL_EXPORTER_OTLP_ENDPOINT; "" is no tracing (the exporter reads it itself)
 
 	OpenAIAPIKey          string
 	OpenAIBaseURL         string
@@ -81,6 +85,8 @@ var Settings = []Setting{
 	{"HTTP_WRITE_TIMEOUT", "120s", "time to write a response (streams extend it as they go)"},
 	{"HTTP_IDLE_TIMEOUT", "120s", "how long an idle keep-alive connection stays open"},
 	{"PPROF_ADDR", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; empty: off"},
+	{"METRICS_ADDR", "", "serve Prometheus metrics (/metrics) on this address, e.g. 127.0.0.1:9090; empty: off"},
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "send traces (OTLP over HTTP) there, e.g. http://127.0.0.1:4318; empty: no tracing; the other OTEL_* variables apply too"},
 	{"LOG_FILE", "app.log", "log file, besides the console; empty disables"},
 	{"LOG_FORMAT", "text", "text or json"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -127,6 +133,8 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		WriteTimeout:          p.duration("HTTP_WRITE_TIMEOUT"),
 		IdleTimeout:           p.duration("HTTP_IDLE_TIMEOUT"),
 		PprofAddr:             p.str("PPROF_ADDR"),
+		MetricsAddr:           p.str("METRICS_ADDR"),
+		OTLPEndpoint:          p.str("OTEL_EXPORTER_OTLP_ENDPOINT"),
 		LogFile:               p.str("LOG_FILE"),
 		LogFormat:             p.oneOf("LOG_FORMAT", "text", "json"),
 		LogLevel:              p.oneOf("LOG_LEVEL", "debug", "info", "warn", "error"),
@@ -148,6 +156,13 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	if _, _, err := ParseDatabaseURL(c.DatabaseURL); err != nil {
 		p.fail("DATABASE_URL", err.Error())
 	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			p.fail("METRICS_ADDR", "must be host:port, e.g. 127.0.0.1:9090")
+		} else if c.MetricsAddr == c.Addr {
+			p.fail("METRICS_ADDR", "must differ from ADDR: metrics get their own listener, never the public one")
+		}
+	}
 	return c, errors.Join(p.errs...)
 }
 
@@ -159,6 +174,19 @@ func Usage(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, s.Default, s.Help)
 	}
 	tw.Flush()
+}
+
+// Loopback reports whether a listen address (host:port) takes connections from this machine only.
+func Loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // Engines DATABASE_URL can select.

@@ -56,3 +56,22 @@ func TestParseDatabaseURL(t *testing.T) {
 		}
 	}
 }
+
+func TestMetricsAddrIsCheckedAndLoopbackKnown(t *testing.T) {
+	if c, err := FromLookup(lookup(map[string]string{"METRICS_ADDR": "127.0.0.1:9090"})); err != nil || c.MetricsAddr != "127.0.0.1:9090" {
+		t.Fatalf("METRICS_ADDR: %+v %v", c.MetricsAddr, err)
+	}
+	for _, bad := range []string{"9090", "127.0.0.1:8000"} { // no port; the public listener's address
+		if _, err := FromLookup(lookup(map[string]string{"METRICS_ADDR": bad})); err == nil || !strings.Contains(err.Error(), "METRICS_ADDR") {
+			t.Errorf("METRICS_ADDR=%s: %v", bad, err)
+		}
+	}
+	for addr, want := range map[string]bool{
+		"127.0.0.1:9090": true, "[::1]:9090": true, "localhost:9090": true,
+		":9090": false, "0.0.0.0:9090": false, "10.0.0.5:9090": false, "metrics.internal:9090": false,
+	} {
+		if got := Loopback(addr); got != want {
+			t.Errorf("Loopback(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}

@@ -20,7 +20,7 @@ import (
 )
 
 // errorHandler is the one place errors become responses: always {"detail": ...}, never an internal
-// error's text in a 5xx, each 5xx logged once with its request id.
+// error's text in a 5xx, each 5xx logged once (logctx adds its request id).
 func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
@@ -29,10 +29,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		status, body := describe(err, c)
 		switch {
 		case errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil:
-			log.DebugContext(c.Request().Context(), "client went away", "request_id", requestID(c))
+			log.DebugContext(c.Request().Context(), "client went away")
 			return
 		case status >= 500:
-			log.ErrorContext(c.Request().Context(), "request failed", "request_id", requestID(c),
+			log.ErrorContext(c.Request().Context(), "request failed",
 				"method", c.Request().Method, "route", c.Path(), "status", status, "error", err)
 		}
 		if c.Request().Method == http.MethodHead {
@@ -158,5 +158,3 @@ func resourceName(c echo.Context) string {
 	}
 	return strings.TrimSuffix(names[len(names)-1], "_id")
 }
-
-func requestID(c echo.Context) string { return c.Response().Header().Get(echo.HeaderXRequestID) }

@@ -14,13 +14,15 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/apikey"
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/config"
+	"github.com/chatbot-platform/chatbot/internal/metrics"
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/ratelimit"
 	"github.com/chatbot-platform/chatbot/internal/store"
 )
 
-// accessLog writes one line per request: method, route, status, latency, request id, user id (and key id).
-func accessLog(log *slog.Logger) echo.MiddlewareFunc {
+// accessLog writes one line per request (method, route, status, latency; logctx adds the request id,
+// user id and key id) and records the request's metrics.
+func accessLog(log *slog.Logger, m *metrics.Metrics) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
@@ -28,28 +30,23 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 			if err != nil {
 				c.Error(err) // write the error response now so its status is what we log
 			}
+			latency := time.Since(start)
 			route := c.Path()
+			status := c.Response().Status
+			m.HTTPRequest(route, c.Request().Method, status, latency)
 			if route == "" {
 				route = c.Request().URL.Path
 			}
-			status := c.Response().Status
 			level := slog.LevelInfo
 			if status >= 500 {
 				level = slog.LevelError
 			}
-			ctx := c.Request().Context()
-			attrs := []slog.Attr{
+			log.LogAttrs(c.Request().Context(), level, "request",
 				slog.String("method", c.Request().Method),
 				slog.String("route", route),
 				slog.Int("status", status),
-				slog.Duration("latency", time.Since(start)),
-				slog.String("request_id", requestID(c)),
-				slog.Int64("user_id", auth.UserID(ctx)),
-			}
-			if k := auth.KeyFrom(ctx); k != nil {
-				attrs = append(attrs, slog.Int64("key_id", k.ID))
-			}
-			log.LogAttrs(ctx, level, "request", attrs...)
+				slog.Duration("latency", latency),
+			)
 			return nil
 		}
 	}
@@ -111,24 +108,24 @@ func authenticate(users *auth.Service, keys *apikey.Service) echo.MiddlewareFunc
 
 // rateLimit limits register and login per client IP, project keys per key (at the key's own rate, or
 // RATE_LIMIT_KEY), and every other API route per user. A limit of 0 is off.
-func rateLimit(limiter ratelimit.Limiter, cfg config.Config, log *slog.Logger) echo.MiddlewareFunc {
+func rateLimit(limiter ratelimit.Limiter, cfg config.Config, log *slog.Logger, m *metrics.Metrics) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			op := operationOf(c)
 			ctx := c.Request().Context()
-			var key string
+			var key, limit string
 			var perMinute int
 			switch k := auth.KeyFrom(ctx); {
 			case op == nil:
 			case op.authRoute:
-				key, perMinute = "ip:"+c.RealIP(), cfg.RateLimitAuth
+				key, limit, perMinute = "ip:"+c.RealIP(), metrics.LimitIP, cfg.RateLimitAuth
 			case k != nil:
-				key, perMinute = "key:"+strconv.FormatInt(k.ID, 10), cfg.RateLimitKey
+				key, limit, perMinute = "key:"+strconv.FormatInt(k.ID, 10), metrics.LimitKey, cfg.RateLimitKey
 				if k.RateLimitPerMinute != nil {
 					perMinute = int(*k.RateLimitPerMinute)
 				}
 			case !op.public:
-				key, perMinute = "user:"+strconv.FormatInt(auth.UserID(ctx), 10), cfg.RateLimitAPI
+				key, limit, perMinute = "user:"+strconv.FormatInt(auth.UserID(ctx), 10), metrics.LimitUser, cfg.RateLimitAPI
 			}
 			if limiter == nil || perMinute <= 0 {
 				return next(c)
@@ -139,6 +136,7 @@ func rateLimit(limiter ratelimit.Limiter, cfg config.Config, log *slog.Logger) e
 				return next(c)
 			}
 			if !ok {
+				m.RateLimitRefused(limit)
 				secs := max(1, int((retry+time.Second-1)/time.Second))
 				return &model.LimitError{Detail: "Too many requests: try again in " + strconv.Itoa(secs) + " seconds", RetryAfter: retry}
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/chatbot-platform/chatbot/api"
 	"github.com/chatbot-platform/chatbot/internal/apigen"
@@ -18,6 +19,8 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/config"
 	"github.com/chatbot-platform/chatbot/internal/file"
+	"github.com/chatbot-platform/chatbot/internal/logctx"
+	"github.com/chatbot-platform/chatbot/internal/metrics"
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/ratelimit"
 	"github.com/chatbot-platform/chatbot/internal/store"
@@ -41,6 +44,11 @@ type Deps struct {
 	Limiter ratelimit.Limiter
 	// Pages registers the dashboard and docs pages; nil serves the API only.
 	Pages func(*echo.Echo)
+	// Metrics records requests and rate-limit refusals; nil records nothing.
+	Metrics *metrics.Metrics
+	// TracerProvider makes a server span per request, child of an incoming W3C traceparent; nil or
+	// a no-op provider: no tracing middleware at all.
+	TracerProvider trace.TracerProvider
 }
 
 // Spec is the parsed OpenAPI document.
@@ -71,9 +79,17 @@ func New(d Deps) (*echo.Echo, error) {
 	e.IPExtractor = ipExtractor(d.Config)
 
 	ops := newOperations(doc)
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		// The id goes into the request's context too, where logctx finds it for every log line.
+		RequestIDHandler: func(c echo.Context, id string) {
+			c.SetRequest(c.Request().WithContext(logctx.WithRequestID(c.Request().Context(), id)))
+		},
+	}))
+	if tracing(d.TracerProvider) {
+		e.Use(traceRequests(d.TracerProvider))
+	}
 	e.Use(
-		middleware.RequestID(),
-		accessLog(d.Log),
+		accessLog(d.Log, d.Metrics),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableErrorHandler: true, DisablePrintStack: true}),
 	)
 	if len(d.Config.CORSOrigins) > 0 {
@@ -91,7 +107,7 @@ func New(d Deps) (*echo.Echo, error) {
 		widgetCORS(ops, d.Config.CORSOrigins),
 		apiHeaders,
 		authenticate(d.Auth, d.Keys),
-		rateLimit(d.Limiter, d.Config, d.Log),
+		rateLimit(d.Limiter, d.Config, d.Log, d.Metrics),
 		validateRequest(d.Config.MaxBodyBytes, maxUpload),
 		rememberAccept,
 	)

@@ -15,6 +15,10 @@ import (
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/chatbot-platform/chatbot/internal/metrics"
 )
 
 // DefaultBaseURL is OpenAI's API.
@@ -44,16 +48,23 @@ type Config struct {
 	// ResponseHeaderTimeout of Timeout and no Client.Timeout (which would
 	// also cut long streams).
 	HTTPClient *http.Client
+	// Metrics records each operation's outcome, duration and retries, streams' time to first token
+	// and open streams; nil records nothing.
+	Metrics *metrics.Metrics
+	// TracerProvider makes one client span per operation (gen_ai attributes for chat); nil: none.
+	TracerProvider trace.TracerProvider
 }
 
 // Client talks to OpenAI. It is safe for concurrent use.
 type Client struct {
-	cfg    Config
-	oa     *openai.Client
-	doer   recordingDoer
-	log    *slog.Logger
-	sleep  func(context.Context, time.Duration) error // replaced in tests
-	jitter func() float64                             // in [0,1)
+	cfg     Config
+	oa      *openai.Client
+	doer    recordingDoer
+	log     *slog.Logger
+	metrics *metrics.Metrics
+	tracer  trace.Tracer
+	sleep   func(context.Context, time.Duration) error // replaced in tests
+	jitter  func() float64                             // in [0,1)
 }
 
 // New makes a Client; log may be nil. Without an API key the client is not
@@ -87,11 +98,15 @@ func New(cfg Config, log *slog.Logger) *Client {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.TracerProvider == nil {
+		cfg.TracerProvider = noop.NewTracerProvider()
+	}
 	doer := recordingDoer{next: cfg.HTTPClient}
 	oc := openai.DefaultConfig(cfg.APIKey)
 	oc.BaseURL = cfg.BaseURL
 	oc.HTTPClient = doer
 	return &Client{cfg: cfg, oa: openai.NewClientWithConfig(oc), doer: doer, log: log,
+		metrics: cfg.Metrics, tracer: cfg.TracerProvider.Tracer("github.com/chatbot-platform/chatbot/internal/llm"),
 		sleep: sleepCtx, jitter: defaultJitter}
 }
 
@@ -201,9 +216,8 @@ func (c *Client) Respond(ctx context.Context, r Request) (Reply, error) {
 	}
 	req := responsesRequest(r)
 	var resp openai.CreateResponseResponse
-	start := time.Now()
-	o := op{name: "responses", model: r.Model}
-	attempts, status, err := c.call(ctx, o, func(ctx context.Context, info *tryInfo) error {
+	ctx, ob := c.begin(ctx, op{name: "responses", model: r.Model}, &r)
+	attempts, status, err := c.call(ctx, ob.o, func(ctx context.Context, info *tryInfo) error {
 		ctx, stop := withTimeout(ctx, info, c.cfg.Timeout)
 		defer stop()
 		var err error
@@ -213,12 +227,13 @@ func (c *Client) Respond(ctx context.Context, r Request) (Reply, error) {
 		}
 		return err
 	})
-	c.logOutcome(ctx, o, attempts, status, start, err)
 	if err != nil {
+		c.finish(ctx, ob, attempts, status, err, nil)
 		return Reply{}, err
 	}
 	reply := replyOf(&resp)
 	reply.Attempts = attempts
+	c.finish(ctx, ob, attempts, status, nil, &reply)
 	return reply, nil
 }
 

@@ -109,6 +109,7 @@ func (c *Client) call(ctx context.Context, o op, try tryFunc) (attempts, status 
 		c.log.LogAttrs(ctx, slog.LevelDebug, "openai retry", slog.String("op", o.name),
 			slog.Int("attempt", attempts), slog.Int("status", status), slog.String("kind", e.Kind.String()),
 			slog.Duration("wait", wait))
+		c.retrying(ctx, o, attempts, status, e, wait)
 		if err := c.sleep(ctx, wait); err != nil {
 			ce := classify(ctx, err, info)
 			ce.Attempts = attempts
@@ -117,11 +118,11 @@ func (c *Client) call(ctx context.Context, o op, try tryFunc) (attempts, status 
 	}
 }
 
-// run is call plus the log line of the outcome.
+// run is call plus the outcome's log line, metrics and span.
 func (c *Client) run(ctx context.Context, o op, try tryFunc) error {
-	start := time.Now()
+	ctx, ob := c.begin(ctx, o, nil)
 	attempts, status, err := c.call(ctx, o, try)
-	c.logOutcome(ctx, o, attempts, status, start, err)
+	c.finish(ctx, ob, attempts, status, err, nil)
 	if err != nil {
 		return err
 	}

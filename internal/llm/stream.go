@@ -15,9 +15,8 @@ import (
 // use; cancel the context given to Client.Stream to abort a blocked Next.
 type Stream struct {
 	c        *Client
-	ctx      context.Context // the caller's, to tell its cancellation apart
-	o        op
-	start    time.Time
+	ctx      context.Context // the caller's (with the stream's span), to tell its cancellation apart
+	ob       observed
 	attempts int
 
 	up     *openai.ResponseStream
@@ -41,8 +40,9 @@ func (c *Client) Stream(ctx context.Context, r Request) (*Stream, error) {
 		return nil, err
 	}
 	req := responsesRequest(r)
-	s := &Stream{c: c, ctx: ctx, o: op{name: "responses.stream", model: r.Model}, start: time.Now()}
-	attempts, status, err := c.call(ctx, s.o, func(tctx context.Context, info *tryInfo) error {
+	ctx, ob := c.begin(ctx, op{name: "responses.stream", model: r.Model}, &r)
+	s := &Stream{c: c, ctx: ctx, ob: ob}
+	attempts, status, err := c.call(ctx, ob.o, func(tctx context.Context, info *tryInfo) error {
 		sctx, cancel := context.WithCancel(tctx)
 		timer := time.AfterFunc(c.cfg.Timeout, func() {
 			info.timedOut.Store(true)
@@ -73,9 +73,10 @@ func (c *Client) Stream(ctx context.Context, r Request) (*Stream, error) {
 	})
 	s.attempts = attempts
 	if err != nil {
-		c.logOutcome(ctx, s.o, attempts, status, s.start, err)
+		c.finish(ctx, ob, attempts, status, err, nil)
 		return nil, err
 	}
+	c.metrics.StreamOpened()
 	return s, nil
 }
 
@@ -119,6 +120,9 @@ func (s *Stream) Next() (string, error) {
 		switch ev.Type {
 		case openai.ResponseStreamEventOutputTextDelta:
 			if ev.Delta != "" {
+				if s.text.Len() == 0 {
+					s.firstToken()
+				}
 				s.text.WriteString(ev.Delta)
 				return ev.Delta, nil
 			}
@@ -163,7 +167,7 @@ func (s *Stream) fail(err error) {
 	s.end(e)
 }
 
-// end releases the upstream connection and logs the outcome, once.
+// end releases the upstream connection and reports the outcome (log, metrics, span), once.
 func (s *Stream) end(err *Error) {
 	if s.ended {
 		return
@@ -172,7 +176,12 @@ func (s *Stream) end(err *Error) {
 	s.timer.Stop()
 	_ = s.up.Close()
 	s.cancel()
-	s.c.logOutcome(s.ctx, s.o, s.attempts, s.info.status, s.start, err)
+	s.c.metrics.StreamClosed()
+	var reply *Reply
+	if s.done {
+		reply = &s.reply
+	}
+	s.c.finish(s.ctx, s.ob, s.attempts, s.info.status, err, reply)
 }
 
 // Reply is the full reply after Next returned io.EOF; before that it holds

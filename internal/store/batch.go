@@ -4,6 +4,14 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/chatbot-platform/chatbot/internal/metrics"
 )
 
 // Batcher runs small write transactions from many requests as one transaction per batch ("group
@@ -13,6 +21,9 @@ import (
 //
 // If a batch fails, its jobs are rerun one transaction each, so one bad job (e.g. a conversation deleted
 // meanwhile) fails alone. Jobs must therefore only touch the database through the Store they are given.
+//
+// Each batch is a span of its own (it serves many requests), linked to the span of every request it
+// holds; its size, the jobs' time in the queue and the transaction's time go to the metrics.
 type Batcher struct {
 	store    Store
 	jobs     chan *job
@@ -20,19 +31,27 @@ type Batcher struct {
 	wg       sync.WaitGroup
 	commits  int64 // transactions committed, for tests and benchmarks
 	mu       sync.Mutex
+	metrics  *metrics.Metrics
+	tracer   trace.Tracer
 }
 
 type job struct {
-	fn   func(Store) error
-	done chan error
+	fn     func(Store) error
+	done   chan error
+	queued time.Time
+	caller trace.SpanContext // the request's span, which the batch's span links to
 }
 
 // ErrBatcherClosed: Do was called after Close.
 var ErrBatcherClosed = errors.New("store: batcher closed")
 
-// NewBatcher starts a batcher writing to s.
-func NewBatcher(s Store) *Batcher {
-	b := &Batcher{store: s, jobs: make(chan *job, 1024), maxBatch: 256}
+// NewBatcher starts a batcher writing to s, recording to m and tp (either may be nil: none).
+func NewBatcher(s Store, m *metrics.Metrics, tp trace.TracerProvider) *Batcher {
+	if tp == nil {
+		tp = noop.NewTracerProvider()
+	}
+	b := &Batcher{store: s, jobs: make(chan *job, 1024), maxBatch: 256, metrics: m,
+		tracer: tp.Tracer("github.com/chatbot-platform/chatbot/internal/store")}
 	b.wg.Add(1)
 	go b.loop()
 	return b
@@ -42,7 +61,7 @@ func NewBatcher(s Store) *Batcher {
 // writes were rolled back (fn's error, or the commit's). Once queued, the job runs even if ctx ends:
 // a client that goes away must not lose what it already said.
 func (b *Batcher) Do(ctx context.Context, fn func(Store) error) (err error) {
-	j := &job{fn: fn, done: make(chan error, 1)}
+	j := &job{fn: fn, done: make(chan error, 1), queued: time.Now(), caller: trace.SpanContextFromContext(ctx)}
 	defer func() {
 		if recover() != nil { // send on a closed channel: Close has run
 			err = ErrBatcherClosed
@@ -91,7 +110,17 @@ func (b *Batcher) loop() {
 }
 
 func (b *Batcher) run(batch []*job) {
-	ctx := context.Background()
+	start := time.Now()
+	var links []trace.Link
+	for _, j := range batch {
+		b.metrics.BatchWait(start.Sub(j.queued))
+		if j.caller.IsValid() {
+			links = append(links, trace.Link{SpanContext: j.caller})
+		}
+	}
+	ctx, span := b.tracer.Start(context.Background(), "store.batch", trace.WithNewRoot(), trace.WithLinks(links...),
+		trace.WithAttributes(attribute.Int("chatbot.batch.jobs", len(batch))))
+	defer span.End()
 	err := b.store.InTx(ctx, func(tx Store) error {
 		for _, j := range batch {
 			if err := j.fn(tx); err != nil {
@@ -100,6 +129,11 @@ func (b *Batcher) run(batch []*job) {
 		}
 		return nil
 	})
+	b.metrics.Batch(len(batch), time.Since(start))
+	if err != nil {
+		span.SetStatus(codes.Error, "batch failed")
+		span.SetAttributes(attribute.Bool("chatbot.batch.rerun_alone", len(batch) > 1))
+	}
 	if err == nil || len(batch) == 1 {
 		b.count(err)
 		for _, j := range batch {

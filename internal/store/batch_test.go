@@ -21,7 +21,7 @@ func TestBatcher_GroupsConcurrentWritesAndIsolatesFailures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b := store.NewBatcher(s)
+			b := store.NewBatcher(s, nil, nil)
 			defer b.Close()
 			const n = 200
 			boom := errors.New("boom")

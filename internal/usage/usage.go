@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chatbot-platform/chatbot/internal/metrics"
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/store"
 )
@@ -35,16 +36,17 @@ const warnAt = 0.8
 type Service struct {
 	store  store.Store
 	writes *store.Batcher
-	prices *Prices
-	log    *slog.Logger
-	now    func() time.Time
+	prices  *Prices
+	log     *slog.Logger
+	metrics *metrics.Metrics
+	now     func() time.Time
 
 	unpriced sync.Map // models already logged as unpriced
 }
 
-// NewService returns the usage service; writes go through the batcher.
-func NewService(s store.Store, writes *store.Batcher, prices *Prices, log *slog.Logger) *Service {
-	return &Service{store: s, writes: writes, prices: prices, log: log, now: time.Now}
+// NewService returns the usage service; writes go through the batcher; m (nil: none) counts refusals.
+func NewService(s store.Store, writes *store.Batcher, prices *Prices, log *slog.Logger, m *metrics.Metrics) *Service {
+	return &Service{store: s, writes: writes, prices: prices, log: log, metrics: m, now: time.Now}
 }
 
 // Call is an upstream call as known before it is made: whose, and its worst case.
@@ -149,6 +151,7 @@ func (s *Service) Reserve(ctx context.Context, c Call) (*Reservation, error) {
 	}
 	if refused != nil {
 		s.log.InfoContext(ctx, "budget refused a call", "project_id", c.Project.ID, "budget", refused.name, "scope", refused.scope)
+		s.metrics.BudgetRefused(refused.short())
 		return nil, &model.LimitError{
 			Detail:     fmt.Sprintf("The %s is spent: it resets at %s", refused.describe(), refused.resets.Format(time.RFC3339)),
 			RetryAfter: refused.resets.Sub(now),
