@@ -125,8 +125,8 @@ func TestMetrics_RecordTrafficByRouteUpstreamProjectAndLimit(t *testing.T) {
 				`chatbot_budget_refusals_total{budget="project"}`:                       1,
 				fmt.Sprintf(`chatbot_tokens_total{kind="input",project_id="%d"}`, pid):  float64(chatted.Usage.InputTokens + streamed.Usage.InputTokens),
 				fmt.Sprintf(`chatbot_tokens_total{kind="output",project_id="%d"}`, pid): float64(chatted.Usage.OutputTokens + streamed.Usage.OutputTokens),
-				`chatbot_batch_size_sum`:                                                3, // the chat's messages, the stream's question, then its reply
-				`chatbot_batch_wait_seconds_count`:                                      3,
+				`chatbot_batch_size_sum`:                                                4, // the chat's messages, the stream's question, its reply, the failed call's ledger row
+				`chatbot_batch_wait_seconds_count`:                                      4,
 			}
 			for series, v := range want {
 				if got, ok := m[series]; !ok || got != v {

@@ -34,8 +34,8 @@ const warnAt = 0.8
 
 // Service keeps the ledger and the budgets.
 type Service struct {
-	store  store.Store
-	writes *store.Batcher
+	store   store.Store
+	writes  *store.Batcher
 	prices  *Prices
 	log     *slog.Logger
 	metrics *metrics.Metrics
