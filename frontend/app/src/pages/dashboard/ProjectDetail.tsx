@@ -5,6 +5,7 @@ import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { api, errorMessage, unwrap } from "../../lib/api";
 import { writeParams } from "../../lib/url";
 import { FilesPanel } from "./FilesPanel";
+import { PricePanel } from "./PricePanel";
 import { PromptsPanel } from "./PromptsPanel";
 import { PublishPanel } from "./publish/PublishPanel";
 import { SettingsPanel } from "./SettingsPanel";
@@ -129,6 +130,7 @@ export function ProjectDetail({ project, onUpdated, onDeleted }: ProjectDetailPr
         <PromptsPanel projectId={project.id} />
         <div className="panel-column">
           <SettingsPanel project={project} onSaved={onUpdated} />
+          <PricePanel project={project} onSaved={onUpdated} />
           <FilesPanel projectId={project.id} />
         </div>
       </div>
