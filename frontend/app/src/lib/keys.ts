@@ -1,6 +1,6 @@
 import type { ApiKey, KeyCreate, KeyKind, KeyScope, KeyUpdate } from "@chatbot-platform/sdk";
 import { formatCompact, formatDateTime, formatUSD } from "./format";
-import { parseUSD, parseWhole, tokensFieldProblem, usdFieldProblem } from "./usage";
+import { parseUSD, parseWhole, tokensFieldProblem, usdFieldProblem } from "./amounts";
 
 /** Every scope a secret key can have, in the order the forms list them. */
 export const SCOPES: readonly KeyScope[] = ["chat", "read", "write"];

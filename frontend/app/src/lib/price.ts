@@ -1,5 +1,5 @@
 import type { Price } from "@chatbot-platform/sdk";
-import { parseUSD } from "./usage";
+import { parseUSD } from "./amounts";
 
 /** Limit of Price in api/openapi.yaml: USD per million tokens. */
 export const PRICE_MAX = 100_000;

@@ -9,11 +9,10 @@ import {
   dailySeries,
   fileSlug,
   groupLabel,
-  parseUSD,
-  parseWhole,
   rangeQuery,
   usageRange,
 } from "./usage";
+import { parseUSD, parseWhole } from "./amounts";
 
 const NOW = new Date("2026-12-07T15:30:00Z");
 
