@@ -42,9 +42,9 @@ export function MonthCard({ totals, budget }: MonthCardProps) {
           )}
           <p className="muted small">
             {budget.monthly_usd === null && budget.monthly_tokens === null
-              ? "No monthly budget: chat is never refused for what it costs. "
-              : ""}
-            Months are counted in UTC; the next one starts on {formatUTCDate(budget.resets_at)}.
+              ? "No monthly budget: chat is never refused for what it costs. The month "
+              : "The budget "}
+            resets on {formatUTCDate(budget.resets_at)} at 00:00 UTC.
           </p>
         </div>
       )}

@@ -41,11 +41,11 @@ export function TopTable({ title, groupBy, report, limit = 10 }: TopTableProps) 
                   <th scope="row" className="usage-name">
                     {name(groupLabel(groupBy, g))}
                   </th>
-                  <td>{formatCount(g.requests)}</td>
-                  <td>{formatCount(g.errors)}</td>
-                  <td>{formatCount(g.input_tokens)}</td>
-                  <td>{formatCount(g.output_tokens)}</td>
-                  <td>{formatUSD(g.cost_usd)}</td>
+                  <td data-label="Requests">{formatCount(g.requests)}</td>
+                  <td data-label="Errors">{formatCount(g.errors)}</td>
+                  <td data-label="Tokens in">{formatCount(g.input_tokens)}</td>
+                  <td data-label="Tokens out">{formatCount(g.output_tokens)}</td>
+                  <td data-label="Cost">{formatUSD(g.cost_usd)}</td>
                 </tr>
               ))}
             </tbody>

@@ -148,8 +148,8 @@ function RangeTotals({ report }: { report: UsageReport }) {
   const t = report.totals;
   return (
     <p className="range-totals" aria-label="Totals of the range">
-      <span>{formatCount(t.requests)} requests</span>
-      <span>{formatCount(t.errors)} errors</span>
+      <span>{plural(t.requests, "request")}</span>
+      <span>{plural(t.errors, "error")}</span>
       <span>
         {formatCount(t.input_tokens)} tokens in · {formatCount(t.output_tokens)} out
       </span>
@@ -157,6 +157,8 @@ function RangeTotals({ report }: { report: UsageReport }) {
     </p>
   );
 }
+
+const plural = (n: number, word: string) => `${formatCount(n)} ${word}${n === 1 ? "" : "s"}`;
 
 /** The figures behind the charts, day by day (days with usage only), for screen readers and exact values. */
 function DailyTable({ report }: { report: UsageReport }) {
@@ -181,13 +183,13 @@ function DailyTable({ report }: { report: UsageReport }) {
             {report.series.map((g) => (
               <tr key={g.group}>
                 <th scope="row">{g.group}</th>
-                <td>{formatCount(g.requests)}</td>
-                <td>{formatCount(g.errors)}</td>
-                <td>{formatCount(g.input_tokens)}</td>
-                <td>{formatCount(g.output_tokens)}</td>
-                <td>{formatUSD(g.cost_usd)}</td>
-                <td>{formatMs(g.latency_p50_ms)}</td>
-                <td>{formatMs(g.latency_p95_ms)}</td>
+                <td data-label="Requests">{formatCount(g.requests)}</td>
+                <td data-label="Errors">{formatCount(g.errors)}</td>
+                <td data-label="Tokens in">{formatCount(g.input_tokens)}</td>
+                <td data-label="Tokens out">{formatCount(g.output_tokens)}</td>
+                <td data-label="Cost">{formatUSD(g.cost_usd)}</td>
+                <td data-label="p50">{formatMs(g.latency_p50_ms)}</td>
+                <td data-label="p95">{formatMs(g.latency_p95_ms)}</td>
               </tr>
             ))}
           </tbody>
