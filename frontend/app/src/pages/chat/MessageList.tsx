@@ -108,8 +108,15 @@ function Reply({ message, usageHref, onRetry }: ReplyProps) {
   );
 }
 
-/** A reply's tokens and latency in small print, once known. */
+/** A reply's tokens and latency in small print, once known, and what was left of its budget before it. */
 function Figures({ message }: { message: UiMessage }) {
   const text = replyFigures(message);
-  return text ? <p className="message-figures">{text}</p> : null;
+  if (!text && !message.budgetLeft) return null;
+  return (
+    <p className="message-figures">
+      {text}
+      {text && message.budgetLeft && " · "}
+      {message.budgetLeft && `before this reply: ${message.budgetLeft}`}
+    </p>
+  );
 }

@@ -1,6 +1,6 @@
 import type { ChatMessage } from "@chatbot-platform/sdk";
 import { describe, expect, it } from "vitest";
-import { fromApi, replyFigures } from "./messages";
+import { budgetLeftText, fromApi, replyFigures } from "./messages";
 
 const message = (over: Partial<ChatMessage>): ChatMessage => ({
   id: 9,
@@ -24,5 +24,20 @@ describe("reply figures", () => {
     expect(replyFigures({ latencyMs: 850 })).toBe("850 ms");
     expect(replyFigures({ inputTokens: null, outputTokens: 4, latencyMs: null })).toBe("? tokens in · 4 out");
     expect(replyFigures(fromApi(message({ role: "user" })))).toBeUndefined();
+  });
+});
+
+describe("budgetLeftText", () => {
+  it("reads X-Budget-Remaining for people", () => {
+    expect(budgetLeftText("4.120000 USD project")).toBe("$4.12 left of the project's monthly budget");
+    expect(budgetLeftText("0.000400 USD key")).toBe("$0.0004 left of the key's monthly budget");
+    expect(budgetLeftText("12000 tokens end_user_daily")).toBe("12,000 tokens left of the end user's daily budget");
+    expect(budgetLeftText("5 tokens end_user_monthly")).toBe("5 tokens left of the end user's monthly budget");
+  });
+
+  it("says nothing without the header, and shows an unknown shape as it came", () => {
+    expect(budgetLeftText(null)).toBeUndefined();
+    expect(budgetLeftText("")).toBeUndefined();
+    expect(budgetLeftText("plenty")).toBe("Budget left: plenty");
   });
 });

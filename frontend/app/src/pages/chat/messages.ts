@@ -1,5 +1,5 @@
 import type { ChatMessage, Citation } from "@chatbot-platform/sdk";
-import { formatCount, formatMs } from "../../lib/format";
+import { formatCount, formatMs, formatUSD } from "../../lib/format";
 
 /** A message as the chat page shows it, including replies still streaming or that failed. */
 export interface UiMessage {
@@ -18,6 +18,8 @@ export interface UiMessage {
   inputTokens?: number | null;
   outputTokens?: number | null;
   latencyMs?: number | null;
+  /** What was left of the tightest budget before this reply (X-Budget-Remaining), for people. */
+  budgetLeft?: string;
 }
 
 export function fromApi(message: ChatMessage): UiMessage {
@@ -44,4 +46,25 @@ export function replyFigures(m: Pick<UiMessage, "inputTokens" | "outputTokens" |
   }
   if (known(m.latencyMs)) parts.push(formatMs(m.latencyMs));
   return parts.length > 0 ? parts.join(" · ") : undefined;
+}
+
+const BUDGET_NAMES: Record<string, string> = {
+  project: "the project's monthly budget",
+  key: "the key's monthly budget",
+  end_user_daily: "the end user's daily budget",
+  end_user_monthly: "the end user's monthly budget",
+};
+
+/**
+ * The X-Budget-Remaining header ("4.120000 USD project", "12000 tokens end_user_daily") as a sentence:
+ * "$4.12 left of the project's monthly budget". Undefined without the header (no budget applies).
+ */
+export function budgetLeftText(header: string | null): string | undefined {
+  const text = header?.trim();
+  if (!text) return undefined;
+  const m = /^(\d+(?:\.\d+)?) (USD|tokens) (\w+)$/.exec(text);
+  if (!m) return `Budget left: ${text}`;
+  const amount = Number(m[1]);
+  const left = m[2] === "USD" ? formatUSD(amount) : `${formatCount(amount)} tokens`;
+  return `${left} left of ${BUDGET_NAMES[m[3] ?? ""] ?? `the ${m[3]} budget`}`;
 }

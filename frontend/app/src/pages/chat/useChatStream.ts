@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api, errorMessage, isAbortError, unwrap } from "../../lib/api";
-import type { UiMessage } from "./messages";
+import { budgetLeftText, type UiMessage } from "./messages";
 
 interface SendArgs {
   projectId: number;
@@ -56,7 +56,11 @@ export function useChatStream({ onConversation, onSettled }: Handlers) {
     let finished: { conversationId: number; messageId: number } | undefined;
     try {
       const body = { project_id: projectId, message: text, ...(conversationId ? { conversation_id: conversationId } : {}) };
-      for await (const ev of api.chatStream(body, { signal: abort.signal })) {
+      const onHeaders = (headers: Headers) => {
+        const budgetLeft = budgetLeftText(headers.get("X-Budget-Remaining"));
+        if (budgetLeft) update({ budgetLeft });
+      };
+      for await (const ev of api.chatStream(body, { signal: abort.signal, onHeaders })) {
         if (ev.event === "start") handlers.current.onConversation(ev.data.conversation_id);
         else if (ev.event === "delta") update((m) => ({ content: m.content + ev.data.text }));
         else if (ev.event === "done") {
