@@ -85,7 +85,7 @@ const costAndTokens: Build = (p, s) => ({
   scales: { x: DAYS_SCALE(s), y: { range: (_, __, max) => [0, max > 0 ? max * 1.1 : 0.01] }, tokens: { range: (_, __, max) => [0, Math.max(max * 1.1, 10)] } },
   series: [
     { label: "Day" },
-    { label: "Cost", scale: "y", stroke: p.accent, fill: p.accent, width: 0, paths: bars(0.6) },
+    { label: "Cost", scale: "y", stroke: p.accent, fill: p.accent, width: 0, paths: bars(0.6), points: { show: false } },
     { label: "Tokens", scale: "tokens", stroke: p.second, width: 2, points: { show: true, size: 5, fill: p.second } },
   ],
   axes: [xAxis(p), yAxis(p, formatUSD), yAxis(p, formatCompact, 1, "tokens")],
@@ -95,9 +95,9 @@ const requestsAndErrors: Build = (p, s) => ({
   scales: { x: DAYS_SCALE(s), y: { range: (_, __, max) => [0, Math.max(max, 1)] } },
   series: [
     { label: "Day" },
-    { label: "Requests", stroke: p.accent, fill: p.accent, width: 0, paths: bars(0.6) },
+    { label: "Requests", stroke: p.accent, fill: p.accent, width: 0, paths: bars(0.6), points: { show: false } },
     // Drawn over the requests' bar of the same day: the red part is the share that failed.
-    { label: "Errors", stroke: p.danger, fill: p.danger, width: 0, paths: bars(0.6) },
+    { label: "Errors", stroke: p.danger, fill: p.danger, width: 0, paths: bars(0.6), points: { show: false } },
   ],
   axes: [xAxis(p), { ...yAxis(p, formatCompact), splits: wholeSplits }],
 });
