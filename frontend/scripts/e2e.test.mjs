@@ -2,7 +2,7 @@
 // scripts/e2e.sh (BASE_URL). One user's story, step by step; a step after a failed one is skipped, so the
 // report names the first thing that broke. Screenshots go to E2E_OUTPUT_DIR.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -60,6 +60,22 @@ const storedText = () => page.evaluate(() => JSON.stringify({ ...localStorage })
 const secretBox = () => page.locator(".secret-box");
 const createForm = () => page.getByRole("form", { name: "Create a key" });
 const keyRow = (name) => page.locator(".key-row", { has: page.locator(".key-name", { hasText: name }) });
+
+/** A request to the API from Node with the signed-in user's token, to compare the page with the API. */
+const asUser = async (method, path, body) =>
+  fetch(BASE + path, {
+    method,
+    headers: { Authorization: `Bearer ${await token()}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+
+// The page's formats (app/src/lib/format.ts), to compare its figures with the API's.
+const count = (n) => n.toLocaleString("en-US", { maximumFractionDigits: 0 });
+const usd = (n) =>
+  n === 0
+    ? "$0.00"
+    : n.toLocaleString("en-US", { style: "currency", currency: "USD", ...(Math.abs(n) < 0.01 ? { maximumSignificantDigits: 2 } : {}) });
+const csp = () => problems.filter((p) => /Content Security Policy|Refused to/i.test(p));
 
 /** A request to the API from Node with a project key, as a site's server would make it. */
 const withKey = (key, method, path, body) =>
@@ -481,6 +497,172 @@ describe("dashboard end to end", () => {
     await keyRow("E2E site").scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(OUT, "publish-mobile-keys.png") });
     await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  step("usage: chat a few more messages; each reply shows its tokens and latency in small print", async () => {
+    await page.goto(`${BASE}/chat?project=${projectId}`);
+    await page.getByRole("button", { name: "New conversation" }).click();
+    for (const text of ["How much does this cost?", "And one more question, please"]) {
+      await page.getByLabel("Message", { exact: true }).fill(text);
+      await page.getByLabel("Message", { exact: true }).press("Enter");
+      await page.locator(".message.assistant.state-done", { hasText: `Echo: ${text}` }).waitFor();
+      await page.getByRole("button", { name: "Send" }).waitFor();
+    }
+    // The latency comes from the stored message, fetched once the reply is done.
+    const figures = page.locator(".message.assistant .message-figures");
+    await page.waitForFunction(() => [...document.querySelectorAll(".message-figures")].at(-1)?.textContent?.match(/ (ms|s)$/));
+    assert.equal(await figures.count(), 2);
+    const shown = (await figures.last().textContent()) ?? "";
+    assert.match(shown, /^[\d,]+ tokens in · [\d,]+ out · \d+(\.\d)? (ms|s)$/);
+
+    const conversation = Number(new URL(page.url()).searchParams.get("conversation"));
+    const detail = await (await asUser("GET", `/conversations/${conversation}`)).json();
+    const reply = detail.messages.filter((m) => m.role === "assistant").at(-1);
+    assert.ok(reply.input_tokens > 0 && reply.output_tokens > 0, "the fake reports token counts");
+    assert.ok(shown.startsWith(`${count(reply.input_tokens)} tokens in · ${count(reply.output_tokens)} out · `), shown);
+  });
+
+  step("usage: the Usage tab draws the charts and shows this month's totals as GET /usage does", async () => {
+    await page.goto(`${BASE}/dashboard?project=${projectId}`);
+    await page.getByRole("tab", { name: "Usage" }).click();
+    assert.equal(new URL(page.url()).searchParams.get("tab"), "usage");
+    await page.getByRole("heading", { name: "This month", exact: true }).waitFor();
+    // uPlot draws each chart on a canvas, in the lazily loaded chunk.
+    await page.waitForFunction(() => document.querySelectorAll(".charts .chart canvas").length === 3);
+    await page.locator(".chart .u-legend").first().waitFor();
+    assert.deepEqual(csp(), [], "no CSP violation");
+
+    const res = await asUser("GET", `/projects/${projectId}/usage`);
+    assert.equal(res.status, 200);
+    const { totals } = await res.json();
+    assert.ok(totals.requests >= 5 && totals.input_tokens > 0 && totals.cost_usd > 0, JSON.stringify(totals));
+    const stats = page.getByRole("definition");
+    assert.deepEqual(await page.locator(".stats dt").allTextContents(), ["Requests", "Errors", "Tokens in", "Tokens out", "Cost"]);
+    assert.deepEqual(await stats.allTextContents(), [
+      count(totals.requests),
+      count(totals.errors),
+      count(totals.input_tokens),
+      count(totals.output_tokens),
+      usd(totals.cost_usd),
+    ]);
+    await page.getByText("No monthly budget", { exact: false }).waitFor();
+
+    const topKeys = page.getByRole("table", { name: "Top keys" });
+    await topKeys.getByRole("rowheader", { name: "E2E server" }).waitFor();
+    await topKeys.getByRole("rowheader", { name: "Owner (no key)" }).waitFor();
+    await page.getByRole("table", { name: "Top end users" }).getByRole("rowheader", { name: "alice-e2e" }).waitFor();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(OUT, "usage.png"), fullPage: true });
+  });
+
+  step("usage: the range picker redraws the charts for the last 7 days", async () => {
+    await page.getByRole("button", { name: "Last 7 days" }).click();
+    await page.getByRole("button", { name: "Last 7 days", pressed: true }).waitFor();
+    assert.equal(new URL(page.url()).searchParams.get("range"), "7d");
+    await page.waitForFunction(() => document.querySelectorAll(".charts .chart canvas").length === 3);
+    await page.locator(".range-totals", { hasText: "requests" }).waitFor();
+  });
+
+  step("usage: Download CSV saves the report with its header line", async () => {
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
+    assert.match(download.suggestedFilename(), /^usage-e2e-support-bot-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}-by-day\.csv$/);
+    const lines = readFileSync(await download.path(), "utf8").trim().split("\n");
+    assert.equal(
+      lines[0],
+      "day,label,requests,errors,input_tokens,cached_input_tokens,output_tokens,total_tokens,cost_usd,latency_p50_ms,latency_p95_ms",
+    );
+    assert.match(lines.at(-1), /^total,,\d+,/);
+  });
+
+  step("usage: under a project budget each reply tells what was left of it (X-Budget-Remaining)", async () => {
+    await page.getByLabel("USD per month").fill("5");
+    await page.getByRole("button", { name: "Save budget" }).click();
+    await page.getByText("Budget saved.").waitFor();
+    await page.locator(".budget-bar", { hasText: "of $5.00" }).waitFor();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot("usage-budget");
+
+    await page.goto(`${BASE}/chat?project=${projectId}`);
+    await page.getByLabel("Message", { exact: true }).fill("Within budget?");
+    await page.getByLabel("Message", { exact: true }).press("Enter");
+    const figures = page.locator(".message-figures").last();
+    await figures.getByText(/before this reply: \$\d+\.\d\d left of the project's monthly budget$/).waitFor();
+  });
+
+  step("usage: a project budget of 1 token is spent, and the chat page refuses with the budget's detail", async () => {
+    await page.goto(`${BASE}/dashboard?project=${projectId}&tab=usage`);
+    await page.locator(".budget-bar", { hasText: "of $5.00" }).waitFor();
+    await page.getByLabel("USD per month").fill("");
+    await page.getByLabel("Tokens per month").fill("1");
+    await page.getByRole("button", { name: "Save budget" }).click();
+    await page.getByText("Budget saved.").waitFor();
+    await page.locator(".budget-bar.state-over", { hasText: "spent: chat is refused" }).waitFor();
+
+    await page.goto(`${BASE}/chat?project=${projectId}`);
+    await page.getByLabel("Message", { exact: true }).fill("Over budget?");
+    await page.getByLabel("Message", { exact: true }).press("Enter");
+    const alert = page.locator(".message.assistant").last().getByRole("alert");
+    await alert.getByText(/^The project's monthly budget \(1 tokens\) is spent: it resets at \d{4}-\d{2}-01T00:00:00Z/).waitFor();
+    assert.equal(await alert.getByRole("link", { name: "See usage and budgets" }).getAttribute("href"), `/dashboard?project=${projectId}&tab=usage`);
+    await shot("chat-budget");
+  });
+
+  step("usage: removing the budget lets chat through again", async () => {
+    await page.locator(".message.assistant").last().getByRole("link", { name: "See usage and budgets" }).click();
+    await page.locator(".budget-bar.state-over").waitFor();
+    assert.equal(await page.getByLabel("Tokens per month").inputValue(), "1");
+    await page.getByLabel("Tokens per month").fill("");
+    await page.getByRole("button", { name: "Save budget" }).click();
+    await page.getByText("Budget saved.").waitFor();
+    await page.getByText("No monthly budget", { exact: false }).waitFor();
+    const budget = await (await asUser("GET", `/projects/${projectId}/budget`)).json();
+    assert.equal(budget.monthly_tokens, null);
+    const chat = await asUser("POST", "/chat", { project_id: projectId, message: "Back under budget" });
+    assert.equal(chat.status, 200, await chat.text());
+  });
+
+  step("usage on a phone-sized screen", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.reload();
+    await page.waitForFunction(() => document.querySelectorAll(".charts .chart canvas").length === 3);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the page does not scroll sideways (${overflow}px too wide)`);
+    await page.screenshot({ path: join(OUT, "usage-mobile.png"), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  step("publish: a key's budgets are set in its edit form and shown in the keys table", async () => {
+    await page.getByRole("tab", { name: "Publish" }).click();
+    await keyRow("E2E site").waitFor();
+    assert.match((await keyRow("E2E site").textContent()) ?? "", /none/);
+    await page.getByRole("button", { name: "Edit key E2E site" }).click();
+    const edit = page.getByRole("form", { name: "Edit key E2E site" });
+    await edit.getByLabel("USD per month").fill("2.5");
+    await edit.getByLabel("Tokens per end user per day").fill("2000");
+    await edit.getByRole("button", { name: "Save key" }).click();
+    await edit.waitFor({ state: "detached" });
+    const budgets = keyRow("E2E site").locator('[data-label="Budgets"]');
+    assert.deepEqual(await budgets.locator("li").allTextContents(), ["$2.50 / month", "2K tokens / user / day"]);
+    const keys = await (await asUser("GET", `/projects/${projectId}/keys`)).json();
+    const site = keys.find((k) => k.name === "E2E site");
+    assert.equal(site.budget_monthly_usd, 2.5);
+    assert.equal(site.end_user_daily_tokens, 2000);
+    assert.equal(site.budget_monthly_tokens, null);
+  });
+
+  step("build: a custom price is saved, and removed with null", async () => {
+    await page.getByRole("tab", { name: "Build" }).click();
+    const form = page.getByRole("form", { name: "Custom price" });
+    await form.getByLabel("Input", { exact: true }).fill("0.5");
+    await form.getByLabel("Output", { exact: true }).fill("1.5");
+    await form.getByRole("button", { name: "Save price" }).click();
+    await form.getByText("Custom price saved.").waitFor();
+    let project = await (await asUser("GET", `/projects/${projectId}`)).json();
+    assert.deepEqual(project.custom_price, { input: 0.5, cached_input: 0.5, output: 1.5 }, "cached input defaults to input");
+    await form.getByRole("button", { name: "Remove custom price" }).click();
+    await form.getByText("Custom price removed.").waitFor();
+    project = await (await asUser("GET", `/projects/${projectId}`)).json();
+    assert.equal(project.custom_price ?? null, null);
   });
 
   step("API docs: Swagger UI and ReDoc render offline", async () => {

@@ -18,6 +18,11 @@ export interface ApiOptions {
 export interface ChatStreamOptions {
     /** Aborting stops the request or the stream; the iteration then throws an AbortError. */
     signal?: AbortSignal;
+    /**
+     * Called with the response headers once the stream is accepted, before the first event: e.g.
+     * `X-Budget-Remaining`, what was left of the tightest budget before this call.
+     */
+    onHeaders?: (headers: Headers) => void;
 }
 /** Options of Api.uploadFile. */
 export interface UploadOptions {

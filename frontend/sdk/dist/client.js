@@ -41,6 +41,7 @@ export function createApi(options = {}) {
             await response.body?.cancel();
             throw new ApiError(response.status, `Expected an event stream, got "${type || "no content type"}".`);
         }
+        streamOptions.onHeaders?.(response.headers);
         yield* readChatEvents(response.body);
     }
     function uploadFile(projectId, file, uploadOptions = {}) {

@@ -369,6 +369,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/projects/{project_id}/budget": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        /** The project's monthly budget and what is spent of it this month (UTC) */
+        get: operations["getBudget"];
+        /**
+         * Set the project's monthly budgets, in USD and in tokens (null or absent - none)
+         * @description Chat through the project (the owner's, every key's and the OpenAI-compatible endpoint's) is refused
+         *     with 429 before anything is sent upstream once a budget is spent, until the month ends (UTC).
+         */
+        put: operations["setBudget"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project_id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * What the project's bot cost, in totals and a series grouped by day, model, key or end user
+         * @description Every upstream call is in the ledger: chat, streams and the OpenAI-compatible endpoint, failures and
+         *     budget refusals included. `Accept: text/csv` answers the series as CSV (one row per group, then a
+         *     `total` row). The range is at most 366 days.
+         */
+        get: operations["getUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/chat/completions": {
         parameters: {
             query?: never;
@@ -478,6 +526,8 @@ export interface components {
              * @example 2000
              */
             max_output_tokens: number;
+            /** @description The price used for the project's model when the server's price table lacks it; null - none */
+            custom_price?: components["schemas"]["Price"] | null;
             /** Format: date-time */
             created_at: string;
         };
@@ -495,12 +545,26 @@ export interface components {
             max_output_tokens?: number;
         };
         ProjectUpdate: {
+            /** @description `null` removes it */
+            custom_price?: components["schemas"]["Price"] | null;
             /** @description 1–100 characters after trimming */
             name?: string;
             model?: string;
             /** Format: double */
             temperature?: number;
             max_output_tokens?: number;
+        };
+        /** @description USD per million tokens */
+        Price: {
+            /** Format: double */
+            input: number;
+            /**
+             * Format: double
+             * @description Defaults to the input price
+             */
+            cached_input?: number;
+            /** Format: double */
+            output: number;
         };
         Prompt: {
             /** Format: int64 */
@@ -703,6 +767,26 @@ export interface components {
             require_signed_user: boolean;
             /** @description Publishable keys only; messages per visitor per UTC day */
             visitor_messages_per_day: number;
+            /**
+             * Format: double
+             * @description What the key may spend a month (UTC), in USD; null - no limit
+             */
+            budget_monthly_usd: number | null;
+            /**
+             * Format: int64
+             * @description Input plus output tokens the key may use a month; null - no limit
+             */
+            budget_monthly_tokens: number | null;
+            /**
+             * Format: int64
+             * @description Tokens each end user of the key may use a day (UTC); null - no limit
+             */
+            end_user_daily_tokens: number | null;
+            /**
+             * Format: int64
+             * @description Tokens each end user of the key may use a month (UTC); null - no limit
+             */
+            end_user_monthly_tokens: number | null;
             /** Format: date-time */
             created_at: string;
             /**
@@ -736,6 +820,26 @@ export interface components {
             require_signed_user?: boolean;
             /** @description Publishable keys only (default 50) */
             visitor_messages_per_day?: number;
+            /**
+             * Format: double
+             * @description USD a month; absent - no limit
+             */
+            budget_monthly_usd?: number;
+            /**
+             * Format: int64
+             * @description Tokens a month; absent - no limit
+             */
+            budget_monthly_tokens?: number;
+            /**
+             * Format: int64
+             * @description Tokens per end user a day; absent - no limit
+             */
+            end_user_daily_tokens?: number;
+            /**
+             * Format: int64
+             * @description Tokens per end user a month; absent - no limit
+             */
+            end_user_monthly_tokens?: number;
         };
         KeyUpdate: {
             name?: string;
@@ -750,6 +854,26 @@ export interface components {
             rate_limit_per_minute?: number | null;
             require_signed_user?: boolean;
             visitor_messages_per_day?: number;
+            /**
+             * Format: double
+             * @description `null`: no limit
+             */
+            budget_monthly_usd?: number | null;
+            /**
+             * Format: int64
+             * @description `null`: no limit
+             */
+            budget_monthly_tokens?: number | null;
+            /**
+             * Format: int64
+             * @description `null`: no limit
+             */
+            end_user_daily_tokens?: number | null;
+            /**
+             * Format: int64
+             * @description `null`: no limit
+             */
+            end_user_monthly_tokens?: number | null;
         };
         IdentitySecret: {
             identity_secret: string;
@@ -849,6 +973,72 @@ export interface components {
             object: "list";
             data: components["schemas"]["Model"][];
         };
+        Budget: {
+            /** Format: double */
+            monthly_usd: number | null;
+            /** Format: int64 */
+            monthly_tokens: number | null;
+            /**
+             * Format: double
+             * @description Spent this month (UTC), from the usage ledger
+             */
+            spent_usd: number;
+            /**
+             * Format: int64
+             * @description Input plus output tokens this month
+             */
+            spent_tokens: number;
+            /**
+             * Format: date-time
+             * @description The start of next month (UTC)
+             */
+            resets_at: string;
+        };
+        BudgetUpdate: {
+            /** Format: double */
+            monthly_usd?: number | null;
+            /** Format: int64 */
+            monthly_tokens?: number | null;
+        };
+        UsageFigures: {
+            /** Format: int64 */
+            requests: number;
+            /**
+             * Format: int64
+             * @description Calls that failed, budget refusals included
+             */
+            errors: number;
+            /** Format: int64 */
+            input_tokens: number;
+            /** Format: int64 */
+            cached_input_tokens: number;
+            /** Format: int64 */
+            output_tokens: number;
+            /** Format: int64 */
+            total_tokens: number;
+            /** Format: double */
+            cost_usd: number;
+            /** Format: int64 */
+            latency_p50_ms: number;
+            /** Format: int64 */
+            latency_p95_ms: number;
+        };
+        UsageGroup: components["schemas"]["UsageFigures"] & {
+            /** @description The day (YYYY-MM-DD), model, key id or end user */
+            group: string;
+            /** @description For people - the key's name, "owner" for chats without a key, "(none)" for no end user */
+            label: string;
+        };
+        UsageReport: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** @enum {string} */
+            group_by: "day" | "model" | "key" | "end_user";
+            totals: components["schemas"]["UsageFigures"];
+            series: components["schemas"]["UsageGroup"][];
+        };
     };
     responses: {
         /** @description Invalid input */
@@ -897,7 +1087,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Rate limit exceeded */
+        /** @description Rate limit exceeded, or a budget or daily quota is spent (the detail names it and when it resets) */
         TooManyRequests: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -1045,6 +1235,11 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /**
+         * @description What is left of the tightest budget that applies to this request (before it), e.g. `4.120000 USD project`
+         *     or `12000 tokens end_user_daily`; absent when no budget applies.
+         */
+        BudgetRemaining: string;
         /** @description Seconds to wait before trying again */
         RetryAfter: number;
     };
@@ -1436,6 +1631,7 @@ export interface operations {
             /** @description The assistant's reply */
             200: {
                 headers: {
+                    "X-Budget-Remaining": components["headers"]["BudgetRemaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1472,6 +1668,7 @@ export interface operations {
             /** @description An event stream */
             200: {
                 headers: {
+                    "X-Budget-Remaining": components["headers"]["BudgetRemaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1839,6 +2036,101 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    getBudget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The budget */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Budget"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["Error"];
+        };
+    };
+    setBudget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BudgetUpdate"];
+            };
+        };
+        responses: {
+            /** @description The budget */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Budget"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getUsage: {
+        parameters: {
+            query?: {
+                /** @description Start (inclusive); default the start of the current month (UTC) */
+                from?: string;
+                /** @description End (exclusive); default now */
+                to?: string;
+                group_by?: "day" | "model" | "key" | "end_user";
+            };
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The usage */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageReport"];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["Error"];
+        };
+    };
     createChatCompletion: {
         parameters: {
             query?: never;
@@ -1855,6 +2147,7 @@ export interface operations {
             /** @description The completion, or with `stream` an event stream of `ChatCompletionChunk`s */
             200: {
                 headers: {
+                    "X-Budget-Remaining": components["headers"]["BudgetRemaining"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -30,6 +30,12 @@ export type ChatStreamDelta = Schemas["ChatStreamDelta"];
 export type ChatStreamError = Schemas["ChatStreamError"];
 export type ErrorBody = Schemas["Error"];
 export type FieldError = Schemas["FieldError"];
+export type Price = Schemas["Price"];
+export type Budget = Schemas["Budget"];
+export type BudgetUpdate = Schemas["BudgetUpdate"];
+export type UsageFigures = Schemas["UsageFigures"];
+export type UsageGroup = Schemas["UsageGroup"];
+export type UsageReport = Schemas["UsageReport"];
 /** One event of `POST /chat/stream`, discriminated by its name. */
 export type ChatStreamEvent = {
     event: "start";

@@ -22,6 +22,11 @@ export interface ApiOptions {
 export interface ChatStreamOptions {
   /** Aborting stops the request or the stream; the iteration then throws an AbortError. */
   signal?: AbortSignal;
+  /**
+   * Called with the response headers once the stream is accepted, before the first event: e.g.
+   * `X-Budget-Remaining`, what was left of the tightest budget before this call.
+   */
+  onHeaders?: (headers: Headers) => void;
 }
 
 /** Options of Api.uploadFile. */
@@ -87,6 +92,7 @@ export function createApi(options: ApiOptions = {}): Api {
       await response.body?.cancel();
       throw new ApiError(response.status, `Expected an event stream, got "${type || "no content type"}".`);
     }
+    streamOptions.onHeaders?.(response.headers);
     yield* readChatEvents(response.body);
   }
 

@@ -51,6 +51,18 @@ describe("chatStream", () => {
     ]);
   });
 
+  it("hands the response headers over before the first event", async () => {
+    const api = createApi({
+      baseUrl: "http://api.test",
+      fetch: async () =>
+        streamResponse([BODY], { headers: { "Content-Type": "text/event-stream", "X-Budget-Remaining": "4.120000 USD project" } }),
+    });
+    const order: string[] = [];
+    const onHeaders = (h: Headers) => order.push(`headers ${h.get("X-Budget-Remaining")}`);
+    for await (const ev of api.chatStream({ project_id: 1, message: "m" }, { onHeaders })) order.push(ev.event);
+    expect(order).toEqual(["headers 4.120000 USD project", "start", "delta", "delta", "done"]);
+  });
+
   it("decodes events split at any byte, even inside a multi-byte character", async () => {
     const api0 = createApi({ baseUrl: "http://api.test", fetch: async () => streamResponse([BODY]) });
     const whole = await collect(api0.chatStream({ project_id: 1, message: "m" }));

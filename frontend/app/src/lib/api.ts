@@ -1,4 +1,4 @@
-import { ApiError, createApi, isAbortError, unwrap } from "@chatbot-platform/sdk";
+import { ApiError, createApi, isAbortError, unwrap, type UsageReport } from "@chatbot-platform/sdk";
 import { getToken, goToSignIn } from "./session";
 
 /** The one API client of the pages; any 401 on an authenticated call ends the session. */
@@ -21,4 +21,32 @@ export function errorMessage(err: unknown): string {
 export function fieldErrors(err: unknown): string[] {
   if (!(err instanceof ApiError)) return [];
   return err.errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message));
+}
+
+type UsageQuery = { from?: string; to?: string; group_by?: "day" | "model" | "key" | "end_user" };
+
+/**
+ * GET /projects/{id}/usage as JSON. The operation answers JSON or CSV by the Accept header, so its generated
+ * type is a union: this asks for JSON and checks that JSON came.
+ */
+export async function getUsageReport(projectId: number, query: UsageQuery): Promise<UsageReport> {
+  const data = await unwrap(
+    api.client.GET("/projects/{project_id}/usage", {
+      params: { path: { project_id: projectId }, query },
+      headers: { Accept: "application/json" },
+    }),
+  );
+  if (typeof data !== "object" || data === null) throw new ApiError(0, "The server did not answer the usage report as JSON.");
+  return data;
+}
+
+/** GET /projects/{id}/usage with `Accept: text/csv`: the report as CSV text (one row per group, then a total). */
+export function getUsageCsv(projectId: number, query: UsageQuery): Promise<string> {
+  return unwrap(
+    api.client.GET("/projects/{project_id}/usage", {
+      params: { path: { project_id: projectId }, query },
+      headers: { Accept: "text/csv" },
+      parseAs: "text",
+    }),
+  );
 }

@@ -7,6 +7,7 @@ import {
   emptyDraft,
   endUserLabel,
   expiryToDateInput,
+  keyBudgets,
   keyCreateBody,
   keyRowView,
   keyUpdateBody,
@@ -31,6 +32,10 @@ const key = (over: Partial<ApiKey> = {}): ApiKey => ({
   rate_limit_per_minute: null,
   require_signed_user: false,
   visitor_messages_per_day: 50,
+  budget_monthly_usd: null,
+  budget_monthly_tokens: null,
+  end_user_daily_tokens: null,
+  end_user_monthly_tokens: null,
   created_at: "2026-11-30T10:00:00Z",
   last_used_at: null,
   ...over,
@@ -121,6 +126,7 @@ describe("keyRowView", () => {
       scopes: "chat, read",
       origins: [],
       rateLimit: "server default",
+      budgets: [],
       expires: "never",
       expired: false,
       created: "<2026-11-30>",
@@ -224,6 +230,53 @@ describe("drafts", () => {
       allowed_origins: ["https://a.example", "http://127.0.0.1:8000"],
       visitor_messages_per_day: 10,
     });
+  });
+});
+
+describe("key budgets", () => {
+  it("creates a key with the budgets given, none for empty fields", () => {
+    const body = keyCreateBody({ ...emptyDraft(), name: "Server", budgetUsd: "5", budgetTokens: "", endUserDailyTokens: "2,000", endUserMonthlyTokens: "50000" });
+    expect(body).toEqual({
+      name: "Server",
+      kind: "secret",
+      scopes: ["chat"],
+      budget_monthly_usd: 5,
+      end_user_daily_tokens: 2000,
+      end_user_monthly_tokens: 50000,
+    });
+    expect(keyCreateBody({ ...emptyDraft(), name: "Server" })).not.toHaveProperty("budget_monthly_tokens");
+  });
+
+  it("edits budgets: a new value is sent, a cleared one is sent as null, an unchanged one not at all", () => {
+    const k = key({ budget_monthly_usd: 5, end_user_daily_tokens: 2000 });
+    const draft = draftFromKey(k);
+    expect(draft).toMatchObject({ budgetUsd: "5", budgetTokens: "", endUserDailyTokens: "2000", endUserMonthlyTokens: "" });
+    expect(keyUpdateBody(k, draft)).toEqual({});
+    expect(keyUpdateBody(k, { ...draft, budgetUsd: "", budgetTokens: "100000" })).toEqual({
+      budget_monthly_usd: null,
+      budget_monthly_tokens: 100000,
+    });
+    expect(keyUpdateBody(k, { ...draft, budgetUsd: "5.00", endUserDailyTokens: "" })).toEqual({ end_user_daily_tokens: null });
+  });
+
+  it("explains budgets the server would refuse", () => {
+    const problems = draftProblems(
+      { ...emptyDraft(), name: "S", budgetUsd: "-2", budgetTokens: "0", endUserDailyTokens: "1.5", endUserMonthlyTokens: "lots" },
+      NOW,
+    );
+    expect(problems).toEqual([
+      "USD per month: an amount in US dollars from 0 to 1,000,000, or empty for none.",
+      "Tokens per month: a whole number of tokens from 1 to 1,000,000,000,000, or empty for none.",
+      "Tokens per end user per day: a whole number of tokens from 1 to 1,000,000,000,000, or empty for none.",
+      "Tokens per end user per month: a whole number of tokens from 1 to 1,000,000,000,000, or empty for none.",
+    ]);
+  });
+
+  it("lists a key's budgets compactly for the table", () => {
+    expect(keyBudgets(key())).toEqual([]);
+    expect(
+      keyBudgets(key({ budget_monthly_usd: 2, budget_monthly_tokens: 50_000, end_user_daily_tokens: 2000, end_user_monthly_tokens: 1_500_000 })),
+    ).toEqual(["$2.00 / month", "50K tokens / month", "2K tokens / user / day", "1.5M tokens / user / month"]);
   });
 });
 

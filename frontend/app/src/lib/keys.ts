@@ -1,5 +1,6 @@
 import type { ApiKey, KeyCreate, KeyKind, KeyScope, KeyUpdate } from "@chatbot-platform/sdk";
-import { formatDateTime } from "./format";
+import { formatCompact, formatDateTime, formatUSD } from "./format";
+import { parseUSD, parseWhole, tokensFieldProblem, usdFieldProblem } from "./amounts";
 
 /** Every scope a secret key can have, in the order the forms list them. */
 export const SCOPES: readonly KeyScope[] = ["chat", "read", "write"];
@@ -13,7 +14,15 @@ export const SCOPE_HINTS: Record<KeyScope, string> = {
 export const KIND_LABELS: Record<KeyKind, string> = { secret: "Secret", publishable: "Publishable" };
 
 /** Limits of KeyCreate/KeyUpdate in api/openapi.yaml. */
-export const LIMITS = { name: 100, origins: 20, originLength: 200, perMinute: 100_000, perDay: 100_000 } as const;
+export const LIMITS = {
+  name: 100,
+  origins: 20,
+  originLength: 200,
+  perMinute: 100_000,
+  perDay: 100_000,
+  budgetUsd: 1_000_000,
+  budgetTokens: 1_000_000_000_000,
+} as const;
 
 export const DEFAULT_VISITOR_MESSAGES_PER_DAY = 50;
 
@@ -109,6 +118,8 @@ export interface KeyRowView {
   scopes: string;
   origins: string[];
   rateLimit: string;
+  /** The key's budgets, one short phrase each; empty for none. */
+  budgets: string[];
   expires: string;
   expired: boolean;
   created: string;
@@ -122,6 +133,7 @@ export function keyRowView(key: ApiKey, now: Date, format: (iso: string) => stri
     scopes: SCOPES.filter((s) => key.scopes.includes(s)).join(", ") || "none",
     origins: key.kind === "publishable" ? key.allowed_origins : [],
     rateLimit: key.rate_limit_per_minute === null ? "server default" : `${key.rate_limit_per_minute.toLocaleString("en-US")} / min`,
+    budgets: keyBudgets(key),
     expires: key.expires_at === null ? "never" : `${expired ? "expired " : ""}${format(key.expires_at)}`,
     expired,
     created: format(key.created_at),
@@ -163,6 +175,11 @@ export interface KeyDraft {
   rateLimit: string;
   /** A date input value; "" for never. */
   expiresOn: string;
+  /** The budgets as typed; "" for none. */
+  budgetUsd: string;
+  budgetTokens: string;
+  endUserDailyTokens: string;
+  endUserMonthlyTokens: string;
 }
 
 export function emptyDraft(kind: KeyKind = "secret"): KeyDraft {
@@ -175,6 +192,10 @@ export function emptyDraft(kind: KeyKind = "secret"): KeyDraft {
     visitorMessagesPerDay: String(DEFAULT_VISITOR_MESSAGES_PER_DAY),
     rateLimit: "",
     expiresOn: "",
+    budgetUsd: "",
+    budgetTokens: "",
+    endUserDailyTokens: "",
+    endUserMonthlyTokens: "",
   };
 }
 
@@ -188,6 +209,10 @@ export function draftFromKey(key: ApiKey): KeyDraft {
     visitorMessagesPerDay: String(key.visitor_messages_per_day),
     rateLimit: key.rate_limit_per_minute === null ? "" : String(key.rate_limit_per_minute),
     expiresOn: expiryToDateInput(key.expires_at),
+    budgetUsd: key.budget_monthly_usd === null ? "" : String(key.budget_monthly_usd),
+    budgetTokens: numberText(key.budget_monthly_tokens),
+    endUserDailyTokens: numberText(key.end_user_daily_tokens),
+    endUserMonthlyTokens: numberText(key.end_user_monthly_tokens),
   };
 }
 
@@ -217,6 +242,7 @@ export function draftProblems(draft: KeyDraft, now: Date, { expiryUnchanged = fa
   if (draft.rateLimit.trim() !== "" && wholeNumber(draft.rateLimit, LIMITS.perMinute) === undefined) {
     problems.push(`Rate limit: a whole number of requests per minute from 1 to ${LIMITS.perMinute.toLocaleString("en-US")}, or empty for the server's default.`);
   }
+  problems.push(...keyBudgetProblems(draft));
   if (draft.expiresOn !== "" && !expiryUnchanged) {
     const expiry = dateInputToExpiry(draft.expiresOn);
     if (expiry === undefined) problems.push("Expiry: not a valid date.");
@@ -237,6 +263,11 @@ export function keyCreateBody(draft: KeyDraft): KeyCreate {
   if (draft.rateLimit.trim() !== "") body.rate_limit_per_minute = Number(draft.rateLimit.trim());
   const expiry = dateInputToExpiry(draft.expiresOn);
   if (expiry) body.expires_at = expiry;
+  const budgets = draftBudgets(draft);
+  if (budgets.budget_monthly_usd !== null) body.budget_monthly_usd = budgets.budget_monthly_usd;
+  if (budgets.budget_monthly_tokens !== null) body.budget_monthly_tokens = budgets.budget_monthly_tokens;
+  if (budgets.end_user_daily_tokens !== null) body.end_user_daily_tokens = budgets.end_user_daily_tokens;
+  if (budgets.end_user_monthly_tokens !== null) body.end_user_monthly_tokens = budgets.end_user_monthly_tokens;
   return body;
 }
 
@@ -260,6 +291,10 @@ export function keyUpdateBody(key: ApiKey, draft: KeyDraft): KeyUpdate {
   const rate = draft.rateLimit.trim() === "" ? null : Number(draft.rateLimit.trim());
   if (rate !== key.rate_limit_per_minute) body.rate_limit_per_minute = rate;
   if (draft.expiresOn !== before.expiresOn) body.expires_at = draft.expiresOn === "" ? null : (dateInputToExpiry(draft.expiresOn) ?? null);
+  const budgets = draftBudgets(draft);
+  for (const field of BUDGET_FIELDS) {
+    if (budgets[field] !== key[field]) body[field] = budgets[field];
+  }
   return body;
 }
 
@@ -281,4 +316,42 @@ export function endUserLabel(endUser: string): string {
   if (!endUser.startsWith("visitor:")) return endUser;
   const id = endUser.slice("visitor:".length);
   return `anonymous visitor ${id.length > 8 ? `${id.slice(0, 8)}…` : id}`;
+}
+
+/** The four budget fields of a key, in the order the forms and the table show them. */
+const BUDGET_FIELDS = ["budget_monthly_usd", "budget_monthly_tokens", "end_user_daily_tokens", "end_user_monthly_tokens"] as const;
+
+type KeyBudgets = Pick<ApiKey, (typeof BUDGET_FIELDS)[number]>;
+
+const numberText = (n: number | null) => (n === null ? "" : String(n));
+
+/** What is wrong with a draft's budgets ("" is none), one sentence each. */
+function keyBudgetProblems(draft: KeyDraft): string[] {
+  return [
+    usdFieldProblem("USD per month", draft.budgetUsd, LIMITS.budgetUsd),
+    tokensFieldProblem("Tokens per month", draft.budgetTokens, LIMITS.budgetTokens),
+    tokensFieldProblem("Tokens per end user per day", draft.endUserDailyTokens, LIMITS.budgetTokens),
+    tokensFieldProblem("Tokens per end user per month", draft.endUserMonthlyTokens, LIMITS.budgetTokens),
+  ].filter((p): p is string => p !== undefined);
+}
+
+/** A draft's budgets as the API holds them: null for none. */
+function draftBudgets(draft: KeyDraft): KeyBudgets {
+  const tokens = (text: string) => (text.trim() === "" ? null : (parseWhole(text, LIMITS.budgetTokens) ?? null));
+  return {
+    budget_monthly_usd: draft.budgetUsd.trim() === "" ? null : (parseUSD(draft.budgetUsd, LIMITS.budgetUsd) ?? null),
+    budget_monthly_tokens: tokens(draft.budgetTokens),
+    end_user_daily_tokens: tokens(draft.endUserDailyTokens),
+    end_user_monthly_tokens: tokens(draft.endUserMonthlyTokens),
+  };
+}
+
+/** A key's budgets for the keys table, compactly: "$5.00 / month", "2K tokens / user / day"; empty for none. */
+export function keyBudgets(key: KeyBudgets): string[] {
+  const out: string[] = [];
+  if (key.budget_monthly_usd !== null) out.push(`${formatUSD(key.budget_monthly_usd)} / month`);
+  if (key.budget_monthly_tokens !== null) out.push(`${formatCompact(key.budget_monthly_tokens)} tokens / month`);
+  if (key.end_user_daily_tokens !== null) out.push(`${formatCompact(key.end_user_daily_tokens)} tokens / user / day`);
+  if (key.end_user_monthly_tokens !== null) out.push(`${formatCompact(key.end_user_monthly_tokens)} tokens / user / month`);
+  return out;
 }

@@ -176,6 +176,7 @@ export function ChatPage() {
                 messages={chat.messages}
                 loading={loadingConversation}
                 projectName={project.name}
+                usageHref={`/dashboard?project=${project.id}&tab=usage`}
                 onRetry={(key) => chat.retry(key, { projectId: project.id, conversationId })}
               />
               <Composer

@@ -1,17 +1,19 @@
 import { useEffect, useRef } from "react";
 import { Alert } from "../../components/Alert";
 import { Markdown } from "../../components/Markdown";
-import type { UiMessage } from "./messages";
+import { replyFigures, type UiMessage } from "./messages";
 
 interface MessageListProps {
   messages: UiMessage[];
   loading: boolean;
   projectName: string;
+  /** The project's Usage tab, where its budgets are: offered when a reply is refused with 429. */
+  usageHref: string;
   onRetry: (replyKey: string) => void;
 }
 
 /** The conversation: the reader's messages as plain text, the bot's as sanitised Markdown with citations. */
-export function MessageList({ messages, loading, projectName, onRetry }: MessageListProps) {
+export function MessageList({ messages, loading, projectName, usageHref, onRetry }: MessageListProps) {
   const box = useRef<HTMLDivElement>(null);
   // Follow new text only while the reader is at the bottom: scrolling up to reread must not be undone.
   const following = useRef(true);
@@ -50,7 +52,8 @@ export function MessageList({ messages, loading, projectName, onRetry }: Message
         {messages.map((m) => (
           <li key={m.key} className={`message ${m.role} state-${m.state}`} aria-busy={m.state === "streaming"}>
             <span className="message-author">{m.role === "user" ? "You" : "Assistant"}</span>
-            {m.role === "user" ? <p className="message-text">{m.content}</p> : <Reply message={m} onRetry={onRetry} />}
+            {m.role === "user" ? <p className="message-text">{m.content}</p> : <Reply message={m} usageHref={usageHref} onRetry={onRetry} />}
+            {m.role === "assistant" && m.state !== "streaming" && <Figures message={m} />}
           </li>
         ))}
       </ol>
@@ -61,7 +64,13 @@ export function MessageList({ messages, loading, projectName, onRetry }: Message
   );
 }
 
-function Reply({ message, onRetry }: { message: UiMessage; onRetry: (key: string) => void }) {
+interface ReplyProps {
+  message: UiMessage;
+  usageHref: string;
+  onRetry: (key: string) => void;
+}
+
+function Reply({ message, usageHref, onRetry }: ReplyProps) {
   return (
     <div className="message-body">
       {message.content ? (
@@ -84,7 +93,30 @@ function Reply({ message, onRetry }: { message: UiMessage; onRetry: (key: string
       )}
       {message.state === "stopped" && <p className="note">Stopped.</p>}
       {message.state === "incomplete" && <p className="note">This reply was interrupted before it finished.</p>}
-      {message.state === "failed" && <Alert onRetry={() => onRetry(message.key)}>{message.error}</Alert>}
+      {message.state === "failed" && (
+        <Alert onRetry={() => onRetry(message.key)}>
+          {message.error}
+          {message.errorStatus === 429 && (
+            <>
+              {" "}
+              <a href={usageHref}>See usage and budgets</a>
+            </>
+          )}
+        </Alert>
+      )}
     </div>
+  );
+}
+
+/** A reply's tokens and latency in small print, once known, and what was left of its budget before it. */
+function Figures({ message }: { message: UiMessage }) {
+  const text = replyFigures(message);
+  if (!text && !message.budgetLeft) return null;
+  return (
+    <p className="message-figures">
+      {text}
+      {text && message.budgetLeft && " · "}
+      {message.budgetLeft && `before this reply: ${message.budgetLeft}`}
+    </p>
   );
 }

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import { api, errorMessage, isAbortError } from "../../lib/api";
-import type { UiMessage } from "./messages";
+import { ApiError, api, errorMessage, isAbortError, unwrap } from "../../lib/api";
+import { budgetLeftText, type UiMessage } from "./messages";
 
 interface SendArgs {
   projectId: number;
@@ -53,20 +53,57 @@ export function useChatStream({ onConversation, onSettled }: Handlers) {
     const abort = new AbortController();
     controller.current = abort;
     setStreaming(true);
+    let finished: { conversationId: number; messageId: number } | undefined;
     try {
       const body = { project_id: projectId, message: text, ...(conversationId ? { conversation_id: conversationId } : {}) };
-      for await (const ev of api.chatStream(body, { signal: abort.signal })) {
+      const onHeaders = (headers: Headers) => {
+        const budgetLeft = budgetLeftText(headers.get("X-Budget-Remaining"));
+        if (budgetLeft) update({ budgetLeft });
+      };
+      for await (const ev of api.chatStream(body, { signal: abort.signal, onHeaders })) {
         if (ev.event === "start") handlers.current.onConversation(ev.data.conversation_id);
         else if (ev.event === "delta") update((m) => ({ content: m.content + ev.data.text }));
-        else if (ev.event === "done") update({ content: ev.data.reply, citations: ev.data.citations, state: "done" });
-        else update({ state: "failed", error: ev.data.detail });
+        else if (ev.event === "done") {
+          const { usage } = ev.data;
+          update({
+            content: ev.data.reply,
+            citations: ev.data.citations,
+            state: "done",
+            id: ev.data.message_id,
+            inputTokens: usage.input_tokens,
+            outputTokens: usage.output_tokens,
+          });
+          finished = { conversationId: ev.data.conversation_id, messageId: ev.data.message_id };
+        } else update({ state: "failed", error: ev.data.detail, errorStatus: ev.data.status });
       }
     } catch (err) {
-      update(isAbortError(err) ? { state: "stopped" } : { state: "failed", error: errorMessage(err) });
+      // A spent budget is a 429 before the stream starts; its detail names the budget and when it resets.
+      update(
+        isAbortError(err)
+          ? { state: "stopped" }
+          : { state: "failed", error: errorMessage(err), errorStatus: err instanceof ApiError ? err.status : undefined },
+      );
     } finally {
       if (controller.current === abort) controller.current = null;
       setStreaming(false);
       handlers.current.onSettled();
+    }
+    // The done event has the reply's tokens but not how long it took: the stored message has both.
+    if (finished) {
+      const { conversationId: cid, messageId } = finished;
+      unwrap(api.client.GET("/conversations/{conversation_id}", { params: { path: { conversation_id: cid } } }))
+        .then((detail) => {
+          const stored = detail.messages.find((m) => m.id === messageId);
+          if (!stored) return;
+          update({
+            inputTokens: stored.input_tokens ?? null,
+            outputTokens: stored.output_tokens ?? null,
+            latencyMs: stored.latency_ms ?? null,
+          });
+        })
+        .catch(() => {
+          // Only the small print waits for this; the reply itself is shown already.
+        });
     }
   }, []);
 

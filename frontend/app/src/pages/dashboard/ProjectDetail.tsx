@@ -1,23 +1,31 @@
-import { useState, type FormEvent } from "react";
+import { Suspense, lazy, useState, type FormEvent } from "react";
 import type { Project } from "@chatbot-platform/sdk";
 import { Alert } from "../../components/Alert";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { api, errorMessage, unwrap } from "../../lib/api";
 import { writeParams } from "../../lib/url";
 import { FilesPanel } from "./FilesPanel";
+import { PricePanel } from "./PricePanel";
 import { PromptsPanel } from "./PromptsPanel";
 import { PublishPanel } from "./publish/PublishPanel";
 import { SettingsPanel } from "./SettingsPanel";
 import { Tabs } from "./Tabs";
 
-type Tab = "build" | "publish";
+// The Usage tab (and with it the chart library) is its own chunk, loaded when the tab is first opened.
+const UsagePanel = lazy(() => import("./usage/UsagePanel"));
+
+type Tab = "build" | "publish" | "usage";
 
 const TABS: readonly { id: Tab; label: string }[] = [
   { id: "build", label: "Build" },
   { id: "publish", label: "Publish" },
+  { id: "usage", label: "Usage" },
 ];
 
-const initialTab = (): Tab => (new URLSearchParams(window.location.search).get("tab") === "publish" ? "publish" : "build");
+const initialTab = (): Tab => {
+  const tab = new URLSearchParams(window.location.search).get("tab");
+  return TABS.find((t) => t.id === tab)?.id ?? "build";
+};
 
 interface ProjectDetailProps {
   project: Project;
@@ -25,7 +33,7 @@ interface ProjectDetailProps {
   onDeleted: (id: number) => void;
 }
 
-/** One project: its name (rename, delete), the panels for prompts, settings and files, and its Publish tab. */
+/** One project: its name (rename, delete), the panels for prompts, settings and files, and its Publish and Usage tabs. */
 export function ProjectDetail({ project, onUpdated, onDeleted }: ProjectDetailProps) {
   const [tab, setTab] = useState<Tab>(initialTab);
   // The Publish tab mounts when first opened and then stays mounted (hidden), so a key shown once survives a
@@ -122,18 +130,27 @@ export function ProjectDetail({ project, onUpdated, onDeleted }: ProjectDetailPr
         onSelect={(next) => {
           setTab(next);
           if (next === "publish") setPublishOpened(true);
-          writeParams({ tab: next === "publish" ? next : undefined });
+          writeParams({ tab: next === "build" ? undefined : next, range: undefined });
         }}
       />
       <div className="panels" role="tabpanel" id="tabpanel-build" aria-labelledby="tab-build" hidden={tab !== "build"}>
         <PromptsPanel projectId={project.id} />
         <div className="panel-column">
           <SettingsPanel project={project} onSaved={onUpdated} />
+          <PricePanel project={project} onSaved={onUpdated} />
           <FilesPanel projectId={project.id} />
         </div>
       </div>
       <div role="tabpanel" id="tabpanel-publish" aria-labelledby="tab-publish" hidden={tab !== "publish"}>
         {publishOpened && <PublishPanel project={project} />}
+      </div>
+      {/* Mounted only while open: its figures are fetched afresh each time it is shown. */}
+      <div role="tabpanel" id="tabpanel-usage" aria-labelledby="tab-usage" hidden={tab !== "usage"}>
+        {tab === "usage" && (
+          <Suspense fallback={<p className="muted">Loading usage…</p>}>
+            <UsagePanel project={project} />
+          </Suspense>
+        )}
       </div>
 
       <ConfirmDialog

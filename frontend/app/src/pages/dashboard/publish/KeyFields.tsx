@@ -141,6 +141,59 @@ export function KeyFields({ idPrefix, draft, onChange, submitted, dashboardOrigi
           <span className="hint">Empty: never. Works through the end of that day.</span>
         </div>
       </div>
+
+      <fieldset className="budget-fields">
+        <legend>Budgets</legend>
+        <span className="hint">
+          Chat through this key is refused once one is spent, until the month or day ends (UTC). Tokens are input
+          plus output. Empty: no limit.
+        </span>
+        <div className="field-pair">
+          <BudgetInput id={id("budget-usd")} label="USD per month" money value={draft.budgetUsd} onChange={(budgetUsd) => onChange({ budgetUsd })} />
+          <BudgetInput id={id("budget-tokens")} label="Tokens per month" value={draft.budgetTokens} onChange={(budgetTokens) => onChange({ budgetTokens })} />
+          <BudgetInput
+            id={id("user-day-tokens")}
+            label="Tokens per end user per day"
+            value={draft.endUserDailyTokens}
+            onChange={(endUserDailyTokens) => onChange({ endUserDailyTokens })}
+          />
+          <BudgetInput
+            id={id("user-month-tokens")}
+            label="Tokens per end user per month"
+            value={draft.endUserMonthlyTokens}
+            onChange={(endUserMonthlyTokens) => onChange({ endUserMonthlyTokens })}
+          />
+        </div>
+      </fieldset>
     </>
+  );
+}
+
+interface BudgetInputProps {
+  id: string;
+  label: string;
+  /** US dollars (decimals) rather than a whole number of tokens. */
+  money?: boolean;
+  value: string;
+  onChange: (value: string) => void;
+}
+
+/** One budget of a key: a number, or empty for no limit. */
+function BudgetInput({ id, label, money = false, value, onChange }: BudgetInputProps) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        type="number"
+        inputMode={money ? "decimal" : "numeric"}
+        min={money ? 0 : 1}
+        max={money ? LIMITS.budgetUsd : LIMITS.budgetTokens}
+        step={money ? 0.01 : 1}
+        placeholder="no limit"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    </div>
   );
 }

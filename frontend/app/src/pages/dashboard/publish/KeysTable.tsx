@@ -15,7 +15,7 @@ interface KeysTableProps {
   onRevoke: (key: ApiKey) => void;
 }
 
-const COLUMNS = ["Name", "Kind", "Prefix", "Scopes", "Allowed origins", "Rate limit", "Expires", "Created", "Last used"];
+const COLUMNS = ["Name", "Kind", "Prefix", "Scopes", "Allowed origins", "Rate limit", "Budgets", "Expires", "Created", "Last used"];
 
 /** A project's keys, never their secrets: each by name and prefix, with its limits, and its actions in a row below. */
 export function KeysTable({ keys, editingId, dashboardOrigin, disabled, onEdit, onSaved, onRotate, onRevoke }: KeysTableProps) {
@@ -63,6 +63,17 @@ export function KeysTable({ keys, editingId, dashboardOrigin, disabled, onEdit, 
                     )}
                   </td>
                   <td data-label="Rate limit">{view.rateLimit}</td>
+                  <td data-label="Budgets">
+                    {view.budgets.length === 0 ? (
+                      <span className="muted">none</span>
+                    ) : (
+                      <ul className="budget-list">
+                        {view.budgets.map((b) => (
+                          <li key={b}>{b}</li>
+                        ))}
+                      </ul>
+                    )}
+                  </td>
                   <td
                     data-label="Expires"
                     className={view.expired ? "warning-text" : undefined}

@@ -33,6 +33,10 @@ const apiKey = (over: Partial<ApiKey>): ApiKey => ({
   rate_limit_per_minute: 60,
   require_signed_user: false,
   visitor_messages_per_day: 50,
+  budget_monthly_usd: null,
+  budget_monthly_tokens: null,
+  end_user_daily_tokens: null,
+  end_user_monthly_tokens: null,
   created_at: "2026-11-30T10:00:00Z",
   last_used_at: null,
   ...over,
@@ -228,6 +232,29 @@ describe("PublishPanel", () => {
       body: { scopes: ["chat", "write"], rate_limit_per_minute: null },
     });
     expect(document.querySelector(".key-row")?.textContent).toContain("server default");
+  });
+
+  it("sets and clears a key's budgets in the edit form, and the table shows them", async () => {
+    keys = [apiKey({ id: 1, end_user_daily_tokens: 2000 })];
+    render(<PublishPanel project={project} />);
+    const row = () => document.querySelector(".key-row")!;
+    await waitFor(() => expect(row().textContent).toContain("2K tokens / user / day"));
+    fireEvent.click(screen.getByRole("button", { name: "Edit key Server" }));
+    const edit = within(screen.getByRole("form", { name: "Edit key Server" }));
+    expect(edit.getByLabelText<HTMLInputElement>("Tokens per end user per day").value).toBe("2000");
+    fireEvent.change(edit.getByLabelText("USD per month"), { target: { value: "2.5" } });
+    fireEvent.change(edit.getByLabelText("Tokens per month"), { target: { value: "50000" } });
+    fireEvent.change(edit.getByLabelText("Tokens per end user per day"), { target: { value: "" } });
+    fireEvent.click(edit.getByRole("button", { name: "Save key" }));
+    await waitFor(() => expect(screen.queryByRole("form", { name: "Edit key Server" })).toBeNull());
+    expect(calls.at(-1)).toEqual({
+      method: "PATCH",
+      path: "/projects/keys/1",
+      body: { budget_monthly_usd: 2.5, budget_monthly_tokens: 50000, end_user_daily_tokens: null },
+    });
+    expect(row().textContent).toContain("$2.50 / month");
+    expect(row().textContent).toContain("50K tokens / month");
+    expect(row().textContent).not.toContain("/ day");
   });
 
   it("revokes a key after a confirmation, and rotates an identity secret showing the new one once", async () => {
