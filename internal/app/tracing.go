@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -18,16 +18,20 @@ import (
 // OTEL_RESOURCE_ATTRIBUTES) says otherwise.
 const ServiceName = "chatbot"
 
-// NewTracerProvider sends spans over OTLP/HTTP through a batch span processor when
-// OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise it is a no-op provider. The exporter, the sampler and
-// the batch processor read the other standard OTEL_* variables themselves (e.g.
-// OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_SAMPLER, OTEL_BSP_SCHEDULE_DELAY). shutdown flushes the
-// spans not sent yet.
+// NewTracerProvider sends spans over OTLP/HTTP (protobuf) through a batch span processor when
+// OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise it is a no-op provider. The transport reads the
+// endpoint, headers and timeout variables (otlp.go); the sampler and the batch processor read the other
+// standard OTEL_* variables themselves (e.g. OTEL_TRACES_SAMPLER, OTEL_BSP_SCHEDULE_DELAY). shutdown
+// flushes the spans not sent yet.
 func NewTracerProvider(ctx context.Context, cfg config.Config) (_ trace.TracerProvider, shutdown func(context.Context) error, _ error) {
 	if cfg.OTLPEndpoint == "" {
 		return noop.NewTracerProvider(), func(context.Context) error { return nil }, nil
 	}
-	exp, err := otlptracehttp.New(ctx)
+	client, err := newOTLPHTTP(osGetenv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("OTEL_EXPORTER_OTLP_ENDPOINT: %w", err)
+	}
+	exp, err := otlptrace.New(ctx, client)
 	if err != nil {
 		return nil, nil, fmt.Errorf("OTEL_EXPORTER_OTLP_ENDPOINT: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"io/fs"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,35 +17,38 @@ const minCompressSize = 1024
 // ... and only when it saves at least a tenth of the bytes.
 const maxCompressedRatio = 0.9
 
-// asset is one file as served: its bytes, headers and, computed at the first request that can use it, its
-// gzip variant. Compressing lazily keeps start-up (and every test that builds a server) free of the ≈150 ms
-// that BestCompression of the 3 MB docs bundles costs; after that the bytes stay in memory for all requests.
+// asset is one file as served: its headers, and — read at its first request, not at start-up — its bytes,
+// ETag and gzip variant. Reading lazily keeps the docs bundles and every chunk out of memory (and out of
+// the process's resident pages) until a browser asks for them, and keeps start-up (and every test that
+// builds a server) free of the ≈150 ms that BestCompression of the 3 MB docs bundles costs; after that the
+// bytes stay in memory for all requests.
 type asset struct {
+	fsys        fs.FS
+	name        string
+	contentType string
+	cache       string
+	csp         string
+	crossOrigin bool // other sites load it: Cross-Origin-Resource-Policy: cross-origin
+
+	loadOnce     sync.Once
 	body         []byte
-	contentType  string
-	cache        string
-	csp          string
-	etag         string
+	etag, gzETag string
 	compressible bool
-	crossOrigin  bool // other sites load it: Cross-Origin-Resource-Policy: cross-origin
 
 	gzipOnce sync.Once
 	gz       []byte // nil when compression does not pay
-	gzETag   string
 }
 
-func newAsset(body []byte, contentType, cache, csp string) *asset {
-	sum := sha256.Sum256(body)
-	tag := hex.EncodeToString(sum[:12])
-	return &asset{
-		body:         body,
-		contentType:  contentType,
-		cache:        cache,
-		csp:          csp,
-		etag:         `"` + tag + `"`,
-		gzETag:       `"` + tag + `-gzip"`,
-		compressible: isTextual(contentType) && len(body) >= minCompressSize,
-	}
+// read loads the file's bytes and ETag once. The file was found at start-up and an embedded build
+// cannot change, so a failure here is a broken build: it is served empty rather than crashing.
+func (a *asset) read() {
+	a.loadOnce.Do(func() {
+		a.body, _ = fs.ReadFile(a.fsys, a.name)
+		sum := sha256.Sum256(a.body)
+		tag := hex.EncodeToString(sum[:12])
+		a.etag, a.gzETag = `"`+tag+`"`, `"`+tag+`-gzip"`
+		a.compressible = isTextual(a.contentType) && len(a.body) >= minCompressSize
+	})
 }
 
 // gzipped returns the gzip variant and its ETag, or nil when compression does not pay.

@@ -202,6 +202,7 @@ func (s *Site) serve(a *asset) echo.HandlerFunc {
 			h.Set("Cross-Origin-Resource-Policy", "cross-origin")
 		}
 
+		a.read()
 		body, etag := a.body, a.etag
 		if a.compressible {
 			h.Add("Vary", "Accept-Encoding")
@@ -243,12 +244,12 @@ func etagMatches(header, etag string) bool {
 	return false
 }
 
+// load finds a file of the build; its bytes are read at its first request.
 func load(fsys fs.FS, name, cache, csp string) (*asset, error) {
-	body, err := fs.ReadFile(fsys, name)
-	if err != nil {
+	if _, err := fs.Stat(fsys, name); err != nil {
 		return nil, fmt.Errorf("web: frontend build incomplete (run `npm --prefix frontend run build`): %w", err)
 	}
-	return newAsset(body, contentType(name), cache, csp), nil
+	return &asset{fsys: fsys, name: name, contentType: contentType(name), cache: cache, csp: csp}, nil
 }
 
 func contentType(name string) string {
