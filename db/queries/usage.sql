@@ -53,3 +53,12 @@ UPDATE projects SET budget_monthly_micro_usd = sqlc.narg(budget_monthly_micro_us
     updated_at = @updated_at
 WHERE id = @id AND owner_id = @owner_id
 RETURNING *;
+
+-- name: ReserveExistingBudget :one
+-- The common case of ReserveBudget: the period's counter exists. No row: missing, or spent.
+UPDATE budget_counters
+SET reserved_tokens = reserved_tokens + @tokens, reserved_micro_usd = reserved_micro_usd + @micro_usd,
+    limit_tokens = @limit_tokens, limit_micro_usd = @limit_micro_usd
+WHERE scope = @scope AND period = @period
+  AND spent_tokens + reserved_tokens < @limit_tokens AND spent_micro_usd + reserved_micro_usd < @limit_micro_usd
+RETURNING *;

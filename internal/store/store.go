@@ -101,9 +101,13 @@ type Store interface {
 	SumUsage(ctx context.Context, projectID int64, since time.Time, keyID *int64, endUser *string) (tokens, microUSD int64, err error)
 	// GetBudgetCounter returns ErrNotFound before a period's first reservation.
 	GetBudgetCounter(ctx context.Context, scope, period string) (model.BudgetCounter, error)
-	// ReserveBudget adds c's Reserved* to its counter (created with c's Spent* as the seed) unless the
-	// budget is spent, in one statement; ok is false when it was spent.
+	// ReserveBudget adds c's Reserved* to its period's counter unless the budget is spent (spent plus
+	// reserved at c's limits), in one statement; ok is false when it was spent, and the error
+	// ErrNotFound when the period has no counter yet (see SeedBudget).
 	ReserveBudget(ctx context.Context, c model.BudgetCounter) (out model.BudgetCounter, ok bool, err error)
+	// SeedBudget is ReserveBudget for a period's first reservation: it creates the counter with c's
+	// Spent* as what was spent so far (or, if another request created it meanwhile, reserves in it).
+	SeedBudget(ctx context.Context, c model.BudgetCounter) (out model.BudgetCounter, ok bool, err error)
 	// SettleBudget adds what a request spent and removes what it had reserved.
 	SettleBudget(ctx context.Context, scope, period string, spentTokens, spentMicroUSD, reservedTokens, reservedMicroUSD int64) (model.BudgetCounter, error)
 }

@@ -112,17 +112,20 @@ func (s *Service) Reserve(ctx context.Context, c Call) (*Reservation, error) {
 		tightest := 2.0
 		for i := range budgets {
 			b := budgets[i]
-			seed, err := s.seed(ctx, tx, c.Project.ID, b)
-			if err != nil {
-				return err
+			want := model.BudgetCounter{Scope: b.scope, Period: b.period, ReservedTokens: r.tokens, ReservedMicroUSD: r.micro,
+				LimitTokens: b.limitTokens, LimitMicroUSD: b.limitMicro}
+			out, ok, err := tx.ReserveBudget(ctx, want)
+			if errors.Is(err, store.ErrNotFound) {
+				// The period's first reservation: what the ledger says was spent so far counts, so a
+				// budget set mid-month counts the month's earlier spend.
+				if want.SpentTokens, want.SpentMicroUSD, err = tx.SumUsage(ctx, c.Project.ID, b.since, b.keyID, b.endUser); err != nil {
+					return err
+				}
+				ok = want.SpentTokens < b.limitTokens && want.SpentMicroUSD < b.limitMicro
+				if ok {
+					out, ok, err = tx.SeedBudget(ctx, want)
+				}
 			}
-			if seed.SpentTokens >= b.limitTokens || seed.SpentMicroUSD >= b.limitMicro {
-				refused = &budgets[i]
-				break
-			}
-			seed.ReservedTokens, seed.ReservedMicroUSD = r.tokens, r.micro
-			seed.LimitTokens, seed.LimitMicroUSD = b.limitTokens, b.limitMicro
-			out, ok, err := tx.ReserveBudget(ctx, seed)
 			if err != nil {
 				return err
 			}
@@ -158,20 +161,6 @@ func (s *Service) Reserve(ctx context.Context, c Call) (*Reservation, error) {
 		}
 	}
 	return r, nil
-}
-
-// seed is the counter to reserve against: the stored one, or (the period's first reservation) what
-// the ledger says was spent so far, so a budget set mid-month counts the month's earlier spend.
-func (s *Service) seed(ctx context.Context, tx store.Store, projectID int64, b budget) (model.BudgetCounter, error) {
-	c, err := tx.GetBudgetCounter(ctx, b.scope, b.period)
-	if err == nil {
-		return model.BudgetCounter{Scope: b.scope, Period: b.period, SpentTokens: c.SpentTokens, SpentMicroUSD: c.SpentMicroUSD}, nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return c, err
-	}
-	tokens, micro, err := tx.SumUsage(ctx, projectID, b.since, b.keyID, b.endUser)
-	return model.BudgetCounter{Scope: b.scope, Period: b.period, SpentTokens: tokens, SpentMicroUSD: micro}, err
 }
 
 // Settle records the call in the ledger and replaces its reservations by what it spent. It runs inside

@@ -296,6 +296,20 @@ func (s *Store) GetBudgetCounter(ctx context.Context, scope, period string) (mod
 }
 
 func (s *Store) ReserveBudget(ctx context.Context, c model.BudgetCounter) (model.BudgetCounter, bool, error) {
+	row, err := s.w.ReserveExistingBudget(ctx, sqlcgen.ReserveExistingBudgetParams{
+		Scope: c.Scope, Period: c.Period, Tokens: c.ReservedTokens, MicroUsd: c.ReservedMicroUSD,
+		LimitTokens: c.LimitTokens, LimitMicroUsd: c.LimitMicroUSD,
+	})
+	if err = mapErr(err); errors.Is(err, store.ErrNotFound) {
+		if _, err = s.GetBudgetCounter(ctx, c.Scope, c.Period); err == nil {
+			return model.BudgetCounter{}, false, nil // there, and spent
+		}
+		return model.BudgetCounter{}, false, err
+	}
+	return counterModel(row), err == nil, err
+}
+
+func (s *Store) SeedBudget(ctx context.Context, c model.BudgetCounter) (model.BudgetCounter, bool, error) {
 	row, err := s.w.ReserveBudget(ctx, sqlcgen.ReserveBudgetParams{
 		Scope: c.Scope, Period: c.Period, SeedTokens: c.SpentTokens, SeedMicroUsd: c.SpentMicroUSD,
 		Tokens: c.ReservedTokens, MicroUsd: c.ReservedMicroUSD, LimitTokens: c.LimitTokens, LimitMicroUsd: c.LimitMicroUSD,

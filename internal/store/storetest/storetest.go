@@ -460,16 +460,23 @@ func testBudgetCounters(t *testing.T, s store.Store) {
 	p := newProject(t, s, alice.ID, "p")
 	_, err := s.GetBudgetCounter(ctx, "project:1", "2026-11")
 	wantErr(t, err, store.ErrNotFound)
+	counter := func(tokens, limit int64) model.BudgetCounter {
+		return model.BudgetCounter{Scope: "project:1", Period: "2026-11", SpentTokens: 5, ReservedTokens: tokens, LimitTokens: limit, LimitMicroUSD: 1 << 62}
+	}
+	_, _, err = s.ReserveBudget(ctx, counter(100, 10))
+	wantErr(t, err, store.ErrNotFound) // no counter yet: the caller seeds it
+	if c, ok, err := s.SeedBudget(ctx, counter(100, 10)); err != nil || !ok || c.SpentTokens != 5 || c.ReservedTokens != 100 {
+		t.Fatalf("first reservation %+v %v %v", c, ok, err) // the seed is taken as the first spend
+	}
+	if c, ok, err := s.SeedBudget(ctx, counter(0, 10)); err != nil || ok {
+		t.Fatalf("a second seed past the limit reserved: %+v %v %v", c, ok, err)
+	}
 	reserve := func(tokens, limit int64) (model.BudgetCounter, bool) {
-		c, ok, err := s.ReserveBudget(ctx, model.BudgetCounter{Scope: "project:1", Period: "2026-11", SpentTokens: 5,
-			ReservedTokens: tokens, LimitTokens: limit, LimitMicroUSD: 1 << 62})
+		c, ok, err := s.ReserveBudget(ctx, counter(tokens, limit))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return c, ok
-	}
-	if c, ok := reserve(100, 10); !ok || c.SpentTokens != 5 || c.ReservedTokens != 100 {
-		t.Fatalf("first reservation %+v %v", c, ok) // the seed is taken as the first spend
 	}
 	if _, ok := reserve(1, 10); ok {
 		t.Fatal("reserved while spent+reserved is past the limit")

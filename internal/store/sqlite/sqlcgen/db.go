@@ -123,6 +123,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.reserveBudgetStmt, err = db.PrepareContext(ctx, reserveBudget); err != nil {
 		return nil, fmt.Errorf("error preparing query ReserveBudget: %w", err)
 	}
+	if q.reserveExistingBudgetStmt, err = db.PrepareContext(ctx, reserveExistingBudget); err != nil {
+		return nil, fmt.Errorf("error preparing query ReserveExistingBudget: %w", err)
+	}
 	if q.revokeKeyStmt, err = db.PrepareContext(ctx, revokeKey); err != nil {
 		return nil, fmt.Errorf("error preparing query RevokeKey: %w", err)
 	}
@@ -332,6 +335,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing reserveBudgetStmt: %w", cerr)
 		}
 	}
+	if q.reserveExistingBudgetStmt != nil {
+		if cerr := q.reserveExistingBudgetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing reserveExistingBudgetStmt: %w", cerr)
+		}
+	}
 	if q.revokeKeyStmt != nil {
 		if cerr := q.revokeKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing revokeKeyStmt: %w", cerr)
@@ -469,6 +477,7 @@ type Queries struct {
 	listUsageEventsStmt           *sql.Stmt
 	nextPromptPositionStmt        *sql.Stmt
 	reserveBudgetStmt             *sql.Stmt
+	reserveExistingBudgetStmt     *sql.Stmt
 	revokeKeyStmt                 *sql.Stmt
 	setKeyIdentitySecretStmt      *sql.Stmt
 	setProjectBudgetStmt          *sql.Stmt
@@ -521,6 +530,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listUsageEventsStmt:           q.listUsageEventsStmt,
 		nextPromptPositionStmt:        q.nextPromptPositionStmt,
 		reserveBudgetStmt:             q.reserveBudgetStmt,
+		reserveExistingBudgetStmt:     q.reserveExistingBudgetStmt,
 		revokeKeyStmt:                 q.revokeKeyStmt,
 		setKeyIdentitySecretStmt:      q.setKeyIdentitySecretStmt,
 		setProjectBudgetStmt:          q.setProjectBudgetStmt,

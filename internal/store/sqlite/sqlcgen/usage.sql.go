@@ -212,6 +212,48 @@ func (q *Queries) ReserveBudget(ctx context.Context, arg ReserveBudgetParams) (B
 	return i, err
 }
 
+const reserveExistingBudget = `-- name: ReserveExistingBudget :one
+UPDATE budget_counters
+SET reserved_tokens = reserved_tokens + ?1, reserved_micro_usd = reserved_micro_usd + ?2,
+    limit_tokens = ?3, limit_micro_usd = ?4
+WHERE scope = ?5 AND period = ?6
+  AND spent_tokens + reserved_tokens < ?3 AND spent_micro_usd + reserved_micro_usd < ?4
+RETURNING scope, period, spent_tokens, spent_micro_usd, reserved_tokens, reserved_micro_usd, limit_tokens, limit_micro_usd
+`
+
+type ReserveExistingBudgetParams struct {
+	Tokens        int64
+	MicroUsd      int64
+	LimitTokens   int64
+	LimitMicroUsd int64
+	Scope         string
+	Period        string
+}
+
+// The common case of ReserveBudget: the period's counter exists. No row: missing, or spent.
+func (q *Queries) ReserveExistingBudget(ctx context.Context, arg ReserveExistingBudgetParams) (BudgetCounter, error) {
+	row := q.queryRow(ctx, q.reserveExistingBudgetStmt, reserveExistingBudget,
+		arg.Tokens,
+		arg.MicroUsd,
+		arg.LimitTokens,
+		arg.LimitMicroUsd,
+		arg.Scope,
+		arg.Period,
+	)
+	var i BudgetCounter
+	err := row.Scan(
+		&i.Scope,
+		&i.Period,
+		&i.SpentTokens,
+		&i.SpentMicroUsd,
+		&i.ReservedTokens,
+		&i.ReservedMicroUsd,
+		&i.LimitTokens,
+		&i.LimitMicroUsd,
+	)
+	return i, err
+}
+
 const setProjectBudget = `-- name: SetProjectBudget :one
 UPDATE projects SET budget_monthly_micro_usd = ?1, budget_monthly_tokens = ?2,
     updated_at = ?3
