@@ -9,7 +9,9 @@ RETURNING *;
 SELECT * FROM projects WHERE id = @id AND owner_id = @owner_id;
 
 -- name: ListProjects :many
-SELECT * FROM projects WHERE owner_id = @owner_id ORDER BY id;
+-- Only what a listing shows: every column scanned costs on the API's most frequent read.
+SELECT id, name, model, temperature, max_output_tokens, price_input, price_cached_input, price_output, created_at
+FROM projects WHERE owner_id = @owner_id ORDER BY id;
 
 -- name: UpdateProject :one
 UPDATE projects

@@ -38,6 +38,8 @@ type Store interface {
 	// CreateProject stores p's OwnerID, Name, Model, Temperature and MaxOutputTokens.
 	CreateProject(ctx context.Context, p model.Project) (model.Project, error)
 	GetProject(ctx context.Context, ownerID, id int64) (model.Project, error)
+	// ListProjects returns the owner's projects, oldest first, with what a listing shows: no vector
+	// store, budgets or UpdatedAt (GetProject has everything).
 	ListProjects(ctx context.Context, ownerID int64) ([]model.Project, error)
 	// UpdateProject stores p's Name, Model, Temperature and MaxOutputTokens.
 	UpdateProject(ctx context.Context, p model.Project) (model.Project, error)

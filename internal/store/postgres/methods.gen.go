@@ -66,7 +66,12 @@ func (s *Store) GetProject(ctx context.Context, ownerID, id int64) (model.Projec
 
 func (s *Store) ListProjects(ctx context.Context, ownerID int64) ([]model.Project, error) {
 	rows, err := s.r.ListProjects(ctx, ownerID)
-	return mapAll(rows, projectModel), mapErr(err)
+	return mapAll(rows, func(r sqlcgen.ListProjectsRow) model.Project {
+		return projectModel(sqlcgen.Project{
+			ID: r.ID, OwnerID: ownerID, Name: r.Name, Model: r.Model, Temperature: r.Temperature, MaxOutputTokens: r.MaxOutputTokens,
+			PriceInput: r.PriceInput, PriceCachedInput: r.PriceCachedInput, PriceOutput: r.PriceOutput, CreatedAt: r.CreatedAt,
+		})
+	}), mapErr(err)
 }
 
 func (s *Store) UpdateProject(ctx context.Context, p model.Project) (model.Project, error) {

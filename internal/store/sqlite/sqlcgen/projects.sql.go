@@ -130,33 +130,42 @@ func (q *Queries) GetProject(ctx context.Context, arg GetProjectParams) (Project
 }
 
 const listProjects = `-- name: ListProjects :many
-SELECT id, owner_id, name, model, temperature, max_output_tokens, vector_store_id, created_at, updated_at, budget_monthly_micro_usd, budget_monthly_tokens, price_input, price_cached_input, price_output FROM projects WHERE owner_id = ?1 ORDER BY id
+SELECT id, name, model, temperature, max_output_tokens, price_input, price_cached_input, price_output, created_at
+FROM projects WHERE owner_id = ?1 ORDER BY id
 `
 
-func (q *Queries) ListProjects(ctx context.Context, ownerID int64) ([]Project, error) {
+type ListProjectsRow struct {
+	ID               int64
+	Name             string
+	Model            string
+	Temperature      float64
+	MaxOutputTokens  int64
+	PriceInput       *int64
+	PriceCachedInput *int64
+	PriceOutput      *int64
+	CreatedAt        time.Time
+}
+
+// Only what a listing shows: every column scanned costs on the API's most frequent read.
+func (q *Queries) ListProjects(ctx context.Context, ownerID int64) ([]ListProjectsRow, error) {
 	rows, err := q.query(ctx, q.listProjectsStmt, listProjects, ownerID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Project
+	var items []ListProjectsRow
 	for rows.Next() {
-		var i Project
+		var i ListProjectsRow
 		if err := rows.Scan(
 			&i.ID,
-			&i.OwnerID,
 			&i.Name,
 			&i.Model,
 			&i.Temperature,
 			&i.MaxOutputTokens,
-			&i.VectorStoreID,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.BudgetMonthlyMicroUsd,
-			&i.BudgetMonthlyTokens,
 			&i.PriceInput,
 			&i.PriceCachedInput,
 			&i.PriceOutput,
+			&i.CreatedAt,
 		); err != nil {
 			return nil, err
 		}
