@@ -108,7 +108,9 @@ func TestRetries(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			env := newEnv(t, Config{Timeout: 100 * time.Millisecond, BaseDelay: 10 * time.Millisecond}, false)
+			// 300 ms a try: far below the slow fault's 2 s, and enough for a request to reach the fake on
+			// a loaded machine (at 100 ms a try sometimes expired before it was even sent).
+			env := newEnv(t, Config{Timeout: 300 * time.Millisecond, BaseDelay: 10 * time.Millisecond}, false)
 			env.fake.Fail(fakeopenai.Responses, tc.n, tc.fault)
 			reply, err := env.c.Respond(context.Background(), chatRequest("hi"))
 			if got := env.fake.Count(fakeopenai.Responses); got != tc.calls {
