@@ -2,13 +2,15 @@ package auth
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/lestrrat-go/jwx/v2/jwa"
-	"github.com/lestrrat-go/jwx/v2/jwt"
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwt"
 )
 
 var ctx = context.Background()
@@ -116,10 +118,10 @@ func TestTokens_RejectAnythingButOurHS256WithExp(t *testing.T) {
 	payload := base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"a@example.com","exp":` + "9999999999" + `}`))
 	parts := strings.Split(good, ".")
 	for name, tok := range map[string]string{
-		"expired":   sign(expired, jwa.HS256, key),
-		"no exp":    sign(noExp, jwa.HS256, key),
-		"HS512":     sign(valid, jwa.HS512, key),
-		"wrong key": sign(valid, jwa.HS256, []byte(strings.Repeat("x", 32))),
+		"expired":   sign(expired, jwa.HS256(), key),
+		"no exp":    sign(noExp, jwa.HS256(), key),
+		"HS512":     sign(valid, jwa.HS512(), key),
+		"wrong key": sign(valid, jwa.HS256(), []byte(strings.Repeat("x", 32))),
 		"alg none":  header + "." + payload + ".",
 		"tampered":  parts[0] + "." + payload + "." + parts[2],
 		"garbage":   "not-a-token",
@@ -148,5 +150,49 @@ func TestTokens_RememberedTokensStillExpire(t *testing.T) {
 func TestNewTokens_RefusesShortKeys(t *testing.T) {
 	if _, err := NewTokens([]byte("short"), time.Hour); err == nil {
 		t.Fatal("a 5-byte key was accepted")
+	}
+}
+
+// hmacToken builds a token by hand: header as given, HMAC-SHA256 with key over header.payload,
+// whatever the header's alg says.
+func hmacToken(header, payload string, key []byte) string {
+	b64 := base64.RawURLEncoding.EncodeToString
+	input := b64([]byte(header)) + "." + b64([]byte(payload))
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(input))
+	return input + "." + b64(mac.Sum(nil))
+}
+
+// TestTokens_RejectHeadersThatAreNotHS256: the signature is a correct HMAC-SHA256 with our key, but
+// the header names another algorithm (or none): the token must be refused, and never cached.
+func TestTokens_RejectHeadersThatAreNotHS256(t *testing.T) {
+	key := []byte(strings.Repeat("k", 32))
+	tokens, err := NewTokens(key, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := `{"sub":"a@example.com","exp":9999999999}`
+	if sub, err := tokens.Subject(hmacToken(`{"alg":"HS256","typ":"JWT"}`, payload, key)); err != nil || sub != "a@example.com" {
+		t.Fatalf("hand-built HS256 token: Subject = %q, %v", sub, err)
+	}
+	for _, header := range []string{
+		`{"alg":"RS256","typ":"JWT"}`,
+		`{"alg":"ES256","typ":"JWT"}`,
+		`{"alg":"PS256","typ":"JWT"}`,
+		`{"alg":"EdDSA","typ":"JWT"}`,
+		`{"alg":"HS512","typ":"JWT"}`,
+		`{"alg":"none","typ":"JWT"}`,
+		`{"alg":"hs256","typ":"JWT"}`,
+		`{"alg":"Hs256","typ":"JWT"}`,
+		`{"alg":"HS256 ","typ":"JWT"}`,
+		`{"alg":"","typ":"JWT"}`,
+		`{"typ":"JWT"}`,
+	} {
+		tok := hmacToken(header, payload, key)
+		for range 2 { // twice: a refused token must not come back from the cache
+			if sub, err := tokens.Subject(tok); err != ErrInvalidToken {
+				t.Errorf("header %s: Subject = %q, %v; want ErrInvalidToken", header, sub, err)
+			}
+		}
 	}
 }

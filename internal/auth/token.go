@@ -6,8 +6,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lestrrat-go/jwx/v2/jwa"
-	"github.com/lestrrat-go/jwx/v2/jwt"
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jws/jwsbb"
+	"github.com/lestrrat-go/jwx/v3/jwt"
 )
 
 // MinSecretKeyBytes is the shortest signing key accepted: HS256 wants at least its hash size.
@@ -51,15 +52,15 @@ func (t *Tokens) Issue(email string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("auth: build token: %w", err)
 	}
-	signed, err := jwt.Sign(tok, jwt.WithKey(jwa.HS256, t.key))
+	signed, err := jwt.Sign(tok, jwt.WithKey(jwa.HS256(), t.key))
 	if err != nil {
 		return "", fmt.Errorf("auth: sign token: %w", err)
 	}
 	return string(signed), nil
 }
 
-// Subject verifies token and returns its subject. Only HS256 with our key is accepted, and exp is
-// required; every failure is ErrInvalidToken.
+// Subject verifies token and returns its subject. Only HS256 with our key is accepted: the protected
+// header must name exactly HS256, and exp is required; every failure is ErrInvalidToken.
 func (t *Tokens) Subject(token string) (string, error) {
 	t.mu.Lock()
 	v, ok := t.verified[token]
@@ -67,20 +68,41 @@ func (t *Tokens) Subject(token string) (string, error) {
 	if ok && t.now().Before(v.expires) {
 		return v.subject, nil
 	}
+	// The key pins the verification to HMAC-SHA256, but a header naming another algorithm (or none)
+	// must be refused too, even when the HMAC over the content is right.
+	if !headerAlgIsHS256(token) {
+		return "", ErrInvalidToken
+	}
 	tok, err := jwt.ParseString(token,
-		jwt.WithKey(jwa.HS256, t.key),
+		jwt.WithKey(jwa.HS256(), t.key),
 		jwt.WithValidate(true),
 		jwt.WithRequiredClaim("exp"),
 		jwt.WithClock(jwt.ClockFunc(t.now)),
 	)
-	if err != nil || tok.Subject() == "" {
+	if err != nil {
+		return "", ErrInvalidToken
+	}
+	subject, _ := tok.Subject()
+	expires, _ := tok.Expiration()
+	if subject == "" || expires.IsZero() {
 		return "", ErrInvalidToken
 	}
 	t.mu.Lock()
 	if len(t.verified) >= maxVerified {
 		clear(t.verified)
 	}
-	t.verified[token] = verifiedToken{subject: tok.Subject(), expires: tok.Expiration()}
+	t.verified[token] = verifiedToken{subject: subject, expires: expires}
 	t.mu.Unlock()
-	return tok.Subject(), nil
+	return subject, nil
+}
+
+// headerAlgIsHS256 reports whether token is a compact JWS whose protected header has "alg" exactly
+// "HS256". It reads the header with the same parser jwx's verification uses.
+func headerAlgIsHS256(token string) bool {
+	hdr, _, _, err := jwsbb.SplitCompactString(token)
+	if err != nil {
+		return false
+	}
+	alg, err := jwsbb.HeaderGetString(jwsbb.HeaderParseCompact(hdr), "alg")
+	return err == nil && alg == jwa.HS256().String()
 }

@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -11,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lestrrat-go/jwx/v2/jwa"
-	"github.com/lestrrat-go/jwx/v2/jwt"
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwt"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/chatbot-platform/chatbot/api/client"
@@ -217,10 +219,10 @@ func TestTokens_RejectedWith401(t *testing.T) {
 	for name, token := range map[string]string{
 		"missing":      "",
 		"garbage":      "abc.def.ghi",
-		"expired":      sign(build(now.Add(-time.Minute), true), jwa.HS256, key),
-		"no exp":       sign(build(time.Time{}, false), jwa.HS256, key),
-		"HS512":        sign(build(now.Add(time.Hour), true), jwa.HS512, key),
-		"wrong key":    sign(build(now.Add(time.Hour), true), jwa.HS256, []byte(strings.Repeat("z", 40))),
+		"expired":      sign(build(now.Add(-time.Minute), true), jwa.HS256(), key),
+		"no exp":       sign(build(time.Time{}, false), jwa.HS256(), key),
+		"HS512":        sign(build(now.Add(time.Hour), true), jwa.HS512(), key),
+		"wrong key":    sign(build(now.Add(time.Hour), true), jwa.HS256(), []byte(strings.Repeat("z", 40))),
 		"alg none":     b64([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + ".",
 		"tampered":     parts[0] + "." + claims + "." + parts[2],
 		"user deleted": deletedToken,
@@ -233,6 +235,39 @@ func TestTokens_RejectedWith401(t *testing.T) {
 	wantStatus(t, s.Do(t, "GET", "/projects", good, ""), 200, "")
 	r := s.Do(t, "GET", "/projects", "", "", "Authorization", "Basic "+b64([]byte("a:b")))
 	wantStatus(t, r, 401, "Could not validate credentials")
+}
+
+// TestTokens_HeaderAlgMustBeHS256: tokens whose HMAC-SHA256 signature with the server's key is right,
+// but whose header names another algorithm (or none), are 401 from GET /users/me.
+func TestTokens_HeaderAlgMustBeHS256(t *testing.T) {
+	s := apitest.Start(t, apitest.Options{})
+	email, _ := s.NewUser(t)
+	b64 := base64.RawURLEncoding.EncodeToString
+	payload := b64([]byte(fmt.Sprintf(`{"sub":%q,"exp":%d}`, email, time.Now().Add(time.Hour).Unix())))
+	token := func(header string) string {
+		mac := hmac.New(sha256.New, []byte(apitest.TestSecret))
+		mac.Write([]byte(b64([]byte(header)) + "." + payload))
+		return b64([]byte(header)) + "." + payload + "." + b64(mac.Sum(nil))
+	}
+	wantStatus(t, s.Do(t, "GET", "/users/me", token(`{"alg":"HS256","typ":"JWT"}`), ""), 200, "")
+	for _, header := range []string{
+		`{"alg":"RS256","typ":"JWT"}`,
+		`{"alg":"ES256","typ":"JWT"}`,
+		`{"alg":"PS256","typ":"JWT"}`,
+		`{"alg":"EdDSA","typ":"JWT"}`,
+		`{"alg":"HS512","typ":"JWT"}`,
+		`{"alg":"none","typ":"JWT"}`,
+		`{"alg":"hs256","typ":"JWT"}`,
+		`{"alg":"Hs256","typ":"JWT"}`,
+		`{"typ":"JWT"}`,
+	} {
+		for range 2 {
+			r := s.Do(t, "GET", "/users/me", token(header), "")
+			if r.StatusCode != 401 || r.Header.Get("WWW-Authenticate") != "Bearer" {
+				t.Errorf("header %s: %d %q %s; want 401 with WWW-Authenticate: Bearer", header, r.StatusCode, r.Header.Get("WWW-Authenticate"), r.Body)
+			}
+		}
+	}
 }
 
 // TestIsolation_AnotherUsersIDsAre404 tries every route that takes an id with another user's ids:
