@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/trace"
+	"gopkg.in/natefinch/lumberjack.v2"
 
 	"github.com/chatbot-platform/chatbot/internal/apikey"
 	"github.com/chatbot-platform/chatbot/internal/auth"
@@ -213,16 +214,22 @@ func OpenStore(ctx context.Context, databaseURL string) (store.Store, error) {
 	return sqlite.Open(ctx, target)
 }
 
-// NewLogger logs to stderr and, when cfg.LogFile is set, to that file too, as text or JSON.
+// NewLogger logs to stderr and, when cfg.LogFile is set, to that file too, as text or JSON. The file
+// rotates at LOG_MAX_MB, keeping LOG_MAX_FILES old ones; the Closer is its *lumberjack.Logger then.
+// Errors: the log file cannot be opened.
 func NewLogger(cfg config.Config) (*slog.Logger, io.Closer, error) {
 	var w io.Writer = os.Stderr
 	var closer io.Closer = io.NopCloser(nil)
 	if cfg.LogFile != "" {
+		// Opened here so a bad path fails at start-up (lumberjack opens lazily, and would create
+		// missing directories), and with this mode, which rotated files keep.
 		f, err := os.OpenFile(cfg.LogFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 		if err != nil {
 			return nil, nil, fmt.Errorf("LOG_FILE: %w", err)
 		}
-		w, closer = io.MultiWriter(os.Stderr, f), f
+		f.Close()
+		lj := &lumberjack.Logger{Filename: cfg.LogFile, MaxSize: cfg.LogMaxMB, MaxBackups: cfg.LogMaxFiles}
+		w, closer = io.MultiWriter(os.Stderr, lj), lj
 	}
 	var level slog.Level
 	level.UnmarshalText([]byte(cfg.LogLevel))

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"gopkg.in/natefinch/lumberjack.v2"
+
 	"github.com/chatbot-platform/chatbot/internal/app"
 	"github.com/chatbot-platform/chatbot/internal/config"
 )
@@ -76,5 +78,52 @@ func TestShortSecretKeyIsRefused(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "SECRET_KEY must be at least 32 bytes") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestNewLogger_RotatesTheLogFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	cfg, err := config.FromLookup(func(k string) (string, bool) {
+		v, ok := map[string]string{"LOG_FILE": path, "LOG_MAX_MB": "1", "LOG_MAX_FILES": "2"}[k]
+		return v, ok
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Keep the console quiet: a megabyte of lines goes to stderr too.
+	stderr := os.Stderr
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Stderr = devNull
+	log, closer, err := app.NewLogger(cfg)
+	os.Stderr = stderr
+	defer devNull.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	lj, ok := closer.(*lumberjack.Logger)
+	if !ok || lj.Filename != path || lj.MaxSize != 1 || lj.MaxBackups != 2 {
+		t.Fatalf("log file writer %#v, want lumberjack on %s with 1 MB and 2 backups", closer, path)
+	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o640 {
+		t.Fatalf("log file at start-up: %v %v", info, err)
+	}
+
+	line := strings.Repeat("x", 1000)
+	for i := range 1100 { // over 1 MiB in all
+		log.Info("filler", "i", i, "text", line)
+	}
+	closer.Close()
+	files, err := filepath.Glob(filepath.Join(dir, "app*.log"))
+	if err != nil || len(files) != 2 {
+		t.Fatalf("files after a megabyte of lines: %v %v", files, err)
+	}
+	current, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(string(current), "msg=filler i=1099 ") || len(current) >= 1<<20 {
+		t.Fatalf("current file: %d bytes, %v", len(current), err)
 	}
 }

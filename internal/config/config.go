@@ -39,10 +39,12 @@ type Config struct {
 	WriteTimeout time.Duration
 	IdleTimeout  time.Duration
 
-	PprofAddr string
-	LogFile   string
-	LogFormat string
-	LogLevel  string
+	PprofAddr   string
+	LogFile     string
+	LogMaxMB    int // LOG_FILE rotates at this size, in MiB
+	LogMaxFiles int // rotated LOG_FILEs kept besides the current one
+	LogFormat   string
+	LogLevel    string
 
 	MetricsAddr  string // Prometheus /metrics listener; "" is off
 	OTLPEndpoint string // OTEL_EXPORTER_OTLP_ENDPOINT; "" is no tracing (the exporter reads it itself)
@@ -88,6 +90,8 @@ var Settings = []Setting{
 	{"METRICS_ADDR", "", "serve Prometheus metrics (/metrics) on this address, e.g. 127.0.0.1:9090; empty: off"},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "send traces (OTLP over HTTP) there, e.g. http://127.0.0.1:4318; empty: no tracing; the other OTEL_* variables apply too"},
 	{"LOG_FILE", "app.log", "log file, besides the console; empty disables"},
+	{"LOG_MAX_MB", "100", "LOG_FILE is rotated when it would grow past this size, in MiB (1–10240)"},
+	{"LOG_MAX_FILES", "5", "rotated log files kept besides LOG_FILE (1–1000); older ones are deleted"},
 	{"LOG_FORMAT", "text", "text or json"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"OPENAI_API_KEY", "", "OpenAI API key; without it chat answers 503"},
@@ -136,6 +140,8 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		MetricsAddr:           p.str("METRICS_ADDR"),
 		OTLPEndpoint:          p.str("OTEL_EXPORTER_OTLP_ENDPOINT"),
 		LogFile:               p.str("LOG_FILE"),
+		LogMaxMB:              p.int("LOG_MAX_MB", 1, 10240),
+		LogMaxFiles:           p.int("LOG_MAX_FILES", 1, 1000),
 		LogFormat:             p.oneOf("LOG_FORMAT", "text", "json"),
 		LogLevel:              p.oneOf("LOG_LEVEL", "debug", "info", "warn", "error"),
 		OpenAIAPIKey:          p.str("OPENAI_API_KEY"),

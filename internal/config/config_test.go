@@ -75,3 +75,25 @@ func TestMetricsAddrIsCheckedAndLoopbackKnown(t *testing.T) {
 		}
 	}
 }
+
+func TestLogRotationSettings(t *testing.T) {
+	c, err := FromLookup(lookup(nil))
+	if err != nil || c.LogMaxMB != 100 || c.LogMaxFiles != 5 {
+		t.Fatalf("defaults: LOG_MAX_MB %d, LOG_MAX_FILES %d, %v", c.LogMaxMB, c.LogMaxFiles, err)
+	}
+	c, err = FromLookup(lookup(map[string]string{"LOG_MAX_MB": " 1 ", "LOG_MAX_FILES": "30"}))
+	if err != nil || c.LogMaxMB != 1 || c.LogMaxFiles != 30 {
+		t.Fatalf("set: LOG_MAX_MB %d, LOG_MAX_FILES %d, %v", c.LogMaxMB, c.LogMaxFiles, err)
+	}
+	for _, bad := range []map[string]string{
+		{"LOG_MAX_MB": "0"}, {"LOG_MAX_MB": "-5"}, {"LOG_MAX_MB": "1e3"}, {"LOG_MAX_MB": "100MB"}, {"LOG_MAX_MB": "1000000"},
+		{"LOG_MAX_FILES": "0"}, {"LOG_MAX_FILES": "many"}, {"LOG_MAX_FILES": "100000"},
+	} {
+		_, err := FromLookup(lookup(bad))
+		for name := range bad {
+			if err == nil || !strings.Contains(err.Error(), name+" must be a whole number from 1 to ") {
+				t.Errorf("%v: %v", bad, err)
+			}
+		}
+	}
+}

@@ -46,8 +46,10 @@ func (h *Handlers) DeleteFile(ctx context.Context, req apigen.DeleteFileRequestO
 }
 
 // filePart finds the part named "file" (skipping any other part before it) and gives its raw
-// filename; the file service cleans the name and decides what the content is. It runs only when
-// the service calls it, after the project's ownership is checked.
+// filename; the file service cleans the name and decides what the content is. The part must be a
+// file part: its Content-Disposition has a filename (possibly empty), as browsers and clients send
+// for files; a plain form value named "file" is refused. It runs only when the service calls it,
+// after the project's ownership is checked.
 func filePart(mr *multipart.Reader) file.Part {
 	return func() (string, io.Reader, error) {
 		for {
@@ -60,7 +62,11 @@ func filePart(mr *multipart.Reader) file.Part {
 			case p.FormName() == "file":
 				// The raw parameter: Part.FileName would drop only '/' directories, and only on some systems.
 				_, params, _ := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
-				return params["filename"], partReader{p}, nil
+				name, ok := params["filename"]
+				if !ok {
+					return "", nil, model.Invalid("file", `must be a file part: its Content-Disposition needs a filename, e.g. form-data; name="file"; filename="notes.pdf"`)
+				}
+				return name, partReader{p}, nil
 			}
 		}
 	}

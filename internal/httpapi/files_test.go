@@ -291,6 +291,8 @@ func TestUpload_Limits(t *testing.T) {
 			{"empty file", []part{{field: "file", filename: "empty.txt"}}, 400, "file: must not be empty", false},
 			{"no file part", []part{{field: "other", filename: "a.txt", content: []byte("x")}}, 400, "file: is required", false},
 			{"no parts", nil, 400, "file: is required", false},
+			{"a field named file that is not a file", []part{{disposition: `form-data; name="file"`, content: []byte("just a value")}},
+				400, "file: must be a file part", false},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -309,6 +311,12 @@ func TestUpload_Limits(t *testing.T) {
 				}
 			})
 		}
+		t.Run("multipart without a boundary", func(t *testing.T) {
+			_, body := multipartBody(t, part{field: "file", filename: "a.txt", content: []byte("hi")})
+			r := e.Do(t, "POST", path, e.token, body.String(), "Content-Type", "multipart/form-data")
+			wantStatus(t, r, 400, "boundary")
+			e.noUpstreamFiles(t)
+		})
 		t.Run("not multipart", func(t *testing.T) {
 			r := e.Do(t, "POST", path, e.token, `{"file":"x"}`)
 			if r.StatusCode < 400 || r.StatusCode >= 500 {
@@ -338,7 +346,6 @@ func TestUpload_FilenamesAreCleaned(t *testing.T) {
 		{"spaces trimmed", `form-data; name="file"; filename="  notes.txt  "`, "notes.txt"},
 		{"only a path", `form-data; name="file"; filename="dir/"`, "upload.txt"},
 		{"dots", `form-data; name="file"; filename=".."`, "upload.txt"},
-		{"no filename", `form-data; name="file"`, "upload.txt"},
 		{"long", `form-data; name="file"; filename="` + long + `"`, strings.Repeat("é", 125) + ".pdf"},
 	}
 	for _, tt := range tests {

@@ -4,9 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/chatbot-platform/chatbot/internal/apitest"
 	"github.com/chatbot-platform/chatbot/internal/fakeopenai"
@@ -96,5 +102,66 @@ func TestLogs_ServiceLinesCarryTheRequestAndItsCaller(t *testing.T) {
 	failed := fmt.Sprintf("request_id=%s user_id=%d", r.Header.Get("X-Request-Id"), me.ID)
 	if lines := logs.linesWith(`msg="request failed"`, failed); len(lines) != 1 || strings.Count(lines[0], "request_id=") != 1 {
 		t.Errorf("request failed lines with %q: %q", failed, lines)
+	}
+}
+
+func TestLogs_ClientRequestIDOnlyWhenSafe(t *testing.T) {
+	logs := &syncBuffer{}
+	s := apitest.Start(t, apitest.Options{Log: logs})
+	tests := []struct {
+		name, id string
+		echoed   bool
+	}{
+		{"valid", "client-id_1.2", true},
+		{"64 characters", strings.Repeat("a", 64), true},
+		{"too long", strings.Repeat("b", 65), false},
+		{"spaces", "id with spaces", false},
+		{"carriage return", "forged\rmsg=request route=/admin", false},
+		{"vertical tab", "forged\vline", false},
+		{"line separator", "forged\u2028line", false},
+		{"non-ASCII", "idé", false},
+		{"quote", `id"x`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Straight to the handler: an HTTP client refuses to send some of these values at all.
+			req := httptest.NewRequest(http.MethodGet, "/health", nil)
+			req.Header.Set(echo.HeaderXRequestID, tt.id)
+			rec := httptest.NewRecorder()
+			s.App.Echo.ServeHTTP(rec, req)
+			got := rec.Header().Get(echo.HeaderXRequestID)
+			if tt.echoed {
+				if got != tt.id {
+					t.Fatalf("X-Request-Id %q, want the client's %q", got, tt.id)
+				}
+				if len(logs.linesWith("msg=request", "request_id="+tt.id)) != 1 {
+					t.Fatalf("no access line with the client's id in\n%s", logs)
+				}
+				return
+			}
+			if got == "" || got == tt.id || !regexp.MustCompile(`^[A-Za-z0-9]{32}$`).MatchString(got) {
+				t.Fatalf("X-Request-Id %q, want a generated one", got)
+			}
+			if len(logs.linesWith("msg=request", "request_id="+got)) != 1 {
+				t.Fatalf("no access line with the generated id %q in\n%s", got, logs)
+			}
+			for _, bit := range []string{tt.id, strconv.Quote(tt.id), "forged"} {
+				if strings.Contains(logs.String(), bit) {
+					t.Fatalf("the log holds the client's id %q:\n%s", tt.id, logs)
+				}
+			}
+		})
+	}
+}
+
+func TestLogs_UnknownPathsUseAFixedRoute(t *testing.T) {
+	logs := &syncBuffer{}
+	s := apitest.Start(t, apitest.Options{Log: logs})
+	r := s.Do(t, "GET", "/no/such/route-%E2%80%AE-"+strings.Repeat("x", 100)+"?q=secret", "", "")
+	wantStatus(t, r, 404, "")
+	lines := logs.linesWith("msg=request", "request_id="+r.Header.Get(echo.HeaderXRequestID))
+	if len(lines) != 1 || !strings.Contains(lines[0], "route=unmatched status=404") || strings.Contains(lines[0], "no/such") ||
+		strings.Contains(lines[0], "xxxx") {
+		t.Fatalf("access lines %q", lines)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +21,22 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/store"
 )
 
+// clientRequestID is the X-Request-Id a client may choose: it is echoed in the response and written
+// into every log line of the request, so nothing that could forge a line or a header passes.
+var clientRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// safeRequestID drops a client's X-Request-Id that is not 1–64 characters of [A-Za-z0-9._-]; Echo's
+// RequestID middleware, after it, then generates one.
+func safeRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header
+		if id := h.Get(echo.HeaderXRequestID); id != "" && !clientRequestID.MatchString(id) {
+			h.Del(echo.HeaderXRequestID)
+		}
+		return next(c)
+	}
+}
+
 // accessLog writes one line per request (method, route, status, latency; logctx adds the request id,
 // user id and key id) and records the request's metrics.
 func accessLog(log *slog.Logger, m *metrics.Metrics) echo.MiddlewareFunc {
@@ -34,8 +51,8 @@ func accessLog(log *slog.Logger, m *metrics.Metrics) echo.MiddlewareFunc {
 			route := c.Path()
 			status := c.Response().Status
 			m.HTTPRequest(route, c.Request().Method, status, latency)
-			if route == "" {
-				route = c.Request().URL.Path
+			if route == "" { // no route: the raw path is the client's to choose, so it stays out of the log
+				route = metrics.Unmatched
 			}
 			level := slog.LevelInfo
 			if status >= 500 {

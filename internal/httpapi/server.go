@@ -79,7 +79,7 @@ func New(d Deps) (*echo.Echo, error) {
 	e.IPExtractor = ipExtractor(d.Config)
 
 	ops := newOperations(doc)
-	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+	e.Use(safeRequestID, middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		// The id goes into the request's context too, where logctx finds it for every log line.
 		RequestIDHandler: func(c echo.Context, id string) {
 			c.SetRequest(c.Request().WithContext(logctx.WithRequestID(c.Request().Context(), id)))

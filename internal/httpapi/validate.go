@@ -164,8 +164,13 @@ func validateRequest(maxBody, maxUpload int64) echo.MiddlewareFunc {
 				rc := http.NewResponseController(c.Response())
 				rc.SetReadDeadline(time.Now().Add(uploadReadTimeout))
 				rc.SetWriteDeadline(time.Now().Add(uploadReadTimeout + time.Minute))
-				if mt, _, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType)); mt != echo.MIMEMultipartForm {
+				mt, params, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+				if mt != echo.MIMEMultipartForm {
 					return echo.NewHTTPError(http.StatusUnsupportedMediaType, "Content-Type must be multipart/form-data")
+				}
+				if err != nil || params["boundary"] == "" {
+					return echo.NewHTTPError(http.StatusBadRequest,
+						"Content-Type multipart/form-data needs a valid boundary parameter, e.g. multipart/form-data; boundary=XyZ")
 				}
 				req.Body = http.MaxBytesReader(c.Response(), req.Body, maxUpload)
 				input.Options = &openapi3filter.Options{ExcludeRequestBody: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}
