@@ -107,7 +107,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	if err != nil {
 		return nil, err
 	}
-	limiter, closeLimiter, err := newLimiter(ctx, cfg)
+	limiter, closeLimiter, err := newLimiter(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -181,8 +181,11 @@ func (a *App) MetricsHandler() http.Handler {
 }
 
 // newLimiter builds the rate limiter of every limit (per IP, user and key): in Redis when REDIS_URL is
-// set (shared by every instance), in memory otherwise.
-func newLimiter(ctx context.Context, cfg config.Config) (ratelimit.Limiter, func(), error) {
+// set (shared by every instance), in memory otherwise. Redis is asked within a short deadline, skipped
+// for a few seconds after failures, and replaced meanwhile by limits per instance in memory: a Redis
+// that is down or hung neither stalls requests nor lifts the limits. So a Redis that does not answer
+// at start-up is only a warning.
+func newLimiter(ctx context.Context, cfg config.Config, log *slog.Logger) (ratelimit.Limiter, func(), error) {
 	if cfg.RedisURL == "" {
 		return ratelimit.NewMemory(), func() {}, nil
 	}
@@ -190,14 +193,15 @@ func newLimiter(ctx context.Context, cfg config.Config) (ratelimit.Limiter, func
 	if err != nil {
 		return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
+	ratelimit.TuneRedis(opts, ratelimit.DefaultRedisTimeout)
 	client := redis.NewClient(opts)
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	pctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	if err := client.Ping(pctx).Err(); err != nil {
-		client.Close()
-		return nil, nil, fmt.Errorf("REDIS_URL: Redis does not answer: %w", err)
+		log.Warn("REDIS_URL: Redis does not answer; limiting per instance in memory until it does", "error", err)
 	}
-	return ratelimit.NewRedis(client, "chatbot:ratelimit:"), func() { client.Close() }, nil
+	limiter := ratelimit.NewResilient(ratelimit.NewRedis(client, "chatbot:ratelimit:"), log, ratelimit.ResilientOptions{})
+	return limiter, func() { client.Close() }, nil
 }
 
 // OpenStore opens and migrates the database DATABASE_URL names.

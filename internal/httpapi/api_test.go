@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -475,4 +476,47 @@ func mustParseRedis(t *testing.T, url string) *redis.Options {
 		t.Fatal(err)
 	}
 	return o
+}
+
+// TestRateLimits_RedisHung: a Redis that accepts connections and never answers neither stalls login
+// nor lifts its limit: the limiter gives up on Redis within its deadline and limits from memory.
+func TestRateLimits_RedisHung(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() { // accept and hold every connection, never reading or answering
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	start := time.Now()
+	s := apitest.Start(t, apitest.Options{Env: map[string]string{"REDIS_URL": "redis://" + ln.Addr().String() + "/0", "RATE_LIMIT_AUTH": "3"}})
+	t.Logf("start-up with Redis hung: %v", time.Since(start))
+	login := `{"email":"nobody@example.com","password":"SecurePass123"}`
+	for i := range 4 {
+		want := 401
+		if i == 3 {
+			want = 429
+		}
+		start := time.Now()
+		r := s.Do(t, "POST", "/users/login", "", login)
+		took := time.Since(start)
+		t.Logf("login %d: %d in %v", i+1, r.StatusCode, took)
+		wantStatus(t, r, want, "")
+		if took > time.Second {
+			t.Fatalf("login %d took %v with Redis hung", i+1, took)
+		}
+	}
 }

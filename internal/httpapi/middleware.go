@@ -148,7 +148,7 @@ func rateLimit(limiter ratelimit.Limiter, cfg config.Config, log *slog.Logger, m
 				return next(c)
 			}
 			ok, retry, err := limiter.Allow(ctx, key, perMinute)
-			if err != nil { // a limiter outage must not take the API down with it
+			if err != nil { // last resort (Redis outages are answered from memory): never take the API down
 				log.WarnContext(ctx, "rate limiter unavailable; allowing request", "error", err)
 				return next(c)
 			}
