@@ -137,7 +137,7 @@ func (t *turn) outcome(u llm.Usage, model string, err error) usage.Outcome {
 	switch {
 	case err == nil:
 	case errors.As(err, &uerr):
-		o.Result = strings.ReplaceAll(uerr.Kind.String(), " ", "_")
+		o.Result = uerr.Kind.Label()
 	case errors.Is(err, context.Canceled):
 		o.Result = "canceled"
 	default:

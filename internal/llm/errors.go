@@ -57,6 +57,15 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", int(k))
 }
 
+// Label is the kind as a metric label, span error type and usage-ledger outcome: "rate_limited",
+// "timeout", ... ("unknown" for a kind without a name).
+func (k Kind) Label() string {
+	if s, ok := kindNames[k]; ok {
+		return strings.ReplaceAll(s, " ", "_")
+	}
+	return "unknown"
+}
+
 // Status is the HTTP status our API answers with for this kind.
 func (k Kind) Status() int {
 	switch k {

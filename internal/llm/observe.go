@@ -30,21 +30,6 @@ const (
 // outcomeOK is the outcome label of an operation that succeeded.
 const outcomeOK = "ok"
 
-// kindLabels are the failure kinds as metric labels and span error types.
-var kindLabels = map[Kind]string{
-	KindUpstream: "upstream_error", KindNotConfigured: "not_configured", KindAuth: "api_key_rejected",
-	KindQuota: "quota_exhausted", KindRateLimited: "rate_limited", KindTimeout: "timeout",
-	KindNotFound: "not_found", KindCanceled: "canceled",
-}
-
-// label is the kind as a metric label or span error type: "rate_limited", "timeout", ...
-func (k Kind) label() string {
-	if s, ok := kindLabels[k]; ok {
-		return s
-	}
-	return "unknown"
-}
-
 // observed is one upstream operation being reported: its span and when it began.
 type observed struct {
 	o     op
@@ -81,7 +66,7 @@ func (c *Client) finish(ctx context.Context, ob observed, attempts, status int, 
 	c.logOutcome(ctx, ob.o, attempts, status, ob.start, err)
 	outcome := outcomeOK
 	if err != nil {
-		outcome = err.Kind.label()
+		outcome = err.Kind.Label()
 	}
 	c.metrics.UpstreamCall(ob.o.name, outcome, time.Since(ob.start))
 	span := ob.span
@@ -107,7 +92,7 @@ func (c *Client) retrying(ctx context.Context, o op, attempts, status int, e *Er
 	c.metrics.UpstreamRetry(o.name)
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
 		span.AddEvent("retry", trace.WithAttributes(attrAttempts.Int(attempts), attrHTTPStatus.Int(status),
-			attrErrorType.String(e.Kind.label()), attribute.Float64("chatbot.upstream.wait_seconds", wait.Seconds())))
+			attrErrorType.String(e.Kind.Label()), attribute.Float64("chatbot.upstream.wait_seconds", wait.Seconds())))
 	}
 }
 
