@@ -27,13 +27,13 @@ SET name = @name, scopes = @scopes, allowed_origins = @allowed_origins, expires_
     rate_limit_per_minute = sqlc.narg(rate_limit_per_minute), require_signed_user = @require_signed_user,
     visitor_messages_per_day = @visitor_messages_per_day, budget_monthly_micro_usd = sqlc.narg(budget_monthly_micro_usd),
     budget_monthly_tokens = sqlc.narg(budget_monthly_tokens), end_user_daily_tokens = sqlc.narg(end_user_daily_tokens),
-    end_user_monthly_tokens = sqlc.narg(end_user_monthly_tokens)
+    end_user_monthly_tokens = sqlc.narg(end_user_monthly_tokens), version = version + 1
 WHERE api_keys.id = @id AND api_keys.revoked_at IS NULL
   AND api_keys.project_id IN (SELECT p.id FROM projects p WHERE p.owner_id = @owner_id)
 RETURNING *;
 
 -- name: SetKeyIdentitySecret :execrows
-UPDATE api_keys SET identity_secret = @identity_secret
+UPDATE api_keys SET identity_secret = @identity_secret, version = version + 1
 WHERE api_keys.id = @id AND api_keys.revoked_at IS NULL
   AND api_keys.project_id IN (SELECT p.id FROM projects p WHERE p.owner_id = @owner_id);
 
@@ -46,6 +46,9 @@ WHERE api_keys.id = @id AND api_keys.revoked_at IS NULL
 SELECT k.*, p.owner_id FROM api_keys k
 JOIN projects p ON p.id = k.project_id
 WHERE k.key_hash = @key_hash AND k.revoked_at IS NULL;
+
+-- name: GetKeyVersion :one
+SELECT version FROM api_keys WHERE key_hash = @key_hash AND revoked_at IS NULL;
 
 -- name: TouchKey :exec
 UPDATE api_keys SET last_used_at = @last_used_at WHERE id = @id;

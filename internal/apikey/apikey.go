@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatbot-platform/chatbot/internal/model"
@@ -39,6 +40,8 @@ const (
 	prefixChars = 12
 	// touchEvery coalesces last_used_at: a key's row is written at most this often.
 	touchEvery = time.Minute
+	// maxRememberedKeys bounds the decoded keys an instance keeps (one per live key in use).
+	maxRememberedKeys = 10_000
 )
 
 // ErrInvalidKey: the key is unknown, revoked or expired.
@@ -55,7 +58,9 @@ type Service struct {
 	log   *slog.Logger
 	now   func() time.Time
 
-	touched sync.Map // key id -> time.Time of this instance's last last_used_at write
+	touched    sync.Map // key id -> time.Time of this instance's last last_used_at write
+	remembered sync.Map // key hash -> model.APIKey as last read (see lookup)
+	rememberN  atomic.Int64
 }
 
 // NewService returns the key service.
@@ -276,7 +281,7 @@ func NormalizeOrigin(o string) (string, error) {
 // Authenticate returns the live key a bearer token names, with its project's owner. Every failure is
 // ErrInvalidKey. last_used_at is written at most once a minute per key.
 func (s *Service) Authenticate(ctx context.Context, token string) (model.APIKey, error) {
-	k, err := s.store.KeyByHash(ctx, Hash(token))
+	k, err := s.lookup(ctx, Hash(token))
 	if errors.Is(err, store.ErrNotFound) {
 		return k, ErrInvalidKey
 	}
@@ -288,6 +293,36 @@ func (s *Service) Authenticate(ctx context.Context, token string) (model.APIKey,
 		return model.APIKey{}, ErrInvalidKey
 	}
 	s.touch(ctx, k, now)
+	return k, nil
+}
+
+// lookup finds the live key with this hash. A key read before is reused while its stored version is
+// unchanged, so a request reads one column instead of decoding the whole row; a revoked, deleted or
+// edited key is still seen at the very next request on every instance. The returned key is shared:
+// callers must not modify its slices.
+func (s *Service) lookup(ctx context.Context, hash string) (model.APIKey, error) {
+	if v, ok := s.remembered.Load(hash); ok {
+		k := v.(model.APIKey)
+		version, err := s.store.KeyVersion(ctx, hash)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				s.remembered.Delete(hash)
+			}
+			return model.APIKey{}, err
+		}
+		if version == k.Version {
+			return k, nil
+		}
+	}
+	k, err := s.store.KeyByHash(ctx, hash)
+	if err != nil {
+		return k, err
+	}
+	if s.rememberN.Add(1) > maxRememberedKeys { // start over rather than track recency
+		s.remembered.Clear()
+		s.rememberN.Store(1)
+	}
+	s.remembered.Store(hash, k)
 	return k, nil
 }
 

@@ -176,3 +176,65 @@ func waitFor(t *testing.T, ok func() bool) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Two instances over one database: each remembers the keys it has read, and still sees a change made
+// through the other at its very next request (scopes, identity secret, revocation, the project going).
+func TestAuthenticate_RememberedKeysFollowChangesFromEveryInstance(t *testing.T) {
+	a, st, owner, pid := newService(t)
+	b := NewService(st, a.log)
+	k, err := a.Create(ctx, owner, pid, model.KeySecret, Settings{Name: ptr("k"), Scopes: &[]string{"chat", "read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := a.Authenticate(ctx, k.Key); err != nil || !got.HasScope("read") {
+		t.Fatalf("first use: %+v %v", got, err)
+	}
+	// Unchanged: the remembered key is served (last_used_at is use, not a change, so it stays as read).
+	if err := st.TouchKey(ctx, k.ID, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := a.Authenticate(ctx, k.Key); got.LastUsedAt != nil && got.LastUsedAt.After(time.Now()) {
+		t.Fatalf("an unchanged key was read again: %v", got.LastUsedAt)
+	}
+
+	if _, err := b.Update(ctx, owner, k.ID, Settings{Scopes: &[]string{"chat"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := a.Authenticate(ctx, k.Key); err != nil || got.HasScope("read") {
+		t.Fatalf("scope removed on the other instance still seen: %+v %v", got.Scopes, err)
+	}
+	pk, err := a.Create(ctx, owner, pid, model.KeyPublishable, Settings{Name: ptr("widget"), AllowedOrigins: &[]string{"https://shop.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(ctx, pk.Key); err != nil {
+		t.Fatal(err)
+	}
+	secret, err := b.RotateIdentitySecret(ctx, owner, pk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := a.Authenticate(ctx, pk.Key); got.IdentitySecret != secret {
+		t.Fatal("rotated identity secret not seen")
+	}
+	if err := b.Revoke(ctx, owner, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(ctx, k.Key); !errors.Is(err, ErrInvalidKey) {
+		t.Fatalf("revoked on the other instance: %v", err)
+	}
+
+	k2, err := a.Create(ctx, owner, pid, model.KeySecret, Settings{Name: ptr("k2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(ctx, k2.Key); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteProject(ctx, owner, pid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(ctx, k2.Key); !errors.Is(err, ErrInvalidKey) {
+		t.Fatalf("key of a deleted project: %v", err)
+	}
+}

@@ -145,6 +145,8 @@ type APIKey struct {
 	EndUserMonthlyTokens  *int64
 	CreatedAt             time.Time
 	LastUsedAt            *time.Time
+	// Version grows with every change to the key (not with its use).
+	Version int64
 }
 
 // HasScope reports whether the key carries scope.

@@ -88,6 +88,8 @@ type Store interface {
 	RevokeKey(ctx context.Context, ownerID, id int64) error
 	// KeyByHash finds a live key by its hash, with its project's owner. Returns ErrNotFound.
 	KeyByHash(ctx context.Context, hash string) (model.APIKey, error)
+	// KeyVersion is the Version of the live key with this hash. Returns ErrNotFound.
+	KeyVersion(ctx context.Context, hash string) (int64, error)
 	// TouchKey records that a key was used at t.
 	TouchKey(ctx context.Context, id int64, t time.Time) error
 	// CountEndUserMessages counts the messages an end user of a key sent since a time.

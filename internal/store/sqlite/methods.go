@@ -415,10 +415,15 @@ func (s *Store) KeyByHash(ctx context.Context, hash string) (model.APIKey, error
 		RateLimitPerMinute: row.RateLimitPerMinute, RequireSignedUser: row.RequireSignedUser,
 		VisitorMessagesPerDay: row.VisitorMessagesPerDay, CreatedAt: row.CreatedAt, LastUsedAt: row.LastUsedAt,
 		BudgetMonthlyMicroUsd: row.BudgetMonthlyMicroUsd, BudgetMonthlyTokens: row.BudgetMonthlyTokens,
-		EndUserDailyTokens: row.EndUserDailyTokens, EndUserMonthlyTokens: row.EndUserMonthlyTokens,
+		EndUserDailyTokens: row.EndUserDailyTokens, EndUserMonthlyTokens: row.EndUserMonthlyTokens, Version: row.Version,
 	})
 	k.OwnerID = row.OwnerID
 	return k, nil
+}
+
+func (s *Store) KeyVersion(ctx context.Context, hash string) (int64, error) {
+	v, err := s.r.GetKeyVersion(ctx, hash)
+	return v, mapErr(err)
 }
 
 func (s *Store) TouchKey(ctx context.Context, id int64, t time.Time) error {
@@ -437,7 +442,7 @@ func keyModel(k sqlcgen.ApiKey) model.APIKey {
 		ExpiresAt: k.ExpiresAt, RateLimitPerMinute: k.RateLimitPerMinute, RequireSignedUser: k.RequireSignedUser,
 		VisitorMessagesPerDay: k.VisitorMessagesPerDay, BudgetMonthlyMicroUSD: k.BudgetMonthlyMicroUsd,
 		BudgetMonthlyTokens: k.BudgetMonthlyTokens, EndUserDailyTokens: k.EndUserDailyTokens, EndUserMonthlyTokens: k.EndUserMonthlyTokens,
-		CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt,
+		CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, Version: k.Version,
 	}
 }
 

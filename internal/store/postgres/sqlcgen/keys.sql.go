@@ -38,7 +38,7 @@ SELECT p.id, $1, $2, $3, $4, $5, $6, $7, $8,
        $9, $10, $11, $12,
        $13, $14, $15, $16
 FROM projects p WHERE p.id = $17 AND p.owner_id = $18
-RETURNING id, project_id, name, kind, prefix, key_hash, scopes, allowed_origins, identity_secret, expires_at, rate_limit_per_minute, require_signed_user, visitor_messages_per_day, created_at, last_used_at, revoked_at, budget_monthly_micro_usd, budget_monthly_tokens, end_user_daily_tokens, end_user_monthly_tokens
+RETURNING id, project_id, name, kind, prefix, key_hash, scopes, allowed_origins, identity_secret, expires_at, rate_limit_per_minute, require_signed_user, visitor_messages_per_day, created_at, last_used_at, revoked_at, budget_monthly_micro_usd, budget_monthly_tokens, end_user_daily_tokens, end_user_monthly_tokens, version
 `
 
 type CreateKeyParams struct {
@@ -106,12 +106,13 @@ func (q *Queries) CreateKey(ctx context.Context, arg CreateKeyParams) (ApiKey, e
 		&i.BudgetMonthlyTokens,
 		&i.EndUserDailyTokens,
 		&i.EndUserMonthlyTokens,
+		&i.Version,
 	)
 	return i, err
 }
 
 const getKey = `-- name: GetKey :one
-SELECT k.id, k.project_id, k.name, k.kind, k.prefix, k.key_hash, k.scopes, k.allowed_origins, k.identity_secret, k.expires_at, k.rate_limit_per_minute, k.require_signed_user, k.visitor_messages_per_day, k.created_at, k.last_used_at, k.revoked_at, k.budget_monthly_micro_usd, k.budget_monthly_tokens, k.end_user_daily_tokens, k.end_user_monthly_tokens FROM api_keys k
+SELECT k.id, k.project_id, k.name, k.kind, k.prefix, k.key_hash, k.scopes, k.allowed_origins, k.identity_secret, k.expires_at, k.rate_limit_per_minute, k.require_signed_user, k.visitor_messages_per_day, k.created_at, k.last_used_at, k.revoked_at, k.budget_monthly_micro_usd, k.budget_monthly_tokens, k.end_user_daily_tokens, k.end_user_monthly_tokens, k.version FROM api_keys k
 JOIN projects p ON p.id = k.project_id
 WHERE k.id = $1 AND p.owner_id = $2 AND k.revoked_at IS NULL
 `
@@ -145,12 +146,13 @@ func (q *Queries) GetKey(ctx context.Context, arg GetKeyParams) (ApiKey, error) 
 		&i.BudgetMonthlyTokens,
 		&i.EndUserDailyTokens,
 		&i.EndUserMonthlyTokens,
+		&i.Version,
 	)
 	return i, err
 }
 
 const getKeyByHash = `-- name: GetKeyByHash :one
-SELECT k.id, k.project_id, k.name, k.kind, k.prefix, k.key_hash, k.scopes, k.allowed_origins, k.identity_secret, k.expires_at, k.rate_limit_per_minute, k.require_signed_user, k.visitor_messages_per_day, k.created_at, k.last_used_at, k.revoked_at, k.budget_monthly_micro_usd, k.budget_monthly_tokens, k.end_user_daily_tokens, k.end_user_monthly_tokens, p.owner_id FROM api_keys k
+SELECT k.id, k.project_id, k.name, k.kind, k.prefix, k.key_hash, k.scopes, k.allowed_origins, k.identity_secret, k.expires_at, k.rate_limit_per_minute, k.require_signed_user, k.visitor_messages_per_day, k.created_at, k.last_used_at, k.revoked_at, k.budget_monthly_micro_usd, k.budget_monthly_tokens, k.end_user_daily_tokens, k.end_user_monthly_tokens, k.version, p.owner_id FROM api_keys k
 JOIN projects p ON p.id = k.project_id
 WHERE k.key_hash = $1 AND k.revoked_at IS NULL
 `
@@ -176,6 +178,7 @@ type GetKeyByHashRow struct {
 	BudgetMonthlyTokens   *int64
 	EndUserDailyTokens    *int64
 	EndUserMonthlyTokens  *int64
+	Version               int64
 	OwnerID               int64
 }
 
@@ -203,13 +206,25 @@ func (q *Queries) GetKeyByHash(ctx context.Context, keyHash string) (GetKeyByHas
 		&i.BudgetMonthlyTokens,
 		&i.EndUserDailyTokens,
 		&i.EndUserMonthlyTokens,
+		&i.Version,
 		&i.OwnerID,
 	)
 	return i, err
 }
 
+const getKeyVersion = `-- name: GetKeyVersion :one
+SELECT version FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
+`
+
+func (q *Queries) GetKeyVersion(ctx context.Context, keyHash string) (int64, error) {
+	row := q.db.QueryRow(ctx, getKeyVersion, keyHash)
+	var version int64
+	err := row.Scan(&version)
+	return version, err
+}
+
 const listKeys = `-- name: ListKeys :many
-SELECT k.id, k.project_id, k.name, k.kind, k.prefix, k.key_hash, k.scopes, k.allowed_origins, k.identity_secret, k.expires_at, k.rate_limit_per_minute, k.require_signed_user, k.visitor_messages_per_day, k.created_at, k.last_used_at, k.revoked_at, k.budget_monthly_micro_usd, k.budget_monthly_tokens, k.end_user_daily_tokens, k.end_user_monthly_tokens FROM api_keys k
+SELECT k.id, k.project_id, k.name, k.kind, k.prefix, k.key_hash, k.scopes, k.allowed_origins, k.identity_secret, k.expires_at, k.rate_limit_per_minute, k.require_signed_user, k.visitor_messages_per_day, k.created_at, k.last_used_at, k.revoked_at, k.budget_monthly_micro_usd, k.budget_monthly_tokens, k.end_user_daily_tokens, k.end_user_monthly_tokens, k.version FROM api_keys k
 JOIN projects p ON p.id = k.project_id
 WHERE k.project_id = $1 AND p.owner_id = $2 AND k.revoked_at IS NULL
 ORDER BY k.id
@@ -250,6 +265,7 @@ func (q *Queries) ListKeys(ctx context.Context, arg ListKeysParams) ([]ApiKey, e
 			&i.BudgetMonthlyTokens,
 			&i.EndUserDailyTokens,
 			&i.EndUserMonthlyTokens,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -282,7 +298,7 @@ func (q *Queries) RevokeKey(ctx context.Context, arg RevokeKeyParams) (int64, er
 }
 
 const setKeyIdentitySecret = `-- name: SetKeyIdentitySecret :execrows
-UPDATE api_keys SET identity_secret = $1
+UPDATE api_keys SET identity_secret = $1, version = version + 1
 WHERE api_keys.id = $2 AND api_keys.revoked_at IS NULL
   AND api_keys.project_id IN (SELECT p.id FROM projects p WHERE p.owner_id = $3)
 `
@@ -321,10 +337,10 @@ SET name = $1, scopes = $2, allowed_origins = $3, expires_at = $4,
     rate_limit_per_minute = $5, require_signed_user = $6,
     visitor_messages_per_day = $7, budget_monthly_micro_usd = $8,
     budget_monthly_tokens = $9, end_user_daily_tokens = $10,
-    end_user_monthly_tokens = $11
+    end_user_monthly_tokens = $11, version = version + 1
 WHERE api_keys.id = $12 AND api_keys.revoked_at IS NULL
   AND api_keys.project_id IN (SELECT p.id FROM projects p WHERE p.owner_id = $13)
-RETURNING id, project_id, name, kind, prefix, key_hash, scopes, allowed_origins, identity_secret, expires_at, rate_limit_per_minute, require_signed_user, visitor_messages_per_day, created_at, last_used_at, revoked_at, budget_monthly_micro_usd, budget_monthly_tokens, end_user_daily_tokens, end_user_monthly_tokens
+RETURNING id, project_id, name, kind, prefix, key_hash, scopes, allowed_origins, identity_secret, expires_at, rate_limit_per_minute, require_signed_user, visitor_messages_per_day, created_at, last_used_at, revoked_at, budget_monthly_micro_usd, budget_monthly_tokens, end_user_daily_tokens, end_user_monthly_tokens, version
 `
 
 type UpdateKeyParams struct {
@@ -381,6 +397,7 @@ func (q *Queries) UpdateKey(ctx context.Context, arg UpdateKeyParams) (ApiKey, e
 		&i.BudgetMonthlyTokens,
 		&i.EndUserDailyTokens,
 		&i.EndUserMonthlyTokens,
+		&i.Version,
 	)
 	return i, err
 }

@@ -29,6 +29,7 @@ type ApiKey struct {
 	BudgetMonthlyTokens   *int64
 	EndUserDailyTokens    *int64
 	EndUserMonthlyTokens  *int64
+	Version               int64
 }
 
 type BudgetCounter struct {

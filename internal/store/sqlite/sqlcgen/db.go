@@ -84,6 +84,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getKeyByHashStmt, err = db.PrepareContext(ctx, getKeyByHash); err != nil {
 		return nil, fmt.Errorf("error preparing query GetKeyByHash: %w", err)
 	}
+	if q.getKeyVersionStmt, err = db.PrepareContext(ctx, getKeyVersion); err != nil {
+		return nil, fmt.Errorf("error preparing query GetKeyVersion: %w", err)
+	}
 	if q.getProjectStmt, err = db.PrepareContext(ctx, getProject); err != nil {
 		return nil, fmt.Errorf("error preparing query GetProject: %w", err)
 	}
@@ -268,6 +271,11 @@ func (q *Queries) Close() error {
 	if q.getKeyByHashStmt != nil {
 		if cerr := q.getKeyByHashStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getKeyByHashStmt: %w", cerr)
+		}
+	}
+	if q.getKeyVersionStmt != nil {
+		if cerr := q.getKeyVersionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getKeyVersionStmt: %w", cerr)
 		}
 	}
 	if q.getProjectStmt != nil {
@@ -464,6 +472,7 @@ type Queries struct {
 	getFileStmt                   *sql.Stmt
 	getKeyStmt                    *sql.Stmt
 	getKeyByHashStmt              *sql.Stmt
+	getKeyVersionStmt             *sql.Stmt
 	getProjectStmt                *sql.Stmt
 	getPromptStmt                 *sql.Stmt
 	getUserByEmailStmt            *sql.Stmt
@@ -517,6 +526,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getFileStmt:                   q.getFileStmt,
 		getKeyStmt:                    q.getKeyStmt,
 		getKeyByHashStmt:              q.getKeyByHashStmt,
+		getKeyVersionStmt:             q.getKeyVersionStmt,
 		getProjectStmt:                q.getProjectStmt,
 		getPromptStmt:                 q.getPromptStmt,
 		getUserByEmailStmt:            q.getUserByEmailStmt,
