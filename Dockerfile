@@ -10,6 +10,7 @@ WORKDIR /src
 ENV GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
 # Modules in their own layer: redone only when go.mod or go.sum change, not on every source edit.
 COPY go.mod go.sum ./
+COPY api/client/go.mod api/client/go.sum ./api/client/
 RUN go mod download
 COPY . .
 # Pure Go (SQLite via modernc), so a static binary. Same flags as CI: they are part of the build cache key.

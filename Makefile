@@ -36,6 +36,7 @@ test-go: ## Go tests, with the race detector
 	[ -n "$$pg" ] || echo "NOTE: PostgreSQL tests SKIPPED (no TEST_DATABASE_URL and nothing on 127.0.0.1:5432); SQLite tests run"; \
 	[ -n "$$rd" ] || echo "NOTE: Redis tests SKIPPED (no TEST_REDIS_URL and nothing on 127.0.0.1:6379)"; \
 	TEST_DATABASE_URL="$$pg" TEST_REDIS_URL="$$rd" go test -race -count=1 ./...
+	cd api/client && go test -count=1 ./...
 
 frontend/node_modules/.package-lock.json: frontend/package-lock.json
 	npm --prefix frontend ci --no-audit --no-fund
@@ -68,6 +69,10 @@ lint: ## gofmt, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); [ -z "$$out" ] || { echo "gofmt needed: $$out"; exit 1; }
 	go vet ./...
 	$(STATICCHECK) ./...
+	@# The Go client is its own module: lint it there, and keep the server's dependencies out of it.
+	cd api/client && go vet ./... && go tool -modfile=../../tools/staticcheck/go.mod staticcheck ./...
+	@deps=$$(cd api/client && go list -deps ./... | grep -E 'labstack|jackc|redis|sqlite|chatbot/internal' || true); \
+	[ -z "$$deps" ] || { echo "api/client imports server dependencies: $$deps"; exit 1; }
 
 migrate-new: ## create a migration in both dialects: make migrate-new NAME=add_things
 	@[ -n "$(NAME)" ] || { echo "usage: make migrate-new NAME=add_things"; exit 1; }
