@@ -323,15 +323,10 @@ func (t *turn) assistantMessage(res Result, incomplete bool) model.Message {
 
 // storeError explains a failed write: the conversation or project was deleted meanwhile.
 func (t *turn) storeError(err error) error {
-	if errors.Is(err, store.ErrNotFound) || isForeignKey(err) {
+	if errors.Is(err, store.ErrNotFound) {
 		return &model.NotFoundError{What: "conversation"}
 	}
 	return fmt.Errorf("chat: store messages: %w", err)
-}
-
-func isForeignKey(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "FOREIGN KEY") || strings.Contains(s, "foreign key")
 }
 
 // citations names each cited file with our record when we still have it.

@@ -14,7 +14,8 @@ import (
 )
 
 var (
-	// ErrNotFound: no such row for this owner.
+	// ErrNotFound: no such row for this owner, or (on a write) a row it refers to is gone, e.g. a
+	// message for a conversation deleted meanwhile. Each adapter maps its own foreign-key violation.
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: a unique constraint was violated (e.g. the email is taken).
 	ErrConflict = errors.New("conflict")

@@ -79,8 +79,11 @@ func mapErr(err error) error {
 		return store.ErrNotFound
 	}
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "23505" {
+	if errors.As(err, &pe) && pe.Code == "23505" { // unique_violation
 		return fmt.Errorf("%w: %v", store.ErrConflict, err)
+	}
+	if errors.As(err, &pe) && pe.Code == "23503" { // foreign_key_violation
+		return fmt.Errorf("%w: %v", store.ErrNotFound, err)
 	}
 	return err
 }

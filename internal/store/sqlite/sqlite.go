@@ -133,5 +133,8 @@ func mapErr(err error) error {
 	if errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
 		return fmt.Errorf("%w: %v", store.ErrConflict, err)
 	}
+	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
+		return fmt.Errorf("%w: %v", store.ErrNotFound, err)
+	}
 	return err
 }

@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(testing.TB) store.Store) {
 		{"ConversationsOfKeysAndEndUsers", testKeyConversations},
 		{"BudgetCountersReserveAtomically", testBudgetCounters},
 		{"DeletingProjectCascades", testCascade},
+		{"WritesUnderAGoneRowAreNotFound", testGoneParent},
 		{"TransactionRollsBack", testTxRollback},
 		{"ConcurrentWritesNeverFail", testConcurrentWrites},
 	}
@@ -517,4 +518,18 @@ func testBudgetCounters(t *testing.T, s store.Store) {
 	if es := must(s.ListUsageEvents(ctx, bob.ID, p.ID, since, store.Now().Add(time.Minute))); len(es) != 0 {
 		t.Fatalf("bob reads alice's ledger: %+v", es)
 	}
+}
+
+// A write that refers to a row deleted meanwhile (a turn racing its conversation's delete) is
+// ErrNotFound in every adapter, whatever the driver's error says.
+func testGoneParent(t *testing.T, s store.Store) {
+	u := newUser(t, s, "gone@example.com")
+	p := newProject(t, s, u.ID, "p")
+	c := must(s.CreateConversation(ctx, u.ID, model.Conversation{ProjectID: p.ID, Title: "t"}))
+	must(0, s.DeleteConversation(ctx, u.ID, c.ID))
+	_, err := s.AddMessages(ctx, model.Message{ConversationID: c.ID, Role: "user", Content: "hi"})
+	wantErr(t, err, store.ErrNotFound)
+	must(0, s.DeleteProject(ctx, u.ID, p.ID))
+	_, err = s.CreateConversation(ctx, u.ID, model.Conversation{ProjectID: p.ID, Title: "t"})
+	wantErr(t, err, store.ErrNotFound)
 }
