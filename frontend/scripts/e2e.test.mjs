@@ -708,12 +708,15 @@ describe("dashboard end to end", () => {
     await page.getByRole("heading", { name: "Create your first chatbot" }).waitFor();
   });
 
-  step("log out clears the token", async () => {
+  step("log out clears the token and ends its session on the server", async () => {
     await page.goto(`${BASE}/dashboard`);
+    const before = await token();
     await page.getByRole("button", { name: "Log out" }).click();
     await page.waitForURL(`${BASE}/`);
     await page.getByText("You have been logged out.").waitFor();
     assert.equal(await token(), null);
+    const me = await fetch(`${BASE}/users/me`, { headers: { Authorization: `Bearer ${before}` } });
+    assert.equal(me.status, 401, "the logged-out token still works");
   });
 
   step("a 401 sends the visitor back to sign-in with a message", async () => {

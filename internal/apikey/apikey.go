@@ -58,14 +58,15 @@ type Service struct {
 	log   *slog.Logger
 	now   func() time.Time
 
-	touched    sync.Map // key id -> time.Time of this instance's last last_used_at write
+	lastUsed   *store.LastUsed
 	remembered sync.Map // key hash -> model.APIKey as last read (see lookup)
 	rememberN  atomic.Int64
 }
 
 // NewService returns the key service.
 func NewService(s store.Store, log *slog.Logger) *Service {
-	return &Service{store: s, log: log, now: time.Now}
+	return &Service{store: s, log: log, now: time.Now,
+		lastUsed: &store.LastUsed{Every: touchEvery, Write: s.TouchKey, Log: log, What: "key"}}
 }
 
 // Settings are a key's editable fields; nil leaves a field as it is (or default on create). Clear*
@@ -292,7 +293,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (model.APIKey,
 	if k.ExpiresAt != nil && !now.Before(*k.ExpiresAt) {
 		return model.APIKey{}, ErrInvalidKey
 	}
-	s.touch(ctx, k, now)
+	s.lastUsed.Record(ctx, k.ID, k.LastUsedAt, now)
 	return k, nil
 }
 
@@ -324,25 +325,6 @@ func (s *Service) lookup(ctx context.Context, hash string) (model.APIKey, error)
 	}
 	s.remembered.Store(hash, k)
 	return k, nil
-}
-
-// touch records the key's use without a write per request: only when the stored time (which every
-// instance sees) and this instance's last write are both older than touchEvery.
-func (s *Service) touch(ctx context.Context, k model.APIKey, now time.Time) {
-	if k.LastUsedAt != nil && now.Sub(*k.LastUsedAt) < touchEvery {
-		return
-	}
-	if last, ok := s.touched.Load(k.ID); ok && now.Sub(last.(time.Time)) < touchEvery {
-		return
-	}
-	s.touched.Store(k.ID, now)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := s.store.TouchKey(ctx, k.ID, now.UTC().Truncate(time.Microsecond)); err != nil {
-			s.log.WarnContext(ctx, "key last_used_at not recorded", "key_id", k.ID, "error", err)
-		}
-	}()
 }
 
 // CheckOrigin refuses a publishable key used from a page whose origin it does not allow (or with no

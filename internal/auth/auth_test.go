@@ -99,9 +99,10 @@ func TestTokens_RejectAnythingButOurHS256WithExp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, _ := tokens.Issue("a@example.com")
-	if sub, err := tokens.Subject(good); err != nil || sub != "a@example.com" {
-		t.Fatalf("Subject(good) = %q, %v", sub, err)
+	want := Claims{Email: "a@example.com", UserID: 7, SessionID: 9}
+	good, _ := tokens.Issue(want)
+	if c, err := tokens.Verify(good); err != nil || c != want {
+		t.Fatalf("Verify(good) = %+v, %v", c, err)
 	}
 	sign := func(tok jwt.Token, alg jwa.SignatureAlgorithm, key []byte) string {
 		s, err := jwt.Sign(tok, jwt.WithKey(alg, key))
@@ -111,24 +112,42 @@ func TestTokens_RejectAnythingButOurHS256WithExp(t *testing.T) {
 		return string(s)
 	}
 	now := time.Now()
-	valid, _ := jwt.NewBuilder().Subject("a@example.com").IssuedAt(now).Expiration(now.Add(time.Hour)).Build()
-	expired, _ := jwt.NewBuilder().Subject("a@example.com").IssuedAt(now.Add(-2 * time.Hour)).Expiration(now.Add(-time.Hour)).Build()
-	noExp, _ := jwt.NewBuilder().Subject("a@example.com").IssuedAt(now).Build()
+	ours := func() *jwt.Builder {
+		return jwt.NewBuilder().Subject("a@example.com").Issuer(Issuer).Audience([]string{Audience}).Claim("uid", 7).Claim("sid", 9).IssuedAt(now)
+	}
+	valid, _ := ours().Expiration(now.Add(time.Hour)).Build()
+	expired, _ := ours().IssuedAt(now.Add(-2 * time.Hour)).Expiration(now.Add(-time.Hour)).Build()
+	noExp, _ := ours().Build()
+	without := func(claim string) jwt.Token {
+		tok, _ := ours().Expiration(now.Add(time.Hour)).Build()
+		if err := tok.Remove(claim); err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	otherIssuer, _ := ours().Issuer("someone-else").Expiration(now.Add(time.Hour)).Build()
+	otherAudience, _ := ours().Audience([]string{"another-api"}).Expiration(now.Add(time.Hour)).Build()
 	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`))
 	payload := base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"a@example.com","exp":` + "9999999999" + `}`))
 	parts := strings.Split(good, ".")
 	for name, tok := range map[string]string{
-		"expired":   sign(expired, jwa.HS256(), key),
-		"no exp":    sign(noExp, jwa.HS256(), key),
-		"HS512":     sign(valid, jwa.HS512(), key),
-		"wrong key": sign(valid, jwa.HS256(), []byte(strings.Repeat("x", 32))),
-		"alg none":  header + "." + payload + ".",
-		"tampered":  parts[0] + "." + payload + "." + parts[2],
-		"garbage":   "not-a-token",
-		"empty":     "",
+		"expired":        sign(expired, jwa.HS256(), key),
+		"no exp":         sign(noExp, jwa.HS256(), key),
+		"no iss":         sign(without("iss"), jwa.HS256(), key),
+		"no aud":         sign(without("aud"), jwa.HS256(), key),
+		"no uid":         sign(without("uid"), jwa.HS256(), key),
+		"no sid":         sign(without("sid"), jwa.HS256(), key),
+		"other issuer":   sign(otherIssuer, jwa.HS256(), key),
+		"other audience": sign(otherAudience, jwa.HS256(), key),
+		"HS512":          sign(valid, jwa.HS512(), key),
+		"wrong key":      sign(valid, jwa.HS256(), []byte(strings.Repeat("x", 32))),
+		"alg none":       header + "." + payload + ".",
+		"tampered":       parts[0] + "." + payload + "." + parts[2],
+		"garbage":        "not-a-token",
+		"empty":          "",
 	} {
-		if sub, err := tokens.Subject(tok); err != ErrInvalidToken {
-			t.Errorf("%s: Subject = %q, %v; want ErrInvalidToken", name, sub, err)
+		if c, err := tokens.Verify(tok); err != ErrInvalidToken {
+			t.Errorf("%s: Verify = %+v, %v; want ErrInvalidToken", name, c, err)
 		}
 	}
 }
@@ -137,12 +156,12 @@ func TestTokens_RememberedTokensStillExpire(t *testing.T) {
 	tokens, _ := NewTokens([]byte(strings.Repeat("k", 32)), time.Minute)
 	now := time.Now()
 	tokens.now = func() time.Time { return now }
-	tok, _ := tokens.Issue("a@example.com")
-	if _, err := tokens.Subject(tok); err != nil {
+	tok, _ := tokens.Issue(Claims{Email: "a@example.com", UserID: 1, SessionID: 1})
+	if _, err := tokens.Verify(tok); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(2 * time.Minute)
-	if _, err := tokens.Subject(tok); err != ErrInvalidToken {
+	if _, err := tokens.Verify(tok); err != ErrInvalidToken {
 		t.Fatalf("an expired token was accepted from the cache: %v", err)
 	}
 }
@@ -171,9 +190,9 @@ func TestTokens_RejectHeadersThatAreNotHS256(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload := `{"sub":"a@example.com","exp":9999999999}`
-	if sub, err := tokens.Subject(hmacToken(`{"alg":"HS256","typ":"JWT"}`, payload, key)); err != nil || sub != "a@example.com" {
-		t.Fatalf("hand-built HS256 token: Subject = %q, %v", sub, err)
+	payload := `{"sub":"a@example.com","exp":9999999999,"iss":"` + Issuer + `","aud":"` + Audience + `","uid":7,"sid":9}`
+	if c, err := tokens.Verify(hmacToken(`{"alg":"HS256","typ":"JWT"}`, payload, key)); err != nil || c.Email != "a@example.com" {
+		t.Fatalf("hand-built HS256 token: Verify = %+v, %v", c, err)
 	}
 	for _, header := range []string{
 		`{"alg":"RS256","typ":"JWT"}`,
@@ -190,8 +209,8 @@ func TestTokens_RejectHeadersThatAreNotHS256(t *testing.T) {
 	} {
 		tok := hmacToken(header, payload, key)
 		for range 2 { // twice: a refused token must not come back from the cache
-			if sub, err := tokens.Subject(tok); err != ErrInvalidToken {
-				t.Errorf("header %s: Subject = %q, %v; want ErrInvalidToken", header, sub, err)
+			if c, err := tokens.Verify(tok); err != ErrInvalidToken {
+				t.Errorf("header %s: Verify = %+v, %v; want ErrInvalidToken", header, c, err)
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/chatbot-platform/chatbot/internal/model"
@@ -22,11 +23,14 @@ type Service struct {
 	hasher *Hasher
 	tokens *Tokens
 	log    *slog.Logger
+
+	lastSeen *store.LastUsed
 }
 
 // NewService returns the account service.
 func NewService(s store.Store, h *Hasher, t *Tokens, log *slog.Logger) *Service {
-	return &Service{store: s, hasher: h, tokens: t, log: log}
+	return &Service{store: s, hasher: h, tokens: t, log: log,
+		lastSeen: &store.LastUsed{Every: time.Minute, Write: s.TouchSession, Log: log, What: "session"}}
 }
 
 // Register creates an account. It returns a *model.ValidationError for a malformed email, a password
@@ -54,9 +58,18 @@ func (s *Service) Register(ctx context.Context, email, password string) error {
 	return nil
 }
 
-// Login checks the credentials and returns an access token, or ErrBadCredentials. A hash with fewer
-// rounds than configured is rewritten with the current setting.
-func (s *Service) Login(ctx context.Context, email, password string) (string, error) {
+// Client is where a sign-in comes from, kept with its session so its owner can recognise it.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+// maxUserAgentChars bounds what is kept of a client's User-Agent.
+const maxUserAgentChars = 256
+
+// Login checks the credentials, starts a session for from and returns its access token, or
+// ErrBadCredentials. A hash with fewer rounds than configured is rewritten with the current setting.
+func (s *Service) Login(ctx context.Context, email, password string, from Client) (string, error) {
 	u, err := s.store.GetUserByEmail(ctx, NormalizeEmail(email))
 	if errors.Is(err, store.ErrNotFound) {
 		s.hasher.VerifyDummy(ctx, password)
@@ -77,8 +90,16 @@ func (s *Service) Login(ctx context.Context, email, password string) (string, er
 	if rehash {
 		s.upgradeHash(ctx, u.ID, password)
 	}
-	s.log.InfoContext(ctx, "login succeeded", "user_id", u.ID)
-	return s.tokens.Issue(u.Email)
+	ua := from.UserAgent
+	if len(ua) > maxUserAgentChars {
+		ua = strings.ToValidUTF8(ua[:maxUserAgentChars], "")
+	}
+	sess, err := s.store.CreateSession(ctx, model.Session{UserID: u.ID, IP: from.IP, UserAgent: ua})
+	if err != nil {
+		return "", fmt.Errorf("login: user %d: start session: %w", u.ID, err)
+	}
+	s.log.InfoContext(ctx, "login succeeded", "user_id", u.ID, "session_id", sess.ID)
+	return s.tokens.Issue(Claims{Email: u.Email, UserID: u.ID, SessionID: sess.ID})
 }
 
 // upgradeHash rewrites a user's hash with the configured rounds; failing only costs a retry next time.
@@ -94,18 +115,23 @@ func (s *Service) upgradeHash(ctx context.Context, userID int64, password string
 	s.log.InfoContext(ctx, "password hash upgraded", "user_id", userID)
 }
 
-// Authenticate returns the user a bearer token belongs to, or ErrInvalidToken when the token is
-// invalid or its user no longer exists.
-func (s *Service) Authenticate(ctx context.Context, token string) (model.User, error) {
-	email, err := s.tokens.Subject(token)
+// Authenticate returns the user a bearer token belongs to and the session it was issued for, or
+// ErrInvalidToken when the token is invalid, its session has ended or its user no longer exists (a
+// later account with the same email is another user id: the old token does not open it).
+func (s *Service) Authenticate(ctx context.Context, token string) (model.User, model.Session, error) {
+	c, err := s.tokens.Verify(token)
 	if err != nil {
-		return model.User{}, err
+		return model.User{}, model.Session{}, err
 	}
-	u, err := s.store.GetUserByEmail(ctx, email)
-	if errors.Is(err, store.ErrNotFound) {
-		return model.User{}, ErrInvalidToken
+	u, sess, err := s.store.SessionUser(ctx, c.UserID, c.SessionID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && u.Email != c.Email {
+		return model.User{}, model.Session{}, ErrInvalidToken
 	}
-	return u, err
+	if err != nil {
+		return model.User{}, model.Session{}, err
+	}
+	s.lastSeen.Record(ctx, sess.ID, &sess.LastSeenAt, s.tokens.now())
+	return u, sess, nil
 }
 
 // NormalizeEmail trims and lower-cases an email so lookups are case-insensitive.
@@ -164,6 +190,32 @@ func UserID(ctx context.Context) int64 {
 	return u.ID
 }
 
+type sessionCtxKey struct{}
+
+// WithSession returns ctx carrying the id of the session the request's token was issued for.
+func WithSession(ctx context.Context, id int64) context.Context {
+	return context.WithValue(ctx, sessionCtxKey{}, id)
+}
+
+// SessionID is the request's session (0 for a project key).
+func SessionID(ctx context.Context) int64 {
+	id, _ := ctx.Value(sessionCtxKey{}).(int64)
+	return id
+}
+
+type clientCtxKey struct{}
+
+// WithClient returns ctx carrying where a sign-in request comes from.
+func WithClient(ctx context.Context, c Client) context.Context {
+	return context.WithValue(ctx, clientCtxKey{}, c)
+}
+
+// ClientFrom is where the request comes from (set on sign-in routes only).
+func ClientFrom(ctx context.Context) Client {
+	c, _ := ctx.Value(clientCtxKey{}).(Client)
+	return c
+}
+
 type keyCtxKey struct{}
 
 // WithKey returns ctx carrying a project key: the request acts for the key's project owner, on that
@@ -185,5 +237,29 @@ func CheckProject(ctx context.Context, projectID int64) error {
 	if k := KeyFrom(ctx); k != nil && k.ProjectID != projectID {
 		return store.ErrNotFound
 	}
+	return nil
+}
+
+// Sessions lists the user's sessions, most recently seen first.
+func (s *Service) Sessions(ctx context.Context, userID int64) ([]model.Session, error) {
+	return s.store.ListSessions(ctx, userID)
+}
+
+// EndSession ends one of the user's sessions (ErrNotFound for another user's); its tokens fail at
+// their next request on every instance.
+func (s *Service) EndSession(ctx context.Context, userID, sessionID int64) error {
+	if err := s.store.DeleteSession(ctx, userID, sessionID); err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "session ended", "user_id", userID, "session_id", sessionID)
+	return nil
+}
+
+// EndSessions ends every session of the user but except (0: all, signing out everywhere).
+func (s *Service) EndSessions(ctx context.Context, userID, except int64) error {
+	if err := s.store.DeleteSessions(ctx, userID, except); err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "sessions ended", "user_id", userID, "kept_session_id", except)
 	return nil
 }

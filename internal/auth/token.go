@@ -17,7 +17,21 @@ const MinSecretKeyBytes = 32
 // ErrInvalidToken: the bearer token is missing, malformed, expired, or not signed by us with HS256.
 var ErrInvalidToken = errors.New("invalid or expired token")
 
-// Tokens issues and checks the platform's access tokens: JWTs signed HS256, sub = email.
+// Issuer and Audience are every access token's iss and aud; a token without them is refused.
+const (
+	Issuer   = "chatbot-platform"
+	Audience = "chatbot-platform-api"
+)
+
+// Claims are what an access token says: sub = the email (as the design document has it), and the
+// user's id (uid) and session (sid) that each request checks are still live.
+type Claims struct {
+	Email     string
+	UserID    int64
+	SessionID int64
+}
+
+// Tokens issues and checks the platform's access tokens: JWTs signed HS256.
 type Tokens struct {
 	key []byte
 	ttl time.Duration
@@ -30,7 +44,7 @@ type Tokens struct {
 }
 
 type verifiedToken struct {
-	subject string
+	claims  Claims
 	expires time.Time
 }
 
@@ -45,10 +59,11 @@ func NewTokens(key []byte, ttl time.Duration) (*Tokens, error) {
 	return &Tokens{key: key, ttl: ttl, now: time.Now, verified: map[string]verifiedToken{}}, nil
 }
 
-// Issue returns a signed token for email.
-func (t *Tokens) Issue(email string) (string, error) {
+// Issue returns a signed token carrying c.
+func (t *Tokens) Issue(c Claims) (string, error) {
 	now := t.now()
-	tok, err := jwt.NewBuilder().Subject(email).IssuedAt(now).Expiration(now.Add(t.ttl)).Build()
+	tok, err := jwt.NewBuilder().Subject(c.Email).Issuer(Issuer).Audience([]string{Audience}).IssuedAt(now).
+		Expiration(now.Add(t.ttl)).Claim("uid", c.UserID).Claim("sid", c.SessionID).Build()
 	if err != nil {
 		return "", fmt.Errorf("auth: build token: %w", err)
 	}
@@ -59,41 +74,50 @@ func (t *Tokens) Issue(email string) (string, error) {
 	return string(signed), nil
 }
 
-// Subject verifies token and returns its subject. Only HS256 with our key is accepted: the protected
-// header must name exactly HS256, and exp is required; every failure is ErrInvalidToken.
-func (t *Tokens) Subject(token string) (string, error) {
+// Verify checks token and returns its claims. Only HS256 with our key is accepted: the protected
+// header must name exactly HS256; exp, our iss and aud, uid and sid are required; every failure is
+// ErrInvalidToken. (Whether the session is still live is the caller's check.)
+func (t *Tokens) Verify(token string) (Claims, error) {
 	t.mu.Lock()
 	v, ok := t.verified[token]
 	t.mu.Unlock()
 	if ok && t.now().Before(v.expires) {
-		return v.subject, nil
+		return v.claims, nil
 	}
 	// The key pins the verification to HMAC-SHA256, but a header naming another algorithm (or none)
 	// must be refused too, even when the HMAC over the content is right.
 	if !headerAlgIsHS256(token) {
-		return "", ErrInvalidToken
+		return Claims{}, ErrInvalidToken
 	}
 	tok, err := jwt.ParseString(token,
 		jwt.WithKey(jwa.HS256(), t.key),
 		jwt.WithValidate(true),
 		jwt.WithRequiredClaim("exp"),
+		jwt.WithIssuer(Issuer),
+		jwt.WithAudience(Audience),
 		jwt.WithClock(jwt.ClockFunc(t.now)),
 	)
 	if err != nil {
-		return "", ErrInvalidToken
+		return Claims{}, ErrInvalidToken
 	}
-	subject, _ := tok.Subject()
+	var c Claims
+	var uid, sid float64 // JSON numbers
+	c.Email, _ = tok.Subject()
 	expires, _ := tok.Expiration()
-	if subject == "" || expires.IsZero() {
-		return "", ErrInvalidToken
+	if tok.Get("uid", &uid) != nil || tok.Get("sid", &sid) != nil {
+		return Claims{}, ErrInvalidToken
+	}
+	c.UserID, c.SessionID = int64(uid), int64(sid)
+	if c.Email == "" || expires.IsZero() || c.UserID <= 0 || c.SessionID <= 0 {
+		return Claims{}, ErrInvalidToken
 	}
 	t.mu.Lock()
 	if len(t.verified) >= maxVerified {
 		clear(t.verified)
 	}
-	t.verified[token] = verifiedToken{subject: subject, expires: expires}
+	t.verified[token] = verifiedToken{claims: c, expires: expires}
 	t.mu.Unlock()
-	return subject, nil
+	return c, nil
 }
 
 // headerAlgIsHS256 reports whether token is a compact JWS whose protected header has "alg" exactly

@@ -76,6 +76,10 @@ func authenticate(users *auth.Service, keys *apikey.Service) echo.MiddlewareFunc
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			op := operationOf(c)
+			if op != nil && op.authRoute { // a sign-in keeps where it came from with its session
+				from := auth.Client{IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
+				c.SetRequest(c.Request().WithContext(auth.WithClient(c.Request().Context(), from)))
+			}
 			if op == nil || op.public {
 				return next(c)
 			}
@@ -92,11 +96,11 @@ func authenticate(users *auth.Service, keys *apikey.Service) echo.MiddlewareFunc
 				if !op.userToken {
 					return &model.UnauthorizedError{Detail: "This endpoint takes a project key (cb_sk_...), not a user's token"}
 				}
-				u, err := users.Authenticate(ctx, token)
+				u, sess, err := users.Authenticate(ctx, token)
 				if err != nil {
 					return err
 				}
-				c.SetRequest(c.Request().WithContext(auth.WithUser(ctx, u)))
+				c.SetRequest(c.Request().WithContext(auth.WithSession(auth.WithUser(ctx, u), sess.ID)))
 				return next(c)
 			}
 			k, err := keys.Authenticate(ctx, token)

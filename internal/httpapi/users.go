@@ -5,6 +5,7 @@ import (
 
 	"github.com/chatbot-platform/chatbot/internal/apigen"
 	"github.com/chatbot-platform/chatbot/internal/auth"
+	"github.com/chatbot-platform/chatbot/internal/model"
 )
 
 // RegisterUser implements apigen.StrictServerInterface.
@@ -17,7 +18,7 @@ func (h *Handlers) RegisterUser(ctx context.Context, req apigen.RegisterUserRequ
 
 // LoginUser implements apigen.StrictServerInterface.
 func (h *Handlers) LoginUser(ctx context.Context, req apigen.LoginUserRequestObject) (apigen.LoginUserResponseObject, error) {
-	token, err := h.auth.Login(ctx, req.Body.Email, req.Body.Password)
+	token, err := h.auth.Login(ctx, req.Body.Email, req.Body.Password, auth.ClientFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -28,4 +29,40 @@ func (h *Handlers) LoginUser(ctx context.Context, req apigen.LoginUserRequestObj
 func (h *Handlers) GetCurrentUser(ctx context.Context, _ apigen.GetCurrentUserRequestObject) (apigen.GetCurrentUserResponseObject, error) {
 	u, _ := auth.UserFrom(ctx)
 	return apigen.GetCurrentUser200JSONResponse{Id: u.ID, Email: u.Email, CreatedAt: u.CreatedAt}, nil
+}
+
+// LogoutUser implements apigen.StrictServerInterface: it ends the session the token belongs to.
+func (h *Handlers) LogoutUser(ctx context.Context, _ apigen.LogoutUserRequestObject) (apigen.LogoutUserResponseObject, error) {
+	if err := h.auth.EndSession(ctx, auth.UserID(ctx), auth.SessionID(ctx)); err != nil {
+		return nil, err
+	}
+	return apigen.LogoutUser204Response{}, nil
+}
+
+// ListSessions implements apigen.StrictServerInterface.
+func (h *Handlers) ListSessions(ctx context.Context, _ apigen.ListSessionsRequestObject) (apigen.ListSessionsResponseObject, error) {
+	sessions, err := h.auth.Sessions(ctx, auth.UserID(ctx))
+	if err != nil {
+		return nil, err
+	}
+	current := auth.SessionID(ctx)
+	return apigen.ListSessions200JSONResponse(mapSlice(sessions, func(s model.Session) apigen.Session {
+		return apigen.Session{Id: s.ID, CreatedAt: s.CreatedAt, LastSeenAt: s.LastSeenAt, Ip: s.IP, UserAgent: s.UserAgent, Current: s.ID == current}
+	})), nil
+}
+
+// EndSession implements apigen.StrictServerInterface.
+func (h *Handlers) EndSession(ctx context.Context, req apigen.EndSessionRequestObject) (apigen.EndSessionResponseObject, error) {
+	if err := h.auth.EndSession(ctx, auth.UserID(ctx), req.SessionId); err != nil {
+		return nil, err
+	}
+	return apigen.EndSession204Response{}, nil
+}
+
+// EndAllSessions implements apigen.StrictServerInterface: sign out everywhere, this session included.
+func (h *Handlers) EndAllSessions(ctx context.Context, _ apigen.EndAllSessionsRequestObject) (apigen.EndAllSessionsResponseObject, error) {
+	if err := h.auth.EndSessions(ctx, auth.UserID(ctx), 0); err != nil {
+		return nil, err
+	}
+	return apigen.EndAllSessions204Response{}, nil
 }

@@ -11,6 +11,16 @@ type User struct {
 	CreatedAt    time.Time
 }
 
+// Session is one sign-in of a user: its access tokens name it, and end with it.
+type Session struct {
+	ID         int64
+	UserID     int64
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	IP         string
+	UserAgent  string
+}
+
 // Project is a user's chatbot with its chat settings.
 type Project struct {
 	ID              int64

@@ -36,6 +36,16 @@ type Store interface {
 	SetPasswordHash(ctx context.Context, userID int64, passwordHash string) error
 	DeleteUser(ctx context.Context, id int64) error
 
+	// CreateSession stores a sign-in (UserID, IP, UserAgent); created and last seen are now.
+	CreateSession(ctx context.Context, sess model.Session) (model.Session, error)
+	// SessionUser finds a live session of userID with its user, in one read. Returns ErrNotFound.
+	SessionUser(ctx context.Context, userID, sessionID int64) (model.User, model.Session, error)
+	ListSessions(ctx context.Context, userID int64) ([]model.Session, error)
+	DeleteSession(ctx context.Context, userID, id int64) error // ErrNotFound
+	// DeleteSessions ends every session of userID but exceptID (0: all of them).
+	DeleteSessions(ctx context.Context, userID, exceptID int64) error
+	TouchSession(ctx context.Context, id int64, t time.Time) error
+
 	// CreateProject stores p's OwnerID, Name, Model, Temperature and MaxOutputTokens.
 	CreateProject(ctx context.Context, p model.Project) (model.Project, error)
 	GetProject(ctx context.Context, ownerID, id int64) (model.Project, error)

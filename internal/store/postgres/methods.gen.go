@@ -237,6 +237,41 @@ func mapAll[R, M any](rows []R, f func(R) M) []M {
 	return out
 }
 
+func (s *Store) CreateSession(ctx context.Context, sess model.Session) (model.Session, error) {
+	row, err := s.w.CreateSession(ctx, sqlcgen.CreateSessionParams{UserID: sess.UserID, CreatedAt: store.Now(), Ip: sess.IP, UserAgent: sess.UserAgent})
+	return sessionModel(row), mapErr(err)
+}
+
+func (s *Store) SessionUser(ctx context.Context, userID, sessionID int64) (model.User, model.Session, error) {
+	row, err := s.r.GetSessionUser(ctx, sqlcgen.GetSessionUserParams{SessionID: sessionID, UserID: userID})
+	if err != nil {
+		return model.User{}, model.Session{}, mapErr(err)
+	}
+	u := model.User{ID: row.ID, Email: row.Email, PasswordHash: row.HashedPassword, CreatedAt: row.CreatedAt}
+	return u, model.Session{ID: sessionID, UserID: userID, LastSeenAt: row.LastSeenAt}, nil
+}
+
+func (s *Store) ListSessions(ctx context.Context, userID int64) ([]model.Session, error) {
+	rows, err := s.r.ListSessions(ctx, userID)
+	return mapAll(rows, sessionModel), mapErr(err)
+}
+
+func (s *Store) DeleteSession(ctx context.Context, userID, id int64) error {
+	return affected(s.w.DeleteSession(ctx, sqlcgen.DeleteSessionParams{ID: id, UserID: userID}))
+}
+
+func (s *Store) DeleteSessions(ctx context.Context, userID, exceptID int64) error {
+	return mapErr(s.w.DeleteSessions(ctx, sqlcgen.DeleteSessionsParams{UserID: userID, ExceptID: exceptID}))
+}
+
+func (s *Store) TouchSession(ctx context.Context, id int64, t time.Time) error {
+	return mapErr(s.w.TouchSession(ctx, sqlcgen.TouchSessionParams{ID: id, LastSeenAt: t}))
+}
+
+func sessionModel(r sqlcgen.Session) model.Session {
+	return model.Session{ID: r.ID, UserID: r.UserID, CreatedAt: r.CreatedAt, LastSeenAt: r.LastSeenAt, IP: r.Ip, UserAgent: r.UserAgent}
+}
+
 func userModel(u sqlcgen.User) model.User {
 	return model.User{ID: u.ID, Email: u.Email, PasswordHash: u.HashedPassword, CreatedAt: u.CreatedAt}
 }

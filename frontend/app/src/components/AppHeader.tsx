@@ -8,6 +8,12 @@ interface AppHeaderProps {
   chatHref?: string;
 }
 
+/** Ends the session on the server (so the token is dead everywhere), then leaves whatever happened. */
+async function logOut(): Promise<void> {
+  await api.client.POST("/users/logout").catch(() => {});
+  goToSignIn("signed-out");
+}
+
 /** The top bar of the signed-in pages: navigation, the account's email, and sign-out. */
 export function AppHeader({ current, chatHref = "/chat" }: AppHeaderProps) {
   const [email, setEmail] = useState<string>();
@@ -40,7 +46,7 @@ export function AppHeader({ current, chatHref = "/chat" }: AppHeaderProps) {
             {email}
           </span>
         )}
-        <button type="button" className="button small" onClick={() => goToSignIn("signed-out")}>
+        <button type="button" className="button small" onClick={logOut}>
           Log out
         </button>
       </div>

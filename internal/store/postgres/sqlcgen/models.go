@@ -107,6 +107,15 @@ type Prompt struct {
 	UpdatedAt time.Time
 }
 
+type Session struct {
+	ID         int64
+	UserID     int64
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	Ip         string
+	UserAgent  string
+}
+
 type UsageEvent struct {
 	ID                int64
 	CreatedAt         time.Time

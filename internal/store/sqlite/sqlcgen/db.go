@@ -51,6 +51,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.createPromptStmt, err = db.PrepareContext(ctx, createPrompt); err != nil {
 		return nil, fmt.Errorf("error preparing query CreatePrompt: %w", err)
 	}
+	if q.createSessionStmt, err = db.PrepareContext(ctx, createSession); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateSession: %w", err)
+	}
 	if q.createUserStmt, err = db.PrepareContext(ctx, createUser); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateUser: %w", err)
 	}
@@ -65,6 +68,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.deletePromptStmt, err = db.PrepareContext(ctx, deletePrompt); err != nil {
 		return nil, fmt.Errorf("error preparing query DeletePrompt: %w", err)
+	}
+	if q.deleteSessionStmt, err = db.PrepareContext(ctx, deleteSession); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteSession: %w", err)
+	}
+	if q.deleteSessionsStmt, err = db.PrepareContext(ctx, deleteSessions); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteSessions: %w", err)
 	}
 	if q.deleteUserStmt, err = db.PrepareContext(ctx, deleteUser); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteUser: %w", err)
@@ -93,6 +102,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getPromptStmt, err = db.PrepareContext(ctx, getPrompt); err != nil {
 		return nil, fmt.Errorf("error preparing query GetPrompt: %w", err)
 	}
+	if q.getSessionUserStmt, err = db.PrepareContext(ctx, getSessionUser); err != nil {
+		return nil, fmt.Errorf("error preparing query GetSessionUser: %w", err)
+	}
 	if q.getUserByEmailStmt, err = db.PrepareContext(ctx, getUserByEmail); err != nil {
 		return nil, fmt.Errorf("error preparing query GetUserByEmail: %w", err)
 	}
@@ -116,6 +128,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.listPromptsStmt, err = db.PrepareContext(ctx, listPrompts); err != nil {
 		return nil, fmt.Errorf("error preparing query ListPrompts: %w", err)
+	}
+	if q.listSessionsStmt, err = db.PrepareContext(ctx, listSessions); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSessions: %w", err)
 	}
 	if q.listUsageEventsStmt, err = db.PrepareContext(ctx, listUsageEvents); err != nil {
 		return nil, fmt.Errorf("error preparing query ListUsageEvents: %w", err)
@@ -152,6 +167,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.touchKeyStmt, err = db.PrepareContext(ctx, touchKey); err != nil {
 		return nil, fmt.Errorf("error preparing query TouchKey: %w", err)
+	}
+	if q.touchSessionStmt, err = db.PrepareContext(ctx, touchSession); err != nil {
+		return nil, fmt.Errorf("error preparing query TouchSession: %w", err)
 	}
 	if q.updateFileStatusStmt, err = db.PrepareContext(ctx, updateFileStatus); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateFileStatus: %w", err)
@@ -218,6 +236,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing createPromptStmt: %w", cerr)
 		}
 	}
+	if q.createSessionStmt != nil {
+		if cerr := q.createSessionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createSessionStmt: %w", cerr)
+		}
+	}
 	if q.createUserStmt != nil {
 		if cerr := q.createUserStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createUserStmt: %w", cerr)
@@ -241,6 +264,16 @@ func (q *Queries) Close() error {
 	if q.deletePromptStmt != nil {
 		if cerr := q.deletePromptStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deletePromptStmt: %w", cerr)
+		}
+	}
+	if q.deleteSessionStmt != nil {
+		if cerr := q.deleteSessionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteSessionStmt: %w", cerr)
+		}
+	}
+	if q.deleteSessionsStmt != nil {
+		if cerr := q.deleteSessionsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteSessionsStmt: %w", cerr)
 		}
 	}
 	if q.deleteUserStmt != nil {
@@ -288,6 +321,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing getPromptStmt: %w", cerr)
 		}
 	}
+	if q.getSessionUserStmt != nil {
+		if cerr := q.getSessionUserStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getSessionUserStmt: %w", cerr)
+		}
+	}
 	if q.getUserByEmailStmt != nil {
 		if cerr := q.getUserByEmailStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getUserByEmailStmt: %w", cerr)
@@ -326,6 +364,11 @@ func (q *Queries) Close() error {
 	if q.listPromptsStmt != nil {
 		if cerr := q.listPromptsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listPromptsStmt: %w", cerr)
+		}
+	}
+	if q.listSessionsStmt != nil {
+		if cerr := q.listSessionsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSessionsStmt: %w", cerr)
 		}
 	}
 	if q.listUsageEventsStmt != nil {
@@ -386,6 +429,11 @@ func (q *Queries) Close() error {
 	if q.touchKeyStmt != nil {
 		if cerr := q.touchKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing touchKeyStmt: %w", cerr)
+		}
+	}
+	if q.touchSessionStmt != nil {
+		if cerr := q.touchSessionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing touchSessionStmt: %w", cerr)
 		}
 	}
 	if q.updateFileStatusStmt != nil {
@@ -461,11 +509,14 @@ type Queries struct {
 	createMessageStmt             *sql.Stmt
 	createProjectStmt             *sql.Stmt
 	createPromptStmt              *sql.Stmt
+	createSessionStmt             *sql.Stmt
 	createUserStmt                *sql.Stmt
 	deleteConversationStmt        *sql.Stmt
 	deleteFileStmt                *sql.Stmt
 	deleteProjectStmt             *sql.Stmt
 	deletePromptStmt              *sql.Stmt
+	deleteSessionStmt             *sql.Stmt
+	deleteSessionsStmt            *sql.Stmt
 	deleteUserStmt                *sql.Stmt
 	getBudgetCounterStmt          *sql.Stmt
 	getConversationStmt           *sql.Stmt
@@ -475,6 +526,7 @@ type Queries struct {
 	getKeyVersionStmt             *sql.Stmt
 	getProjectStmt                *sql.Stmt
 	getPromptStmt                 *sql.Stmt
+	getSessionUserStmt            *sql.Stmt
 	getUserByEmailStmt            *sql.Stmt
 	getUserByIDStmt               *sql.Stmt
 	listConversationsStmt         *sql.Stmt
@@ -483,6 +535,7 @@ type Queries struct {
 	listMessagesStmt              *sql.Stmt
 	listProjectsStmt              *sql.Stmt
 	listPromptsStmt               *sql.Stmt
+	listSessionsStmt              *sql.Stmt
 	listUsageEventsStmt           *sql.Stmt
 	nextPromptPositionStmt        *sql.Stmt
 	reserveBudgetStmt             *sql.Stmt
@@ -495,6 +548,7 @@ type Queries struct {
 	sumUsageStmt                  *sql.Stmt
 	touchConversationStmt         *sql.Stmt
 	touchKeyStmt                  *sql.Stmt
+	touchSessionStmt              *sql.Stmt
 	updateFileStatusStmt          *sql.Stmt
 	updateKeyStmt                 *sql.Stmt
 	updateProjectStmt             *sql.Stmt
@@ -515,11 +569,14 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		createMessageStmt:             q.createMessageStmt,
 		createProjectStmt:             q.createProjectStmt,
 		createPromptStmt:              q.createPromptStmt,
+		createSessionStmt:             q.createSessionStmt,
 		createUserStmt:                q.createUserStmt,
 		deleteConversationStmt:        q.deleteConversationStmt,
 		deleteFileStmt:                q.deleteFileStmt,
 		deleteProjectStmt:             q.deleteProjectStmt,
 		deletePromptStmt:              q.deletePromptStmt,
+		deleteSessionStmt:             q.deleteSessionStmt,
+		deleteSessionsStmt:            q.deleteSessionsStmt,
 		deleteUserStmt:                q.deleteUserStmt,
 		getBudgetCounterStmt:          q.getBudgetCounterStmt,
 		getConversationStmt:           q.getConversationStmt,
@@ -529,6 +586,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getKeyVersionStmt:             q.getKeyVersionStmt,
 		getProjectStmt:                q.getProjectStmt,
 		getPromptStmt:                 q.getPromptStmt,
+		getSessionUserStmt:            q.getSessionUserStmt,
 		getUserByEmailStmt:            q.getUserByEmailStmt,
 		getUserByIDStmt:               q.getUserByIDStmt,
 		listConversationsStmt:         q.listConversationsStmt,
@@ -537,6 +595,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listMessagesStmt:              q.listMessagesStmt,
 		listProjectsStmt:              q.listProjectsStmt,
 		listPromptsStmt:               q.listPromptsStmt,
+		listSessionsStmt:              q.listSessionsStmt,
 		listUsageEventsStmt:           q.listUsageEventsStmt,
 		nextPromptPositionStmt:        q.nextPromptPositionStmt,
 		reserveBudgetStmt:             q.reserveBudgetStmt,
@@ -549,6 +608,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		sumUsageStmt:                  q.sumUsageStmt,
 		touchConversationStmt:         q.touchConversationStmt,
 		touchKeyStmt:                  q.touchKeyStmt,
+		touchSessionStmt:              q.touchSessionStmt,
 		updateFileStatusStmt:          q.updateFileStatusStmt,
 		updateKeyStmt:                 q.updateKeyStmt,
 		updateProjectStmt:             q.updateProjectStmt,
