@@ -3,6 +3,7 @@ package auth
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -62,30 +63,41 @@ func (s *Service) Register(ctx context.Context, email, password string) error {
 type Client struct {
 	IP        string
 	UserAgent string
+	HTTPS     bool // the request came over https (directly or through a proxy that says so)
 }
 
 // maxUserAgentChars bounds what is kept of a client's User-Agent.
 const maxUserAgentChars = 256
 
-// Login checks the credentials, starts a session for from and returns its access token, or
-// ErrBadCredentials. A hash with fewer rounds than configured is rewritten with the current setting.
-func (s *Service) Login(ctx context.Context, email, password string, from Client) (string, error) {
+// SignIn is a started session: its access token, and the CSRF token that goes with it when the
+// access token travels in the dashboard's cookie.
+type SignIn struct {
+	User      model.User
+	SessionID int64
+	Token     string
+	CSRF      string
+	Expires   time.Time // the token's expiry
+}
+
+// Login checks the credentials, starts a session for from and returns it, or ErrBadCredentials. A
+// hash with fewer rounds than configured is rewritten with the current setting.
+func (s *Service) Login(ctx context.Context, email, password string, from Client) (SignIn, error) {
 	u, err := s.store.GetUserByEmail(ctx, NormalizeEmail(email))
 	if errors.Is(err, store.ErrNotFound) {
 		s.hasher.VerifyDummy(ctx, password)
 		s.log.WarnContext(ctx, "login failed", "reason", "unknown email")
-		return "", ErrBadCredentials
+		return SignIn{}, ErrBadCredentials
 	}
 	if err != nil {
-		return "", fmt.Errorf("login: %w", err)
+		return SignIn{}, fmt.Errorf("login: %w", err)
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, password, u.PasswordHash)
 	if err != nil {
-		return "", fmt.Errorf("login: user %d: %w", u.ID, err)
+		return SignIn{}, fmt.Errorf("login: user %d: %w", u.ID, err)
 	}
 	if !ok {
 		s.log.WarnContext(ctx, "login failed", "reason", "wrong password", "user_id", u.ID)
-		return "", ErrBadCredentials
+		return SignIn{}, ErrBadCredentials
 	}
 	if rehash {
 		s.upgradeHash(ctx, u.ID, password)
@@ -96,10 +108,14 @@ func (s *Service) Login(ctx context.Context, email, password string, from Client
 	}
 	sess, err := s.store.CreateSession(ctx, model.Session{UserID: u.ID, IP: from.IP, UserAgent: ua})
 	if err != nil {
-		return "", fmt.Errorf("login: user %d: start session: %w", u.ID, err)
+		return SignIn{}, fmt.Errorf("login: user %d: start session: %w", u.ID, err)
 	}
 	s.log.InfoContext(ctx, "login succeeded", "user_id", u.ID, "session_id", sess.ID)
-	return s.tokens.Issue(Claims{Email: u.Email, UserID: u.ID, SessionID: sess.ID})
+	token, err := s.tokens.Issue(Claims{Email: u.Email, UserID: u.ID, SessionID: sess.ID})
+	if err != nil {
+		return SignIn{}, err
+	}
+	return SignIn{User: u, SessionID: sess.ID, Token: token, CSRF: s.tokens.CSRF(sess.ID), Expires: s.tokens.now().Add(s.tokens.ttl)}, nil
 }
 
 // upgradeHash rewrites a user's hash with the configured rounds; failing only costs a retry next time.
@@ -262,4 +278,12 @@ func (s *Service) EndSessions(ctx context.Context, userID, except int64) error {
 	}
 	s.log.InfoContext(ctx, "sessions ended", "user_id", userID, "kept_session_id", except)
 	return nil
+}
+
+// CheckCSRF verifies, for an unsafe request authenticated by the session cookie, the CSRF token the
+// request sent in its header against the cookie's and against the one made for its session.
+func (s *Service) CheckCSRF(sessionID int64, header, cookie string) bool {
+	want := s.tokens.CSRF(sessionID)
+	return header != "" && subtle.ConstantTimeCompare([]byte(header), []byte(cookie)) == 1 &&
+		subtle.ConstantTimeCompare([]byte(header), []byte(want)) == 1
 }

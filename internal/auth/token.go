@@ -1,8 +1,12 @@
 package auth
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -33,9 +37,10 @@ type Claims struct {
 
 // Tokens issues and checks the platform's access tokens: JWTs signed HS256.
 type Tokens struct {
-	key []byte
-	ttl time.Duration
-	now func() time.Time
+	key     []byte
+	csrfKey []byte // derived from key: CSRF tokens never share a key with access tokens
+	ttl     time.Duration
+	now     func() time.Time
 
 	// verified remembers tokens whose signature already checked out: the same bytes carry the same
 	// signature, so only the expiry needs checking again. Parsing is most of an authenticated read's cost.
@@ -56,7 +61,9 @@ func NewTokens(key []byte, ttl time.Duration) (*Tokens, error) {
 	if len(key) < MinSecretKeyBytes {
 		return nil, fmt.Errorf("SECRET_KEY must be at least %d bytes, got %d", MinSecretKeyBytes, len(key))
 	}
-	return &Tokens{key: key, ttl: ttl, now: time.Now, verified: map[string]verifiedToken{}}, nil
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("chatbot-platform csrf"))
+	return &Tokens{key: key, csrfKey: mac.Sum(nil), ttl: ttl, now: time.Now, verified: map[string]verifiedToken{}}, nil
 }
 
 // Issue returns a signed token carrying c.
@@ -72,6 +79,15 @@ func (t *Tokens) Issue(c Claims) (string, error) {
 		return "", fmt.Errorf("auth: sign token: %w", err)
 	}
 	return string(signed), nil
+}
+
+// CSRF is the CSRF token of a session: an HMAC of its id under a key derived from ours, so it cannot
+// be guessed or planted for another session (the double-submit cookie alone could be, by a sibling
+// subdomain).
+func (t *Tokens) CSRF(sessionID int64) string {
+	mac := hmac.New(sha256.New, t.csrfKey)
+	mac.Write([]byte(strconv.FormatInt(sessionID, 10)))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
 // Verify checks token and returns its claims. Only HS256 with our key is accepted: the protected

@@ -77,13 +77,19 @@ func authenticate(users *auth.Service, keys *apikey.Service) echo.MiddlewareFunc
 		return func(c echo.Context) error {
 			op := operationOf(c)
 			if op != nil && op.authRoute { // a sign-in keeps where it came from with its session
-				from := auth.Client{IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
+				from := auth.Client{IP: c.RealIP(), UserAgent: c.Request().UserAgent(), HTTPS: c.Scheme() == "https"}
 				c.SetRequest(c.Request().WithContext(auth.WithClient(c.Request().Context(), from)))
 			}
 			if op == nil || op.public {
 				return next(c)
 			}
-			scheme, token, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+			header := c.Request().Header.Get(echo.HeaderAuthorization)
+			if header == "" && op.userCookie {
+				if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
+					return cookieSession(c, next, users, ck.Value)
+				}
+			}
+			scheme, token, _ := strings.Cut(header, " ")
 			token = strings.TrimSpace(token)
 			if !strings.EqualFold(scheme, "bearer") || token == "" {
 				if op.userToken {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -106,5 +107,70 @@ func TestSessions_ReRegisteredAddressDoesNotHonourOldTokens(t *testing.T) {
 		if !strings.Contains(string(r.Body), email) {
 			t.Fatalf("new account: %s", r.Body)
 		}
+	})
+}
+
+// The dashboard's cookie session: the token in an httpOnly cookie, and every unsafe request proving
+// it comes from our page with the CSRF header (matching its cookie and its session) and our Origin.
+func TestSessions_CookieNeedsCSRFOnUnsafeRequests(t *testing.T) {
+	eachEngine(t, nil, func(t *testing.T, s *apitest.Server) {
+		email, _ := s.NewUser(t)
+		signIn := func(headers ...string) (session, csrf *http.Cookie) {
+			r := s.Do(t, "POST", "/users/session", "", `{"email":"`+email+`","password":"SecurePass123"}`, headers...)
+			wantStatus(t, r, 200, "")
+			if !strings.Contains(string(r.Body), email) {
+				t.Fatalf("session answer: %s", r.Body)
+			}
+			for _, ck := range (&http.Response{Header: r.Header}).Cookies() {
+				switch ck.Name {
+				case "session":
+					session = ck
+				case "csrf_token":
+					csrf = ck
+				}
+			}
+			if session == nil || csrf == nil {
+				t.Fatalf("cookies: %v", r.Header["Set-Cookie"])
+			}
+			return session, csrf
+		}
+		session, csrf := signIn()
+		if !session.HttpOnly || session.SameSite != http.SameSiteStrictMode || session.Secure || csrf.HttpOnly || csrf.SameSite != http.SameSiteStrictMode {
+			t.Fatalf("cookie flags: %+v %+v", session, csrf)
+		}
+		if secure, _ := signIn("X-Forwarded-Proto", "https"); !secure.Secure {
+			t.Fatal("the session cookie is not Secure over https")
+		}
+		jar := "session=" + session.Value + "; csrf_token=" + csrf.Value
+		wantStatus(t, s.Do(t, "GET", "/projects", "", "", "Cookie", jar), 200, "")
+
+		create := `{"name":"cookie bot"}`
+		wantStatus(t, s.Do(t, "POST", "/projects", "", create, "Cookie", jar), 403, "X-CSRF-Token")
+		wantStatus(t, s.Do(t, "POST", "/projects", "", create, "Cookie", jar, "X-CSRF-Token", "forged"), 403, "X-CSRF-Token")
+		wantStatus(t, s.Do(t, "POST", "/projects", "", create, "Cookie", jar, "X-CSRF-Token", csrf.Value,
+			"Origin", "https://evil.example"), 403, "X-CSRF-Token")
+		// Another session's CSRF token, planted in both the cookie and the header, does not fit this one.
+		_, other := signIn()
+		planted := "session=" + session.Value + "; csrf_token=" + other.Value
+		wantStatus(t, s.Do(t, "POST", "/projects", "", create, "Cookie", planted, "X-CSRF-Token", other.Value), 403, "X-CSRF-Token")
+		origin := strings.TrimSuffix(s.URL, "/")
+		wantStatus(t, s.Do(t, "POST", "/projects", "", create, "Cookie", jar, "X-CSRF-Token", csrf.Value, "Origin", origin), 201, "")
+		wantStatus(t, s.Do(t, "POST", "/projects", "", create, "Cookie", jar, "X-CSRF-Token", csrf.Value), 201, "")
+
+		// Operations that take keys only do not take the cookie.
+		wantStatus(t, s.Do(t, "GET", "/v1/models", "", "", "Cookie", jar), 401, "")
+
+		r := s.Do(t, "DELETE", "/users/session", "", "", "Cookie", jar, "X-CSRF-Token", csrf.Value)
+		wantStatus(t, r, 204, "")
+		cleared := 0
+		for _, ck := range (&http.Response{Header: r.Header}).Cookies() {
+			if (ck.Name == "session" || ck.Name == "csrf_token") && ck.MaxAge < 0 {
+				cleared++
+			}
+		}
+		if cleared != 2 {
+			t.Fatalf("sign-out did not clear both cookies: %v", r.Header["Set-Cookie"])
+		}
+		wantStatus(t, s.Do(t, "GET", "/projects", "", "", "Cookie", jar), 401, "")
 	})
 }

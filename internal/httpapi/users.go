@@ -18,11 +18,11 @@ func (h *Handlers) RegisterUser(ctx context.Context, req apigen.RegisterUserRequ
 
 // LoginUser implements apigen.StrictServerInterface.
 func (h *Handlers) LoginUser(ctx context.Context, req apigen.LoginUserRequestObject) (apigen.LoginUserResponseObject, error) {
-	token, err := h.auth.Login(ctx, req.Body.Email, req.Body.Password, auth.ClientFrom(ctx))
+	in, err := h.auth.Login(ctx, req.Body.Email, req.Body.Password, auth.ClientFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
-	return apigen.LoginUser200JSONResponse{AccessToken: token, TokenType: apigen.Bearer}, nil
+	return apigen.LoginUser200JSONResponse{AccessToken: in.Token, TokenType: apigen.Bearer}, nil
 }
 
 // GetCurrentUser implements apigen.StrictServerInterface.

@@ -26,11 +26,13 @@ type operation struct {
 	public    bool // the spec's security is empty: no token needed
 	jsonBody  bool
 	multipart bool
-	authRoute bool // register and login: rate limited per client IP
+	authRoute bool // register and the two logins: rate limited per client IP
 	// userToken: a signed-in user's token may call it. keyScopes: a project key with any one of these
 	// scopes may (none: keys may not).
 	userToken bool
-	keyScopes []string
+	// userCookie: the dashboard's session cookie may authenticate it (with CSRF checks).
+	userCookie bool
+	keyScopes  []string
 	// projectParam: the path names a project, which a key must own.
 	projectParam bool
 	// openAI: errors take OpenAI's shape, for OpenAI SDKs.
@@ -39,8 +41,9 @@ type operation struct {
 
 // Security schemes of api/openapi.yaml.
 const (
-	schemeUser = "bearerAuth"
-	schemeKey  = "projectKey"
+	schemeUser   = "bearerAuth"
+	schemeCookie = "sessionCookie"
+	schemeKey    = "projectKey"
 )
 
 // operations indexes the spec by Echo route ("GET /projects/:project_id"), so the middleware can find
@@ -61,7 +64,7 @@ func newOperations(doc *openapi3.T) operations {
 			o := &operation{
 				id:           op.OperationID,
 				route:        &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op},
-				authRoute:    op.OperationID == "registerUser" || op.OperationID == "loginUser",
+				authRoute:    op.OperationID == "registerUser" || op.OperationID == "loginUser" || op.OperationID == "createSession",
 				projectParam: strings.Contains(path, "{project_id}"),
 				openAI:       strings.HasPrefix(path, "/v1/"),
 			}
@@ -73,6 +76,9 @@ func newOperations(doc *openapi3.T) operations {
 			for _, req := range security {
 				if _, ok := req[schemeUser]; ok {
 					o.userToken = true
+				}
+				if _, ok := req[schemeCookie]; ok {
+					o.userCookie = true
 				}
 				o.keyScopes = append(o.keyScopes, req[schemeKey]...)
 			}

@@ -75,6 +75,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/users/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in the dashboard with a session cookie
+         * @description The login body; answers the user and sets two cookies: `session` (the access token, httpOnly,
+         *     SameSite=Strict, `Secure` over https, as long as the token lives) and `csrf_token` (readable by the
+         *     page, which sends it back as `X-CSRF-Token` on unsafe requests). API clients use `POST /users/login`.
+         */
+        post: operations["createSession"];
+        /**
+         * Sign the dashboard out
+         * @description Ends the session (its token fails everywhere from the next request on) and clears both cookies.
+         */
+        delete: operations["deleteSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users/logout": {
         parameters: {
             query?: never;
@@ -1429,6 +1455,58 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Credentials"];
+            };
+        };
+        responses: {
+            /** @description Signed in; the cookies are set */
+            200: {
+                headers: {
+                    /** @description `session=...; HttpOnly; SameSite=Strict; Path=/` and `csrf_token=...; SameSite=Strict; Path=/` */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
