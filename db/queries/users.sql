@@ -14,3 +14,7 @@ UPDATE users SET hashed_password = @hashed_password WHERE id = @id;
 
 -- name: DeleteUser :execrows
 DELETE FROM users WHERE id = @id;
+
+-- name: UpdateUserDisplayName :one
+UPDATE users SET display_name = @display_name WHERE id = @id
+RETURNING *;

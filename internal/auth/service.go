@@ -287,3 +287,72 @@ func (s *Service) CheckCSRF(sessionID int64, header, cookie string) bool {
 	return header != "" && subtle.ConstantTimeCompare([]byte(header), []byte(cookie)) == 1 &&
 		subtle.ConstantTimeCompare([]byte(header), []byte(want)) == 1
 }
+
+// MaxDisplayNameChars bounds a display name (the API document states the same).
+const MaxDisplayNameChars = 100
+
+// SetDisplayName sets (or, with "" or blanks, clears) the user's display name.
+func (s *Service) SetDisplayName(ctx context.Context, userID int64, name string) (model.User, error) {
+	if strings.TrimSpace(name) != "" {
+		var verr *model.ValidationError
+		if name, verr = model.CheckName("display_name", name, MaxDisplayNameChars); verr != nil {
+			return model.User{}, verr
+		}
+	}
+	return s.store.SetDisplayName(ctx, userID, strings.TrimSpace(name))
+}
+
+// ChangePassword sets a new password (same policy as at registration) once the current one is
+// proven, and ends every other session of the user: whoever knew the old password is signed out.
+func (s *Service) ChangePassword(ctx context.Context, userID, keepSession int64, current, next string) error {
+	if err := s.CheckPassword(ctx, userID, "current_password", current); err != nil {
+		return err
+	}
+	if err := ValidatePassword(next); err != nil {
+		var verr *model.ValidationError
+		if errors.As(err, &verr) {
+			return model.Invalid("new_password", verr.Fields[0].Message)
+		}
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, next)
+	if err != nil {
+		return err
+	}
+	if err := s.store.SetPasswordHash(ctx, userID, hash); err != nil {
+		return err
+	}
+	if err := s.store.DeleteSessions(ctx, userID, keepSession); err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "password changed; other sessions ended", "user_id", userID)
+	return nil
+}
+
+// CheckPassword proves the signed-in user knows their password before something that cannot be
+// undone; a wrong one is a validation error of field (not a 401, which would end the page's session).
+func (s *Service) CheckPassword(ctx context.Context, userID int64, field, password string) error {
+	u, err := s.store.GetUserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	ok, _, err := s.hasher.Verify(ctx, password, u.PasswordHash)
+	if err != nil {
+		return fmt.Errorf("check password: user %d: %w", userID, err)
+	}
+	if !ok {
+		s.log.WarnContext(ctx, "password check failed", "user_id", userID)
+		return model.Invalid(field, "is not your current password")
+	}
+	return nil
+}
+
+// DeleteAccount removes the user row, and with it (cascades) sessions and whatever the caller has not
+// removed already; the caller deletes the projects first, so their files leave OpenAI too.
+func (s *Service) DeleteAccount(ctx context.Context, userID int64) error {
+	if err := s.store.DeleteUser(ctx, userID); err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "account deleted", "user_id", userID)
+	return nil
+}

@@ -99,8 +99,7 @@ func (r sessionCookies) VisitCreateSessionResponse(w http.ResponseWriter) error 
 	http.SetCookie(w, r.cookie(csrfCookie, r.signIn.CSRF, false))
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	u := r.signIn.User
-	return json.NewEncoder(w).Encode(apigen.User{Id: u.ID, Email: u.Email, CreatedAt: u.CreatedAt})
+	return json.NewEncoder(w).Encode(userToAPI(r.signIn.User))
 }
 
 func (r sessionCookies) VisitDeleteSessionResponse(w http.ResponseWriter) error {

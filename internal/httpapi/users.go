@@ -28,7 +28,51 @@ func (h *Handlers) LoginUser(ctx context.Context, req apigen.LoginUserRequestObj
 // GetCurrentUser implements apigen.StrictServerInterface.
 func (h *Handlers) GetCurrentUser(ctx context.Context, _ apigen.GetCurrentUserRequestObject) (apigen.GetCurrentUserResponseObject, error) {
 	u, _ := auth.UserFrom(ctx)
-	return apigen.GetCurrentUser200JSONResponse{Id: u.ID, Email: u.Email, CreatedAt: u.CreatedAt}, nil
+	return apigen.GetCurrentUser200JSONResponse(userToAPI(u)), nil
+}
+
+func userToAPI(u model.User) apigen.User {
+	return apigen.User{Id: u.ID, Email: u.Email, DisplayName: u.DisplayName, CreatedAt: u.CreatedAt}
+}
+
+// UpdateCurrentUser implements apigen.StrictServerInterface (PATCH /users/me).
+func (h *Handlers) UpdateCurrentUser(ctx context.Context, req apigen.UpdateCurrentUserRequestObject) (apigen.UpdateCurrentUserResponseObject, error) {
+	u, err := h.auth.SetDisplayName(ctx, auth.UserID(ctx), req.Body.DisplayName)
+	if err != nil {
+		return nil, err
+	}
+	return apigen.UpdateCurrentUser200JSONResponse(userToAPI(u)), nil
+}
+
+// ChangePassword implements apigen.StrictServerInterface (POST /users/me/password).
+func (h *Handlers) ChangePassword(ctx context.Context, req apigen.ChangePasswordRequestObject) (apigen.ChangePasswordResponseObject, error) {
+	if err := h.auth.ChangePassword(ctx, auth.UserID(ctx), auth.SessionID(ctx), req.Body.CurrentPassword, req.Body.NewPassword); err != nil {
+		return nil, err
+	}
+	return apigen.ChangePassword204Response{}, nil
+}
+
+// DeleteCurrentUser implements apigen.StrictServerInterface (DELETE /users/me): the projects go first,
+// through the project service, so their files and vector stores leave OpenAI too.
+func (h *Handlers) DeleteCurrentUser(ctx context.Context, req apigen.DeleteCurrentUserRequestObject) (apigen.DeleteCurrentUserResponseObject, error) {
+	uid := auth.UserID(ctx)
+	if err := h.auth.CheckPassword(ctx, uid, "password", req.Body.Password); err != nil {
+		return nil, err
+	}
+	ctx = context.WithoutCancel(ctx) // once started, finish even if the client leaves
+	projects, err := h.projects.List(ctx, uid)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range projects {
+		if err := h.projects.Delete(ctx, uid, p.ID); err != nil {
+			return nil, err
+		}
+	}
+	if err := h.auth.DeleteAccount(ctx, uid); err != nil {
+		return nil, err
+	}
+	return apigen.DeleteCurrentUser204Response{}, nil
 }
 
 // LogoutUser implements apigen.StrictServerInterface: it ends the session the token belongs to.

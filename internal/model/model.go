@@ -8,6 +8,7 @@ type User struct {
 	ID           int64
 	Email        string
 	PasswordHash string
+	DisplayName  string // "" until the user sets one
 	CreatedAt    time.Time
 }
 

@@ -35,6 +35,7 @@ type Store interface {
 	GetUserByID(ctx context.Context, id int64) (model.User, error)
 	SetPasswordHash(ctx context.Context, userID int64, passwordHash string) error
 	DeleteUser(ctx context.Context, id int64) error
+	SetDisplayName(ctx context.Context, userID int64, name string) (model.User, error) // ErrNotFound
 
 	// CreateSession stores a sign-in (UserID, IP, UserAgent); created and last seen are now.
 	CreateSession(ctx context.Context, sess model.Session) (model.Session, error)

@@ -237,6 +237,11 @@ func mapAll[R, M any](rows []R, f func(R) M) []M {
 	return out
 }
 
+func (s *Store) SetDisplayName(ctx context.Context, userID int64, name string) (model.User, error) {
+	u, err := s.w.UpdateUserDisplayName(ctx, sqlcgen.UpdateUserDisplayNameParams{ID: userID, DisplayName: name})
+	return userModel(u), mapErr(err)
+}
+
 func (s *Store) CreateSession(ctx context.Context, sess model.Session) (model.Session, error) {
 	row, err := s.w.CreateSession(ctx, sqlcgen.CreateSessionParams{UserID: sess.UserID, CreatedAt: store.Now(), Ip: sess.IP, UserAgent: sess.UserAgent})
 	return sessionModel(row), mapErr(err)
@@ -247,7 +252,7 @@ func (s *Store) SessionUser(ctx context.Context, userID, sessionID int64) (model
 	if err != nil {
 		return model.User{}, model.Session{}, mapErr(err)
 	}
-	u := model.User{ID: row.ID, Email: row.Email, PasswordHash: row.HashedPassword, CreatedAt: row.CreatedAt}
+	u := model.User{ID: row.ID, Email: row.Email, PasswordHash: row.HashedPassword, DisplayName: row.DisplayName, CreatedAt: row.CreatedAt}
 	return u, model.Session{ID: sessionID, UserID: userID, LastSeenAt: row.LastSeenAt}, nil
 }
 
@@ -273,7 +278,7 @@ func sessionModel(r sqlcgen.Session) model.Session {
 }
 
 func userModel(u sqlcgen.User) model.User {
-	return model.User{ID: u.ID, Email: u.Email, PasswordHash: u.HashedPassword, CreatedAt: u.CreatedAt}
+	return model.User{ID: u.ID, Email: u.Email, PasswordHash: u.HashedPassword, DisplayName: u.DisplayName, CreatedAt: u.CreatedAt}
 }
 
 func projectModel(p sqlcgen.Project) model.Project {

@@ -183,6 +183,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.updatePromptStmt, err = db.PrepareContext(ctx, updatePrompt); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdatePrompt: %w", err)
 	}
+	if q.updateUserDisplayNameStmt, err = db.PrepareContext(ctx, updateUserDisplayName); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateUserDisplayName: %w", err)
+	}
 	if q.updateUserPasswordStmt, err = db.PrepareContext(ctx, updateUserPassword); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateUserPassword: %w", err)
 	}
@@ -456,6 +459,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing updatePromptStmt: %w", cerr)
 		}
 	}
+	if q.updateUserDisplayNameStmt != nil {
+		if cerr := q.updateUserDisplayNameStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateUserDisplayNameStmt: %w", cerr)
+		}
+	}
 	if q.updateUserPasswordStmt != nil {
 		if cerr := q.updateUserPasswordStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing updateUserPasswordStmt: %w", cerr)
@@ -553,6 +561,7 @@ type Queries struct {
 	updateKeyStmt                 *sql.Stmt
 	updateProjectStmt             *sql.Stmt
 	updatePromptStmt              *sql.Stmt
+	updateUserDisplayNameStmt     *sql.Stmt
 	updateUserPasswordStmt        *sql.Stmt
 }
 
@@ -613,6 +622,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		updateKeyStmt:                 q.updateKeyStmt,
 		updateProjectStmt:             q.updateProjectStmt,
 		updatePromptStmt:              q.updatePromptStmt,
+		updateUserDisplayNameStmt:     q.updateUserDisplayNameStmt,
 		updateUserPasswordStmt:        q.updateUserPasswordStmt,
 	}
 }

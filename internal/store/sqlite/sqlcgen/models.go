@@ -139,4 +139,5 @@ type User struct {
 	Email          string
 	HashedPassword string
 	CreatedAt      time.Time
+	DisplayName    string
 }

@@ -76,7 +76,7 @@ func (q *Queries) DeleteSessions(ctx context.Context, arg DeleteSessionsParams) 
 }
 
 const getSessionUser = `-- name: GetSessionUser :one
-SELECT u.id, u.email, u.hashed_password, u.created_at, s.last_seen_at
+SELECT u.id, u.email, u.hashed_password, u.created_at, u.display_name, s.last_seen_at
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.id = ?1 AND s.user_id = ?2
 `
@@ -91,6 +91,7 @@ type GetSessionUserRow struct {
 	Email          string
 	HashedPassword string
 	CreatedAt      time.Time
+	DisplayName    string
 	LastSeenAt     time.Time
 }
 
@@ -102,6 +103,7 @@ func (q *Queries) GetSessionUser(ctx context.Context, arg GetSessionUserParams) 
 		&i.Email,
 		&i.HashedPassword,
 		&i.CreatedAt,
+		&i.DisplayName,
 		&i.LastSeenAt,
 	)
 	return i, err

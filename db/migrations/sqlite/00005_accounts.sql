@@ -11,5 +11,8 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_user_id_idx ON sessions (user_id, id);
 
+ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+
 -- +goose Down
+ALTER TABLE users DROP COLUMN display_name;
 DROP TABLE sessions;
