@@ -11,6 +11,8 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/file"
+	"github.com/chatbot-platform/chatbot/internal/metrics"
+	"github.com/chatbot-platform/chatbot/internal/ratelimit"
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/store"
 	"github.com/chatbot-platform/chatbot/internal/usage"
@@ -27,6 +29,18 @@ type Handlers struct {
 	usage    *usage.Service
 	// heartbeat is how often an idle chat stream sends a comment line, so proxies keep it open.
 	heartbeat time.Duration
+	limiter   ratelimit.Limiter
+	metrics   *metrics.Metrics
+	limits    limits
+	// streams and uploads count what each user runs at once on this instance.
+	streams, uploads *ratelimit.Concurrency
+}
+
+// limits are the per-user caps the handlers enforce themselves (the services own the rest).
+type limits struct {
+	loginPerEmail     int
+	streamsPerUser    int
+	uploadsPerUser    int
 }
 
 var _ apigen.StrictServerInterface = (*Handlers)(nil)

@@ -116,7 +116,9 @@ func New(d Deps) (*echo.Echo, error) {
 	if heartbeat == 0 {
 		heartbeat = 15 * time.Second
 	}
-	h := &Handlers{store: d.Store, auth: d.Auth, keys: d.Keys, projects: d.Projects, files: d.Files, chat: d.Chat, usage: d.Usage, heartbeat: heartbeat}
+	h := &Handlers{store: d.Store, auth: d.Auth, keys: d.Keys, projects: d.Projects, files: d.Files, chat: d.Chat, usage: d.Usage, heartbeat: heartbeat,
+		limiter: d.Limiter, metrics: d.Metrics, streams: ratelimit.NewConcurrency(), uploads: ratelimit.NewConcurrency(),
+		limits: limits{loginPerEmail: d.Config.RateLimitLoginEmail, streamsPerUser: d.Config.MaxStreamsPerUser, uploadsPerUser: d.Config.MaxUploadsPerUser}}
 	apigen.RegisterHandlers(e, apigen.NewStrictHandler(h, nil))
 	if err := ops.coverRoutes(e.Routes()); err != nil {
 		return nil, err
