@@ -111,9 +111,13 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	if err != nil {
 		return nil, err
 	}
+	limits := project.Limits{
+		Models: cfg.OpenAIModels, MaxOutputTokens: cfg.OpenAIMaxOutputTokensCap, ProjectsPerUser: cfg.MaxProjectsPerUser,
+		PromptsPerProject: cfg.MaxPromptsPerProject, SystemPromptChars: cfg.MaxSystemPromptChars,
+	}
 	projects := project.NewService(st, project.Defaults{
 		Model: cfg.OpenAIModel, Temperature: cfg.OpenAITemperature, MaxOutputTokens: cfg.OpenAIMaxOutputTokens,
-	}, log)
+	}, limits, log)
 	retries := cfg.OpenAIMaxRetries
 	if retries == 0 {
 		retries = -1 // llm reads 0 as "the default"
@@ -124,6 +128,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		Metrics: m, TracerProvider: tp,
 	}, log)
 	files := file.NewService(st, openai, cfg.MaxUploadMB<<20, log)
+	files.LimitFiles(cfg.MaxFilesPerProject)
 	projects.OnDelete(files) // files and the vector store at OpenAI go before the project
 	prices, err := usage.LoadPrices(cfg.PricesFile)
 	if err != nil {
@@ -131,7 +136,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	}
 	writes := store.NewBatcher(st, m, tp)
 	meter := usage.NewService(st, writes, prices, log, m)
-	chats := chat.NewService(st, writes, openai, files, meter, cfg.ChatHistoryChars, log, m)
+	chats := chat.NewService(st, writes, openai, files, meter, cfg.ChatHistoryChars, limits, log, m)
 	if p, ok := st.(store.Pooled); ok {
 		m.WatchPools(p.PoolStats)
 	}

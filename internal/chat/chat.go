@@ -37,6 +37,7 @@ type Service struct {
 	search       Searcher
 	usage        *usage.Service
 	historyChars int
+	limits       project.Limits
 	log          *slog.Logger
 	metrics      *metrics.Metrics
 }
@@ -44,8 +45,11 @@ type Service struct {
 // NewService returns the chat service. Writes go through the batcher (group commit); every upstream
 // call goes through meter's budgets and into its ledger; m (nil: none) counts the tokens of stored
 // replies by project.
-func NewService(s store.Store, writes *store.Batcher, c *llm.Client, search Searcher, meter *usage.Service, historyChars int, log *slog.Logger, m *metrics.Metrics) *Service {
-	return &Service{store: s, writes: writes, llm: c, search: search, usage: meter, historyChars: historyChars, log: log, metrics: m}
+//
+// limits apply at every turn too, for projects saved before the operator narrowed them: a model no
+// longer allowed is refused (400), and max_output_tokens above the cap is lowered to it.
+func NewService(s store.Store, writes *store.Batcher, c *llm.Client, search Searcher, meter *usage.Service, historyChars int, limits project.Limits, log *slog.Logger, m *metrics.Metrics) *Service {
+	return &Service{store: s, writes: writes, llm: c, search: search, usage: meter, historyChars: historyChars, limits: limits, log: log, metrics: m}
 }
 
 // Viewer is who asks: the project's owner (Key nil), or a project key acting for an end user of the
@@ -201,6 +205,12 @@ func (s *Service) prepare(ctx context.Context, req Request) (*turn, error) {
 	}
 	if err != nil {
 		return nil, notFound(err, "project")
+	}
+	if !s.limits.Allows(t.project.Model) {
+		return nil, model.Invalid("model", fmt.Sprintf("this project's model %q is no longer offered here; change it to one of: %s", t.project.Model, strings.Join(s.limits.Models, ", ")))
+	}
+	if most := s.limits.MaxOutputTokens; most > 0 && t.project.MaxOutputTokens > most {
+		t.project.MaxOutputTokens = most
 	}
 	history := req.History
 	if req.ConversationID != 0 {

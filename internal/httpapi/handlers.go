@@ -12,8 +12,8 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/metrics"
-	"github.com/chatbot-platform/chatbot/internal/ratelimit"
 	"github.com/chatbot-platform/chatbot/internal/project"
+	"github.com/chatbot-platform/chatbot/internal/ratelimit"
 	"github.com/chatbot-platform/chatbot/internal/store"
 	"github.com/chatbot-platform/chatbot/internal/usage"
 )
@@ -38,9 +38,9 @@ type Handlers struct {
 
 // limits are the per-user caps the handlers enforce themselves (the services own the rest).
 type limits struct {
-	loginPerEmail     int
-	streamsPerUser    int
-	uploadsPerUser    int
+	loginPerEmail  int
+	streamsPerUser int
+	uploadsPerUser int
 }
 
 var _ apigen.StrictServerInterface = (*Handlers)(nil)

@@ -30,15 +30,8 @@ func (h *Handlers) CreateChatCompletion(ctx context.Context, req apigen.CreateCh
 		}
 		return completionResponse{completion: completionOf(res, created), budgetRemaining: res.BudgetRemaining}, nil
 	}
-	upCtx, cancel := context.WithCancel(ctx)
-	st, err := h.chat.Stream(upCtx, r)
-	if err != nil {
-		cancel()
-		return nil, err
-	}
 	usage := b.StreamOptions != nil && deref(b.StreamOptions.IncludeUsage)
-	return &sseResponse{ctx: ctx, cancelUpstream: cancel, stream: st, heartbeat: h.heartbeat,
-		events: &openAIEvents{created: created, usage: usage}}, nil
+	return h.startStream(ctx, r, &openAIEvents{created: created, usage: usage})
 }
 
 // ListModels implements apigen.StrictServerInterface (GET /v1/models): the key's project, by its model.

@@ -49,6 +49,14 @@ type Store interface {
 	ClaimProjectVectorStore(ctx context.Context, ownerID, id int64, vectorStoreID string) (claimed bool, err error)
 	DeleteProject(ctx context.Context, ownerID, id int64) error
 
+	// LockAndCountProjects, LockAndCountPrompts and LockAndCountFiles count what a user or project
+	// holds, for caps. Inside InTx they lock the user's (project's) row first, so concurrent creates
+	// count one after another and cannot both pass a cap. LockAndCountPrompts and LockAndCountFiles
+	// return ErrNotFound for another owner's project.
+	LockAndCountProjects(ctx context.Context, ownerID int64) (int64, error)
+	LockAndCountPrompts(ctx context.Context, ownerID, projectID int64) (int64, error)
+	LockAndCountFiles(ctx context.Context, ownerID, projectID int64) (int64, error)
+
 	// NextPromptPosition is one past the project's highest prompt position (0 for none).
 	NextPromptPosition(ctx context.Context, projectID int64) (int64, error)
 	CreatePrompt(ctx context.Context, ownerID int64, p model.Prompt) (model.Prompt, error)
