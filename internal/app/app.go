@@ -134,7 +134,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	if err != nil {
 		return nil, err
 	}
-	writes := store.NewBatcher(st, m, tp)
+	writes := store.NewBatcher(st, store.BatcherOptions{Metrics: m, TracerProvider: tp, Timeout: cfg.DBWriteTimeout, Log: log})
 	meter := usage.NewService(st, writes, prices, log, m)
 	chats := chat.NewService(st, writes, openai, files, meter, cfg.ChatHistoryChars, limits, log, m)
 	if p, ok := st.(store.Pooled); ok {
@@ -144,6 +144,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		Config:    cfg,
 		Log:       log,
 		Store:     st,
+		Writes:    writes,
 		Auth:      auth.NewService(st, auth.NewHasher(cfg.PasswordHashRounds), tokens, log),
 		Keys:      apikey.NewService(st, log),
 		Projects:  projects,

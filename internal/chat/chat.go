@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -38,6 +39,7 @@ type Service struct {
 	usage        *usage.Service
 	historyChars int
 	limits       project.Limits
+	lost         atomic.Int64 // replies generated upstream that could not be stored, since start
 	log          *slog.Logger
 	metrics      *metrics.Metrics
 }
@@ -184,6 +186,7 @@ func (s *Service) Send(ctx context.Context, req Request) (Result, error) {
 	})
 	if err != nil {
 		s.usage.Fail(ctx, t.held, t.outcome(reply.Usage, reply.Model, err)) // the call was paid for all the same
+		s.logLost(ctx, t, reply.Usage, err)
 		return Result{}, t.storeError(err)
 	}
 	s.usage.Settled(ctx, t.held)
@@ -376,6 +379,17 @@ func (s *Service) logReply(ctx context.Context, t *turn, res Result, attempts in
 		"message_id", res.MessageID, "model", res.Model, "stream", stream, "attempts", attempts,
 		"input_tokens", res.Usage.InputTokens, "output_tokens", res.Usage.OutputTokens,
 		"latency", time.Since(t.started).Round(time.Millisecond))
+}
+
+// logLost says, at error level, that a reply the upstream generated (and was paid for) could not be
+// stored, why, and how many were lost so since start.
+func (s *Service) logLost(ctx context.Context, t *turn, u llm.Usage, err error) {
+	if errors.Is(err, store.ErrNotFound) || isForeignKey(err) {
+		return // the conversation or project was deleted meanwhile: nothing left to store it in
+	}
+	s.log.ErrorContext(ctx, "reply lost: generated upstream but not stored", "project_id", t.project.ID,
+		"conversation_id", t.conv.ID, "output_tokens", u.OutputTokens, "lost", 1, "lost_since_start", s.lost.Add(1),
+		"reason", err)
 }
 
 func (s *Service) logFailure(ctx context.Context, t *turn, err error) {

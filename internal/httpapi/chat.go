@@ -17,6 +17,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/llm"
 	"github.com/chatbot-platform/chatbot/internal/model"
+	"github.com/chatbot-platform/chatbot/internal/store"
 )
 
 // SendMessage implements apigen.StrictServerInterface (POST /chat).
@@ -286,6 +287,8 @@ func describeStreamError(err error) (int, string) {
 		return http.StatusNotFound, nf.Error()
 	case errors.As(err, &uerr):
 		return uerr.Status, uerr.Detail()
+	case errors.Is(err, store.ErrUnavailable):
+		return http.StatusServiceUnavailable, "The database is unavailable right now: the reply could not be stored; try again shortly"
 	}
 	return http.StatusInternalServerError, "the reply could not be completed"
 }

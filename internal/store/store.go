@@ -18,6 +18,10 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: a unique constraint was violated (e.g. the email is taken).
 	ErrConflict = errors.New("conflict")
+	// ErrUnavailable: the database cannot serve the call now (PostgreSQL down or restarting, SQLite
+	// locked by another process past the busy timeout, disk full, a write batch past its deadline).
+	// Nothing was written; the same call may succeed later. The HTTP edge answers 503 + Retry-After.
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // Store is the platform's persistence.
@@ -28,6 +32,9 @@ type Store interface {
 	InTx(ctx context.Context, fn func(Store) error) error
 	// Close releases the connections.
 	Close()
+	// CheckWritable runs a write that changes nothing (it needs the write lock, or a writable
+	// server), for health checks. Returns ErrUnavailable.
+	CheckWritable(ctx context.Context) error
 
 	CreateUser(ctx context.Context, email, passwordHash string) (model.User, error) // ErrConflict
 	GetUserByEmail(ctx context.Context, email string) (model.User, error)
