@@ -229,3 +229,34 @@ func TestCaps_FilesPerProjectAndConcurrentUploads(t *testing.T) {
 		t.Fatalf("a refused file was sent upstream (%d calls, was %d)", n, sent)
 	}
 }
+
+// TestModels_ServedForThePickerAndV1Models: GET /models lists OPENAI_MODELS (the default first) and the
+// token cap; /v1/models offers the key's project's model only while it is allowed.
+func TestModels_ServedForThePickerAndV1Models(t *testing.T) {
+	st := testdb.SQLite(t)
+	open := func(testing.TB) storeT { return st }
+	s := apitest.Start(t, apitest.Options{Store: open, Env: map[string]string{
+		"OPENAI_MODELS": "gpt-4.1,gpt-4o-mini,o3", "OPENAI_MAX_OUTPUT_TOKENS_CAP": "8000",
+	}})
+	_, tok := s.NewUser(t)
+	r := s.Do(t, "GET", "/models", tok, "")
+	wantStatus(t, r, 200, "")
+	if got := strings.TrimSpace(string(r.Body)); got != `{"max_output_tokens":8000,"models":["gpt-4o-mini","gpt-4.1","o3"]}` {
+		t.Fatalf("GET /models = %s", got)
+	}
+	wantStatus(t, s.Do(t, "GET", "/models", "", ""), 401, "")
+
+	pid := newProject(t, s, tok, `{"name":"p","model":"o3"}`)
+	key := newKey(t, s, tok, pid, `{"name":"k","kind":"secret","scopes":["chat"]}`).Key
+	r = s.Do(t, "GET", "/v1/models", key, "")
+	wantStatus(t, r, 200, "")
+	if !strings.Contains(string(r.Body), `"id":"o3"`) {
+		t.Fatalf("/v1/models = %s", r.Body)
+	}
+	narrowed := apitest.Start(t, apitest.Options{Store: open, Env: map[string]string{"OPENAI_MODELS": "gpt-4o-mini"}})
+	r = narrowed.Do(t, "GET", "/v1/models", key, "")
+	wantStatus(t, r, 200, "")
+	if !strings.Contains(string(r.Body), `"data":[]`) {
+		t.Fatalf("/v1/models offers a model no longer allowed: %s", r.Body)
+	}
+}

@@ -44,6 +44,9 @@ func (h *Handlers) ListModels(ctx context.Context, _ apigen.ListModelsRequestObj
 	if err != nil {
 		return nil, err
 	}
+	if !h.projects.Limits().Allows(p.Model) { // saved before OPENAI_MODELS narrowed: chat refuses it
+		return apigen.ListModels200JSONResponse{Object: apigen.List, Data: []apigen.Model{}}, nil
+	}
 	return apigen.ListModels200JSONResponse{Object: apigen.List, Data: []apigen.Model{
 		{Id: p.Model, Object: apigen.ModelObjectModel, Created: p.CreatedAt.Unix(), OwnedBy: p.Name},
 	}}, nil

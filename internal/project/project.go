@@ -81,6 +81,21 @@ func NewService(s store.Store, d Defaults, l Limits, log *slog.Logger) *Service 
 // Limits are the caps the service enforces.
 func (s *Service) Limits() Limits { return s.limits }
 
+// AllowedModels are the models a project may set, the default for new projects first; empty when
+// any well-formed name is allowed.
+func (s *Service) AllowedModels() []string {
+	if len(s.limits.Models) == 0 {
+		return []string{}
+	}
+	out := []string{s.defaults.Model}
+	for _, m := range s.limits.Models {
+		if m != s.defaults.Model {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // OnDelete registers c to run before a project is deleted.
 func (s *Service) OnDelete(c Cleaner) { s.cleaners = append(s.cleaners, c) }
 
