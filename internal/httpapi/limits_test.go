@@ -211,7 +211,11 @@ func TestCaps_FilesPerProjectAndConcurrentUploads(t *testing.T) {
 	e.fake.Fail(fakeopenai.CreateFile, 1, fakeopenai.Fault{Delay: time.Second})
 	done := make(chan int)
 	go func() { done <- e.upload(t, e.token, e.project, "slow.txt", []byte("slow")).StatusCode() }()
-	time.Sleep(300 * time.Millisecond)
+	for deadline := time.Now().Add(5 * time.Second); e.fake.Count(fakeopenai.CreateFile) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first upload never reached the upstream")
+		}
+	}
 	busy := e.upload(t, e.token, e.project, "busy.txt", []byte("busy"))
 	if busy.StatusCode() != 429 || !strings.Contains(string(busy.Body), "MAX_UPLOADS_PER_USER") {
 		t.Fatalf("second concurrent upload: %d %s", busy.StatusCode(), busy.Body)

@@ -48,7 +48,7 @@ func (h *Handlers) throttleLogin(ctx context.Context, email string) error {
 	}
 	ok, retry, err := h.limiter.Allow(ctx, "login:"+auth.NormalizeEmail(email), h.limits.loginPerEmail)
 	if err != nil || ok {
-		return nil // a limiter error is logged and allowed by the middleware's rule; the per-IP limit still holds
+		return nil // like the middleware, a limiter that fails never locks everyone out; the per-IP limit still holds
 	}
 	h.metrics.RateLimitRefused(metrics.LimitAccount)
 	return &model.LimitError{Detail: "Too many login attempts for this account: try again in " + seconds(retry) + " seconds", RetryAfter: retry}
