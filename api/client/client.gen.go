@@ -352,6 +352,15 @@ func (e GetUsageParamsGroupBy) Valid() bool {
 	}
 }
 
+// AllowedModels defines model for AllowedModels.
+type AllowedModels struct {
+	// MaxOutputTokens The largest max_output_tokens a project may set
+	MaxOutputTokens int64 `json:"max_output_tokens"`
+
+	// Models Model names a project may set, the default first
+	Models []string `json:"models"`
+}
+
 // ApiKey defines model for ApiKey.
 type ApiKey struct {
 	// AllowedOrigins Publishable keys work only from these origins
@@ -1491,6 +1500,14 @@ type ClientInterface interface {
 	// Corresponds with GET /health (the `HealthCheck` operationId).
 	HealthCheck(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetAllowedModels The models and the largest max_output_tokens a project may use here
+	//
+	// What the operator allows (`OPENAI_MODELS`, `OPENAI_MAX_OUTPUT_TOKENS_CAP`); a project asking for
+	// anything else answers 400. The dashboard's model picker offers these.
+	//
+	// Corresponds with GET /models (the `GetAllowedModels` operationId).
+	GetAllowedModels(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListProjects The caller's projects, oldest first
 	//
 	// Corresponds with GET /projects (the `ListProjects` operationId).
@@ -1881,6 +1898,9 @@ type ClientInterface interface {
 
 	// ListModels The key's project as the one model it can talk to
 	//
+	// The project's model, when the operator still allows it (`OPENAI_MODELS`); an empty list otherwise
+	// (chat then answers 400 until the project's model is changed).
+	//
 	// Corresponds with GET /v1/models (the `ListModels` operationId).
 	ListModels(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
@@ -2016,6 +2036,24 @@ func (c *Client) GetConversation(ctx context.Context, conversationId Conversatio
 // Corresponds with GET /health (the `HealthCheck` operationId).
 func (c *Client) HealthCheck(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewHealthCheckRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAllowedModels The models and the largest max_output_tokens a project may use here
+//
+// What the operator allows (`OPENAI_MODELS`, `OPENAI_MAX_OUTPUT_TOKENS_CAP`); a project asking for
+// anything else answers 400. The dashboard's model picker offers these.
+//
+// Corresponds with GET /models (the `GetAllowedModels` operationId).
+func (c *Client) GetAllowedModels(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAllowedModelsRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -2896,6 +2934,9 @@ func (c *Client) CreateChatCompletion(ctx context.Context, body CreateChatComple
 
 // ListModels The key's project as the one model it can talk to
 //
+// The project's model, when the operator still allows it (`OPENAI_MODELS`); an empty list otherwise
+// (chat then answers 400 until the project's model is changed).
+//
 // Corresponds with GET /v1/models (the `ListModels` operationId).
 func (c *Client) ListModels(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListModelsRequest(c.Server)
@@ -3205,6 +3246,33 @@ func NewHealthCheckRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/health")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAllowedModelsRequest constructs an http.Request for the GetAllowedModels method
+func NewGetAllowedModelsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/models")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -4729,6 +4797,16 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /health (the `HealthCheck` operationId).
 	HealthCheckWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HealthCheckResponse, error)
 
+	// GetAllowedModelsWithResponse The models and the largest max_output_tokens a project may use here
+	//
+	// What the operator allows (`OPENAI_MODELS`, `OPENAI_MAX_OUTPUT_TOKENS_CAP`); a project asking for
+	// anything else answers 400. The dashboard's model picker offers these.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /models (the `GetAllowedModels` operationId).
+	GetAllowedModelsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAllowedModelsResponse, error)
+
 	// ListProjectsWithResponse The caller's projects, oldest first
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5156,6 +5234,9 @@ type ClientWithResponsesInterface interface {
 	CreateChatCompletionWithResponse(ctx context.Context, body CreateChatCompletionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateChatCompletionResponse, error)
 
 	// ListModelsWithResponse The key's project as the one model it can talk to
+	//
+	// The project's model, when the operator still allows it (`OPENAI_MODELS`); an empty list otherwise
+	// (chat then answers 400 until the project's model is changed).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5649,6 +5730,89 @@ func (r HealthCheckResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r HealthCheckResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAllowedModelsResponse401Headers the declared response headers of an HTTP 401 response for GetAllowedModels
+type GetAllowedModelsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetAllowedModelsResponse429Headers the declared response headers of an HTTP 429 response for GetAllowedModels
+type GetAllowedModelsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetAllowedModelsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AllowedModels
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetAllowedModelsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAllowedModelsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAllowedModelsResponse) GetJSON200() *AllowedModels {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAllowedModelsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAllowedModelsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAllowedModelsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetAllowedModelsResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAllowedModelsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAllowedModelsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAllowedModelsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAllowedModelsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9008,6 +9172,22 @@ func (c *ClientWithResponses) HealthCheckWithResponse(ctx context.Context, reqEd
 	return ParseHealthCheckResponse(rsp)
 }
 
+// GetAllowedModelsWithResponse The models and the largest max_output_tokens a project may use here
+//
+// What the operator allows (`OPENAI_MODELS`, `OPENAI_MAX_OUTPUT_TOKENS_CAP`); a project asking for
+// anything else answers 400. The dashboard's model picker offers these.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /models (the `GetAllowedModels` operationId).
+func (c *ClientWithResponses) GetAllowedModelsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAllowedModelsResponse, error) {
+	rsp, err := c.GetAllowedModels(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAllowedModelsResponse(rsp)
+}
+
 // ListProjectsWithResponse The caller's projects, oldest first
 //
 // Returns a wrapper object for the known response body format(s).
@@ -9724,6 +9904,9 @@ func (c *ClientWithResponses) CreateChatCompletionWithResponse(ctx context.Conte
 
 // ListModelsWithResponse The key's project as the one model it can talk to
 //
+// The project's model, when the operator still allows it (`OPENAI_MODELS`); an empty list otherwise
+// (chat then answers 400 until the project's model is changed).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/models (the `ListModels` operationId).
@@ -10198,6 +10381,83 @@ func ParseHealthCheckResponse(rsp *http.Response) (*HealthCheckResponse, error) 
 		}
 		response.JSON503 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseGetAllowedModelsResponse parses an HTTP response from a GetAllowedModelsWithResponse call
+func ParseGetAllowedModelsResponse(rsp *http.Response) (*GetAllowedModelsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAllowedModelsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AllowedModels
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetAllowedModelsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetAllowedModelsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil

@@ -90,6 +90,9 @@ func serve() error {
 	defer closeLog.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	for _, w := range cfg.Warnings() {
+		log.Warn("UNSAFE SETTING: " + w)
+	}
 
 	if cfg.PprofAddr != "" {
 		// The profiler gets its own listener (never the public one); net/http/pprof registers on the default mux.

@@ -31,3 +31,7 @@ DELETE FROM projects WHERE id = @id AND owner_id = @owner_id;
 -- name: ClaimProjectVectorStore :execrows
 UPDATE projects SET vector_store_id = @vector_store_id, updated_at = @updated_at
 WHERE id = @id AND owner_id = @owner_id AND vector_store_id IS NULL;
+
+-- name: LockProject :execrows
+-- Inside a transaction: holds the project's row until commit (see LockUser).
+UPDATE projects SET name = name WHERE id = @id AND owner_id = @owner_id;

@@ -30,3 +30,6 @@ RETURNING *;
 -- name: DeletePrompt :execrows
 DELETE FROM prompts
 WHERE prompts.id = @id AND prompts.project_id IN (SELECT p.id FROM projects p WHERE p.owner_id = @owner_id);
+
+-- name: CountPrompts :one
+SELECT COUNT(*) FROM prompts WHERE project_id = @project_id;

@@ -18,3 +18,10 @@ DELETE FROM users WHERE id = @id;
 -- name: UpdateUserDisplayName :one
 UPDATE users SET display_name = @display_name WHERE id = @id
 RETURNING *;
+-- name: LockUser :execrows
+-- Inside a transaction: holds the user's row until commit (PostgreSQL; SQLite's IMMEDIATE transactions
+-- already run one writer at a time), so a count of what the user owns stays true until the insert.
+UPDATE users SET email = email WHERE id = @id;
+
+-- name: CountProjects :one
+SELECT COUNT(*) FROM projects WHERE owner_id = @owner_id;

@@ -352,6 +352,15 @@ func (e GetUsageParamsGroupBy) Valid() bool {
 	}
 }
 
+// AllowedModels defines model for AllowedModels.
+type AllowedModels struct {
+	// MaxOutputTokens The largest max_output_tokens a project may set
+	MaxOutputTokens int64 `json:"max_output_tokens"`
+
+	// Models Model names a project may set, the default first
+	Models []string `json:"models"`
+}
+
 // ApiKey defines model for ApiKey.
 type ApiKey struct {
 	// AllowedOrigins Publishable keys work only from these origins
@@ -1363,6 +1372,9 @@ type ServerInterface interface {
 	// HealthCheck Application and database health
 	// (GET /health)
 	HealthCheck(ctx echo.Context) error
+	// GetAllowedModels The models and the largest max_output_tokens a project may use here
+	// (GET /models)
+	GetAllowedModels(ctx echo.Context) error
 	// ListProjects The caller's projects, oldest first
 	// (GET /projects)
 	ListProjects(ctx echo.Context) error
@@ -1637,6 +1649,15 @@ func (w *ServerInterfaceWrapper) HealthCheck(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.HealthCheck(ctx)
+	return err
+}
+
+// GetAllowedModels converts echo context to params.
+func (w *ServerInterfaceWrapper) GetAllowedModels(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetAllowedModels(ctx)
 	return err
 }
 
@@ -2245,6 +2266,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/projects/:project_id/usage", wrapper.GetUsage, options.OperationMiddlewares["getUsage"]...)
 	router.POST(options.BaseURL+"/v1/chat/completions", wrapper.CreateChatCompletion, options.OperationMiddlewares["createChatCompletion"]...)
 	router.GET(options.BaseURL+"/v1/models", wrapper.ListModels, options.OperationMiddlewares["listModels"]...)
+	router.GET(options.BaseURL+"/models", wrapper.GetAllowedModels, options.OperationMiddlewares["getAllowedModels"]...)
 
 }
 
@@ -2947,6 +2969,92 @@ func (response HealthCheck503JSONResponse) VisitHealthCheckResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAllowedModelsRequestObject struct {
+}
+
+type GetAllowedModelsResponseObject interface {
+	VisitGetAllowedModelsResponse(w http.ResponseWriter) error
+}
+
+type GetAllowedModels200JSONResponse AllowedModels
+
+func (response GetAllowedModels200JSONResponse) VisitGetAllowedModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAllowedModels401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetAllowedModels401JSONResponse) VisitGetAllowedModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAllowedModels403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetAllowedModels403JSONResponse) VisitGetAllowedModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAllowedModels429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetAllowedModels429JSONResponse) VisitGetAllowedModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAllowedModelsdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetAllowedModelsdefaultJSONResponse) VisitGetAllowedModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6820,6 +6928,9 @@ type StrictServerInterface interface {
 	// HealthCheck Application and database health
 	// (GET /health)
 	HealthCheck(ctx context.Context, request HealthCheckRequestObject) (HealthCheckResponseObject, error)
+	// GetAllowedModels The models and the largest max_output_tokens a project may use here
+	// (GET /models)
+	GetAllowedModels(ctx context.Context, request GetAllowedModelsRequestObject) (GetAllowedModelsResponseObject, error)
 	// ListProjects The caller's projects, oldest first
 	// (GET /projects)
 	ListProjects(ctx context.Context, request ListProjectsRequestObject) (ListProjectsResponseObject, error)
@@ -7104,6 +7215,29 @@ func (sh *strictHandler) HealthCheck(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(HealthCheckResponseObject); ok {
 		return validResponse.VisitHealthCheckResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetAllowedModels operation middleware
+func (sh *strictHandler) GetAllowedModels(ctx echo.Context) error {
+	var request GetAllowedModelsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAllowedModels(ctx.Request().Context(), request.(GetAllowedModelsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAllowedModels")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetAllowedModelsResponseObject); ok {
+		return validResponse.VisitGetAllowedModelsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

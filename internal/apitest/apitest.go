@@ -59,7 +59,7 @@ type Options struct {
 func Start(t testing.TB, o Options) *Server {
 	t.Helper()
 	env := map[string]string{
-		"SECRET_KEY": TestSecret, "PASSWORD_HASH_ROUNDS": "1000", "RATE_LIMIT_AUTH": "0", "RATE_LIMIT_API": "0",
+		"SECRET_KEY": TestSecret, "PASSWORD_HASH_ROUNDS": "1000", "RATE_LIMIT_AUTH": "0", "RATE_LIMIT_API": "0", "RATE_LIMIT_LOGIN_EMAIL": "0",
 		"LOG_FILE": "",
 	}
 	for k, v := range o.Env {

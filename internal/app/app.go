@@ -111,9 +111,13 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	if err != nil {
 		return nil, err
 	}
+	limits := project.Limits{
+		Models: cfg.OpenAIModels, MaxOutputTokens: cfg.OpenAIMaxOutputTokensCap, ProjectsPerUser: cfg.MaxProjectsPerUser,
+		PromptsPerProject: cfg.MaxPromptsPerProject, SystemPromptChars: cfg.MaxSystemPromptChars,
+	}
 	projects := project.NewService(st, project.Defaults{
 		Model: cfg.OpenAIModel, Temperature: cfg.OpenAITemperature, MaxOutputTokens: cfg.OpenAIMaxOutputTokens,
-	}, log)
+	}, limits, log)
 	retries := cfg.OpenAIMaxRetries
 	if retries == 0 {
 		retries = -1 // llm reads 0 as "the default"
@@ -124,14 +128,15 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		Metrics: m, TracerProvider: tp,
 	}, log)
 	files := file.NewService(st, openai, cfg.MaxUploadMB<<20, log)
+	files.LimitFiles(cfg.MaxFilesPerProject)
 	projects.OnDelete(files) // files and the vector store at OpenAI go before the project
 	prices, err := usage.LoadPrices(cfg.PricesFile)
 	if err != nil {
 		return nil, err
 	}
-	writes := store.NewBatcher(st, m, tp)
+	writes := store.NewBatcher(st, store.BatcherOptions{Metrics: m, TracerProvider: tp, Timeout: cfg.DBWriteTimeout, Log: log})
 	meter := usage.NewService(st, writes, prices, log, m)
-	chats := chat.NewService(st, writes, openai, files, meter, cfg.ChatHistoryChars, log, m)
+	chats := chat.NewService(st, writes, openai, files, meter, cfg.ChatHistoryChars, limits, log, m)
 	if p, ok := st.(store.Pooled); ok {
 		m.WatchPools(p.PoolStats)
 	}
@@ -139,6 +144,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		Config:    cfg,
 		Log:       log,
 		Store:     st,
+		Writes:    writes,
 		Auth:      auth.NewService(st, auth.NewHasher(cfg.PasswordHashRounds), tokens, log),
 		Keys:      apikey.NewService(st, log),
 		Projects:  projects,

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -37,6 +38,8 @@ type Service struct {
 	search       Searcher
 	usage        *usage.Service
 	historyChars int
+	limits       project.Limits
+	lost         atomic.Int64 // replies generated upstream that could not be stored, since start
 	log          *slog.Logger
 	metrics      *metrics.Metrics
 }
@@ -44,8 +47,11 @@ type Service struct {
 // NewService returns the chat service. Writes go through the batcher (group commit); every upstream
 // call goes through meter's budgets and into its ledger; m (nil: none) counts the tokens of stored
 // replies by project.
-func NewService(s store.Store, writes *store.Batcher, c *llm.Client, search Searcher, meter *usage.Service, historyChars int, log *slog.Logger, m *metrics.Metrics) *Service {
-	return &Service{store: s, writes: writes, llm: c, search: search, usage: meter, historyChars: historyChars, log: log, metrics: m}
+//
+// limits apply at every turn too, for projects saved before the operator narrowed them: a model no
+// longer allowed is refused (400), and max_output_tokens above the cap is lowered to it.
+func NewService(s store.Store, writes *store.Batcher, c *llm.Client, search Searcher, meter *usage.Service, historyChars int, limits project.Limits, log *slog.Logger, m *metrics.Metrics) *Service {
+	return &Service{store: s, writes: writes, llm: c, search: search, usage: meter, historyChars: historyChars, limits: limits, log: log, metrics: m}
 }
 
 // Viewer is who asks: the project's owner (Key nil), or a project key acting for an end user of the
@@ -180,6 +186,7 @@ func (s *Service) Send(ctx context.Context, req Request) (Result, error) {
 	})
 	if err != nil {
 		s.usage.Fail(ctx, t.held, t.outcome(reply.Usage, reply.Model, err)) // the call was paid for all the same
+		s.logLost(ctx, t, reply.Usage, err)
 		return Result{}, t.storeError(err)
 	}
 	s.usage.Settled(ctx, t.held)
@@ -201,6 +208,12 @@ func (s *Service) prepare(ctx context.Context, req Request) (*turn, error) {
 	}
 	if err != nil {
 		return nil, notFound(err, "project")
+	}
+	if !s.limits.Allows(t.project.Model) {
+		return nil, model.Invalid("model", fmt.Sprintf("this project's model %q is no longer offered here; change it to one of: %s", t.project.Model, strings.Join(s.limits.Models, ", ")))
+	}
+	if most := s.limits.MaxOutputTokens; most > 0 && t.project.MaxOutputTokens > most {
+		t.project.MaxOutputTokens = most
 	}
 	history := req.History
 	if req.ConversationID != 0 {
@@ -361,6 +374,17 @@ func (s *Service) logReply(ctx context.Context, t *turn, res Result, attempts in
 		"message_id", res.MessageID, "model", res.Model, "stream", stream, "attempts", attempts,
 		"input_tokens", res.Usage.InputTokens, "output_tokens", res.Usage.OutputTokens,
 		"latency", time.Since(t.started).Round(time.Millisecond))
+}
+
+// logLost says, at error level, that a reply the upstream generated (and was paid for) could not be
+// stored, why, and how many were lost so since start.
+func (s *Service) logLost(ctx context.Context, t *turn, u llm.Usage, err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		return // the conversation or project was deleted meanwhile: nothing left to store it in
+	}
+	s.log.ErrorContext(ctx, "reply lost: generated upstream but not stored", "project_id", t.project.ID,
+		"conversation_id", t.conv.ID, "output_tokens", u.OutputTokens, "lost", 1, "lost_since_start", s.lost.Add(1),
+		"reason", err)
 }
 
 func (s *Service) logFailure(ctx context.Context, t *turn, err error) {

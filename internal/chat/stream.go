@@ -105,6 +105,7 @@ func (st *Stream) Finish(streamErr error) (Result, error) {
 	})
 	if err != nil {
 		st.s.usage.Fail(ctx, st.t.held, outcome)
+		st.s.logLost(ctx, st.t, reply.Usage, err)
 		return res, st.t.storeError(err)
 	}
 	st.s.usage.Settled(ctx, st.t.held)

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -60,7 +62,28 @@ type Config struct {
 	OpenAIRetryDelay      time.Duration
 	ChatHistoryChars      int
 	PricesFile            string
+
+	// OpenAIModels are the models projects may use; OpenAIMaxOutputTokensCap the most max_output_tokens
+	// a project may ask for. OpenAIAllowInsecureHTTP lets OPENAI_BASE_URL be plain http to another host.
+	OpenAIModels             []string
+	OpenAIMaxOutputTokensCap int64
+	OpenAIAllowInsecureHTTP  bool
+
+	// Per-user caps on what one account may hold or run at once (see Settings).
+	MaxStreamsPerUser    int
+	MaxUploadsPerUser    int
+	MaxProjectsPerUser   int
+	MaxPromptsPerProject int
+	MaxFilesPerProject   int
+	MaxSystemPromptChars int
+	// RateLimitLoginEmail is login attempts per minute per account (email), whatever the client IP; 0 disables.
+	RateLimitLoginEmail int
+	// DBWriteTimeout bounds one group-commit batch (and SQLite's wait for a write lock).
+	DBWriteTimeout time.Duration
 }
+
+// DefaultModels is OPENAI_MODELS's default: the models the built-in price table (internal/usage/prices.json) knows.
+const DefaultModels = "gpt-5,gpt-5-mini,gpt-5-nano,gpt-4.1,gpt-4.1-mini,gpt-4.1-nano,gpt-4o,gpt-4o-mini,o3,o4-mini"
 
 // Setting documents one environment variable.
 type Setting struct {
@@ -72,21 +95,29 @@ var Settings = []Setting{
 	{"ADDR", "127.0.0.1:8000", "listen address (host:port)"},
 	{"DATABASE_URL", "sqlite:///./app.db", "sqlite:///path/app.db, sqlite:relative.db or postgres://user:pass@host:5432/db"},
 	{"SECRET_KEY", "", "JWT signing key, at least 32 bytes; when unset one is generated and kept in SECRET_KEY_FILE"},
-	{"SECRET_KEY_FILE", "", "where a generated key is kept (mode 0600); default: .secret_key beside the SQLite database, or in the working directory"},
+	{"SECRET_KEY_FILE", "", "where a generated key is kept (written atomically, mode 0600; made 0600 again, with a warning, if others may read it); default: .secret_key beside the SQLite database, or in the working directory"},
 	{"ACCESS_TOKEN_EXPIRE_MINUTES", "60", "lifetime of an access token"},
 	{"PASSWORD_HASH_ROUNDS", "600000", "PBKDF2-SHA256 rounds for new hashes; older hashes are upgraded at login"},
 	{"CORS_ORIGINS", "", "comma-separated origins allowed to call the API from a browser; empty: none"},
 	{"TRUSTED_PROXIES", "", "comma-separated IPs or CIDRs whose X-Forwarded-For is believed; empty: none"},
 	{"RATE_LIMIT_AUTH", "10", "register and login requests per minute per client IP; 0 disables"},
 	{"RATE_LIMIT_API", "120", "API requests per minute per user; 0 disables"},
+	{"RATE_LIMIT_LOGIN_EMAIL", "5", "login attempts per minute per account (email), from any IP; further attempts answer 429 with Retry-After; 0 disables"},
 	{"RATE_LIMIT_KEY", "600", "requests per minute per project key, unless the key sets its own; 0 disables the default"},
 	{"REDIS_URL", "", "redis://host:6379/0 to share rate limits across instances; empty: in memory"},
 	{"MAX_BODY_BYTES", "1048576", "largest JSON request body"},
 	{"MAX_UPLOAD_MB", "20", "largest file upload, in MiB"},
+	{"MAX_STREAMS_PER_USER", "10", "chat streams one account (its token and its project keys) may have open at once, per instance; more answer 429"},
+	{"MAX_UPLOADS_PER_USER", "2", "file uploads one account may run at once, per instance; more answer 429"},
+	{"MAX_PROJECTS_PER_USER", "100", "projects one account may own; creating more answers 400"},
+	{"MAX_PROMPTS_PER_PROJECT", "50", "prompts one project may hold; creating more answers 400"},
+	{"MAX_FILES_PER_PROJECT", "100", "files one project may hold; uploading more answers 400"},
+	{"MAX_SYSTEM_PROMPT_CHARS", "64000", "characters of a project's enabled prompts joined (the system prompt); a prompt change past it answers 400"},
+	{"DB_WRITE_TIMEOUT", "5s", "deadline of one group-commit batch (how chat stores replies): past it its writes answer 503 with Retry-After; SQLite also waits at most 3 s for another process's write lock"},
 	{"HTTP_READ_TIMEOUT", "60s", "time to read a whole request"},
 	{"HTTP_WRITE_TIMEOUT", "120s", "time to write a response (streams extend it as they go)"},
 	{"HTTP_IDLE_TIMEOUT", "120s", "how long an idle keep-alive connection stays open"},
-	{"PPROF_ADDR", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; empty: off"},
+	{"PPROF_ADDR", "", "serve Go's profiler (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060 (any other refuses to start); empty: off"},
 	{"METRICS_ADDR", "", "serve Prometheus metrics (/metrics) on this address, e.g. 127.0.0.1:9090; empty: off"},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "send traces (OTLP over HTTP) there, e.g. http://127.0.0.1:4318; empty: no tracing; the other OTEL_* variables apply too"},
 	{"LOG_FILE", "app.log", "log file, besides the console; empty disables"},
@@ -95,7 +126,10 @@ var Settings = []Setting{
 	{"LOG_FORMAT", "text", "text or json"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"OPENAI_API_KEY", "", "OpenAI API key; without it chat answers 503"},
-	{"OPENAI_BASE_URL", "https://api.openai.com/v1", "any Responses-compatible server (e.g. the fake: http://127.0.0.1:8090/v1)"},
+	{"OPENAI_BASE_URL", "https://api.openai.com/v1", "any Responses-compatible server (e.g. the fake: http://127.0.0.1:8090/v1); plain http only to a loopback host, unless OPENAI_ALLOW_INSECURE_HTTP"},
+	{"OPENAI_ALLOW_INSECURE_HTTP", "false", "true lets OPENAI_BASE_URL be plain http to a non-loopback host (the API key then crosses the network in clear; a warning is logged)"},
+	{"OPENAI_MODELS", DefaultModels, "comma-separated models projects may use (OPENAI_MODEL must be one); another answers 400 naming these"},
+	{"OPENAI_MAX_OUTPUT_TOKENS_CAP", "16000", "highest max_output_tokens a project may set (16–128000); more answers 400; older projects above it are capped at chat time"},
 	{"OPENAI_MODEL", "gpt-4o-mini", "model for new projects"},
 	{"OPENAI_TEMPERATURE", "0.7", "temperature for new projects (0–2)"},
 	{"OPENAI_MAX_OUTPUT_TOKENS", "2000", "max_output_tokens for new projects"},
@@ -155,6 +189,18 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		OpenAIRetryDelay:      p.duration("OPENAI_RETRY_BASE_DELAY"),
 		ChatHistoryChars:      p.int("CHAT_HISTORY_CHARS", 0, 10_000_000),
 		PricesFile:            p.str("PRICES_FILE"),
+
+		OpenAIModels:             p.list("OPENAI_MODELS"),
+		OpenAIMaxOutputTokensCap: int64(p.int("OPENAI_MAX_OUTPUT_TOKENS_CAP", 16, 128_000)),
+		OpenAIAllowInsecureHTTP:  p.bool("OPENAI_ALLOW_INSECURE_HTTP"),
+		MaxStreamsPerUser:        p.int("MAX_STREAMS_PER_USER", 1, 10_000),
+		MaxUploadsPerUser:        p.int("MAX_UPLOADS_PER_USER", 1, 1_000),
+		MaxProjectsPerUser:       p.int("MAX_PROJECTS_PER_USER", 1, 1_000_000),
+		MaxPromptsPerProject:     p.int("MAX_PROMPTS_PER_PROJECT", 1, 100_000),
+		MaxFilesPerProject:       p.int("MAX_FILES_PER_PROJECT", 1, 100_000),
+		MaxSystemPromptChars:     p.int("MAX_SYSTEM_PROMPT_CHARS", 1, 10_000_000),
+		RateLimitLoginEmail:      p.int("RATE_LIMIT_LOGIN_EMAIL", 0, 1_000_000),
+		DBWriteTimeout:           p.duration("DB_WRITE_TIMEOUT"),
 	}
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		p.fail("SECRET_KEY", fmt.Sprintf("must be at least 32 bytes (got %d); generate one with: openssl rand -hex 32", len(c.SecretKey)))
@@ -169,7 +215,53 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 			p.fail("METRICS_ADDR", "must differ from ADDR: metrics get their own listener, never the public one")
 		}
 	}
+	if len(c.OpenAIModels) == 0 {
+		p.fail("OPENAI_MODELS", "must name at least one model")
+	} else if !slices.Contains(c.OpenAIModels, c.OpenAIModel) {
+		p.fail("OPENAI_MODEL", fmt.Sprintf("%q must be one of OPENAI_MODELS (%s)", c.OpenAIModel, strings.Join(c.OpenAIModels, ", ")))
+	}
+	if c.OpenAIMaxOutputTokens > c.OpenAIMaxOutputTokensCap {
+		p.fail("OPENAI_MAX_OUTPUT_TOKENS", fmt.Sprintf("must not exceed OPENAI_MAX_OUTPUT_TOKENS_CAP (%d)", c.OpenAIMaxOutputTokensCap))
+	}
+	if msg := insecureBaseURL(c.OpenAIBaseURL); msg != "" && !c.OpenAIAllowInsecureHTTP {
+		p.fail("OPENAI_BASE_URL", msg+"; use https, or set OPENAI_ALLOW_INSECURE_HTTP=true to accept the risk")
+	}
+	if c.PprofAddr != "" && !Loopback(c.PprofAddr) {
+		p.fail("PPROF_ADDR", "must be a loopback address such as 127.0.0.1:6060: the profiler exposes memory and internals to whoever reaches it")
+	}
 	return c, errors.Join(p.errs...)
+}
+
+// Warnings are settings that start but deserve a loud line in the log.
+func (c Config) Warnings() []string {
+	var out []string
+	if msg := insecureBaseURL(c.OpenAIBaseURL); msg != "" && c.OpenAIAllowInsecureHTTP {
+		out = append(out, "OPENAI_BASE_URL "+msg+" (allowed by OPENAI_ALLOW_INSECURE_HTTP)")
+	}
+	return out
+}
+
+// insecureBaseURL says why an upstream URL would send the API key in clear over a network, or "".
+func insecureBaseURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "must be an absolute URL such as https://api.openai.com/v1"
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return ""
+	case "http":
+	default:
+		return "must start with https:// (or http:// to a loopback host)"
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return ""
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsLoopback() {
+		return ""
+	}
+	return fmt.Sprintf("is plain http to %s, a non-loopback host: the API key and every conversation would cross the network unencrypted", host)
 }
 
 // Usage writes the settings table for `chatbot -h`.
@@ -245,6 +337,14 @@ func (p *parser) int(name string, lo, hi int) int {
 	v, err := strconv.Atoi(p.str(name))
 	if err != nil || v < lo || v > hi {
 		p.fail(name, fmt.Sprintf("must be a whole number from %d to %d", lo, hi))
+	}
+	return v
+}
+
+func (p *parser) bool(name string) bool {
+	v, err := strconv.ParseBool(p.str(name))
+	if err != nil {
+		p.fail(name, "must be true or false")
 	}
 	return v
 }

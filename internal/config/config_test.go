@@ -1,7 +1,15 @@
 package config
 
 import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -94,6 +102,121 @@ func TestLogRotationSettings(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), name+" must be a whole number from 1 to ") {
 				t.Errorf("%v: %v", bad, err)
 			}
+		}
+	}
+}
+
+func TestDefaultModelsAreThePriceTable(t *testing.T) {
+	b, err := os.ReadFile("../usage/prices.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table struct{ Models map[string]any }
+	if err := json.Unmarshal(b, &table); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(DefaultModels, ",")
+	want := slices.Collect(maps.Keys(table.Models))
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("DefaultModels = %v, the price table knows %v", got, want)
+	}
+	c, err := FromLookup(lookup(nil))
+	if err != nil || c.OpenAIMaxOutputTokensCap != 16000 || !slices.Contains(c.OpenAIModels, c.OpenAIModel) {
+		t.Fatalf("defaults: %v, %+v", err, c)
+	}
+}
+
+func TestUnsafeSettingsRefuseToStart(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string // "" : accepted
+	}{
+		{"https upstream", map[string]string{"OPENAI_BASE_URL": "https://api.example.com/v1"}, ""},
+		{"http to loopback", map[string]string{"OPENAI_BASE_URL": "http://127.0.0.1:8090/v1"}, ""},
+		{"http to localhost", map[string]string{"OPENAI_BASE_URL": "http://localhost:8090/v1"}, ""},
+		{"http to ::1", map[string]string{"OPENAI_BASE_URL": "http://[::1]:8090/v1"}, ""},
+		{"http to another host", map[string]string{"OPENAI_BASE_URL": "http://llm.internal:8090/v1"}, "OPENAI_BASE_URL is plain http to llm.internal"},
+		{"http to a LAN IP", map[string]string{"OPENAI_BASE_URL": "http://10.0.0.5/v1"}, "OPENAI_BASE_URL is plain http"},
+		{"http allowed explicitly", map[string]string{"OPENAI_BASE_URL": "http://10.0.0.5/v1", "OPENAI_ALLOW_INSECURE_HTTP": "true"}, ""},
+		{"not a URL", map[string]string{"OPENAI_BASE_URL": "api.openai.com"}, "OPENAI_BASE_URL must be an absolute URL"},
+		{"pprof on loopback", map[string]string{"PPROF_ADDR": "127.0.0.1:6060"}, ""},
+		{"pprof on every interface", map[string]string{"PPROF_ADDR": ":6060"}, "PPROF_ADDR must be a loopback address"},
+		{"pprof on a public IP", map[string]string{"PPROF_ADDR": "0.0.0.0:6060"}, "PPROF_ADDR must be a loopback address"},
+		{"default model not allowed", map[string]string{"OPENAI_MODELS": "gpt-4.1"}, `OPENAI_MODEL "gpt-4o-mini" must be one of OPENAI_MODELS (gpt-4.1)`},
+		{"default tokens above the cap", map[string]string{"OPENAI_MAX_OUTPUT_TOKENS_CAP": "1000"}, "OPENAI_MAX_OUTPUT_TOKENS must not exceed OPENAI_MAX_OUTPUT_TOKENS_CAP (1000)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := FromLookup(lookup(tt.env))
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("error = %v, want it to say %q", err, tt.want)
+			}
+			if tt.env["OPENAI_ALLOW_INSECURE_HTTP"] == "true" && len(c.Warnings()) != 1 {
+				t.Fatalf("warnings = %v, want the insecure upstream named", c.Warnings())
+			}
+		})
+	}
+}
+
+func TestSecretKeyFileIsPrivateAndFixedWhenReadable(t *testing.T) {
+	dir := t.TempDir()
+	c := Config{SecretKeyFile: filepath.Join(dir, "sub", ".secret_key")}
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	key, err := c.SigningKey(log)
+	if err != nil || len(key) != 64 {
+		t.Fatalf("generated key %q, %v", key, err)
+	}
+	info, err := os.Stat(c.SecretKeyFile)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v, %v", info.Mode(), err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "sub", ".secret_key.tmp-*")); len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+	again, err := c.SigningKey(log)
+	if err != nil || string(again) != string(key) {
+		t.Fatalf("second start read %q, %v", again, err)
+	}
+	if err := os.Chmod(c.SecretKeyFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logs.Reset()
+	again, err = c.SigningKey(log)
+	if err != nil || string(again) != string(key) {
+		t.Fatalf("readable file: %q, %v", again, err)
+	}
+	if info, _ := os.Stat(c.SecretKeyFile); info.Mode().Perm() != 0o600 {
+		t.Fatalf("mode not fixed: %v", info.Mode())
+	}
+	if !strings.Contains(logs.String(), "readable by others") {
+		t.Fatalf("no warning: %s", logs.String())
+	}
+}
+
+func TestSecretKeyConcurrentStartsAgree(t *testing.T) {
+	c := Config{SecretKeyFile: filepath.Join(t.TempDir(), ".secret_key")}
+	keys := make([]string, 8)
+	var wg sync.WaitGroup
+	for i := range keys {
+		wg.Go(func() {
+			k, err := c.SigningKey(slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Error(err)
+			}
+			keys[i] = string(k)
+		})
+	}
+	wg.Wait()
+	for _, k := range keys {
+		if k != keys[0] {
+			t.Fatalf("instances disagree: %q", keys)
 		}
 	}
 }

@@ -41,6 +41,7 @@ type Service struct {
 	store    store.Store
 	llm      *llm.Client
 	maxBytes int64
+	maxFiles int // per project; 0: no cap
 	log      *slog.Logger
 	// vsLocks serialise vector store creation per project (striped by project id), so two first
 	// uploads to one project cannot create two stores.
@@ -54,6 +55,10 @@ func NewService(s store.Store, c *llm.Client, maxBytes int64, log *slog.Logger) 
 	}
 	return &Service{store: s, llm: c, maxBytes: maxBytes, log: log}
 }
+
+// LimitFiles caps the files one project may hold (MAX_FILES_PER_PROJECT); 0 is no cap. Call it
+// before the service is used.
+func (s *Service) LimitFiles(perProject int) { s.maxFiles = perProject }
 
 // List returns a project's files, oldest first, with the indexing status of files still in
 // progress refreshed from OpenAI (and stored). When OpenAI cannot be asked in time, the stored

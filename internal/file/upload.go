@@ -14,6 +14,7 @@ import (
 
 	"github.com/chatbot-platform/chatbot/internal/llm"
 	"github.com/chatbot-platform/chatbot/internal/model"
+	"github.com/chatbot-platform/chatbot/internal/store"
 )
 
 // sniffLen is how much of a file decides its type (all http.DetectContentType looks at).
@@ -60,6 +61,16 @@ func (s *Service) Upload(ctx context.Context, ownerID, projectID int64, open Par
 	p, err := s.store.GetProject(ctx, ownerID, projectID)
 	if err != nil {
 		return model.File{}, err
+	}
+	// A first look (a read) before anything is sent; finish counts again, locked, with the insert.
+	if s.maxFiles > 0 {
+		files, err := s.store.ListFiles(ctx, ownerID, projectID)
+		if err != nil {
+			return model.File{}, err
+		}
+		if len(files) >= s.maxFiles {
+			return model.File{}, tooManyFiles(len(files))
+		}
 	}
 	rawName, body, err := open()
 	if err != nil {
@@ -127,12 +138,40 @@ func (s *Service) finish(ctx context.Context, ownerID int64, p model.Project, f 
 	} else {
 		f.Status, f.StatusDetail = model.FileUnsupported, unsupportedDetail
 	}
-	rec, err := s.store.CreateFile(ctx, ownerID, f)
+	var rec model.File
+	err := s.store.InTx(ctx, func(tx store.Store) error {
+		if err := s.checkFileCount(ctx, tx, ownerID, p.ID); err != nil {
+			return err
+		}
+		var err error
+		rec, err = tx.CreateFile(ctx, ownerID, f)
+		return err
+	})
 	if err != nil {
 		s.discard(ctx, vsID, f.OpenAIFileID)
 		return model.File{}, fmt.Errorf("record file: %w", err) // store.ErrNotFound: the project was just deleted
 	}
 	return rec, nil
+}
+
+// checkFileCount refuses a file past MAX_FILES_PER_PROJECT with a *model.ValidationError; inside a
+// transaction it locks the project, so concurrent uploads cannot both take the last place.
+func (s *Service) checkFileCount(ctx context.Context, st store.Store, ownerID, projectID int64) error {
+	if s.maxFiles <= 0 {
+		return nil
+	}
+	n, err := st.LockAndCountFiles(ctx, ownerID, projectID)
+	if err != nil {
+		return err
+	}
+	if n >= int64(s.maxFiles) {
+		return tooManyFiles(int(n))
+	}
+	return nil
+}
+
+func tooManyFiles(n int) error {
+	return model.Invalid("file", fmt.Sprintf("this project already has %d files, the most a project may have (MAX_FILES_PER_PROJECT): delete one first", n))
 }
 
 // index attaches an uploaded file to the project's vector store, creating the store on the

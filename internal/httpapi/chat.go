@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/chatbot-platform/chatbot/internal/apigen"
@@ -16,6 +17,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/llm"
 	"github.com/chatbot-platform/chatbot/internal/model"
+	"github.com/chatbot-platform/chatbot/internal/store"
 )
 
 // SendMessage implements apigen.StrictServerInterface (POST /chat).
@@ -38,14 +40,28 @@ func (h *Handlers) StreamMessage(ctx context.Context, req apigen.StreamMessageRe
 	if err != nil {
 		return nil, err
 	}
+	return h.startStream(ctx, r, platformEvents{})
+}
+
+// startStream starts a streamed reply within the account's MAX_STREAMS_PER_USER (a *model.LimitError
+// beyond it: 429); the slot is held until the response has been written.
+func (h *Handlers) startStream(ctx context.Context, r chat.Request, events streamEvents) (*sseResponse, error) {
+	release, ok := h.streams.Acquire(strconv.FormatInt(r.OwnerID, 10), h.limits.streamsPerUser)
+	if !ok {
+		return nil, &model.LimitError{
+			Detail:     fmt.Sprintf("Too many streams at once: this account already has %d open (MAX_STREAMS_PER_USER); try again when one ends", h.limits.streamsPerUser),
+			RetryAfter: time.Second,
+		}
+	}
 	// The upstream call gets its own cancel, so the response can stop it whenever the stream ends here.
 	upCtx, cancel := context.WithCancel(ctx)
 	st, err := h.chat.Stream(upCtx, r)
 	if err != nil {
 		cancel()
+		release()
 		return nil, err
 	}
-	return &sseResponse{ctx: ctx, cancelUpstream: cancel, stream: st, heartbeat: h.heartbeat, events: platformEvents{}}, nil
+	return &sseResponse{ctx: ctx, cancelUpstream: cancel, stream: st, heartbeat: h.heartbeat, events: events, release: release}, nil
 }
 
 // chatRequest is who asks what of which project: a key's project unless the body names one, and a
@@ -125,6 +141,7 @@ type sseResponse struct {
 	stream         *chat.Stream
 	heartbeat      time.Duration
 	events         streamEvents
+	release        func() // frees the account's stream slot
 }
 
 // sseFrame is one event: its name (none: the default "message"), and data to send as JSON, or raw.
@@ -175,6 +192,7 @@ func (r *sseResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) e
 }
 
 func (r *sseResponse) write(w http.ResponseWriter) error {
+	defer r.release()
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -269,6 +287,8 @@ func describeStreamError(err error) (int, string) {
 		return http.StatusNotFound, nf.Error()
 	case errors.As(err, &uerr):
 		return uerr.Status, uerr.Detail()
+	case errors.Is(err, store.ErrUnavailable):
+		return http.StatusServiceUnavailable, "The database is unavailable right now: the reply could not be stored; try again shortly"
 	}
 	return http.StatusInternalServerError, "the reply could not be completed"
 }

@@ -110,11 +110,20 @@ func describe(err error, c echo.Context) (int, apigen.Error) {
 		return uerr.Status, detail(uerr.Detail())
 	case errors.As(err, &herr):
 		return herr.Code, detail(httpErrorDetail(herr))
+	case errors.Is(err, store.ErrUnavailable):
+		setRetryAfter(c, dbRetryAfter)
+		return http.StatusServiceUnavailable, detail(dbUnavailableDetail)
 	case errors.Is(err, context.DeadlineExceeded):
+		setRetryAfter(c, dbRetryAfter)
 		return http.StatusServiceUnavailable, detail("the request took too long; try again")
 	}
 	return http.StatusInternalServerError, detail("internal error")
 }
+
+// dbRetryAfter is the Retry-After sent while the database is unavailable: about one write deadline.
+const dbRetryAfter = 5 * time.Second
+
+const dbUnavailableDetail = "The database is unavailable right now (restarting, locked or full); nothing was changed: try again shortly"
 
 func detail(s string) apigen.Error { return apigen.Error{Detail: s} }
 

@@ -3,11 +3,14 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/chatbot-platform/chatbot/internal/apigen"
 	"github.com/chatbot-platform/chatbot/internal/auth"
@@ -17,7 +20,16 @@ import (
 
 // UploadFile implements apigen.StrictServerInterface.
 func (h *Handlers) UploadFile(ctx context.Context, req apigen.UploadFileRequestObject) (apigen.UploadFileResponseObject, error) {
-	f, err := h.files.Upload(ctx, auth.UserID(ctx), req.ProjectId, filePart(req.Body))
+	user := auth.UserID(ctx)
+	release, ok := h.uploads.Acquire(strconv.FormatInt(user, 10), h.limits.uploadsPerUser)
+	if !ok {
+		return nil, &model.LimitError{
+			Detail:     fmt.Sprintf("Too many uploads at once: this account already has %d running (MAX_UPLOADS_PER_USER); try again when one ends", h.limits.uploadsPerUser),
+			RetryAfter: time.Second,
+		}
+	}
+	defer release()
+	f, err := h.files.Upload(ctx, user, req.ProjectId, filePart(req.Body))
 	var tooLarge *file.TooLargeError
 	if errors.As(err, &tooLarge) {
 		return apigen.UploadFile413JSONResponse{TooLargeJSONResponse: apigen.TooLargeJSONResponse{Detail: tooLarge.Error()}}, nil

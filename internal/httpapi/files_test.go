@@ -528,6 +528,16 @@ type failingStore struct {
 
 var errDiskFull = errors.New("disk full")
 
+// InTx keeps the faults inside transactions (the file is recorded in one, with its count).
+func (f *failingStore) InTx(c context.Context, fn func(store.Store) error) error {
+	return f.Store.InTx(c, func(tx store.Store) error {
+		f.mu.Lock()
+		in := &failingStore{Store: tx, failCreate: f.failCreate, failSetVS: f.failSetVS}
+		f.mu.Unlock()
+		return fn(in)
+	})
+}
+
 func (f *failingStore) CreateFile(c context.Context, ownerID int64, file model.File) (model.File, error) {
 	f.mu.Lock()
 	fail := f.failCreate
@@ -598,7 +608,7 @@ func TestUpload_StoreFailuresUndoTheUpload(t *testing.T) {
 }
 
 func TestUpload_ConcurrentFirstUploadsShareOneVectorStore(t *testing.T) {
-	eachEngineWithFake(t, filesOptions{}, func(t *testing.T, e *filesEnv) {
+	eachEngineWithFake(t, filesOptions{env: map[string]string{"MAX_UPLOADS_PER_USER": "6"}}, func(t *testing.T, e *filesEnv) {
 		// A slow store creation widens the window in which a second one could start.
 		e.fake.Fail(fakeopenai.CreateVectorStore, 1, fakeopenai.Slow(300*time.Millisecond))
 		const n = 6

@@ -164,8 +164,7 @@ func rateLimit(limiter ratelimit.Limiter, cfg config.Config, log *slog.Logger, m
 			}
 			if !ok {
 				m.RateLimitRefused(limit)
-				secs := max(1, int((retry+time.Second-1)/time.Second))
-				return &model.LimitError{Detail: "Too many requests: try again in " + strconv.Itoa(secs) + " seconds", RetryAfter: retry}
+				return &model.LimitError{Detail: "Too many requests: try again in " + seconds(retry) + " seconds", RetryAfter: retry}
 			}
 			return next(c)
 		}
@@ -218,4 +217,9 @@ func apiHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// seconds is d in whole seconds, rounded up, at least 1, for a detail that matches Retry-After.
+func seconds(d time.Duration) string {
+	return strconv.Itoa(max(1, int((d+time.Second-1)/time.Second)))
 }

@@ -30,15 +30,8 @@ func (h *Handlers) CreateChatCompletion(ctx context.Context, req apigen.CreateCh
 		}
 		return completionResponse{completion: completionOf(res, created), budgetRemaining: res.BudgetRemaining}, nil
 	}
-	upCtx, cancel := context.WithCancel(ctx)
-	st, err := h.chat.Stream(upCtx, r)
-	if err != nil {
-		cancel()
-		return nil, err
-	}
 	usage := b.StreamOptions != nil && deref(b.StreamOptions.IncludeUsage)
-	return &sseResponse{ctx: ctx, cancelUpstream: cancel, stream: st, heartbeat: h.heartbeat,
-		events: &openAIEvents{created: created, usage: usage}}, nil
+	return h.startStream(ctx, r, &openAIEvents{created: created, usage: usage})
 }
 
 // ListModels implements apigen.StrictServerInterface (GET /v1/models): the key's project, by its model.
@@ -50,6 +43,9 @@ func (h *Handlers) ListModels(ctx context.Context, _ apigen.ListModelsRequestObj
 	p, err := h.projects.Get(ctx, k.OwnerID, k.ProjectID)
 	if err != nil {
 		return nil, err
+	}
+	if !h.projects.Limits().Allows(p.Model) { // saved before OPENAI_MODELS narrowed: chat refuses it
+		return apigen.ListModels200JSONResponse{Object: apigen.List, Data: []apigen.Model{}}, nil
 	}
 	return apigen.ListModels200JSONResponse{Object: apigen.List, Data: []apigen.Model{
 		{Id: p.Model, Object: apigen.ModelObjectModel, Created: p.CreatedAt.Unix(), OwnedBy: p.Name},

@@ -104,3 +104,9 @@ func mapSlice[T, U any](in []T, f func(T) U) []U {
 	}
 	return out
 }
+
+// GetAllowedModels implements apigen.StrictServerInterface (GET /models): what the dashboard's model
+// picker offers.
+func (h *Handlers) GetAllowedModels(ctx context.Context, _ apigen.GetAllowedModelsRequestObject) (apigen.GetAllowedModelsResponseObject, error) {
+	return apigen.GetAllowedModels200JSONResponse{Models: h.projects.AllowedModels(), MaxOutputTokens: h.projects.Limits().MaxOutputTokens}, nil
+}

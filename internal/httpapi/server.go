@@ -29,9 +29,11 @@ import (
 
 // Deps are what the HTTP edge is built from.
 type Deps struct {
-	Config   config.Config
-	Log      *slog.Logger
-	Store    store.Store
+	Config config.Config
+	Log    *slog.Logger
+	Store  store.Store
+	// Writes is the group commit; /health checks writes through it (nil: reads only).
+	Writes   *store.Batcher
 	Auth     *auth.Service
 	Keys     *apikey.Service
 	Projects *project.Service
@@ -116,7 +118,9 @@ func New(d Deps) (*echo.Echo, error) {
 	if heartbeat == 0 {
 		heartbeat = 15 * time.Second
 	}
-	h := &Handlers{store: d.Store, auth: d.Auth, keys: d.Keys, projects: d.Projects, files: d.Files, chat: d.Chat, usage: d.Usage, heartbeat: heartbeat}
+	h := &Handlers{store: d.Store, auth: d.Auth, keys: d.Keys, projects: d.Projects, files: d.Files, chat: d.Chat, usage: d.Usage, heartbeat: heartbeat, writes: d.Writes,
+		limiter: d.Limiter, metrics: d.Metrics, streams: ratelimit.NewConcurrency(), uploads: ratelimit.NewConcurrency(),
+		limits: limits{loginPerEmail: d.Config.RateLimitLoginEmail, streamsPerUser: d.Config.MaxStreamsPerUser, uploadsPerUser: d.Config.MaxUploadsPerUser}}
 	apigen.RegisterHandlers(e, apigen.NewStrictHandler(h, nil))
 	if err := ops.coverRoutes(e.Routes()); err != nil {
 		return nil, err

@@ -61,6 +61,9 @@ func sameOrigin(c echo.Context) bool {
 
 // CreateSession implements apigen.StrictServerInterface (POST /users/session).
 func (h *Handlers) CreateSession(ctx context.Context, req apigen.CreateSessionRequestObject) (apigen.CreateSessionResponseObject, error) {
+	if err := h.throttleLogin(ctx, req.Body.Email); err != nil {
+		return nil, err
+	}
 	from := auth.ClientFrom(ctx)
 	in, err := h.auth.Login(ctx, req.Body.Email, req.Body.Password, from)
 	if err != nil {

@@ -216,7 +216,7 @@ func TestBudgets_ConcurrentCallsOvershootByAtMostTheCallsInFlight(t *testing.T) 
 }
 
 func TestProjects_CustomPricePricesUnknownModels(t *testing.T) {
-	eachEngineWithUpstream(t, nil, func(t *testing.T, s *apitest.Server, _ *fakeopenai.Server) {
+	eachEngineWithUpstream(t, map[string]string{"OPENAI_MODELS": "gpt-4o-mini,house-model-1"}, func(t *testing.T, s *apitest.Server, _ *fakeopenai.Server) {
 		_, owner := s.NewUser(t)
 		pid := newProject(t, s, owner, `{"name":"p","model":"house-model-1"}`)
 		wantStatus(t, s.Do(t, "POST", "/chat", owner, chatBody(pid, "free: no price", 0)), 200, "")

@@ -5,6 +5,7 @@ import (
 
 	"github.com/chatbot-platform/chatbot/internal/apigen"
 	"github.com/chatbot-platform/chatbot/internal/auth"
+	"github.com/chatbot-platform/chatbot/internal/metrics"
 	"github.com/chatbot-platform/chatbot/internal/model"
 )
 
@@ -18,6 +19,9 @@ func (h *Handlers) RegisterUser(ctx context.Context, req apigen.RegisterUserRequ
 
 // LoginUser implements apigen.StrictServerInterface.
 func (h *Handlers) LoginUser(ctx context.Context, req apigen.LoginUserRequestObject) (apigen.LoginUserResponseObject, error) {
+	if err := h.throttleLogin(ctx, req.Body.Email); err != nil {
+		return nil, err
+	}
 	in, err := h.auth.Login(ctx, req.Body.Email, req.Body.Password, auth.ClientFrom(ctx))
 	if err != nil {
 		return nil, err
@@ -109,4 +113,22 @@ func (h *Handlers) EndAllSessions(ctx context.Context, _ apigen.EndAllSessionsRe
 		return nil, err
 	}
 	return apigen.EndAllSessions204Response{}, nil
+}
+
+// throttleLogin limits login attempts per account (RATE_LIMIT_LOGIN_EMAIL a minute), whatever the
+// client IP, so a password guesser spreading over many addresses still gets a few tries a minute per
+// account. It counts attempts, not only failures (the limiter cannot look without taking), and it runs
+// before the password is checked: once the limit is hit, not even the right password gets in until
+// Retry-After. The limiter is the one of every other limit: Redis when configured, memory otherwise
+// and during a Redis outage. Returns a *model.LimitError.
+func (h *Handlers) throttleLogin(ctx context.Context, email string) error {
+	if h.limiter == nil || h.limits.loginPerEmail <= 0 {
+		return nil
+	}
+	ok, retry, err := h.limiter.Allow(ctx, "login:"+auth.NormalizeEmail(email), h.limits.loginPerEmail)
+	if err != nil || ok {
+		return nil // like the middleware, a limiter that fails never locks everyone out; the per-IP limit still holds
+	}
+	h.metrics.RateLimitRefused(metrics.LimitAccount)
+	return &model.LimitError{Detail: "Too many login attempts for this account: try again in " + seconds(retry) + " seconds", RetryAfter: retry}
 }

@@ -219,6 +219,8 @@ const (
 	LimitIP   = "ip"
 	LimitUser = "user"
 	LimitKey  = "key"
+	// LimitAccount: login attempts per account (email), whatever the client IP.
+	LimitAccount = "account"
 )
 
 // RateLimitRefused counts a request refused by limit (LimitIP, LimitUser or LimitKey).

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/model"
@@ -29,6 +31,22 @@ type Defaults struct {
 	MaxOutputTokens int64
 }
 
+// Limits are the operator's caps on what projects may ask for and hold; a zero field is no cap.
+type Limits struct {
+	// Models are the models a project may use (empty: any well-formed name).
+	Models []string
+	// MaxOutputTokens is the most max_output_tokens a project may set.
+	MaxOutputTokens int64
+	// ProjectsPerUser, PromptsPerProject and SystemPromptChars (the enabled prompts joined, as chat
+	// sends them) cap counts and sizes.
+	ProjectsPerUser   int
+	PromptsPerProject int
+	SystemPromptChars int
+}
+
+// Allows reports whether a project may chat with model m.
+func (l Limits) Allows(m string) bool { return len(l.Models) == 0 || slices.Contains(l.Models, m) }
+
 // Settings are a project's editable fields; nil means "leave as is" (or "use the default" on create).
 type Settings struct {
 	Name            *string
@@ -50,13 +68,32 @@ type Cleaner interface {
 type Service struct {
 	store    store.Store
 	defaults Defaults
+	limits   Limits
 	cleaners []Cleaner
 	log      *slog.Logger
 }
 
 // NewService returns the project service.
-func NewService(s store.Store, d Defaults, log *slog.Logger) *Service {
-	return &Service{store: s, defaults: d, log: log}
+func NewService(s store.Store, d Defaults, l Limits, log *slog.Logger) *Service {
+	return &Service{store: s, defaults: d, limits: l, log: log}
+}
+
+// Limits are the caps the service enforces.
+func (s *Service) Limits() Limits { return s.limits }
+
+// AllowedModels are the models a project may set, the default for new projects first; empty when
+// any well-formed name is allowed.
+func (s *Service) AllowedModels() []string {
+	if len(s.limits.Models) == 0 {
+		return []string{}
+	}
+	out := []string{s.defaults.Model}
+	for _, m := range s.limits.Models {
+		if m != s.defaults.Model {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // OnDelete registers c to run before a project is deleted.
@@ -68,10 +105,23 @@ func (s *Service) Create(ctx context.Context, ownerID int64, in Settings) (model
 		return model.Project{}, model.Invalid("name", "is required")
 	}
 	p := model.Project{OwnerID: ownerID, Model: s.defaults.Model, Temperature: s.defaults.Temperature, MaxOutputTokens: s.defaults.MaxOutputTokens}
-	if err := apply(&p, in); err != nil {
+	if err := s.apply(&p, in); err != nil {
 		return model.Project{}, err
 	}
-	p, err := s.store.CreateProject(ctx, p)
+	err := s.store.InTx(ctx, func(tx store.Store) error {
+		if max := s.limits.ProjectsPerUser; max > 0 {
+			n, err := tx.LockAndCountProjects(ctx, ownerID)
+			if err != nil {
+				return err
+			}
+			if n >= int64(max) {
+				return model.Invalid("name", fmt.Sprintf("you already have %d projects, the most an account may have (MAX_PROJECTS_PER_USER): delete one first", n))
+			}
+		}
+		var err error
+		p, err = tx.CreateProject(ctx, p)
+		return err
+	})
 	if err != nil {
 		return model.Project{}, fmt.Errorf("create project: %w", err)
 	}
@@ -97,7 +147,7 @@ func (s *Service) Update(ctx context.Context, ownerID, id int64, in Settings) (m
 		if err != nil {
 			return err
 		}
-		if err := apply(&p, in); err != nil {
+		if err := s.apply(&p, in); err != nil {
 			return err
 		}
 		out, err = tx.UpdateProject(ctx, p)
@@ -130,7 +180,7 @@ func (s *Service) Delete(ctx context.Context, ownerID, id int64) error {
 var modelName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$`)
 
 // apply validates in and copies it onto p, reporting every invalid field at once.
-func apply(p *model.Project, in Settings) error {
+func (s *Service) apply(p *model.Project, in Settings) error {
 	var verr model.ValidationError
 	add := func(e *model.ValidationError) {
 		if e != nil {
@@ -144,8 +194,11 @@ func apply(p *model.Project, in Settings) error {
 	}
 	if in.Model != nil {
 		m := strings.TrimSpace(*in.Model)
-		if !modelName.MatchString(m) {
+		switch {
+		case !modelName.MatchString(m):
 			add(model.Invalid("model", "must be a model name such as gpt-4o-mini (letters, digits, . _ : / -)"))
+		case !s.limits.Allows(m):
+			add(model.Invalid("model", fmt.Sprintf("%q is not offered here; allowed: %s", m, strings.Join(s.limits.Models, ", "))))
 		}
 		p.Model = m
 	}
@@ -156,8 +209,11 @@ func apply(p *model.Project, in Settings) error {
 		p.Temperature = *in.Temperature
 	}
 	if in.MaxOutputTokens != nil {
-		if n := *in.MaxOutputTokens; n < MinOutputTokens || n > MaxOutputTokens {
+		switch n := *in.MaxOutputTokens; {
+		case n < MinOutputTokens || n > MaxOutputTokens:
 			add(model.Invalid("max_output_tokens", fmt.Sprintf("must be between %d and %d", MinOutputTokens, MaxOutputTokens)))
+		case s.limits.MaxOutputTokens > 0 && n > s.limits.MaxOutputTokens:
+			add(model.Invalid("max_output_tokens", fmt.Sprintf("must be at most %d here (OPENAI_MAX_OUTPUT_TOKENS_CAP)", s.limits.MaxOutputTokens)))
 		}
 		p.MaxOutputTokens = *in.MaxOutputTokens
 	}
@@ -189,17 +245,24 @@ func (s *Service) CreatePrompt(ctx context.Context, ownerID, projectID int64, in
 		return model.Prompt{}, err
 	}
 	err := s.store.InTx(ctx, func(tx store.Store) error {
+		// Locks the project (ErrNotFound when not the caller's: its prompt count stays unrevealed).
+		n, err := tx.LockAndCountPrompts(ctx, ownerID, projectID)
+		if err != nil {
+			return err
+		}
+		if max := s.limits.PromptsPerProject; max > 0 && n >= int64(max) {
+			return model.Invalid("name", fmt.Sprintf("this project already has %d prompts, the most a project may have (MAX_PROMPTS_PER_PROJECT): delete one first", n))
+		}
+		if err := s.checkSystemPrompt(ctx, tx, ownerID, projectID, pr); err != nil {
+			return err
+		}
 		if in.Position == nil {
-			if _, err := tx.GetProject(ctx, ownerID, projectID); err != nil {
-				return err // not the caller's project: don't reveal its prompt count
-			}
 			next, err := tx.NextPromptPosition(ctx, projectID)
 			if err != nil {
 				return err
 			}
 			pr.Position = next
 		}
-		var err error
 		pr, err = tx.CreatePrompt(ctx, ownerID, pr)
 		return err
 	})
@@ -232,6 +295,12 @@ func (s *Service) UpdatePrompt(ctx context.Context, ownerID, id int64, in Prompt
 		if err := applyPrompt(&pr, in); err != nil {
 			return err
 		}
+		if _, err := tx.LockAndCountPrompts(ctx, ownerID, pr.ProjectID); err != nil {
+			return err
+		}
+		if err := s.checkSystemPrompt(ctx, tx, ownerID, pr.ProjectID, pr); err != nil {
+			return err
+		}
 		out, err = tx.UpdatePrompt(ctx, ownerID, pr)
 		return err
 	})
@@ -254,6 +323,25 @@ func (s *Service) DeletePrompt(ctx context.Context, ownerID, id int64) error {
 		return err
 	}
 	s.log.InfoContext(ctx, "prompt deleted", "prompt_id", id)
+	return nil
+}
+
+// checkSystemPrompt refuses a prompt (new, or changed: same ID) that would make the project's enabled
+// prompts, joined as chat sends them, longer than SystemPromptChars. Run it with the project locked.
+func (s *Service) checkSystemPrompt(ctx context.Context, tx store.Store, ownerID, projectID int64, pr model.Prompt) error {
+	max := s.limits.SystemPromptChars
+	if max <= 0 || !pr.Enabled {
+		return nil
+	}
+	prompts, err := tx.ListPrompts(ctx, ownerID, projectID)
+	if err != nil {
+		return err
+	}
+	prompts = slices.DeleteFunc(prompts, func(p model.Prompt) bool { return pr.ID != 0 && p.ID == pr.ID })
+	prompts = append(prompts, pr)
+	if n := utf8.RuneCountInString(SystemPrompt(prompts)); n > max {
+		return model.Invalid("content", fmt.Sprintf("the project's enabled prompts would total %d characters joined; at most %d are allowed (MAX_SYSTEM_PROMPT_CHARS)", n, max))
+	}
 	return nil
 }
 

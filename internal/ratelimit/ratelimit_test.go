@@ -54,3 +54,25 @@ func TestMemory_EachKeyKeepsItsOwnRate(t *testing.T) {
 		}
 	}
 }
+
+func TestConcurrency_CapsEachKeyAndReleasesOnce(t *testing.T) {
+	c := NewConcurrency()
+	r1, ok1 := c.Acquire("u1", 2)
+	r2, ok2 := c.Acquire("u1", 2)
+	_, ok3 := c.Acquire("u1", 2)
+	if !ok1 || !ok2 || ok3 {
+		t.Fatalf("acquire: %v %v %v, want true true false", ok1, ok2, ok3)
+	}
+	if _, ok := c.Acquire("u2", 2); !ok {
+		t.Fatal("another key is refused")
+	}
+	r1()
+	r1() // a second release must not free another slot
+	if c.Running("u1") != 1 {
+		t.Fatalf("running = %d after one release", c.Running("u1"))
+	}
+	if _, ok := c.Acquire("u1", 2); !ok {
+		t.Fatal("a released slot is not free")
+	}
+	r2()
+}

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -22,6 +24,11 @@ import (
 // If a batch fails, its jobs are rerun one transaction each, so one bad job (e.g. a conversation deleted
 // meanwhile) fails alone. Jobs must therefore only touch the database through the Store they are given.
 //
+// Each batch has a deadline (the timeout): a database that cannot commit (locked, down, disk full)
+// fails the batch with ErrUnavailable within it, and the jobs already queued behind it fail at once
+// with the same error instead of each waiting out a deadline of its own; the next job tries again.
+// So a job waits at most about two deadlines, however long the database stays down.
+//
 // Each batch is a span of its own (it serves many requests), linked to the span of every request it
 // holds; its size, the jobs' time in the queue and the transaction's time go to the metrics.
 type Batcher struct {
@@ -33,7 +40,12 @@ type Batcher struct {
 	mu       sync.Mutex
 	metrics  *metrics.Metrics
 	tracer   trace.Tracer
+	timeout  time.Duration
+	log      *slog.Logger
 }
+
+// DefaultBatchTimeout is a batch's deadline when NewBatcher is given none.
+const DefaultBatchTimeout = 5 * time.Second
 
 type job struct {
 	fn     func(Store) error
@@ -45,12 +57,27 @@ type job struct {
 // ErrBatcherClosed: Do was called after Close.
 var ErrBatcherClosed = errors.New("store: batcher closed")
 
-// NewBatcher starts a batcher writing to s, recording to m and tp (either may be nil: none).
-func NewBatcher(s Store, m *metrics.Metrics, tp trace.TracerProvider) *Batcher {
+// BatcherOptions tune a Batcher; zero fields take defaults.
+type BatcherOptions struct {
+	Metrics        *metrics.Metrics     // nil: none recorded
+	TracerProvider trace.TracerProvider // nil: no spans
+	Timeout        time.Duration        // a batch's deadline; 0: DefaultBatchTimeout
+	Log            *slog.Logger         // failed batches; nil: discarded
+}
+
+// NewBatcher starts a batcher writing to s.
+func NewBatcher(s Store, o BatcherOptions) *Batcher {
+	tp := o.TracerProvider
 	if tp == nil {
 		tp = noop.NewTracerProvider()
 	}
-	b := &Batcher{store: s, jobs: make(chan *job, 1024), maxBatch: 256, metrics: m,
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultBatchTimeout
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	b := &Batcher{store: s, jobs: make(chan *job, 1024), maxBatch: 256, metrics: o.Metrics, timeout: o.Timeout, log: o.Log,
 		tracer: tp.Tracer("github.com/chatbot-platform/chatbot/internal/store")}
 	b.wg.Add(1)
 	go b.loop()
@@ -105,11 +132,35 @@ func (b *Batcher) loop() {
 				break gather
 			}
 		}
-		b.run(batch)
+		if b.run(batch) {
+			b.failQueued()
+		}
 	}
 }
 
-func (b *Batcher) run(batch []*job) {
+// failQueued fails, without trying them, the jobs queued while a batch found the database
+// unavailable: they would each wait out a deadline against the same database.
+func (b *Batcher) failQueued() {
+	n := 0
+	for {
+		select {
+		case j, ok := <-b.jobs:
+			if !ok {
+				return
+			}
+			j.done <- fmt.Errorf("%w: an earlier write batch could not commit", ErrUnavailable)
+			n++
+		default:
+			if n > 0 {
+				b.log.Error("database unavailable: failed the writes queued behind a batch that could not commit", "jobs", n)
+			}
+			return
+		}
+	}
+}
+
+// run commits batch; unavailable reports that it failed because the database could not commit.
+func (b *Batcher) run(batch []*job) (unavailable bool) {
 	start := time.Now()
 	var links []trace.Link
 	for _, j := range batch {
@@ -121,6 +172,8 @@ func (b *Batcher) run(batch []*job) {
 	ctx, span := b.tracer.Start(context.Background(), "store.batch", trace.WithNewRoot(), trace.WithLinks(links...),
 		trace.WithAttributes(attribute.Int("chatbot.batch.jobs", len(batch))))
 	defer span.End()
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
+	defer cancel()
 	err := b.store.InTx(ctx, func(tx Store) error {
 		for _, j := range batch {
 			if err := j.fn(tx); err != nil {
@@ -134,18 +187,32 @@ func (b *Batcher) run(batch []*job) {
 		span.SetStatus(codes.Error, "batch failed")
 		span.SetAttributes(attribute.Bool("chatbot.batch.rerun_alone", len(batch) > 1))
 	}
+	if err != nil && (errors.Is(err, ErrUnavailable) || ctx.Err() != nil) {
+		// The database, not one job, failed: running each job alone would only multiply the wait.
+		if !errors.Is(err, ErrUnavailable) {
+			err = fmt.Errorf("%w: the write batch did not commit within %v: %w", ErrUnavailable, b.timeout, err)
+		}
+		b.log.Error("database unavailable: a write batch could not commit", "jobs", len(batch), "timeout", b.timeout, "error", err)
+		for _, j := range batch {
+			j.done <- err
+		}
+		return true
+	}
 	if err == nil || len(batch) == 1 {
 		b.count(err)
 		for _, j := range batch {
 			j.done <- err
 		}
-		return
+		return false
 	}
-	for _, j := range batch { // isolate the failing job
-		err := b.store.InTx(ctx, j.fn)
+	for _, j := range batch { // isolate the failing job, each with a deadline of its own
+		jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.timeout)
+		err := b.store.InTx(jctx, j.fn)
+		cancel()
 		b.count(err)
 		j.done <- err
 	}
+	return false
 }
 
 func (b *Batcher) count(err error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/store"
@@ -21,7 +22,7 @@ func TestBatcher_GroupsConcurrentWritesAndIsolatesFailures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b := store.NewBatcher(s, nil, nil)
+			b := store.NewBatcher(s, store.BatcherOptions{})
 			defer b.Close()
 			const n = 200
 			boom := errors.New("boom")
@@ -80,5 +81,37 @@ func TestBatcher_GroupsConcurrentWritesAndIsolatesFailures(t *testing.T) {
 			}
 			t.Logf("%d concurrent jobs in %d commits", n, commits)
 		})
+	}
+}
+
+// stuckStore is a database whose transactions never commit: they wait until their context ends.
+type stuckStore struct{ store.Store }
+
+func (stuckStore) InTx(ctx context.Context, _ func(store.Store) error) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestBatcher_ABatchThatCannotCommitFailsWithinItsDeadline: writes against a database that hangs fail
+// with ErrUnavailable after about one deadline (the jobs queued behind the stuck batch at once), not
+// one deadline per job, and not never.
+func TestBatcher_ABatchThatCannotCommitFailsWithinItsDeadline(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	b := store.NewBatcher(stuckStore{testdb.SQLite(t)}, store.BatcherOptions{Timeout: timeout})
+	defer b.Close()
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, 100)
+	for i := range errs {
+		wg.Go(func() { errs[i] = b.Do(context.Background(), func(store.Store) error { return nil }) })
+	}
+	wg.Wait()
+	if took := time.Since(start); took > 3*timeout {
+		t.Fatalf("100 writes took %v against a stuck database; the bound is about 2 × %v", took, timeout)
+	}
+	for _, err := range errs {
+		if !errors.Is(err, store.ErrUnavailable) {
+			t.Fatalf("error %v, want ErrUnavailable", err)
+		}
 	}
 }

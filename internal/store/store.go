@@ -19,6 +19,10 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: a unique constraint was violated (e.g. the email is taken).
 	ErrConflict = errors.New("conflict")
+	// ErrUnavailable: the database cannot serve the call now (PostgreSQL down or restarting, SQLite
+	// locked by another process past the busy timeout, disk full, a write batch past its deadline).
+	// Nothing was written; the same call may succeed later. The HTTP edge answers 503 + Retry-After.
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // Store is the platform's persistence.
@@ -29,6 +33,9 @@ type Store interface {
 	InTx(ctx context.Context, fn func(Store) error) error
 	// Close releases the connections.
 	Close()
+	// CheckWritable runs a write that changes nothing (it needs the write lock, or a writable
+	// server), for health checks. Returns ErrUnavailable.
+	CheckWritable(ctx context.Context) error
 
 	CreateUser(ctx context.Context, email, passwordHash string) (model.User, error) // ErrConflict
 	GetUserByEmail(ctx context.Context, email string) (model.User, error)
@@ -60,6 +67,14 @@ type Store interface {
 	// when another request (or instance) set one first. Returns ErrNotFound.
 	ClaimProjectVectorStore(ctx context.Context, ownerID, id int64, vectorStoreID string) (claimed bool, err error)
 	DeleteProject(ctx context.Context, ownerID, id int64) error
+
+	// LockAndCountProjects, LockAndCountPrompts and LockAndCountFiles count what a user or project
+	// holds, for caps. Inside InTx they lock the user's (project's) row first, so concurrent creates
+	// count one after another and cannot both pass a cap. LockAndCountPrompts and LockAndCountFiles
+	// return ErrNotFound for another owner's project.
+	LockAndCountProjects(ctx context.Context, ownerID int64) (int64, error)
+	LockAndCountPrompts(ctx context.Context, ownerID, projectID int64) (int64, error)
+	LockAndCountFiles(ctx context.Context, ownerID, projectID int64) (int64, error)
 
 	// NextPromptPosition is one past the project's highest prompt position (0 for none).
 	NextPromptPosition(ctx context.Context, projectID int64) (int64, error)

@@ -570,8 +570,33 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The key's project as the one model it can talk to */
+        /**
+         * The key's project as the one model it can talk to
+         * @description The project's model, when the operator still allows it (`OPENAI_MODELS`); an empty list otherwise
+         *     (chat then answers 400 until the project's model is changed).
+         */
         get: operations["listModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The models and the largest max_output_tokens a project may use here
+         * @description What the operator allows (`OPENAI_MODELS`, `OPENAI_MAX_OUTPUT_TOKENS_CAP`); a project asking for
+         *     anything else answers 400. The dashboard's model picker offers these.
+         */
+        get: operations["getAllowedModels"];
         put?: never;
         post?: never;
         delete?: never;
@@ -621,6 +646,15 @@ export interface components {
         };
         PasswordConfirmation: {
             password: string;
+        };
+        AllowedModels: {
+            /** @description Model names a project may set, the default first */
+            models: string[];
+            /**
+             * Format: int64
+             * @description The largest max_output_tokens a project may set
+             */
+            max_output_tokens: number;
         };
         Token: {
             access_token: string;
@@ -1255,7 +1289,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description OpenAI is not configured or still rate-limited after retries */
+        /** @description OpenAI is not configured or still rate-limited after retries, or the database is unavailable (restarting, locked or full; retry after Retry-After) */
         Unavailable: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -2566,6 +2600,30 @@ export interface operations {
             403: components["responses"]["OpenAIForbidden"];
             429: components["responses"]["OpenAITooManyRequests"];
             default: components["responses"]["OpenAIErrorDefault"];
+        };
+    };
+    getAllowedModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The allowed models and the token cap */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllowedModels"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["Error"];
         };
     };
 }

@@ -34,6 +34,7 @@ export type ChatStreamError = Schemas["ChatStreamError"];
 export type ErrorBody = Schemas["Error"];
 export type FieldError = Schemas["FieldError"];
 export type Price = Schemas["Price"];
+export type AllowedModels = Schemas["AllowedModels"];
 export type Budget = Schemas["Budget"];
 export type BudgetUpdate = Schemas["BudgetUpdate"];
 export type UsageFigures = Schemas["UsageFigures"];

@@ -495,3 +495,30 @@ func messageModel(m sqlcgen.Message) model.Message {
 		Incomplete: m.Incomplete, Citations: store.DecodeCitations(m.Citations), CreatedAt: m.CreatedAt,
 	}
 }
+
+// LockAndCountProjects holds the owner's row until the transaction ends and counts their projects.
+func (s *Store) LockAndCountProjects(ctx context.Context, ownerID int64) (int64, error) {
+	if err := affected(s.w.LockUser(ctx, ownerID)); err != nil {
+		return 0, err
+	}
+	n, err := s.w.CountProjects(ctx, ownerID)
+	return n, mapErr(err)
+}
+
+// LockAndCountPrompts holds the project's row until the transaction ends and counts its prompts.
+func (s *Store) LockAndCountPrompts(ctx context.Context, ownerID, projectID int64) (int64, error) {
+	if err := affected(s.w.LockProject(ctx, sqlcgen.LockProjectParams{ID: projectID, OwnerID: ownerID})); err != nil {
+		return 0, err
+	}
+	n, err := s.w.CountPrompts(ctx, projectID)
+	return n, mapErr(err)
+}
+
+// LockAndCountFiles holds the project's row until the transaction ends and counts its files.
+func (s *Store) LockAndCountFiles(ctx context.Context, ownerID, projectID int64) (int64, error) {
+	if err := affected(s.w.LockProject(ctx, sqlcgen.LockProjectParams{ID: projectID, OwnerID: ownerID})); err != nil {
+		return 0, err
+	}
+	n, err := s.w.CountFiles(ctx, projectID)
+	return n, mapErr(err)
+}

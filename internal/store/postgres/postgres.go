@@ -5,6 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -26,9 +31,20 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
+// ConnectTimeout bounds a new connection when the URL sets no connect_timeout: a server that does
+// not answer fails the request (503) instead of holding it.
+const ConnectTimeout = 5 * time.Second
+
 // Open connects to url, checks the server answers and migrates the database.
 func Open(ctx context.Context, url string) (*Store, error) {
-	pool, err := pgxpool.New(ctx, url)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 { // without connect_timeout in the URL, an unreachable server would hold requests
+		cfg.ConnConfig.ConnectTimeout = ConnectTimeout
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
@@ -60,7 +76,7 @@ func (s *Store) InTx(ctx context.Context, fn func(store.Store) error) error {
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
+		return fmt.Errorf("postgres: begin: %w", mapErr(err))
 	}
 	q := s.w.WithTx(tx)
 	if err := fn(&Store{w: q, r: q, tx: tx}); err != nil {
@@ -68,13 +84,42 @@ func (s *Store) InTx(ctx context.Context, fn func(store.Store) error) error {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
+		return fmt.Errorf("postgres: commit: %w", mapErr(err))
 	}
 	return nil
 }
 
+// unavailable reports errors that say the server cannot serve now, not that the call was wrong: no
+// connection (refused, reset, closed mid-query, timed out), the server shutting down or starting up
+// (SQLSTATE class 08, 57P01–57P03), out of resources (class 53, e.g. disk full), read-only (25006).
+func unavailable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "53") ||
+			pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03" || pe.Code == "25006"
+	}
+	var ne net.Error
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce) || errors.As(err, &ne) || pgconn.Timeout(err) || pgconn.SafeToRetry(err) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed) ||
+		strings.Contains(err.Error(), "conn closed")
+}
+
+// CheckWritable runs, in a transaction, an update that matches no row: a read-only or unreachable
+// server fails it.
+func (s *Store) CheckWritable(ctx context.Context) error {
+	return s.InTx(ctx, func(tx store.Store) error {
+		_, err := tx.(*Store).w.LockUser(ctx, 0)
+		return mapErr(err)
+	})
+}
+
 // mapErr turns driver errors into the store's sentinels.
 func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.ErrNotFound
 	}
@@ -84,6 +129,9 @@ func mapErr(err error) error {
 	}
 	if errors.As(err, &pe) && pe.Code == "23503" { // foreign_key_violation
 		return fmt.Errorf("%w: %v", store.ErrNotFound, err)
+	}
+	if unavailable(err) {
+		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	return err
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
@@ -69,12 +70,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return nil, fmt.Errorf("sqlite: prepare queries: %w", err)
 }
 
+// BusyTimeout is how long a write waits for another process's write lock before it fails with
+// store.ErrUnavailable (a 503); it bounds how long a locked database can hold a request.
+const BusyTimeout = 3 * time.Second
+
 // dsn gives the connection settings the platform relies on: WAL so readers never wait for the writer,
 // synchronous=FULL so a commit survives power loss, foreign keys for the cascades, IMMEDIATE
 // transactions and a busy timeout so another process's writes wait instead of failing.
 func dsn(path string, readOnly bool) string {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", "busy_timeout(10000)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds())} {
 		q.Add("_pragma", p)
 	}
 	if readOnly {
@@ -96,6 +101,14 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.reader.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
+// CheckWritable takes the write lock (BEGIN IMMEDIATE) and runs an update that matches no row.
+func (s *Store) CheckWritable(ctx context.Context) error {
+	return s.InTx(ctx, func(tx store.Store) error {
+		_, err := tx.(*Store).w.LockUser(ctx, 0)
+		return mapErr(err)
+	})
+}
+
 // Close releases both pools.
 func (s *Store) Close() {
 	s.r.Close()
@@ -109,9 +122,14 @@ func (s *Store) InTx(ctx context.Context, fn func(store.Store) error) error {
 	if s.tx != nil {
 		return fn(s)
 	}
+	// The wait for the one writer connection counts too: behind a write stuck on another process's
+	// lock, a queue of transactions would otherwise each wait their own busy timeout in turn. A
+	// transaction here lasts milliseconds; one that cannot finish in BusyTimeout fails (503).
+	ctx, cancel := context.WithTimeout(ctx, BusyTimeout)
+	defer cancel()
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
+		return fmt.Errorf("sqlite: begin: %w", mapErr(err))
 	}
 	q := s.w.WithTx(tx)
 	if err := fn(&Store{w: q, r: q, tx: tx}); err != nil {
@@ -119,13 +137,16 @@ func (s *Store) InTx(ctx context.Context, fn func(store.Store) error) error {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
+		return fmt.Errorf("sqlite: commit: %w", mapErr(err))
 	}
 	return nil
 }
 
 // mapErr turns driver errors into the store's sentinels.
 func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.ErrNotFound
 	}
@@ -135,6 +156,16 @@ func mapErr(err error) error {
 	}
 	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
 		return fmt.Errorf("%w: %v", store.ErrNotFound, err)
+	}
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff { // the primary code
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR,
+			sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_INTERRUPT:
+			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	return err
 }

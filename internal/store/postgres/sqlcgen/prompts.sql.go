@@ -10,6 +10,17 @@ import (
 	"time"
 )
 
+const countPrompts = `-- name: CountPrompts :one
+SELECT COUNT(*) FROM prompts WHERE project_id = $1
+`
+
+func (q *Queries) CountPrompts(ctx context.Context, projectID int64) (int64, error) {
+	row := q.db.QueryRow(ctx, countPrompts, projectID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const createPrompt = `-- name: CreatePrompt :one
 
 INSERT INTO prompts (project_id, name, content, position, enabled, created_at, updated_at)

@@ -33,6 +33,15 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.countEndUserMessagesSinceStmt, err = db.PrepareContext(ctx, countEndUserMessagesSince); err != nil {
 		return nil, fmt.Errorf("error preparing query CountEndUserMessagesSince: %w", err)
 	}
+	if q.countFilesStmt, err = db.PrepareContext(ctx, countFiles); err != nil {
+		return nil, fmt.Errorf("error preparing query CountFiles: %w", err)
+	}
+	if q.countProjectsStmt, err = db.PrepareContext(ctx, countProjects); err != nil {
+		return nil, fmt.Errorf("error preparing query CountProjects: %w", err)
+	}
+	if q.countPromptsStmt, err = db.PrepareContext(ctx, countPrompts); err != nil {
+		return nil, fmt.Errorf("error preparing query CountPrompts: %w", err)
+	}
 	if q.createConversationStmt, err = db.PrepareContext(ctx, createConversation); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateConversation: %w", err)
 	}
@@ -135,6 +144,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listUsageEventsStmt, err = db.PrepareContext(ctx, listUsageEvents); err != nil {
 		return nil, fmt.Errorf("error preparing query ListUsageEvents: %w", err)
 	}
+	if q.lockProjectStmt, err = db.PrepareContext(ctx, lockProject); err != nil {
+		return nil, fmt.Errorf("error preparing query LockProject: %w", err)
+	}
+	if q.lockUserStmt, err = db.PrepareContext(ctx, lockUser); err != nil {
+		return nil, fmt.Errorf("error preparing query LockUser: %w", err)
+	}
 	if q.nextPromptPositionStmt, err = db.PrepareContext(ctx, nextPromptPosition); err != nil {
 		return nil, fmt.Errorf("error preparing query NextPromptPosition: %w", err)
 	}
@@ -207,6 +222,21 @@ func (q *Queries) Close() error {
 	if q.countEndUserMessagesSinceStmt != nil {
 		if cerr := q.countEndUserMessagesSinceStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing countEndUserMessagesSinceStmt: %w", cerr)
+		}
+	}
+	if q.countFilesStmt != nil {
+		if cerr := q.countFilesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countFilesStmt: %w", cerr)
+		}
+	}
+	if q.countProjectsStmt != nil {
+		if cerr := q.countProjectsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countProjectsStmt: %w", cerr)
+		}
+	}
+	if q.countPromptsStmt != nil {
+		if cerr := q.countPromptsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countPromptsStmt: %w", cerr)
 		}
 	}
 	if q.createConversationStmt != nil {
@@ -379,6 +409,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listUsageEventsStmt: %w", cerr)
 		}
 	}
+	if q.lockProjectStmt != nil {
+		if cerr := q.lockProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing lockProjectStmt: %w", cerr)
+		}
+	}
+	if q.lockUserStmt != nil {
+		if cerr := q.lockUserStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing lockUserStmt: %w", cerr)
+		}
+	}
 	if q.nextPromptPositionStmt != nil {
 		if cerr := q.nextPromptPositionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing nextPromptPositionStmt: %w", cerr)
@@ -511,6 +551,9 @@ type Queries struct {
 	addUsageEventStmt             *sql.Stmt
 	claimProjectVectorStoreStmt   *sql.Stmt
 	countEndUserMessagesSinceStmt *sql.Stmt
+	countFilesStmt                *sql.Stmt
+	countProjectsStmt             *sql.Stmt
+	countPromptsStmt              *sql.Stmt
 	createConversationStmt        *sql.Stmt
 	createFileStmt                *sql.Stmt
 	createKeyStmt                 *sql.Stmt
@@ -545,6 +588,8 @@ type Queries struct {
 	listPromptsStmt               *sql.Stmt
 	listSessionsStmt              *sql.Stmt
 	listUsageEventsStmt           *sql.Stmt
+	lockProjectStmt               *sql.Stmt
+	lockUserStmt                  *sql.Stmt
 	nextPromptPositionStmt        *sql.Stmt
 	reserveBudgetStmt             *sql.Stmt
 	reserveExistingBudgetStmt     *sql.Stmt
@@ -572,6 +617,9 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		addUsageEventStmt:             q.addUsageEventStmt,
 		claimProjectVectorStoreStmt:   q.claimProjectVectorStoreStmt,
 		countEndUserMessagesSinceStmt: q.countEndUserMessagesSinceStmt,
+		countFilesStmt:                q.countFilesStmt,
+		countProjectsStmt:             q.countProjectsStmt,
+		countPromptsStmt:              q.countPromptsStmt,
 		createConversationStmt:        q.createConversationStmt,
 		createFileStmt:                q.createFileStmt,
 		createKeyStmt:                 q.createKeyStmt,
@@ -606,6 +654,8 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listPromptsStmt:               q.listPromptsStmt,
 		listSessionsStmt:              q.listSessionsStmt,
 		listUsageEventsStmt:           q.listUsageEventsStmt,
+		lockProjectStmt:               q.lockProjectStmt,
+		lockUserStmt:                  q.lockUserStmt,
 		nextPromptPositionStmt:        q.nextPromptPositionStmt,
 		reserveBudgetStmt:             q.reserveBudgetStmt,
 		reserveExistingBudgetStmt:     q.reserveExistingBudgetStmt,

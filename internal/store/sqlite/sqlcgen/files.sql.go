@@ -10,6 +10,17 @@ import (
 	"time"
 )
 
+const countFiles = `-- name: CountFiles :one
+SELECT COUNT(*) FROM project_files WHERE project_id = ?1
+`
+
+func (q *Queries) CountFiles(ctx context.Context, projectID int64) (int64, error) {
+	row := q.queryRow(ctx, q.countFilesStmt, countFiles, projectID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const createFile = `-- name: CreateFile :one
 
 INSERT INTO project_files (project_id, filename, openai_file_id, file_size, content_type, status, status_detail, created_at)

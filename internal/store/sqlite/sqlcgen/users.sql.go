@@ -10,6 +10,17 @@ import (
 	"time"
 )
 
+const countProjects = `-- name: CountProjects :one
+SELECT COUNT(*) FROM projects WHERE owner_id = ?1
+`
+
+func (q *Queries) CountProjects(ctx context.Context, ownerID int64) (int64, error) {
+	row := q.queryRow(ctx, q.countProjectsStmt, countProjects, ownerID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (email, hashed_password, created_at)
 VALUES (?1, ?2, ?3)
@@ -79,6 +90,20 @@ func (q *Queries) GetUserByID(ctx context.Context, id int64) (User, error) {
 		&i.DisplayName,
 	)
 	return i, err
+}
+
+const lockUser = `-- name: LockUser :execrows
+UPDATE users SET email = email WHERE id = ?1
+`
+
+// Inside a transaction: holds the user's row until commit (PostgreSQL; SQLite's IMMEDIATE transactions
+// already run one writer at a time), so a count of what the user owns stays true until the insert.
+func (q *Queries) LockUser(ctx context.Context, id int64) (int64, error) {
+	result, err := q.exec(ctx, q.lockUserStmt, lockUser, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
 }
 
 const updateUserDisplayName = `-- name: UpdateUserDisplayName :one

@@ -1,10 +1,10 @@
-import { useState, type FormEvent } from "react";
-import type { Project, ProjectUpdate } from "@chatbot-platform/sdk";
+import { useEffect, useState, type FormEvent } from "react";
+import type { AllowedModels, Project, ProjectUpdate } from "@chatbot-platform/sdk";
 import { Alert } from "../../components/Alert";
 import { api, errorMessage, unwrap } from "../../lib/api";
 
-// Suggestions only: the server accepts any model name its OpenAI account can use.
-const MODELS = ["gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "gpt-4.1", "gpt-4.1-nano"];
+// The most the API accepts whatever the operator allows; GET /models narrows it.
+const MAX_TOKENS = 128000;
 
 interface SettingsPanelProps {
   project: Project;
@@ -19,6 +19,19 @@ export function SettingsPanel({ project, onSaved }: SettingsPanelProps) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const [saved, setSaved] = useState(false);
+  // What the operator allows (OPENAI_MODELS, OPENAI_MAX_OUTPUT_TOKENS_CAP): the picker offers only these.
+  const [allowed, setAllowed] = useState<AllowedModels>();
+  useEffect(() => {
+    const ctrl = new AbortController();
+    unwrap(api.client.GET("/models", { signal: ctrl.signal }))
+      .then(setAllowed)
+      .catch((err) => {
+        if (!ctrl.signal.aborted) setError(errorMessage(err));
+      });
+    return () => ctrl.abort();
+  }, []);
+  const models = allowed?.models ?? [project.model];
+  const maxTokensCap = allowed?.max_output_tokens ?? MAX_TOKENS;
 
   const changes: ProjectUpdate = {};
   if (model.trim() !== project.model) changes.model = model.trim();
@@ -48,19 +61,18 @@ export function SettingsPanel({ project, onSaved }: SettingsPanelProps) {
       <form className="stack" onSubmit={save} onChange={() => setSaved(false)}>
         <div className="field">
           <label htmlFor="settings-model">Model</label>
-          <input
-            id="settings-model"
-            list="settings-models"
-            required
-            maxLength={200}
-            value={model}
-            onChange={(e) => setModel(e.target.value)}
-          />
-          <datalist id="settings-models">
-            {MODELS.map((m) => (
-              <option key={m} value={m} />
+          <select id="settings-model" required value={model} onChange={(e) => setModel(e.target.value)}>
+            {!models.includes(project.model) && (
+              <option value={project.model} disabled>
+                {project.model} (no longer offered)
+              </option>
+            )}
+            {models.map((m) => (
+              <option key={m} value={m}>
+                {m}
+              </option>
             ))}
-          </datalist>
+          </select>
         </div>
         <div className="field">
           <label htmlFor="settings-temperature">
@@ -84,13 +96,13 @@ export function SettingsPanel({ project, onSaved }: SettingsPanelProps) {
             type="number"
             inputMode="numeric"
             min={16}
-            max={128000}
+            max={maxTokensCap}
             step={1}
             required
             value={maxTokens}
             onChange={(e) => setMaxTokens(e.target.value)}
           />
-          <span className="hint">16 to 128,000.</span>
+          <span className="hint">16 to {maxTokensCap.toLocaleString("en-US")}.</span>
         </div>
         {error && <Alert>{error}</Alert>}
         {saved && !dirty && <Alert kind="success">Settings saved.</Alert>}
