@@ -24,3 +24,8 @@ WHERE project_files.id = @id AND project_files.project_id IN (SELECT p.id FROM p
 -- name: DeleteFile :execrows
 DELETE FROM project_files
 WHERE project_files.id = @id AND project_files.project_id IN (SELECT p.id FROM projects p WHERE p.owner_id = @owner_id);
+
+-- name: DeleteProjectFiles :many
+DELETE FROM project_files
+WHERE project_files.project_id IN (SELECT p.id FROM projects p WHERE p.id = @project_id AND p.owner_id = @owner_id)
+RETURNING *;

@@ -31,3 +31,8 @@ DELETE FROM projects WHERE id = @id AND owner_id = @owner_id;
 -- name: ClaimProjectVectorStore :execrows
 UPDATE projects SET vector_store_id = @vector_store_id, updated_at = @updated_at
 WHERE id = @id AND owner_id = @owner_id AND vector_store_id IS NULL;
+
+-- name: LockProject :execrows
+-- Takes the project row's write lock for the rest of the transaction (a no-op update), so a file
+-- recorded concurrently either commits before a deletion lists the files or fails after it.
+UPDATE projects SET vector_store_id = vector_store_id WHERE id = @id AND owner_id = @owner_id;

@@ -14,6 +14,7 @@ import (
 
 	"github.com/chatbot-platform/chatbot/internal/llm"
 	"github.com/chatbot-platform/chatbot/internal/model"
+	"github.com/chatbot-platform/chatbot/internal/store"
 )
 
 // sniffLen is how much of a file decides its type (all http.DetectContentType looks at).
@@ -127,7 +128,15 @@ func (s *Service) finish(ctx context.Context, ownerID int64, p model.Project, f 
 	} else {
 		f.Status, f.StatusDetail = model.FileUnsupported, unsupportedDetail
 	}
-	rec, err := s.store.CreateFile(ctx, ownerID, f)
+	// Under the project's lock, like the project's deletion: a deletion that ran meanwhile makes
+	// this fail (and the file is removed upstream below); one that runs later sees the row.
+	var rec model.File
+	err := s.store.InTx(ctx, func(tx store.Store) (err error) {
+		if err = tx.LockProject(ctx, ownerID, p.ID); err == nil {
+			rec, err = tx.CreateFile(ctx, ownerID, f)
+		}
+		return err
+	})
 	if err != nil {
 		s.discard(ctx, vsID, f.OpenAIFileID)
 		return model.File{}, fmt.Errorf("record file: %w", err) // store.ErrNotFound: the project was just deleted

@@ -48,6 +48,10 @@ type Store interface {
 	// when another request (or instance) set one first. Returns ErrNotFound.
 	ClaimProjectVectorStore(ctx context.Context, ownerID, id int64, vectorStoreID string) (claimed bool, err error)
 	DeleteProject(ctx context.Context, ownerID, id int64) error
+	// LockProject takes the project's row lock until the transaction ends (inside InTx), so writes
+	// that take it too (recording a file, deleting the project) run one after the other on every
+	// engine. Returns ErrNotFound.
+	LockProject(ctx context.Context, ownerID, id int64) error
 
 	// NextPromptPosition is one past the project's highest prompt position (0 for none).
 	NextPromptPosition(ctx context.Context, projectID int64) (int64, error)
@@ -61,6 +65,8 @@ type Store interface {
 	CreateFile(ctx context.Context, ownerID int64, f model.File) (model.File, error)
 	GetFile(ctx context.Context, ownerID, id int64) (model.File, error)
 	ListFiles(ctx context.Context, ownerID, projectID int64) ([]model.File, error)
+	// DeleteProjectFiles deletes the project's file rows and returns them.
+	DeleteProjectFiles(ctx context.Context, ownerID, projectID int64) ([]model.File, error)
 	SetFileStatus(ctx context.Context, ownerID, id int64, status, detail string) error
 	DeleteFile(ctx context.Context, ownerID, id int64) error
 

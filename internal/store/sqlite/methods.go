@@ -104,6 +104,10 @@ func (s *Store) DeleteProject(ctx context.Context, ownerID, id int64) error {
 	return affected(s.w.DeleteProject(ctx, sqlcgen.DeleteProjectParams{ID: id, OwnerID: ownerID}))
 }
 
+func (s *Store) LockProject(ctx context.Context, ownerID, id int64) error {
+	return affected(s.w.LockProject(ctx, sqlcgen.LockProjectParams{ID: id, OwnerID: ownerID}))
+}
+
 func (s *Store) NextPromptPosition(ctx context.Context, projectID int64) (int64, error) {
 	n, err := s.r.NextPromptPosition(ctx, projectID)
 	return n, mapErr(err)
@@ -155,6 +159,11 @@ func (s *Store) GetFile(ctx context.Context, ownerID, id int64) (model.File, err
 
 func (s *Store) ListFiles(ctx context.Context, ownerID, projectID int64) ([]model.File, error) {
 	rows, err := s.r.ListFiles(ctx, sqlcgen.ListFilesParams{ProjectID: projectID, OwnerID: ownerID})
+	return mapAll(rows, fileModel), mapErr(err)
+}
+
+func (s *Store) DeleteProjectFiles(ctx context.Context, ownerID, projectID int64) ([]model.File, error) {
+	rows, err := s.w.DeleteProjectFiles(ctx, sqlcgen.DeleteProjectFilesParams{ProjectID: projectID, OwnerID: ownerID})
 	return mapAll(rows, fileModel), mapErr(err)
 }
 

@@ -63,6 +63,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.deleteProjectStmt, err = db.PrepareContext(ctx, deleteProject); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteProject: %w", err)
 	}
+	if q.deleteProjectFilesStmt, err = db.PrepareContext(ctx, deleteProjectFiles); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteProjectFiles: %w", err)
+	}
 	if q.deletePromptStmt, err = db.PrepareContext(ctx, deletePrompt); err != nil {
 		return nil, fmt.Errorf("error preparing query DeletePrompt: %w", err)
 	}
@@ -116,6 +119,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.listUsageEventsStmt, err = db.PrepareContext(ctx, listUsageEvents); err != nil {
 		return nil, fmt.Errorf("error preparing query ListUsageEvents: %w", err)
+	}
+	if q.lockProjectStmt, err = db.PrepareContext(ctx, lockProject); err != nil {
+		return nil, fmt.Errorf("error preparing query LockProject: %w", err)
 	}
 	if q.nextPromptPositionStmt, err = db.PrepareContext(ctx, nextPromptPosition); err != nil {
 		return nil, fmt.Errorf("error preparing query NextPromptPosition: %w", err)
@@ -235,6 +241,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing deleteProjectStmt: %w", cerr)
 		}
 	}
+	if q.deleteProjectFilesStmt != nil {
+		if cerr := q.deleteProjectFilesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteProjectFilesStmt: %w", cerr)
+		}
+	}
 	if q.deletePromptStmt != nil {
 		if cerr := q.deletePromptStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deletePromptStmt: %w", cerr)
@@ -323,6 +334,11 @@ func (q *Queries) Close() error {
 	if q.listUsageEventsStmt != nil {
 		if cerr := q.listUsageEventsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listUsageEventsStmt: %w", cerr)
+		}
+	}
+	if q.lockProjectStmt != nil {
+		if cerr := q.lockProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing lockProjectStmt: %w", cerr)
 		}
 	}
 	if q.nextPromptPositionStmt != nil {
@@ -457,6 +473,7 @@ type Queries struct {
 	deleteConversationStmt        *sql.Stmt
 	deleteFileStmt                *sql.Stmt
 	deleteProjectStmt             *sql.Stmt
+	deleteProjectFilesStmt        *sql.Stmt
 	deletePromptStmt              *sql.Stmt
 	deleteUserStmt                *sql.Stmt
 	getBudgetCounterStmt          *sql.Stmt
@@ -475,6 +492,7 @@ type Queries struct {
 	listProjectsStmt              *sql.Stmt
 	listPromptsStmt               *sql.Stmt
 	listUsageEventsStmt           *sql.Stmt
+	lockProjectStmt               *sql.Stmt
 	nextPromptPositionStmt        *sql.Stmt
 	reserveBudgetStmt             *sql.Stmt
 	reserveExistingBudgetStmt     *sql.Stmt
@@ -510,6 +528,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		deleteConversationStmt:        q.deleteConversationStmt,
 		deleteFileStmt:                q.deleteFileStmt,
 		deleteProjectStmt:             q.deleteProjectStmt,
+		deleteProjectFilesStmt:        q.deleteProjectFilesStmt,
 		deletePromptStmt:              q.deletePromptStmt,
 		deleteUserStmt:                q.deleteUserStmt,
 		getBudgetCounterStmt:          q.getBudgetCounterStmt,
@@ -528,6 +547,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listProjectsStmt:              q.listProjectsStmt,
 		listPromptsStmt:               q.listPromptsStmt,
 		listUsageEventsStmt:           q.listUsageEventsStmt,
+		lockProjectStmt:               q.lockProjectStmt,
 		nextPromptPositionStmt:        q.nextPromptPositionStmt,
 		reserveBudgetStmt:             q.reserveBudgetStmt,
 		reserveExistingBudgetStmt:     q.reserveExistingBudgetStmt,

@@ -180,6 +180,25 @@ func (q *Queries) ListProjects(ctx context.Context, ownerID int64) ([]ListProjec
 	return items, nil
 }
 
+const lockProject = `-- name: LockProject :execrows
+UPDATE projects SET vector_store_id = vector_store_id WHERE id = ?1 AND owner_id = ?2
+`
+
+type LockProjectParams struct {
+	ID      int64
+	OwnerID int64
+}
+
+// Takes the project row's write lock for the rest of the transaction (a no-op update), so a file
+// recorded concurrently either commits before a deletion lists the files or fails after it.
+func (q *Queries) LockProject(ctx context.Context, arg LockProjectParams) (int64, error) {
+	result, err := q.exec(ctx, q.lockProjectStmt, lockProject, arg.ID, arg.OwnerID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
 const setProjectVectorStore = `-- name: SetProjectVectorStore :execrows
 UPDATE projects SET vector_store_id = ?1, updated_at = ?2
 WHERE id = ?3 AND owner_id = ?4
