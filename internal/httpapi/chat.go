@@ -1,12 +1,10 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/llm"
 	"github.com/chatbot-platform/chatbot/internal/model"
+	"github.com/chatbot-platform/chatbot/internal/panics"
 )
 
 // SendMessage implements apigen.StrictServerInterface (POST /chat).
@@ -45,7 +44,13 @@ func (h *Handlers) StreamMessage(ctx context.Context, req apigen.StreamMessageRe
 		cancel()
 		return nil, err
 	}
-	return &sseResponse{ctx: ctx, cancelUpstream: cancel, stream: st, heartbeat: h.heartbeat, events: platformEvents{}}, nil
+	return h.sse(ctx, cancel, st, platformEvents{}), nil
+}
+
+// sse is the response that streams st with events.
+func (h *Handlers) sse(ctx context.Context, cancelUpstream context.CancelFunc, st *chat.Stream, events streamEvents) *sseResponse {
+	return &sseResponse{ctx: ctx, cancelUpstream: cancelUpstream, stream: st, heartbeat: h.heartbeat, events: events,
+		stopping: h.stopping, log: h.log}
 }
 
 // chatRequest is who asks what of which project: a key's project unless the body names one, and a
@@ -117,21 +122,19 @@ func citationToAPI(c model.Citation) apigen.Citation {
 	return out
 }
 
-// sseResponse writes a chat stream as Server-Sent Events in the format its events choose; it owns the
-// framing, write deadlines, heartbeats and stopping the upstream when the client leaves.
+// sseResponse pumps a chat stream into an sseWriter in the format its events choose: it reads the
+// upstream, ends the stream when the client leaves or the server is shutting down, and stops the
+// upstream whenever the stream ends here.
 type sseResponse struct {
 	ctx            context.Context // the request's
 	cancelUpstream context.CancelFunc
 	stream         *chat.Stream
 	heartbeat      time.Duration
 	events         streamEvents
-}
-
-// sseFrame is one event: its name (none: the default "message"), and data to send as JSON, or raw.
-type sseFrame struct {
-	event string
-	data  any
-	raw   string
+	// stopping closes when the server's grace period is over: the stream ends with an error event
+	// and its partial reply is stored as incomplete.
+	stopping <-chan struct{}
+	log      *slog.Logger
 }
 
 // streamEvents says what a stream sends at each moment of a reply.
@@ -158,8 +161,8 @@ func (platformEvents) fail(status int, detail string) []sseFrame {
 	return []sseFrame{{event: "error", data: apigen.ChatStreamError{Detail: detail, Status: status}}}
 }
 
-// eventWriteTimeout bounds writing one event, so a client that stops reading cannot hold the stream.
-const eventWriteTimeout = 30 * time.Second
+// errRestarting ends the streams still open when the shutdown grace period is over.
+var errRestarting = errors.New("the server is restarting")
 
 type piece struct {
 	text string
@@ -175,44 +178,24 @@ func (r *sseResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) e
 }
 
 func (r *sseResponse) write(w http.ResponseWriter) error {
-	rc := http.NewResponseController(w)
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	var extra http.Header
 	if b := r.stream.Start.BudgetRemaining; b != "" {
-		h.Set("X-Budget-Remaining", b)
+		extra = http.Header{"X-Budget-Remaining": {b}}
 	}
-	w.WriteHeader(http.StatusOK)
-	send := func(frames []sseFrame) error {
-		rc.SetWriteDeadline(time.Now().Add(eventWriteTimeout))
-		var buf bytes.Buffer
-		for _, f := range frames {
-			if f.event != "" {
-				fmt.Fprintf(&buf, "event: %s\n", f.event)
-			}
-			data := []byte(f.raw)
-			if f.data != nil {
-				data, _ = json.Marshal(f.data)
-			}
-			fmt.Fprintf(&buf, "data: %s\n\n", data)
-		}
-		if _, err := w.Write(buf.Bytes()); err != nil {
-			return err
-		}
-		return rc.Flush()
-	}
-	send(r.events.start(r.stream))
+	out := newSSEWriter(w, r.heartbeat, extra)
+	defer out.Stop()
+	out.Send(r.events.start(r.stream)...)
 
-	// Next blocks on the upstream; a reader goroutine lets heartbeats and a client leaving interrupt the
-	// wait. The stream is not safe for concurrent use: Finish runs only after the reader has returned.
+	// Next blocks on the upstream; a reader goroutine lets heartbeats, a client leaving and shutdown
+	// interrupt the wait. The stream is not safe for concurrent use: Finish runs only after the reader
+	// has returned. A panic in the reader ends this stream only.
 	pieces := make(chan piece)
 	stopped := make(chan struct{})
 	stop := make(chan struct{})
 	go func() {
 		defer close(stopped)
 		for {
-			text, err := r.stream.Next()
+			text, err := r.next()
 			select {
 			case pieces <- piece{text, err}:
 			case <-stop:
@@ -223,8 +206,6 @@ func (r *sseResponse) write(w http.ResponseWriter) error {
 			}
 		}
 	}()
-	ticker := time.NewTicker(r.heartbeat)
-	defer ticker.Stop()
 	var streamErr error
 loop:
 	for {
@@ -234,14 +215,15 @@ loop:
 				streamErr = p.err
 				break loop
 			}
-			if err := send(r.events.delta(p.text)); err != nil {
+			if err := out.Send(r.events.delta(p.text)...); err != nil {
 				streamErr = err // the client is gone or stopped reading
 				break loop
 			}
-		case <-ticker.C:
-			rc.SetWriteDeadline(time.Now().Add(eventWriteTimeout))
-			io.WriteString(w, ": ping\n\n")
-			rc.Flush()
+		case <-out.Heartbeats():
+			out.Ping()
+		case <-r.stopping:
+			streamErr = errRestarting
+			break loop
 		case <-r.ctx.Done():
 			streamErr = r.ctx.Err()
 			break loop
@@ -252,12 +234,20 @@ loop:
 	<-stopped
 	res, err := r.stream.Finish(streamErr)
 	if err == nil {
-		return send(r.events.done(res))
+		return out.Send(r.events.done(res)...)
 	}
+	logPanic(r.ctx, r.log, err)
 	if r.ctx.Err() == nil && !errors.Is(err, io.EOF) {
-		send(r.events.fail(describeStreamError(err)))
+		out.Send(r.events.fail(describeStreamError(err))...)
 	}
 	return nil // the stream itself was answered: nothing for the error handler to write
+}
+
+// next is the stream's next piece, with a panic of the upstream reading turned into its error.
+func (r *sseResponse) next() (text string, err error) {
+	defer panics.Recover(&err)
+	panics.Hook(panics.PointStreamReader)
+	return r.stream.Next()
 }
 
 // describeStreamError gives the status and detail the same failure would have had as a response.
@@ -269,6 +259,8 @@ func describeStreamError(err error) (int, string) {
 		return http.StatusNotFound, nf.Error()
 	case errors.As(err, &uerr):
 		return uerr.Status, uerr.Detail()
+	case errors.Is(err, errRestarting):
+		return http.StatusServiceUnavailable, "The server is restarting; the reply so far is stored as incomplete. Send the message again."
 	}
 	return http.StatusInternalServerError, "the reply could not be completed"
 }

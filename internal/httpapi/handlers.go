@@ -4,6 +4,7 @@ package httpapi
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/chatbot-platform/chatbot/internal/apigen"
@@ -27,6 +28,9 @@ type Handlers struct {
 	usage    *usage.Service
 	// heartbeat is how often an idle chat stream sends a comment line, so proxies keep it open.
 	heartbeat time.Duration
+	// stopping closes when shutdown's grace period is over (Deps.Stopping).
+	stopping <-chan struct{}
+	log      *slog.Logger
 }
 
 var _ apigen.StrictServerInterface = (*Handlers)(nil)

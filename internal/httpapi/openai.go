@@ -37,8 +37,7 @@ func (h *Handlers) CreateChatCompletion(ctx context.Context, req apigen.CreateCh
 		return nil, err
 	}
 	usage := b.StreamOptions != nil && deref(b.StreamOptions.IncludeUsage)
-	return &sseResponse{ctx: ctx, cancelUpstream: cancel, stream: st, heartbeat: h.heartbeat,
-		events: &openAIEvents{created: created, usage: usage}}, nil
+	return h.sse(ctx, cancel, st, &openAIEvents{created: created, usage: usage}), nil
 }
 
 // ListModels implements apigen.StrictServerInterface (GET /v1/models): the key's project, by its model.

@@ -46,6 +46,9 @@ type Deps struct {
 	Pages func(*echo.Echo)
 	// Metrics records requests and rate-limit refusals; nil records nothing.
 	Metrics *metrics.Metrics
+	// Stopping closes when the server's shutdown grace period is over: open chat streams then end
+	// with an error event saying the server is restarting. nil: never.
+	Stopping <-chan struct{}
 	// TracerProvider makes a server span per request, child of an incoming W3C traceparent; nil or
 	// a no-op provider: no tracing middleware at all.
 	TracerProvider trace.TracerProvider
@@ -90,7 +93,7 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	e.Use(
 		accessLog(d.Log, d.Metrics),
-		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableErrorHandler: true, DisablePrintStack: true}),
+		recoverPanics(d.Log),
 	)
 	if len(d.Config.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
@@ -116,7 +119,8 @@ func New(d Deps) (*echo.Echo, error) {
 	if heartbeat == 0 {
 		heartbeat = 15 * time.Second
 	}
-	h := &Handlers{store: d.Store, auth: d.Auth, keys: d.Keys, projects: d.Projects, files: d.Files, chat: d.Chat, usage: d.Usage, heartbeat: heartbeat}
+	h := &Handlers{store: d.Store, auth: d.Auth, keys: d.Keys, projects: d.Projects, files: d.Files, chat: d.Chat, usage: d.Usage, heartbeat: heartbeat,
+		stopping: d.Stopping, log: d.Log}
 	apigen.RegisterHandlers(e, apigen.NewStrictHandler(h, nil))
 	if err := ops.coverRoutes(e.Routes()); err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/chatbot-platform/chatbot/internal/metrics"
+	"github.com/chatbot-platform/chatbot/internal/panics"
 )
 
 // Batcher runs small write transactions from many requests as one transaction per batch ("group
@@ -20,7 +21,7 @@ import (
 // told succeeded is durable.
 //
 // If a batch fails, its jobs are rerun one transaction each, so one bad job (e.g. a conversation deleted
-// meanwhile) fails alone. Jobs must therefore only touch the database through the Store they are given.
+// meanwhile, or a job that panics) fails alone. Jobs must therefore only touch the database through the Store they are given.
 //
 // Each batch is a span of its own (it serves many requests), linked to the span of every request it
 // holds; its size, the jobs' time in the queue and the transaction's time go to the metrics.
@@ -123,7 +124,7 @@ func (b *Batcher) run(batch []*job) {
 	defer span.End()
 	err := b.store.InTx(ctx, func(tx Store) error {
 		for _, j := range batch {
-			if err := j.fn(tx); err != nil {
+			if err := j.call(tx); err != nil {
 				return err
 			}
 		}
@@ -142,10 +143,18 @@ func (b *Batcher) run(batch []*job) {
 		return
 	}
 	for _, j := range batch { // isolate the failing job
-		err := b.store.InTx(ctx, j.fn)
+		err := b.store.InTx(ctx, j.call)
 		b.count(err)
 		j.done <- err
 	}
+}
+
+// call runs the job's fn; a panic in it fails the job (and, like any error, its batch, whose other
+// jobs are then rerun alone) as a *panics.Error instead of ending the batcher and the process.
+func (j *job) call(tx Store) (err error) {
+	defer panics.Recover(&err)
+	panics.Hook(panics.PointBatchJob)
+	return j.fn(tx)
 }
 
 func (b *Batcher) count(err error) {
