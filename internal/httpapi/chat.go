@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -17,13 +18,22 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/panics"
 )
 
-// SendMessage implements apigen.StrictServerInterface (POST /chat).
+// SendMessage implements apigen.StrictServerInterface (POST /chat). With an Idempotency-Key, a
+// retry of a completed request answers its stored reply.
 func (h *Handlers) SendMessage(ctx context.Context, req apigen.SendMessageRequestObject) (apigen.SendMessageResponseObject, error) {
 	r, err := h.chatRequest(ctx, req.Body, req.Params.XVisitorId)
 	if err != nil {
 		return nil, err
 	}
+	claim, replay, err := h.claimKey(ctx, r, req.Params.IdempotencyKey, "chat", req.Body, req.Params.XVisitorId)
+	if err != nil {
+		return nil, err
+	}
+	if replay != nil {
+		return apigen.SendMessage200JSONResponse{Body: chatResponse(*replay)}, nil
+	}
 	res, err := h.chat.Send(ctx, r)
+	claim.Finish(ctx, res, err)
 	if err != nil {
 		return nil, err
 	}
@@ -32,19 +42,57 @@ func (h *Handlers) SendMessage(ctx context.Context, req apigen.SendMessageReques
 
 // StreamMessage implements apigen.StrictServerInterface (POST /chat/stream). Failures before the
 // upstream answered are ordinary error responses; later ones end the stream with an error event.
+// With an Idempotency-Key, a retry of a completed stream replays its reply as a short stream.
 func (h *Handlers) StreamMessage(ctx context.Context, req apigen.StreamMessageRequestObject) (apigen.StreamMessageResponseObject, error) {
 	r, err := h.chatRequest(ctx, req.Body, req.Params.XVisitorId)
 	if err != nil {
 		return nil, err
+	}
+	claim, replay, err := h.claimKey(ctx, r, req.Params.IdempotencyKey, "stream", req.Body, req.Params.XVisitorId)
+	if err != nil {
+		return nil, err
+	}
+	if replay != nil {
+		return replayResponse{res: *replay, heartbeat: h.heartbeat}, nil
 	}
 	// The upstream call gets its own cancel, so the response can stop it whenever the stream ends here.
 	upCtx, cancel := context.WithCancel(ctx)
 	st, err := h.chat.Stream(upCtx, r)
 	if err != nil {
 		cancel()
+		claim.Finish(ctx, chat.Result{}, err)
 		return nil, err
 	}
-	return h.sse(ctx, cancel, st, platformEvents{}), nil
+	out := h.sse(ctx, cancel, st, platformEvents{})
+	out.claim = claim
+	return out, nil
+}
+
+// claimKey takes the request's Idempotency-Key (none: nothing to do, no query) for this operation
+// and body; see chat.Service.ClaimKey.
+func (h *Handlers) claimKey(ctx context.Context, r chat.Request, key *string, operation string, body *apigen.ChatRequest, visitorID *string) (*chat.Claim, *chat.Result, error) {
+	if key == nil {
+		return nil, nil, nil
+	}
+	b, _ := json.Marshal(body)
+	return h.chat.ClaimKey(ctx, r.Viewer, *key, operation+"\n"+deref(visitorID)+"\n"+string(b))
+}
+
+// replayResponse answers a retried /chat/stream whose reply is stored: start, the whole reply as
+// one delta, done.
+type replayResponse struct {
+	res       chat.Result
+	heartbeat time.Duration
+}
+
+// VisitStreamMessageResponse implements apigen.StreamMessageResponseObject.
+func (r replayResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+	out := newSSEWriter(w, r.heartbeat, nil)
+	defer out.Stop()
+	ev := platformEvents{}
+	frames := []sseFrame{{event: "start", data: apigen.ChatStreamStart{ConversationId: r.res.ConversationID, UserMessageId: r.res.UserMessageID}}}
+	frames = append(frames, ev.delta(r.res.Reply)...)
+	return out.Send(append(frames, ev.done(r.res)...)...)
 }
 
 // sse is the response that streams st with events.
@@ -135,6 +183,8 @@ type sseResponse struct {
 	// and its partial reply is stored as incomplete.
 	stopping <-chan struct{}
 	log      *slog.Logger
+	// claim is the request's Idempotency-Key (nil: none): the reply is stored under it when complete.
+	claim *chat.Claim
 }
 
 // streamEvents says what a stream sends at each moment of a reply.
@@ -233,6 +283,7 @@ loop:
 	r.cancelUpstream() // unblocks a Next still waiting on the upstream
 	<-stopped
 	res, err := r.stream.Finish(streamErr)
+	r.claim.Finish(r.ctx, res, err)
 	if err == nil {
 		return out.Send(r.events.done(res)...)
 	}

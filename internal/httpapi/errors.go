@@ -15,6 +15,7 @@ import (
 
 	"github.com/chatbot-platform/chatbot/internal/apigen"
 	"github.com/chatbot-platform/chatbot/internal/auth"
+	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/llm"
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/panics"
@@ -144,6 +145,10 @@ func describe(err error, c echo.Context) (int, apigen.Error) {
 		return uerr.Status, detail(uerr.Detail())
 	case errors.As(err, &herr):
 		return herr.Code, detail(httpErrorDetail(herr))
+	case errors.Is(err, chat.ErrKeyInFlight):
+		return http.StatusConflict, detail(err.Error())
+	case errors.Is(err, chat.ErrKeyReused):
+		return http.StatusUnprocessableEntity, detail(err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, detail("the request took too long; try again")
 	}

@@ -99,6 +99,16 @@ type Store interface {
 	// CountEndUserMessages counts the messages an end user of a key sent since a time.
 	CountEndUserMessages(ctx context.Context, keyID int64, endUser string, since time.Time) (int64, error)
 
+	// ClaimIdempotencyKey first deletes the owner's keys older than expiredBefore, and those whose
+	// request never finished (no result) older than abandonedBefore; then it stores k (Fingerprint,
+	// no result) unless the owner's caller already has that key. claimed is true when k was stored
+	// (the returned key has its ID); otherwise the returned key is the stored one.
+	ClaimIdempotencyKey(ctx context.Context, k model.IdempotencyKey, expiredBefore, abandonedBefore time.Time) (claimed bool, _ model.IdempotencyKey, err error)
+	// SetIdempotencyResult stores a claimed key's result. Returns ErrNotFound.
+	SetIdempotencyResult(ctx context.Context, id int64, result string) error
+	// DeleteIdempotencyKey releases a claimed key (its request failed), so a retry runs again.
+	DeleteIdempotencyKey(ctx context.Context, id int64) error
+
 	// SetProjectBudget sets (nil: clears) a project's monthly budgets. Returns ErrNotFound.
 	SetProjectBudget(ctx context.Context, ownerID, id int64, microUSD, tokens *int64) (model.Project, error)
 	AddUsageEvent(ctx context.Context, e model.UsageEvent) error

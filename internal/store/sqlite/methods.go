@@ -457,3 +457,43 @@ func messageModel(m sqlcgen.Message) model.Message {
 		Incomplete: m.Incomplete, Citations: store.DecodeCitations(m.Citations), CreatedAt: m.CreatedAt,
 	}
 }
+
+func (s *Store) ClaimIdempotencyKey(ctx context.Context, k model.IdempotencyKey, expiredBefore, abandonedBefore time.Time) (bool, model.IdempotencyKey, error) {
+	err := s.w.DeleteStaleIdempotencyKeys(ctx, sqlcgen.DeleteStaleIdempotencyKeysParams{
+		OwnerID: k.OwnerID, ExpiredBefore: expiredBefore, AbandonedBefore: abandonedBefore,
+	})
+	if err != nil {
+		return false, k, mapErr(err)
+	}
+	// A row the first request releases between the insert and the read is claimed on the next try.
+	for range 2 {
+		ids, err := s.w.InsertIdempotencyKey(ctx, sqlcgen.InsertIdempotencyKeyParams{
+			OwnerID: k.OwnerID, Caller: k.Caller, IdemKey: k.Key, Fingerprint: k.Fingerprint, CreatedAt: store.Now(),
+		})
+		if err != nil {
+			return false, k, mapErr(err)
+		}
+		if len(ids) == 1 {
+			k.ID = ids[0]
+			return true, k, nil
+		}
+		row, err := s.w.GetIdempotencyKey(ctx, sqlcgen.GetIdempotencyKeyParams{OwnerID: k.OwnerID, Caller: k.Caller, IdemKey: k.Key})
+		if err = mapErr(err); errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, k, err
+		}
+		return false, model.IdempotencyKey{ID: row.ID, OwnerID: row.OwnerID, Caller: row.Caller, Key: row.IdemKey,
+			Fingerprint: row.Fingerprint, Result: row.Result, CreatedAt: row.CreatedAt}, nil
+	}
+	return false, k, store.ErrConflict
+}
+
+func (s *Store) SetIdempotencyResult(ctx context.Context, id int64, result string) error {
+	return affected(s.w.SetIdempotencyResult(ctx, sqlcgen.SetIdempotencyResultParams{ID: id, Result: &result}))
+}
+
+func (s *Store) DeleteIdempotencyKey(ctx context.Context, id int64) error {
+	return mapErr(s.w.DeleteIdempotencyKey(ctx, id))
+}

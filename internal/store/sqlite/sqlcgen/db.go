@@ -60,6 +60,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.deleteFileStmt, err = db.PrepareContext(ctx, deleteFile); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteFile: %w", err)
 	}
+	if q.deleteIdempotencyKeyStmt, err = db.PrepareContext(ctx, deleteIdempotencyKey); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteIdempotencyKey: %w", err)
+	}
 	if q.deleteProjectStmt, err = db.PrepareContext(ctx, deleteProject); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteProject: %w", err)
 	}
@@ -68,6 +71,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.deletePromptStmt, err = db.PrepareContext(ctx, deletePrompt); err != nil {
 		return nil, fmt.Errorf("error preparing query DeletePrompt: %w", err)
+	}
+	if q.deleteStaleIdempotencyKeysStmt, err = db.PrepareContext(ctx, deleteStaleIdempotencyKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteStaleIdempotencyKeys: %w", err)
 	}
 	if q.deleteUserStmt, err = db.PrepareContext(ctx, deleteUser); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteUser: %w", err)
@@ -80,6 +86,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.getFileStmt, err = db.PrepareContext(ctx, getFile); err != nil {
 		return nil, fmt.Errorf("error preparing query GetFile: %w", err)
+	}
+	if q.getIdempotencyKeyStmt, err = db.PrepareContext(ctx, getIdempotencyKey); err != nil {
+		return nil, fmt.Errorf("error preparing query GetIdempotencyKey: %w", err)
 	}
 	if q.getKeyStmt, err = db.PrepareContext(ctx, getKey); err != nil {
 		return nil, fmt.Errorf("error preparing query GetKey: %w", err)
@@ -98,6 +107,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.getUserByIDStmt, err = db.PrepareContext(ctx, getUserByID); err != nil {
 		return nil, fmt.Errorf("error preparing query GetUserByID: %w", err)
+	}
+	if q.insertIdempotencyKeyStmt, err = db.PrepareContext(ctx, insertIdempotencyKey); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertIdempotencyKey: %w", err)
 	}
 	if q.listConversationsStmt, err = db.PrepareContext(ctx, listConversations); err != nil {
 		return nil, fmt.Errorf("error preparing query ListConversations: %w", err)
@@ -134,6 +146,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.revokeKeyStmt, err = db.PrepareContext(ctx, revokeKey); err != nil {
 		return nil, fmt.Errorf("error preparing query RevokeKey: %w", err)
+	}
+	if q.setIdempotencyResultStmt, err = db.PrepareContext(ctx, setIdempotencyResult); err != nil {
+		return nil, fmt.Errorf("error preparing query SetIdempotencyResult: %w", err)
 	}
 	if q.setKeyIdentitySecretStmt, err = db.PrepareContext(ctx, setKeyIdentitySecret); err != nil {
 		return nil, fmt.Errorf("error preparing query SetKeyIdentitySecret: %w", err)
@@ -236,6 +251,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing deleteFileStmt: %w", cerr)
 		}
 	}
+	if q.deleteIdempotencyKeyStmt != nil {
+		if cerr := q.deleteIdempotencyKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteIdempotencyKeyStmt: %w", cerr)
+		}
+	}
 	if q.deleteProjectStmt != nil {
 		if cerr := q.deleteProjectStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteProjectStmt: %w", cerr)
@@ -249,6 +269,11 @@ func (q *Queries) Close() error {
 	if q.deletePromptStmt != nil {
 		if cerr := q.deletePromptStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deletePromptStmt: %w", cerr)
+		}
+	}
+	if q.deleteStaleIdempotencyKeysStmt != nil {
+		if cerr := q.deleteStaleIdempotencyKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteStaleIdempotencyKeysStmt: %w", cerr)
 		}
 	}
 	if q.deleteUserStmt != nil {
@@ -269,6 +294,11 @@ func (q *Queries) Close() error {
 	if q.getFileStmt != nil {
 		if cerr := q.getFileStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getFileStmt: %w", cerr)
+		}
+	}
+	if q.getIdempotencyKeyStmt != nil {
+		if cerr := q.getIdempotencyKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getIdempotencyKeyStmt: %w", cerr)
 		}
 	}
 	if q.getKeyStmt != nil {
@@ -299,6 +329,11 @@ func (q *Queries) Close() error {
 	if q.getUserByIDStmt != nil {
 		if cerr := q.getUserByIDStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getUserByIDStmt: %w", cerr)
+		}
+	}
+	if q.insertIdempotencyKeyStmt != nil {
+		if cerr := q.insertIdempotencyKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertIdempotencyKeyStmt: %w", cerr)
 		}
 	}
 	if q.listConversationsStmt != nil {
@@ -359,6 +394,11 @@ func (q *Queries) Close() error {
 	if q.revokeKeyStmt != nil {
 		if cerr := q.revokeKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing revokeKeyStmt: %w", cerr)
+		}
+	}
+	if q.setIdempotencyResultStmt != nil {
+		if cerr := q.setIdempotencyResultStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setIdempotencyResultStmt: %w", cerr)
 		}
 	}
 	if q.setKeyIdentitySecretStmt != nil {
@@ -458,111 +498,121 @@ func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, ar
 }
 
 type Queries struct {
-	db                            DBTX
-	tx                            *sql.Tx
-	addUsageEventStmt             *sql.Stmt
-	claimProjectVectorStoreStmt   *sql.Stmt
-	countEndUserMessagesSinceStmt *sql.Stmt
-	createConversationStmt        *sql.Stmt
-	createFileStmt                *sql.Stmt
-	createKeyStmt                 *sql.Stmt
-	createMessageStmt             *sql.Stmt
-	createProjectStmt             *sql.Stmt
-	createPromptStmt              *sql.Stmt
-	createUserStmt                *sql.Stmt
-	deleteConversationStmt        *sql.Stmt
-	deleteFileStmt                *sql.Stmt
-	deleteProjectStmt             *sql.Stmt
-	deleteProjectFilesStmt        *sql.Stmt
-	deletePromptStmt              *sql.Stmt
-	deleteUserStmt                *sql.Stmt
-	getBudgetCounterStmt          *sql.Stmt
-	getConversationStmt           *sql.Stmt
-	getFileStmt                   *sql.Stmt
-	getKeyStmt                    *sql.Stmt
-	getKeyByHashStmt              *sql.Stmt
-	getProjectStmt                *sql.Stmt
-	getPromptStmt                 *sql.Stmt
-	getUserByEmailStmt            *sql.Stmt
-	getUserByIDStmt               *sql.Stmt
-	listConversationsStmt         *sql.Stmt
-	listFilesStmt                 *sql.Stmt
-	listKeysStmt                  *sql.Stmt
-	listMessagesStmt              *sql.Stmt
-	listProjectsStmt              *sql.Stmt
-	listPromptsStmt               *sql.Stmt
-	listUsageEventsStmt           *sql.Stmt
-	lockProjectStmt               *sql.Stmt
-	nextPromptPositionStmt        *sql.Stmt
-	reserveBudgetStmt             *sql.Stmt
-	reserveExistingBudgetStmt     *sql.Stmt
-	revokeKeyStmt                 *sql.Stmt
-	setKeyIdentitySecretStmt      *sql.Stmt
-	setProjectBudgetStmt          *sql.Stmt
-	setProjectVectorStoreStmt     *sql.Stmt
-	settleBudgetStmt              *sql.Stmt
-	sumUsageStmt                  *sql.Stmt
-	touchConversationStmt         *sql.Stmt
-	touchKeyStmt                  *sql.Stmt
-	updateFileStatusStmt          *sql.Stmt
-	updateKeyStmt                 *sql.Stmt
-	updateProjectStmt             *sql.Stmt
-	updatePromptStmt              *sql.Stmt
-	updateUserPasswordStmt        *sql.Stmt
+	db                             DBTX
+	tx                             *sql.Tx
+	addUsageEventStmt              *sql.Stmt
+	claimProjectVectorStoreStmt    *sql.Stmt
+	countEndUserMessagesSinceStmt  *sql.Stmt
+	createConversationStmt         *sql.Stmt
+	createFileStmt                 *sql.Stmt
+	createKeyStmt                  *sql.Stmt
+	createMessageStmt              *sql.Stmt
+	createProjectStmt              *sql.Stmt
+	createPromptStmt               *sql.Stmt
+	createUserStmt                 *sql.Stmt
+	deleteConversationStmt         *sql.Stmt
+	deleteFileStmt                 *sql.Stmt
+	deleteIdempotencyKeyStmt       *sql.Stmt
+	deleteProjectStmt              *sql.Stmt
+	deleteProjectFilesStmt         *sql.Stmt
+	deletePromptStmt               *sql.Stmt
+	deleteStaleIdempotencyKeysStmt *sql.Stmt
+	deleteUserStmt                 *sql.Stmt
+	getBudgetCounterStmt           *sql.Stmt
+	getConversationStmt            *sql.Stmt
+	getFileStmt                    *sql.Stmt
+	getIdempotencyKeyStmt          *sql.Stmt
+	getKeyStmt                     *sql.Stmt
+	getKeyByHashStmt               *sql.Stmt
+	getProjectStmt                 *sql.Stmt
+	getPromptStmt                  *sql.Stmt
+	getUserByEmailStmt             *sql.Stmt
+	getUserByIDStmt                *sql.Stmt
+	insertIdempotencyKeyStmt       *sql.Stmt
+	listConversationsStmt          *sql.Stmt
+	listFilesStmt                  *sql.Stmt
+	listKeysStmt                   *sql.Stmt
+	listMessagesStmt               *sql.Stmt
+	listProjectsStmt               *sql.Stmt
+	listPromptsStmt                *sql.Stmt
+	listUsageEventsStmt            *sql.Stmt
+	lockProjectStmt                *sql.Stmt
+	nextPromptPositionStmt         *sql.Stmt
+	reserveBudgetStmt              *sql.Stmt
+	reserveExistingBudgetStmt      *sql.Stmt
+	revokeKeyStmt                  *sql.Stmt
+	setIdempotencyResultStmt       *sql.Stmt
+	setKeyIdentitySecretStmt       *sql.Stmt
+	setProjectBudgetStmt           *sql.Stmt
+	setProjectVectorStoreStmt      *sql.Stmt
+	settleBudgetStmt               *sql.Stmt
+	sumUsageStmt                   *sql.Stmt
+	touchConversationStmt          *sql.Stmt
+	touchKeyStmt                   *sql.Stmt
+	updateFileStatusStmt           *sql.Stmt
+	updateKeyStmt                  *sql.Stmt
+	updateProjectStmt              *sql.Stmt
+	updatePromptStmt               *sql.Stmt
+	updateUserPasswordStmt         *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db:                            tx,
-		tx:                            tx,
-		addUsageEventStmt:             q.addUsageEventStmt,
-		claimProjectVectorStoreStmt:   q.claimProjectVectorStoreStmt,
-		countEndUserMessagesSinceStmt: q.countEndUserMessagesSinceStmt,
-		createConversationStmt:        q.createConversationStmt,
-		createFileStmt:                q.createFileStmt,
-		createKeyStmt:                 q.createKeyStmt,
-		createMessageStmt:             q.createMessageStmt,
-		createProjectStmt:             q.createProjectStmt,
-		createPromptStmt:              q.createPromptStmt,
-		createUserStmt:                q.createUserStmt,
-		deleteConversationStmt:        q.deleteConversationStmt,
-		deleteFileStmt:                q.deleteFileStmt,
-		deleteProjectStmt:             q.deleteProjectStmt,
-		deleteProjectFilesStmt:        q.deleteProjectFilesStmt,
-		deletePromptStmt:              q.deletePromptStmt,
-		deleteUserStmt:                q.deleteUserStmt,
-		getBudgetCounterStmt:          q.getBudgetCounterStmt,
-		getConversationStmt:           q.getConversationStmt,
-		getFileStmt:                   q.getFileStmt,
-		getKeyStmt:                    q.getKeyStmt,
-		getKeyByHashStmt:              q.getKeyByHashStmt,
-		getProjectStmt:                q.getProjectStmt,
-		getPromptStmt:                 q.getPromptStmt,
-		getUserByEmailStmt:            q.getUserByEmailStmt,
-		getUserByIDStmt:               q.getUserByIDStmt,
-		listConversationsStmt:         q.listConversationsStmt,
-		listFilesStmt:                 q.listFilesStmt,
-		listKeysStmt:                  q.listKeysStmt,
-		listMessagesStmt:              q.listMessagesStmt,
-		listProjectsStmt:              q.listProjectsStmt,
-		listPromptsStmt:               q.listPromptsStmt,
-		listUsageEventsStmt:           q.listUsageEventsStmt,
-		lockProjectStmt:               q.lockProjectStmt,
-		nextPromptPositionStmt:        q.nextPromptPositionStmt,
-		reserveBudgetStmt:             q.reserveBudgetStmt,
-		reserveExistingBudgetStmt:     q.reserveExistingBudgetStmt,
-		revokeKeyStmt:                 q.revokeKeyStmt,
-		setKeyIdentitySecretStmt:      q.setKeyIdentitySecretStmt,
-		setProjectBudgetStmt:          q.setProjectBudgetStmt,
-		setProjectVectorStoreStmt:     q.setProjectVectorStoreStmt,
-		settleBudgetStmt:              q.settleBudgetStmt,
-		sumUsageStmt:                  q.sumUsageStmt,
-		touchConversationStmt:         q.touchConversationStmt,
-		touchKeyStmt:                  q.touchKeyStmt,
-		updateFileStatusStmt:          q.updateFileStatusStmt,
-		updateKeyStmt:                 q.updateKeyStmt,
-		updateProjectStmt:             q.updateProjectStmt,
-		updatePromptStmt:              q.updatePromptStmt,
-		updateUserPasswordStmt:        q.updateUserPasswordStmt,
+		db:                             tx,
+		tx:                             tx,
+		addUsageEventStmt:              q.addUsageEventStmt,
+		claimProjectVectorStoreStmt:    q.claimProjectVectorStoreStmt,
+		countEndUserMessagesSinceStmt:  q.countEndUserMessagesSinceStmt,
+		createConversationStmt:         q.createConversationStmt,
+		createFileStmt:                 q.createFileStmt,
+		createKeyStmt:                  q.createKeyStmt,
+		createMessageStmt:              q.createMessageStmt,
+		createProjectStmt:              q.createProjectStmt,
+		createPromptStmt:               q.createPromptStmt,
+		createUserStmt:                 q.createUserStmt,
+		deleteConversationStmt:         q.deleteConversationStmt,
+		deleteFileStmt:                 q.deleteFileStmt,
+		deleteIdempotencyKeyStmt:       q.deleteIdempotencyKeyStmt,
+		deleteProjectStmt:              q.deleteProjectStmt,
+		deleteProjectFilesStmt:         q.deleteProjectFilesStmt,
+		deletePromptStmt:               q.deletePromptStmt,
+		deleteStaleIdempotencyKeysStmt: q.deleteStaleIdempotencyKeysStmt,
+		deleteUserStmt:                 q.deleteUserStmt,
+		getBudgetCounterStmt:           q.getBudgetCounterStmt,
+		getConversationStmt:            q.getConversationStmt,
+		getFileStmt:                    q.getFileStmt,
+		getIdempotencyKeyStmt:          q.getIdempotencyKeyStmt,
+		getKeyStmt:                     q.getKeyStmt,
+		getKeyByHashStmt:               q.getKeyByHashStmt,
+		getProjectStmt:                 q.getProjectStmt,
+		getPromptStmt:                  q.getPromptStmt,
+		getUserByEmailStmt:             q.getUserByEmailStmt,
+		getUserByIDStmt:                q.getUserByIDStmt,
+		insertIdempotencyKeyStmt:       q.insertIdempotencyKeyStmt,
+		listConversationsStmt:          q.listConversationsStmt,
+		listFilesStmt:                  q.listFilesStmt,
+		listKeysStmt:                   q.listKeysStmt,
+		listMessagesStmt:               q.listMessagesStmt,
+		listProjectsStmt:               q.listProjectsStmt,
+		listPromptsStmt:                q.listPromptsStmt,
+		listUsageEventsStmt:            q.listUsageEventsStmt,
+		lockProjectStmt:                q.lockProjectStmt,
+		nextPromptPositionStmt:         q.nextPromptPositionStmt,
+		reserveBudgetStmt:              q.reserveBudgetStmt,
+		reserveExistingBudgetStmt:      q.reserveExistingBudgetStmt,
+		revokeKeyStmt:                  q.revokeKeyStmt,
+		setIdempotencyResultStmt:       q.setIdempotencyResultStmt,
+		setKeyIdentitySecretStmt:       q.setKeyIdentitySecretStmt,
+		setProjectBudgetStmt:           q.setProjectBudgetStmt,
+		setProjectVectorStoreStmt:      q.setProjectVectorStoreStmt,
+		settleBudgetStmt:               q.settleBudgetStmt,
+		sumUsageStmt:                   q.sumUsageStmt,
+		touchConversationStmt:          q.touchConversationStmt,
+		touchKeyStmt:                   q.touchKeyStmt,
+		updateFileStatusStmt:           q.updateFileStatusStmt,
+		updateKeyStmt:                  q.updateKeyStmt,
+		updateProjectStmt:              q.updateProjectStmt,
+		updatePromptStmt:               q.updatePromptStmt,
+		updateUserPasswordStmt:         q.updateUserPasswordStmt,
 	}
 }
