@@ -1101,6 +1101,9 @@ type EndUser = string
 // FileID defines model for FileID.
 type FileID = int64
 
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
+
 // KeyFilter defines model for KeyFilter.
 type KeyFilter = int64
 
@@ -1124,6 +1127,12 @@ type BadRequest = Error
 
 // Forbidden defines model for Forbidden.
 type Forbidden = Error
+
+// IdempotencyConflict defines model for IdempotencyConflict.
+type IdempotencyConflict = Error
+
+// IdempotencyMismatch defines model for IdempotencyMismatch.
+type IdempotencyMismatch = Error
 
 // NotFound defines model for NotFound.
 type NotFound = Error
@@ -1177,12 +1186,28 @@ type UpstreamTimeout = Error
 type SendMessageParams struct {
 	// XVisitorId An anonymous widget visitor's random id (publishable keys)
 	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
+
+	// IdempotencyKey A key the client chooses per message (e.g. a UUID), so that retrying after a broken connection does
+	// not make a second turn: a retry with the same key by the same caller (user, or key and end user)
+	// within 24 hours answers with the stored reply instead of asking the model again. The key belongs to
+	// the first request made with it: another body answers 422, and a retry while the first request is
+	// still running answers 409. Only a completed reply is kept; after a failure (or an incomplete
+	// stream) the key is free and a retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // StreamMessageParams defines parameters for StreamMessage.
 type StreamMessageParams struct {
 	// XVisitorId An anonymous widget visitor's random id (publishable keys)
 	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
+
+	// IdempotencyKey A key the client chooses per message (e.g. a UUID), so that retrying after a broken connection does
+	// not make a second turn: a retry with the same key by the same caller (user, or key and end user)
+	// within 24 hours answers with the stored reply instead of asking the model again. The key belongs to
+	// the first request made with it: another body answers 422, and a retry while the first request is
+	// still running answers 409. Only a completed reply is kept; after a failure (or an incomplete
+	// stream) the key is free and a retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // DeleteConversationParams defines parameters for DeleteConversation.
@@ -1457,8 +1482,12 @@ type ClientInterface interface {
 	// - `start`: `ChatStreamStart`, once, before anything else.
 	// - `delta`: `ChatStreamDelta`, a piece of the reply text, in order.
 	// - `done`: `ChatResponse`, once, the full reply with ids, usage and citations; the stream then ends.
-	// - `error`: `ChatStreamError`, once, when the reply cannot be completed; the stream then ends.
-	// Lines starting with `:` are heartbeats. Errors found before the stream starts (validation, ownership,
+	// - `error`: `ChatStreamError`, once, when the reply cannot be completed; the stream then ends. What
+	//   arrived so far is stored as an incomplete message. When the server shuts down (a restart or deploy)
+	//   and the reply has not finished within its grace period, this event has `status` 503 and a detail
+	//   saying the server is restarting: send the message again.
+	// Lines starting with `:` are heartbeats. A retry with the `Idempotency-Key` of a completed reply
+	// replays it as a short stream: `start`, one `delta` with the whole reply, `done`. Errors found before the stream starts (validation, ownership,
 	// upstream failure before the first delta) are ordinary JSON error responses with their status code.
 	//
 	// Takes any type of body and a specified content type.
@@ -1472,8 +1501,12 @@ type ClientInterface interface {
 	// - `start`: `ChatStreamStart`, once, before anything else.
 	// - `delta`: `ChatStreamDelta`, a piece of the reply text, in order.
 	// - `done`: `ChatResponse`, once, the full reply with ids, usage and citations; the stream then ends.
-	// - `error`: `ChatStreamError`, once, when the reply cannot be completed; the stream then ends.
-	// Lines starting with `:` are heartbeats. Errors found before the stream starts (validation, ownership,
+	// - `error`: `ChatStreamError`, once, when the reply cannot be completed; the stream then ends. What
+	//   arrived so far is stored as an incomplete message. When the server shuts down (a restart or deploy)
+	//   and the reply has not finished within its grace period, this event has `status` 503 and a detail
+	//   saying the server is restarting: send the message again.
+	// Lines starting with `:` are heartbeats. A retry with the `Idempotency-Key` of a completed reply
+	// replays it as a short stream: `start`, one `delta` with the whole reply, `done`. Errors found before the stream starts (validation, ownership,
 	// upstream failure before the first delta) are ordinary JSON error responses with their status code.
 	//
 	// Takes a body of the `application/json` content type.
@@ -1950,11 +1983,16 @@ func (c *Client) SendMessage(ctx context.Context, params *SendMessageParams, bod
 // StreamMessageWithBody Like POST /chat, with the reply streamed as Server-Sent Events
 //
 // Events, each `event: <name>` followed by `data: <json>`:
-// - `start`: `ChatStreamStart`, once, before anything else.
-// - `delta`: `ChatStreamDelta`, a piece of the reply text, in order.
-// - `done`: `ChatResponse`, once, the full reply with ids, usage and citations; the stream then ends.
-// - `error`: `ChatStreamError`, once, when the reply cannot be completed; the stream then ends.
-// Lines starting with `:` are heartbeats. Errors found before the stream starts (validation, ownership,
+//   - `start`: `ChatStreamStart`, once, before anything else.
+//   - `delta`: `ChatStreamDelta`, a piece of the reply text, in order.
+//   - `done`: `ChatResponse`, once, the full reply with ids, usage and citations; the stream then ends.
+//   - `error`: `ChatStreamError`, once, when the reply cannot be completed; the stream then ends. What
+//     arrived so far is stored as an incomplete message. When the server shuts down (a restart or deploy)
+//     and the reply has not finished within its grace period, this event has `status` 503 and a detail
+//     saying the server is restarting: send the message again.
+//
+// Lines starting with `:` are heartbeats. A retry with the `Idempotency-Key` of a completed reply
+// replays it as a short stream: `start`, one `delta` with the whole reply, `done`. Errors found before the stream starts (validation, ownership,
 // upstream failure before the first delta) are ordinary JSON error responses with their status code.
 //
 // Takes any type of body and a specified content type.
@@ -1975,11 +2013,16 @@ func (c *Client) StreamMessageWithBody(ctx context.Context, params *StreamMessag
 // StreamMessage Like POST /chat, with the reply streamed as Server-Sent Events
 //
 // Events, each `event: <name>` followed by `data: <json>`:
-// - `start`: `ChatStreamStart`, once, before anything else.
-// - `delta`: `ChatStreamDelta`, a piece of the reply text, in order.
-// - `done`: `ChatResponse`, once, the full reply with ids, usage and citations; the stream then ends.
-// - `error`: `ChatStreamError`, once, when the reply cannot be completed; the stream then ends.
-// Lines starting with `:` are heartbeats. Errors found before the stream starts (validation, ownership,
+//   - `start`: `ChatStreamStart`, once, before anything else.
+//   - `delta`: `ChatStreamDelta`, a piece of the reply text, in order.
+//   - `done`: `ChatResponse`, once, the full reply with ids, usage and citations; the stream then ends.
+//   - `error`: `ChatStreamError`, once, when the reply cannot be completed; the stream then ends. What
+//     arrived so far is stored as an incomplete message. When the server shuts down (a restart or deploy)
+//     and the reply has not finished within its grace period, this event has `status` 503 and a detail
+//     saying the server is restarting: send the message again.
+//
+// Lines starting with `:` are heartbeats. A retry with the `Idempotency-Key` of a completed reply
+// replays it as a short stream: `start`, one `delta` with the whole reply, `done`. Errors found before the stream starts (validation, ownership,
 // upstream failure before the first delta) are ordinary JSON error responses with their status code.
 //
 // Takes a body of the `application/json` content type.
@@ -3000,6 +3043,17 @@ func NewSendMessageRequestWithBody(server string, params *SendMessageParams, con
 			req.Header.Set("X-Visitor-Id", headerParam0)
 		}
 
+		if params.IdempotencyKey != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -3053,6 +3107,17 @@ func NewStreamMessageRequestWithBody(server string, params *StreamMessageParams,
 			}
 
 			req.Header.Set("X-Visitor-Id", headerParam0)
+		}
+
+		if params.IdempotencyKey != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam1)
 		}
 
 	}
@@ -4748,8 +4813,12 @@ type ClientWithResponsesInterface interface {
 	// - `start`: `ChatStreamStart`, once, before anything else.
 	// - `delta`: `ChatStreamDelta`, a piece of the reply text, in order.
 	// - `done`: `ChatResponse`, once, the full reply with ids, usage and citations; the stream then ends.
-	// - `error`: `ChatStreamError`, once, when the reply cannot be completed; the stream then ends.
-	// Lines starting with `:` are heartbeats. Errors found before the stream starts (validation, ownership,
+	// - `error`: `ChatStreamError`, once, when the reply cannot be completed; the stream then ends. What
+	//   arrived so far is stored as an incomplete message. When the server shuts down (a restart or deploy)
+	//   and the reply has not finished within its grace period, this event has `status` 503 and a detail
+	//   saying the server is restarting: send the message again.
+	// Lines starting with `:` are heartbeats. A retry with the `Idempotency-Key` of a completed reply
+	// replays it as a short stream: `start`, one `delta` with the whole reply, `done`. Errors found before the stream starts (validation, ownership,
 	// upstream failure before the first delta) are ordinary JSON error responses with their status code.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -4763,8 +4832,12 @@ type ClientWithResponsesInterface interface {
 	// - `start`: `ChatStreamStart`, once, before anything else.
 	// - `delta`: `ChatStreamDelta`, a piece of the reply text, in order.
 	// - `done`: `ChatResponse`, once, the full reply with ids, usage and citations; the stream then ends.
-	// - `error`: `ChatStreamError`, once, when the reply cannot be completed; the stream then ends.
-	// Lines starting with `:` are heartbeats. Errors found before the stream starts (validation, ownership,
+	// - `error`: `ChatStreamError`, once, when the reply cannot be completed; the stream then ends. What
+	//   arrived so far is stored as an incomplete message. When the server shuts down (a restart or deploy)
+	//   and the reply has not finished within its grace period, this event has `status` 503 and a detail
+	//   saying the server is restarting: send the message again.
+	// Lines starting with `:` are heartbeats. A retry with the `Idempotency-Key` of a completed reply
+	// replays it as a short stream: `start`, one `delta` with the whole reply, `done`. Errors found before the stream starts (validation, ownership,
 	// upstream failure before the first delta) are ordinary JSON error responses with their status code.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -5277,6 +5350,10 @@ type SendMessageResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *IdempotencyConflict
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *IdempotencyMismatch
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON502 the response for an HTTP 502 `application/json` response
@@ -5320,6 +5397,16 @@ func (r SendMessageResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r SendMessageResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r SendMessageResponse) GetJSON409() *IdempotencyConflict {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r SendMessageResponse) GetJSON422() *IdempotencyMismatch {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -5407,6 +5494,10 @@ type StreamMessageResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *IdempotencyConflict
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *IdempotencyMismatch
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON502 the response for an HTTP 502 `application/json` response
@@ -5445,6 +5536,16 @@ func (r StreamMessageResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r StreamMessageResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r StreamMessageResponse) GetJSON409() *IdempotencyConflict {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r StreamMessageResponse) GetJSON422() *IdempotencyMismatch {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -9090,11 +9191,16 @@ func (c *ClientWithResponses) SendMessageWithResponse(ctx context.Context, param
 // StreamMessageWithBodyWithResponse Like POST /chat, with the reply streamed as Server-Sent Events
 //
 // Events, each `event: <name>` followed by `data: <json>`:
-// - `start`: `ChatStreamStart`, once, before anything else.
-// - `delta`: `ChatStreamDelta`, a piece of the reply text, in order.
-// - `done`: `ChatResponse`, once, the full reply with ids, usage and citations; the stream then ends.
-// - `error`: `ChatStreamError`, once, when the reply cannot be completed; the stream then ends.
-// Lines starting with `:` are heartbeats. Errors found before the stream starts (validation, ownership,
+//   - `start`: `ChatStreamStart`, once, before anything else.
+//   - `delta`: `ChatStreamDelta`, a piece of the reply text, in order.
+//   - `done`: `ChatResponse`, once, the full reply with ids, usage and citations; the stream then ends.
+//   - `error`: `ChatStreamError`, once, when the reply cannot be completed; the stream then ends. What
+//     arrived so far is stored as an incomplete message. When the server shuts down (a restart or deploy)
+//     and the reply has not finished within its grace period, this event has `status` 503 and a detail
+//     saying the server is restarting: send the message again.
+//
+// Lines starting with `:` are heartbeats. A retry with the `Idempotency-Key` of a completed reply
+// replays it as a short stream: `start`, one `delta` with the whole reply, `done`. Errors found before the stream starts (validation, ownership,
 // upstream failure before the first delta) are ordinary JSON error responses with their status code.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -9111,11 +9217,16 @@ func (c *ClientWithResponses) StreamMessageWithBodyWithResponse(ctx context.Cont
 // StreamMessageWithResponse Like POST /chat, with the reply streamed as Server-Sent Events
 //
 // Events, each `event: <name>` followed by `data: <json>`:
-// - `start`: `ChatStreamStart`, once, before anything else.
-// - `delta`: `ChatStreamDelta`, a piece of the reply text, in order.
-// - `done`: `ChatResponse`, once, the full reply with ids, usage and citations; the stream then ends.
-// - `error`: `ChatStreamError`, once, when the reply cannot be completed; the stream then ends.
-// Lines starting with `:` are heartbeats. Errors found before the stream starts (validation, ownership,
+//   - `start`: `ChatStreamStart`, once, before anything else.
+//   - `delta`: `ChatStreamDelta`, a piece of the reply text, in order.
+//   - `done`: `ChatResponse`, once, the full reply with ids, usage and citations; the stream then ends.
+//   - `error`: `ChatStreamError`, once, when the reply cannot be completed; the stream then ends. What
+//     arrived so far is stored as an incomplete message. When the server shuts down (a restart or deploy)
+//     and the reply has not finished within its grace period, this event has `status` 503 and a detail
+//     saying the server is restarting: send the message again.
+//
+// Lines starting with `:` are heartbeats. A retry with the `Idempotency-Key` of a completed reply
+// replays it as a short stream: `start`, one `delta` with the whole reply, `done`. Errors found before the stream starts (validation, ownership,
 // upstream failure before the first delta) are ordinary JSON error responses with their status code.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -9967,6 +10078,20 @@ func ParseSendMessageResponse(rsp *http.Response) (*SendMessageResponse, error) 
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest IdempotencyConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyMismatch
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10091,6 +10216,20 @@ func ParseStreamMessageResponse(rsp *http.Response) (*StreamMessageResponse, err
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest IdempotencyConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyMismatch
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests

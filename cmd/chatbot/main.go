@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -138,19 +137,10 @@ func serve() error {
 
 	// Start-up garbage (the parsed spec, migrations) goes back to the OS before the first request.
 	debug.FreeOSMemory()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down: finishing requests in flight")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := a.Serve(ctx, srv, ln, cfg.ShutdownGrace); err != nil {
 		return err
 	}
+	log.Info("stopped")
 	return nil
 }
 

@@ -27,3 +27,8 @@ WHERE project_files.id = @id AND project_files.project_id IN (SELECT p.id FROM p
 
 -- name: CountFiles :one
 SELECT COUNT(*) FROM project_files WHERE project_id = @project_id;
+
+-- name: DeleteProjectFiles :many
+DELETE FROM project_files
+WHERE project_files.project_id IN (SELECT p.id FROM projects p WHERE p.id = @project_id AND p.owner_id = @owner_id)
+RETURNING *;

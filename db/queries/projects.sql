@@ -33,5 +33,7 @@ UPDATE projects SET vector_store_id = @vector_store_id, updated_at = @updated_at
 WHERE id = @id AND owner_id = @owner_id AND vector_store_id IS NULL;
 
 -- name: LockProject :execrows
--- Inside a transaction: holds the project's row until commit (see LockUser).
+-- Inside a transaction: holds the project's row until commit (a no-op update), so a count of its
+-- prompts or files stays true until the insert (see LockUser), and a file recorded concurrently with
+-- the project's deletion either commits before the deletion lists the files or fails after it.
 UPDATE projects SET name = name WHERE id = @id AND owner_id = @owner_id;

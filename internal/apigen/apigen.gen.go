@@ -1101,6 +1101,9 @@ type EndUser = string
 // FileID defines model for FileID.
 type FileID = int64
 
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
+
 // KeyFilter defines model for KeyFilter.
 type KeyFilter = int64
 
@@ -1124,6 +1127,12 @@ type BadRequest = Error
 
 // Forbidden defines model for Forbidden.
 type Forbidden = Error
+
+// IdempotencyConflict defines model for IdempotencyConflict.
+type IdempotencyConflict = Error
+
+// IdempotencyMismatch defines model for IdempotencyMismatch.
+type IdempotencyMismatch = Error
 
 // NotFound defines model for NotFound.
 type NotFound = Error
@@ -1177,12 +1186,28 @@ type UpstreamTimeout = Error
 type SendMessageParams struct {
 	// XVisitorId An anonymous widget visitor's random id (publishable keys)
 	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
+
+	// IdempotencyKey A key the client chooses per message (e.g. a UUID), so that retrying after a broken connection does
+	// not make a second turn: a retry with the same key by the same caller (user, or key and end user)
+	// within 24 hours answers with the stored reply instead of asking the model again. The key belongs to
+	// the first request made with it: another body answers 422, and a retry while the first request is
+	// still running answers 409. Only a completed reply is kept; after a failure (or an incomplete
+	// stream) the key is free and a retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // StreamMessageParams defines parameters for StreamMessage.
 type StreamMessageParams struct {
 	// XVisitorId An anonymous widget visitor's random id (publishable keys)
 	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
+
+	// IdempotencyKey A key the client chooses per message (e.g. a UUID), so that retrying after a broken connection does
+	// not make a second turn: a retry with the same key by the same caller (user, or key and end user)
+	// within 24 hours answers with the stored reply instead of asking the model again. The key belongs to
+	// the first request made with it: another body answers 422, and a retry while the first request is
+	// still running answers 409. Only a completed reply is kept; after a failure (or an incomplete
+	// stream) the key is free and a retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // DeleteConversationParams defines parameters for DeleteConversation.
@@ -1510,6 +1535,21 @@ func (w *ServerInterfaceWrapper) SendMessage(ctx echo.Context) error {
 
 		params.XVisitorId = &XVisitorId
 	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.SendMessage(ctx, params)
@@ -1538,6 +1578,21 @@ func (w *ServerInterfaceWrapper) StreamMessage(ctx echo.Context) error {
 		}
 
 		params.XVisitorId = &XVisitorId
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -2276,6 +2331,10 @@ type ErrorJSONResponse Error
 
 type ForbiddenJSONResponse Error
 
+type IdempotencyConflictJSONResponse Error
+
+type IdempotencyMismatchJSONResponse Error
+
 type NotFoundJSONResponse Error
 
 type OpenAIBadRequestJSONResponse OpenAIError
@@ -2431,6 +2490,38 @@ func (response SendMessage404JSONResponse) VisitSendMessageResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMessage409JSONResponse struct {
+	IdempotencyConflictJSONResponse
+}
+
+func (response SendMessage409JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMessage422JSONResponse struct {
+	IdempotencyMismatchJSONResponse
+}
+
+func (response SendMessage422JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2629,6 +2720,38 @@ func (response StreamMessage404JSONResponse) VisitStreamMessageResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamMessage409JSONResponse struct {
+	IdempotencyConflictJSONResponse
+}
+
+func (response StreamMessage409JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamMessage422JSONResponse struct {
+	IdempotencyMismatchJSONResponse
+}
+
+func (response StreamMessage422JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }

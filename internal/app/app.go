@@ -4,9 +4,11 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -49,6 +51,8 @@ type App struct {
 
 	closeLimiter func()
 	closeTracer  func(context.Context) error
+	stopping     chan struct{} // closed when open streams must end (Serve's grace period is over)
+	log          *slog.Logger
 }
 
 // Options are what tests and the binary may vary beyond Config.
@@ -135,6 +139,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		return nil, err
 	}
 	writes := store.NewBatcher(st, store.BatcherOptions{Metrics: m, TracerProvider: tp, Timeout: cfg.DBWriteTimeout, Log: log})
+	stopping := make(chan struct{})
 	meter := usage.NewService(st, writes, prices, log, m)
 	chats := chat.NewService(st, writes, openai, files, meter, cfg.ChatHistoryChars, limits, log, m)
 	if p, ok := st.(store.Pooled); ok {
@@ -155,6 +160,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		Pages:     o.Pages,
 		Heartbeat: o.Heartbeat,
 		Metrics:   m,
+		Stopping:  stopping,
 
 		TracerProvider: tp,
 	})
@@ -164,7 +170,54 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		return nil, err
 	}
 	return &App{Echo: e, Store: st, Writes: writes, Registry: reg, Metrics: m, TracerProvider: tp,
-		closeLimiter: closeLimiter, closeTracer: closeTracer}, nil
+		closeLimiter: closeLimiter, closeTracer: closeTracer, stopping: stopping, log: log}, nil
+}
+
+// streamEndTimeout bounds how long Serve waits, once the grace period is over, for the streams it
+// told to end (error event, partial reply stored) and then for requests it cancelled.
+const streamEndTimeout = 10 * time.Second
+
+// Serve serves srv on ln until ctx ends (SIGTERM), then shuts down gracefully: it stops accepting,
+// lets running requests finish within grace, then ends each chat stream still open with an error
+// event saying the server is restarting (its partial reply stored as incomplete), cancels any other
+// request still running, and returns once every handler has returned, so Close may follow. It
+// returns nil after a shutdown, and the listener's error if serving failed.
+func (a *App) Serve(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration) error {
+	base, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRequests()
+	srv.BaseContext = func(net.Listener) context.Context { return base }
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down: finishing requests in flight", "grace", grace)
+	if shutdown(srv, grace) {
+		return nil
+	}
+	a.log.Warn("shutting down: grace period over; ending open streams")
+	close(a.stopping)
+	if shutdown(srv, streamEndTimeout) {
+		return nil
+	}
+	a.log.Warn("shutting down: cancelling requests still running")
+	cancelRequests()
+	if !shutdown(srv, streamEndTimeout) {
+		a.log.Error("shutting down: requests still running after cancellation; closing their connections")
+		srv.Close()
+	}
+	return nil
+}
+
+// shutdown waits up to d for srv's handlers to return (new connections are refused from the first
+// call on); true when they all did.
+func shutdown(srv *http.Server, d time.Duration) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	err := srv.Shutdown(ctx)
+	return err == nil || errors.Is(err, http.ErrServerClosed)
 }
 
 // tracerFlushTimeout bounds how long Close waits for the last spans to reach the collector.

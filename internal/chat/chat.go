@@ -16,6 +16,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/llm"
 	"github.com/chatbot-platform/chatbot/internal/metrics"
 	"github.com/chatbot-platform/chatbot/internal/model"
+	"github.com/chatbot-platform/chatbot/internal/panics"
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/store"
 	"github.com/chatbot-platform/chatbot/internal/usage"
@@ -159,6 +160,7 @@ func (t *turn) outcome(u llm.Usage, model string, err error) usage.Outcome {
 // Send answers req and stores both messages once the reply is complete. A failed upstream call stores
 // nothing. Errors: *model.ValidationError, *model.NotFoundError, *llm.Error.
 func (s *Service) Send(ctx context.Context, req Request) (Result, error) {
+	panics.Hook(panics.PointChatSend)
 	t, err := s.prepare(ctx, req)
 	if err == nil {
 		err = s.reserve(ctx, t, "chat")

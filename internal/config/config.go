@@ -40,6 +40,8 @@ type Config struct {
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration
 	IdleTimeout  time.Duration
+	// ShutdownGrace is how long SIGTERM lets running requests finish before open streams are ended.
+	ShutdownGrace time.Duration
 
 	PprofAddr   string
 	LogFile     string
@@ -117,6 +119,7 @@ var Settings = []Setting{
 	{"HTTP_READ_TIMEOUT", "60s", "time to read a whole request"},
 	{"HTTP_WRITE_TIMEOUT", "120s", "time to write a response (streams extend it as they go)"},
 	{"HTTP_IDLE_TIMEOUT", "120s", "how long an idle keep-alive connection stays open"},
+	{"SHUTDOWN_GRACE", "25s", "on SIGTERM, how long running requests may finish; then open streams end with an error event (keep it below the orchestrator's stop timeout)"},
 	{"PPROF_ADDR", "", "serve Go's profiler (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060 (any other refuses to start); empty: off"},
 	{"METRICS_ADDR", "", "serve Prometheus metrics (/metrics) on this address, e.g. 127.0.0.1:9090; empty: off"},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "send traces (OTLP over HTTP) there, e.g. http://127.0.0.1:4318; empty: no tracing; the other OTEL_* variables apply too"},
@@ -170,6 +173,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		ReadTimeout:           p.duration("HTTP_READ_TIMEOUT"),
 		WriteTimeout:          p.duration("HTTP_WRITE_TIMEOUT"),
 		IdleTimeout:           p.duration("HTTP_IDLE_TIMEOUT"),
+		ShutdownGrace:         p.duration("SHUTDOWN_GRACE"),
 		PprofAddr:             p.str("PPROF_ADDR"),
 		MetricsAddr:           p.str("METRICS_ADDR"),
 		OTLPEndpoint:          p.str("OTEL_EXPORTER_OTLP_ENDPOINT"),

@@ -216,6 +216,21 @@ func (s *Service) CleanupProject(ctx context.Context, p model.Project) {
 	if err != nil {
 		s.log.ErrorContext(ctx, "project cleanup: files not listed; they stay at OpenAI", "project_id", p.ID, "error", err)
 	}
+	s.cleanup(ctx, p, files, true)
+}
+
+// CleanupDeleted deletes at OpenAI what a project deleted a moment ago still had: files recorded
+// while CleanupProject ran (their rows are gone with the project) and a vector store created
+// meanwhile (project.Cleaner). Best effort, like CleanupProject.
+func (s *Service) CleanupDeleted(ctx context.Context, p model.Project, files []model.File) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	s.cleanup(ctx, p, files, false)
+}
+
+// cleanup deletes files and the project's vector store at OpenAI, and each deleted file's row
+// (and the project's vector store id) when withRows.
+func (s *Service) cleanup(ctx context.Context, p model.Project, files []model.File, withRows bool) {
 	var mu sync.Mutex
 	left := 0
 	eachLimited(files, func(f model.File) {
@@ -227,6 +242,9 @@ func (s *Service) CleanupProject(ctx context.Context, p model.Project) {
 			mu.Unlock()
 			return
 		}
+		if !withRows {
+			return
+		}
 		if err := s.store.DeleteFile(ctx, p.OwnerID, f.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log.WarnContext(ctx, "project cleanup: file row not deleted", "file_id", f.ID, "error", err)
 		}
@@ -235,12 +253,14 @@ func (s *Service) CleanupProject(ctx context.Context, p model.Project) {
 		if err := s.llm.DeleteVectorStore(ctx, p.VectorStoreID); err != nil && !errors.Is(err, llm.ErrNotFound) {
 			s.log.ErrorContext(ctx, "project cleanup: vector store left at OpenAI", "project_id", p.ID,
 				"vector_store_id", p.VectorStoreID, "error", err)
-		} else if err := s.store.SetProjectVectorStore(ctx, p.OwnerID, p.ID, ""); err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.log.WarnContext(ctx, "project cleanup: vector store id not cleared", "project_id", p.ID, "error", err)
+		} else if withRows {
+			if err := s.store.SetProjectVectorStore(ctx, p.OwnerID, p.ID, ""); err != nil && !errors.Is(err, store.ErrNotFound) {
+				s.log.WarnContext(ctx, "project cleanup: vector store id not cleared", "project_id", p.ID, "error", err)
+			}
 		}
 	}
 	s.log.InfoContext(ctx, "project files cleaned up", "project_id", p.ID, "files", len(files), "left_upstream", left,
-		"vector_store_id", p.VectorStoreID)
+		"vector_store_id", p.VectorStoreID, "after_delete", !withRows)
 }
 
 // eachLimited calls fn for every item, upstreamWorkers at a time, and waits for all.

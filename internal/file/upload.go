@@ -138,12 +138,17 @@ func (s *Service) finish(ctx context.Context, ownerID int64, p model.Project, f 
 	} else {
 		f.Status, f.StatusDetail = model.FileUnsupported, unsupportedDetail
 	}
+	// Under the project's lock, like the project's deletion: a deletion that ran meanwhile makes
+	// this fail (and the file is removed upstream below); one that runs later sees the row. The
+	// lock also keeps the file count true until the insert.
 	var rec model.File
-	err := s.store.InTx(ctx, func(tx store.Store) error {
-		if err := s.checkFileCount(ctx, tx, ownerID, p.ID); err != nil {
+	err := s.store.InTx(ctx, func(tx store.Store) (err error) {
+		if err = tx.LockProject(ctx, ownerID, p.ID); err != nil {
 			return err
 		}
-		var err error
+		if err = s.checkFileCount(ctx, tx, ownerID, p.ID); err != nil {
+			return err
+		}
 		rec, err = tx.CreateFile(ctx, ownerID, f)
 		return err
 	})

@@ -1,12 +1,12 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -17,16 +17,26 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/llm"
 	"github.com/chatbot-platform/chatbot/internal/model"
+	"github.com/chatbot-platform/chatbot/internal/panics"
 	"github.com/chatbot-platform/chatbot/internal/store"
 )
 
-// SendMessage implements apigen.StrictServerInterface (POST /chat).
+// SendMessage implements apigen.StrictServerInterface (POST /chat). With an Idempotency-Key, a
+// retry of a completed request answers its stored reply.
 func (h *Handlers) SendMessage(ctx context.Context, req apigen.SendMessageRequestObject) (apigen.SendMessageResponseObject, error) {
 	r, err := h.chatRequest(ctx, req.Body, req.Params.XVisitorId)
 	if err != nil {
 		return nil, err
 	}
+	claim, replay, err := h.claimKey(ctx, r, req.Params.IdempotencyKey, "chat", req.Body, req.Params.XVisitorId)
+	if err != nil {
+		return nil, err
+	}
+	if replay != nil {
+		return apigen.SendMessage200JSONResponse{Body: chatResponse(*replay)}, nil
+	}
 	res, err := h.chat.Send(ctx, r)
+	claim.Finish(ctx, res, err)
 	if err != nil {
 		return nil, err
 	}
@@ -35,12 +45,26 @@ func (h *Handlers) SendMessage(ctx context.Context, req apigen.SendMessageReques
 
 // StreamMessage implements apigen.StrictServerInterface (POST /chat/stream). Failures before the
 // upstream answered are ordinary error responses; later ones end the stream with an error event.
+// With an Idempotency-Key, a retry of a completed stream replays its reply as a short stream.
 func (h *Handlers) StreamMessage(ctx context.Context, req apigen.StreamMessageRequestObject) (apigen.StreamMessageResponseObject, error) {
 	r, err := h.chatRequest(ctx, req.Body, req.Params.XVisitorId)
 	if err != nil {
 		return nil, err
 	}
-	return h.startStream(ctx, r, platformEvents{})
+	claim, replay, err := h.claimKey(ctx, r, req.Params.IdempotencyKey, "stream", req.Body, req.Params.XVisitorId)
+	if err != nil {
+		return nil, err
+	}
+	if replay != nil {
+		return replayResponse{res: *replay, heartbeat: h.heartbeat}, nil
+	}
+	out, err := h.startStream(ctx, r, platformEvents{})
+	if err != nil {
+		claim.Finish(ctx, chat.Result{}, err)
+		return nil, err
+	}
+	out.claim = claim
+	return out, nil
 }
 
 // startStream starts a streamed reply within the account's MAX_STREAMS_PER_USER (a *model.LimitError
@@ -61,7 +85,42 @@ func (h *Handlers) startStream(ctx context.Context, r chat.Request, events strea
 		release()
 		return nil, err
 	}
-	return &sseResponse{ctx: ctx, cancelUpstream: cancel, stream: st, heartbeat: h.heartbeat, events: events, release: release}, nil
+	out := h.sse(ctx, cancel, st, events)
+	out.release = release
+	return out, nil
+}
+
+// claimKey takes the request's Idempotency-Key (none: nothing to do, no query) for this operation
+// and body; see chat.Service.ClaimKey.
+func (h *Handlers) claimKey(ctx context.Context, r chat.Request, key *string, operation string, body *apigen.ChatRequest, visitorID *string) (*chat.Claim, *chat.Result, error) {
+	if key == nil {
+		return nil, nil, nil
+	}
+	b, _ := json.Marshal(body)
+	return h.chat.ClaimKey(ctx, r.Viewer, *key, operation+"\n"+deref(visitorID)+"\n"+string(b))
+}
+
+// replayResponse answers a retried /chat/stream whose reply is stored: start, the whole reply as
+// one delta, done.
+type replayResponse struct {
+	res       chat.Result
+	heartbeat time.Duration
+}
+
+// VisitStreamMessageResponse implements apigen.StreamMessageResponseObject.
+func (r replayResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+	out := newSSEWriter(w, r.heartbeat, nil)
+	defer out.Stop()
+	ev := platformEvents{}
+	frames := []sseFrame{{event: "start", data: apigen.ChatStreamStart{ConversationId: r.res.ConversationID, UserMessageId: r.res.UserMessageID}}}
+	frames = append(frames, ev.delta(r.res.Reply)...)
+	return out.Send(append(frames, ev.done(r.res)...)...)
+}
+
+// sse is the response that streams st with events.
+func (h *Handlers) sse(ctx context.Context, cancelUpstream context.CancelFunc, st *chat.Stream, events streamEvents) *sseResponse {
+	return &sseResponse{ctx: ctx, cancelUpstream: cancelUpstream, stream: st, heartbeat: h.heartbeat, events: events,
+		stopping: h.stopping, log: h.log}
 }
 
 // chatRequest is who asks what of which project: a key's project unless the body names one, and a
@@ -133,8 +192,9 @@ func citationToAPI(c model.Citation) apigen.Citation {
 	return out
 }
 
-// sseResponse writes a chat stream as Server-Sent Events in the format its events choose; it owns the
-// framing, write deadlines, heartbeats and stopping the upstream when the client leaves.
+// sseResponse pumps a chat stream into an sseWriter in the format its events choose: it reads the
+// upstream, ends the stream when the client leaves or the server is shutting down, and stops the
+// upstream whenever the stream ends here.
 type sseResponse struct {
 	ctx            context.Context // the request's
 	cancelUpstream context.CancelFunc
@@ -142,13 +202,12 @@ type sseResponse struct {
 	heartbeat      time.Duration
 	events         streamEvents
 	release        func() // frees the account's stream slot
-}
-
-// sseFrame is one event: its name (none: the default "message"), and data to send as JSON, or raw.
-type sseFrame struct {
-	event string
-	data  any
-	raw   string
+	// stopping closes when the server's grace period is over: the stream ends with an error event
+	// and its partial reply is stored as incomplete.
+	stopping <-chan struct{}
+	log      *slog.Logger
+	// claim is the request's Idempotency-Key (nil: none): the reply is stored under it when complete.
+	claim *chat.Claim
 }
 
 // streamEvents says what a stream sends at each moment of a reply.
@@ -175,8 +234,8 @@ func (platformEvents) fail(status int, detail string) []sseFrame {
 	return []sseFrame{{event: "error", data: apigen.ChatStreamError{Detail: detail, Status: status}}}
 }
 
-// eventWriteTimeout bounds writing one event, so a client that stops reading cannot hold the stream.
-const eventWriteTimeout = 30 * time.Second
+// errRestarting ends the streams still open when the shutdown grace period is over.
+var errRestarting = errors.New("the server is restarting")
 
 type piece struct {
 	text string
@@ -193,44 +252,24 @@ func (r *sseResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) e
 
 func (r *sseResponse) write(w http.ResponseWriter) error {
 	defer r.release()
-	rc := http.NewResponseController(w)
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	var extra http.Header
 	if b := r.stream.Start.BudgetRemaining; b != "" {
-		h.Set("X-Budget-Remaining", b)
+		extra = http.Header{"X-Budget-Remaining": {b}}
 	}
-	w.WriteHeader(http.StatusOK)
-	send := func(frames []sseFrame) error {
-		rc.SetWriteDeadline(time.Now().Add(eventWriteTimeout))
-		var buf bytes.Buffer
-		for _, f := range frames {
-			if f.event != "" {
-				fmt.Fprintf(&buf, "event: %s\n", f.event)
-			}
-			data := []byte(f.raw)
-			if f.data != nil {
-				data, _ = json.Marshal(f.data)
-			}
-			fmt.Fprintf(&buf, "data: %s\n\n", data)
-		}
-		if _, err := w.Write(buf.Bytes()); err != nil {
-			return err
-		}
-		return rc.Flush()
-	}
-	send(r.events.start(r.stream))
+	out := newSSEWriter(w, r.heartbeat, extra)
+	defer out.Stop()
+	out.Send(r.events.start(r.stream)...)
 
-	// Next blocks on the upstream; a reader goroutine lets heartbeats and a client leaving interrupt the
-	// wait. The stream is not safe for concurrent use: Finish runs only after the reader has returned.
+	// Next blocks on the upstream; a reader goroutine lets heartbeats, a client leaving and shutdown
+	// interrupt the wait. The stream is not safe for concurrent use: Finish runs only after the reader
+	// has returned. A panic in the reader ends this stream only.
 	pieces := make(chan piece)
 	stopped := make(chan struct{})
 	stop := make(chan struct{})
 	go func() {
 		defer close(stopped)
 		for {
-			text, err := r.stream.Next()
+			text, err := r.next()
 			select {
 			case pieces <- piece{text, err}:
 			case <-stop:
@@ -241,8 +280,6 @@ func (r *sseResponse) write(w http.ResponseWriter) error {
 			}
 		}
 	}()
-	ticker := time.NewTicker(r.heartbeat)
-	defer ticker.Stop()
 	var streamErr error
 loop:
 	for {
@@ -252,14 +289,15 @@ loop:
 				streamErr = p.err
 				break loop
 			}
-			if err := send(r.events.delta(p.text)); err != nil {
+			if err := out.Send(r.events.delta(p.text)...); err != nil {
 				streamErr = err // the client is gone or stopped reading
 				break loop
 			}
-		case <-ticker.C:
-			rc.SetWriteDeadline(time.Now().Add(eventWriteTimeout))
-			io.WriteString(w, ": ping\n\n")
-			rc.Flush()
+		case <-out.Heartbeats():
+			out.Ping()
+		case <-r.stopping:
+			streamErr = errRestarting
+			break loop
 		case <-r.ctx.Done():
 			streamErr = r.ctx.Err()
 			break loop
@@ -269,13 +307,22 @@ loop:
 	r.cancelUpstream() // unblocks a Next still waiting on the upstream
 	<-stopped
 	res, err := r.stream.Finish(streamErr)
+	r.claim.Finish(r.ctx, res, err)
 	if err == nil {
-		return send(r.events.done(res))
+		return out.Send(r.events.done(res)...)
 	}
+	logPanic(r.ctx, r.log, err)
 	if r.ctx.Err() == nil && !errors.Is(err, io.EOF) {
-		send(r.events.fail(describeStreamError(err)))
+		out.Send(r.events.fail(describeStreamError(err))...)
 	}
 	return nil // the stream itself was answered: nothing for the error handler to write
+}
+
+// next is the stream's next piece, with a panic of the upstream reading turned into its error.
+func (r *sseResponse) next() (text string, err error) {
+	defer panics.Recover(&err)
+	panics.Hook(panics.PointStreamReader)
+	return r.stream.Next()
 }
 
 // describeStreamError gives the status and detail the same failure would have had as a response.
@@ -289,6 +336,8 @@ func describeStreamError(err error) (int, string) {
 		return uerr.Status, uerr.Detail()
 	case errors.Is(err, store.ErrUnavailable):
 		return http.StatusServiceUnavailable, "The database is unavailable right now: the reply could not be stored; try again shortly"
+	case errors.Is(err, errRestarting):
+		return http.StatusServiceUnavailable, "The server is restarting; the reply so far is stored as incomplete. Send the message again."
 	}
 	return http.StatusInternalServerError, "the reply could not be completed"
 }

@@ -241,11 +241,14 @@ func TestChat_UpstreamFailures(t *testing.T) {
 	}
 }
 
-func streamChat(t *testing.T, s *apitest.Server, token, body string) (*http.Response, []apitest.Event) {
+func streamChat(t *testing.T, s *apitest.Server, token, body string, headers ...string) (*http.Response, []apitest.Event) {
 	t.Helper()
 	req, _ := http.NewRequest("POST", s.URL+"/chat/stream", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -14,8 +15,10 @@ import (
 
 	"github.com/chatbot-platform/chatbot/internal/apigen"
 	"github.com/chatbot-platform/chatbot/internal/auth"
+	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/llm"
 	"github.com/chatbot-platform/chatbot/internal/model"
+	"github.com/chatbot-platform/chatbot/internal/panics"
 	"github.com/chatbot-platform/chatbot/internal/store"
 )
 
@@ -31,7 +34,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		case errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil:
 			log.DebugContext(c.Request().Context(), "client went away")
 			return
-		case status >= 500:
+		case status >= 500 && !isPanic(err): // recoverPanics logged it, with its stack
 			log.ErrorContext(c.Request().Context(), "request failed",
 				"method", c.Request().Method, "route", c.Path(), "status", status, "error", err)
 		}
@@ -45,6 +48,38 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		c.JSON(status, body)
 	}
+}
+
+// recoverPanics turns a panic in a handler (or in what it calls on its goroutine) into a 500 with the
+// generic detail for this request alone, and logs it once with its stack.
+func recoverPanics(log *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) (err error) {
+			defer func() {
+				if v := recover(); v != nil {
+					if v == http.ErrAbortHandler { // net/http's own way to abort a response
+						panic(v)
+					}
+					err = &panics.Error{Value: v, Stack: debug.Stack()}
+				}
+				logPanic(c.Request().Context(), log, err)
+			}()
+			return next(c)
+		}
+	}
+}
+
+// logPanic logs err with its stack when it is a recovered panic (*panics.Error), and nothing else.
+func logPanic(ctx context.Context, log *slog.Logger, err error) {
+	var perr *panics.Error
+	if errors.As(err, &perr) {
+		log.ErrorContext(ctx, "panic recovered", "panic", fmt.Sprint(perr.Value), "stack", string(perr.Stack))
+	}
+}
+
+func isPanic(err error) bool {
+	var perr *panics.Error
+	return errors.As(err, &perr)
 }
 
 // openAIError is the error in OpenAI's shape, which OpenAI SDKs read and raise (/v1/*).
@@ -113,6 +148,10 @@ func describe(err error, c echo.Context) (int, apigen.Error) {
 	case errors.Is(err, store.ErrUnavailable):
 		setRetryAfter(c, dbRetryAfter)
 		return http.StatusServiceUnavailable, detail(dbUnavailableDetail)
+	case errors.Is(err, chat.ErrKeyInFlight):
+		return http.StatusConflict, detail(err.Error())
+	case errors.Is(err, chat.ErrKeyReused):
+		return http.StatusUnprocessableEntity, detail(err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		setRetryAfter(c, dbRetryAfter)
 		return http.StatusServiceUnavailable, detail("the request took too long; try again")

@@ -956,3 +956,40 @@ func TestUpload_TwoInstancesShareOneVectorStore(t *testing.T) {
 		}
 	})
 }
+
+// TestProjectDeletion_DuringAnUploadLeavesNothingUpstream: an upload that finishes while the project's
+// deletion is cleaning up at OpenAI (here: a slow vector store deletion) ends up deleted there too,
+// and so does one that is still being sent when the project is gone.
+func TestProjectDeletion_DuringAnUploadLeavesNothingUpstream(t *testing.T) {
+	eachEngineWithFake(t, filesOptions{}, func(t *testing.T, e *filesEnv) {
+		if r := e.upload(t, e.token, e.project, "first.txt", []byte("indexed first")); r.StatusCode() != 201 {
+			t.Fatalf("first upload: %d %s", r.StatusCode(), r.Body)
+		}
+		e.fake.Fail(fakeopenai.DeleteVectorStore, 1, fakeopenai.Slow(700*time.Millisecond))
+		deleted := make(chan int, 1)
+		go func() {
+			d, err := e.Client.DeleteProjectWithResponse(ctx, e.project, apitest.Bearer(e.token))
+			if err != nil {
+				t.Error(err)
+			}
+			deleted <- d.StatusCode()
+		}()
+		for e.fake.Count(fakeopenai.DeleteVectorStore) == 0 { // the cleanup is under way
+			time.Sleep(5 * time.Millisecond)
+		}
+		late := e.upload(t, e.token, e.project, "late.txt", []byte("finished during the cleanup"))
+		if got := <-deleted; got != 204 {
+			t.Fatalf("delete: %d", got)
+		}
+		t.Logf("upload during the cleanup: %d", late.StatusCode())
+		if files := e.fake.Files(); len(files) != 0 {
+			t.Errorf("files left at OpenAI: %+v", files)
+		}
+		if stores := e.fake.VectorStores(); len(stores) != 0 {
+			t.Errorf("vector stores left at OpenAI: %+v", stores)
+		}
+		if r := e.upload(t, e.token, e.project, "after.txt", []byte("too late")); r.StatusCode() != 404 {
+			t.Errorf("upload after the deletion: %d", r.StatusCode())
+		}
+	})
+}

@@ -5,6 +5,7 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -38,6 +39,9 @@ type Handlers struct {
 	limits    limits
 	// streams and uploads count what each user runs at once on this instance.
 	streams, uploads *ratelimit.Concurrency
+	// stopping closes when shutdown's grace period is over (Deps.Stopping).
+	stopping <-chan struct{}
+	log      *slog.Logger
 }
 
 // limits are the per-user caps the handlers enforce themselves (the services own the rest).

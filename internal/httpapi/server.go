@@ -48,6 +48,9 @@ type Deps struct {
 	Pages func(*echo.Echo)
 	// Metrics records requests and rate-limit refusals; nil records nothing.
 	Metrics *metrics.Metrics
+	// Stopping closes when the server's shutdown grace period is over: open chat streams then end
+	// with an error event saying the server is restarting. nil: never.
+	Stopping <-chan struct{}
 	// TracerProvider makes a server span per request, child of an incoming W3C traceparent; nil or
 	// a no-op provider: no tracing middleware at all.
 	TracerProvider trace.TracerProvider
@@ -92,7 +95,7 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	e.Use(
 		accessLog(d.Log, d.Metrics),
-		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableErrorHandler: true, DisablePrintStack: true}),
+		recoverPanics(d.Log),
 	)
 	if len(d.Config.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
@@ -120,6 +123,7 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	h := &Handlers{store: d.Store, auth: d.Auth, keys: d.Keys, projects: d.Projects, files: d.Files, chat: d.Chat, usage: d.Usage, heartbeat: heartbeat, writes: d.Writes,
 		limiter: d.Limiter, metrics: d.Metrics, streams: ratelimit.NewConcurrency(), uploads: ratelimit.NewConcurrency(),
+		stopping: d.Stopping, log: d.Log,
 		limits: limits{loginPerEmail: d.Config.RateLimitLoginEmail, streamsPerUser: d.Config.MaxStreamsPerUser, uploadsPerUser: d.Config.MaxUploadsPerUser}}
 	apigen.RegisterHandlers(e, apigen.NewStrictHandler(h, nil))
 	if err := ops.coverRoutes(e.Routes()); err != nil {

@@ -3,13 +3,17 @@ package llm
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 
 	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/chatbot-platform/chatbot/internal/panics"
 )
 
 // File is an uploaded file.
@@ -27,6 +31,7 @@ func (c *Client) UploadFile(ctx context.Context, filename string, body io.Reader
 		return File{}, err
 	}
 	var f File
+	var recovered atomic.Pointer[panics.Error] // a panic of the pipe's writer fails the upload as itself
 	err := c.run(ctx, op{name: "files.upload", retry: retryNever}, func(ctx context.Context, _ *tryInfo) error {
 		pr, pw := io.Pipe()
 		mw := multipart.NewWriter(pw)
@@ -34,8 +39,19 @@ func (c *Client) UploadFile(ctx context.Context, filename string, body io.Reader
 		go func() {
 			defer close(done)
 			// Write the form into the pipe while the transport reads it. A
-			// failed request closes pr, which makes these writes fail.
-			err := mw.WriteField("purpose", string(openai.PurposeAssistants))
+			// failed request closes pr, which makes these writes fail. A
+			// panic here (outside any request's recover) fails this upload only.
+			var err error
+			defer func() { pw.CloseWithError(err) }() // nil: EOF for the reader
+			defer func() {
+				var perr *panics.Error
+				if errors.As(err, &perr) {
+					recovered.Store(perr)
+				}
+			}()
+			defer panics.Recover(&err) // runs first
+			panics.Hook(panics.PointUploadPipe)
+			err = mw.WriteField("purpose", string(openai.PurposeAssistants))
 			if err == nil {
 				var part io.Writer
 				if part, err = mw.CreateFormFile("file", filename); err == nil {
@@ -44,7 +60,6 @@ func (c *Client) UploadFile(ctx context.Context, filename string, body io.Reader
 					}
 				}
 			}
-			pw.CloseWithError(err) // nil: EOF for the reader
 		}()
 		defer func() {
 			_ = pr.Close() // unblocks the writer if the request ended early
@@ -65,6 +80,9 @@ func (c *Client) UploadFile(ctx context.Context, filename string, body io.Reader
 		f = File{ID: out.ID, Bytes: out.Bytes}
 		return nil
 	})
+	if perr := recovered.Load(); perr != nil {
+		return File{}, perr
+	}
 	return f, err
 }
 

@@ -198,3 +198,15 @@ type Citation struct {
 	Filename     string `json:"filename"`
 	Quote        string `json:"quote,omitempty"`
 }
+
+// IdempotencyKey is a client's Idempotency-Key for one chat request, per owner and caller: the
+// request it was first used with (Fingerprint) and, once that finished, its stored result (JSON).
+type IdempotencyKey struct {
+	ID          int64
+	OwnerID     int64
+	Caller      string // "user", or "key:<id>:<end user>"
+	Key         string
+	Fingerprint string
+	Result      *string // nil while the first request runs
+	CreatedAt   time.Time
+}

@@ -58,10 +58,13 @@ type Settings struct {
 	ClearCustomPrice bool
 }
 
-// Cleaner removes what a project owns outside the database (files and vector stores at OpenAI)
-// before the project is deleted.
+// Cleaner removes what a project owns outside the database (files and vector stores at OpenAI):
+// CleanupProject before the project is deleted, CleanupDeleted after, for what was recorded while
+// the first cleanup ran (an upload that finished meanwhile): the project as it was deleted and the
+// file rows deleted with it.
 type Cleaner interface {
 	CleanupProject(ctx context.Context, p model.Project)
+	CleanupDeleted(ctx context.Context, p model.Project, files []model.File)
 }
 
 // Service is the project logic. Every method is scoped by the caller's user id.
@@ -170,8 +173,30 @@ func (s *Service) Delete(ctx context.Context, ownerID, id int64) error {
 	for _, c := range s.cleaners {
 		c.CleanupProject(ctx, p)
 	}
-	if err := s.store.DeleteProject(ctx, ownerID, id); err != nil {
+	// The row goes under the project's lock, which recording a file takes too: a file recorded while
+	// the cleanup ran is among the rows deleted here (and then cleaned up), and one recorded later
+	// fails on the missing project (and its upload removes it upstream).
+	var files []model.File
+	err = s.store.InTx(ctx, func(tx store.Store) error {
+		err := tx.LockProject(ctx, ownerID, id)
+		if err == nil {
+			p, err = tx.GetProject(ctx, ownerID, id)
+		}
+		if err == nil {
+			files, err = tx.DeleteProjectFiles(ctx, ownerID, id)
+		}
+		if err == nil {
+			err = tx.DeleteProject(ctx, ownerID, id)
+		}
 		return err
+	})
+	if err != nil {
+		return err
+	}
+	if len(files) > 0 || p.VectorStoreID != "" {
+		for _, c := range s.cleaners {
+			c.CleanupDeleted(ctx, p, files)
+		}
 	}
 	s.log.InfoContext(ctx, "project deleted", "project_id", id)
 	return nil

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/chatbot-platform/chatbot/internal/metrics"
+	"github.com/chatbot-platform/chatbot/internal/panics"
 )
 
 // Batcher runs small write transactions from many requests as one transaction per batch ("group
@@ -22,7 +23,7 @@ import (
 // told succeeded is durable.
 //
 // If a batch fails, its jobs are rerun one transaction each, so one bad job (e.g. a conversation deleted
-// meanwhile) fails alone. Jobs must therefore only touch the database through the Store they are given.
+// meanwhile, or a job that panics) fails alone. Jobs must therefore only touch the database through the Store they are given.
 //
 // Each batch has a deadline (the timeout): a database that cannot commit (locked, down, disk full)
 // fails the batch with ErrUnavailable within it, and the jobs already queued behind it fail at once
@@ -176,7 +177,7 @@ func (b *Batcher) run(batch []*job) (unavailable bool) {
 	defer cancel()
 	err := b.store.InTx(ctx, func(tx Store) error {
 		for _, j := range batch {
-			if err := j.fn(tx); err != nil {
+			if err := j.call(tx); err != nil {
 				return err
 			}
 		}
@@ -207,12 +208,20 @@ func (b *Batcher) run(batch []*job) (unavailable bool) {
 	}
 	for _, j := range batch { // isolate the failing job, each with a deadline of its own
 		jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.timeout)
-		err := b.store.InTx(jctx, j.fn)
+		err := b.store.InTx(jctx, j.call)
 		cancel()
 		b.count(err)
 		j.done <- err
 	}
 	return false
+}
+
+// call runs the job's fn; a panic in it fails the job (and, like any error, its batch, whose other
+// jobs are then rerun alone) as a *panics.Error instead of ending the batcher and the process.
+func (j *job) call(tx Store) (err error) {
+	defer panics.Recover(&err)
+	panics.Hook(panics.PointBatchJob)
+	return j.fn(tx)
 }
 
 func (b *Batcher) count(err error) {

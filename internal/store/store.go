@@ -67,6 +67,10 @@ type Store interface {
 	// when another request (or instance) set one first. Returns ErrNotFound.
 	ClaimProjectVectorStore(ctx context.Context, ownerID, id int64, vectorStoreID string) (claimed bool, err error)
 	DeleteProject(ctx context.Context, ownerID, id int64) error
+	// LockProject takes the project's row lock until the transaction ends (inside InTx), so writes
+	// that take it too (recording a file, deleting the project) run one after the other on every
+	// engine. Returns ErrNotFound.
+	LockProject(ctx context.Context, ownerID, id int64) error
 
 	// LockAndCountProjects, LockAndCountPrompts and LockAndCountFiles count what a user or project
 	// holds, for caps. Inside InTx they lock the user's (project's) row first, so concurrent creates
@@ -88,6 +92,8 @@ type Store interface {
 	CreateFile(ctx context.Context, ownerID int64, f model.File) (model.File, error)
 	GetFile(ctx context.Context, ownerID, id int64) (model.File, error)
 	ListFiles(ctx context.Context, ownerID, projectID int64) ([]model.File, error)
+	// DeleteProjectFiles deletes the project's file rows and returns them.
+	DeleteProjectFiles(ctx context.Context, ownerID, projectID int64) ([]model.File, error)
 	SetFileStatus(ctx context.Context, ownerID, id int64, status, detail string) error
 	DeleteFile(ctx context.Context, ownerID, id int64) error
 
@@ -121,6 +127,16 @@ type Store interface {
 	TouchKey(ctx context.Context, id int64, t time.Time) error
 	// CountEndUserMessages counts the messages an end user of a key sent since a time.
 	CountEndUserMessages(ctx context.Context, keyID int64, endUser string, since time.Time) (int64, error)
+
+	// ClaimIdempotencyKey first deletes the owner's keys older than expiredBefore, and those whose
+	// request never finished (no result) older than abandonedBefore; then it stores k (Fingerprint,
+	// no result) unless the owner's caller already has that key. claimed is true when k was stored
+	// (the returned key has its ID); otherwise the returned key is the stored one.
+	ClaimIdempotencyKey(ctx context.Context, k model.IdempotencyKey, expiredBefore, abandonedBefore time.Time) (claimed bool, _ model.IdempotencyKey, err error)
+	// SetIdempotencyResult stores a claimed key's result. Returns ErrNotFound.
+	SetIdempotencyResult(ctx context.Context, id int64, result string) error
+	// DeleteIdempotencyKey releases a claimed key (its request failed), so a retry runs again.
+	DeleteIdempotencyKey(ctx context.Context, id int64) error
 
 	// SetProjectBudget sets (nil: clears) a project's monthly budgets. Returns ErrNotFound.
 	SetProjectBudget(ctx context.Context, ownerID, id int64, microUSD, tokens *int64) (model.Project, error)

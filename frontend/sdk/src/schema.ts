@@ -315,8 +315,12 @@ export interface paths {
          *     - `start`: `ChatStreamStart`, once, before anything else.
          *     - `delta`: `ChatStreamDelta`, a piece of the reply text, in order.
          *     - `done`: `ChatResponse`, once, the full reply with ids, usage and citations; the stream then ends.
-         *     - `error`: `ChatStreamError`, once, when the reply cannot be completed; the stream then ends.
-         *     Lines starting with `:` are heartbeats. Errors found before the stream starts (validation, ownership,
+         *     - `error`: `ChatStreamError`, once, when the reply cannot be completed; the stream then ends. What
+         *       arrived so far is stored as an incomplete message. When the server shuts down (a restart or deploy)
+         *       and the reply has not finished within its grace period, this event has `status` 503 and a detail
+         *       saying the server is restarting: send the message again.
+         *     Lines starting with `:` are heartbeats. A retry with the `Idempotency-Key` of a completed reply
+         *     replays it as a short stream: `start`, one `delta` with the whole reply, `done`. Errors found before the stream starts (validation, ownership,
          *     upstream failure before the first delta) are ordinary JSON error responses with their status code.
          */
         post: operations["streamMessage"];
@@ -1309,6 +1313,24 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description A request with the same Idempotency-Key is still in progress */
+        IdempotencyConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The Idempotency-Key was already used with a different request */
+        IdempotencyMismatch: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description Any other error */
         Error: {
             headers: {
@@ -1415,6 +1437,15 @@ export interface components {
         UserHash: string;
         /** @description An anonymous widget visitor's random id (publishable keys) */
         VisitorID: string;
+        /**
+         * @description A key the client chooses per message (e.g. a UUID), so that retrying after a broken connection does
+         *     not make a second turn: a retry with the same key by the same caller (user, or key and end user)
+         *     within 24 hours answers with the stored reply instead of asking the model again. The key belongs to
+         *     the first request made with it: another body answers 422, and a retry while the first request is
+         *     still running answers 409. Only a completed reply is kept; after a failure (or an incomplete
+         *     stream) the key is free and a retry runs again.
+         */
+        IdempotencyKey: string;
         FileID: number;
     };
     requestBodies: never;
@@ -2031,6 +2062,15 @@ export interface operations {
             header?: {
                 /** @description An anonymous widget visitor's random id (publishable keys) */
                 "X-Visitor-Id"?: components["parameters"]["VisitorID"];
+                /**
+                 * @description A key the client chooses per message (e.g. a UUID), so that retrying after a broken connection does
+                 *     not make a second turn: a retry with the same key by the same caller (user, or key and end user)
+                 *     within 24 hours answers with the stored reply instead of asking the model again. The key belongs to
+                 *     the first request made with it: another body answers 422, and a retry while the first request is
+                 *     still running answers 409. Only a completed reply is kept; after a failure (or an incomplete
+                 *     stream) the key is free and a retry runs again.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
             cookie?: never;
@@ -2055,6 +2095,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["IdempotencyConflict"];
+            422: components["responses"]["IdempotencyMismatch"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["UpstreamError"];
             503: components["responses"]["Unavailable"];
@@ -2068,6 +2110,15 @@ export interface operations {
             header?: {
                 /** @description An anonymous widget visitor's random id (publishable keys) */
                 "X-Visitor-Id"?: components["parameters"]["VisitorID"];
+                /**
+                 * @description A key the client chooses per message (e.g. a UUID), so that retrying after a broken connection does
+                 *     not make a second turn: a retry with the same key by the same caller (user, or key and end user)
+                 *     within 24 hours answers with the stored reply instead of asking the model again. The key belongs to
+                 *     the first request made with it: another body answers 422, and a retry while the first request is
+                 *     still running answers 409. Only a completed reply is kept; after a failure (or an incomplete
+                 *     stream) the key is free and a retry runs again.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
             cookie?: never;
@@ -2092,6 +2143,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["IdempotencyConflict"];
+            422: components["responses"]["IdempotencyMismatch"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["UpstreamError"];
             503: components["responses"]["Unavailable"];

@@ -104,6 +104,10 @@ func (s *Store) DeleteProject(ctx context.Context, ownerID, id int64) error {
 	return affected(s.w.DeleteProject(ctx, sqlcgen.DeleteProjectParams{ID: id, OwnerID: ownerID}))
 }
 
+func (s *Store) LockProject(ctx context.Context, ownerID, id int64) error {
+	return affected(s.w.LockProject(ctx, sqlcgen.LockProjectParams{ID: id, OwnerID: ownerID}))
+}
+
 func (s *Store) NextPromptPosition(ctx context.Context, projectID int64) (int64, error) {
 	n, err := s.r.NextPromptPosition(ctx, projectID)
 	return n, mapErr(err)
@@ -155,6 +159,11 @@ func (s *Store) GetFile(ctx context.Context, ownerID, id int64) (model.File, err
 
 func (s *Store) ListFiles(ctx context.Context, ownerID, projectID int64) ([]model.File, error) {
 	rows, err := s.r.ListFiles(ctx, sqlcgen.ListFilesParams{ProjectID: projectID, OwnerID: ownerID})
+	return mapAll(rows, fileModel), mapErr(err)
+}
+
+func (s *Store) DeleteProjectFiles(ctx context.Context, ownerID, projectID int64) ([]model.File, error) {
+	rows, err := s.w.DeleteProjectFiles(ctx, sqlcgen.DeleteProjectFilesParams{ProjectID: projectID, OwnerID: ownerID})
 	return mapAll(rows, fileModel), mapErr(err)
 }
 
@@ -519,4 +528,44 @@ func (s *Store) LockAndCountFiles(ctx context.Context, ownerID, projectID int64)
 	}
 	n, err := s.w.CountFiles(ctx, projectID)
 	return n, mapErr(err)
+}
+
+func (s *Store) ClaimIdempotencyKey(ctx context.Context, k model.IdempotencyKey, expiredBefore, abandonedBefore time.Time) (bool, model.IdempotencyKey, error) {
+	err := s.w.DeleteStaleIdempotencyKeys(ctx, sqlcgen.DeleteStaleIdempotencyKeysParams{
+		OwnerID: k.OwnerID, ExpiredBefore: expiredBefore, AbandonedBefore: abandonedBefore,
+	})
+	if err != nil {
+		return false, k, mapErr(err)
+	}
+	// A row the first request releases between the insert and the read is claimed on the next try.
+	for range 2 {
+		ids, err := s.w.InsertIdempotencyKey(ctx, sqlcgen.InsertIdempotencyKeyParams{
+			OwnerID: k.OwnerID, Caller: k.Caller, IdemKey: k.Key, Fingerprint: k.Fingerprint, CreatedAt: store.Now(),
+		})
+		if err != nil {
+			return false, k, mapErr(err)
+		}
+		if len(ids) == 1 {
+			k.ID = ids[0]
+			return true, k, nil
+		}
+		row, err := s.w.GetIdempotencyKey(ctx, sqlcgen.GetIdempotencyKeyParams{OwnerID: k.OwnerID, Caller: k.Caller, IdemKey: k.Key})
+		if err = mapErr(err); errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, k, err
+		}
+		return false, model.IdempotencyKey{ID: row.ID, OwnerID: row.OwnerID, Caller: row.Caller, Key: row.IdemKey,
+			Fingerprint: row.Fingerprint, Result: row.Result, CreatedAt: row.CreatedAt}, nil
+	}
+	return false, k, store.ErrConflict
+}
+
+func (s *Store) SetIdempotencyResult(ctx context.Context, id int64, result string) error {
+	return affected(s.w.SetIdempotencyResult(ctx, sqlcgen.SetIdempotencyResultParams{ID: id, Result: &result}))
+}
+
+func (s *Store) DeleteIdempotencyKey(ctx context.Context, id int64) error {
+	return mapErr(s.w.DeleteIdempotencyKey(ctx, id))
 }

@@ -29,6 +29,8 @@ func Run(t *testing.T, open func(testing.TB) store.Store) {
 		{"BudgetCountersReserveAtomically", testBudgetCounters},
 		{"DeletingProjectCascades", testCascade},
 		{"WritesUnderAGoneRowAreNotFound", testGoneParent},
+		{"IdempotencyKeysPerCallerAndLazyExpiry", testIdempotencyKeys},
+		{"ProjectFilesDeletedUnderTheProjectLock", testProjectFilesDeletion},
 		{"TransactionRollsBack", testTxRollback},
 		{"ConcurrentWritesNeverFail", testConcurrentWrites},
 	}
@@ -532,4 +534,55 @@ func testGoneParent(t *testing.T, s store.Store) {
 	must(0, s.DeleteProject(ctx, u.ID, p.ID))
 	_, err = s.CreateConversation(ctx, u.ID, model.Conversation{ProjectID: p.ID, Title: "t"})
 	wantErr(t, err, store.ErrNotFound)
+}
+
+func testIdempotencyKeys(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u := newUser(t, s, "idem@example.com")
+	old := store.Now().Add(-48 * time.Hour)
+	k := model.IdempotencyKey{OwnerID: u.ID, Caller: "user", Key: "k1", Fingerprint: "f1"}
+	claimed, got, err := s.ClaimIdempotencyKey(ctx, k, old, old)
+	if err != nil || !claimed || got.ID == 0 {
+		t.Fatalf("first claim: %v %v %+v", claimed, err, got)
+	}
+	claimed, again, err := s.ClaimIdempotencyKey(ctx, model.IdempotencyKey{OwnerID: u.ID, Caller: "user", Key: "k1", Fingerprint: "f2"}, old, old)
+	if err != nil || claimed || again.ID != got.ID || again.Fingerprint != "f1" || again.Result != nil {
+		t.Fatalf("second claim: %v %v %+v", claimed, err, again)
+	}
+	if claimed, _, _ := s.ClaimIdempotencyKey(ctx, model.IdempotencyKey{OwnerID: u.ID, Caller: "key:1:", Key: "k1", Fingerprint: "f1"}, old, old); !claimed {
+		t.Fatal("another caller's key collided")
+	}
+	if err := s.SetIdempotencyResult(ctx, got.ID, `{"Reply":"x"}`); err != nil {
+		t.Fatal(err)
+	}
+	_, done, _ := s.ClaimIdempotencyKey(ctx, k, old, old)
+	if done.Result == nil || *done.Result != `{"Reply":"x"}` {
+		t.Fatalf("stored result: %+v", done)
+	}
+	// Expired: older than expiredBefore, whatever its result.
+	future := store.Now().Add(time.Minute)
+	if claimed, _, _ := s.ClaimIdempotencyKey(ctx, k, future, old); !claimed {
+		t.Fatal("an expired key was not replaced")
+	}
+	if err := s.DeleteIdempotencyKey(ctx, got.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testProjectFilesDeletion(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u := newUser(t, s, "lock@example.com")
+	p := newProject(t, s, u.ID, "p")
+	must(s.CreateFile(ctx, u.ID, model.File{ProjectID: p.ID, Filename: "a.txt", OpenAIFileID: "file-a", Status: model.FileCompleted}))
+	var files []model.File
+	err := s.InTx(ctx, func(tx store.Store) (err error) {
+		if err = tx.LockProject(ctx, u.ID, p.ID); err == nil {
+			files, err = tx.DeleteProjectFiles(ctx, u.ID, p.ID)
+		}
+		return err
+	})
+	if err != nil || len(files) != 1 || files[0].OpenAIFileID != "file-a" {
+		t.Fatalf("deleted files: %v %+v", err, files)
+	}
+	wantErr(t, s.InTx(ctx, func(tx store.Store) error { return tx.LockProject(ctx, u.ID+1, p.ID) }), store.ErrNotFound)
 }

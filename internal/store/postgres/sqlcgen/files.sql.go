@@ -87,6 +87,47 @@ func (q *Queries) DeleteFile(ctx context.Context, arg DeleteFileParams) (int64, 
 	return result.RowsAffected(), nil
 }
 
+const deleteProjectFiles = `-- name: DeleteProjectFiles :many
+DELETE FROM project_files
+WHERE project_files.project_id IN (SELECT p.id FROM projects p WHERE p.id = $1 AND p.owner_id = $2)
+RETURNING id, project_id, filename, openai_file_id, file_size, content_type, status, status_detail, created_at
+`
+
+type DeleteProjectFilesParams struct {
+	ProjectID int64
+	OwnerID   int64
+}
+
+func (q *Queries) DeleteProjectFiles(ctx context.Context, arg DeleteProjectFilesParams) ([]ProjectFile, error) {
+	rows, err := q.db.Query(ctx, deleteProjectFiles, arg.ProjectID, arg.OwnerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ProjectFile
+	for rows.Next() {
+		var i ProjectFile
+		if err := rows.Scan(
+			&i.ID,
+			&i.ProjectID,
+			&i.Filename,
+			&i.OpenaiFileID,
+			&i.FileSize,
+			&i.ContentType,
+			&i.Status,
+			&i.StatusDetail,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const getFile = `-- name: GetFile :one
 SELECT f.id, f.project_id, f.filename, f.openai_file_id, f.file_size, f.content_type, f.status, f.status_detail, f.created_at FROM project_files f
 JOIN projects p ON p.id = f.project_id

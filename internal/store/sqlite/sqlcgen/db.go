@@ -72,8 +72,14 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.deleteFileStmt, err = db.PrepareContext(ctx, deleteFile); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteFile: %w", err)
 	}
+	if q.deleteIdempotencyKeyStmt, err = db.PrepareContext(ctx, deleteIdempotencyKey); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteIdempotencyKey: %w", err)
+	}
 	if q.deleteProjectStmt, err = db.PrepareContext(ctx, deleteProject); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteProject: %w", err)
+	}
+	if q.deleteProjectFilesStmt, err = db.PrepareContext(ctx, deleteProjectFiles); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteProjectFiles: %w", err)
 	}
 	if q.deletePromptStmt, err = db.PrepareContext(ctx, deletePrompt); err != nil {
 		return nil, fmt.Errorf("error preparing query DeletePrompt: %w", err)
@@ -83,6 +89,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.deleteSessionsStmt, err = db.PrepareContext(ctx, deleteSessions); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteSessions: %w", err)
+	}
+	if q.deleteStaleIdempotencyKeysStmt, err = db.PrepareContext(ctx, deleteStaleIdempotencyKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteStaleIdempotencyKeys: %w", err)
 	}
 	if q.deleteUserStmt, err = db.PrepareContext(ctx, deleteUser); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteUser: %w", err)
@@ -95,6 +104,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.getFileStmt, err = db.PrepareContext(ctx, getFile); err != nil {
 		return nil, fmt.Errorf("error preparing query GetFile: %w", err)
+	}
+	if q.getIdempotencyKeyStmt, err = db.PrepareContext(ctx, getIdempotencyKey); err != nil {
+		return nil, fmt.Errorf("error preparing query GetIdempotencyKey: %w", err)
 	}
 	if q.getKeyStmt, err = db.PrepareContext(ctx, getKey); err != nil {
 		return nil, fmt.Errorf("error preparing query GetKey: %w", err)
@@ -119,6 +131,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.getUserByIDStmt, err = db.PrepareContext(ctx, getUserByID); err != nil {
 		return nil, fmt.Errorf("error preparing query GetUserByID: %w", err)
+	}
+	if q.insertIdempotencyKeyStmt, err = db.PrepareContext(ctx, insertIdempotencyKey); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertIdempotencyKey: %w", err)
 	}
 	if q.listConversationsStmt, err = db.PrepareContext(ctx, listConversations); err != nil {
 		return nil, fmt.Errorf("error preparing query ListConversations: %w", err)
@@ -161,6 +176,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.revokeKeyStmt, err = db.PrepareContext(ctx, revokeKey); err != nil {
 		return nil, fmt.Errorf("error preparing query RevokeKey: %w", err)
+	}
+	if q.setIdempotencyResultStmt, err = db.PrepareContext(ctx, setIdempotencyResult); err != nil {
+		return nil, fmt.Errorf("error preparing query SetIdempotencyResult: %w", err)
 	}
 	if q.setKeyIdentitySecretStmt, err = db.PrepareContext(ctx, setKeyIdentitySecret); err != nil {
 		return nil, fmt.Errorf("error preparing query SetKeyIdentitySecret: %w", err)
@@ -289,9 +307,19 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing deleteFileStmt: %w", cerr)
 		}
 	}
+	if q.deleteIdempotencyKeyStmt != nil {
+		if cerr := q.deleteIdempotencyKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteIdempotencyKeyStmt: %w", cerr)
+		}
+	}
 	if q.deleteProjectStmt != nil {
 		if cerr := q.deleteProjectStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteProjectStmt: %w", cerr)
+		}
+	}
+	if q.deleteProjectFilesStmt != nil {
+		if cerr := q.deleteProjectFilesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteProjectFilesStmt: %w", cerr)
 		}
 	}
 	if q.deletePromptStmt != nil {
@@ -307,6 +335,11 @@ func (q *Queries) Close() error {
 	if q.deleteSessionsStmt != nil {
 		if cerr := q.deleteSessionsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteSessionsStmt: %w", cerr)
+		}
+	}
+	if q.deleteStaleIdempotencyKeysStmt != nil {
+		if cerr := q.deleteStaleIdempotencyKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteStaleIdempotencyKeysStmt: %w", cerr)
 		}
 	}
 	if q.deleteUserStmt != nil {
@@ -327,6 +360,11 @@ func (q *Queries) Close() error {
 	if q.getFileStmt != nil {
 		if cerr := q.getFileStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getFileStmt: %w", cerr)
+		}
+	}
+	if q.getIdempotencyKeyStmt != nil {
+		if cerr := q.getIdempotencyKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getIdempotencyKeyStmt: %w", cerr)
 		}
 	}
 	if q.getKeyStmt != nil {
@@ -367,6 +405,11 @@ func (q *Queries) Close() error {
 	if q.getUserByIDStmt != nil {
 		if cerr := q.getUserByIDStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getUserByIDStmt: %w", cerr)
+		}
+	}
+	if q.insertIdempotencyKeyStmt != nil {
+		if cerr := q.insertIdempotencyKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertIdempotencyKeyStmt: %w", cerr)
 		}
 	}
 	if q.listConversationsStmt != nil {
@@ -437,6 +480,11 @@ func (q *Queries) Close() error {
 	if q.revokeKeyStmt != nil {
 		if cerr := q.revokeKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing revokeKeyStmt: %w", cerr)
+		}
+	}
+	if q.setIdempotencyResultStmt != nil {
+		if cerr := q.setIdempotencyResultStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setIdempotencyResultStmt: %w", cerr)
 		}
 	}
 	if q.setKeyIdentitySecretStmt != nil {
@@ -546,133 +594,145 @@ func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, ar
 }
 
 type Queries struct {
-	db                            DBTX
-	tx                            *sql.Tx
-	addUsageEventStmt             *sql.Stmt
-	claimProjectVectorStoreStmt   *sql.Stmt
-	countEndUserMessagesSinceStmt *sql.Stmt
-	countFilesStmt                *sql.Stmt
-	countProjectsStmt             *sql.Stmt
-	countPromptsStmt              *sql.Stmt
-	createConversationStmt        *sql.Stmt
-	createFileStmt                *sql.Stmt
-	createKeyStmt                 *sql.Stmt
-	createMessageStmt             *sql.Stmt
-	createProjectStmt             *sql.Stmt
-	createPromptStmt              *sql.Stmt
-	createSessionStmt             *sql.Stmt
-	createUserStmt                *sql.Stmt
-	deleteConversationStmt        *sql.Stmt
-	deleteFileStmt                *sql.Stmt
-	deleteProjectStmt             *sql.Stmt
-	deletePromptStmt              *sql.Stmt
-	deleteSessionStmt             *sql.Stmt
-	deleteSessionsStmt            *sql.Stmt
-	deleteUserStmt                *sql.Stmt
-	getBudgetCounterStmt          *sql.Stmt
-	getConversationStmt           *sql.Stmt
-	getFileStmt                   *sql.Stmt
-	getKeyStmt                    *sql.Stmt
-	getKeyByHashStmt              *sql.Stmt
-	getKeyVersionStmt             *sql.Stmt
-	getProjectStmt                *sql.Stmt
-	getPromptStmt                 *sql.Stmt
-	getSessionUserStmt            *sql.Stmt
-	getUserByEmailStmt            *sql.Stmt
-	getUserByIDStmt               *sql.Stmt
-	listConversationsStmt         *sql.Stmt
-	listFilesStmt                 *sql.Stmt
-	listKeysStmt                  *sql.Stmt
-	listMessagesStmt              *sql.Stmt
-	listProjectsStmt              *sql.Stmt
-	listPromptsStmt               *sql.Stmt
-	listSessionsStmt              *sql.Stmt
-	listUsageEventsStmt           *sql.Stmt
-	lockProjectStmt               *sql.Stmt
-	lockUserStmt                  *sql.Stmt
-	nextPromptPositionStmt        *sql.Stmt
-	reserveBudgetStmt             *sql.Stmt
-	reserveExistingBudgetStmt     *sql.Stmt
-	revokeKeyStmt                 *sql.Stmt
-	setKeyIdentitySecretStmt      *sql.Stmt
-	setProjectBudgetStmt          *sql.Stmt
-	setProjectVectorStoreStmt     *sql.Stmt
-	settleBudgetStmt              *sql.Stmt
-	sumUsageStmt                  *sql.Stmt
-	touchConversationStmt         *sql.Stmt
-	touchKeyStmt                  *sql.Stmt
-	touchSessionStmt              *sql.Stmt
-	updateFileStatusStmt          *sql.Stmt
-	updateKeyStmt                 *sql.Stmt
-	updateProjectStmt             *sql.Stmt
-	updatePromptStmt              *sql.Stmt
-	updateUserDisplayNameStmt     *sql.Stmt
-	updateUserPasswordStmt        *sql.Stmt
+	db                             DBTX
+	tx                             *sql.Tx
+	addUsageEventStmt              *sql.Stmt
+	claimProjectVectorStoreStmt    *sql.Stmt
+	countEndUserMessagesSinceStmt  *sql.Stmt
+	countFilesStmt                 *sql.Stmt
+	countProjectsStmt              *sql.Stmt
+	countPromptsStmt               *sql.Stmt
+	createConversationStmt         *sql.Stmt
+	createFileStmt                 *sql.Stmt
+	createKeyStmt                  *sql.Stmt
+	createMessageStmt              *sql.Stmt
+	createProjectStmt              *sql.Stmt
+	createPromptStmt               *sql.Stmt
+	createSessionStmt              *sql.Stmt
+	createUserStmt                 *sql.Stmt
+	deleteConversationStmt         *sql.Stmt
+	deleteFileStmt                 *sql.Stmt
+	deleteIdempotencyKeyStmt       *sql.Stmt
+	deleteProjectStmt              *sql.Stmt
+	deleteProjectFilesStmt         *sql.Stmt
+	deletePromptStmt               *sql.Stmt
+	deleteSessionStmt              *sql.Stmt
+	deleteSessionsStmt             *sql.Stmt
+	deleteStaleIdempotencyKeysStmt *sql.Stmt
+	deleteUserStmt                 *sql.Stmt
+	getBudgetCounterStmt           *sql.Stmt
+	getConversationStmt            *sql.Stmt
+	getFileStmt                    *sql.Stmt
+	getIdempotencyKeyStmt          *sql.Stmt
+	getKeyStmt                     *sql.Stmt
+	getKeyByHashStmt               *sql.Stmt
+	getKeyVersionStmt              *sql.Stmt
+	getProjectStmt                 *sql.Stmt
+	getPromptStmt                  *sql.Stmt
+	getSessionUserStmt             *sql.Stmt
+	getUserByEmailStmt             *sql.Stmt
+	getUserByIDStmt                *sql.Stmt
+	insertIdempotencyKeyStmt       *sql.Stmt
+	listConversationsStmt          *sql.Stmt
+	listFilesStmt                  *sql.Stmt
+	listKeysStmt                   *sql.Stmt
+	listMessagesStmt               *sql.Stmt
+	listProjectsStmt               *sql.Stmt
+	listPromptsStmt                *sql.Stmt
+	listSessionsStmt               *sql.Stmt
+	listUsageEventsStmt            *sql.Stmt
+	lockProjectStmt                *sql.Stmt
+	lockUserStmt                   *sql.Stmt
+	nextPromptPositionStmt         *sql.Stmt
+	reserveBudgetStmt              *sql.Stmt
+	reserveExistingBudgetStmt      *sql.Stmt
+	revokeKeyStmt                  *sql.Stmt
+	setIdempotencyResultStmt       *sql.Stmt
+	setKeyIdentitySecretStmt       *sql.Stmt
+	setProjectBudgetStmt           *sql.Stmt
+	setProjectVectorStoreStmt      *sql.Stmt
+	settleBudgetStmt               *sql.Stmt
+	sumUsageStmt                   *sql.Stmt
+	touchConversationStmt          *sql.Stmt
+	touchKeyStmt                   *sql.Stmt
+	touchSessionStmt               *sql.Stmt
+	updateFileStatusStmt           *sql.Stmt
+	updateKeyStmt                  *sql.Stmt
+	updateProjectStmt              *sql.Stmt
+	updatePromptStmt               *sql.Stmt
+	updateUserDisplayNameStmt      *sql.Stmt
+	updateUserPasswordStmt         *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db:                            tx,
-		tx:                            tx,
-		addUsageEventStmt:             q.addUsageEventStmt,
-		claimProjectVectorStoreStmt:   q.claimProjectVectorStoreStmt,
-		countEndUserMessagesSinceStmt: q.countEndUserMessagesSinceStmt,
-		countFilesStmt:                q.countFilesStmt,
-		countProjectsStmt:             q.countProjectsStmt,
-		countPromptsStmt:              q.countPromptsStmt,
-		createConversationStmt:        q.createConversationStmt,
-		createFileStmt:                q.createFileStmt,
-		createKeyStmt:                 q.createKeyStmt,
-		createMessageStmt:             q.createMessageStmt,
-		createProjectStmt:             q.createProjectStmt,
-		createPromptStmt:              q.createPromptStmt,
-		createSessionStmt:             q.createSessionStmt,
-		createUserStmt:                q.createUserStmt,
-		deleteConversationStmt:        q.deleteConversationStmt,
-		deleteFileStmt:                q.deleteFileStmt,
-		deleteProjectStmt:             q.deleteProjectStmt,
-		deletePromptStmt:              q.deletePromptStmt,
-		deleteSessionStmt:             q.deleteSessionStmt,
-		deleteSessionsStmt:            q.deleteSessionsStmt,
-		deleteUserStmt:                q.deleteUserStmt,
-		getBudgetCounterStmt:          q.getBudgetCounterStmt,
-		getConversationStmt:           q.getConversationStmt,
-		getFileStmt:                   q.getFileStmt,
-		getKeyStmt:                    q.getKeyStmt,
-		getKeyByHashStmt:              q.getKeyByHashStmt,
-		getKeyVersionStmt:             q.getKeyVersionStmt,
-		getProjectStmt:                q.getProjectStmt,
-		getPromptStmt:                 q.getPromptStmt,
-		getSessionUserStmt:            q.getSessionUserStmt,
-		getUserByEmailStmt:            q.getUserByEmailStmt,
-		getUserByIDStmt:               q.getUserByIDStmt,
-		listConversationsStmt:         q.listConversationsStmt,
-		listFilesStmt:                 q.listFilesStmt,
-		listKeysStmt:                  q.listKeysStmt,
-		listMessagesStmt:              q.listMessagesStmt,
-		listProjectsStmt:              q.listProjectsStmt,
-		listPromptsStmt:               q.listPromptsStmt,
-		listSessionsStmt:              q.listSessionsStmt,
-		listUsageEventsStmt:           q.listUsageEventsStmt,
-		lockProjectStmt:               q.lockProjectStmt,
-		lockUserStmt:                  q.lockUserStmt,
-		nextPromptPositionStmt:        q.nextPromptPositionStmt,
-		reserveBudgetStmt:             q.reserveBudgetStmt,
-		reserveExistingBudgetStmt:     q.reserveExistingBudgetStmt,
-		revokeKeyStmt:                 q.revokeKeyStmt,
-		setKeyIdentitySecretStmt:      q.setKeyIdentitySecretStmt,
-		setProjectBudgetStmt:          q.setProjectBudgetStmt,
-		setProjectVectorStoreStmt:     q.setProjectVectorStoreStmt,
-		settleBudgetStmt:              q.settleBudgetStmt,
-		sumUsageStmt:                  q.sumUsageStmt,
-		touchConversationStmt:         q.touchConversationStmt,
-		touchKeyStmt:                  q.touchKeyStmt,
-		touchSessionStmt:              q.touchSessionStmt,
-		updateFileStatusStmt:          q.updateFileStatusStmt,
-		updateKeyStmt:                 q.updateKeyStmt,
-		updateProjectStmt:             q.updateProjectStmt,
-		updatePromptStmt:              q.updatePromptStmt,
-		updateUserDisplayNameStmt:     q.updateUserDisplayNameStmt,
-		updateUserPasswordStmt:        q.updateUserPasswordStmt,
+		db:                             tx,
+		tx:                             tx,
+		addUsageEventStmt:              q.addUsageEventStmt,
+		claimProjectVectorStoreStmt:    q.claimProjectVectorStoreStmt,
+		countEndUserMessagesSinceStmt:  q.countEndUserMessagesSinceStmt,
+		countFilesStmt:                 q.countFilesStmt,
+		countProjectsStmt:              q.countProjectsStmt,
+		countPromptsStmt:               q.countPromptsStmt,
+		createConversationStmt:         q.createConversationStmt,
+		createFileStmt:                 q.createFileStmt,
+		createKeyStmt:                  q.createKeyStmt,
+		createMessageStmt:              q.createMessageStmt,
+		createProjectStmt:              q.createProjectStmt,
+		createPromptStmt:               q.createPromptStmt,
+		createSessionStmt:              q.createSessionStmt,
+		createUserStmt:                 q.createUserStmt,
+		deleteConversationStmt:         q.deleteConversationStmt,
+		deleteFileStmt:                 q.deleteFileStmt,
+		deleteIdempotencyKeyStmt:       q.deleteIdempotencyKeyStmt,
+		deleteProjectStmt:              q.deleteProjectStmt,
+		deleteProjectFilesStmt:         q.deleteProjectFilesStmt,
+		deletePromptStmt:               q.deletePromptStmt,
+		deleteSessionStmt:              q.deleteSessionStmt,
+		deleteSessionsStmt:             q.deleteSessionsStmt,
+		deleteStaleIdempotencyKeysStmt: q.deleteStaleIdempotencyKeysStmt,
+		deleteUserStmt:                 q.deleteUserStmt,
+		getBudgetCounterStmt:           q.getBudgetCounterStmt,
+		getConversationStmt:            q.getConversationStmt,
+		getFileStmt:                    q.getFileStmt,
+		getIdempotencyKeyStmt:          q.getIdempotencyKeyStmt,
+		getKeyStmt:                     q.getKeyStmt,
+		getKeyByHashStmt:               q.getKeyByHashStmt,
+		getKeyVersionStmt:              q.getKeyVersionStmt,
+		getProjectStmt:                 q.getProjectStmt,
+		getPromptStmt:                  q.getPromptStmt,
+		getSessionUserStmt:             q.getSessionUserStmt,
+		getUserByEmailStmt:             q.getUserByEmailStmt,
+		getUserByIDStmt:                q.getUserByIDStmt,
+		insertIdempotencyKeyStmt:       q.insertIdempotencyKeyStmt,
+		listConversationsStmt:          q.listConversationsStmt,
+		listFilesStmt:                  q.listFilesStmt,
+		listKeysStmt:                   q.listKeysStmt,
+		listMessagesStmt:               q.listMessagesStmt,
+		listProjectsStmt:               q.listProjectsStmt,
+		listPromptsStmt:                q.listPromptsStmt,
+		listSessionsStmt:               q.listSessionsStmt,
+		listUsageEventsStmt:            q.listUsageEventsStmt,
+		lockProjectStmt:                q.lockProjectStmt,
+		lockUserStmt:                   q.lockUserStmt,
+		nextPromptPositionStmt:         q.nextPromptPositionStmt,
+		reserveBudgetStmt:              q.reserveBudgetStmt,
+		reserveExistingBudgetStmt:      q.reserveExistingBudgetStmt,
+		revokeKeyStmt:                  q.revokeKeyStmt,
+		setIdempotencyResultStmt:       q.setIdempotencyResultStmt,
+		setKeyIdentitySecretStmt:       q.setKeyIdentitySecretStmt,
+		setProjectBudgetStmt:           q.setProjectBudgetStmt,
+		setProjectVectorStoreStmt:      q.setProjectVectorStoreStmt,
+		settleBudgetStmt:               q.settleBudgetStmt,
+		sumUsageStmt:                   q.sumUsageStmt,
+		touchConversationStmt:          q.touchConversationStmt,
+		touchKeyStmt:                   q.touchKeyStmt,
+		touchSessionStmt:               q.touchSessionStmt,
+		updateFileStatusStmt:           q.updateFileStatusStmt,
+		updateKeyStmt:                  q.updateKeyStmt,
+		updateProjectStmt:              q.updateProjectStmt,
+		updatePromptStmt:               q.updatePromptStmt,
+		updateUserDisplayNameStmt:      q.updateUserDisplayNameStmt,
+		updateUserPasswordStmt:         q.updateUserPasswordStmt,
 	}
 }

@@ -53,6 +53,16 @@ type Conversation struct {
 	EndUser   string
 }
 
+type IdempotencyKey struct {
+	ID          int64
+	OwnerID     int64
+	Caller      string
+	IdemKey     string
+	Fingerprint string
+	Result      *string
+	CreatedAt   time.Time
+}
+
 type Message struct {
 	ID             int64
 	ConversationID int64

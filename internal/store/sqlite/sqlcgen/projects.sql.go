@@ -189,7 +189,9 @@ type LockProjectParams struct {
 	OwnerID int64
 }
 
-// Inside a transaction: holds the project's row until commit (see LockUser).
+// Inside a transaction: holds the project's row until commit (a no-op update), so a count of its
+// prompts or files stays true until the insert (see LockUser), and a file recorded concurrently with
+// the project's deletion either commits before the deletion lists the files or fails after it.
 func (q *Queries) LockProject(ctx context.Context, arg LockProjectParams) (int64, error) {
 	result, err := q.exec(ctx, q.lockProjectStmt, lockProject, arg.ID, arg.OwnerID)
 	if err != nil {
