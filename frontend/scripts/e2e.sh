@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Browser end-to-end test of the dashboard against the real server:
 #   builds ./cmd/chatbot and ./cmd/fakeopenai, starts the OpenAI fake and the server (fresh SQLite database,
-#   free loopback ports), waits for GET /health, runs scripts/e2e.test.mjs (the dashboard) and then
-#   scripts/widget.e2e.test.mjs (the embeddable widget on two other-origin sites) in Debian's chromium through
+#   free loopback ports), waits for GET /health, runs scripts/e2e.test.mjs (the dashboard), scripts/chat.e2e.test.mjs
+#   (the chat experience, one fresh user per test) and then scripts/widget.e2e.test.mjs (the embeddable widget on two other-origin sites) in Debian's chromium through
 #   playwright-core, and always stops both processes.
 #
 # Usage (from anywhere): frontend/scripts/e2e.sh [--screenshots]
@@ -102,6 +102,10 @@ echo "e2e: server and fake ready in $(since "$t") at $base"
 t=$(now)
 (cd "$frontend" && BASE_URL="$base" E2E_OUTPUT_DIR="$out" node --test --test-reporter=spec --test-concurrency=1 scripts/e2e.test.mjs)
 echo "e2e: browser test passed in $(since "$t")"
+
+t=$(now)
+(cd "$frontend" && BASE_URL="$base" E2E_OUTPUT_DIR="$out" node --test --test-reporter=spec --test-concurrency=1 scripts/chat.e2e.test.mjs)
+echo "e2e: chat browser tests passed in $(since "$t")"
 
 t=$(now)
 (cd "$frontend" && BASE_URL="$base" E2E_OUTPUT_DIR="$out" node --test --test-reporter=spec --test-concurrency=1 scripts/widget.e2e.test.mjs)

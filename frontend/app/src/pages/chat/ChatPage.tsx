@@ -12,13 +12,18 @@ import { fromApi } from "./messages";
 import { MessageList } from "./MessageList";
 import { useChatStream } from "./useChatStream";
 
+/** What failed to load: a successful load of the same thing clears it, and Retry loads it again in place. */
+type PageError = { source: "projects" | "conversations" | "conversation"; message: string };
+
 /** The chat page: pick a project, pick or start a conversation, and talk to the bot with streamed replies. */
 export function ChatPage() {
   const [projects, setProjects] = useState<Project[]>();
   const [projectId, setProjectId] = useState<number | undefined>(() => readIdParam("project"));
   const [conversations, setConversations] = useState<Conversation[]>();
   const [conversationId, setConversationId] = useState<number | undefined>(() => readIdParam("conversation"));
-  const [error, setError] = useState<string>();
+  const [error, setError] = useState<PageError>();
+  const fail = (source: PageError["source"], err: unknown) => setError({ source, message: errorMessage(err) });
+  const recovered = (source: PageError["source"]) => setError((e) => (e?.source === source ? undefined : e));
   const [deleting, setDeleting] = useState<Conversation>();
   const [loadingConversation, setLoadingConversation] = useState(false);
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
@@ -32,8 +37,12 @@ export function ChatPage() {
     const request = ++listRequest.current;
     const query = filterQuery(filtersRef.current);
     unwrap(api.client.GET("/projects/{project_id}/conversations", { params: { path: { project_id: pid }, query } }))
-      .then((list) => request === listRequest.current && setConversations(list))
-      .catch((err) => request === listRequest.current && setError(errorMessage(err)));
+      .then((list) => {
+        if (request !== listRequest.current) return;
+        setConversations(list);
+        setError((e) => (e?.source === "conversations" ? undefined : e));
+      })
+      .catch((err) => request === listRequest.current && setError({ source: "conversations", message: errorMessage(err) }));
   }, []);
 
   const chat = useChatStream({
@@ -44,14 +53,16 @@ export function ChatPage() {
     onSettled: () => projectId && loadConversations(projectId),
   });
 
-  useEffect(() => {
+  const loadProjects = useCallback(() => {
     unwrap(api.client.GET("/projects"))
       .then((list) => {
         setProjects(list);
         setProjectId((id) => (list.some((p) => p.id === id) ? id : list[0]?.id));
+        setError((e) => (e?.source === "projects" ? undefined : e));
       })
-      .catch((err) => setError(errorMessage(err)));
+      .catch((err) => setError({ source: "projects", message: errorMessage(err) }));
   }, []);
+  useEffect(loadProjects, [loadProjects]);
 
   useEffect(() => {
     if (projectId === undefined) return;
@@ -64,7 +75,7 @@ export function ChatPage() {
     async (id: number | undefined) => {
       setConversationId(id);
       writeParams({ conversation: id });
-      setError(undefined);
+      recovered("conversation");
       if (id === undefined) {
         chat.reset([]);
         composerRef.current?.focus();
@@ -77,7 +88,7 @@ export function ChatPage() {
         );
         chat.reset(detail.messages.map(fromApi));
       } catch (err) {
-        setError(errorMessage(err));
+        fail("conversation", err);
       }
       setLoadingConversation(false);
     },
@@ -100,12 +111,18 @@ export function ChatPage() {
       setConversations((list) => list?.filter((c) => c.id !== conversation.id));
       if (conversation.id === conversationId) void openConversation(undefined);
     } catch (err) {
-      setError(errorMessage(err));
+      fail("conversations", err);
     }
     setDeleting(undefined);
   }
 
   const project = projects?.find((p) => p.id === projectId);
+
+  function retryPageError() {
+    if (error?.source === "projects") loadProjects();
+    else if (error?.source === "conversations" && projectId !== undefined) loadConversations(projectId);
+    else if (error?.source === "conversation") void openConversation(conversationId);
+  }
 
   return (
     <>
@@ -149,25 +166,37 @@ export function ChatPage() {
               keyedConversations={conversations?.some((c) => c.key_id !== null || c.end_user !== null) ?? false}
             />
           )}
-          <ConversationList
-            conversations={conversations}
-            selectedId={conversationId}
-            onOpen={(id) => void openConversation(id)}
-            onDelete={setDeleting}
-            emptyText={
-              Object.keys(filterQuery(filters)).length === 0 ? "No conversations yet." : "No conversation matches these filters."
-            }
-          />
+          {projects?.length === 0 ? (
+            <p className="muted small">
+              No chatbots yet. <a href="/dashboard">Create a chatbot</a>
+            </p>
+          ) : projectId === undefined ? (
+            !error && <p className="muted small">Loading…</p>
+          ) : (
+            <ConversationList
+              conversations={conversations}
+              selectedId={conversationId}
+              onOpen={(id) => void openConversation(id)}
+              onDelete={setDeleting}
+              emptyText={
+                Object.keys(filterQuery(filters)).length === 0 ? "No conversations yet." : "No conversation matches these filters."
+              }
+            />
+          )}
         </aside>
 
         <section className="chat-main" aria-label={project ? `Chat with ${project.name}` : "Chat"}>
-          {error && <Alert onRetry={() => window.location.reload()}>{error}</Alert>}
+          {error && <Alert onRetry={retryPageError}>{error.message}</Alert>}
           {projects?.length === 0 && (
             <div className="empty-state">
-              <h1>No projects yet</h1>
+              <h1>No chatbots yet</h1>
               <p className="muted">
-                Create a project on the <a href="/dashboard">dashboard</a> first, then come back to chat with it.
+                A chatbot is a project: its prompts shape how it answers, its files give it knowledge. Make one on the
+                dashboard, then come back to chat with it.
               </p>
+              <a className="button primary" href="/dashboard">
+                Create your first chatbot
+              </a>
             </div>
           )}
           {project && (

@@ -48,7 +48,7 @@ export function FilesPanel({ projectId }: { projectId: number }) {
   async function upload(e: FormEvent) {
     e.preventDefault();
     const file = inputRef.current?.files?.[0];
-    if (!file) return;
+    if (!file || uploadAbort.current) return;
     setError(undefined);
     const controller = new AbortController();
     uploadAbort.current = controller;
@@ -61,6 +61,7 @@ export function FilesPanel({ projectId }: { projectId: number }) {
       setFiles((list) => [...(list ?? []), stored]);
       if (inputRef.current) inputRef.current.value = "";
     } catch (err) {
+      if (isAbortError(err) && inputRef.current) inputRef.current.value = "";
       setError(isAbortError(err) ? "Upload cancelled." : errorMessage(err));
     }
     uploadAbort.current = null;
@@ -88,12 +89,14 @@ export function FilesPanel({ projectId }: { projectId: number }) {
         <label htmlFor="file-input">File to upload</label>
         <div className="row">
           <input id="file-input" ref={inputRef} type="file" required disabled={progress !== undefined} />
+          {/* Two elements (keys), never one button whose type flips: the abort settles inside Cancel's click,
+              and a button turned into a submit before the click's default action would send the form again. */}
           {progress ? (
-            <button type="button" className="button" onClick={() => uploadAbort.current?.abort()}>
+            <button key="cancel" type="button" className="button" onClick={() => uploadAbort.current?.abort()}>
               Cancel
             </button>
           ) : (
-            <button type="submit" className="button primary">
+            <button key="upload" type="submit" className="button primary">
               Upload
             </button>
           )}

@@ -1,0 +1,205 @@
+// The chat experience end to end in Debian's chromium, against the real server and the OpenAI fake started by
+// scripts/e2e.sh (BASE_URL): the defects of issue 14, each reproduced as a user meets it, and the chat features
+// that Open WebUI and LibreChat users expect. Each test stands alone on its own user (made through the API),
+// located by role and accessible name. Screenshots go to E2E_OUTPUT_DIR.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, afterEach, before, describe, it } from "node:test";
+import { chromium } from "playwright-core";
+
+const BASE = process.env.BASE_URL ?? "http://127.0.0.1:8000";
+const OUT = process.env.E2E_OUTPUT_DIR ?? mkdtempSync(join(tmpdir(), "chatbot-e2e-out-"));
+const PASSWORD = "Sturdy-pass-42";
+const TIMEOUT = 15_000;
+
+// Exactly the flags of STACK-NOTES.md: no sandbox (root in a container), nothing that phones home.
+const ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-dev-shm-usage",
+  "--disable-quic",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+let profile;
+let context;
+let page;
+let problems = [];
+let users = 0;
+
+/** A fresh account made through the API, signed in on the page (its token in localStorage). */
+async function signUp() {
+  const email = `chat-e2e-${Date.now()}-${++users}@example.com`;
+  const body = JSON.stringify({ email, password: PASSWORD });
+  const headers = { "Content-Type": "application/json" };
+  const reg = await fetch(`${BASE}/users/register`, { method: "POST", headers, body });
+  assert.equal(reg.status, 200, await reg.text());
+  const login = await fetch(`${BASE}/users/login`, { method: "POST", headers, body });
+  assert.equal(login.status, 200);
+  const { access_token: token } = await login.json();
+  await page.goto(`${BASE}/`);
+  await page.evaluate((t) => localStorage.setItem("token", t), token);
+  const call = async (method, path, json) => {
+    const res = await fetch(BASE + path, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, ...(json ? { "Content-Type": "application/json" } : {}) },
+      body: json ? JSON.stringify(json) : undefined,
+    });
+    const text = await res.text();
+    assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+  return { email, token, call };
+}
+
+const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`) });
+
+before(async () => {
+  profile = mkdtempSync(join(tmpdir(), "chatbot-e2e-profile-"));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1280, height: 860 },
+    locale: "en-US",
+    timezoneId: "UTC",
+  });
+  context.setDefaultTimeout(TIMEOUT);
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: BASE });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on("pageerror", (e) => problems.push(`uncaught: ${e.message}`));
+  page.on("console", (m) => {
+    // Failed loads are expected while the test takes the browser offline.
+    if (m.type() === "error" && !/Failed to load resource|ERR_INTERNET_DISCONNECTED/.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+  page.on("request", (r) => {
+    const url = r.url();
+    if (!url.startsWith(BASE) && !url.startsWith("data:") && !url.startsWith("blob:")) problems.push(`external request: ${url}`);
+  });
+});
+
+afterEach(async (t) => {
+  await page.screenshot({ path: join(OUT, `chat-e2e-${t.name.replace(/\W+/g, "-").slice(0, 60)}.png`) }).catch(() => {});
+  await context.setOffline(false);
+  await page.setViewportSize({ width: 1280, height: 860 });
+  const seen = problems;
+  problems = [];
+  assert.deepEqual(seen, [], "no console error, CSP violation, uncaught exception or external request");
+});
+
+after(async () => {
+  await context?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+describe("issue 14 defects", () => {
+  it("/chat with no projects says there are no chatbots yet and links to creating one", async () => {
+    await signUp();
+    await page.goto(`${BASE}/chat`);
+    const sidebar = page.getByRole("complementary", { name: "Conversations" });
+    await sidebar.getByText("No chatbots yet.").waitFor();
+    const link = sidebar.getByRole("link", { name: "Create a chatbot" });
+    assert.equal(await link.getAttribute("href"), "/dashboard");
+    assert.equal(await page.getByText("Loading…").count(), 0, "nothing says it is still loading");
+    await link.click();
+    await page.waitForURL(`${BASE}/dashboard**`);
+  });
+
+  it("cancelling an upload cancels it: no second request, no file", async () => {
+    const { call } = await signUp();
+    const project = await call("POST", "/projects", { name: "Upload bot" });
+    await page.goto(`${BASE}/dashboard?project=${project.id}`);
+    // A slow line, so the upload is still going when Cancel is pressed.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Network.enable");
+    await cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 256 * 1024,
+    });
+    const posts = [];
+    page.on("request", (r) => r.method() === "POST" && r.url().includes("/files") && posts.push(r.url()));
+    try {
+      await page.getByLabel("File to upload").setInputFiles({
+        name: "big.txt",
+        mimeType: "text/plain",
+        buffer: Buffer.alloc(3 * 1024 * 1024, "The support line is open 9 to 5.\n"),
+      });
+      await page.getByRole("button", { name: "Upload", exact: true }).click();
+      await page.waitForFunction(() => Number(document.querySelector("#upload-progress")?.getAttribute("value")) >= 5);
+      await page.getByRole("button", { name: "Cancel", exact: true }).click();
+      await page.getByText("Upload cancelled.").waitFor();
+      await page.waitForTimeout(1500);
+      assert.equal(await page.locator("progress").count(), 0, "no progress bar: nothing is uploading");
+      assert.equal(posts.length, 1, "the upload was sent once and not again");
+      await page.getByRole("button", { name: "Upload", exact: true }).waitFor();
+      assert.equal(await page.getByLabel("File to upload").inputValue(), "", "the cancelled file is no longer selected");
+    } finally {
+      await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      await cdp.detach();
+    }
+    assert.deepEqual(await call("GET", `/projects/${project.id}/files`), [], "no file was stored");
+  });
+
+  it("a long conversation scrolls inside the message list, never the page", async () => {
+    const { call } = await signUp();
+    const project = await call("POST", "/projects", { name: "Long talk bot" });
+    let conversation;
+    for (let i = 0; i < 12; i++) {
+      const text = `Question ${i}: ${"please answer at length ".repeat(12)}`;
+      const reply = await call("POST", "/chat", { project_id: project.id, message: text, conversation_id: conversation });
+      conversation = reply.conversation_id;
+    }
+    await page.goto(`${BASE}/chat?project=${project.id}&conversation=${conversation}`);
+    await page.locator(".message.assistant", { hasText: "Echo: Question 11" }).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollHeight - window.innerHeight);
+    assert.ok(overflow <= 0, `the document fits the window (${overflow}px taller)`);
+    await page.getByRole("banner").hover();
+    await page.mouse.wheel(0, 2000);
+    await page.waitForTimeout(300);
+    assert.equal(await page.evaluate(() => window.scrollY), 0, "a wheel over the header does not move the page");
+    await page.getByRole("button", { name: "New conversation" }).waitFor();
+    assert.ok(await page.getByRole("banner").isVisible());
+  });
+
+  it("after being offline, a successful Retry clears the page's error; the error's own Retry does not reload", async () => {
+    const { call } = await signUp();
+    const project = await call("POST", "/projects", { name: "Offline bot" });
+    await page.goto(`${BASE}/chat?project=${project.id}`);
+    await page.getByText("No conversations yet.").waitFor();
+    await page.evaluate(() => {
+      window.__sameDocument = true;
+    });
+    const unreachable = page.getByRole("alert").filter({ hasText: "The server could not be reached" });
+
+    await context.setOffline(true);
+    await page.getByLabel("Message", { exact: true }).fill("Are you there?");
+    await page.getByLabel("Message", { exact: true }).press("Enter");
+    const reply = page.locator(".message.assistant").last();
+    await reply.getByRole("alert").getByText("The server could not be reached").waitFor();
+    await context.setOffline(false);
+    await reply.getByRole("button", { name: "Retry" }).click();
+    await page.locator(".message.assistant.state-done", { hasText: "Echo: Are you there?" }).waitFor();
+    await page.locator(".conversation-list").getByText("Are you there?").waitFor();
+    await unreachable.first().waitFor({ state: "detached" });
+    assert.equal(await unreachable.count(), 0, "no error is left on the page");
+
+    // The page's own error (the conversation list could not load) retries in place.
+    await context.setOffline(true);
+    await page.getByRole("button", { name: "New conversation" }).click();
+    await page.getByLabel("Message", { exact: true }).fill("Still there?");
+    await page.getByLabel("Message", { exact: true }).press("Enter");
+    const pageError = page.locator(".chat-main > [role=alert]");
+    await pageError.getByText("The server could not be reached").waitFor();
+    await context.setOffline(false);
+    await pageError.getByRole("button", { name: "Retry" }).click();
+    await pageError.waitFor({ state: "detached" });
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, "Retry did not reload the page");
+  });
+});
