@@ -203,3 +203,34 @@ describe("issue 14 defects", () => {
     assert.equal(await page.evaluate(() => window.__sameDocument), true, "Retry did not reload the page");
   });
 });
+
+describe("the chat experience", () => {
+  it("each reply copies whole and per code block, and names its model, tokens and latency in small print", async () => {
+    const { call } = await signUp();
+    const project = await call("POST", "/projects", { name: "Copy bot" });
+    await page.goto(`${BASE}/chat?project=${project.id}`);
+    const message = "Two snippets:\n\n```js\nconst answer = 42;\nconsole.log(answer);\n```\n\n```python\nprint('hi')\n```";
+    await page.getByLabel("Message", { exact: true }).fill(message);
+    await page.getByLabel("Message", { exact: true }).press("Enter");
+    const reply = page.locator(".message.assistant.state-done").last();
+    await reply.getByRole("button", { name: "Copy reply" }).waitFor();
+    assert.equal(await reply.getByRole("button", { name: "Copy code" }).count(), 2, "one Copy per code block");
+
+    await reply.getByRole("button", { name: "Copy reply" }).click();
+    await reply.getByRole("status").getByText("Copied to the clipboard.").waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `Echo: ${message}`);
+    await reply.getByRole("button", { name: "Copy code" }).first().click();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), "const answer = 42;\nconsole.log(answer);");
+    await reply.getByRole("button", { name: "Copy code" }).last().click();
+    await page.waitForFunction(async () => (await navigator.clipboard.readText()) === "print('hi')");
+
+    // The latency comes from the stored message, fetched once the reply is done.
+    const figures = reply.locator(".message-figures");
+    await figures.getByText(/ (ms|s)$/).waitFor();
+    const { messages } = await call("GET", `/conversations/${new URL(page.url()).searchParams.get("conversation")}`);
+    const stored = messages.at(-1);
+    assert.ok(stored.model, "the API names the model");
+    assert.match((await figures.textContent()) ?? "", new RegExp(`^${stored.model} · ${stored.input_tokens} tokens in · ${stored.output_tokens} out · \\d+(\\.\\d)? (ms|s)$`));
+    await shot("chat-copy");
+  });
+});

@@ -513,13 +513,13 @@ describe("dashboard end to end", () => {
     await page.waitForFunction(() => [...document.querySelectorAll(".message-figures")].at(-1)?.textContent?.match(/ (ms|s)$/));
     assert.equal(await figures.count(), 2);
     const shown = (await figures.last().textContent()) ?? "";
-    assert.match(shown, /^[\d,]+ tokens in · [\d,]+ out · \d+(\.\d)? (ms|s)$/);
+    assert.match(shown, /^\S+ · [\d,]+ tokens in · [\d,]+ out · \d+(\.\d)? (ms|s)$/);
 
     const conversation = Number(new URL(page.url()).searchParams.get("conversation"));
     const detail = await (await asUser("GET", `/conversations/${conversation}`)).json();
     const reply = detail.messages.filter((m) => m.role === "assistant").at(-1);
     assert.ok(reply.input_tokens > 0 && reply.output_tokens > 0, "the fake reports token counts");
-    assert.ok(shown.startsWith(`${count(reply.input_tokens)} tokens in · ${count(reply.output_tokens)} out · `), shown);
+    assert.ok(shown.startsWith(`${reply.model} · ${count(reply.input_tokens)} tokens in · ${count(reply.output_tokens)} out · `), shown);
   });
 
   step("usage: the Usage tab draws the charts and shows this month's totals as GET /usage does", async () => {

@@ -1,10 +1,17 @@
 import ReactMarkdown, { defaultUrlTransform, type Components } from "react-markdown";
 import remarkGfm from "remark-gfm";
+import { CopyButton } from "./CopyButton";
 
 interface MdNode {
   type: string;
   value?: string;
   children?: MdNode[];
+}
+
+/** The text of a syntax tree node (a code block's source). */
+function nodeText(node: MdNode | undefined): string {
+  if (!node) return "";
+  return node.value ?? node.children?.map(nodeText).join("") ?? "";
 }
 
 /**
@@ -20,6 +27,16 @@ function remarkHtmlAsText() {
 }
 
 const components: Components = {
+  // Each code block gets its own Copy button, which copies the source exactly (not the rendered text).
+  pre({ node, children }) {
+    const source = () => nodeText(node as MdNode | undefined).replace(/\n$/, "");
+    return (
+      <div className="code-block">
+        <pre>{children}</pre>
+        <CopyButton label="Copy code" text={source} className="code-copy" />
+      </div>
+    );
+  },
   a({ href, children }) {
     // defaultUrlTransform has already emptied javascript:, data: and other unsafe URLs.
     if (!href) return <span>{children}</span>;

@@ -1,5 +1,6 @@
 import { useEffect, useRef } from "react";
 import { Alert } from "../../components/Alert";
+import { CopyButton } from "../../components/CopyButton";
 import { Markdown } from "../../components/Markdown";
 import { replyFigures, type UiMessage } from "./messages";
 
@@ -53,7 +54,12 @@ export function MessageList({ messages, loading, projectName, usageHref, onRetry
           <li key={m.key} className={`message ${m.role} state-${m.state}`} aria-busy={m.state === "streaming"}>
             <span className="message-author">{m.role === "user" ? "You" : "Assistant"}</span>
             {m.role === "user" ? <p className="message-text">{m.content}</p> : <Reply message={m} usageHref={usageHref} onRetry={onRetry} />}
-            {m.role === "assistant" && m.state !== "streaming" && <Figures message={m} />}
+            {m.role === "assistant" && m.state !== "streaming" && (
+              <div className="message-actions">
+                {m.content && <CopyButton label="Copy reply" text={() => m.content} />}
+                <Figures message={m} />
+              </div>
+            )}
           </li>
         ))}
       </ol>

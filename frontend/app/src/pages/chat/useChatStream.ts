@@ -70,6 +70,7 @@ export function useChatStream({ onConversation, onSettled }: Handlers) {
             citations: ev.data.citations,
             state: "done",
             id: ev.data.message_id,
+            model: ev.data.model,
             inputTokens: usage.input_tokens,
             outputTokens: usage.output_tokens,
           });
@@ -96,6 +97,7 @@ export function useChatStream({ onConversation, onSettled }: Handlers) {
           const stored = detail.messages.find((m) => m.id === messageId);
           if (!stored) return;
           update({
+            model: stored.model ?? null,
             inputTokens: stored.input_tokens ?? null,
             outputTokens: stored.output_tokens ?? null,
             latencyMs: stored.latency_ms ?? null,
