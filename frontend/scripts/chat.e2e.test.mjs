@@ -233,4 +233,74 @@ describe("the chat experience", () => {
     assert.match((await figures.textContent()) ?? "", new RegExp(`^${stored.model} · ${stored.input_tokens} tokens in · ${stored.output_tokens} out · \\d+(\\.\\d)? (ms|s)$`));
     await shot("chat-copy");
   });
+
+  it("conversations: the open one's title is the page's h1; search by title; delete after a confirmation", async () => {
+    const { call } = await signUp();
+    const project = await call("POST", "/projects", { name: "Search bot" });
+    for (const text of ["Shipping to Norway", "Refund for order 42", "Shipping times in winter"]) {
+      await call("POST", "/chat", { project_id: project.id, message: text });
+    }
+    await page.goto(`${BASE}/chat?project=${project.id}`);
+    await page.getByRole("heading", { level: 1, name: "New conversation" }).waitFor();
+    const list = page.getByRole("complementary", { name: "Conversations" }).getByRole("list");
+    await list.getByRole("listitem").nth(2).waitFor();
+
+    await list.getByRole("button", { name: /^Refund for order 42/ }).click();
+    await page.getByRole("heading", { level: 1, name: "Refund for order 42" }).waitFor();
+    assert.equal(await page.getByRole("heading", { level: 1 }).count(), 1, "one h1");
+
+    const search = page.getByRole("searchbox", { name: "Search conversations" });
+    await search.fill("SHIPPING");
+    await page.waitForFunction(() => document.querySelectorAll(".conversation-list li").length === 2);
+    await search.fill("nothing like this");
+    await page.getByText("No conversation title matches this search.").waitFor();
+    await search.fill("");
+    await page.waitForFunction(() => document.querySelectorAll(".conversation-list li").length === 3);
+
+    await page.getByRole("button", { name: "Delete conversation: Refund for order 42" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete conversation" }).click();
+    await page.waitForFunction(() => document.querySelectorAll(".conversation-list li").length === 2);
+    await page.getByRole("heading", { level: 1, name: "New conversation" }).waitFor();
+    const left = await call("GET", `/projects/${project.id}/conversations`);
+    assert.deepEqual(left.map((c) => c.title).sort(), ["Shipping times in winter", "Shipping to Norway"]);
+  });
+
+  it("on a phone the conversations are a drawer, and neither the project name nor the placeholder is cut off", async () => {
+    const { call } = await signUp();
+    const name = "Customer Support Assistant for Nordic Stores";
+    const project = await call("POST", "/projects", { name });
+    await call("POST", "/chat", { project_id: project.id, message: "Where is my parcel?" });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${BASE}/chat?project=${project.id}`);
+    const toggle = page.getByRole("button", { name: "Conversations", expanded: false });
+    await toggle.waitFor();
+    const sidebar = page.getByRole("complementary", { name: "Conversations" });
+    assert.equal(await sidebar.isVisible(), false, "the drawer starts closed");
+
+    const composer = page.getByLabel("Message", { exact: true });
+    assert.equal(await composer.getAttribute("placeholder"), `Message ${name}…`);
+    const cut = await composer.evaluate((el) => el.scrollHeight - el.clientHeight);
+    assert.ok(cut <= 1, `the placeholder fits in the message box (${cut}px cut off)`);
+    const projectName = page.locator(".chat-project");
+    assert.equal(await projectName.textContent(), name);
+    assert.ok(await projectName.evaluate((el) => el.scrollWidth <= el.clientWidth), "the project name is not cut off");
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the page does not scroll sideways (${overflow}px too wide)`);
+    const atBottom = await composer.boundingBox();
+    assert.ok(atBottom && atBottom.y + atBottom.height >= 844 - 40, "the messages fill the screen down to the message box");
+    await shot("chat-drawer-closed");
+
+    await toggle.click();
+    await page.getByRole("button", { name: "Conversations", expanded: true }).waitFor();
+    await sidebar.waitFor();
+    const picker = page.getByLabel("Project", { exact: true });
+    const pickerBox = await picker.boundingBox();
+    assert.ok(pickerBox && pickerBox.width >= 300, "the project picker has the drawer's width");
+    await shot("chat-drawer-open");
+    await sidebar.getByRole("button", { name: /^Where is my parcel\?/ }).click();
+    await page.getByRole("heading", { level: 1, name: "Where is my parcel?" }).waitFor();
+    await sidebar.waitFor({ state: "hidden" });
+    const box = await composer.boundingBox();
+    assert.ok(box && box.y + box.height <= 844, "the message box is on the screen");
+  });
 });

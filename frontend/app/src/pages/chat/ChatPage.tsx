@@ -15,6 +15,13 @@ import { useChatStream } from "./useChatStream";
 /** What failed to load: a successful load of the same thing clears it, and Retry loads it again in place. */
 type PageError = { source: "projects" | "conversations" | "conversation"; message: string };
 
+/** The conversations whose title contains the search (any case); all of them for an empty search. */
+export function searchConversations(list: Conversation[] | undefined, search: string): Conversation[] | undefined {
+  const needle = search.trim().toLocaleLowerCase();
+  if (!list || !needle) return list;
+  return list.filter((c) => (c.title || "Untitled conversation").toLocaleLowerCase().includes(needle));
+}
+
 /** The chat page: pick a project, pick or start a conversation, and talk to the bot with streamed replies. */
 export function ChatPage() {
   const [projects, setProjects] = useState<Project[]>();
@@ -27,6 +34,9 @@ export function ChatPage() {
   const [deleting, setDeleting] = useState<Conversation>();
   const [loadingConversation, setLoadingConversation] = useState(false);
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const [search, setSearch] = useState("");
+  // Phones: the conversations are a drawer over the messages, closed unless asked for.
+  const [drawerOpen, setDrawerOpen] = useState(false);
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
   const composerRef = useRef<HTMLTextAreaElement>(null);
@@ -73,6 +83,7 @@ export function ChatPage() {
 
   const openConversation = useCallback(
     async (id: number | undefined) => {
+      setDrawerOpen(false);
       setConversationId(id);
       writeParams({ conversation: id });
       recovered("conversation");
@@ -117,6 +128,19 @@ export function ChatPage() {
   }
 
   const project = projects?.find((p) => p.id === projectId);
+  const open = conversations?.find((c) => c.id === conversationId);
+  const heading = !project
+    ? "Chat"
+    : conversationId === undefined
+      ? "New conversation"
+      : open
+        ? open.title || "Untitled conversation"
+        : (chat.messages.find((m) => m.role === "user")?.content.slice(0, 80) ?? "Conversation");
+  const shown = searchConversations(conversations, search);
+
+  useEffect(() => {
+    document.title = `${heading} · Chatbot Platform`;
+  }, [heading]);
 
   function retryPageError() {
     if (error?.source === "projects") loadProjects();
@@ -128,7 +152,7 @@ export function ChatPage() {
     <>
       <AppHeader current="chat" />
       <main className="chat-layout" id="main">
-        <aside className="chat-sidebar" aria-label="Conversations">
+        <aside className="chat-sidebar" id="chat-sidebar" aria-label="Conversations" data-open={drawerOpen}>
           <div className="field">
             <label htmlFor="project-picker">Project</label>
             <select
@@ -138,6 +162,7 @@ export function ChatPage() {
               onChange={(e) => {
                 setProjectId(Number(e.target.value));
                 setFilters(NO_FILTERS);
+                setSearch("");
                 void openConversation(undefined);
               }}
             >
@@ -166,6 +191,22 @@ export function ChatPage() {
               keyedConversations={conversations?.some((c) => c.key_id !== null || c.end_user !== null) ?? false}
             />
           )}
+          {conversations !== undefined && (conversations.length > 0 || search !== "") && (
+            <div className="field conversation-search" role="search" aria-label="Search conversations">
+              <label htmlFor="conversation-search" className="sr-only">
+                Search conversations
+              </label>
+              <input
+                id="conversation-search"
+                type="search"
+                placeholder="Search by title"
+                autoComplete="off"
+                maxLength={200}
+                value={search}
+                onChange={(e) => setSearch(e.target.value)}
+              />
+            </div>
+          )}
           {projects?.length === 0 ? (
             <p className="muted small">
               No chatbots yet. <a href="/dashboard">Create a chatbot</a>
@@ -174,18 +215,39 @@ export function ChatPage() {
             !error && <p className="muted small">Loading…</p>
           ) : (
             <ConversationList
-              conversations={conversations}
+              conversations={shown}
               selectedId={conversationId}
               onOpen={(id) => void openConversation(id)}
               onDelete={setDeleting}
               emptyText={
-                Object.keys(filterQuery(filters)).length === 0 ? "No conversations yet." : "No conversation matches these filters."
+                search.trim() !== ""
+                  ? "No conversation title matches this search."
+                  : Object.keys(filterQuery(filters)).length === 0
+                    ? "No conversations yet."
+                    : "No conversation matches these filters."
               }
             />
           )}
         </aside>
 
         <section className="chat-main" aria-label={project ? `Chat with ${project.name}` : "Chat"}>
+          {project && (
+            <div className="chat-head">
+              <button
+                type="button"
+                className="button small drawer-toggle"
+                aria-expanded={drawerOpen}
+                aria-controls="chat-sidebar"
+                onClick={() => setDrawerOpen((v) => !v)}
+              >
+                Conversations
+              </button>
+              <div className="chat-head-text">
+                <h1 title={heading}>{heading}</h1>
+                <span className="chat-project muted small">{project.name}</span>
+              </div>
+            </div>
+          )}
           {error && <Alert onRetry={retryPageError}>{error.message}</Alert>}
           {projects?.length === 0 && (
             <div className="empty-state">

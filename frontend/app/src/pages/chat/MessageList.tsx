@@ -45,7 +45,7 @@ export function MessageList({ messages, loading, projectName, usageHref, onRetry
       {loading && <p className="muted">Loading conversation…</p>}
       {!loading && messages.length === 0 && (
         <div className="empty-state small">
-          <h1>Chat with {projectName}</h1>
+          <h2>Chat with {projectName}</h2>
           <p className="muted">Ask anything. Replies follow the project&apos;s prompts and search its files.</p>
         </div>
       )}
