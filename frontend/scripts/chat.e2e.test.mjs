@@ -303,4 +303,20 @@ describe("the chat experience", () => {
     const box = await composer.boundingBox();
     assert.ok(box && box.y + box.height <= 844, "the message box is on the screen");
   });
+
+  it("registering signs the new user in, on an empty dashboard whose button creates the first chatbot", async () => {
+    await page.goto(`${BASE}/`);
+    await page.evaluate(() => localStorage.clear());
+    await page.reload();
+    await page.getByRole("button", { name: "Register" }).click();
+    await page.getByLabel("Email").fill(`chat-e2e-new-${Date.now()}@example.com`);
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.waitForURL(`${BASE}/dashboard**`);
+    await page.getByRole("heading", { level: 1, name: "No chatbots yet" }).waitFor();
+    await shot("dashboard-empty");
+    await page.getByRole("button", { name: "Create your first chatbot" }).click();
+    await page.getByRole("heading", { level: 1, name: "My first chatbot" }).waitFor();
+    assert.ok(Number(new URL(page.url()).searchParams.get("project")) > 0);
+  });
 });

@@ -150,10 +150,16 @@ describe("dashboard end to end", () => {
 
     await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
     await page.getByRole("button", { name: "Create account" }).click();
-    await page.getByText("You can log in now").waitFor();
+    // Registered is signed in: the empty dashboard offers to create the first chatbot.
+    await page.waitForURL(`${BASE}/dashboard**`);
+    await page.getByRole("button", { name: "Create your first chatbot" }).waitFor();
+    assert.ok(await token(), "the new account is signed in");
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.waitForURL(`${BASE}/`);
 
     // The same email again: the server refuses, and its detail is shown as is.
     await page.getByRole("button", { name: "Register" }).click();
+    await page.getByLabel("Email").fill(EMAIL);
     await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
     await page.getByRole("button", { name: "Create account" }).click();
     const alert = page.getByRole("alert");
@@ -705,7 +711,7 @@ describe("dashboard end to end", () => {
 
     await page.locator(".header-actions").getByRole("button", { name: "Delete" }).click();
     await dialog.getByRole("button", { name: "Delete project" }).click();
-    await page.getByRole("heading", { name: "Create your first chatbot" }).waitFor();
+    await page.getByRole("button", { name: "Create your first chatbot" }).waitFor();
   });
 
   step("log out clears the token", async () => {
