@@ -205,7 +205,7 @@ describe("issue 14 defects", () => {
 });
 
 describe("the chat experience", () => {
-  it("each reply copies whole and per code block, and names its model, tokens and latency in small print", async () => {
+  it("each reply copies whole and per highlighted code block, and names its model, tokens and latency in small print", async () => {
     const { call } = await signUp();
     const project = await call("POST", "/projects", { name: "Copy bot" });
     await page.goto(`${BASE}/chat?project=${project.id}`);
@@ -215,6 +215,12 @@ describe("the chat experience", () => {
     const reply = page.locator(".message.assistant.state-done").last();
     await reply.getByRole("button", { name: "Copy reply" }).waitFor();
     assert.equal(await reply.getByRole("button", { name: "Copy code" }).count(), 2, "one Copy per code block");
+    // Highlighted by the lazily loaded highlighter, as classes (the CSP allows no inline style).
+    await reply.locator("code.language-js .hljs-keyword", { hasText: "const" }).waitFor();
+    await reply.locator("code.language-python .hljs-built_in", { hasText: "print" }).waitFor();
+    const keyword = await reply.locator(".hljs-keyword").first().evaluate((el) => getComputedStyle(el).color);
+    const plain = await reply.locator("pre code").first().evaluate((el) => getComputedStyle(el).color);
+    assert.notEqual(keyword, plain, "keywords have their own colour");
 
     await reply.getByRole("button", { name: "Copy reply" }).click();
     await reply.getByRole("status").getByText("Copied to the clipboard.").waitFor();

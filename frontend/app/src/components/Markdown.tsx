@@ -1,3 +1,4 @@
+import { useEffect, useState } from "react";
 import ReactMarkdown, { defaultUrlTransform, type Components } from "react-markdown";
 import remarkGfm from "remark-gfm";
 import { CopyButton } from "./CopyButton";
@@ -61,11 +62,45 @@ const components: Components = {
 
 const remarkPlugins = [remarkGfm, remarkHtmlAsText];
 
-/** Renders untrusted Markdown (assistant replies) as inert React elements. */
+type Plugin = typeof import("./highlight").rehypeHighlightCode;
+let highlighter: Plugin | undefined;
+let loading: Promise<Plugin> | undefined;
+
+/** The syntax highlighter, loaded once, the first time a reply has a fenced code block. */
+function loadHighlighter(): Promise<Plugin> {
+  loading ??= import("./highlight").then((m) => (highlighter = m.rehypeHighlightCode));
+  return loading;
+}
+
+const FENCE = /^ {0,3}(```|~~~)/m;
+
+/**
+ * Renders untrusted Markdown (assistant replies) as inert React elements. Fenced code blocks are highlighted
+ * once the highlighter has loaded (plain until then, and for languages it does not know).
+ */
 export function Markdown({ text }: { text: string }) {
+  const [plugin, setPlugin] = useState<Plugin | undefined>(() => highlighter);
+  const fenced = FENCE.test(text);
+  useEffect(() => {
+    if (!fenced || plugin) return;
+    let current = true;
+    loadHighlighter()
+      .then((p) => current && setPlugin(() => p))
+      .catch(() => {
+        // Without the chunk (an old page after a release) code stays plain: still readable and copyable.
+      });
+    return () => {
+      current = false;
+    };
+  }, [fenced, plugin]);
   return (
     <div className="markdown">
-      <ReactMarkdown remarkPlugins={remarkPlugins} components={components} urlTransform={defaultUrlTransform}>
+      <ReactMarkdown
+        remarkPlugins={remarkPlugins}
+        rehypePlugins={plugin ? [plugin] : undefined}
+        components={components}
+        urlTransform={defaultUrlTransform}
+      >
         {text}
       </ReactMarkdown>
     </div>
