@@ -325,4 +325,50 @@ describe("the chat experience", () => {
     await page.getByRole("heading", { level: 1, name: "My first chatbot" }).waitFor();
     assert.ok(Number(new URL(page.url()).searchParams.get("project")) > 0);
   });
+
+  it("citations are inline markers linked to source chips; a long quote starts collapsed", async () => {
+    const { token, call } = await signUp();
+    const project = await call("POST", "/projects", { name: "Cited bot" });
+    const longText = `Returns are accepted within 30 days.\n${"Keep the receipt and the original packaging. ".repeat(8)}`;
+    for (const [name, content] of [
+      ["hours.txt", "The support line is open 9 to 5."],
+      ["returns.txt", longText],
+    ]) {
+      const form = new FormData();
+      form.append("file", new Blob([content], { type: "text/plain" }), name);
+      const res = await fetch(`${BASE}/projects/${project.id}/files`, { method: "POST", headers: { Authorization: `Bearer ${token}` }, body: form });
+      assert.ok(res.ok, await res.text());
+    }
+    for (let i = 0; i < 60; i++) {
+      const files = await call("GET", `/projects/${project.id}/files`);
+      if (files.every((f) => f.status === "completed")) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await page.goto(`${BASE}/chat?project=${project.id}`);
+    await page.getByLabel("Message", { exact: true }).fill("When can I call?");
+    await page.getByLabel("Message", { exact: true }).press("Enter");
+    const reply = page.locator(".message.assistant.state-done").last();
+    const sources = reply.getByRole("list", { name: "Sources" });
+    await sources.waitFor();
+    assert.equal(await sources.getByRole("listitem").count(), 2);
+
+    // The quote the reply repeats gets its marker right after it, inside the text.
+    const first = reply.locator(".markdown").getByRole("link", { name: "Source 1: hours.txt" });
+    assert.equal(await first.textContent(), "[1]");
+    const before = await first.evaluate((a) => a.previousSibling?.textContent ?? "");
+    assert.match(before, /The support line is open 9 to 5\."$/);
+    const second = reply.locator(".markdown").getByRole("link", { name: "Source 2: returns.txt" });
+    assert.equal(await second.textContent(), "[2]");
+
+    // A short quote shows; a long one is collapsed until asked for.
+    const shortChip = sources.getByRole("listitem").filter({ hasText: "hours.txt" });
+    const longChip = sources.getByRole("listitem").filter({ hasText: "returns.txt" });
+    assert.ok(await shortChip.locator("q").isVisible());
+    assert.equal(await longChip.locator("q").isVisible(), false, "the long quote starts collapsed");
+    await second.click();
+    await longChip.locator("q").getByText("Keep the receipt", { exact: false }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), "[2] returns.txt", "the focus moved to the source");
+    assert.equal(new URL(page.url()).hash, "", "the URL is unchanged");
+    await shot("chat-citations");
+  });
 });

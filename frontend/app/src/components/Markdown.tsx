@@ -1,6 +1,7 @@
-import { useEffect, useState } from "react";
-import ReactMarkdown, { defaultUrlTransform, type Components } from "react-markdown";
+import { useEffect, useMemo, useState, type MouseEvent } from "react";
+import ReactMarkdown, { defaultUrlTransform, type Components, type Options } from "react-markdown";
 import remarkGfm from "remark-gfm";
+import { remarkCitationMarkers, type Source } from "./citations";
 import { CopyButton } from "./CopyButton";
 
 interface MdNode {
@@ -38,9 +39,17 @@ const components: Components = {
       </div>
     );
   },
-  a({ href, children }) {
+  a({ href, children, className, ...props }) {
     // defaultUrlTransform has already emptied javascript:, data: and other unsafe URLs.
     if (!href) return <span>{children}</span>;
+    // Only remarkCitationMarkers sets a class on a link: the reply's own Markdown cannot.
+    if (className === "citation-marker" && href.startsWith("#")) {
+      return (
+        <a href={href} className={className} aria-label={props["aria-label"]} onClick={openSource}>
+          {children}
+        </a>
+      );
+    }
     return (
       <a href={href} target="_blank" rel="noopener noreferrer">
         {children}
@@ -62,6 +71,17 @@ const components: Components = {
 
 const remarkPlugins = [remarkGfm, remarkHtmlAsText];
 
+/** A citation marker was followed: open its source chip and move the focus there, without touching the URL. */
+function openSource(e: MouseEvent<HTMLAnchorElement>) {
+  const target = document.getElementById(e.currentTarget.getAttribute("href")?.slice(1) ?? "");
+  if (!target) return;
+  e.preventDefault();
+  const details = target.querySelector("details");
+  if (details) details.open = true;
+  target.scrollIntoView({ block: "nearest" });
+  (target.querySelector("summary") ?? target).focus();
+}
+
 type Plugin = typeof import("./highlight").rehypeHighlightCode;
 let highlighter: Plugin | undefined;
 let loading: Promise<Plugin> | undefined;
@@ -74,11 +94,22 @@ function loadHighlighter(): Promise<Plugin> {
 
 const FENCE = /^ {0,3}(```|~~~)/m;
 
+interface MarkdownProps {
+  text: string;
+  /** A reply's sources: their markers ([1]…) go into the text, linked to the element `sourceId(n)`. */
+  sources?: readonly Source[];
+  sourceId?: (n: number) => string;
+}
+
 /**
  * Renders untrusted Markdown (assistant replies) as inert React elements. Fenced code blocks are highlighted
  * once the highlighter has loaded (plain until then, and for languages it does not know).
  */
-export function Markdown({ text }: { text: string }) {
+export function Markdown({ text, sources, sourceId }: MarkdownProps) {
+  const plugins: Options["remarkPlugins"] = useMemo(
+    () => (sources?.length && sourceId ? [...remarkPlugins, [remarkCitationMarkers, { sources, href: (n: number) => `#${sourceId(n)}` }]] : remarkPlugins),
+    [sources, sourceId],
+  );
   const [plugin, setPlugin] = useState<Plugin | undefined>(() => highlighter);
   const fenced = FENCE.test(text);
   useEffect(() => {
@@ -96,7 +127,7 @@ export function Markdown({ text }: { text: string }) {
   return (
     <div className="markdown">
       <ReactMarkdown
-        remarkPlugins={remarkPlugins}
+        remarkPlugins={plugins}
         rehypePlugins={plugin ? [plugin] : undefined}
         components={components}
         urlTransform={defaultUrlTransform}

@@ -1,6 +1,7 @@
-import { useEffect, useRef } from "react";
+import { useCallback, useEffect, useMemo, useRef } from "react";
 import { Alert } from "../../components/Alert";
 import { CopyButton } from "../../components/CopyButton";
+import { sourcesOf } from "../../components/citations";
 import { Markdown } from "../../components/Markdown";
 import { replyFigures, type UiMessage } from "./messages";
 
@@ -76,25 +77,42 @@ interface ReplyProps {
   onRetry: (key: string) => void;
 }
 
+// Quotes longer than this start collapsed: the chip shows the file, a click shows the quote.
+const LONG_QUOTE = 160;
+
 function Reply({ message, usageHref, onRetry }: ReplyProps) {
+  const sources = useMemo(() => sourcesOf(message.citations), [message.citations]);
+  const sourceId = useCallback((n: number) => `source-${message.key}-${n}`, [message.key]);
   return (
     <div className="message-body">
       {message.content ? (
-        <Markdown text={message.content} />
+        <Markdown text={message.content} sources={sources} sourceId={sourceId} />
       ) : (
         message.state === "streaming" && <span className="typing" aria-label="Waiting for the reply" />
       )}
-      {message.citations.length > 0 && (
+      {sources.length > 0 && (
         <div className="citations">
-          <span className="citations-title">Sources</span>
-          <ul>
-            {message.citations.map((c, i) => (
-              <li key={`${c.openai_file_id}-${i}`}>
-                <span className="citation-file">{c.filename}</span>
-                {c.quote && <q>{c.quote}</q>}
+          <span className="citations-title" id={`${sourceId(0)}-title`}>
+            Sources
+          </span>
+          <ol className="source-chips" aria-labelledby={`${sourceId(0)}-title`}>
+            {sources.map((s) => (
+              <li key={s.n} id={sourceId(s.n)} tabIndex={-1}>
+                {s.quote ? (
+                  <details open={s.quote.length <= LONG_QUOTE}>
+                    <summary>
+                      <span className="source-n">[{s.n}]</span> <span className="citation-file">{s.filename}</span>
+                    </summary>
+                    <q>{s.quote}</q>
+                  </details>
+                ) : (
+                  <span className="source-chip">
+                    <span className="source-n">[{s.n}]</span> <span className="citation-file">{s.filename}</span>
+                  </span>
+                )}
               </li>
             ))}
-          </ul>
+          </ol>
         </div>
       )}
       {message.state === "stopped" && <p className="note">Stopped.</p>}
