@@ -3,7 +3,8 @@
 // that Open WebUI and LibreChat users expect. Each test stands alone on its own user (made through the API),
 // located by role and accessible name. Screenshots go to E2E_OUTPUT_DIR.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
@@ -55,6 +56,22 @@ async function signUp() {
     return text ? JSON.parse(text) : undefined;
   };
   return { email, token, call };
+}
+
+// axe-core from npm (pinned in package.json), evaluated through the DevTools protocol: the pages' CSP allows
+// no inline script, and the test must not loosen it.
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** The serious and critical axe findings of the page as it stands, plus a missing or repeated h1. */
+async function accessibilityProblems() {
+  await page.evaluate(`${AXE}\n;0`);
+  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"] })).violations);
+  const found = violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical" || v.id === "page-has-heading-one")
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  const h1 = await page.getByRole("heading", { level: 1 }).count();
+  if (h1 !== 1) found.push(`${h1} h1 elements`);
+  return found;
 }
 
 const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`) });
@@ -370,5 +387,51 @@ describe("the chat experience", () => {
     assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), "[2] returns.txt", "the focus moved to the source");
     assert.equal(new URL(page.url()).hash, "", "the URL is unchanged");
     await shot("chat-citations");
+  });
+
+  it("axe finds no serious or critical problem, and one h1, on every page", async () => {
+    const { call } = await signUp();
+    const pages = [];
+    const check = async (name) => pages.push([name, await accessibilityProblems()]);
+
+    await page.goto(`${BASE}/dashboard`);
+    await page.getByRole("button", { name: "Create your first chatbot" }).waitFor();
+    await check("empty dashboard");
+    await page.goto(`${BASE}/chat`);
+    await page.getByText("No chatbots yet.").waitFor();
+    await check("chat without chatbots");
+
+    const project = await call("POST", "/projects", { name: "Checked bot" });
+    await call("POST", "/projects/" + project.id + "/prompts", { name: "Tone", content: "Be brief." });
+    const { conversation_id: conversation } = await call("POST", "/chat", { project_id: project.id, message: "Hi!\n\n```js\nlet a = 1;\n```" });
+    for (const tab of ["Build", "Publish", "Usage"]) {
+      await page.goto(`${BASE}/dashboard?project=${project.id}`);
+      await page.getByRole("tab", { name: tab }).click();
+      await page.getByRole("tabpanel").waitFor();
+      await page.waitForLoadState("networkidle");
+      await check(`dashboard, ${tab} tab`);
+    }
+    await page.goto(`${BASE}/chat?project=${project.id}`);
+    await page.getByRole("heading", { level: 1, name: "New conversation" }).waitFor();
+    await check("new conversation");
+    await page.goto(`${BASE}/chat?project=${project.id}&conversation=${conversation}`);
+    await page.locator(".message.assistant .hljs-keyword").waitFor();
+    await check("a conversation");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await check("a conversation, dark");
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole("button", { name: "Conversations" }).click();
+    await check("a conversation on a phone, drawer open");
+
+    await page.goto(`${BASE}/`);
+    await page.evaluate(() => localStorage.clear());
+    await page.reload();
+    await page.getByRole("heading", { level: 1, name: "Welcome back" }).waitFor();
+    await check("sign-in");
+    await page.getByRole("button", { name: "Register" }).click();
+    await check("register");
+
+    assert.deepEqual(pages.filter(([, found]) => found.length > 0), [], "pages with accessibility problems");
   });
 });
