@@ -419,10 +419,16 @@ describe("the chat experience", () => {
     await check("a conversation");
     await page.emulateMedia({ colorScheme: "dark" });
     await check("a conversation, dark");
+    await shot("chat-dark");
     await page.emulateMedia({ colorScheme: "light" });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole("button", { name: "Conversations" }).click();
     await check("a conversation on a phone, drawer open");
+    await shot("chat-drawer");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.getByRole("button", { name: "Conversations" }).click();
+    await shot("chat-mobile-dark");
+    await page.emulateMedia({ colorScheme: "light" });
 
     await page.goto(`${BASE}/`);
     await page.evaluate(() => localStorage.clear());
