@@ -257,6 +257,35 @@ describe("the chat experience", () => {
     await shot("chat-copy");
   });
 
+  it("Regenerate asks the last question again and Edit and resend starts from an earlier one, each a new turn", async () => {
+    const { call } = await signUp();
+    const project = await call("POST", "/projects", { name: "Turn bot" });
+    await page.goto(`${BASE}/chat?project=${project.id}`);
+    const composer = page.getByLabel("Message", { exact: true });
+    await composer.fill("Tell me a joke");
+    await composer.press("Enter");
+    await page.locator(".message.assistant.state-done", { hasText: "Echo: Tell me a joke" }).waitFor();
+    await page.getByRole("button", { name: "Regenerate" }).click();
+    await page.waitForFunction(() => document.querySelectorAll(".message.assistant.state-done").length === 2);
+    assert.equal(await page.getByRole("button", { name: "Regenerate" }).count(), 1, "only the last reply regenerates");
+
+    await page.getByRole("button", { name: "Edit and resend" }).first().click();
+    assert.equal(await composer.inputValue(), "Tell me a joke");
+    assert.ok(await composer.evaluate((el) => el === document.activeElement), "the message box has the focus");
+    await composer.fill("Tell me a short joke");
+    await composer.press("Enter");
+    await page.locator(".message.assistant.state-done", { hasText: "Echo: Tell me a short joke" }).waitFor();
+
+    const conversation = new URL(page.url()).searchParams.get("conversation");
+    const { messages } = await call("GET", `/conversations/${conversation}`);
+    assert.deepEqual(
+      messages.filter((m) => m.role === "user").map((m) => m.content),
+      ["Tell me a joke", "Tell me a joke", "Tell me a short joke"],
+      "history stays honest: every turn is stored as it was sent",
+    );
+    assert.equal(await page.locator(".message").count(), 6);
+  });
+
   it("conversations: the open one's title is the page's h1; search by title; delete after a confirmation", async () => {
     const { call } = await signUp();
     const project = await call("POST", "/projects", { name: "Search bot" });

@@ -37,6 +37,7 @@ export function ChatPage() {
   const [search, setSearch] = useState("");
   // Phones: the conversations are a drawer over the messages, closed unless asked for.
   const [drawerOpen, setDrawerOpen] = useState(false);
+  const [draft, setDraft] = useState<{ text: string }>();
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
   const composerRef = useRef<HTMLTextAreaElement>(null);
@@ -269,6 +270,17 @@ export function ChatPage() {
                 projectName={project.name}
                 usageHref={`/dashboard?project=${project.id}&tab=usage`}
                 onRetry={(key) => chat.retry(key, { projectId: project.id, conversationId })}
+                onRegenerate={
+                  chat.streaming ? undefined : (key) => chat.regenerate(key, { projectId: project.id, conversationId })
+                }
+                onEdit={
+                  chat.streaming
+                    ? undefined
+                    : (text) => {
+                        setDraft({ text });
+                        composerRef.current?.focus();
+                      }
+                }
               />
               <Composer
                 ref={composerRef}
@@ -276,6 +288,7 @@ export function ChatPage() {
                 streaming={chat.streaming}
                 onSend={(text) => void chat.send({ projectId: project.id, conversationId, text })}
                 onStop={chat.stop}
+                draft={draft}
               />
             </>
           )}

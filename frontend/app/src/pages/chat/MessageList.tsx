@@ -12,10 +12,13 @@ interface MessageListProps {
   /** The project's Usage tab, where its budgets are: offered when a reply is refused with 429. */
   usageHref: string;
   onRetry: (replyKey: string) => void;
+  /** Absent while a reply streams: no new turn can start then. */
+  onRegenerate?: (replyKey: string) => void;
+  onEdit?: (text: string) => void;
 }
 
 /** The conversation: the reader's messages as plain text, the bot's as sanitised Markdown with citations. */
-export function MessageList({ messages, loading, projectName, usageHref, onRetry }: MessageListProps) {
+export function MessageList({ messages, loading, projectName, usageHref, onRetry, onRegenerate, onEdit }: MessageListProps) {
   const box = useRef<HTMLDivElement>(null);
   // Follow new text only while the reader is at the bottom: scrolling up to reread must not be undone.
   const following = useRef(true);
@@ -55,9 +58,21 @@ export function MessageList({ messages, loading, projectName, usageHref, onRetry
           <li key={m.key} className={`message ${m.role} state-${m.state}`} aria-busy={m.state === "streaming"}>
             <span className="message-author">{m.role === "user" ? "You" : "Assistant"}</span>
             {m.role === "user" ? <p className="message-text">{m.content}</p> : <Reply message={m} usageHref={usageHref} onRetry={onRetry} />}
+            {m.role === "user" && onEdit && (
+              <div className="message-actions">
+                <button type="button" className="button small ghost copy-button" onClick={() => onEdit(m.content)}>
+                  Edit and resend
+                </button>
+              </div>
+            )}
             {m.role === "assistant" && m.state !== "streaming" && (
               <div className="message-actions">
                 {m.content && <CopyButton label="Copy reply" text={() => m.content} />}
+                {m === last && m.state !== "failed" && onRegenerate && (
+                  <button type="button" className="button small ghost copy-button" onClick={() => onRegenerate(m.key)}>
+                    Regenerate
+                  </button>
+                )}
                 <Figures message={m} />
               </div>
             )}

@@ -125,5 +125,20 @@ export function useChatStream({ onConversation, onSettled }: Handlers) {
     [send],
   );
 
-  return { messages, streaming, send, stop, reset, retry };
+  /**
+   * Asks the question of a reply again, as a new turn: the earlier question and reply stay, as they are stored
+   * (the API has no way to replace a reply).
+   */
+  const regenerate = useCallback(
+    (replyKey: string, args: Omit<SendArgs, "text">) => {
+      const list = current.current;
+      const index = list.findIndex((m) => m.key === replyKey);
+      const question = list[index - 1];
+      if (index < 1 || question?.role !== "user") return;
+      void send({ ...args, text: question.content });
+    },
+    [send],
+  );
+
+  return { messages, streaming, send, stop, reset, retry, regenerate };
 }
