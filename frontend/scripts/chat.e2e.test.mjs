@@ -64,6 +64,10 @@ const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.mi
 
 /** The serious and critical axe findings of the page as it stands, plus a missing or repeated h1. */
 async function accessibilityProblems() {
+  // Colours mid-transition (after a theme change) would be measured as they pass: let them settle.
+  await page.waitForFunction(() =>
+    document.getAnimations().every((a) => a.playState !== "running" || a.effect?.getTiming().iterations === Infinity),
+  );
   await page.evaluate(`${AXE}\n;0`);
   const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"] })).violations);
   const found = violations
@@ -468,5 +472,34 @@ describe("the chat experience", () => {
     await check("register");
 
     assert.deepEqual(pages.filter(([, found]) => found.length > 0), [], "pages with accessibility problems");
+  });
+
+  it("the Theme menu switches light, dark and back to the system's, and remembers the choice", async () => {
+    await signUp();
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.goto(`${BASE}/chat`);
+    const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const theme = page.getByLabel("Theme", { exact: true });
+    await theme.waitFor();
+    const light = await bg();
+    await theme.selectOption({ label: "Dark" });
+    await page.waitForFunction((l) => getComputedStyle(document.body).backgroundColor !== l, light);
+    const dark = await bg();
+    await page.reload();
+    await theme.waitFor();
+    assert.equal(await bg(), dark, "the choice outlives a reload");
+    assert.equal(await theme.inputValue(), "dark");
+    await theme.selectOption({ label: "System" });
+    assert.equal(await bg(), light, "System follows the system (light here)");
+    await page.emulateMedia({ colorScheme: "dark" });
+    assert.equal(await bg(), dark, "and follows it when it changes");
+    await theme.selectOption({ label: "Light" });
+    assert.equal(await bg(), light, "Light wins over a dark system");
+    await theme.selectOption({ label: "System" });
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the header fits a phone (${overflow}px too wide)`);
+    await shot("chat-theme-mobile");
   });
 });
