@@ -153,9 +153,9 @@ describe("issue 14 defects", () => {
         buffer: Buffer.alloc(3 * 1024 * 1024, "The support line is open 9 to 5.\n"),
       });
       await page.getByRole("button", { name: "Upload", exact: true }).click();
-      await page.waitForFunction(() => Number(document.querySelector("#upload-progress")?.getAttribute("value")) >= 5);
-      await page.getByRole("button", { name: "Cancel", exact: true }).click();
-      await page.getByText("Upload cancelled.").waitFor();
+      await page.waitForFunction(() => Number(document.querySelector("progress")?.getAttribute("value")) >= 5);
+      await page.getByRole("button", { name: "Cancel upload of big.txt" }).click();
+      await page.getByText("Upload of big.txt cancelled.").waitFor();
       await page.waitForTimeout(1500);
       assert.equal(await page.locator("progress").count(), 0, "no progress bar: nothing is uploading");
       assert.equal(posts.length, 1, "the upload was sent once and not again");
@@ -501,5 +501,46 @@ describe("the chat experience", () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the header fits a phone (${overflow}px too wide)`);
     await shot("chat-theme-mobile");
+  });
+
+  it("files: several at once, or dropped, each with its own progress and a Cancel that cancels only it", async () => {
+    const { call } = await signUp();
+    const project = await call("POST", "/projects", { name: "Files bot" });
+    await page.goto(`${BASE}/dashboard?project=${project.id}`);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Network.enable");
+    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 512 * 1024 });
+    try {
+      await page.getByLabel("File to upload").setInputFiles([
+        { name: "slow.txt", mimeType: "text/plain", buffer: Buffer.alloc(4 * 1024 * 1024, "Slow line.\n") },
+        { name: "small.txt", mimeType: "text/plain", buffer: Buffer.from("A small file.\n") },
+      ]);
+      await page.getByRole("button", { name: "Upload", exact: true }).click();
+      const uploads = page.getByRole("list", { name: "Uploads" });
+      await uploads.getByText(/^Uploading slow\.txt: \d+%$/).waitFor();
+      await page.locator(".file-row", { hasText: "small.txt" }).waitFor();
+      await page.getByRole("button", { name: "Cancel upload of slow.txt" }).click();
+      await page.getByText("Upload of slow.txt cancelled.").waitFor();
+      await uploads.waitFor({ state: "detached" });
+    } finally {
+      await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      await cdp.detach();
+    }
+
+    // Dropped files upload the same way.
+    const drop = await page.evaluateHandle(() => {
+      const data = new DataTransfer();
+      data.items.add(new File(["Dropped one.\n"], "dropped-1.txt", { type: "text/plain" }));
+      data.items.add(new File(["Dropped two.\n"], "dropped-2.txt", { type: "text/plain" }));
+      return data;
+    });
+    const form = page.locator(".upload-form");
+    await form.dispatchEvent("dragover", { dataTransfer: drop });
+    await page.locator(".upload-form.dragging").waitFor();
+    await form.dispatchEvent("drop", { dataTransfer: drop });
+    await page.locator(".file-row", { hasText: "dropped-2.txt" }).waitFor();
+    await page.locator(".file-row", { hasText: "dropped-1.txt" }).waitFor();
+    const names = (await call("GET", `/projects/${project.id}/files`)).map((f) => f.filename).sort();
+    assert.deepEqual(names, ["dropped-1.txt", "dropped-2.txt", "small.txt"], "the cancelled file was not stored");
   });
 });
