@@ -261,7 +261,7 @@ describe("the chat experience", () => {
     await shot("chat-copy");
   });
 
-  it("Regenerate asks the last question again and Edit and resend starts from an earlier one, each a new turn", async () => {
+  it("Regenerate asks the last question again and Edit and ask again starts from an earlier one, each a new turn", async () => {
     const { call } = await signUp();
     const project = await call("POST", "/projects", { name: "Turn bot" });
     await page.goto(`${BASE}/chat?project=${project.id}`);
@@ -273,7 +273,7 @@ describe("the chat experience", () => {
     await page.waitForFunction(() => document.querySelectorAll(".message.assistant.state-done").length === 2);
     assert.equal(await page.getByRole("button", { name: "Regenerate" }).count(), 1, "only the last reply regenerates");
 
-    await page.getByRole("button", { name: "Edit and resend" }).first().click();
+    await page.getByRole("button", { name: "Edit and ask again" }).first().click();
     assert.equal(await composer.inputValue(), "Tell me a joke");
     assert.ok(await composer.evaluate((el) => el === document.activeElement), "the message box has the focus");
     await composer.fill("Tell me a short joke");
@@ -542,5 +542,32 @@ describe("the chat experience", () => {
     await page.locator(".file-row", { hasText: "dropped-1.txt" }).waitFor();
     const names = (await call("GET", `/projects/${project.id}/files`)).map((f) => f.filename).sort();
     assert.deepEqual(names, ["dropped-1.txt", "dropped-2.txt", "small.txt"], "the cancelled file was not stored");
+  });
+
+  it("Try it beside the prompts chats with the prompts as they stand, without leaving the page", async () => {
+    const { call } = await signUp();
+    const project = await call("POST", "/projects", { name: "Tuned bot" });
+    await page.goto(`${BASE}/dashboard?project=${project.id}`);
+    await page.getByRole("button", { name: /^Try it/ }).click();
+    const panel = page.getByRole("region", { name: "Try it" });
+    const box = panel.getByLabel("Message", { exact: true });
+    await box.fill("First try");
+    await box.press("Enter");
+    await panel.locator(".message.assistant.state-done", { hasText: "Echo: First try" }).waitFor();
+
+    await page.getByLabel("Name", { exact: true }).fill("Tone");
+    await page.getByLabel("Content", { exact: true }).fill("Be brief.");
+    await page.getByRole("button", { name: "Add prompt" }).click();
+    await box.fill("Second try");
+    await box.press("Enter");
+    await panel.locator(".message.assistant.state-done", { hasText: "Echo: Second try" }).waitFor();
+    assert.equal(new URL(page.url()).pathname, "/dashboard");
+    const conversations = await call("GET", `/projects/${project.id}/conversations`);
+    assert.equal(conversations.length, 1, "both messages went into one conversation");
+    await shot("dashboard-try");
+
+    await panel.getByRole("button", { name: "Start over" }).click();
+    assert.equal(await panel.locator(".message").count(), 0);
+    assert.deepEqual(await accessibilityProblems(), []);
   });
 });

@@ -113,8 +113,8 @@ echo "e2e: widget browser test passed in $(since "$t")"
 
 if [ "$copy_screenshots" = 1 ]; then
   mkdir -p "$repo/docs/screenshots"
-  for name in login dashboard dashboard-mobile dashboard-empty chat chat-mobile chat-dark chat-mobile-dark chat-drawer \
-    chat-citations docs redoc; do
+  for name in login dashboard dashboard-mobile dashboard-empty dashboard-try chat chat-mobile chat-dark chat-mobile-dark \
+    chat-drawer chat-citations docs redoc; do
     cp "$out/$name.png" "$repo/docs/screenshots/$name.png"
   done
   echo "e2e: screenshots copied to docs/screenshots/"

@@ -61,7 +61,7 @@ export function MessageList({ messages, loading, projectName, usageHref, onRetry
             {m.role === "user" && onEdit && (
               <div className="message-actions">
                 <button type="button" className="button small ghost copy-button" onClick={() => onEdit(m.content)}>
-                  Edit and resend
+                  Edit and ask again
                 </button>
               </div>
             )}
