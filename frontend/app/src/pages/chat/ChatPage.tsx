@@ -35,7 +35,7 @@ export function ChatPage() {
   const [loadingConversation, setLoadingConversation] = useState(false);
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [search, setSearch] = useState("");
-  // Phones: the conversations are a drawer over the messages, closed unless asked for.
+  // Phones: the conversations are a drawer above the messages, closed unless asked for.
   const [drawerOpen, setDrawerOpen] = useState(false);
   const [draft, setDraft] = useState<{ text: string }>();
   const filtersRef = useRef(filters);
