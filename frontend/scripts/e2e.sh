@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Browser end-to-end test of the dashboard against the real server:
 #   builds ./cmd/chatbot and ./cmd/fakeopenai, starts the OpenAI fake and the server (fresh SQLite database,
-#   free loopback ports), waits for GET /health, runs scripts/e2e.test.mjs (the dashboard) and then
-#   scripts/widget.e2e.test.mjs (the embeddable widget on two other-origin sites) in Debian's chromium through
+#   free loopback ports), waits for GET /health, runs scripts/e2e.test.mjs (the dashboard), scripts/chat.e2e.test.mjs
+#   (the chat experience, one fresh user per test) and then scripts/widget.e2e.test.mjs (the embeddable widget on two other-origin sites) in Debian's chromium through
 #   playwright-core, and always stops both processes.
 #
 # Usage (from anywhere): frontend/scripts/e2e.sh [--screenshots]
@@ -104,12 +104,17 @@ t=$(now)
 echo "e2e: browser test passed in $(since "$t")"
 
 t=$(now)
+(cd "$frontend" && BASE_URL="$base" E2E_OUTPUT_DIR="$out" node --test --test-reporter=spec --test-concurrency=1 scripts/chat.e2e.test.mjs)
+echo "e2e: chat browser tests passed in $(since "$t")"
+
+t=$(now)
 (cd "$frontend" && BASE_URL="$base" E2E_OUTPUT_DIR="$out" node --test --test-reporter=spec --test-concurrency=1 scripts/widget.e2e.test.mjs)
 echo "e2e: widget browser test passed in $(since "$t")"
 
 if [ "$copy_screenshots" = 1 ]; then
   mkdir -p "$repo/docs/screenshots"
-  for name in login dashboard dashboard-mobile chat chat-mobile docs redoc; do
+  for name in login dashboard dashboard-mobile dashboard-empty dashboard-try chat chat-mobile chat-dark chat-mobile-dark \
+    chat-drawer chat-citations docs redoc; do
     cp "$out/$name.png" "$repo/docs/screenshots/$name.png"
   done
   echo "e2e: screenshots copied to docs/screenshots/"

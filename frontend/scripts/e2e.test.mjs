@@ -150,10 +150,16 @@ describe("dashboard end to end", () => {
 
     await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
     await page.getByRole("button", { name: "Create account" }).click();
-    await page.getByText("You can log in now").waitFor();
+    // Registered is signed in: the empty dashboard offers to create the first chatbot.
+    await page.waitForURL(`${BASE}/dashboard**`);
+    await page.getByRole("button", { name: "Create your first chatbot" }).waitFor();
+    assert.ok(await token(), "the new account is signed in");
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.waitForURL(`${BASE}/`);
 
     // The same email again: the server refuses, and its detail is shown as is.
     await page.getByRole("button", { name: "Register" }).click();
+    await page.getByLabel("Email").fill(EMAIL);
     await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
     await page.getByRole("button", { name: "Create account" }).click();
     const alert = page.getByRole("alert");
@@ -513,13 +519,13 @@ describe("dashboard end to end", () => {
     await page.waitForFunction(() => [...document.querySelectorAll(".message-figures")].at(-1)?.textContent?.match(/ (ms|s)$/));
     assert.equal(await figures.count(), 2);
     const shown = (await figures.last().textContent()) ?? "";
-    assert.match(shown, /^[\d,]+ tokens in · [\d,]+ out · \d+(\.\d)? (ms|s)$/);
+    assert.match(shown, /^\S+ · [\d,]+ tokens in · [\d,]+ out · \d+(\.\d)? (ms|s)$/);
 
     const conversation = Number(new URL(page.url()).searchParams.get("conversation"));
     const detail = await (await asUser("GET", `/conversations/${conversation}`)).json();
     const reply = detail.messages.filter((m) => m.role === "assistant").at(-1);
     assert.ok(reply.input_tokens > 0 && reply.output_tokens > 0, "the fake reports token counts");
-    assert.ok(shown.startsWith(`${count(reply.input_tokens)} tokens in · ${count(reply.output_tokens)} out · `), shown);
+    assert.ok(shown.startsWith(`${reply.model} · ${count(reply.input_tokens)} tokens in · ${count(reply.output_tokens)} out · `), shown);
   });
 
   step("usage: the Usage tab draws the charts and shows this month's totals as GET /usage does", async () => {
@@ -705,7 +711,7 @@ describe("dashboard end to end", () => {
 
     await page.locator(".header-actions").getByRole("button", { name: "Delete" }).click();
     await dialog.getByRole("button", { name: "Delete project" }).click();
-    await page.getByRole("heading", { name: "Create your first chatbot" }).waitFor();
+    await page.getByRole("button", { name: "Create your first chatbot" }).waitFor();
   });
 
   step("log out clears the token and ends its session on the server", async () => {

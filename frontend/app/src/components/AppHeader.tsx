@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { api, unwrap } from "../lib/api";
 import { goToSignIn } from "../lib/session";
+import { getTheme, setTheme, type Theme } from "../lib/theme";
 
 interface AppHeaderProps {
   current: "dashboard" | "chat";
@@ -17,6 +18,7 @@ async function logOut(): Promise<void> {
 /** The top bar of the signed-in pages: navigation, the account's email, and sign-out. */
 export function AppHeader({ current, chatHref = "/chat" }: AppHeaderProps) {
   const [email, setEmail] = useState<string>();
+  const [theme, setThemeState] = useState<Theme>(getTheme);
 
   useEffect(() => {
     // A 401 here sends the visitor back to sign-in through the client's onUnauthorized.
@@ -46,6 +48,23 @@ export function AppHeader({ current, chatHref = "/chat" }: AppHeaderProps) {
             {email}
           </span>
         )}
+        <label htmlFor="theme-picker" className="sr-only">
+          Theme
+        </label>
+        <select
+          id="theme-picker"
+          className="theme-picker"
+          value={theme}
+          onChange={(e) => {
+            const next = e.target.value as Theme;
+            setTheme(next);
+            setThemeState(next);
+          }}
+        >
+          <option value="system">System</option>
+          <option value="light">Light</option>
+          <option value="dark">Dark</option>
+        </select>
         <button type="button" className="button small" onClick={logOut}>
           Log out
         </button>

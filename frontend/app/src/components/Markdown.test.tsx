@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
-import { cleanup, render } from "@testing-library/react";
-import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, fireEvent, render, waitFor } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { Markdown } from "./Markdown";
 
 afterEach(cleanup);
@@ -49,5 +49,32 @@ describe("Markdown", () => {
     expect(container.querySelector("li strong")?.textContent).toBe("bold");
     expect(container.querySelector("pre code")?.textContent).toBe("code <b>\n");
     expect(container.querySelectorAll("td")).toHaveLength(2);
+  });
+});
+
+describe("Markdown code blocks", () => {
+  it("highlight a known language with classes only, once the highlighter has loaded, and keep HTML inert", async () => {
+    const text = "```js\nconst x = \"<img src=x onerror=alert(1)>\"; // note\n```\n\n```\nplain <b>\n```";
+    const { container } = render(<Markdown text={text} />);
+    await waitFor(() => expect(container.querySelector("code.hljs .hljs-keyword")?.textContent).toBe("const"));
+    expect(container.querySelector(".hljs-string")?.textContent).toBe('"<img src=x onerror=alert(1)>"');
+    expect(container.querySelector(".hljs-comment")?.textContent).toBe("// note");
+    expect(container.querySelector("img, b, [style]")).toBeNull();
+    const codes = container.querySelectorAll("pre code");
+    expect(codes[0]?.textContent).toBe('const x = "<img src=x onerror=alert(1)>"; // note\n');
+    expect(codes[1]?.classList.contains("hljs")).toBe(false);
+    expect(codes[1]?.textContent).toBe("plain <b>\n");
+  });
+
+  it("give each block a Copy button that copies its source", async () => {
+    const writeText = vi.fn(async () => {});
+    vi.stubGlobal("navigator", { ...navigator, clipboard: { writeText } });
+    const { getAllByRole, findAllByText } = render(<Markdown text={"```python\nprint('hi')\n```\n\n```\na\nb\n```"} />);
+    const buttons = getAllByRole("button", { name: "Copy code" });
+    expect(buttons).toHaveLength(2);
+    fireEvent.click(buttons[1]!);
+    await findAllByText("Copied to the clipboard.");
+    expect(writeText).toHaveBeenCalledWith("a\nb");
+    vi.unstubAllGlobals();
   });
 });

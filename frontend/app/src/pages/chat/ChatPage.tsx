@@ -12,16 +12,32 @@ import { fromApi } from "./messages";
 import { MessageList } from "./MessageList";
 import { useChatStream } from "./useChatStream";
 
+/** What failed to load: a successful load of the same thing clears it, and Retry loads it again in place. */
+type PageError = { source: "projects" | "conversations" | "conversation"; message: string };
+
+/** The conversations whose title contains the search (any case); all of them for an empty search. */
+export function searchConversations(list: Conversation[] | undefined, search: string): Conversation[] | undefined {
+  const needle = search.trim().toLocaleLowerCase();
+  if (!list || !needle) return list;
+  return list.filter((c) => (c.title || "Untitled conversation").toLocaleLowerCase().includes(needle));
+}
+
 /** The chat page: pick a project, pick or start a conversation, and talk to the bot with streamed replies. */
 export function ChatPage() {
   const [projects, setProjects] = useState<Project[]>();
   const [projectId, setProjectId] = useState<number | undefined>(() => readIdParam("project"));
   const [conversations, setConversations] = useState<Conversation[]>();
   const [conversationId, setConversationId] = useState<number | undefined>(() => readIdParam("conversation"));
-  const [error, setError] = useState<string>();
+  const [error, setError] = useState<PageError>();
+  const fail = (source: PageError["source"], err: unknown) => setError({ source, message: errorMessage(err) });
+  const recovered = (source: PageError["source"]) => setError((e) => (e?.source === source ? undefined : e));
   const [deleting, setDeleting] = useState<Conversation>();
   const [loadingConversation, setLoadingConversation] = useState(false);
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const [search, setSearch] = useState("");
+  // Phones: the conversations are a drawer above the messages, closed unless asked for.
+  const [drawerOpen, setDrawerOpen] = useState(false);
+  const [draft, setDraft] = useState<{ text: string }>();
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
   const composerRef = useRef<HTMLTextAreaElement>(null);
@@ -32,8 +48,12 @@ export function ChatPage() {
     const request = ++listRequest.current;
     const query = filterQuery(filtersRef.current);
     unwrap(api.client.GET("/projects/{project_id}/conversations", { params: { path: { project_id: pid }, query } }))
-      .then((list) => request === listRequest.current && setConversations(list))
-      .catch((err) => request === listRequest.current && setError(errorMessage(err)));
+      .then((list) => {
+        if (request !== listRequest.current) return;
+        setConversations(list);
+        setError((e) => (e?.source === "conversations" ? undefined : e));
+      })
+      .catch((err) => request === listRequest.current && setError({ source: "conversations", message: errorMessage(err) }));
   }, []);
 
   const chat = useChatStream({
@@ -44,14 +64,16 @@ export function ChatPage() {
     onSettled: () => projectId && loadConversations(projectId),
   });
 
-  useEffect(() => {
+  const loadProjects = useCallback(() => {
     unwrap(api.client.GET("/projects"))
       .then((list) => {
         setProjects(list);
         setProjectId((id) => (list.some((p) => p.id === id) ? id : list[0]?.id));
+        setError((e) => (e?.source === "projects" ? undefined : e));
       })
-      .catch((err) => setError(errorMessage(err)));
+      .catch((err) => setError({ source: "projects", message: errorMessage(err) }));
   }, []);
+  useEffect(loadProjects, [loadProjects]);
 
   useEffect(() => {
     if (projectId === undefined) return;
@@ -62,9 +84,10 @@ export function ChatPage() {
 
   const openConversation = useCallback(
     async (id: number | undefined) => {
+      setDrawerOpen(false);
       setConversationId(id);
       writeParams({ conversation: id });
-      setError(undefined);
+      recovered("conversation");
       if (id === undefined) {
         chat.reset([]);
         composerRef.current?.focus();
@@ -77,7 +100,7 @@ export function ChatPage() {
         );
         chat.reset(detail.messages.map(fromApi));
       } catch (err) {
-        setError(errorMessage(err));
+        fail("conversation", err);
       }
       setLoadingConversation(false);
     },
@@ -100,18 +123,37 @@ export function ChatPage() {
       setConversations((list) => list?.filter((c) => c.id !== conversation.id));
       if (conversation.id === conversationId) void openConversation(undefined);
     } catch (err) {
-      setError(errorMessage(err));
+      fail("conversations", err);
     }
     setDeleting(undefined);
   }
 
   const project = projects?.find((p) => p.id === projectId);
+  const open = conversations?.find((c) => c.id === conversationId);
+  const heading = !project
+    ? "Chat"
+    : conversationId === undefined
+      ? "New conversation"
+      : open
+        ? open.title || "Untitled conversation"
+        : (chat.messages.find((m) => m.role === "user")?.content.slice(0, 80) ?? "Conversation");
+  const shown = searchConversations(conversations, search);
+
+  useEffect(() => {
+    document.title = `${heading} · Chatbot Platform`;
+  }, [heading]);
+
+  function retryPageError() {
+    if (error?.source === "projects") loadProjects();
+    else if (error?.source === "conversations" && projectId !== undefined) loadConversations(projectId);
+    else if (error?.source === "conversation") void openConversation(conversationId);
+  }
 
   return (
     <>
       <AppHeader current="chat" />
       <main className="chat-layout" id="main">
-        <aside className="chat-sidebar" aria-label="Conversations">
+        <aside className="chat-sidebar" id="chat-sidebar" aria-label="Conversations" data-open={drawerOpen}>
           <div className="field">
             <label htmlFor="project-picker">Project</label>
             <select
@@ -121,6 +163,7 @@ export function ChatPage() {
               onChange={(e) => {
                 setProjectId(Number(e.target.value));
                 setFilters(NO_FILTERS);
+                setSearch("");
                 void openConversation(undefined);
               }}
             >
@@ -149,25 +192,74 @@ export function ChatPage() {
               keyedConversations={conversations?.some((c) => c.key_id !== null || c.end_user !== null) ?? false}
             />
           )}
-          <ConversationList
-            conversations={conversations}
-            selectedId={conversationId}
-            onOpen={(id) => void openConversation(id)}
-            onDelete={setDeleting}
-            emptyText={
-              Object.keys(filterQuery(filters)).length === 0 ? "No conversations yet." : "No conversation matches these filters."
-            }
-          />
+          {conversations !== undefined && (conversations.length > 0 || search !== "") && (
+            <div className="field conversation-search" role="search" aria-label="Search conversations">
+              <label htmlFor="conversation-search" className="sr-only">
+                Search conversations
+              </label>
+              <input
+                id="conversation-search"
+                type="search"
+                placeholder="Search by title"
+                autoComplete="off"
+                maxLength={200}
+                value={search}
+                onChange={(e) => setSearch(e.target.value)}
+              />
+            </div>
+          )}
+          {projects?.length === 0 ? (
+            <p className="muted small">
+              No chatbots yet. <a href="/dashboard">Create a chatbot</a>
+            </p>
+          ) : projectId === undefined ? (
+            !error && <p className="muted small">Loading…</p>
+          ) : (
+            <ConversationList
+              conversations={shown}
+              selectedId={conversationId}
+              onOpen={(id) => void openConversation(id)}
+              onDelete={setDeleting}
+              emptyText={
+                search.trim() !== ""
+                  ? "No conversation title matches this search."
+                  : Object.keys(filterQuery(filters)).length === 0
+                    ? "No conversations yet."
+                    : "No conversation matches these filters."
+              }
+            />
+          )}
         </aside>
 
         <section className="chat-main" aria-label={project ? `Chat with ${project.name}` : "Chat"}>
-          {error && <Alert onRetry={() => window.location.reload()}>{error}</Alert>}
+          {project && (
+            <div className="chat-head">
+              <button
+                type="button"
+                className="button small drawer-toggle"
+                aria-expanded={drawerOpen}
+                aria-controls="chat-sidebar"
+                onClick={() => setDrawerOpen((v) => !v)}
+              >
+                Conversations
+              </button>
+              <div className="chat-head-text">
+                <h1 title={heading}>{heading}</h1>
+                <span className="chat-project muted small">{project.name}</span>
+              </div>
+            </div>
+          )}
+          {error && <Alert onRetry={retryPageError}>{error.message}</Alert>}
           {projects?.length === 0 && (
             <div className="empty-state">
-              <h1>No projects yet</h1>
+              <h1>No chatbots yet</h1>
               <p className="muted">
-                Create a project on the <a href="/dashboard">dashboard</a> first, then come back to chat with it.
+                A chatbot is a project: its prompts shape how it answers, its files give it knowledge. Make one on the
+                dashboard, then come back to chat with it.
               </p>
+              <a className="button primary" href="/dashboard">
+                Create your first chatbot
+              </a>
             </div>
           )}
           {project && (
@@ -178,6 +270,17 @@ export function ChatPage() {
                 projectName={project.name}
                 usageHref={`/dashboard?project=${project.id}&tab=usage`}
                 onRetry={(key) => chat.retry(key, { projectId: project.id, conversationId })}
+                onRegenerate={
+                  chat.streaming ? undefined : (key) => chat.regenerate(key, { projectId: project.id, conversationId })
+                }
+                onEdit={
+                  chat.streaming
+                    ? undefined
+                    : (text) => {
+                        setDraft({ text });
+                        composerRef.current?.focus();
+                      }
+                }
               />
               <Composer
                 ref={composerRef}
@@ -185,6 +288,7 @@ export function ChatPage() {
                 streaming={chat.streaming}
                 onSend={(text) => void chat.send({ projectId: project.id, conversationId, text })}
                 onStop={chat.stop}
+                draft={draft}
               />
             </>
           )}

@@ -1,18 +1,23 @@
-import { forwardRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { forwardRef, useEffect, useState, type FormEvent, type KeyboardEvent } from "react";
 
 interface ComposerProps {
   projectName: string;
   streaming: boolean;
   onSend: (text: string) => void;
   onStop: () => void;
+  /** Text to put in the box (Edit and resend); a new object each time, even for the same text. */
+  draft?: { text: string };
 }
 
 /** The message box: Enter sends, Shift+Enter starts a new line; Stop ends a reply in progress. */
 export const Composer = forwardRef<HTMLTextAreaElement, ComposerProps>(function Composer(
-  { projectName, streaming, onSend, onStop },
+  { projectName, streaming, onSend, onStop, draft },
   ref,
 ) {
   const [text, setText] = useState("");
+  useEffect(() => {
+    if (draft) setText(draft.text);
+  }, [draft]);
 
   function submit(e?: FormEvent) {
     e?.preventDefault();

@@ -3,6 +3,7 @@ import type { Conversation } from "@chatbot-platform/sdk";
 import { cleanup, render } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { filterQuery } from "./ConversationFilters";
+import { searchConversations } from "./ChatPage";
 import { ConversationList } from "./ConversationList";
 
 afterEach(cleanup);
@@ -50,5 +51,20 @@ describe("filterQuery", () => {
     expect(filterQuery({ user: "" })).toEqual({});
     expect(filterQuery({ keyId: 4, user: "  " })).toEqual({ key_id: 4 });
     expect(filterQuery({ user: " alice " })).toEqual({ user: "alice" });
+  });
+});
+
+describe("searchConversations", () => {
+  const list = [conversation({ id: 1, title: "Shipping to Norway" }), conversation({ id: 2, title: "" }), conversation({ id: 3, title: "Refunds" })];
+
+  it("keeps the titles that contain the search, in any case, untitled ones by their shown name", () => {
+    expect(searchConversations(list, " shipping ")?.map((c) => c.id)).toEqual([1]);
+    expect(searchConversations(list, "UNTITLED")?.map((c) => c.id)).toEqual([2]);
+    expect(searchConversations(list, "nothing")).toEqual([]);
+  });
+
+  it("keeps everything for an empty search, and a list still loading as it is", () => {
+    expect(searchConversations(list, "  ")).toBe(list);
+    expect(searchConversations(undefined, "x")).toBeUndefined();
   });
 });

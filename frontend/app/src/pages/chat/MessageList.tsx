@@ -1,5 +1,7 @@
-import { useEffect, useRef } from "react";
+import { useCallback, useEffect, useMemo, useRef } from "react";
 import { Alert } from "../../components/Alert";
+import { CopyButton } from "../../components/CopyButton";
+import { sourcesOf } from "../../components/citations";
 import { Markdown } from "../../components/Markdown";
 import { replyFigures, type UiMessage } from "./messages";
 
@@ -10,10 +12,13 @@ interface MessageListProps {
   /** The project's Usage tab, where its budgets are: offered when a reply is refused with 429. */
   usageHref: string;
   onRetry: (replyKey: string) => void;
+  /** Absent while a reply streams: no new turn can start then. */
+  onRegenerate?: (replyKey: string) => void;
+  onEdit?: (text: string) => void;
 }
 
 /** The conversation: the reader's messages as plain text, the bot's as sanitised Markdown with citations. */
-export function MessageList({ messages, loading, projectName, usageHref, onRetry }: MessageListProps) {
+export function MessageList({ messages, loading, projectName, usageHref, onRetry, onRegenerate, onEdit }: MessageListProps) {
   const box = useRef<HTMLDivElement>(null);
   // Follow new text only while the reader is at the bottom: scrolling up to reread must not be undone.
   const following = useRef(true);
@@ -44,7 +49,7 @@ export function MessageList({ messages, loading, projectName, usageHref, onRetry
       {loading && <p className="muted">Loading conversation…</p>}
       {!loading && messages.length === 0 && (
         <div className="empty-state small">
-          <h1>Chat with {projectName}</h1>
+          <h2>Chat with {projectName}</h2>
           <p className="muted">Ask anything. Replies follow the project&apos;s prompts and search its files.</p>
         </div>
       )}
@@ -53,7 +58,24 @@ export function MessageList({ messages, loading, projectName, usageHref, onRetry
           <li key={m.key} className={`message ${m.role} state-${m.state}`} aria-busy={m.state === "streaming"}>
             <span className="message-author">{m.role === "user" ? "You" : "Assistant"}</span>
             {m.role === "user" ? <p className="message-text">{m.content}</p> : <Reply message={m} usageHref={usageHref} onRetry={onRetry} />}
-            {m.role === "assistant" && m.state !== "streaming" && <Figures message={m} />}
+            {m.role === "user" && onEdit && (
+              <div className="message-actions">
+                <button type="button" className="button small ghost copy-button" onClick={() => onEdit(m.content)}>
+                  Edit and ask again
+                </button>
+              </div>
+            )}
+            {m.role === "assistant" && m.state !== "streaming" && (
+              <div className="message-actions">
+                {m.content && <CopyButton label="Copy reply" text={() => m.content} />}
+                {m === last && m.state !== "failed" && onRegenerate && (
+                  <button type="button" className="button small ghost copy-button" onClick={() => onRegenerate(m.key)}>
+                    Regenerate
+                  </button>
+                )}
+                <Figures message={m} />
+              </div>
+            )}
           </li>
         ))}
       </ol>
@@ -70,25 +92,42 @@ interface ReplyProps {
   onRetry: (key: string) => void;
 }
 
+// Quotes longer than this start collapsed: the chip shows the file, a click shows the quote.
+const LONG_QUOTE = 160;
+
 function Reply({ message, usageHref, onRetry }: ReplyProps) {
+  const sources = useMemo(() => sourcesOf(message.citations), [message.citations]);
+  const sourceId = useCallback((n: number) => `source-${message.key}-${n}`, [message.key]);
   return (
     <div className="message-body">
       {message.content ? (
-        <Markdown text={message.content} />
+        <Markdown text={message.content} sources={sources} sourceId={sourceId} />
       ) : (
         message.state === "streaming" && <span className="typing" aria-label="Waiting for the reply" />
       )}
-      {message.citations.length > 0 && (
+      {sources.length > 0 && (
         <div className="citations">
-          <span className="citations-title">Sources</span>
-          <ul>
-            {message.citations.map((c, i) => (
-              <li key={`${c.openai_file_id}-${i}`}>
-                <span className="citation-file">{c.filename}</span>
-                {c.quote && <q>{c.quote}</q>}
+          <span className="citations-title" id={`${sourceId(0)}-title`}>
+            Sources
+          </span>
+          <ol className="source-chips" aria-labelledby={`${sourceId(0)}-title`}>
+            {sources.map((s) => (
+              <li key={s.n} id={sourceId(s.n)} tabIndex={-1}>
+                {s.quote ? (
+                  <details open={s.quote.length <= LONG_QUOTE}>
+                    <summary>
+                      <span className="source-n">[{s.n}]</span> <span className="citation-file">{s.filename}</span>
+                    </summary>
+                    <q>{s.quote}</q>
+                  </details>
+                ) : (
+                  <span className="source-chip">
+                    <span className="source-n">[{s.n}]</span> <span className="citation-file">{s.filename}</span>
+                  </span>
+                )}
               </li>
             ))}
-          </ul>
+          </ol>
         </div>
       )}
       {message.state === "stopped" && <p className="note">Stopped.</p>}

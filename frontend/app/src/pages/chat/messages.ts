@@ -14,7 +14,8 @@ export interface UiMessage {
   errorStatus?: number;
   /** The stored message's id, once the server said it. */
   id?: number;
-  /** A reply's token counts and how long it took, as the server recorded them; null when unknown. */
+  /** The model that wrote a reply, its token counts and how long it took, as the server recorded them; null when unknown. */
+  model?: string | null;
   inputTokens?: number | null;
   outputTokens?: number | null;
   latencyMs?: number | null;
@@ -30,15 +31,19 @@ export function fromApi(message: ChatMessage): UiMessage {
     content: message.content,
     citations: message.citations,
     state: message.incomplete ? "incomplete" : "done",
+    model: message.model ?? null,
     inputTokens: message.input_tokens ?? null,
     outputTokens: message.output_tokens ?? null,
     latencyMs: message.latency_ms ?? null,
   };
 }
 
-/** A reply's figures in small print ("1,234 tokens in · 56 out · 1.2 s"); undefined when none is known. */
-export function replyFigures(m: Pick<UiMessage, "inputTokens" | "outputTokens" | "latencyMs">): string | undefined {
+/** A reply's figures in small print ("gpt-4o-mini · 1,234 tokens in · 56 out · 1.2 s"); undefined when none is known. */
+export function replyFigures(
+  m: Pick<UiMessage, "model" | "inputTokens" | "outputTokens" | "latencyMs">,
+): string | undefined {
   const parts: string[] = [];
+  if (m.model) parts.push(m.model);
   const known = (n: number | null | undefined): n is number => typeof n === "number";
   if (known(m.inputTokens) || known(m.outputTokens)) {
     parts.push(`${known(m.inputTokens) ? formatCount(m.inputTokens) : "?"} tokens in`);

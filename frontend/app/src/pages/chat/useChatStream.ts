@@ -70,6 +70,7 @@ export function useChatStream({ onConversation, onSettled }: Handlers) {
             citations: ev.data.citations,
             state: "done",
             id: ev.data.message_id,
+            model: ev.data.model,
             inputTokens: usage.input_tokens,
             outputTokens: usage.output_tokens,
           });
@@ -96,6 +97,7 @@ export function useChatStream({ onConversation, onSettled }: Handlers) {
           const stored = detail.messages.find((m) => m.id === messageId);
           if (!stored) return;
           update({
+            model: stored.model ?? null,
             inputTokens: stored.input_tokens ?? null,
             outputTokens: stored.output_tokens ?? null,
             latencyMs: stored.latency_ms ?? null,
@@ -123,5 +125,20 @@ export function useChatStream({ onConversation, onSettled }: Handlers) {
     [send],
   );
 
-  return { messages, streaming, send, stop, reset, retry };
+  /**
+   * Asks the question of a reply again, as a new turn: the earlier question and reply stay, as they are stored
+   * (the API has no way to replace a reply).
+   */
+  const regenerate = useCallback(
+    (replyKey: string, args: Omit<SendArgs, "text">) => {
+      const list = current.current;
+      const index = list.findIndex((m) => m.key === replyKey);
+      const question = list[index - 1];
+      if (index < 1 || question?.role !== "user") return;
+      void send({ ...args, text: question.content });
+    },
+    [send],
+  );
+
+  return { messages, streaming, send, stop, reset, retry, regenerate };
 }

@@ -4,6 +4,7 @@ import { Alert } from "../../components/Alert";
 import { AppHeader } from "../../components/AppHeader";
 import { api, errorMessage, unwrap } from "../../lib/api";
 import { readIdParam, writeParams } from "../../lib/url";
+import { FirstChatbot } from "./FirstChatbot";
 import { ProjectDetail } from "./ProjectDetail";
 import { ProjectList } from "./ProjectList";
 
@@ -50,12 +51,12 @@ export function Dashboard() {
           {error && <Alert onRetry={() => setAttempt((n) => n + 1)}>{error}</Alert>}
           {!projects && !error && <p className="muted">Loading projects…</p>}
           {projects?.length === 0 && (
-            <div className="empty-state">
-              <h1>Create your first chatbot</h1>
-              <p className="muted">
-                A project is one bot: its prompts shape how it answers, its files give it knowledge to search.
-              </p>
-            </div>
+            <FirstChatbot
+              onCreated={(project) => {
+                setProjects((list) => [...(list ?? []), project]);
+                setSelectedId(project.id);
+              }}
+            />
           )}
           {selected && (
             <ProjectDetail

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type DragEvent, type FormEvent } from "react";
 import type { ProjectFile } from "@chatbot-platform/sdk";
 import { Alert } from "../../components/Alert";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
@@ -15,16 +15,28 @@ const STATUS_LABELS: Record<ProjectFile["status"], string> = {
 // Indexing happens at OpenAI after the upload answers; poll while a file is still in progress.
 const POLL_MS = 3000;
 
-/** A project's knowledge files: upload with progress, size, indexing status, delete. */
+/** An upload in progress: one per file, each with its own progress and Cancel. */
+interface Upload {
+  id: number;
+  name: string;
+  percent: number;
+  controller: AbortController;
+}
+
+let nextUpload = 0;
+
+/** A project's knowledge files: upload several at once (or drop them) with progress, size, indexing status, delete. */
 export function FilesPanel({ projectId }: { projectId: number }) {
   const [files, setFiles] = useState<ProjectFile[]>();
   const [error, setError] = useState<string>();
-  const [progress, setProgress] = useState<{ name: string; percent: number }>();
+  const [notices, setNotices] = useState<string[]>([]);
+  const [uploads, setUploads] = useState<Upload[]>([]);
+  const [dragging, setDragging] = useState(false);
   const [deleting, setDeleting] = useState<ProjectFile>();
   const [busy, setBusy] = useState(false);
   const [refresh, setRefresh] = useState(0);
   const inputRef = useRef<HTMLInputElement>(null);
-  const uploadAbort = useRef<AbortController | null>(null);
+  const live = useRef(new Set<AbortController>());
 
   useEffect(() => {
     let cancelled = false;
@@ -43,28 +55,49 @@ export function FilesPanel({ projectId }: { projectId: number }) {
     return () => window.clearTimeout(timer);
   }, [indexing, files]);
 
-  useEffect(() => () => uploadAbort.current?.abort(), []);
+  useEffect(() => {
+    const controllers = live.current;
+    return () => controllers.forEach((c) => c.abort());
+  }, []);
 
-  async function upload(e: FormEvent) {
-    e.preventDefault();
-    const file = inputRef.current?.files?.[0];
-    if (!file) return;
-    setError(undefined);
-    const controller = new AbortController();
-    uploadAbort.current = controller;
-    setProgress({ name: file.name, percent: 0 });
+  async function uploadOne(file: File) {
+    const upload: Upload = { id: ++nextUpload, name: file.name, percent: 0, controller: new AbortController() };
+    live.current.add(upload.controller);
+    setUploads((list) => [...list, upload]);
+    const set = (percent: number) => setUploads((list) => list.map((u) => (u.id === upload.id ? { ...u, percent } : u)));
     try {
       const stored = await api.uploadFile(projectId, file, {
-        signal: controller.signal,
-        onProgress: ({ loaded, total }) => setProgress({ name: file.name, percent: total ? Math.round((loaded / total) * 100) : 0 }),
+        signal: upload.controller.signal,
+        onProgress: ({ loaded, total }) => set(total ? Math.round((loaded / total) * 100) : 0),
       });
       setFiles((list) => [...(list ?? []), stored]);
-      if (inputRef.current) inputRef.current.value = "";
     } catch (err) {
-      setError(isAbortError(err) ? "Upload cancelled." : errorMessage(err));
+      if (isAbortError(err)) setNotices((list) => [...list, `Upload of ${file.name} cancelled.`]);
+      else setError(`${file.name}: ${errorMessage(err)}`);
     }
-    uploadAbort.current = null;
-    setProgress(undefined);
+    live.current.delete(upload.controller);
+    setUploads((list) => list.filter((u) => u.id !== upload.id));
+  }
+
+  /** Starts one upload per file; the input is emptied at once, so nothing can send the same files twice. */
+  function start(list: FileList | null | undefined) {
+    const chosen = [...(list ?? [])];
+    if (inputRef.current) inputRef.current.value = "";
+    if (chosen.length === 0) return;
+    setError(undefined);
+    setNotices([]);
+    chosen.forEach((f) => void uploadOne(f));
+  }
+
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    start(inputRef.current?.files);
+  }
+
+  function onDrop(e: DragEvent) {
+    e.preventDefault();
+    setDragging(false);
+    start(e.dataTransfer.files);
   }
 
   async function remove(file: ProjectFile) {
@@ -84,29 +117,57 @@ export function FilesPanel({ projectId }: { projectId: number }) {
     <section className="card" aria-labelledby="files-title">
       <h2 id="files-title">Knowledge files</h2>
       <p className="muted small">The bot searches these files when it answers.</p>
-      <form className="upload-form" onSubmit={upload}>
+      <form
+        className={`upload-form${dragging ? " dragging" : ""}`}
+        onSubmit={submit}
+        onDragOver={(e) => {
+          if (![...e.dataTransfer.types].includes("Files")) return;
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={(e) => {
+          if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDragging(false);
+        }}
+        onDrop={onDrop}
+      >
         <label htmlFor="file-input">File to upload</label>
         <div className="row">
-          <input id="file-input" ref={inputRef} type="file" required disabled={progress !== undefined} />
-          {progress ? (
-            <button type="button" className="button" onClick={() => uploadAbort.current?.abort()}>
-              Cancel
-            </button>
-          ) : (
-            <button type="submit" className="button primary">
-              Upload
-            </button>
-          )}
+          <input id="file-input" ref={inputRef} type="file" multiple required />
+          <button type="submit" className="button primary">
+            Upload
+          </button>
         </div>
-        {progress && (
-          <div className="progress">
-            <label htmlFor="upload-progress">
-              Uploading {progress.name}: {progress.percent}%
-            </label>
-            <progress id="upload-progress" max={100} value={progress.percent} />
-          </div>
+        <p className="hint">Choose several files at once, or drop them here.</p>
+        {uploads.length > 0 && (
+          <ul className="upload-list" aria-label="Uploads">
+            {uploads.map((u) => (
+              <li key={u.id} className="progress">
+                <label htmlFor={`upload-${u.id}`}>
+                  Uploading {u.name}: {u.percent}%
+                </label>
+                <div className="row">
+                  <progress id={`upload-${u.id}`} max={100} value={u.percent} />
+                  <button
+                    type="button"
+                    className="button small"
+                    aria-label={`Cancel upload of ${u.name}`}
+                    onClick={() => u.controller.abort()}
+                  >
+                    Cancel
+                  </button>
+                </div>
+              </li>
+            ))}
+          </ul>
         )}
       </form>
+      {notices.length > 0 && (
+        <Alert kind="info">
+          {notices.map((n) => (
+            <p key={n}>{n}</p>
+          ))}
+        </Alert>
+      )}
       {error && <Alert>{error}</Alert>}
       {files && files.length === 0 && <p className="muted">No files yet.</p>}
       {files && files.length > 0 && (

@@ -13,6 +13,8 @@ import { Tabs } from "./Tabs";
 
 // The Usage tab (and with it the chart library) is its own chunk, loaded when the tab is first opened.
 const UsagePanel = lazy(() => import("./usage/UsagePanel"));
+// So is "Try it" (the chat's Markdown and streaming code), loaded when first opened.
+const TryPanel = lazy(() => import("./TryPanel"));
 
 type Tab = "build" | "publish" | "usage";
 
@@ -39,6 +41,7 @@ export function ProjectDetail({ project, onUpdated, onDeleted }: ProjectDetailPr
   // The Publish tab mounts when first opened and then stays mounted (hidden), so a key shown once survives a
   // look at the prompts.
   const [publishOpened, setPublishOpened] = useState(tab === "publish");
+  const [trying, setTrying] = useState(false);
   const [renaming, setRenaming] = useState(false);
   const [name, setName] = useState(project.name);
   const [confirming, setConfirming] = useState(false);
@@ -136,6 +139,15 @@ export function ProjectDetail({ project, onUpdated, onDeleted }: ProjectDetailPr
       <div className="panels" role="tabpanel" id="tabpanel-build" aria-labelledby="tab-build" hidden={tab !== "build"}>
         <PromptsPanel projectId={project.id} />
         <div className="panel-column">
+          {trying ? (
+            <Suspense fallback={<p className="muted">Loading…</p>}>
+              <TryPanel project={project} onClose={() => setTrying(false)} />
+            </Suspense>
+          ) : (
+            <button type="button" className="button primary try-open" onClick={() => setTrying(true)}>
+              Try it: chat with {project.name}
+            </button>
+          )}
           <SettingsPanel project={project} onSaved={onUpdated} />
           <PricePanel project={project} onSaved={onUpdated} />
           <FilesPanel projectId={project.id} />

@@ -12,7 +12,7 @@ const REASONS: Record<string, string> = {
   required: "Please log in to continue.",
 };
 
-/** Log in or register (switchable); a successful login stores the token and opens the dashboard. */
+/** Log in or register (switchable); a successful login or registration stores the token and opens the dashboard. */
 export function LoginPage({ reason }: { reason: string | null }) {
   const [mode, setMode] = useState<Mode>("login");
   const [email, setEmail] = useState("");
@@ -50,14 +50,15 @@ export function LoginPage({ reason }: { reason: string | null }) {
     setBusy(true);
     try {
       const body = { email: email.trim(), password };
-      if (registering) {
-        const res = await unwrap(api.client.POST("/users/register", { body }));
+      if (registering) await unwrap(api.client.POST("/users/register", { body }));
+      // A new account is signed in at once: registering then logging in again would only be a chore.
+      const token = await unwrap(api.client.POST("/users/login", { body })).catch((err: unknown) => {
+        if (!registering) throw err;
         setMode("login");
-        setPassword("");
-        setNotice(`${res.message}. You can log in now.`);
-        passwordRef.current?.focus();
-      } else {
-        const token = await unwrap(api.client.POST("/users/login", { body }));
+        setNotice("Your account was created. Log in to continue.");
+        return undefined;
+      });
+      if (token) {
         setToken(token.access_token);
         window.location.assign("/dashboard");
         return; // Keep the form disabled while the next page loads.
