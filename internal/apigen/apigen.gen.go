@@ -499,7 +499,9 @@ type ChatCompletionMessage_Content struct {
 // ChatCompletionMessageRole `tool` messages are ignored
 type ChatCompletionMessageRole string
 
-// ChatCompletionRequest OpenAI's Chat Completions request; fields not listed are accepted and ignored
+// ChatCompletionRequest OpenAI's Chat Completions request. Deliberately open (no `additionalProperties: false`, unlike every
+// other request body): OpenAI SDKs send many fields the platform does not use; they are accepted and
+// ignored.
 type ChatCompletionRequest struct {
 	Messages []ChatCompletionMessage `json:"messages"`
 
@@ -546,7 +548,7 @@ type ChatRequest struct {
 	// ConversationId Continue this conversation; a new one starts when absent
 	ConversationId *int64 `json:"conversation_id,omitempty"`
 
-	// Message Non-empty, at most 32,000 characters
+	// Message Not blank, at most 32,000 characters
 	//
 	// Example: Hello, how are you?
 	Message string `json:"message"`
@@ -586,6 +588,12 @@ type ChatStreamError struct {
 
 	// Status The HTTP status the same failure would have had before the stream started
 	Status int `json:"status"`
+}
+
+// ChatStreamEvent The `data` of one `/chat/stream` event: `start` carries a `ChatStreamStart`, `delta` a
+// `ChatStreamDelta`, `done` a `ChatResponse`, `error` a `ChatStreamError`.
+type ChatStreamEvent struct {
+	union json.RawMessage
 }
 
 // ChatStreamStart defines model for ChatStreamStart.
@@ -644,10 +652,14 @@ type ConversationDetail struct {
 
 // Credentials defines model for Credentials.
 type Credentials struct {
-	// Email Example: user@example.com
+	// Email Trimmed and lower-cased; one `@`, a local part of at most 64 bytes, a dotted domain
+	//
+	// Example: user@example.com
 	Email string `json:"email"`
 
-	// Password Example: SecurePass123
+	// Password Registration also needs at least one letter (a-z, A-Z) and one digit
+	//
+	// Example: SecurePass123
 	Password string `json:"password"`
 }
 
@@ -705,7 +717,7 @@ type KeyCreate struct {
 	Kind      KeyKind    `json:"kind"`
 
 	// Name 1–100 characters after trimming
-	Name string `json:"name"`
+	Name Name `json:"name"`
 
 	// RateLimitPerMinute Absent uses the server's RATE_LIMIT_KEY
 	RateLimitPerMinute *int `json:"rate_limit_per_minute,omitempty"`
@@ -792,7 +804,9 @@ type KeyUpdate struct {
 
 	// ExpiresAt `null`: never expires
 	ExpiresAt nullable.Nullable[time.Time] `json:"expires_at,omitempty"`
-	Name      *string                      `json:"name,omitempty"`
+
+	// Name 1–100 characters after trimming
+	Name *Name `json:"name,omitempty"`
 
 	// RateLimitPerMinute `null`: the server's RATE_LIMIT_KEY
 	RateLimitPerMinute    nullable.Nullable[int] `json:"rate_limit_per_minute,omitempty"`
@@ -800,6 +814,9 @@ type KeyUpdate struct {
 	Scopes                *[]KeyScope            `json:"scopes,omitempty"`
 	VisitorMessagesPerDay *int                   `json:"visitor_messages_per_day,omitempty"`
 }
+
+// MaxOutputTokens Upper bound on the reply's tokens; defaults to the server's OPENAI_MAX_OUTPUT_TOKENS
+type MaxOutputTokens = int
 
 // Message defines model for Message.
 type Message struct {
@@ -827,6 +844,13 @@ type ModelList struct {
 // ModelListObject defines model for ModelList.Object.
 type ModelListObject string
 
+// ModelName An OpenAI model name such as gpt-4o-mini (letters, digits, `. _ : / -`); defaults to the server's
+// OPENAI_MODEL
+type ModelName = string
+
+// Name 1–100 characters after trimming
+type Name = string
+
 // OpenAIError defines model for OpenAIError.
 type OpenAIError struct {
 	Error struct {
@@ -841,6 +865,14 @@ type OpenAIError struct {
 
 // Price USD per million tokens
 type Price struct {
+	// CachedInput Defaults to the input price
+	CachedInput *float64 `json:"cached_input,omitempty"`
+	Input       float64  `json:"input"`
+	Output      float64  `json:"output"`
+}
+
+// PriceInput USD per million tokens
+type PriceInput struct {
 	// CachedInput Defaults to the input price
 	CachedInput *float64 `json:"cached_input,omitempty"`
 	Input       float64  `json:"input"`
@@ -878,17 +910,18 @@ type Project struct {
 
 // ProjectCreate defines model for ProjectCreate.
 type ProjectCreate struct {
-	// MaxOutputTokens 16–128000; defaults to the server's OPENAI_MAX_OUTPUT_TOKENS
-	MaxOutputTokens *int `json:"max_output_tokens,omitempty"`
+	// MaxOutputTokens Upper bound on the reply's tokens; defaults to the server's OPENAI_MAX_OUTPUT_TOKENS
+	MaxOutputTokens *MaxOutputTokens `json:"max_output_tokens,omitempty"`
 
-	// Model Defaults to the server's OPENAI_MODEL
-	Model *string `json:"model,omitempty"`
+	// Model An OpenAI model name such as gpt-4o-mini (letters, digits, `. _ : / -`); defaults to the server's
+	// OPENAI_MODEL
+	Model *ModelName `json:"model,omitempty"`
 
 	// Name 1–100 characters after trimming
-	Name string `json:"name"`
+	Name Name `json:"name"`
 
-	// Temperature 0–2; defaults to the server's OPENAI_TEMPERATURE
-	Temperature *float64 `json:"temperature,omitempty"`
+	// Temperature Sampling temperature; defaults to the server's OPENAI_TEMPERATURE
+	Temperature *Temperature `json:"temperature,omitempty"`
 }
 
 // ProjectFile defines model for ProjectFile.
@@ -925,13 +958,20 @@ type ProjectFileStatus string
 // ProjectUpdate defines model for ProjectUpdate.
 type ProjectUpdate struct {
 	// CustomPrice `null` removes it
-	CustomPrice     nullable.Nullable[Price] `json:"custom_price,omitempty"`
-	MaxOutputTokens *int                     `json:"max_output_tokens,omitempty"`
-	Model           *string                  `json:"model,omitempty"`
+	CustomPrice nullable.Nullable[PriceInput] `json:"custom_price,omitempty"`
+
+	// MaxOutputTokens Upper bound on the reply's tokens; defaults to the server's OPENAI_MAX_OUTPUT_TOKENS
+	MaxOutputTokens *MaxOutputTokens `json:"max_output_tokens,omitempty"`
+
+	// Model An OpenAI model name such as gpt-4o-mini (letters, digits, `. _ : / -`); defaults to the server's
+	// OPENAI_MODEL
+	Model *ModelName `json:"model,omitempty"`
 
 	// Name 1–100 characters after trimming
-	Name        *string  `json:"name,omitempty"`
-	Temperature *float64 `json:"temperature,omitempty"`
+	Name *Name `json:"name,omitempty"`
+
+	// Temperature Sampling temperature; defaults to the server's OPENAI_TEMPERATURE
+	Temperature *Temperature `json:"temperature,omitempty"`
 }
 
 // Prompt defines model for Prompt.
@@ -953,26 +993,42 @@ type Prompt struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// PromptContent Not blank, at most 32,000 characters
+type PromptContent = string
+
 // PromptCreate defines model for PromptCreate.
 type PromptCreate struct {
-	// Content Non-empty, at most 32,000 characters
-	Content string `json:"content"`
-	Enabled *bool  `json:"enabled,omitempty"`
+	// Content Not blank, at most 32,000 characters
+	Content PromptContent `json:"content"`
+	Enabled *bool         `json:"enabled,omitempty"`
 
 	// Name 1–100 characters after trimming
-	Name string `json:"name"`
+	Name Name `json:"name"`
 
 	// Position Defaults to after the last prompt
-	Position *int `json:"position,omitempty"`
+	Position *PromptPosition `json:"position,omitempty"`
 }
+
+// PromptPosition Order in the system prompt (ascending, ties by id)
+type PromptPosition = int
 
 // PromptUpdate defines model for PromptUpdate.
 type PromptUpdate struct {
-	Content  string `json:"content"`
-	Enabled  *bool  `json:"enabled,omitempty"`
-	Name     string `json:"name"`
-	Position *int   `json:"position,omitempty"`
+	// Content Not blank, at most 32,000 characters
+	Content PromptContent `json:"content"`
+
+	// Enabled Kept when absent
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// Name 1–100 characters after trimming
+	Name Name `json:"name"`
+
+	// Position Kept when absent
+	Position *PromptPosition `json:"position,omitempty"`
 }
+
+// Temperature Sampling temperature; defaults to the server's OPENAI_TEMPERATURE
+type Temperature = float64
 
 // Token defines model for Token.
 type Token struct {
@@ -1093,6 +1149,9 @@ type OpenAIForbidden = OpenAIError
 // OpenAINotFound defines model for OpenAINotFound.
 type OpenAINotFound = OpenAIError
 
+// OpenAITooLarge defines model for OpenAITooLarge.
+type OpenAITooLarge = OpenAIError
+
 // OpenAITooManyRequests defines model for OpenAITooManyRequests.
 type OpenAITooManyRequests = OpenAIError
 
@@ -1101,6 +1160,9 @@ type OpenAIUnauthorized = OpenAIError
 
 // OpenAIUnavailable defines model for OpenAIUnavailable.
 type OpenAIUnavailable = OpenAIError
+
+// OpenAIUnsupportedMediaType defines model for OpenAIUnsupportedMediaType.
+type OpenAIUnsupportedMediaType = OpenAIError
 
 // OpenAIUpstreamError defines model for OpenAIUpstreamError.
 type OpenAIUpstreamError = OpenAIError
@@ -1119,6 +1181,9 @@ type Unauthorized = Error
 
 // Unavailable defines model for Unavailable.
 type Unavailable = Error
+
+// UnsupportedMediaType defines model for UnsupportedMediaType.
+type UnsupportedMediaType = Error
 
 // UpstreamError defines model for UpstreamError.
 type UpstreamError = Error
@@ -1292,6 +1357,120 @@ func (t ChatCompletionMessage_Content) MarshalJSON() ([]byte, error) {
 }
 
 func (t *ChatCompletionMessage_Content) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsChatStreamStart returns the union data inside the ChatStreamEvent as a ChatStreamStart
+func (t ChatStreamEvent) AsChatStreamStart() (ChatStreamStart, error) {
+	var body ChatStreamStart
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromChatStreamStart overwrites any union data inside the ChatStreamEvent as the provided ChatStreamStart
+func (t *ChatStreamEvent) FromChatStreamStart(v ChatStreamStart) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeChatStreamStart performs a merge with any union data inside the ChatStreamEvent, using the provided ChatStreamStart
+func (t *ChatStreamEvent) MergeChatStreamStart(v ChatStreamStart) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsChatStreamDelta returns the union data inside the ChatStreamEvent as a ChatStreamDelta
+func (t ChatStreamEvent) AsChatStreamDelta() (ChatStreamDelta, error) {
+	var body ChatStreamDelta
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromChatStreamDelta overwrites any union data inside the ChatStreamEvent as the provided ChatStreamDelta
+func (t *ChatStreamEvent) FromChatStreamDelta(v ChatStreamDelta) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeChatStreamDelta performs a merge with any union data inside the ChatStreamEvent, using the provided ChatStreamDelta
+func (t *ChatStreamEvent) MergeChatStreamDelta(v ChatStreamDelta) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsChatResponse returns the union data inside the ChatStreamEvent as a ChatResponse
+func (t ChatStreamEvent) AsChatResponse() (ChatResponse, error) {
+	var body ChatResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromChatResponse overwrites any union data inside the ChatStreamEvent as the provided ChatResponse
+func (t *ChatStreamEvent) FromChatResponse(v ChatResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeChatResponse performs a merge with any union data inside the ChatStreamEvent, using the provided ChatResponse
+func (t *ChatStreamEvent) MergeChatResponse(v ChatResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsChatStreamError returns the union data inside the ChatStreamEvent as a ChatStreamError
+func (t ChatStreamEvent) AsChatStreamError() (ChatStreamError, error) {
+	var body ChatStreamError
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromChatStreamError overwrites any union data inside the ChatStreamEvent as the provided ChatStreamError
+func (t *ChatStreamEvent) FromChatStreamError(v ChatStreamError) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeChatStreamError performs a merge with any union data inside the ChatStreamEvent, using the provided ChatStreamError
+func (t *ChatStreamEvent) MergeChatStreamError(v ChatStreamError) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ChatStreamEvent) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ChatStreamEvent) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -2090,6 +2269,8 @@ type OpenAIForbiddenJSONResponse OpenAIError
 
 type OpenAINotFoundJSONResponse OpenAIError
 
+type OpenAITooLargeJSONResponse OpenAIError
+
 type OpenAITooManyRequestsResponseHeaders struct {
 	RetryAfter *int
 }
@@ -2109,6 +2290,8 @@ type OpenAIUnavailableJSONResponse struct {
 
 	Headers OpenAIUnavailableResponseHeaders
 }
+
+type OpenAIUnsupportedMediaTypeJSONResponse OpenAIError
 
 type OpenAIUpstreamErrorJSONResponse OpenAIError
 
@@ -2142,6 +2325,8 @@ type UnavailableJSONResponse struct {
 
 	Headers UnavailableResponseHeaders
 }
+
+type UnsupportedMediaTypeJSONResponse Error
 
 type UpstreamErrorJSONResponse Error
 
@@ -2235,6 +2420,36 @@ func (response SendMessage404JSONResponse) VisitSendMessageResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMessage413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response SendMessage413JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMessage415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response SendMessage415JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2437,6 +2652,36 @@ func (response StreamMessage404JSONResponse) VisitStreamMessageResponse(w http.R
 	return err
 }
 
+type StreamMessage413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response StreamMessage413JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamMessage415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response StreamMessage415JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamMessage429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response StreamMessage429JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
@@ -2609,6 +2854,23 @@ func (response DeleteConversation429JSONResponse) VisitDeleteConversationRespons
 	return err
 }
 
+type DeleteConversation503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response DeleteConversation503JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteConversationdefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -2721,6 +2983,23 @@ func (response GetConversation429JSONResponse) VisitGetConversationResponse(w ht
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConversation503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetConversation503JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2846,6 +3125,23 @@ func (response ListProjects429JSONResponse) VisitListProjectsResponse(w http.Res
 	return err
 }
 
+type ListProjects503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListProjects503JSONResponse) VisitListProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListProjectsdefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -2930,6 +3226,36 @@ func (response CreateProject403JSONResponse) VisitCreateProjectResponse(w http.R
 	return err
 }
 
+type CreateProject413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response CreateProject413JSONResponse) VisitCreateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProject415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateProject415JSONResponse) VisitCreateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateProject429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response CreateProject429JSONResponse) VisitCreateProjectResponse(w http.ResponseWriter) error {
@@ -2943,6 +3269,23 @@ func (response CreateProject429JSONResponse) VisitCreateProjectResponse(w http.R
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProject503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateProject503JSONResponse) VisitCreateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3210,6 +3553,23 @@ func (response DeleteKey429JSONResponse) VisitDeleteKeyResponse(w http.ResponseW
 	return err
 }
 
+type DeleteKey503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response DeleteKey503JSONResponse) VisitDeleteKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteKeydefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -3309,6 +3669,36 @@ func (response UpdateKey404JSONResponse) VisitUpdateKeyResponse(w http.ResponseW
 	return err
 }
 
+type UpdateKey413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response UpdateKey413JSONResponse) VisitUpdateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateKey415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateKey415JSONResponse) VisitUpdateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateKey429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response UpdateKey429JSONResponse) VisitUpdateKeyResponse(w http.ResponseWriter) error {
@@ -3322,6 +3712,23 @@ func (response UpdateKey429JSONResponse) VisitUpdateKeyResponse(w http.ResponseW
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateKey503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UpdateKey503JSONResponse) VisitUpdateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3441,6 +3848,23 @@ func (response RotateIdentitySecret429JSONResponse) VisitRotateIdentitySecretRes
 	return err
 }
 
+type RotateIdentitySecret503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response RotateIdentitySecret503JSONResponse) VisitRotateIdentitySecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RotateIdentitySecretdefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -3550,6 +3974,23 @@ func (response DeletePrompt429JSONResponse) VisitDeletePromptResponse(w http.Res
 	return err
 }
 
+type DeletePrompt503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response DeletePrompt503JSONResponse) VisitDeletePromptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeletePromptdefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -3649,6 +4090,36 @@ func (response UpdatePrompt404JSONResponse) VisitUpdatePromptResponse(w http.Res
 	return err
 }
 
+type UpdatePrompt413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response UpdatePrompt413JSONResponse) VisitUpdatePromptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePrompt415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdatePrompt415JSONResponse) VisitUpdatePromptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdatePrompt429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response UpdatePrompt429JSONResponse) VisitUpdatePromptResponse(w http.ResponseWriter) error {
@@ -3662,6 +4133,23 @@ func (response UpdatePrompt429JSONResponse) VisitUpdatePromptResponse(w http.Res
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePrompt503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UpdatePrompt503JSONResponse) VisitUpdatePromptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3771,6 +4259,23 @@ func (response DeleteProject429JSONResponse) VisitDeleteProjectResponse(w http.R
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProject503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response DeleteProject503JSONResponse) VisitDeleteProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3890,6 +4395,23 @@ func (response GetProject429JSONResponse) VisitGetProjectResponse(w http.Respons
 	return err
 }
 
+type GetProject503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetProject503JSONResponse) VisitGetProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetProjectdefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -3989,6 +4511,36 @@ func (response UpdateProject404JSONResponse) VisitUpdateProjectResponse(w http.R
 	return err
 }
 
+type UpdateProject413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response UpdateProject413JSONResponse) VisitUpdateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProject415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateProject415JSONResponse) VisitUpdateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateProject429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response UpdateProject429JSONResponse) VisitUpdateProjectResponse(w http.ResponseWriter) error {
@@ -4002,6 +4554,23 @@ func (response UpdateProject429JSONResponse) VisitUpdateProjectResponse(w http.R
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProject503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UpdateProject503JSONResponse) VisitUpdateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4121,6 +4690,23 @@ func (response GetBudget429JSONResponse) VisitGetBudgetResponse(w http.ResponseW
 	return err
 }
 
+type GetBudget503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetBudget503JSONResponse) VisitGetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetBudgetdefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -4220,6 +4806,36 @@ func (response SetBudget404JSONResponse) VisitSetBudgetResponse(w http.ResponseW
 	return err
 }
 
+type SetBudget413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response SetBudget413JSONResponse) VisitSetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetBudget415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response SetBudget415JSONResponse) VisitSetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SetBudget429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response SetBudget429JSONResponse) VisitSetBudgetResponse(w http.ResponseWriter) error {
@@ -4233,6 +4849,23 @@ func (response SetBudget429JSONResponse) VisitSetBudgetResponse(w http.ResponseW
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetBudget503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response SetBudget503JSONResponse) VisitSetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4353,6 +4986,23 @@ func (response ListConversations429JSONResponse) VisitListConversationsResponse(
 	return err
 }
 
+type ListConversations503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListConversations503JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListConversationsdefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -4468,6 +5118,23 @@ func (response ListFiles429JSONResponse) VisitListFilesResponse(w http.ResponseW
 	return err
 }
 
+type ListFiles503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListFiles503JSONResponse) VisitListFilesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListFilesdefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -4577,6 +5244,22 @@ func (response UploadFile413JSONResponse) VisitUploadFileResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFile415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UploadFile415JSONResponse) VisitUploadFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4758,6 +5441,23 @@ func (response ListKeys429JSONResponse) VisitListKeysResponse(w http.ResponseWri
 	return err
 }
 
+type ListKeys503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListKeys503JSONResponse) VisitListKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListKeysdefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -4857,6 +5557,36 @@ func (response CreateKey404JSONResponse) VisitCreateKeyResponse(w http.ResponseW
 	return err
 }
 
+type CreateKey413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response CreateKey413JSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateKey415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateKey415JSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateKey429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response CreateKey429JSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
@@ -4870,6 +5600,23 @@ func (response CreateKey429JSONResponse) VisitCreateKeyResponse(w http.ResponseW
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateKey503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateKey503JSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4989,6 +5736,23 @@ func (response ListPrompts429JSONResponse) VisitListPromptsResponse(w http.Respo
 	return err
 }
 
+type ListPrompts503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListPrompts503JSONResponse) VisitListPromptsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPromptsdefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -5088,6 +5852,36 @@ func (response CreatePrompt404JSONResponse) VisitCreatePromptResponse(w http.Res
 	return err
 }
 
+type CreatePrompt413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response CreatePrompt413JSONResponse) VisitCreatePromptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePrompt415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreatePrompt415JSONResponse) VisitCreatePromptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreatePrompt429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response CreatePrompt429JSONResponse) VisitCreatePromptResponse(w http.ResponseWriter) error {
@@ -5101,6 +5895,23 @@ func (response CreatePrompt429JSONResponse) VisitCreatePromptResponse(w http.Res
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePrompt503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreatePrompt503JSONResponse) VisitCreatePromptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5241,6 +6052,23 @@ func (response GetUsage429JSONResponse) VisitGetUsageResponse(w http.ResponseWri
 	return err
 }
 
+type GetUsage503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetUsage503JSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUsagedefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -5311,6 +6139,36 @@ func (response LoginUser401JSONResponse) VisitLoginUserResponse(w http.ResponseW
 	return err
 }
 
+type LoginUser413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response LoginUser413JSONResponse) VisitLoginUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginUser415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response LoginUser415JSONResponse) VisitLoginUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LoginUser429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response LoginUser429JSONResponse) VisitLoginUserResponse(w http.ResponseWriter) error {
@@ -5324,6 +6182,23 @@ func (response LoginUser429JSONResponse) VisitLoginUserResponse(w http.ResponseW
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginUser503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response LoginUser503JSONResponse) VisitLoginUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5414,6 +6289,23 @@ func (response GetCurrentUser429JSONResponse) VisitGetCurrentUserResponse(w http
 	return err
 }
 
+type GetCurrentUser503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetCurrentUser503JSONResponse) VisitGetCurrentUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCurrentUserdefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -5467,6 +6359,36 @@ func (response RegisterUser400JSONResponse) VisitRegisterUserResponse(w http.Res
 	return err
 }
 
+type RegisterUser413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response RegisterUser413JSONResponse) VisitRegisterUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterUser415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RegisterUser415JSONResponse) VisitRegisterUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RegisterUser429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response RegisterUser429JSONResponse) VisitRegisterUserResponse(w http.ResponseWriter) error {
@@ -5480,6 +6402,23 @@ func (response RegisterUser429JSONResponse) VisitRegisterUserResponse(w http.Res
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterUser503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response RegisterUser503JSONResponse) VisitRegisterUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5636,6 +6575,36 @@ func (response CreateChatCompletion404JSONResponse) VisitCreateChatCompletionRes
 	return err
 }
 
+type CreateChatCompletion413JSONResponse struct{ OpenAITooLargeJSONResponse }
+
+func (response CreateChatCompletion413JSONResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateChatCompletion415JSONResponse struct {
+	OpenAIUnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateChatCompletion415JSONResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateChatCompletion429JSONResponse struct {
 	OpenAITooManyRequestsJSONResponse
 }
@@ -5785,6 +6754,23 @@ func (response ListModels429JSONResponse) VisitListModelsResponse(w http.Respons
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModels503JSONResponse struct{ OpenAIUnavailableJSONResponse }
+
+func (response ListModels503JSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }

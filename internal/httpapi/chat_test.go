@@ -246,7 +246,7 @@ func streamChat(t *testing.T, s *apitest.Server, token, body string) (*http.Resp
 	req, _ := http.NewRequest("POST", s.URL+"/chat/stream", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
+	res, err := s.HTTP.Do(req) // validates each event against the spec
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,12 +13,17 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/store"
 )
 
-// Limits on what a project and its prompts may hold.
+// Limits on what a project and its prompts may hold. api/openapi.yaml states each one (Name,
+// PromptContent, PromptPosition, Temperature, MaxOutputTokens) and its validator enforces them on the
+// API; a test in httpapi keeps the two equal. The service checks them too, for callers besides the
+// API, and config bounds the OPENAI_* defaults by them.
 const (
 	MaxNameChars          = 100
 	MaxPromptContentChars = 32_000
+	MaxPromptPosition     = 1_000_000
 	MinOutputTokens       = 16
 	MaxOutputTokens       = 128_000
+	MinTemperature        = 0.0
 	MaxTemperature        = 2.0
 )
 
@@ -150,8 +155,8 @@ func apply(p *model.Project, in Settings) error {
 		p.Model = m
 	}
 	if in.Temperature != nil {
-		if t := *in.Temperature; t < 0 || t > MaxTemperature {
-			add(model.Invalid("temperature", "must be between 0 and 2"))
+		if t := *in.Temperature; t < MinTemperature || t > MaxTemperature {
+			add(model.Invalid("temperature", fmt.Sprintf("must be between %g and %g", MinTemperature, MaxTemperature)))
 		}
 		p.Temperature = *in.Temperature
 	}
@@ -266,8 +271,8 @@ func applyPrompt(pr *model.Prompt, in PromptInput) error {
 	if e := model.CheckContent("content", in.Content, MaxPromptContentChars); e != nil {
 		verr.Fields = append(verr.Fields, e.Fields...)
 	}
-	if in.Position != nil && (*in.Position < 0 || *in.Position > 1_000_000) {
-		verr.Fields = append(verr.Fields, model.FieldError{Field: "position", Message: "must be between 0 and 1000000"})
+	if in.Position != nil && (*in.Position < 0 || *in.Position > MaxPromptPosition) {
+		verr.Fields = append(verr.Fields, model.FieldError{Field: "position", Message: fmt.Sprintf("must be between 0 and %d", MaxPromptPosition)})
 	}
 	if len(verr.Fields) > 0 {
 		return &verr

@@ -485,9 +485,16 @@ export interface components {
             message: string;
         };
         Credentials: {
-            /** @example user@example.com */
+            /**
+             * Format: email
+             * @description Trimmed and lower-cased; one `@`, a local part of at most 64 bytes, a dotted domain
+             * @example user@example.com
+             */
             email: string;
-            /** @example SecurePass123 */
+            /**
+             * @description Registration also needs at least one letter (a-z, A-Z) and one digit
+             * @example SecurePass123
+             */
             password: string;
         };
         Token: {
@@ -532,30 +539,47 @@ export interface components {
             created_at: string;
         };
         ProjectCreate: {
-            /** @description 1–100 characters after trimming */
-            name: string;
-            /** @description Defaults to the server's OPENAI_MODEL */
-            model?: string;
-            /**
-             * Format: double
-             * @description 0–2; defaults to the server's OPENAI_TEMPERATURE
-             */
-            temperature?: number;
-            /** @description 16–128000; defaults to the server's OPENAI_MAX_OUTPUT_TOKENS */
-            max_output_tokens?: number;
+            name: components["schemas"]["Name"];
+            model?: components["schemas"]["ModelName"];
+            temperature?: components["schemas"]["Temperature"];
+            max_output_tokens?: components["schemas"]["MaxOutputTokens"];
         };
         ProjectUpdate: {
             /** @description `null` removes it */
-            custom_price?: components["schemas"]["Price"] | null;
-            /** @description 1–100 characters after trimming */
-            name?: string;
-            model?: string;
-            /** Format: double */
-            temperature?: number;
-            max_output_tokens?: number;
+            custom_price?: components["schemas"]["PriceInput"] | null;
+            name?: components["schemas"]["Name"];
+            model?: components["schemas"]["ModelName"];
+            temperature?: components["schemas"]["Temperature"];
+            max_output_tokens?: components["schemas"]["MaxOutputTokens"];
         };
+        /** @description 1–100 characters after trimming */
+        Name: string;
+        /**
+         * @description An OpenAI model name such as gpt-4o-mini (letters, digits, `. _ : / -`); defaults to the server's
+         *     OPENAI_MODEL
+         */
+        ModelName: string;
+        /**
+         * Format: double
+         * @description Sampling temperature; defaults to the server's OPENAI_TEMPERATURE
+         */
+        Temperature: number;
+        /** @description Upper bound on the reply's tokens; defaults to the server's OPENAI_MAX_OUTPUT_TOKENS */
+        MaxOutputTokens: number;
         /** @description USD per million tokens */
         Price: {
+            /** Format: double */
+            input: number;
+            /**
+             * Format: double
+             * @description Defaults to the input price
+             */
+            cached_input?: number;
+            /** Format: double */
+            output: number;
+        };
+        /** @description USD per million tokens */
+        PriceInput: {
             /** Format: double */
             input: number;
             /**
@@ -585,21 +609,25 @@ export interface components {
             updated_at: string;
         };
         PromptCreate: {
-            /** @description 1–100 characters after trimming */
-            name: string;
-            /** @description Non-empty, at most 32,000 characters */
-            content: string;
+            name: components["schemas"]["Name"];
+            content: components["schemas"]["PromptContent"];
             /** @description Defaults to after the last prompt */
-            position?: number;
+            position?: components["schemas"]["PromptPosition"];
             /** @default true */
             enabled?: boolean;
         };
         PromptUpdate: {
-            name: string;
-            content: string;
-            position?: number;
+            name: components["schemas"]["Name"];
+            content: components["schemas"]["PromptContent"];
+            /** @description Kept when absent */
+            position?: components["schemas"]["PromptPosition"];
+            /** @description Kept when absent */
             enabled?: boolean;
         };
+        /** @description Not blank, at most 32,000 characters */
+        PromptContent: string;
+        /** @description Order in the system prompt (ascending, ties by id) */
+        PromptPosition: number;
         ChatRequest: {
             /**
              * Format: int64
@@ -608,7 +636,7 @@ export interface components {
              */
             project_id?: number;
             /**
-             * @description Non-empty, at most 32,000 characters
+             * @description Not blank, at most 32,000 characters
              * @example Hello, how are you?
              */
             message: string;
@@ -661,6 +689,11 @@ export interface components {
         ChatStreamDelta: {
             text: string;
         };
+        /**
+         * @description The `data` of one `/chat/stream` event: `start` carries a `ChatStreamStart`, `delta` a
+         *     `ChatStreamDelta`, `done` a `ChatResponse`, `error` a `ChatStreamError`.
+         */
+        ChatStreamEvent: components["schemas"]["ChatStreamStart"] | components["schemas"]["ChatStreamDelta"] | components["schemas"]["ChatResponse"] | components["schemas"]["ChatStreamError"];
         ChatStreamError: {
             detail: string;
             /** @description The HTTP status the same failure would have had before the stream started */
@@ -802,8 +835,7 @@ export interface components {
             identity_secret?: string;
         };
         KeyCreate: {
-            /** @description 1–100 characters after trimming */
-            name: string;
+            name: components["schemas"]["Name"];
             kind: components["schemas"]["KeyKind"];
             /** @description Secret keys only (default `["chat"]`); publishable keys are always `["chat"]` */
             scopes?: components["schemas"]["KeyScope"][];
@@ -842,7 +874,7 @@ export interface components {
             end_user_monthly_tokens?: number;
         };
         KeyUpdate: {
-            name?: string;
+            name?: components["schemas"]["Name"];
             scopes?: components["schemas"]["KeyScope"][];
             allowed_origins?: string[];
             /**
@@ -887,7 +919,11 @@ export interface components {
                 code?: string | null;
             };
         };
-        /** @description OpenAI's Chat Completions request; fields not listed are accepted and ignored */
+        /**
+         * @description OpenAI's Chat Completions request. Deliberately open (no `additionalProperties: false`, unlike every
+         *     other request body): OpenAI SDKs send many fields the platform does not use; they are accepted and
+         *     ignored.
+         */
         ChatCompletionRequest: {
             /** @description Anything; the project's model is used */
             model?: string;
@@ -1078,8 +1114,17 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Request body too large */
+        /** @description Request body too large (MAX_BODY_BYTES; for uploads MAX_UPLOAD_MB) */
         TooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The body's Content-Type is not the one the operation takes */
+        UnsupportedMediaType: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1106,7 +1151,10 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description OpenAI is not configured or still rate-limited after retries */
+        /**
+         * @description Try again later: the request took too long (e.g. the database did not answer in time), or, where
+         *     OpenAI is called, OpenAI is not configured or still rate-limited after retries
+         */
         Unavailable: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -1189,7 +1237,25 @@ export interface components {
                 "application/json": components["schemas"]["OpenAIError"];
             };
         };
-        /** @description The model provider is not configured or still rate-limited */
+        /** @description Request body too large (MAX_BODY_BYTES) */
+        OpenAITooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIError"];
+            };
+        };
+        /** @description The body is not application/json */
+        OpenAIUnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIError"];
+            };
+        };
+        /** @description The model provider is not configured or still rate-limited, or the request took too long */
         OpenAIUnavailable: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -1299,7 +1365,10 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1327,7 +1396,10 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1352,6 +1424,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1376,6 +1449,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1404,7 +1478,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1433,6 +1510,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1459,6 +1537,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1490,7 +1569,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1519,6 +1601,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1550,7 +1633,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1582,7 +1668,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1609,6 +1698,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1642,6 +1732,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["UpstreamError"];
             503: components["responses"]["Unavailable"];
@@ -1665,20 +1757,22 @@ export interface operations {
             };
         };
         responses: {
-            /** @description An event stream */
+            /** @description An event stream; each event's `data` is one of `ChatStreamEvent`, named by its `event` line */
             200: {
                 headers: {
                     "X-Budget-Remaining": components["headers"]["BudgetRemaining"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["ChatStreamEvent"];
                 };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["UpstreamError"];
             503: components["responses"]["Unavailable"];
@@ -1721,6 +1815,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1757,6 +1852,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1791,6 +1887,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1819,6 +1916,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1854,6 +1952,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["UpstreamError"];
             503: components["responses"]["Unavailable"];
@@ -1915,6 +2014,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1946,7 +2046,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1973,6 +2076,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2004,7 +2108,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2033,6 +2140,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2061,6 +2169,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2092,7 +2201,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2128,6 +2240,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2152,13 +2265,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChatCompletion"];
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["ChatCompletionChunk"];
                 };
             };
             400: components["responses"]["OpenAIBadRequest"];
             401: components["responses"]["OpenAIUnauthorized"];
             403: components["responses"]["OpenAIForbidden"];
             404: components["responses"]["OpenAINotFound"];
+            413: components["responses"]["OpenAITooLarge"];
+            415: components["responses"]["OpenAIUnsupportedMediaType"];
             429: components["responses"]["OpenAITooManyRequests"];
             502: components["responses"]["OpenAIUpstreamError"];
             503: components["responses"]["OpenAIUnavailable"];
@@ -2187,6 +2302,7 @@ export interface operations {
             401: components["responses"]["OpenAIUnauthorized"];
             403: components["responses"]["OpenAIForbidden"];
             429: components["responses"]["OpenAITooManyRequests"];
+            503: components["responses"]["OpenAIUnavailable"];
             default: components["responses"]["OpenAIErrorDefault"];
         };
     };

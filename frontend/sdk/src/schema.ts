@@ -486,9 +486,16 @@ export interface components {
             message: string;
         };
         Credentials: {
-            /** @example user@example.com */
+            /**
+             * Format: email
+             * @description Trimmed and lower-cased; one `@`, a local part of at most 64 bytes, a dotted domain
+             * @example user@example.com
+             */
             email: string;
-            /** @example SecurePass123 */
+            /**
+             * @description Registration also needs at least one letter (a-z, A-Z) and one digit
+             * @example SecurePass123
+             */
             password: string;
         };
         Token: {
@@ -533,30 +540,47 @@ export interface components {
             created_at: string;
         };
         ProjectCreate: {
-            /** @description 1–100 characters after trimming */
-            name: string;
-            /** @description Defaults to the server's OPENAI_MODEL */
-            model?: string;
-            /**
-             * Format: double
-             * @description 0–2; defaults to the server's OPENAI_TEMPERATURE
-             */
-            temperature?: number;
-            /** @description 16–128000; defaults to the server's OPENAI_MAX_OUTPUT_TOKENS */
-            max_output_tokens?: number;
+            name: components["schemas"]["Name"];
+            model?: components["schemas"]["ModelName"];
+            temperature?: components["schemas"]["Temperature"];
+            max_output_tokens?: components["schemas"]["MaxOutputTokens"];
         };
         ProjectUpdate: {
             /** @description `null` removes it */
-            custom_price?: components["schemas"]["Price"] | null;
-            /** @description 1–100 characters after trimming */
-            name?: string;
-            model?: string;
-            /** Format: double */
-            temperature?: number;
-            max_output_tokens?: number;
+            custom_price?: components["schemas"]["PriceInput"] | null;
+            name?: components["schemas"]["Name"];
+            model?: components["schemas"]["ModelName"];
+            temperature?: components["schemas"]["Temperature"];
+            max_output_tokens?: components["schemas"]["MaxOutputTokens"];
         };
+        /** @description 1–100 characters after trimming */
+        Name: string;
+        /**
+         * @description An OpenAI model name such as gpt-4o-mini (letters, digits, `. _ : / -`); defaults to the server's
+         *     OPENAI_MODEL
+         */
+        ModelName: string;
+        /**
+         * Format: double
+         * @description Sampling temperature; defaults to the server's OPENAI_TEMPERATURE
+         */
+        Temperature: number;
+        /** @description Upper bound on the reply's tokens; defaults to the server's OPENAI_MAX_OUTPUT_TOKENS */
+        MaxOutputTokens: number;
         /** @description USD per million tokens */
         Price: {
+            /** Format: double */
+            input: number;
+            /**
+             * Format: double
+             * @description Defaults to the input price
+             */
+            cached_input?: number;
+            /** Format: double */
+            output: number;
+        };
+        /** @description USD per million tokens */
+        PriceInput: {
             /** Format: double */
             input: number;
             /**
@@ -586,21 +610,25 @@ export interface components {
             updated_at: string;
         };
         PromptCreate: {
-            /** @description 1–100 characters after trimming */
-            name: string;
-            /** @description Non-empty, at most 32,000 characters */
-            content: string;
+            name: components["schemas"]["Name"];
+            content: components["schemas"]["PromptContent"];
             /** @description Defaults to after the last prompt */
-            position?: number;
+            position?: components["schemas"]["PromptPosition"];
             /** @default true */
             enabled?: boolean;
         };
         PromptUpdate: {
-            name: string;
-            content: string;
-            position?: number;
+            name: components["schemas"]["Name"];
+            content: components["schemas"]["PromptContent"];
+            /** @description Kept when absent */
+            position?: components["schemas"]["PromptPosition"];
+            /** @description Kept when absent */
             enabled?: boolean;
         };
+        /** @description Not blank, at most 32,000 characters */
+        PromptContent: string;
+        /** @description Order in the system prompt (ascending, ties by id) */
+        PromptPosition: number;
         ChatRequest: {
             /**
              * Format: int64
@@ -609,7 +637,7 @@ export interface components {
              */
             project_id?: number;
             /**
-             * @description Non-empty, at most 32,000 characters
+             * @description Not blank, at most 32,000 characters
              * @example Hello, how are you?
              */
             message: string;
@@ -662,6 +690,11 @@ export interface components {
         ChatStreamDelta: {
             text: string;
         };
+        /**
+         * @description The `data` of one `/chat/stream` event: `start` carries a `ChatStreamStart`, `delta` a
+         *     `ChatStreamDelta`, `done` a `ChatResponse`, `error` a `ChatStreamError`.
+         */
+        ChatStreamEvent: components["schemas"]["ChatStreamStart"] | components["schemas"]["ChatStreamDelta"] | components["schemas"]["ChatResponse"] | components["schemas"]["ChatStreamError"];
         ChatStreamError: {
             detail: string;
             /** @description The HTTP status the same failure would have had before the stream started */
@@ -803,8 +836,7 @@ export interface components {
             identity_secret?: string;
         };
         KeyCreate: {
-            /** @description 1–100 characters after trimming */
-            name: string;
+            name: components["schemas"]["Name"];
             kind: components["schemas"]["KeyKind"];
             /** @description Secret keys only (default `["chat"]`); publishable keys are always `["chat"]` */
             scopes?: components["schemas"]["KeyScope"][];
@@ -843,7 +875,7 @@ export interface components {
             end_user_monthly_tokens?: number;
         };
         KeyUpdate: {
-            name?: string;
+            name?: components["schemas"]["Name"];
             scopes?: components["schemas"]["KeyScope"][];
             allowed_origins?: string[];
             /**
@@ -888,7 +920,11 @@ export interface components {
                 code?: string | null;
             };
         };
-        /** @description OpenAI's Chat Completions request; fields not listed are accepted and ignored */
+        /**
+         * @description OpenAI's Chat Completions request. Deliberately open (no `additionalProperties: false`, unlike every
+         *     other request body): OpenAI SDKs send many fields the platform does not use; they are accepted and
+         *     ignored.
+         */
         ChatCompletionRequest: {
             /** @description Anything; the project's model is used */
             model?: string;
@@ -1079,8 +1115,17 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Request body too large */
+        /** @description Request body too large (MAX_BODY_BYTES; for uploads MAX_UPLOAD_MB) */
         TooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The body's Content-Type is not the one the operation takes */
+        UnsupportedMediaType: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1107,7 +1152,10 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description OpenAI is not configured or still rate-limited after retries */
+        /**
+         * @description Try again later: the request took too long (e.g. the database did not answer in time), or, where
+         *     OpenAI is called, OpenAI is not configured or still rate-limited after retries
+         */
         Unavailable: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -1190,7 +1238,25 @@ export interface components {
                 "application/json": components["schemas"]["OpenAIError"];
             };
         };
-        /** @description The model provider is not configured or still rate-limited */
+        /** @description Request body too large (MAX_BODY_BYTES) */
+        OpenAITooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIError"];
+            };
+        };
+        /** @description The body is not application/json */
+        OpenAIUnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIError"];
+            };
+        };
+        /** @description The model provider is not configured or still rate-limited, or the request took too long */
         OpenAIUnavailable: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -1300,7 +1366,10 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1328,7 +1397,10 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1353,6 +1425,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1377,6 +1450,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1405,7 +1479,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1434,6 +1511,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1460,6 +1538,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1491,7 +1570,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1520,6 +1602,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1551,7 +1634,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1583,7 +1669,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1610,6 +1699,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1643,6 +1733,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["UpstreamError"];
             503: components["responses"]["Unavailable"];
@@ -1666,20 +1758,22 @@ export interface operations {
             };
         };
         responses: {
-            /** @description An event stream */
+            /** @description An event stream; each event's `data` is one of `ChatStreamEvent`, named by its `event` line */
             200: {
                 headers: {
                     "X-Budget-Remaining": components["headers"]["BudgetRemaining"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["ChatStreamEvent"];
                 };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["UpstreamError"];
             503: components["responses"]["Unavailable"];
@@ -1722,6 +1816,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1758,6 +1853,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1792,6 +1888,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1820,6 +1917,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1855,6 +1953,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["UpstreamError"];
             503: components["responses"]["Unavailable"];
@@ -1916,6 +2015,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1947,7 +2047,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1974,6 +2077,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2005,7 +2109,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2034,6 +2141,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2062,6 +2170,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2093,7 +2202,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2129,6 +2241,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2153,13 +2266,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChatCompletion"];
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["ChatCompletionChunk"];
                 };
             };
             400: components["responses"]["OpenAIBadRequest"];
             401: components["responses"]["OpenAIUnauthorized"];
             403: components["responses"]["OpenAIForbidden"];
             404: components["responses"]["OpenAINotFound"];
+            413: components["responses"]["OpenAITooLarge"];
+            415: components["responses"]["OpenAIUnsupportedMediaType"];
             429: components["responses"]["OpenAITooManyRequests"];
             502: components["responses"]["OpenAIUpstreamError"];
             503: components["responses"]["OpenAIUnavailable"];
@@ -2188,6 +2303,7 @@ export interface operations {
             401: components["responses"]["OpenAIUnauthorized"];
             403: components["responses"]["OpenAIForbidden"];
             429: components["responses"]["OpenAITooManyRequests"];
+            503: components["responses"]["OpenAIUnavailable"];
             default: components["responses"]["OpenAIErrorDefault"];
         };
     };

@@ -52,7 +52,7 @@ export function SettingsPanel({ project, onSaved }: SettingsPanelProps) {
             id="settings-model"
             list="settings-models"
             required
-            maxLength={200}
+            maxLength={100}
             value={model}
             onChange={(e) => setModel(e.target.value)}
           />

@@ -1,0 +1,89 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chatbot-platform/chatbot/internal/apitest"
+)
+
+// TestContract_TheValidatorEnforcesTheDocumentsLimits: each limit api/openapi.yaml states answers
+// 400 naming the field, at the document's bound and not before it.
+func TestContract_TheValidatorEnforcesTheDocumentsLimits(t *testing.T) {
+	s := apitest.Start(t, apitest.Options{})
+	_, tok := s.NewUser(t)
+	pid := s.NewProject(t, tok, "Bot")
+	prompt := s.Do(t, "POST", fmt.Sprintf("/projects/%d/prompts", pid), tok, `{"name":"p","content":"c"}`)
+	wantStatus(t, prompt, 201, "")
+	long := func(n int) string { return strings.Repeat("é", n) } // characters, not bytes
+	tests := []struct {
+		method, path, body string
+		status             int
+		detail             string
+	}{
+		{"POST", "/users/register", `{"email":"a@example.com","password":"Abcdef1"}`, 400, "password: must be at least 8 characters"},
+		{"POST", "/users/register", `{"email":"a@example.com","password":"` + long(128) + `1"}`, 400, "password: must be at most 128 characters"},
+		{"POST", "/users/register", `{"email":"` + strings.Repeat("a", 64) + "@" + strings.Repeat("b", 186) + `.com","password":"Abcdefg1"}`, 400, "email: must be at most 254 characters"},
+		{"POST", "/users/register", `{"email":"no-at-sign","password":"Abcdefg1"}`, 400, "email: is not a valid email address"},
+		{"POST", "/users/login", `{"email":"a@example.com","password":"` + long(129) + `"}`, 400, "password: must be at most 128 characters"},
+		{"POST", "/projects", `{"name":"` + long(101) + `"}`, 400, "name: must be at most 100 characters"},
+		{"POST", "/projects", `{"name":"` + long(100) + `"}`, 201, ""},
+		{"POST", "/projects", `{"name":""}`, 400, "name: must not be empty"},
+		{"POST", "/projects", `{"name":"x","temperature":2.01}`, 400, "temperature: must be between 0 and 2"},
+		{"POST", "/projects", `{"name":"x","temperature":-0.1}`, 400, "temperature: must be between 0 and 2"},
+		{"POST", "/projects", `{"name":"x","max_output_tokens":15}`, 400, "max_output_tokens: must be between 16 and 128000"},
+		{"PATCH", fmt.Sprintf("/projects/%d", pid), `{"max_output_tokens":128001}`, 400, "max_output_tokens: must be between 16 and 128000"},
+		{"PATCH", fmt.Sprintf("/projects/%d", pid), `{"model":"` + strings.Repeat("m", 101) + `"}`, 400, "model: must be at most 100 characters"},
+		{"PATCH", fmt.Sprintf("/projects/%d", pid), `{"max_output_tokens":128000,"temperature":2}`, 200, ""},
+		{"POST", fmt.Sprintf("/projects/%d/prompts", pid), `{"name":"p","content":"` + long(32001) + `"}`, 400, "content: must be at most 32000 characters"},
+		{"POST", fmt.Sprintf("/projects/%d/prompts", pid), `{"name":"p","content":"` + long(32000) + `"}`, 201, ""},
+		{"POST", fmt.Sprintf("/projects/%d/prompts", pid), `{"name":"p","content":"c","position":1000001}`, 400, "position: must be between 0 and 1000000"},
+		{"POST", fmt.Sprintf("/projects/%d/prompts", pid), `{"name":"p","content":"c","position":-1}`, 400, "position: must be between 0 and 1000000"},
+		{"POST", "/chat", fmt.Sprintf(`{"project_id":%d,"message":"%s"}`, pid, long(32001)), 400, "message: must be at most 32000 characters"},
+		{"GET", "/projects/0", "", 400, "project_id"},
+		{"GET", "/conversations/0", "", 400, "conversation_id"},
+		{"GET", fmt.Sprintf("/projects/%d/conversations?key_id=0", pid), "", 400, "key_id"},
+	}
+	for _, tt := range tests {
+		wantStatus(t, s.Do(t, tt.method, tt.path, tok, tt.body), tt.status, tt.detail)
+	}
+}
+
+// TestContract_RequestBodiesRejectUnknownFields: a misspelt field is a 400 naming it, not a request
+// that succeeds and changes nothing; the OpenAI-compatible endpoint stays open for OpenAI SDKs.
+func TestContract_RequestBodiesRejectUnknownFields(t *testing.T) {
+	s := apitest.Start(t, apitest.Options{})
+	_, tok := s.NewUser(t)
+	pid := s.NewProject(t, tok, "Bot")
+	tests := []struct{ method, path, body, field string }{
+		{"PATCH", fmt.Sprintf("/projects/%d", pid), `{"nmae":"x"}`, "nmae"},
+		{"PATCH", fmt.Sprintf("/projects/%d", pid), `{"custom_price":{"input":1,"output":2,"cached":1}}`, "custom_price.cached"},
+		{"POST", "/projects", `{"name":"x","temprature":1}`, "temprature"},
+		{"POST", fmt.Sprintf("/projects/%d/prompts", pid), `{"name":"p","content":"c","enabeld":false}`, "enabeld"},
+		{"POST", "/chat", fmt.Sprintf(`{"project_id":%d,"message":"hi","conversation":1}`, pid), "conversation"},
+		{"POST", "/users/register", `{"email":"a@example.com","password":"Abcdefg1","admin":true}`, "admin"},
+		{"POST", fmt.Sprintf("/projects/%d/keys", pid), `{"name":"k","kind":"secret","scope":"read"}`, "scope"},
+		{"PUT", fmt.Sprintf("/projects/%d/budget", pid), `{"monthly":1}`, "monthly"},
+	}
+	for _, tt := range tests {
+		wantStatus(t, s.Do(t, tt.method, tt.path, tok, tt.body), 400, tt.field+": is not a known field")
+	}
+	key := newKey(t, s, tok, pid, `{"name":"sdk","kind":"secret","scopes":["chat"]}`).Key
+	r := s.Do(t, "POST", "/v1/chat/completions", key, `{"model":"x","messages":[{"role":"user","content":"hi"}],"top_p":1,"seed":7,"tools":[]}`)
+	if r.StatusCode == 400 {
+		t.Fatalf("the OpenAI-compatible endpoint refused fields OpenAI SDKs send: %s", r.Body)
+	}
+}
+
+// TestContract_WrongMethodIs405WithAllow: a method a path does not have answers 405 in the API's
+// error shape, naming the methods it has.
+func TestContract_WrongMethodIs405WithAllow(t *testing.T) {
+	s := apitest.Start(t, apitest.Options{})
+	_, tok := s.NewUser(t)
+	r := s.Do(t, "DELETE", "/users/me", tok, "")
+	wantStatus(t, r, 405, "Method Not Allowed")
+	if allow := r.Header.Get("Allow"); !strings.Contains(allow, "GET") {
+		t.Fatalf("Allow = %q, want the path's methods", allow)
+	}
+}
