@@ -944,7 +944,7 @@ export interface components {
              */
             role: "system" | "developer" | "user" | "assistant" | "tool";
             /** @description Text, or an array of content parts whose `text` parts are joined (others are ignored) */
-            content?: (string | components["schemas"]["ChatCompletionContentPart"][]) | null;
+            content?: (string | null) | components["schemas"]["ChatCompletionContentPart"][];
             name?: string;
         };
         ChatCompletionContentPart: {
