@@ -1104,6 +1104,9 @@ type User struct {
 // ConversationID defines model for ConversationID.
 type ConversationID = int64
 
+// Cursor defines model for Cursor.
+type Cursor = string
+
 // EndUser defines model for EndUser.
 type EndUser = string
 
@@ -1115,6 +1118,9 @@ type KeyFilter = int64
 
 // KeyID defines model for KeyID.
 type KeyID = int64
+
+// Limit defines model for Limit.
+type Limit = int
 
 // ProjectID defines model for ProjectID.
 type ProjectID = int64
@@ -1223,6 +1229,12 @@ type GetConversationParams struct {
 	// UserHash For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret
 	UserHash *UserHash `form:"user_hash,omitempty" json:"user_hash,omitempty"`
 
+	// Limit At most this many items in the page (default 100, at most 500)
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
 	// XVisitorId An anonymous widget visitor's random id (publishable keys)
 	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
 }
@@ -1238,13 +1250,37 @@ type ListConversationsParams struct {
 	// UserHash For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret
 	UserHash *UserHash `form:"user_hash,omitempty" json:"user_hash,omitempty"`
 
+	// Limit At most this many items in the page (default 100, at most 500)
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
 	// XVisitorId An anonymous widget visitor's random id (publishable keys)
 	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
+}
+
+// ListFilesParams defines parameters for ListFiles.
+type ListFilesParams struct {
+	// Limit At most this many items in the page (default 100, at most 500)
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // UploadFileMultipartBody defines parameters for UploadFile.
 type UploadFileMultipartBody struct {
 	File openapi_types.File `json:"file"`
+}
+
+// ListPromptsParams defines parameters for ListPrompts.
+type ListPromptsParams struct {
+	// Limit At most this many items in the page (default 100, at most 500)
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // GetUsageParams defines parameters for GetUsage.
@@ -1608,9 +1644,10 @@ type ClientInterface interface {
 	// Corresponds with DELETE /conversations/{conversation_id} (the `DeleteConversation` operationId).
 	DeleteConversation(ctx context.Context, conversationId ConversationID, params *DeleteConversationParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetConversation A conversation with its messages, oldest first
+	// GetConversation A conversation with its messages, oldest first, a page of messages at a time
 	//
-	// Through a `chat` key, only a conversation that key started for the same end user is found.
+	// Through a `chat` key, only a conversation that key started for the same end user is found. `limit` and
+	// `cursor` page through `messages`; every page carries the conversation itself.
 	//
 	// Corresponds with GET /conversations/{conversation_id} (the `GetConversation` operationId).
 	GetConversation(ctx context.Context, conversationId ConversationID, params *GetConversationParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1756,10 +1793,10 @@ type ClientInterface interface {
 	// Corresponds with GET /projects/{project_id}/conversations (the `ListConversations` operationId).
 	ListConversations(ctx context.Context, projectId ProjectID, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListFiles A project's files with their indexing status
+	// ListFiles A project's files with their indexing status, a page at a time
 	//
 	// Corresponds with GET /projects/{project_id}/files (the `ListFiles` operationId).
-	ListFiles(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListFiles(ctx context.Context, projectId ProjectID, params *ListFilesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UploadFileWithBody Upload a knowledge file to OpenAI for a project
 	//
@@ -1798,10 +1835,10 @@ type ClientInterface interface {
 	// Corresponds with POST /projects/{project_id}/keys (the `CreateKey` operationId).
 	CreateKey(ctx context.Context, projectId ProjectID, body CreateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListPrompts A project's prompts in system-prompt order
+	// ListPrompts A project's prompts in system-prompt order, a page at a time
 	//
 	// Corresponds with GET /projects/{project_id}/prompts (the `ListPrompts` operationId).
-	ListPrompts(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListPrompts(ctx context.Context, projectId ProjectID, params *ListPromptsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreatePromptWithBody Add a prompt to a project
 	//
@@ -2010,9 +2047,10 @@ func (c *Client) DeleteConversation(ctx context.Context, conversationId Conversa
 	return c.Client.Do(req)
 }
 
-// GetConversation A conversation with its messages, oldest first
+// GetConversation A conversation with its messages, oldest first, a page of messages at a time
 //
-// Through a `chat` key, only a conversation that key started for the same end user is found.
+// Through a `chat` key, only a conversation that key started for the same end user is found. `limit` and
+// `cursor` page through `messages`; every page carries the conversation itself.
 //
 // Corresponds with GET /conversations/{conversation_id} (the `GetConversation` operationId).
 func (c *Client) GetConversation(ctx context.Context, conversationId ConversationID, params *GetConversationParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2368,11 +2406,11 @@ func (c *Client) ListConversations(ctx context.Context, projectId ProjectID, par
 	return c.Client.Do(req)
 }
 
-// ListFiles A project's files with their indexing status
+// ListFiles A project's files with their indexing status, a page at a time
 //
 // Corresponds with GET /projects/{project_id}/files (the `ListFiles` operationId).
-func (c *Client) ListFiles(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListFilesRequest(c.Server, projectId)
+func (c *Client) ListFiles(ctx context.Context, projectId ProjectID, params *ListFilesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListFilesRequest(c.Server, projectId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2460,11 +2498,11 @@ func (c *Client) CreateKey(ctx context.Context, projectId ProjectID, body Create
 	return c.Client.Do(req)
 }
 
-// ListPrompts A project's prompts in system-prompt order
+// ListPrompts A project's prompts in system-prompt order, a page at a time
 //
 // Corresponds with GET /projects/{project_id}/prompts (the `ListPrompts` operationId).
-func (c *Client) ListPrompts(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListPromptsRequest(c.Server, projectId)
+func (c *Client) ListPrompts(ctx context.Context, projectId ProjectID, params *ListPromptsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPromptsRequest(c.Server, projectId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2930,6 +2968,30 @@ func NewGetConversationRequest(server string, conversationId ConversationID, par
 		if params.UserHash != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_hash", *params.UserHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -3559,6 +3621,30 @@ func NewListConversationsRequest(server string, projectId ProjectID, params *Lis
 
 		}
 
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -3589,7 +3675,7 @@ func NewListConversationsRequest(server string, projectId ProjectID, params *Lis
 }
 
 // NewListFilesRequest constructs an http.Request for the ListFiles method
-func NewListFilesRequest(server string, projectId ProjectID) (*http.Request, error) {
+func NewListFilesRequest(server string, projectId ProjectID, params *ListFilesParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3612,6 +3698,45 @@ func NewListFilesRequest(server string, projectId ProjectID) (*http.Request, err
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -3740,7 +3865,7 @@ func NewCreateKeyRequestWithBody(server string, projectId ProjectID, contentType
 }
 
 // NewListPromptsRequest constructs an http.Request for the ListPrompts method
-func NewListPromptsRequest(server string, projectId ProjectID) (*http.Request, error) {
+func NewListPromptsRequest(server string, projectId ProjectID, params *ListPromptsParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3763,6 +3888,45 @@ func NewListPromptsRequest(server string, projectId ProjectID) (*http.Request, e
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -4184,9 +4348,10 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /conversations/{conversation_id} (the `DeleteConversation` operationId).
 	DeleteConversationWithResponse(ctx context.Context, conversationId ConversationID, params *DeleteConversationParams, reqEditors ...RequestEditorFn) (*DeleteConversationResponse, error)
 
-	// GetConversationWithResponse A conversation with its messages, oldest first
+	// GetConversationWithResponse A conversation with its messages, oldest first, a page of messages at a time
 	//
-	// Through a `chat` key, only a conversation that key started for the same end user is found.
+	// Through a `chat` key, only a conversation that key started for the same end user is found. `limit` and
+	// `cursor` page through `messages`; every page carries the conversation itself.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4354,12 +4519,12 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /projects/{project_id}/conversations (the `ListConversations` operationId).
 	ListConversationsWithResponse(ctx context.Context, projectId ProjectID, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*ListConversationsResponse, error)
 
-	// ListFilesWithResponse A project's files with their indexing status
+	// ListFilesWithResponse A project's files with their indexing status, a page at a time
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /projects/{project_id}/files (the `ListFiles` operationId).
-	ListFilesWithResponse(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*ListFilesResponse, error)
+	ListFilesWithResponse(ctx context.Context, projectId ProjectID, params *ListFilesParams, reqEditors ...RequestEditorFn) (*ListFilesResponse, error)
 
 	// UploadFileWithBodyWithResponse Upload a knowledge file to OpenAI for a project
 	//
@@ -4400,12 +4565,12 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /projects/{project_id}/keys (the `CreateKey` operationId).
 	CreateKeyWithResponse(ctx context.Context, projectId ProjectID, body CreateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateKeyResponse, error)
 
-	// ListPromptsWithResponse A project's prompts in system-prompt order
+	// ListPromptsWithResponse A project's prompts in system-prompt order, a page at a time
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /projects/{project_id}/prompts (the `ListPrompts` operationId).
-	ListPromptsWithResponse(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*ListPromptsResponse, error)
+	ListPromptsWithResponse(ctx context.Context, projectId ProjectID, params *ListPromptsParams, reqEditors ...RequestEditorFn) (*ListPromptsResponse, error)
 
 	// CreatePromptWithBodyWithResponse Add a prompt to a project
 	//
@@ -4900,6 +5065,11 @@ func (r DeleteConversationResponse) ContentType() string {
 	return ""
 }
 
+// GetConversationResponse200Headers the declared response headers of an HTTP 200 response for GetConversation
+type GetConversationResponse200Headers struct {
+	XNextCursor *string
+}
+
 // GetConversationResponse401Headers the declared response headers of an HTTP 401 response for GetConversation
 type GetConversationResponse401Headers struct {
 	WWWAuthenticate *string
@@ -4934,6 +5104,8 @@ type GetConversationResponse struct {
 	JSON503 *Unavailable
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetConversationResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetConversationResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -6537,6 +6709,11 @@ func (r SetBudgetResponse) ContentType() string {
 	return ""
 }
 
+// ListConversationsResponse200Headers the declared response headers of an HTTP 200 response for ListConversations
+type ListConversationsResponse200Headers struct {
+	XNextCursor *string
+}
+
 // ListConversationsResponse401Headers the declared response headers of an HTTP 401 response for ListConversations
 type ListConversationsResponse401Headers struct {
 	WWWAuthenticate *string
@@ -6571,6 +6748,8 @@ type ListConversationsResponse struct {
 	JSON503 *Unavailable
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListConversationsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListConversationsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -6648,6 +6827,11 @@ func (r ListConversationsResponse) ContentType() string {
 	return ""
 }
 
+// ListFilesResponse200Headers the declared response headers of an HTTP 200 response for ListFiles
+type ListFilesResponse200Headers struct {
+	XNextCursor *string
+}
+
 // ListFilesResponse401Headers the declared response headers of an HTTP 401 response for ListFiles
 type ListFilesResponse401Headers struct {
 	WWWAuthenticate *string
@@ -6682,6 +6866,8 @@ type ListFilesResponse struct {
 	JSON503 *Unavailable
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListFilesResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListFilesResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -7134,6 +7320,11 @@ func (r CreateKeyResponse) ContentType() string {
 	return ""
 }
 
+// ListPromptsResponse200Headers the declared response headers of an HTTP 200 response for ListPrompts
+type ListPromptsResponse200Headers struct {
+	XNextCursor *string
+}
+
 // ListPromptsResponse401Headers the declared response headers of an HTTP 401 response for ListPrompts
 type ListPromptsResponse401Headers struct {
 	WWWAuthenticate *string
@@ -7168,6 +7359,8 @@ type ListPromptsResponse struct {
 	JSON503 *Unavailable
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListPromptsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListPromptsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -8106,9 +8299,10 @@ func (c *ClientWithResponses) DeleteConversationWithResponse(ctx context.Context
 	return ParseDeleteConversationResponse(rsp)
 }
 
-// GetConversationWithResponse A conversation with its messages, oldest first
+// GetConversationWithResponse A conversation with its messages, oldest first, a page of messages at a time
 //
-// Through a `chat` key, only a conversation that key started for the same end user is found.
+// Through a `chat` key, only a conversation that key started for the same end user is found. `limit` and
+// `cursor` page through `messages`; every page carries the conversation itself.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -8402,13 +8596,13 @@ func (c *ClientWithResponses) ListConversationsWithResponse(ctx context.Context,
 	return ParseListConversationsResponse(rsp)
 }
 
-// ListFilesWithResponse A project's files with their indexing status
+// ListFilesWithResponse A project's files with their indexing status, a page at a time
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /projects/{project_id}/files (the `ListFiles` operationId).
-func (c *ClientWithResponses) ListFilesWithResponse(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*ListFilesResponse, error) {
-	rsp, err := c.ListFiles(ctx, projectId, reqEditors...)
+func (c *ClientWithResponses) ListFilesWithResponse(ctx context.Context, projectId ProjectID, params *ListFilesParams, reqEditors ...RequestEditorFn) (*ListFilesResponse, error) {
+	rsp, err := c.ListFiles(ctx, projectId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8478,13 +8672,13 @@ func (c *ClientWithResponses) CreateKeyWithResponse(ctx context.Context, project
 	return ParseCreateKeyResponse(rsp)
 }
 
-// ListPromptsWithResponse A project's prompts in system-prompt order
+// ListPromptsWithResponse A project's prompts in system-prompt order, a page at a time
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /projects/{project_id}/prompts (the `ListPrompts` operationId).
-func (c *ClientWithResponses) ListPromptsWithResponse(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*ListPromptsResponse, error) {
-	rsp, err := c.ListPrompts(ctx, projectId, reqEditors...)
+func (c *ClientWithResponses) ListPromptsWithResponse(ctx context.Context, projectId ProjectID, params *ListPromptsParams, reqEditors ...RequestEditorFn) (*ListPromptsResponse, error) {
+	rsp, err := c.ListPrompts(ctx, projectId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -9122,6 +9316,16 @@ func ParseGetConversationResponse(rsp *http.Response) (*GetConversationResponse,
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetConversationResponse200Headers
+		if values := rsp.Header.Values("X-Next-Cursor"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Cursor", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextCursor = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetConversationResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -10714,6 +10918,16 @@ func ParseListConversationsResponse(rsp *http.Response) (*ListConversationsRespo
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListConversationsResponse200Headers
+		if values := rsp.Header.Values("X-Next-Cursor"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Cursor", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextCursor = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListConversationsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -10822,6 +11036,16 @@ func ParseListFilesResponse(rsp *http.Response) (*ListFilesResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListFilesResponse200Headers
+		if values := rsp.Header.Values("X-Next-Cursor"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Cursor", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextCursor = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListFilesResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -11296,6 +11520,16 @@ func ParseListPromptsResponse(rsp *http.Response) (*ListPromptsResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListPromptsResponse200Headers
+		if values := rsp.Header.Values("X-Next-Cursor"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Cursor", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextCursor = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListPromptsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {

@@ -1104,6 +1104,9 @@ type User struct {
 // ConversationID defines model for ConversationID.
 type ConversationID = int64
 
+// Cursor defines model for Cursor.
+type Cursor = string
+
 // EndUser defines model for EndUser.
 type EndUser = string
 
@@ -1115,6 +1118,9 @@ type KeyFilter = int64
 
 // KeyID defines model for KeyID.
 type KeyID = int64
+
+// Limit defines model for Limit.
+type Limit = int
 
 // ProjectID defines model for ProjectID.
 type ProjectID = int64
@@ -1223,6 +1229,12 @@ type GetConversationParams struct {
 	// UserHash For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret
 	UserHash *UserHash `form:"user_hash,omitempty" json:"user_hash,omitempty"`
 
+	// Limit At most this many items in the page (default 100, at most 500)
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
 	// XVisitorId An anonymous widget visitor's random id (publishable keys)
 	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
 }
@@ -1238,13 +1250,37 @@ type ListConversationsParams struct {
 	// UserHash For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret
 	UserHash *UserHash `form:"user_hash,omitempty" json:"user_hash,omitempty"`
 
+	// Limit At most this many items in the page (default 100, at most 500)
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
 	// XVisitorId An anonymous widget visitor's random id (publishable keys)
 	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
+}
+
+// ListFilesParams defines parameters for ListFiles.
+type ListFilesParams struct {
+	// Limit At most this many items in the page (default 100, at most 500)
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // UploadFileMultipartBody defines parameters for UploadFile.
 type UploadFileMultipartBody struct {
 	File openapi_types.File `json:"file"`
+}
+
+// ListPromptsParams defines parameters for ListPrompts.
+type ListPromptsParams struct {
+	// Limit At most this many items in the page (default 100, at most 500)
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // GetUsageParams defines parameters for GetUsage.
@@ -1486,7 +1522,7 @@ type ServerInterface interface {
 	// DeleteConversation Delete a conversation and its messages
 	// (DELETE /conversations/{conversation_id})
 	DeleteConversation(ctx echo.Context, conversationId ConversationID, params DeleteConversationParams) error
-	// GetConversation A conversation with its messages, oldest first
+	// GetConversation A conversation with its messages, oldest first, a page of messages at a time
 	// (GET /conversations/{conversation_id})
 	GetConversation(ctx echo.Context, conversationId ConversationID, params GetConversationParams) error
 	// HealthCheck Application and database health
@@ -1534,9 +1570,9 @@ type ServerInterface interface {
 	// ListConversations A project's conversations, most recently active first
 	// (GET /projects/{project_id}/conversations)
 	ListConversations(ctx echo.Context, projectId ProjectID, params ListConversationsParams) error
-	// ListFiles A project's files with their indexing status
+	// ListFiles A project's files with their indexing status, a page at a time
 	// (GET /projects/{project_id}/files)
-	ListFiles(ctx echo.Context, projectId ProjectID) error
+	ListFiles(ctx echo.Context, projectId ProjectID, params ListFilesParams) error
 	// UploadFile Upload a knowledge file to OpenAI for a project
 	// (POST /projects/{project_id}/files)
 	UploadFile(ctx echo.Context, projectId ProjectID) error
@@ -1546,9 +1582,9 @@ type ServerInterface interface {
 	// CreateKey Create a project key; the full key (and a publishable key's identity secret) is shown only here
 	// (POST /projects/{project_id}/keys)
 	CreateKey(ctx echo.Context, projectId ProjectID) error
-	// ListPrompts A project's prompts in system-prompt order
+	// ListPrompts A project's prompts in system-prompt order, a page at a time
 	// (GET /projects/{project_id}/prompts)
-	ListPrompts(ctx echo.Context, projectId ProjectID) error
+	ListPrompts(ctx echo.Context, projectId ProjectID, params ListPromptsParams) error
 	// CreatePrompt Add a prompt to a project
 	// (POST /projects/{project_id}/prompts)
 	CreatePrompt(ctx echo.Context, projectId ProjectID) error
@@ -1709,6 +1745,20 @@ func (w *ServerInterfaceWrapper) GetConversation(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_hash", ctx.QueryParams(), &params.UserHash, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_hash: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
 	}
 
 	headers := ctx.Request().Header
@@ -1970,6 +2020,20 @@ func (w *ServerInterfaceWrapper) ListConversations(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_hash: %s", err))
 	}
 
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "X-Visitor-Id" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("X-Visitor-Id")]; found {
@@ -2003,8 +2067,24 @@ func (w *ServerInterfaceWrapper) ListFiles(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFilesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListFiles(ctx, projectId)
+	err = w.Handler.ListFiles(ctx, projectId, params)
 	return err
 }
 
@@ -2067,8 +2147,24 @@ func (w *ServerInterfaceWrapper) ListPrompts(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPromptsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListPrompts(ctx, projectId)
+	err = w.Handler.ListPrompts(ctx, projectId, params)
 	return err
 }
 
@@ -2897,15 +2993,25 @@ type GetConversationResponseObject interface {
 	VisitGetConversationResponse(w http.ResponseWriter) error
 }
 
-type GetConversation200JSONResponse ConversationDetail
+type GetConversation200ResponseHeaders struct {
+	XNextCursor *string
+}
+
+type GetConversation200JSONResponse struct {
+	Body    ConversationDetail
+	Headers GetConversation200ResponseHeaders
+}
 
 func (response GetConversation200JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XNextCursor != nil {
+		w.Header().Set("X-Next-Cursor", fmt.Sprint(*response.Headers.XNextCursor))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4896,15 +5002,25 @@ type ListConversationsResponseObject interface {
 	VisitListConversationsResponse(w http.ResponseWriter) error
 }
 
-type ListConversations200JSONResponse []Conversation
+type ListConversations200ResponseHeaders struct {
+	XNextCursor *string
+}
+
+type ListConversations200JSONResponse struct {
+	Body    []Conversation
+	Headers ListConversations200ResponseHeaders
+}
 
 func (response ListConversations200JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XNextCursor != nil {
+		w.Header().Set("X-Next-Cursor", fmt.Sprint(*response.Headers.XNextCursor))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5022,21 +5138,32 @@ func (response ListConversationsdefaultJSONResponse) VisitListConversationsRespo
 
 type ListFilesRequestObject struct {
 	ProjectId ProjectID `json:"project_id"`
+	Params    ListFilesParams
 }
 
 type ListFilesResponseObject interface {
 	VisitListFilesResponse(w http.ResponseWriter) error
 }
 
-type ListFiles200JSONResponse []ProjectFile
+type ListFiles200ResponseHeaders struct {
+	XNextCursor *string
+}
+
+type ListFiles200JSONResponse struct {
+	Body    []ProjectFile
+	Headers ListFiles200ResponseHeaders
+}
 
 func (response ListFiles200JSONResponse) VisitListFilesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XNextCursor != nil {
+		w.Header().Set("X-Next-Cursor", fmt.Sprint(*response.Headers.XNextCursor))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5640,21 +5767,32 @@ func (response CreateKeydefaultJSONResponse) VisitCreateKeyResponse(w http.Respo
 
 type ListPromptsRequestObject struct {
 	ProjectId ProjectID `json:"project_id"`
+	Params    ListPromptsParams
 }
 
 type ListPromptsResponseObject interface {
 	VisitListPromptsResponse(w http.ResponseWriter) error
 }
 
-type ListPrompts200JSONResponse []Prompt
+type ListPrompts200ResponseHeaders struct {
+	XNextCursor *string
+}
+
+type ListPrompts200JSONResponse struct {
+	Body    []Prompt
+	Headers ListPrompts200ResponseHeaders
+}
 
 func (response ListPrompts200JSONResponse) VisitListPromptsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XNextCursor != nil {
+		w.Header().Set("X-Next-Cursor", fmt.Sprint(*response.Headers.XNextCursor))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6803,7 +6941,7 @@ type StrictServerInterface interface {
 	// DeleteConversation Delete a conversation and its messages
 	// (DELETE /conversations/{conversation_id})
 	DeleteConversation(ctx context.Context, request DeleteConversationRequestObject) (DeleteConversationResponseObject, error)
-	// GetConversation A conversation with its messages, oldest first
+	// GetConversation A conversation with its messages, oldest first, a page of messages at a time
 	// (GET /conversations/{conversation_id})
 	GetConversation(ctx context.Context, request GetConversationRequestObject) (GetConversationResponseObject, error)
 	// HealthCheck Application and database health
@@ -6851,7 +6989,7 @@ type StrictServerInterface interface {
 	// ListConversations A project's conversations, most recently active first
 	// (GET /projects/{project_id}/conversations)
 	ListConversations(ctx context.Context, request ListConversationsRequestObject) (ListConversationsResponseObject, error)
-	// ListFiles A project's files with their indexing status
+	// ListFiles A project's files with their indexing status, a page at a time
 	// (GET /projects/{project_id}/files)
 	ListFiles(ctx context.Context, request ListFilesRequestObject) (ListFilesResponseObject, error)
 	// UploadFile Upload a knowledge file to OpenAI for a project
@@ -6863,7 +7001,7 @@ type StrictServerInterface interface {
 	// CreateKey Create a project key; the full key (and a publishable key's identity secret) is shown only here
 	// (POST /projects/{project_id}/keys)
 	CreateKey(ctx context.Context, request CreateKeyRequestObject) (CreateKeyResponseObject, error)
-	// ListPrompts A project's prompts in system-prompt order
+	// ListPrompts A project's prompts in system-prompt order, a page at a time
 	// (GET /projects/{project_id}/prompts)
 	ListPrompts(ctx context.Context, request ListPromptsRequestObject) (ListPromptsResponseObject, error)
 	// CreatePrompt Add a prompt to a project
@@ -7535,10 +7673,11 @@ func (sh *strictHandler) ListConversations(ctx echo.Context, projectId ProjectID
 }
 
 // ListFiles operation middleware
-func (sh *strictHandler) ListFiles(ctx echo.Context, projectId ProjectID) error {
+func (sh *strictHandler) ListFiles(ctx echo.Context, projectId ProjectID, params ListFilesParams) error {
 	var request ListFilesRequestObject
 
 	request.ProjectId = projectId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ListFiles(ctx.Request().Context(), request.(ListFilesRequestObject))
@@ -7664,10 +7803,11 @@ func (sh *strictHandler) CreateKey(ctx echo.Context, projectId ProjectID) error 
 }
 
 // ListPrompts operation middleware
-func (sh *strictHandler) ListPrompts(ctx echo.Context, projectId ProjectID) error {
+func (sh *strictHandler) ListPrompts(ctx echo.Context, projectId ProjectID, params ListPromptsParams) error {
 	var request ListPromptsRequestObject
 
 	request.ProjectId = projectId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ListPrompts(ctx.Request().Context(), request.(ListPromptsRequestObject))

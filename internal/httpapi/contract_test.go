@@ -74,6 +74,8 @@ func TestContract_RequestBodiesRejectUnknownFields(t *testing.T) {
 	if r.StatusCode == 400 {
 		t.Fatalf("the OpenAI-compatible endpoint refused fields OpenAI SDKs send: %s", r.Body)
 	}
+	// Its 415 is documented in OpenAI's error shape (the transport checks the body against the document).
+	wantStatus(t, s.Do(t, "POST", "/v1/chat/completions", key, `{}`, "Content-Type", "text/plain"), 415, "")
 }
 
 // TestContract_WrongMethodIs405WithAllow: a method a path does not have answers 405 in the API's
@@ -85,5 +87,84 @@ func TestContract_WrongMethodIs405WithAllow(t *testing.T) {
 	wantStatus(t, r, 405, "Method Not Allowed")
 	if allow := r.Header.Get("Allow"); !strings.Contains(allow, "GET") {
 		t.Fatalf("Allow = %q, want the path's methods", allow)
+	}
+}
+
+// TestContract_ListsArePaged: the lists that grow without bound come a page at a time; following
+// X-Next-Cursor gives every item once, in order, and a limit above the document's maximum is a 400.
+func TestContract_ListsArePaged(t *testing.T) {
+	{ // both engines' keyset queries: storetest's PagesFollowTheListsOrder
+		s, _ := chatServer(t, nil)
+		_, tok := s.NewUser(t)
+		pid := s.NewProject(t, tok, "Bot")
+		// Three turns in one conversation (six messages), then two conversations more.
+		var convID, first int64
+		for i := range 5 {
+			wantStatus(t, s.Do(t, "POST", fmt.Sprintf("/projects/%d/prompts", pid), tok, fmt.Sprintf(`{"name":"p%d","content":"c","position":%d}`, i, 4-i)), 201, "")
+			r := s.Do(t, "POST", "/chat", tok, chatBody(pid, fmt.Sprint("message ", i), convID))
+			wantStatus(t, r, 200, "")
+			if convID = decode[chatReply](t, r).ConversationID; i == 0 {
+				first = convID
+			} else if i >= 2 {
+				convID = 0
+			}
+		}
+		wantStatus(t, s.Do(t, "POST", "/chat", tok, chatBody(pid, "again", 0)), 200, "")
+
+		follow := func(path string, items func(apitest.Response) []string) []string {
+			t.Helper()
+			var all []string
+			next, pages := "", 0
+			for {
+				url := path + "?limit=2"
+				if next != "" {
+					url += "&cursor=" + next
+				}
+				r := s.Do(t, "GET", url, tok, "")
+				wantStatus(t, r, 200, "")
+				got := items(r)
+				if len(got) > 2 {
+					t.Fatalf("%s: a page of %d, limit 2", url, len(got))
+				}
+				all, pages = append(all, got...), pages+1
+				if next = r.Header.Get("X-Next-Cursor"); next == "" {
+					return all
+				}
+				if pages > 10 {
+					t.Fatalf("%s: paging never ends", path)
+				}
+			}
+		}
+		names := func(r apitest.Response) []string {
+			var out []string
+			for _, v := range decode[[]map[string]any](t, r) {
+				out = append(out, fmt.Sprint(v["name"], v["title"]))
+			}
+			return out
+		}
+		if got := follow(fmt.Sprintf("/projects/%d/prompts", pid), names); fmt.Sprint(got) != "[p4<nil> p3<nil> p2<nil> p1<nil> p0<nil>]" {
+			t.Fatalf("prompts by position through pages: %v", got)
+		}
+		if got := follow(fmt.Sprintf("/projects/%d/conversations", pid), names); len(got) != 4 || got[0] != "<nil>again" {
+			t.Fatalf("conversations, most recently active first, through pages: %v", got)
+		}
+		msgs := follow(fmt.Sprintf("/conversations/%d", first), func(r apitest.Response) []string {
+			var out []string
+			for _, m := range decode[struct{ Messages []struct{ Content string } }](t, r).Messages {
+				out = append(out, m.Content)
+			}
+			return out
+		})
+		if len(msgs) != 6 || msgs[0] != "message 0" || msgs[2] != "message 1" || msgs[4] != "message 2" {
+			t.Fatalf("a three-turn conversation's messages through pages: %v", msgs)
+		}
+		wantStatus(t, s.Do(t, "GET", fmt.Sprintf("/projects/%d/files?limit=501", pid), tok, ""), 400, "limit")
+		wantStatus(t, s.Do(t, "GET", fmt.Sprintf("/projects/%d/prompts?limit=0", pid), tok, ""), 400, "limit")
+		wantStatus(t, s.Do(t, "GET", fmt.Sprintf("/projects/%d/conversations?cursor=bm90LWpzb24", pid), tok, ""), 400, "cursor")
+		r := s.Do(t, "GET", fmt.Sprintf("/projects/%d/files?limit=500", pid), tok, "")
+		wantStatus(t, r, 200, "")
+		if r.Header.Get("X-Next-Cursor") != "" {
+			t.Fatal("the last page names a next one")
+		}
 	}
 }

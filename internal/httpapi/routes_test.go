@@ -99,7 +99,8 @@ func TestRoutes_RequestBodiesAreClosed(t *testing.T) {
 		for _, sub := range append(append(s.AllOf, s.OneOf...), s.AnyOf...) {
 			out = append(out, open(path, sub.Value)...)
 		}
-		if s.Type.Is("object") && (s.AdditionalProperties.Has == nil || *s.AdditionalProperties.Has) {
+		wrapper := len(s.Properties) == 0 && len(s.AllOf)+len(s.OneOf)+len(s.AnyOf) > 0 // closed by what it wraps
+		if s.Type.Is("object") && !wrapper && (s.AdditionalProperties.Has == nil || *s.AdditionalProperties.Has) {
 			out = append(out, path)
 		}
 		for name, p := range s.Properties {
@@ -164,6 +165,7 @@ func TestRoutes_LimitsInTheDocumentAreTheCodes(t *testing.T) {
 		{"Credentials.password.maxLength", prop("Credentials", "password").MaxLength, ptr(auth.MaxPasswordChars)},
 		{"Credentials.email.maxLength", maxLen(prop("Credentials", "email")), uint64(auth.MaxEmailBytes)},
 		{"Credentials.email.format", prop("Credentials", "email").Format, "email"},
+		{"Limit.default", doc.Components.Parameters["Limit"].Value.Schema.Value.Default, float64(defaultLimit)},
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.doc, c.code) {

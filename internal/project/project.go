@@ -215,12 +215,12 @@ func (s *Service) CreatePrompt(ctx context.Context, ownerID, projectID int64, in
 	return pr, nil
 }
 
-// ListPrompts returns a project's prompts in system-prompt order. Returns store.ErrNotFound.
-func (s *Service) ListPrompts(ctx context.Context, ownerID, projectID int64) ([]model.Prompt, error) {
+// PagePrompts returns one page of a project's prompts in system-prompt order. Returns store.ErrNotFound.
+func (s *Service) PagePrompts(ctx context.Context, ownerID, projectID int64, page store.Page) ([]model.Prompt, error) {
 	if _, err := s.store.GetProject(ctx, ownerID, projectID); err != nil {
 		return nil, err
 	}
-	return s.store.ListPrompts(ctx, ownerID, projectID)
+	return s.store.PagePrompts(ctx, ownerID, projectID, page)
 }
 
 // UpdatePrompt replaces a prompt's name and content, and its position and enabled flag when given.

@@ -127,7 +127,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** A project's prompts in system-prompt order */
+        /** A project's prompts in system-prompt order, a page at a time */
         get: operations["listPrompts"];
         put?: never;
         /** Add a prompt to a project */
@@ -240,8 +240,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A conversation with its messages, oldest first
-         * @description Through a `chat` key, only a conversation that key started for the same end user is found.
+         * A conversation with its messages, oldest first, a page of messages at a time
+         * @description Through a `chat` key, only a conversation that key started for the same end user is found. `limit` and
+         *     `cursor` page through `messages`; every page carries the conversation itself.
          */
         get: operations["getConversation"];
         put?: never;
@@ -265,7 +266,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** A project's files with their indexing status */
+        /** A project's files with their indexing status, a page at a time */
         get: operations["listFiles"];
         put?: never;
         /**
@@ -1298,10 +1299,19 @@ export interface components {
         UserHash: string;
         /** @description An anonymous widget visitor's random id (publishable keys) */
         VisitorID: string;
+        /** @description At most this many items in the page (default 100, at most 500) */
+        Limit: number;
+        /** @description Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page */
+        Cursor: string;
         FileID: number;
     };
     requestBodies: never;
     headers: {
+        /**
+         * @description Present when there is another page: send it back as `cursor` (with the same `limit` and filters) to
+         *     get it. Opaque; absent on the last page.
+         */
+        NextCursor: string;
         /**
          * @description What is left of the tightest budget that applies to this request (before it), e.g. `4.120000 USD project`
          *     or `12000 tokens end_user_daily`; absent when no budget applies.
@@ -1579,7 +1589,12 @@ export interface operations {
     };
     listPrompts: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description At most this many items in the page (default 100, at most 500) */
+                limit?: components["parameters"]["Limit"];
+                /** @description Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path: {
                 project_id: components["parameters"]["ProjectID"];
@@ -1591,6 +1606,7 @@ export interface operations {
             /** @description Prompts ordered by position, then id */
             200: {
                 headers: {
+                    "X-Next-Cursor": components["headers"]["NextCursor"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1790,6 +1806,10 @@ export interface operations {
                 user?: components["parameters"]["EndUser"];
                 /** @description For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret */
                 user_hash?: components["parameters"]["UserHash"];
+                /** @description At most this many items in the page (default 100, at most 500) */
+                limit?: components["parameters"]["Limit"];
+                /** @description Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: {
                 /** @description An anonymous widget visitor's random id (publishable keys) */
@@ -1802,9 +1822,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Conversations */
+            /** @description Conversations, a page at a time */
             200: {
                 headers: {
+                    "X-Next-Cursor": components["headers"]["NextCursor"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1827,6 +1848,10 @@ export interface operations {
                 user?: components["parameters"]["EndUser"];
                 /** @description For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret */
                 user_hash?: components["parameters"]["UserHash"];
+                /** @description At most this many items in the page (default 100, at most 500) */
+                limit?: components["parameters"]["Limit"];
+                /** @description Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: {
                 /** @description An anonymous widget visitor's random id (publishable keys) */
@@ -1842,6 +1867,7 @@ export interface operations {
             /** @description The conversation */
             200: {
                 headers: {
+                    "X-Next-Cursor": components["headers"]["NextCursor"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1894,7 +1920,12 @@ export interface operations {
     };
     listFiles: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description At most this many items in the page (default 100, at most 500) */
+                limit?: components["parameters"]["Limit"];
+                /** @description Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path: {
                 project_id: components["parameters"]["ProjectID"];
@@ -1906,6 +1937,7 @@ export interface operations {
             /** @description Files, oldest first */
             200: {
                 headers: {
+                    "X-Next-Cursor": components["headers"]["NextCursor"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -114,11 +114,20 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listPromptsStmt, err = db.PrepareContext(ctx, listPrompts); err != nil {
 		return nil, fmt.Errorf("error preparing query ListPrompts: %w", err)
 	}
+	if q.listRecentMessagesStmt, err = db.PrepareContext(ctx, listRecentMessages); err != nil {
+		return nil, fmt.Errorf("error preparing query ListRecentMessages: %w", err)
+	}
 	if q.listUsageEventsStmt, err = db.PrepareContext(ctx, listUsageEvents); err != nil {
 		return nil, fmt.Errorf("error preparing query ListUsageEvents: %w", err)
 	}
 	if q.nextPromptPositionStmt, err = db.PrepareContext(ctx, nextPromptPosition); err != nil {
 		return nil, fmt.Errorf("error preparing query NextPromptPosition: %w", err)
+	}
+	if q.pageFilesStmt, err = db.PrepareContext(ctx, pageFiles); err != nil {
+		return nil, fmt.Errorf("error preparing query PageFiles: %w", err)
+	}
+	if q.pagePromptsStmt, err = db.PrepareContext(ctx, pagePrompts); err != nil {
+		return nil, fmt.Errorf("error preparing query PagePrompts: %w", err)
 	}
 	if q.reserveBudgetStmt, err = db.PrepareContext(ctx, reserveBudget); err != nil {
 		return nil, fmt.Errorf("error preparing query ReserveBudget: %w", err)
@@ -320,6 +329,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listPromptsStmt: %w", cerr)
 		}
 	}
+	if q.listRecentMessagesStmt != nil {
+		if cerr := q.listRecentMessagesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listRecentMessagesStmt: %w", cerr)
+		}
+	}
 	if q.listUsageEventsStmt != nil {
 		if cerr := q.listUsageEventsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listUsageEventsStmt: %w", cerr)
@@ -328,6 +342,16 @@ func (q *Queries) Close() error {
 	if q.nextPromptPositionStmt != nil {
 		if cerr := q.nextPromptPositionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing nextPromptPositionStmt: %w", cerr)
+		}
+	}
+	if q.pageFilesStmt != nil {
+		if cerr := q.pageFilesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing pageFilesStmt: %w", cerr)
+		}
+	}
+	if q.pagePromptsStmt != nil {
+		if cerr := q.pagePromptsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing pagePromptsStmt: %w", cerr)
 		}
 	}
 	if q.reserveBudgetStmt != nil {
@@ -474,8 +498,11 @@ type Queries struct {
 	listMessagesStmt              *sql.Stmt
 	listProjectsStmt              *sql.Stmt
 	listPromptsStmt               *sql.Stmt
+	listRecentMessagesStmt        *sql.Stmt
 	listUsageEventsStmt           *sql.Stmt
 	nextPromptPositionStmt        *sql.Stmt
+	pageFilesStmt                 *sql.Stmt
+	pagePromptsStmt               *sql.Stmt
 	reserveBudgetStmt             *sql.Stmt
 	reserveExistingBudgetStmt     *sql.Stmt
 	revokeKeyStmt                 *sql.Stmt
@@ -527,8 +554,11 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listMessagesStmt:              q.listMessagesStmt,
 		listProjectsStmt:              q.listProjectsStmt,
 		listPromptsStmt:               q.listPromptsStmt,
+		listRecentMessagesStmt:        q.listRecentMessagesStmt,
 		listUsageEventsStmt:           q.listUsageEventsStmt,
 		nextPromptPositionStmt:        q.nextPromptPositionStmt,
+		pageFilesStmt:                 q.pageFilesStmt,
+		pagePromptsStmt:               q.pagePromptsStmt,
 		reserveBudgetStmt:             q.reserveBudgetStmt,
 		reserveExistingBudgetStmt:     q.reserveExistingBudgetStmt,
 		revokeKeyStmt:                 q.revokeKeyStmt,
