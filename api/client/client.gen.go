@@ -5067,6 +5067,7 @@ func (r DeleteConversationResponse) ContentType() string {
 
 // GetConversationResponse200Headers the declared response headers of an HTTP 200 response for GetConversation
 type GetConversationResponse200Headers struct {
+	Link        *string
 	XNextCursor *string
 }
 
@@ -6711,6 +6712,7 @@ func (r SetBudgetResponse) ContentType() string {
 
 // ListConversationsResponse200Headers the declared response headers of an HTTP 200 response for ListConversations
 type ListConversationsResponse200Headers struct {
+	Link        *string
 	XNextCursor *string
 }
 
@@ -6829,6 +6831,7 @@ func (r ListConversationsResponse) ContentType() string {
 
 // ListFilesResponse200Headers the declared response headers of an HTTP 200 response for ListFiles
 type ListFilesResponse200Headers struct {
+	Link        *string
 	XNextCursor *string
 }
 
@@ -7322,6 +7325,7 @@ func (r CreateKeyResponse) ContentType() string {
 
 // ListPromptsResponse200Headers the declared response headers of an HTTP 200 response for ListPrompts
 type ListPromptsResponse200Headers struct {
+	Link        *string
 	XNextCursor *string
 }
 
@@ -9318,6 +9322,13 @@ func ParseGetConversationResponse(rsp *http.Response) (*GetConversationResponse,
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetConversationResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
 		if values := rsp.Header.Values("X-Next-Cursor"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Cursor", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -10920,6 +10931,13 @@ func ParseListConversationsResponse(rsp *http.Response) (*ListConversationsRespo
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListConversationsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
 		if values := rsp.Header.Values("X-Next-Cursor"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Cursor", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -11038,6 +11056,13 @@ func ParseListFilesResponse(rsp *http.Response) (*ListFilesResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListFilesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
 		if values := rsp.Header.Values("X-Next-Cursor"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Cursor", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -11522,6 +11547,13 @@ func ParseListPromptsResponse(rsp *http.Response) (*ListPromptsResponse, error) 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListPromptsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
 		if values := rsp.Header.Values("X-Next-Cursor"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Cursor", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

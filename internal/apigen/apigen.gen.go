@@ -2994,6 +2994,7 @@ type GetConversationResponseObject interface {
 }
 
 type GetConversation200ResponseHeaders struct {
+	Link        *string
 	XNextCursor *string
 }
 
@@ -3009,6 +3010,9 @@ func (response GetConversation200JSONResponse) VisitGetConversationResponse(w ht
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	if response.Headers.XNextCursor != nil {
 		w.Header().Set("X-Next-Cursor", fmt.Sprint(*response.Headers.XNextCursor))
 	}
@@ -5003,6 +5007,7 @@ type ListConversationsResponseObject interface {
 }
 
 type ListConversations200ResponseHeaders struct {
+	Link        *string
 	XNextCursor *string
 }
 
@@ -5018,6 +5023,9 @@ func (response ListConversations200JSONResponse) VisitListConversationsResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	if response.Headers.XNextCursor != nil {
 		w.Header().Set("X-Next-Cursor", fmt.Sprint(*response.Headers.XNextCursor))
 	}
@@ -5146,6 +5154,7 @@ type ListFilesResponseObject interface {
 }
 
 type ListFiles200ResponseHeaders struct {
+	Link        *string
 	XNextCursor *string
 }
 
@@ -5161,6 +5170,9 @@ func (response ListFiles200JSONResponse) VisitListFilesResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	if response.Headers.XNextCursor != nil {
 		w.Header().Set("X-Next-Cursor", fmt.Sprint(*response.Headers.XNextCursor))
 	}
@@ -5775,6 +5787,7 @@ type ListPromptsResponseObject interface {
 }
 
 type ListPrompts200ResponseHeaders struct {
+	Link        *string
 	XNextCursor *string
 }
 
@@ -5790,6 +5803,9 @@ func (response ListPrompts200JSONResponse) VisitListPromptsResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	if response.Headers.XNextCursor != nil {
 		w.Header().Set("X-Next-Cursor", fmt.Sprint(*response.Headers.XNextCursor))
 	}

@@ -127,7 +127,14 @@ func TestContract_ListsArePaged(t *testing.T) {
 					t.Fatalf("%s: a page of %d, limit 2", url, len(got))
 				}
 				all, pages = append(all, got...), pages+1
-				if next = r.Header.Get("X-Next-Cursor"); next == "" {
+				next = r.Header.Get("X-Next-Cursor")
+				if link, want := r.Header.Get("Link"), fmt.Sprintf(`<%s?cursor=%s&limit=2>; rel="next"`, path, next); next != "" && link != want {
+					t.Fatalf("%s: Link %q, want %q", url, link, want)
+				}
+				if next == "" {
+					if r.Header.Get("Link") != "" {
+						t.Fatalf("%s: the last page links a next one", url)
+					}
 					return all
 				}
 				if pages > 10 {

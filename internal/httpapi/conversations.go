@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 
 	"github.com/chatbot-platform/chatbot/internal/apigen"
 	"github.com/chatbot-platform/chatbot/internal/model"
@@ -33,8 +35,10 @@ func (h *Handlers) ListConversations(ctx context.Context, req apigen.ListConvers
 		return nil, err
 	}
 	cs, next := nextCursor(page, cs, func(c model.Conversation) store.Cursor { return store.Cursor{ID: c.ID, Time: c.UpdatedAt} })
+	filters := addQuery(addQuery(addQuery(url.Values{}, "key_id", p.KeyId), "user", p.User), "user_hash", p.UserHash)
+	link := nextLink(fmt.Sprintf("/projects/%d/conversations", req.ProjectId), filters, page, next)
 	return apigen.ListConversations200JSONResponse{
-		Body: mapSlice(cs, conversationToAPI), Headers: apigen.ListConversations200ResponseHeaders{XNextCursor: next},
+		Body: mapSlice(cs, conversationToAPI), Headers: apigen.ListConversations200ResponseHeaders{XNextCursor: next, Link: link},
 	}, nil
 }
 
@@ -58,7 +62,8 @@ func (h *Handlers) GetConversation(ctx context.Context, req apigen.GetConversati
 	return apigen.GetConversation200JSONResponse{Body: apigen.ConversationDetail{
 		Id: conv.Id, ProjectId: conv.ProjectId, Title: conv.Title, KeyId: conv.KeyId, KeyName: conv.KeyName,
 		EndUser: conv.EndUser, CreatedAt: conv.CreatedAt, UpdatedAt: conv.UpdatedAt, Messages: mapSlice(msgs, messageToAPI),
-	}, Headers: apigen.GetConversation200ResponseHeaders{XNextCursor: next}}, nil
+	}, Headers: apigen.GetConversation200ResponseHeaders{XNextCursor: next, Link: nextLink(fmt.Sprintf("/conversations/%d", req.ConversationId),
+		addQuery(addQuery(url.Values{}, "user", p.User), "user_hash", p.UserHash), page, next)}}, nil
 }
 
 // DeleteConversation implements apigen.StrictServerInterface.

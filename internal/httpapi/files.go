@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -40,7 +41,8 @@ func (h *Handlers) ListFiles(ctx context.Context, req apigen.ListFilesRequestObj
 		return nil, err
 	}
 	fs, next := nextCursor(page, fs, func(f model.File) store.Cursor { return store.Cursor{ID: f.ID} })
-	return apigen.ListFiles200JSONResponse{Body: mapSlice(fs, fileToAPI), Headers: apigen.ListFiles200ResponseHeaders{XNextCursor: next}}, nil
+	link := nextLink(fmt.Sprintf("/projects/%d/files", req.ProjectId), nil, page, next)
+	return apigen.ListFiles200JSONResponse{Body: mapSlice(fs, fileToAPI), Headers: apigen.ListFiles200ResponseHeaders{XNextCursor: next, Link: link}}, nil
 }
 
 // DeleteFile implements apigen.StrictServerInterface.

@@ -3,6 +3,9 @@ package httpapi
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
 
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/store"
@@ -40,4 +43,27 @@ func nextCursor[T any](page store.Page, rows []T, key func(T) store.Cursor) ([]T
 	b, _ := json.Marshal(key(rows[limit-1]))
 	c := base64.RawURLEncoding.EncodeToString(b)
 	return rows, &c
+}
+
+// nextLink is the Link header of a page with a next one: path with query, the same limit and the next
+// cursor (nil on the last page). query holds the request's filters.
+func nextLink(path string, query url.Values, page store.Page, next *string) *string {
+	if next == nil {
+		return nil
+	}
+	if query == nil {
+		query = url.Values{}
+	}
+	query.Set("limit", strconv.Itoa(page.Limit-1))
+	query.Set("cursor", *next)
+	link := "<" + path + "?" + query.Encode() + `>; rel="next"`
+	return &link
+}
+
+// addQuery sets name in q when v is given.
+func addQuery[T any](q url.Values, name string, v *T) url.Values {
+	if v != nil {
+		q.Set(name, fmt.Sprint(*v))
+	}
+	return q
 }

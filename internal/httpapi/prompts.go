@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/chatbot-platform/chatbot/internal/apigen"
 	"github.com/chatbot-platform/chatbot/internal/auth"
@@ -33,7 +34,8 @@ func (h *Handlers) ListPrompts(ctx context.Context, req apigen.ListPromptsReques
 		return nil, err
 	}
 	ps, next := nextCursor(page, ps, func(p model.Prompt) store.Cursor { return store.Cursor{ID: p.ID, Position: p.Position} })
-	return apigen.ListPrompts200JSONResponse{Body: mapSlice(ps, promptToAPI), Headers: apigen.ListPrompts200ResponseHeaders{XNextCursor: next}}, nil
+	link := nextLink(fmt.Sprintf("/projects/%d/prompts", req.ProjectId), nil, page, next)
+	return apigen.ListPrompts200JSONResponse{Body: mapSlice(ps, promptToAPI), Headers: apigen.ListPrompts200ResponseHeaders{XNextCursor: next, Link: link}}, nil
 }
 
 // UpdatePrompt implements apigen.StrictServerInterface.

@@ -1312,6 +1312,11 @@ export interface components {
          */
         NextCursor: string;
         /**
+         * @description With `X-Next-Cursor`: the next page's URL relative to this server, with the same `limit` and query
+         *     filters, as `<...>; rel="next"` (RFC 8288)
+         */
+        NextLink: string;
+        /**
          * @description What is left of the tightest budget that applies to this request (before it), e.g. `4.120000 USD project`
          *     or `12000 tokens end_user_daily`; absent when no budget applies.
          */
@@ -1606,6 +1611,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Next-Cursor": components["headers"]["NextCursor"];
+                    Link: components["headers"]["NextLink"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1825,6 +1831,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Next-Cursor": components["headers"]["NextCursor"];
+                    Link: components["headers"]["NextLink"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1867,6 +1874,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Next-Cursor": components["headers"]["NextCursor"];
+                    Link: components["headers"]["NextLink"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1937,6 +1945,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Next-Cursor": components["headers"]["NextCursor"];
+                    Link: components["headers"]["NextLink"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -1313,6 +1313,11 @@ export interface components {
          */
         NextCursor: string;
         /**
+         * @description With `X-Next-Cursor`: the next page's URL relative to this server, with the same `limit` and query
+         *     filters, as `<...>; rel="next"` (RFC 8288)
+         */
+        NextLink: string;
+        /**
          * @description What is left of the tightest budget that applies to this request (before it), e.g. `4.120000 USD project`
          *     or `12000 tokens end_user_daily`; absent when no budget applies.
          */
@@ -1607,6 +1612,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Next-Cursor": components["headers"]["NextCursor"];
+                    Link: components["headers"]["NextLink"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1826,6 +1832,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Next-Cursor": components["headers"]["NextCursor"];
+                    Link: components["headers"]["NextLink"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1868,6 +1875,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Next-Cursor": components["headers"]["NextCursor"];
+                    Link: components["headers"]["NextLink"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1938,6 +1946,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Next-Cursor": components["headers"]["NextCursor"];
+                    Link: components["headers"]["NextLink"];
                     [name: string]: unknown;
                 };
                 content: {
