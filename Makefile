@@ -65,7 +65,10 @@ check: generate lint ## generate, then fail on any difference from what is commi
 	@untracked=$$(git ls-files --others --exclude-standard); [ -z "$$untracked" ] || { echo "untracked generated files: $$untracked"; exit 1; }
 	cd tools/composecheck && go run . -f ../../docker-compose.yml -build
 
-lint: ## gofmt, go vet, staticcheck
+# Redocly CLI (pinned in frontend/package.json) with redocly.yaml; offline: no telemetry, no update check.
+REDOCLY := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true frontend/node_modules/.bin/redocly
+
+lint: frontend/node_modules/.package-lock.json ## gofmt, go vet, staticcheck, Redocly on api/openapi.yaml
 	@out=$$(gofmt -l $$(git ls-files '*.go')); [ -z "$$out" ] || { echo "gofmt needed: $$out"; exit 1; }
 	go vet ./...
 	$(STATICCHECK) ./...
@@ -73,6 +76,7 @@ lint: ## gofmt, go vet, staticcheck
 	cd api/client && go vet ./... && go tool -modfile=../../tools/staticcheck/go.mod staticcheck ./...
 	@deps=$$(cd api/client && go list -deps ./... | grep -E 'labstack|jackc|redis|sqlite|chatbot/internal' || true); \
 	[ -z "$$deps" ] || { echo "api/client imports server dependencies: $$deps"; exit 1; }
+	$(REDOCLY) lint --config redocly.yaml api/openapi.yaml
 
 migrate-new: ## create a migration in both dialects: make migrate-new NAME=add_things
 	@[ -n "$(NAME)" ] || { echo "usage: make migrate-new NAME=add_things"; exit 1; }

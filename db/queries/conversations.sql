@@ -20,7 +20,9 @@ LEFT JOIN api_keys k ON k.id = c.key_id
 WHERE c.project_id = @project_id AND p.owner_id = @owner_id
   AND (CAST(sqlc.narg(key_id) AS BIGINT) IS NULL OR c.key_id = sqlc.narg(key_id))
   AND (CAST(sqlc.narg(end_user) AS TEXT) IS NULL OR c.end_user = sqlc.narg(end_user))
-ORDER BY c.updated_at DESC, c.id DESC;
+  AND (c.updated_at < @before_at OR (c.updated_at = @before_at AND c.id < @before_id))
+ORDER BY c.updated_at DESC, c.id DESC
+LIMIT CAST(sqlc.arg(lim) AS BIGINT);
 
 -- name: TouchConversation :exec
 UPDATE conversations SET updated_at = @updated_at WHERE id = @id;
@@ -38,5 +40,21 @@ RETURNING id; -- the rest is what was written: reading it back costs more than t
 SELECT m.* FROM messages m
 JOIN conversations c ON c.id = m.conversation_id
 JOIN projects p ON p.id = c.project_id
-WHERE m.conversation_id = @conversation_id AND p.owner_id = @owner_id
-ORDER BY m.id;
+WHERE m.conversation_id = @conversation_id AND p.owner_id = @owner_id AND m.id > @after_id
+ORDER BY m.id
+LIMIT CAST(sqlc.arg(lim) AS BIGINT);
+
+-- name: ListRecentMessages :many
+-- The newest messages whose contents add up to at most max_chars characters, oldest first: what a
+-- chat turn can send as history, without reading the rest of a long conversation.
+SELECT r.id, r.conversation_id, r.role, r.content, r.model, r.input_tokens, r.output_tokens, r.latency_ms,
+       r.incomplete, r.citations, r.created_at
+FROM (
+  SELECT m.*, SUM(LENGTH(m.content)) OVER (ORDER BY m.id DESC) AS used
+  FROM messages m
+  JOIN conversations c ON c.id = m.conversation_id
+  JOIN projects p ON p.id = c.project_id
+  WHERE m.conversation_id = @conversation_id AND p.owner_id = @owner_id
+) r
+WHERE r.used <= CAST(sqlc.arg(max_chars) AS BIGINT)
+ORDER BY r.id;

@@ -17,6 +17,13 @@ JOIN projects p ON p.id = f.project_id
 WHERE f.project_id = @project_id AND p.owner_id = @owner_id
 ORDER BY f.id;
 
+-- name: PageFiles :many
+SELECT f.* FROM project_files f
+JOIN projects p ON p.id = f.project_id
+WHERE f.project_id = @project_id AND p.owner_id = @owner_id AND f.id > @after_id
+ORDER BY f.id
+LIMIT CAST(sqlc.arg(lim) AS BIGINT);
+
 -- name: UpdateFileStatus :execrows
 UPDATE project_files SET status = @status, status_detail = @status_detail
 WHERE project_files.id = @id AND project_files.project_id IN (SELECT p.id FROM projects p WHERE p.owner_id = @owner_id);

@@ -21,6 +21,14 @@ JOIN projects p ON p.id = pr.project_id
 WHERE pr.project_id = @project_id AND p.owner_id = @owner_id
 ORDER BY pr.position, pr.id;
 
+-- name: PagePrompts :many
+SELECT pr.* FROM prompts pr
+JOIN projects p ON p.id = pr.project_id
+WHERE pr.project_id = @project_id AND p.owner_id = @owner_id
+  AND (pr.position > @after_position OR (pr.position = @after_position AND pr.id > @after_id))
+ORDER BY pr.position, pr.id
+LIMIT CAST(sqlc.arg(lim) AS BIGINT);
+
 -- name: UpdatePrompt :one
 UPDATE prompts
 SET name = @name, content = @content, position = @position, enabled = @enabled, updated_at = @updated_at

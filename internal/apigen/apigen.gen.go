@@ -508,7 +508,9 @@ type ChatCompletionMessage_Content struct {
 // ChatCompletionMessageRole `tool` messages are ignored
 type ChatCompletionMessageRole string
 
-// ChatCompletionRequest OpenAI's Chat Completions request; fields not listed are accepted and ignored
+// ChatCompletionRequest OpenAI's Chat Completions request. Deliberately open (no `additionalProperties: false`, unlike every
+// other request body): OpenAI SDKs send many fields the platform does not use; they are accepted and
+// ignored.
 type ChatCompletionRequest struct {
 	Messages []ChatCompletionMessage `json:"messages"`
 
@@ -555,7 +557,7 @@ type ChatRequest struct {
 	// ConversationId Continue this conversation; a new one starts when absent
 	ConversationId *int64 `json:"conversation_id,omitempty"`
 
-	// Message Non-empty, at most 32,000 characters
+	// Message Not blank, at most 32,000 characters
 	//
 	// Example: Hello, how are you?
 	Message string `json:"message"`
@@ -595,6 +597,12 @@ type ChatStreamError struct {
 
 	// Status The HTTP status the same failure would have had before the stream started
 	Status int `json:"status"`
+}
+
+// ChatStreamEvent The `data` of one `/chat/stream` event: `start` carries a `ChatStreamStart`, `delta` a
+// `ChatStreamDelta`, `done` a `ChatResponse`, `error` a `ChatStreamError`.
+type ChatStreamEvent struct {
+	union json.RawMessage
 }
 
 // ChatStreamStart defines model for ChatStreamStart.
@@ -653,10 +661,14 @@ type ConversationDetail struct {
 
 // Credentials defines model for Credentials.
 type Credentials struct {
-	// Email Example: user@example.com
+	// Email Trimmed and lower-cased; one `@`, a local part of at most 64 bytes, a dotted domain
+	//
+	// Example: user@example.com
 	Email string `json:"email"`
 
-	// Password Example: SecurePass123
+	// Password Registration also needs at least one letter (a-z, A-Z) and one digit
+	//
+	// Example: SecurePass123
 	Password string `json:"password"`
 }
 
@@ -714,7 +726,7 @@ type KeyCreate struct {
 	Kind      KeyKind    `json:"kind"`
 
 	// Name 1–100 characters after trimming
-	Name string `json:"name"`
+	Name Name `json:"name"`
 
 	// RateLimitPerMinute Absent uses the server's RATE_LIMIT_KEY
 	RateLimitPerMinute *int `json:"rate_limit_per_minute,omitempty"`
@@ -801,7 +813,9 @@ type KeyUpdate struct {
 
 	// ExpiresAt `null`: never expires
 	ExpiresAt nullable.Nullable[time.Time] `json:"expires_at,omitempty"`
-	Name      *string                      `json:"name,omitempty"`
+
+	// Name 1–100 characters after trimming
+	Name *Name `json:"name,omitempty"`
 
 	// RateLimitPerMinute `null`: the server's RATE_LIMIT_KEY
 	RateLimitPerMinute    nullable.Nullable[int] `json:"rate_limit_per_minute,omitempty"`
@@ -809,6 +823,9 @@ type KeyUpdate struct {
 	Scopes                *[]KeyScope            `json:"scopes,omitempty"`
 	VisitorMessagesPerDay *int                   `json:"visitor_messages_per_day,omitempty"`
 }
+
+// MaxOutputTokens Upper bound on the reply's tokens; defaults to the server's OPENAI_MAX_OUTPUT_TOKENS
+type MaxOutputTokens = int
 
 // Message defines model for Message.
 type Message struct {
@@ -835,6 +852,13 @@ type ModelList struct {
 
 // ModelListObject defines model for ModelList.Object.
 type ModelListObject string
+
+// ModelName An OpenAI model name such as gpt-4o-mini (letters, digits, `. _ : / -`); defaults to the server's
+// OPENAI_MODEL
+type ModelName = string
+
+// Name 1–100 characters after trimming
+type Name = string
 
 // OpenAIError defines model for OpenAIError.
 type OpenAIError struct {
@@ -863,6 +887,14 @@ type PasswordConfirmation struct {
 
 // Price USD per million tokens
 type Price struct {
+	// CachedInput Defaults to the input price
+	CachedInput *float64 `json:"cached_input,omitempty"`
+	Input       float64  `json:"input"`
+	Output      float64  `json:"output"`
+}
+
+// PriceInput USD per million tokens
+type PriceInput struct {
 	// CachedInput Defaults to the input price
 	CachedInput *float64 `json:"cached_input,omitempty"`
 	Input       float64  `json:"input"`
@@ -900,17 +932,18 @@ type Project struct {
 
 // ProjectCreate defines model for ProjectCreate.
 type ProjectCreate struct {
-	// MaxOutputTokens 16–128000; defaults to the server's OPENAI_MAX_OUTPUT_TOKENS
-	MaxOutputTokens *int `json:"max_output_tokens,omitempty"`
+	// MaxOutputTokens Upper bound on the reply's tokens; defaults to the server's OPENAI_MAX_OUTPUT_TOKENS
+	MaxOutputTokens *MaxOutputTokens `json:"max_output_tokens,omitempty"`
 
-	// Model Defaults to the server's OPENAI_MODEL
-	Model *string `json:"model,omitempty"`
+	// Model An OpenAI model name such as gpt-4o-mini (letters, digits, `. _ : / -`); defaults to the server's
+	// OPENAI_MODEL
+	Model *ModelName `json:"model,omitempty"`
 
 	// Name 1–100 characters after trimming
-	Name string `json:"name"`
+	Name Name `json:"name"`
 
-	// Temperature 0–2; defaults to the server's OPENAI_TEMPERATURE
-	Temperature *float64 `json:"temperature,omitempty"`
+	// Temperature Sampling temperature; defaults to the server's OPENAI_TEMPERATURE
+	Temperature *Temperature `json:"temperature,omitempty"`
 }
 
 // ProjectFile defines model for ProjectFile.
@@ -947,13 +980,20 @@ type ProjectFileStatus string
 // ProjectUpdate defines model for ProjectUpdate.
 type ProjectUpdate struct {
 	// CustomPrice `null` removes it
-	CustomPrice     nullable.Nullable[Price] `json:"custom_price,omitempty"`
-	MaxOutputTokens *int                     `json:"max_output_tokens,omitempty"`
-	Model           *string                  `json:"model,omitempty"`
+	CustomPrice nullable.Nullable[PriceInput] `json:"custom_price,omitempty"`
+
+	// MaxOutputTokens Upper bound on the reply's tokens; defaults to the server's OPENAI_MAX_OUTPUT_TOKENS
+	MaxOutputTokens *MaxOutputTokens `json:"max_output_tokens,omitempty"`
+
+	// Model An OpenAI model name such as gpt-4o-mini (letters, digits, `. _ : / -`); defaults to the server's
+	// OPENAI_MODEL
+	Model *ModelName `json:"model,omitempty"`
 
 	// Name 1–100 characters after trimming
-	Name        *string  `json:"name,omitempty"`
-	Temperature *float64 `json:"temperature,omitempty"`
+	Name *Name `json:"name,omitempty"`
+
+	// Temperature Sampling temperature; defaults to the server's OPENAI_TEMPERATURE
+	Temperature *Temperature `json:"temperature,omitempty"`
 }
 
 // Prompt defines model for Prompt.
@@ -975,25 +1015,38 @@ type Prompt struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// PromptContent Not blank, at most 32,000 characters
+type PromptContent = string
+
 // PromptCreate defines model for PromptCreate.
 type PromptCreate struct {
-	// Content Non-empty, at most 32,000 characters
-	Content string `json:"content"`
-	Enabled *bool  `json:"enabled,omitempty"`
+	// Content Not blank, at most 32,000 characters
+	Content PromptContent `json:"content"`
+	Enabled *bool         `json:"enabled,omitempty"`
 
 	// Name 1–100 characters after trimming
-	Name string `json:"name"`
+	Name Name `json:"name"`
 
 	// Position Defaults to after the last prompt
-	Position *int `json:"position,omitempty"`
+	Position *PromptPosition `json:"position,omitempty"`
 }
+
+// PromptPosition Order in the system prompt (ascending, ties by id)
+type PromptPosition = int
 
 // PromptUpdate defines model for PromptUpdate.
 type PromptUpdate struct {
-	Content  string `json:"content"`
-	Enabled  *bool  `json:"enabled,omitempty"`
-	Name     string `json:"name"`
-	Position *int   `json:"position,omitempty"`
+	// Content Not blank, at most 32,000 characters
+	Content PromptContent `json:"content"`
+
+	// Enabled Kept when absent
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// Name 1–100 characters after trimming
+	Name Name `json:"name"`
+
+	// Position Kept when absent
+	Position *PromptPosition `json:"position,omitempty"`
 }
 
 // Session One sign-in of the user.
@@ -1011,6 +1064,9 @@ type Session struct {
 	// UserAgent The signing-in client's User-Agent, up to 256 bytes
 	UserAgent string `json:"user_agent"`
 }
+
+// Temperature Sampling temperature; defaults to the server's OPENAI_TEMPERATURE
+type Temperature = float64
 
 // Token defines model for Token.
 type Token struct {
@@ -1095,6 +1151,9 @@ type UserUpdate struct {
 // ConversationID defines model for ConversationID.
 type ConversationID = int64
 
+// Cursor defines model for Cursor.
+type Cursor = string
+
 // EndUser defines model for EndUser.
 type EndUser = string
 
@@ -1109,6 +1168,9 @@ type KeyFilter = int64
 
 // KeyID defines model for KeyID.
 type KeyID = int64
+
+// Limit defines model for Limit.
+type Limit = int
 
 // ProjectID defines model for ProjectID.
 type ProjectID = int64
@@ -1149,6 +1211,9 @@ type OpenAIForbidden = OpenAIError
 // OpenAINotFound defines model for OpenAINotFound.
 type OpenAINotFound = OpenAIError
 
+// OpenAITooLarge defines model for OpenAITooLarge.
+type OpenAITooLarge = OpenAIError
+
 // OpenAITooManyRequests defines model for OpenAITooManyRequests.
 type OpenAITooManyRequests = OpenAIError
 
@@ -1157,6 +1222,9 @@ type OpenAIUnauthorized = OpenAIError
 
 // OpenAIUnavailable defines model for OpenAIUnavailable.
 type OpenAIUnavailable = OpenAIError
+
+// OpenAIUnsupportedMediaType defines model for OpenAIUnsupportedMediaType.
+type OpenAIUnsupportedMediaType = OpenAIError
 
 // OpenAIUpstreamError defines model for OpenAIUpstreamError.
 type OpenAIUpstreamError = OpenAIError
@@ -1175,6 +1243,9 @@ type Unauthorized = Error
 
 // Unavailable defines model for Unavailable.
 type Unavailable = Error
+
+// UnsupportedMediaType defines model for UnsupportedMediaType.
+type UnsupportedMediaType = Error
 
 // UpstreamError defines model for UpstreamError.
 type UpstreamError = Error
@@ -1230,6 +1301,12 @@ type GetConversationParams struct {
 	// UserHash For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret
 	UserHash *UserHash `form:"user_hash,omitempty" json:"user_hash,omitempty"`
 
+	// Limit At most this many items in the page (default 100, at most 500)
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
 	// XVisitorId An anonymous widget visitor's random id (publishable keys)
 	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
 }
@@ -1245,13 +1322,37 @@ type ListConversationsParams struct {
 	// UserHash For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret
 	UserHash *UserHash `form:"user_hash,omitempty" json:"user_hash,omitempty"`
 
+	// Limit At most this many items in the page (default 100, at most 500)
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
 	// XVisitorId An anonymous widget visitor's random id (publishable keys)
 	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
+}
+
+// ListFilesParams defines parameters for ListFiles.
+type ListFilesParams struct {
+	// Limit At most this many items in the page (default 100, at most 500)
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // UploadFileMultipartBody defines parameters for UploadFile.
 type UploadFileMultipartBody struct {
 	File openapi_types.File `json:"file"`
+}
+
+// ListPromptsParams defines parameters for ListPrompts.
+type ListPromptsParams struct {
+	// Limit At most this many items in the page (default 100, at most 500)
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // GetUsageParams defines parameters for GetUsage.
@@ -1380,6 +1481,120 @@ func (t *ChatCompletionMessage_Content) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsChatStreamStart returns the union data inside the ChatStreamEvent as a ChatStreamStart
+func (t ChatStreamEvent) AsChatStreamStart() (ChatStreamStart, error) {
+	var body ChatStreamStart
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromChatStreamStart overwrites any union data inside the ChatStreamEvent as the provided ChatStreamStart
+func (t *ChatStreamEvent) FromChatStreamStart(v ChatStreamStart) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeChatStreamStart performs a merge with any union data inside the ChatStreamEvent, using the provided ChatStreamStart
+func (t *ChatStreamEvent) MergeChatStreamStart(v ChatStreamStart) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsChatStreamDelta returns the union data inside the ChatStreamEvent as a ChatStreamDelta
+func (t ChatStreamEvent) AsChatStreamDelta() (ChatStreamDelta, error) {
+	var body ChatStreamDelta
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromChatStreamDelta overwrites any union data inside the ChatStreamEvent as the provided ChatStreamDelta
+func (t *ChatStreamEvent) FromChatStreamDelta(v ChatStreamDelta) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeChatStreamDelta performs a merge with any union data inside the ChatStreamEvent, using the provided ChatStreamDelta
+func (t *ChatStreamEvent) MergeChatStreamDelta(v ChatStreamDelta) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsChatResponse returns the union data inside the ChatStreamEvent as a ChatResponse
+func (t ChatStreamEvent) AsChatResponse() (ChatResponse, error) {
+	var body ChatResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromChatResponse overwrites any union data inside the ChatStreamEvent as the provided ChatResponse
+func (t *ChatStreamEvent) FromChatResponse(v ChatResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeChatResponse performs a merge with any union data inside the ChatStreamEvent, using the provided ChatResponse
+func (t *ChatStreamEvent) MergeChatResponse(v ChatResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsChatStreamError returns the union data inside the ChatStreamEvent as a ChatStreamError
+func (t ChatStreamEvent) AsChatStreamError() (ChatStreamError, error) {
+	var body ChatStreamError
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromChatStreamError overwrites any union data inside the ChatStreamEvent as the provided ChatStreamError
+func (t *ChatStreamEvent) FromChatStreamError(v ChatStreamError) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeChatStreamError performs a merge with any union data inside the ChatStreamEvent, using the provided ChatStreamError
+func (t *ChatStreamEvent) MergeChatStreamError(v ChatStreamError) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ChatStreamEvent) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ChatStreamEvent) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// SendMessage Send a message to a project's bot and get its reply
@@ -1391,7 +1606,7 @@ type ServerInterface interface {
 	// DeleteConversation Delete a conversation and its messages
 	// (DELETE /conversations/{conversation_id})
 	DeleteConversation(ctx echo.Context, conversationId ConversationID, params DeleteConversationParams) error
-	// GetConversation A conversation with its messages, oldest first
+	// GetConversation A conversation with its messages, oldest first, a page of messages at a time
 	// (GET /conversations/{conversation_id})
 	GetConversation(ctx echo.Context, conversationId ConversationID, params GetConversationParams) error
 	// HealthCheck Application and database health
@@ -1442,9 +1657,9 @@ type ServerInterface interface {
 	// ListConversations A project's conversations, most recently active first
 	// (GET /projects/{project_id}/conversations)
 	ListConversations(ctx echo.Context, projectId ProjectID, params ListConversationsParams) error
-	// ListFiles A project's files with their indexing status
+	// ListFiles A project's files with their indexing status, a page at a time
 	// (GET /projects/{project_id}/files)
-	ListFiles(ctx echo.Context, projectId ProjectID) error
+	ListFiles(ctx echo.Context, projectId ProjectID, params ListFilesParams) error
 	// UploadFile Upload a knowledge file to OpenAI for a project
 	// (POST /projects/{project_id}/files)
 	UploadFile(ctx echo.Context, projectId ProjectID) error
@@ -1454,9 +1669,9 @@ type ServerInterface interface {
 	// CreateKey Create a project key; the full key (and a publishable key's identity secret) is shown only here
 	// (POST /projects/{project_id}/keys)
 	CreateKey(ctx echo.Context, projectId ProjectID) error
-	// ListPrompts A project's prompts in system-prompt order
+	// ListPrompts A project's prompts in system-prompt order, a page at a time
 	// (GET /projects/{project_id}/prompts)
-	ListPrompts(ctx echo.Context, projectId ProjectID) error
+	ListPrompts(ctx echo.Context, projectId ProjectID, params ListPromptsParams) error
 	// CreatePrompt Add a prompt to a project
 	// (POST /projects/{project_id}/prompts)
 	CreatePrompt(ctx echo.Context, projectId ProjectID) error
@@ -1674,6 +1889,20 @@ func (w *ServerInterfaceWrapper) GetConversation(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_hash", ctx.QueryParams(), &params.UserHash, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_hash: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
 	}
 
 	headers := ctx.Request().Header
@@ -1944,6 +2173,20 @@ func (w *ServerInterfaceWrapper) ListConversations(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_hash: %s", err))
 	}
 
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "X-Visitor-Id" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("X-Visitor-Id")]; found {
@@ -1977,8 +2220,24 @@ func (w *ServerInterfaceWrapper) ListFiles(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFilesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListFiles(ctx, projectId)
+	err = w.Handler.ListFiles(ctx, projectId, params)
 	return err
 }
 
@@ -2041,8 +2300,24 @@ func (w *ServerInterfaceWrapper) ListPrompts(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPromptsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListPrompts(ctx, projectId)
+	err = w.Handler.ListPrompts(ctx, projectId, params)
 	return err
 }
 
@@ -2345,6 +2620,8 @@ type OpenAIForbiddenJSONResponse OpenAIError
 
 type OpenAINotFoundJSONResponse OpenAIError
 
+type OpenAITooLargeJSONResponse OpenAIError
+
 type OpenAITooManyRequestsResponseHeaders struct {
 	RetryAfter *int
 }
@@ -2364,6 +2641,8 @@ type OpenAIUnavailableJSONResponse struct {
 
 	Headers OpenAIUnavailableResponseHeaders
 }
+
+type OpenAIUnsupportedMediaTypeJSONResponse OpenAIError
 
 type OpenAIUpstreamErrorJSONResponse OpenAIError
 
@@ -2397,6 +2676,8 @@ type UnavailableJSONResponse struct {
 
 	Headers UnavailableResponseHeaders
 }
+
+type UnsupportedMediaTypeJSONResponse Error
 
 type UpstreamErrorJSONResponse Error
 
@@ -2506,6 +2787,36 @@ func (response SendMessage409JSONResponse) VisitSendMessageResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMessage413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response SendMessage413JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMessage415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response SendMessage415JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2740,6 +3051,36 @@ func (response StreamMessage409JSONResponse) VisitStreamMessageResponse(w http.R
 	return err
 }
 
+type StreamMessage413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response StreamMessage413JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamMessage415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response StreamMessage415JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamMessage422JSONResponse struct {
 	IdempotencyMismatchJSONResponse
 }
@@ -2928,6 +3269,23 @@ func (response DeleteConversation429JSONResponse) VisitDeleteConversationRespons
 	return err
 }
 
+type DeleteConversation503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response DeleteConversation503JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteConversationdefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -2954,15 +3312,29 @@ type GetConversationResponseObject interface {
 	VisitGetConversationResponse(w http.ResponseWriter) error
 }
 
-type GetConversation200JSONResponse ConversationDetail
+type GetConversation200ResponseHeaders struct {
+	Link        *string
+	XNextCursor *string
+}
+
+type GetConversation200JSONResponse struct {
+	Body    ConversationDetail
+	Headers GetConversation200ResponseHeaders
+}
 
 func (response GetConversation200JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextCursor != nil {
+		w.Header().Set("X-Next-Cursor", fmt.Sprint(*response.Headers.XNextCursor))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3040,6 +3412,23 @@ func (response GetConversation429JSONResponse) VisitGetConversationResponse(w ht
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConversation503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetConversation503JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3165,6 +3554,23 @@ func (response GetAllowedModels429JSONResponse) VisitGetAllowedModelsResponse(w 
 	return err
 }
 
+type GetAllowedModels503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetAllowedModels503JSONResponse) VisitGetAllowedModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetAllowedModelsdefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -3247,6 +3653,23 @@ func (response ListProjects429JSONResponse) VisitListProjectsResponse(w http.Res
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjects503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListProjects503JSONResponse) VisitListProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3335,6 +3758,36 @@ func (response CreateProject403JSONResponse) VisitCreateProjectResponse(w http.R
 	return err
 }
 
+type CreateProject413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response CreateProject413JSONResponse) VisitCreateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProject415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateProject415JSONResponse) VisitCreateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateProject429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response CreateProject429JSONResponse) VisitCreateProjectResponse(w http.ResponseWriter) error {
@@ -3348,6 +3801,23 @@ func (response CreateProject429JSONResponse) VisitCreateProjectResponse(w http.R
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProject503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateProject503JSONResponse) VisitCreateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3615,6 +4085,23 @@ func (response DeleteKey429JSONResponse) VisitDeleteKeyResponse(w http.ResponseW
 	return err
 }
 
+type DeleteKey503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response DeleteKey503JSONResponse) VisitDeleteKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteKeydefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -3714,6 +4201,36 @@ func (response UpdateKey404JSONResponse) VisitUpdateKeyResponse(w http.ResponseW
 	return err
 }
 
+type UpdateKey413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response UpdateKey413JSONResponse) VisitUpdateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateKey415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateKey415JSONResponse) VisitUpdateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateKey429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response UpdateKey429JSONResponse) VisitUpdateKeyResponse(w http.ResponseWriter) error {
@@ -3727,6 +4244,23 @@ func (response UpdateKey429JSONResponse) VisitUpdateKeyResponse(w http.ResponseW
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateKey503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UpdateKey503JSONResponse) VisitUpdateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3846,6 +4380,23 @@ func (response RotateIdentitySecret429JSONResponse) VisitRotateIdentitySecretRes
 	return err
 }
 
+type RotateIdentitySecret503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response RotateIdentitySecret503JSONResponse) VisitRotateIdentitySecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RotateIdentitySecretdefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -3955,6 +4506,23 @@ func (response DeletePrompt429JSONResponse) VisitDeletePromptResponse(w http.Res
 	return err
 }
 
+type DeletePrompt503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response DeletePrompt503JSONResponse) VisitDeletePromptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeletePromptdefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -4054,6 +4622,36 @@ func (response UpdatePrompt404JSONResponse) VisitUpdatePromptResponse(w http.Res
 	return err
 }
 
+type UpdatePrompt413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response UpdatePrompt413JSONResponse) VisitUpdatePromptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePrompt415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdatePrompt415JSONResponse) VisitUpdatePromptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdatePrompt429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response UpdatePrompt429JSONResponse) VisitUpdatePromptResponse(w http.ResponseWriter) error {
@@ -4067,6 +4665,23 @@ func (response UpdatePrompt429JSONResponse) VisitUpdatePromptResponse(w http.Res
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePrompt503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UpdatePrompt503JSONResponse) VisitUpdatePromptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4176,6 +4791,23 @@ func (response DeleteProject429JSONResponse) VisitDeleteProjectResponse(w http.R
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProject503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response DeleteProject503JSONResponse) VisitDeleteProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4295,6 +4927,23 @@ func (response GetProject429JSONResponse) VisitGetProjectResponse(w http.Respons
 	return err
 }
 
+type GetProject503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetProject503JSONResponse) VisitGetProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetProjectdefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -4394,6 +5043,36 @@ func (response UpdateProject404JSONResponse) VisitUpdateProjectResponse(w http.R
 	return err
 }
 
+type UpdateProject413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response UpdateProject413JSONResponse) VisitUpdateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProject415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateProject415JSONResponse) VisitUpdateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateProject429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response UpdateProject429JSONResponse) VisitUpdateProjectResponse(w http.ResponseWriter) error {
@@ -4407,6 +5086,23 @@ func (response UpdateProject429JSONResponse) VisitUpdateProjectResponse(w http.R
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProject503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UpdateProject503JSONResponse) VisitUpdateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4526,6 +5222,23 @@ func (response GetBudget429JSONResponse) VisitGetBudgetResponse(w http.ResponseW
 	return err
 }
 
+type GetBudget503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetBudget503JSONResponse) VisitGetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetBudgetdefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -4625,6 +5338,36 @@ func (response SetBudget404JSONResponse) VisitSetBudgetResponse(w http.ResponseW
 	return err
 }
 
+type SetBudget413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response SetBudget413JSONResponse) VisitSetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetBudget415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response SetBudget415JSONResponse) VisitSetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SetBudget429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response SetBudget429JSONResponse) VisitSetBudgetResponse(w http.ResponseWriter) error {
@@ -4638,6 +5381,23 @@ func (response SetBudget429JSONResponse) VisitSetBudgetResponse(w http.ResponseW
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetBudget503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response SetBudget503JSONResponse) VisitSetBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4668,15 +5428,29 @@ type ListConversationsResponseObject interface {
 	VisitListConversationsResponse(w http.ResponseWriter) error
 }
 
-type ListConversations200JSONResponse []Conversation
+type ListConversations200ResponseHeaders struct {
+	Link        *string
+	XNextCursor *string
+}
+
+type ListConversations200JSONResponse struct {
+	Body    []Conversation
+	Headers ListConversations200ResponseHeaders
+}
 
 func (response ListConversations200JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextCursor != nil {
+		w.Header().Set("X-Next-Cursor", fmt.Sprint(*response.Headers.XNextCursor))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4758,6 +5532,23 @@ func (response ListConversations429JSONResponse) VisitListConversationsResponse(
 	return err
 }
 
+type ListConversations503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListConversations503JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListConversationsdefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -4777,21 +5568,36 @@ func (response ListConversationsdefaultJSONResponse) VisitListConversationsRespo
 
 type ListFilesRequestObject struct {
 	ProjectId ProjectID `json:"project_id"`
+	Params    ListFilesParams
 }
 
 type ListFilesResponseObject interface {
 	VisitListFilesResponse(w http.ResponseWriter) error
 }
 
-type ListFiles200JSONResponse []ProjectFile
+type ListFiles200ResponseHeaders struct {
+	Link        *string
+	XNextCursor *string
+}
+
+type ListFiles200JSONResponse struct {
+	Body    []ProjectFile
+	Headers ListFiles200ResponseHeaders
+}
 
 func (response ListFiles200JSONResponse) VisitListFilesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextCursor != nil {
+		w.Header().Set("X-Next-Cursor", fmt.Sprint(*response.Headers.XNextCursor))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4869,6 +5675,23 @@ func (response ListFiles429JSONResponse) VisitListFilesResponse(w http.ResponseW
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFiles503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListFiles503JSONResponse) VisitListFilesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4982,6 +5805,22 @@ func (response UploadFile413JSONResponse) VisitUploadFileResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFile415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UploadFile415JSONResponse) VisitUploadFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5163,6 +6002,23 @@ func (response ListKeys429JSONResponse) VisitListKeysResponse(w http.ResponseWri
 	return err
 }
 
+type ListKeys503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListKeys503JSONResponse) VisitListKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListKeysdefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -5262,6 +6118,36 @@ func (response CreateKey404JSONResponse) VisitCreateKeyResponse(w http.ResponseW
 	return err
 }
 
+type CreateKey413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response CreateKey413JSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateKey415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateKey415JSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateKey429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response CreateKey429JSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
@@ -5275,6 +6161,23 @@ func (response CreateKey429JSONResponse) VisitCreateKeyResponse(w http.ResponseW
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateKey503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateKey503JSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5298,21 +6201,36 @@ func (response CreateKeydefaultJSONResponse) VisitCreateKeyResponse(w http.Respo
 
 type ListPromptsRequestObject struct {
 	ProjectId ProjectID `json:"project_id"`
+	Params    ListPromptsParams
 }
 
 type ListPromptsResponseObject interface {
 	VisitListPromptsResponse(w http.ResponseWriter) error
 }
 
-type ListPrompts200JSONResponse []Prompt
+type ListPrompts200ResponseHeaders struct {
+	Link        *string
+	XNextCursor *string
+}
+
+type ListPrompts200JSONResponse struct {
+	Body    []Prompt
+	Headers ListPrompts200ResponseHeaders
+}
 
 func (response ListPrompts200JSONResponse) VisitListPromptsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextCursor != nil {
+		w.Header().Set("X-Next-Cursor", fmt.Sprint(*response.Headers.XNextCursor))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5390,6 +6308,23 @@ func (response ListPrompts429JSONResponse) VisitListPromptsResponse(w http.Respo
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPrompts503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListPrompts503JSONResponse) VisitListPromptsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5493,6 +6428,36 @@ func (response CreatePrompt404JSONResponse) VisitCreatePromptResponse(w http.Res
 	return err
 }
 
+type CreatePrompt413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response CreatePrompt413JSONResponse) VisitCreatePromptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePrompt415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreatePrompt415JSONResponse) VisitCreatePromptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreatePrompt429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response CreatePrompt429JSONResponse) VisitCreatePromptResponse(w http.ResponseWriter) error {
@@ -5506,6 +6471,23 @@ func (response CreatePrompt429JSONResponse) VisitCreatePromptResponse(w http.Res
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePrompt503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreatePrompt503JSONResponse) VisitCreatePromptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5646,6 +6628,23 @@ func (response GetUsage429JSONResponse) VisitGetUsageResponse(w http.ResponseWri
 	return err
 }
 
+type GetUsage503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetUsage503JSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUsagedefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -5716,6 +6715,36 @@ func (response LoginUser401JSONResponse) VisitLoginUserResponse(w http.ResponseW
 	return err
 }
 
+type LoginUser413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response LoginUser413JSONResponse) VisitLoginUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginUser415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response LoginUser415JSONResponse) VisitLoginUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LoginUser429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response LoginUser429JSONResponse) VisitLoginUserResponse(w http.ResponseWriter) error {
@@ -5729,6 +6758,23 @@ func (response LoginUser429JSONResponse) VisitLoginUserResponse(w http.ResponseW
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginUser503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response LoginUser503JSONResponse) VisitLoginUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5813,6 +6859,23 @@ func (response LogoutUser429JSONResponse) VisitLogoutUserResponse(w http.Respons
 	return err
 }
 
+type LogoutUser503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response LogoutUser503JSONResponse) VisitLogoutUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LogoutUserdefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -5891,6 +6954,36 @@ func (response DeleteCurrentUser403JSONResponse) VisitDeleteCurrentUserResponse(
 	return err
 }
 
+type DeleteCurrentUser413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response DeleteCurrentUser413JSONResponse) VisitDeleteCurrentUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCurrentUser415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response DeleteCurrentUser415JSONResponse) VisitDeleteCurrentUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteCurrentUser429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response DeleteCurrentUser429JSONResponse) VisitDeleteCurrentUserResponse(w http.ResponseWriter) error {
@@ -5904,6 +6997,23 @@ func (response DeleteCurrentUser429JSONResponse) VisitDeleteCurrentUserResponse(
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCurrentUser503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response DeleteCurrentUser503JSONResponse) VisitDeleteCurrentUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5994,6 +7104,23 @@ func (response GetCurrentUser429JSONResponse) VisitGetCurrentUserResponse(w http
 	return err
 }
 
+type GetCurrentUser503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetCurrentUser503JSONResponse) VisitGetCurrentUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCurrentUserdefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -6078,6 +7205,36 @@ func (response UpdateCurrentUser403JSONResponse) VisitUpdateCurrentUserResponse(
 	return err
 }
 
+type UpdateCurrentUser413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response UpdateCurrentUser413JSONResponse) VisitUpdateCurrentUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCurrentUser415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateCurrentUser415JSONResponse) VisitUpdateCurrentUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateCurrentUser429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response UpdateCurrentUser429JSONResponse) VisitUpdateCurrentUserResponse(w http.ResponseWriter) error {
@@ -6091,6 +7248,23 @@ func (response UpdateCurrentUser429JSONResponse) VisitUpdateCurrentUserResponse(
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCurrentUser503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UpdateCurrentUser503JSONResponse) VisitUpdateCurrentUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6173,6 +7347,36 @@ func (response ChangePassword403JSONResponse) VisitChangePasswordResponse(w http
 	return err
 }
 
+type ChangePassword413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ChangePassword413JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ChangePassword415JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ChangePassword429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response ChangePassword429JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
@@ -6186,6 +7390,23 @@ func (response ChangePassword429JSONResponse) VisitChangePasswordResponse(w http
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ChangePassword503JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6266,6 +7487,23 @@ func (response EndAllSessions429JSONResponse) VisitEndAllSessionsResponse(w http
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndAllSessions503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response EndAllSessions503JSONResponse) VisitEndAllSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6352,6 +7590,23 @@ func (response ListSessions429JSONResponse) VisitListSessionsResponse(w http.Res
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListSessions503JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6465,6 +7720,23 @@ func (response EndSession429JSONResponse) VisitEndSessionResponse(w http.Respons
 	return err
 }
 
+type EndSession503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response EndSession503JSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EndSessiondefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -6518,6 +7790,36 @@ func (response RegisterUser400JSONResponse) VisitRegisterUserResponse(w http.Res
 	return err
 }
 
+type RegisterUser413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response RegisterUser413JSONResponse) VisitRegisterUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterUser415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RegisterUser415JSONResponse) VisitRegisterUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RegisterUser429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response RegisterUser429JSONResponse) VisitRegisterUserResponse(w http.ResponseWriter) error {
@@ -6531,6 +7833,23 @@ func (response RegisterUser429JSONResponse) VisitRegisterUserResponse(w http.Res
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterUser503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response RegisterUser503JSONResponse) VisitRegisterUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6615,6 +7934,23 @@ func (response DeleteSession429JSONResponse) VisitDeleteSessionResponse(w http.R
 	return err
 }
 
+type DeleteSession503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response DeleteSession503JSONResponse) VisitDeleteSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteSessiondefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
@@ -6695,6 +8031,36 @@ func (response CreateSession401JSONResponse) VisitCreateSessionResponse(w http.R
 	return err
 }
 
+type CreateSession413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response CreateSession413JSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSession415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateSession415JSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateSession429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response CreateSession429JSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
@@ -6708,6 +8074,23 @@ func (response CreateSession429JSONResponse) VisitCreateSessionResponse(w http.R
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSession503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateSession503JSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6860,6 +8243,36 @@ func (response CreateChatCompletion404JSONResponse) VisitCreateChatCompletionRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateChatCompletion413JSONResponse struct{ OpenAITooLargeJSONResponse }
+
+func (response CreateChatCompletion413JSONResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateChatCompletion415JSONResponse struct {
+	OpenAIUnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateChatCompletion415JSONResponse) VisitCreateChatCompletionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7017,6 +8430,23 @@ func (response ListModels429JSONResponse) VisitListModelsResponse(w http.Respons
 	return err
 }
 
+type ListModels503JSONResponse struct{ OpenAIUnavailableJSONResponse }
+
+func (response ListModels503JSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListModelsdefaultJSONResponse struct {
 	Body       OpenAIError
 	StatusCode int
@@ -7045,7 +8475,7 @@ type StrictServerInterface interface {
 	// DeleteConversation Delete a conversation and its messages
 	// (DELETE /conversations/{conversation_id})
 	DeleteConversation(ctx context.Context, request DeleteConversationRequestObject) (DeleteConversationResponseObject, error)
-	// GetConversation A conversation with its messages, oldest first
+	// GetConversation A conversation with its messages, oldest first, a page of messages at a time
 	// (GET /conversations/{conversation_id})
 	GetConversation(ctx context.Context, request GetConversationRequestObject) (GetConversationResponseObject, error)
 	// HealthCheck Application and database health
@@ -7096,7 +8526,7 @@ type StrictServerInterface interface {
 	// ListConversations A project's conversations, most recently active first
 	// (GET /projects/{project_id}/conversations)
 	ListConversations(ctx context.Context, request ListConversationsRequestObject) (ListConversationsResponseObject, error)
-	// ListFiles A project's files with their indexing status
+	// ListFiles A project's files with their indexing status, a page at a time
 	// (GET /projects/{project_id}/files)
 	ListFiles(ctx context.Context, request ListFilesRequestObject) (ListFilesResponseObject, error)
 	// UploadFile Upload a knowledge file to OpenAI for a project
@@ -7108,7 +8538,7 @@ type StrictServerInterface interface {
 	// CreateKey Create a project key; the full key (and a publishable key's identity secret) is shown only here
 	// (POST /projects/{project_id}/keys)
 	CreateKey(ctx context.Context, request CreateKeyRequestObject) (CreateKeyResponseObject, error)
-	// ListPrompts A project's prompts in system-prompt order
+	// ListPrompts A project's prompts in system-prompt order, a page at a time
 	// (GET /projects/{project_id}/prompts)
 	ListPrompts(ctx context.Context, request ListPromptsRequestObject) (ListPromptsResponseObject, error)
 	// CreatePrompt Add a prompt to a project
@@ -7830,10 +9260,11 @@ func (sh *strictHandler) ListConversations(ctx echo.Context, projectId ProjectID
 }
 
 // ListFiles operation middleware
-func (sh *strictHandler) ListFiles(ctx echo.Context, projectId ProjectID) error {
+func (sh *strictHandler) ListFiles(ctx echo.Context, projectId ProjectID, params ListFilesParams) error {
 	var request ListFilesRequestObject
 
 	request.ProjectId = projectId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ListFiles(ctx.Request().Context(), request.(ListFilesRequestObject))
@@ -7959,10 +9390,11 @@ func (sh *strictHandler) CreateKey(ctx echo.Context, projectId ProjectID) error 
 }
 
 // ListPrompts operation middleware
-func (sh *strictHandler) ListPrompts(ctx echo.Context, projectId ProjectID) error {
+func (sh *strictHandler) ListPrompts(ctx echo.Context, projectId ProjectID, params ListPromptsParams) error {
 	var request ListPromptsRequestObject
 
 	request.ProjectId = projectId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ListPrompts(ctx.Request().Context(), request.(ListPromptsRequestObject))

@@ -6,6 +6,7 @@ package apitest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -222,8 +223,12 @@ func (v *validatingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 		return res, err
 	}
 	route, params, ferr := v.router.FindRoute(req)
-	if ferr != nil || strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
-		return res, nil // not an API route (pages, docs, unknown paths), or a stream validated by its own tests
+	if ferr != nil {
+		return res, nil // not an API route (pages, docs, unknown paths)
+	}
+	if strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		res.Body = v.events(req, route, res)
+		return res, nil
 	}
 	b, err := io.ReadAll(res.Body)
 	res.Body.Close()
@@ -242,4 +247,60 @@ func (v *validatingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 		v.t.Errorf("%s %s -> %d does not match api/openapi.yaml: %v\nbody: %s", req.Method, req.URL.Path, res.StatusCode, err, b)
 	}
 	return res, nil
+}
+
+// events checks each event of a stream, as the test reads it, against the schema the spec gives the
+// operation's text/event-stream response: what a generated client would decode each `data` into.
+func (v *validatingTransport) events(req *http.Request, route *routers.Route, res *http.Response) io.ReadCloser {
+	r := route.Operation.Responses.Status(res.StatusCode)
+	if r == nil || r.Value == nil || r.Value.Content.Get("text/event-stream") == nil {
+		v.t.Errorf("%s %s -> %d: an event stream the spec does not document", req.Method, req.URL.Path, res.StatusCode)
+		return res.Body
+	}
+	schema := r.Value.Content.Get("text/event-stream").Schema
+	if schema == nil || schema.Value == nil {
+		v.t.Errorf("%s %s: the event stream has no schema in api/openapi.yaml", req.Method, req.URL.Path)
+		return res.Body
+	}
+	check := func(data string) {
+		if data == "" || data == "[DONE]" { // OpenAI's end marker is not JSON
+			return
+		}
+		var value any
+		if err := json.Unmarshal([]byte(data), &value); err != nil {
+			v.t.Errorf("%s %s: event data is not JSON: %q", req.Method, req.URL.Path, data)
+			return
+		}
+		if err := schema.Value.VisitJSON(value); err != nil {
+			v.t.Errorf("%s %s: event data does not match api/openapi.yaml: %v\ndata: %s", req.Method, req.URL.Path, err, data)
+		}
+	}
+	return &eventChecker{ReadCloser: res.Body, check: check}
+}
+
+// eventChecker passes a stream through unchanged and hands each complete event's data to check.
+type eventChecker struct {
+	io.ReadCloser
+	check      func(data string)
+	line, data strings.Builder
+}
+
+func (e *eventChecker) Read(p []byte) (int, error) {
+	n, err := e.ReadCloser.Read(p)
+	for _, b := range p[:n] {
+		if b != '\n' {
+			e.line.WriteByte(b)
+			continue
+		}
+		line := strings.TrimSuffix(e.line.String(), "\r")
+		e.line.Reset()
+		switch {
+		case line == "":
+			e.check(e.data.String())
+			e.data.Reset()
+		case strings.HasPrefix(line, "data:"):
+			e.data.WriteString(strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " "))
+		}
+	}
+	return n, err
 }

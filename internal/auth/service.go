@@ -158,7 +158,7 @@ func ValidateEmail(email string) error {
 	local, domain, ok := strings.Cut(email, "@")
 	switch {
 	case !ok || local == "" || domain == "" || strings.Contains(domain, "@"),
-		len(email) > 254, len(local) > 64,
+		len(email) > MaxEmailBytes, len(local) > maxLocalBytes,
 		!strings.Contains(domain, "."), strings.HasPrefix(domain, "."), strings.HasSuffix(domain, "."),
 		strings.Contains(domain, ".."),
 		strings.ContainsFunc(email, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '<' || r == '>' || r == ',' }),
@@ -168,15 +168,24 @@ func ValidateEmail(email string) error {
 	return nil
 }
 
+// Limits of the credentials; api/openapi.yaml's Credentials states them (a test in httpapi keeps them
+// equal) and its validator enforces them before Register and Login run.
+const (
+	MinPasswordChars = 8
+	MaxPasswordChars = 128
+	MaxEmailBytes    = 254
+	maxLocalBytes    = 64
+)
+
 // ValidatePassword applies the design document's policy: 8–128 characters with at least one letter
 // (a-z or A-Z) and one digit (0-9).
 func ValidatePassword(p string) error {
 	n := utf8.RuneCountInString(p)
 	switch {
-	case n < 8:
-		return model.Invalid("password", "must be at least 8 characters")
-	case n > 128:
-		return model.Invalid("password", "must be at most 128 characters")
+	case n < MinPasswordChars:
+		return model.Invalid("password", fmt.Sprintf("must be at least %d characters", MinPasswordChars))
+	case n > MaxPasswordChars:
+		return model.Invalid("password", fmt.Sprintf("must be at most %d characters", MaxPasswordChars))
 	case !strings.ContainsFunc(p, func(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' }):
 		return model.Invalid("password", "must contain at least one letter")
 	case !strings.ContainsFunc(p, func(r rune) bool { return r >= '0' && r <= '9' }):

@@ -24,9 +24,9 @@ func countMessages(b *testing.B, s *server) int {
 	ps, _ := st.ListProjects(ctx, u.ID)
 	n := 0
 	for _, p := range ps {
-		cs, _ := st.ListConversations(ctx, u.ID, p.ID, store.ConversationFilter{})
+		cs, _ := st.ListConversations(ctx, u.ID, p.ID, store.ConversationFilter{}, store.Page{Limit: 1 << 30})
 		for _, c := range cs {
-			ms, _ := st.ListMessages(ctx, u.ID, c.ID)
+			ms, _ := st.ListMessages(ctx, u.ID, c.ID, store.Page{Limit: 1 << 30})
 			n += len(ms)
 		}
 	}

@@ -226,7 +226,8 @@ func (s *Service) prepare(ctx context.Context, req Request) (*turn, error) {
 		if err != nil {
 			return nil, notFound(err, "conversation")
 		}
-		if history, err = s.store.ListMessages(ctx, req.OwnerID, t.conv.ID); err != nil {
+		// Only what fits the history budget is read: a long conversation costs no more than a short one.
+		if history, err = s.store.RecentMessages(ctx, req.OwnerID, t.conv.ID, s.historyChars); err != nil {
 			return nil, err
 		}
 	}
@@ -396,7 +397,7 @@ func (s *Service) logFailure(ctx context.Context, t *turn, err error) {
 
 // Conversations lists a project's conversations that v may read, most recently active first, narrowed
 // by f. Returns store.ErrNotFound for a project that is not the viewer's.
-func (s *Service) Conversations(ctx context.Context, v Viewer, projectID int64, f store.ConversationFilter) ([]model.Conversation, error) {
+func (s *Service) Conversations(ctx context.Context, v Viewer, projectID int64, f store.ConversationFilter, page store.Page) ([]model.Conversation, error) {
 	if err := v.project(projectID); err != nil {
 		return nil, err
 	}
@@ -406,11 +407,11 @@ func (s *Service) Conversations(ctx context.Context, v Viewer, projectID int64, 
 	if v.Key != nil && !v.Key.HasScope(model.ScopeRead) {
 		f = store.ConversationFilter{KeyID: &v.Key.ID, EndUser: &v.EndUser}
 	}
-	return s.store.ListConversations(ctx, v.OwnerID, projectID, f)
+	return s.store.ListConversations(ctx, v.OwnerID, projectID, f, page)
 }
 
-// Conversation returns one conversation v may read, with its messages. Returns store.ErrNotFound.
-func (s *Service) Conversation(ctx context.Context, v Viewer, id int64) (model.Conversation, []model.Message, error) {
+// Conversation returns one conversation v may read, with one page of its messages. Returns store.ErrNotFound.
+func (s *Service) Conversation(ctx context.Context, v Viewer, id int64, page store.Page) (model.Conversation, []model.Message, error) {
 	c, err := s.store.GetConversation(ctx, v.OwnerID, id)
 	if err == nil && !v.reads(c) {
 		err = store.ErrNotFound
@@ -418,7 +419,7 @@ func (s *Service) Conversation(ctx context.Context, v Viewer, id int64) (model.C
 	if err != nil {
 		return c, nil, err
 	}
-	msgs, err := s.store.ListMessages(ctx, v.OwnerID, id)
+	msgs, err := s.store.ListMessages(ctx, v.OwnerID, id, page)
 	return c, msgs, err
 }
 

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/joho/godotenv"
+
+	"github.com/chatbot-platform/chatbot/internal/project"
 )
 
 // Config is every setting; see Settings for names, defaults and meaning.
@@ -185,8 +187,8 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		OpenAIAPIKey:          p.str("OPENAI_API_KEY"),
 		OpenAIBaseURL:         strings.TrimRight(p.str("OPENAI_BASE_URL"), "/"),
 		OpenAIModel:           p.str("OPENAI_MODEL"),
-		OpenAITemperature:     p.float("OPENAI_TEMPERATURE", 0, 2),
-		OpenAIMaxOutputTokens: int64(p.int("OPENAI_MAX_OUTPUT_TOKENS", 16, 128_000)),
+		OpenAITemperature:     p.float("OPENAI_TEMPERATURE", project.MinTemperature, project.MaxTemperature),
+		OpenAIMaxOutputTokens: int64(p.int("OPENAI_MAX_OUTPUT_TOKENS", project.MinOutputTokens, project.MaxOutputTokens)),
 		OpenAITimeout:         p.duration("OPENAI_TIMEOUT"),
 		OpenAIStreamIdle:      p.duration("OPENAI_STREAM_IDLE_TIMEOUT"),
 		OpenAIMaxRetries:      p.int("OPENAI_MAX_RETRIES", 0, 10),

@@ -60,15 +60,15 @@ func NewService(s store.Store, c *llm.Client, maxBytes int64, log *slog.Logger) 
 // before the service is used.
 func (s *Service) LimitFiles(perProject int) { s.maxFiles = perProject }
 
-// List returns a project's files, oldest first, with the indexing status of files still in
-// progress refreshed from OpenAI (and stored). When OpenAI cannot be asked in time, the stored
+// List returns one page of a project's files, oldest first, with the indexing status of files still
+// in progress refreshed from OpenAI (and stored). When OpenAI cannot be asked in time, the stored
 // statuses are returned. Returns store.ErrNotFound for a project that is not the owner's.
-func (s *Service) List(ctx context.Context, ownerID, projectID int64) ([]model.File, error) {
+func (s *Service) List(ctx context.Context, ownerID, projectID int64, page store.Page) ([]model.File, error) {
 	p, err := s.store.GetProject(ctx, ownerID, projectID)
 	if err != nil {
 		return nil, err
 	}
-	files, err := s.store.ListFiles(ctx, ownerID, projectID)
+	files, err := s.store.PageFiles(ctx, ownerID, projectID, page)
 	if err != nil {
 		return nil, fmt.Errorf("list files: %w", err)
 	}

@@ -268,7 +268,7 @@ func TestIndexStatuses(t *testing.T) {
 	e.fake.FailIndexing("bad.pdf", "invalid_file", "The file could not be parsed.")
 	good := e.upload(t, "good.txt", "text")
 	bad := e.upload(t, "bad.pdf", "%PDF-1.4")
-	files, err := e.svc.List(ctx, e.project.OwnerID, e.project.ID)
+	files, err := e.svc.List(ctx, e.project.OwnerID, e.project.ID, store.Page{Limit: 100})
 	if err != nil || len(files) != 2 {
 		t.Fatal(err, files)
 	}

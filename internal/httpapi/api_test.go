@@ -94,7 +94,7 @@ func TestFlow_ThroughTheGeneratedClient(t *testing.T) {
 		if edited.JSON200 == nil || edited.JSON200.Name != "System" || edited.JSON200.Position != 5 || edited.JSON200.Enabled {
 			t.Fatalf("update prompt: %s", edited.Body)
 		}
-		prompts, _ := c.ListPromptsWithResponse(ctx, pid, auth)
+		prompts, _ := c.ListPromptsWithResponse(ctx, pid, nil, auth)
 		if prompts.JSON200 == nil || len(*prompts.JSON200) != 2 || (*prompts.JSON200)[0].Name != "Tone" {
 			t.Fatalf("prompts after reorder: %s", prompts.Body)
 		}

@@ -249,7 +249,7 @@ func streamChat(t *testing.T, s *apitest.Server, token, body string, headers ...
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := s.HTTP.Do(req) // validates each event against the spec
 	if err != nil {
 		t.Fatal(err)
 	}

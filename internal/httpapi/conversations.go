@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 
 	"github.com/chatbot-platform/chatbot/internal/apigen"
 	"github.com/chatbot-platform/chatbot/internal/model"
@@ -24,11 +26,20 @@ func (h *Handlers) ListConversations(ctx context.Context, req apigen.ListConvers
 	} else if p.User != nil {
 		f.EndUser = &v.EndUser
 	}
-	cs, err := h.chat.Conversations(ctx, v, req.ProjectId, f)
+	page, err := pageOf(p.Limit, p.Cursor)
 	if err != nil {
 		return nil, err
 	}
-	return apigen.ListConversations200JSONResponse(mapSlice(cs, conversationToAPI)), nil
+	cs, err := h.chat.Conversations(ctx, v, req.ProjectId, f, page)
+	if err != nil {
+		return nil, err
+	}
+	cs, next := nextCursor(page, cs, func(c model.Conversation) store.Cursor { return store.Cursor{ID: c.ID, Time: c.UpdatedAt} })
+	filters := addQuery(addQuery(addQuery(url.Values{}, "key_id", p.KeyId), "user", p.User), "user_hash", p.UserHash)
+	link := nextLink(fmt.Sprintf("/projects/%d/conversations", req.ProjectId), filters, page, next)
+	return apigen.ListConversations200JSONResponse{
+		Body: mapSlice(cs, conversationToAPI), Headers: apigen.ListConversations200ResponseHeaders{XNextCursor: next, Link: link},
+	}, nil
 }
 
 // GetConversation implements apigen.StrictServerInterface.
@@ -38,15 +49,21 @@ func (h *Handlers) GetConversation(ctx context.Context, req apigen.GetConversati
 	if err != nil {
 		return nil, err
 	}
-	c, msgs, err := h.chat.Conversation(ctx, v, req.ConversationId)
+	page, err := pageOf(p.Limit, p.Cursor)
 	if err != nil {
 		return nil, err
 	}
+	c, msgs, err := h.chat.Conversation(ctx, v, req.ConversationId, page)
+	if err != nil {
+		return nil, err
+	}
+	msgs, next := nextCursor(page, msgs, func(m model.Message) store.Cursor { return store.Cursor{ID: m.ID} })
 	conv := conversationToAPI(c)
-	return apigen.GetConversation200JSONResponse{
+	return apigen.GetConversation200JSONResponse{Body: apigen.ConversationDetail{
 		Id: conv.Id, ProjectId: conv.ProjectId, Title: conv.Title, KeyId: conv.KeyId, KeyName: conv.KeyName,
 		EndUser: conv.EndUser, CreatedAt: conv.CreatedAt, UpdatedAt: conv.UpdatedAt, Messages: mapSlice(msgs, messageToAPI),
-	}, nil
+	}, Headers: apigen.GetConversation200ResponseHeaders{XNextCursor: next, Link: nextLink(fmt.Sprintf("/conversations/%d", req.ConversationId),
+		addQuery(addQuery(url.Values{}, "user", p.User), "user_hash", p.UserHash), page, next)}}, nil
 }
 
 // DeleteConversation implements apigen.StrictServerInterface.

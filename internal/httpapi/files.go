@@ -16,6 +16,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/model"
+	"github.com/chatbot-platform/chatbot/internal/store"
 )
 
 // UploadFile implements apigen.StrictServerInterface.
@@ -42,11 +43,17 @@ func (h *Handlers) UploadFile(ctx context.Context, req apigen.UploadFileRequestO
 
 // ListFiles implements apigen.StrictServerInterface.
 func (h *Handlers) ListFiles(ctx context.Context, req apigen.ListFilesRequestObject) (apigen.ListFilesResponseObject, error) {
-	fs, err := h.files.List(ctx, auth.UserID(ctx), req.ProjectId)
+	page, err := pageOf(req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
-	return apigen.ListFiles200JSONResponse(mapSlice(fs, fileToAPI)), nil
+	fs, err := h.files.List(ctx, auth.UserID(ctx), req.ProjectId, page)
+	if err != nil {
+		return nil, err
+	}
+	fs, next := nextCursor(page, fs, func(f model.File) store.Cursor { return store.Cursor{ID: f.ID} })
+	link := nextLink(fmt.Sprintf("/projects/%d/files", req.ProjectId), nil, page, next)
+	return apigen.ListFiles200JSONResponse{Body: mapSlice(fs, fileToAPI), Headers: apigen.ListFiles200ResponseHeaders{XNextCursor: next, Link: link}}, nil
 }
 
 // DeleteFile implements apigen.StrictServerInterface.

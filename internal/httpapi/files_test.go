@@ -147,7 +147,7 @@ func (e *filesEnv) mustUpload(t *testing.T, filename string, content []byte) cli
 
 func (e *filesEnv) list(t *testing.T) []client.ProjectFile {
 	t.Helper()
-	r, err := e.Client.ListFilesWithResponse(ctx, e.project, apitest.Bearer(e.token))
+	r, err := e.Client.ListFilesWithResponse(ctx, e.project, nil, apitest.Bearer(e.token))
 	if err != nil || r.JSON200 == nil {
 		t.Fatalf("list: %v %s", err, r.Body)
 	}
@@ -753,7 +753,7 @@ func TestFiles_IsolationSendsNothingUpstream(t *testing.T) {
 		if r.JSON404 == nil || r.JSON404.Detail != "project not found" {
 			t.Fatalf("upload to a missing project: %d %s", r.StatusCode(), r.Body)
 		}
-		l, _ := e.Client.ListFilesWithResponse(ctx, e.project, apitest.Bearer(bob))
+		l, _ := e.Client.ListFilesWithResponse(ctx, e.project, nil, apitest.Bearer(bob))
 		if l.JSON404 == nil || l.JSON404.Detail != "project not found" {
 			t.Fatalf("list alice's files: %d %s", l.StatusCode(), l.Body)
 		}
@@ -761,7 +761,7 @@ func TestFiles_IsolationSendsNothingUpstream(t *testing.T) {
 		if d.JSON404 == nil || d.JSON404.Detail != "file not found" {
 			t.Fatalf("delete alice's file: %d %s", d.StatusCode(), d.Body)
 		}
-		if own, _ := e.Client.ListFilesWithResponse(ctx, bobsProject, apitest.Bearer(bob)); own.JSON200 == nil || len(*own.JSON200) != 0 {
+		if own, _ := e.Client.ListFilesWithResponse(ctx, bobsProject, nil, apitest.Bearer(bob)); own.JSON200 == nil || len(*own.JSON200) != 0 {
 			t.Fatalf("bob's own list: %s", own.Body)
 		}
 		if reqs := e.fake.Requests(); len(reqs) != 0 {

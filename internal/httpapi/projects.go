@@ -81,7 +81,7 @@ func projectToAPI(p model.Project) apigen.Project {
 }
 
 // priceFromAPI converts USD per million tokens to micro-USD; the cached price defaults to the input one.
-func priceFromAPI(p apigen.Price) *model.Price {
+func priceFromAPI(p apigen.PriceInput) *model.Price {
 	out := &model.Price{Input: usage.MicroUSD(p.Input), CachedInput: usage.MicroUSD(p.Input), Output: usage.MicroUSD(p.Output)}
 	if p.CachedInput != nil {
 		out.CachedInput = usage.MicroUSD(*p.CachedInput)

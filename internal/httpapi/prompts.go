@@ -2,11 +2,13 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/chatbot-platform/chatbot/internal/apigen"
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/project"
+	"github.com/chatbot-platform/chatbot/internal/store"
 )
 
 // CreatePrompt implements apigen.StrictServerInterface.
@@ -23,11 +25,17 @@ func (h *Handlers) CreatePrompt(ctx context.Context, req apigen.CreatePromptRequ
 
 // ListPrompts implements apigen.StrictServerInterface.
 func (h *Handlers) ListPrompts(ctx context.Context, req apigen.ListPromptsRequestObject) (apigen.ListPromptsResponseObject, error) {
-	ps, err := h.projects.ListPrompts(ctx, auth.UserID(ctx), req.ProjectId)
+	page, err := pageOf(req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
-	return apigen.ListPrompts200JSONResponse(mapSlice(ps, promptToAPI)), nil
+	ps, err := h.projects.PagePrompts(ctx, auth.UserID(ctx), req.ProjectId, page)
+	if err != nil {
+		return nil, err
+	}
+	ps, next := nextCursor(page, ps, func(p model.Prompt) store.Cursor { return store.Cursor{ID: p.ID, Position: p.Position} })
+	link := nextLink(fmt.Sprintf("/projects/%d/prompts", req.ProjectId), nil, page, next)
+	return apigen.ListPrompts200JSONResponse{Body: mapSlice(ps, promptToAPI), Headers: apigen.ListPrompts200ResponseHeaders{XNextCursor: next, Link: link}}, nil
 }
 
 // UpdatePrompt implements apigen.StrictServerInterface.

@@ -7,6 +7,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -16,6 +18,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
 
+	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/model"
 )
 
@@ -144,6 +147,14 @@ func (ops operations) onlyPagesBesides(routes []*echo.Route) error {
 func operationOf(c echo.Context) *operation {
 	op, _ := c.Get(operationKey).(*operation)
 	return op
+}
+
+// The document's `format: email` means what the auth service accepts (after trimming and lower-casing),
+// so the validator and registration apply one rule. kin-openapi keeps formats in a package-level table.
+func init() {
+	openapi3.DefineStringFormatValidator("email", openapi3.NewCallbackValidator(func(s string) error {
+		return auth.ValidateEmail(auth.NormalizeEmail(s))
+	}))
 }
 
 var validationOptions = &openapi3filter.Options{
@@ -296,9 +307,63 @@ func schemaField(err error) model.FieldError {
 	if !errors.As(err, &se) {
 		return model.FieldError{Field: "body", Message: err.Error()}
 	}
-	field := strings.Join(se.JSONPointer(), ".")
+	// A property written as allOf (a shared schema with its own description) fails inside it: report
+	// the inner limit, which carries the same path.
+	for se.SchemaField == "allOf" && se.Origin != nil {
+		var inner *openapi3.SchemaError
+		if !errors.As(se.Origin, &inner) {
+			break
+		}
+		se = inner
+	}
+	path := se.JSONPointer()
+	message := schemaMessage(se)
+	if m := unknownProperty.FindStringSubmatch(se.Reason); m != nil {
+		if name, err := strconv.Unquote(m[1]); err == nil {
+			path, message = append(path, name), "is not a known field"
+		}
+	}
+	field := strings.Join(path, ".")
 	if field == "" {
 		field = "body"
 	}
-	return model.FieldError{Field: field, Message: se.Reason}
+	return model.FieldError{Field: field, Message: message}
 }
+
+// unknownProperty matches kin-openapi's reason for a field that additionalProperties: false refuses.
+var unknownProperty = regexp.MustCompile(`^property ("(?:[^"\\]|\\.)*") is unsupported$`)
+
+// schemaMessage says what a limit of the document means, in the words the services use.
+func schemaMessage(se *openapi3.SchemaError) string {
+	s := se.Schema
+	if s == nil {
+		return se.Reason
+	}
+	switch se.SchemaField {
+	case "minLength":
+		if s.MinLength == 1 {
+			return "must not be empty"
+		}
+		return fmt.Sprintf("must be at least %d characters", s.MinLength)
+	case "maxLength":
+		if s.MaxLength != nil {
+			return fmt.Sprintf("must be at most %d characters", *s.MaxLength)
+		}
+	case "minimum", "maximum":
+		switch {
+		case s.Min != nil && s.Max != nil:
+			return fmt.Sprintf("must be between %s and %s", number(*s.Min), number(*s.Max))
+		case s.Min != nil:
+			return "must be at least " + number(*s.Min)
+		case s.Max != nil:
+			return "must be at most " + number(*s.Max)
+		}
+	case "format":
+		if s.Format == "email" {
+			return "is not a valid email address"
+		}
+	}
+	return se.Reason
+}
+
+func number(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

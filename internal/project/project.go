@@ -15,12 +15,17 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/store"
 )
 
-// Limits on what a project and its prompts may hold.
+// Limits on what a project and its prompts may hold. api/openapi.yaml states each one (Name,
+// PromptContent, PromptPosition, Temperature, MaxOutputTokens) and its validator enforces them on the
+// API; a test in httpapi keeps the two equal. The service checks them too, for callers besides the
+// API, and config bounds the OPENAI_* defaults by them.
 const (
 	MaxNameChars          = 100
 	MaxPromptContentChars = 32_000
+	MaxPromptPosition     = 1_000_000
 	MinOutputTokens       = 16
 	MaxOutputTokens       = 128_000
+	MinTemperature        = 0.0
 	MaxTemperature        = 2.0
 )
 
@@ -228,8 +233,8 @@ func (s *Service) apply(p *model.Project, in Settings) error {
 		p.Model = m
 	}
 	if in.Temperature != nil {
-		if t := *in.Temperature; t < 0 || t > MaxTemperature {
-			add(model.Invalid("temperature", "must be between 0 and 2"))
+		if t := *in.Temperature; t < MinTemperature || t > MaxTemperature {
+			add(model.Invalid("temperature", fmt.Sprintf("must be between %g and %g", MinTemperature, MaxTemperature)))
 		}
 		p.Temperature = *in.Temperature
 	}
@@ -298,12 +303,12 @@ func (s *Service) CreatePrompt(ctx context.Context, ownerID, projectID int64, in
 	return pr, nil
 }
 
-// ListPrompts returns a project's prompts in system-prompt order. Returns store.ErrNotFound.
-func (s *Service) ListPrompts(ctx context.Context, ownerID, projectID int64) ([]model.Prompt, error) {
+// PagePrompts returns one page of a project's prompts in system-prompt order. Returns store.ErrNotFound.
+func (s *Service) PagePrompts(ctx context.Context, ownerID, projectID int64, page store.Page) ([]model.Prompt, error) {
 	if _, err := s.store.GetProject(ctx, ownerID, projectID); err != nil {
 		return nil, err
 	}
-	return s.store.ListPrompts(ctx, ownerID, projectID)
+	return s.store.PagePrompts(ctx, ownerID, projectID, page)
 }
 
 // UpdatePrompt replaces a prompt's name and content, and its position and enabled flag when given.
@@ -379,8 +384,8 @@ func applyPrompt(pr *model.Prompt, in PromptInput) error {
 	if e := model.CheckContent("content", in.Content, MaxPromptContentChars); e != nil {
 		verr.Fields = append(verr.Fields, e.Fields...)
 	}
-	if in.Position != nil && (*in.Position < 0 || *in.Position > 1_000_000) {
-		verr.Fields = append(verr.Fields, model.FieldError{Field: "position", Message: "must be between 0 and 1000000"})
+	if in.Position != nil && (*in.Position < 0 || *in.Position > MaxPromptPosition) {
+		verr.Fields = append(verr.Fields, model.FieldError{Field: "position", Message: fmt.Sprintf("must be between 0 and %d", MaxPromptPosition)})
 	}
 	if len(verr.Fields) > 0 {
 		return &verr

@@ -86,6 +86,8 @@ type Store interface {
 	GetPrompt(ctx context.Context, ownerID, id int64) (model.Prompt, error)
 	// ListPrompts returns the project's prompts by position, then id.
 	ListPrompts(ctx context.Context, ownerID, projectID int64) ([]model.Prompt, error)
+	// PagePrompts is one page of ListPrompts: after p.After's (Position, ID).
+	PagePrompts(ctx context.Context, ownerID, projectID int64, p Page) ([]model.Prompt, error)
 	UpdatePrompt(ctx context.Context, ownerID int64, p model.Prompt) (model.Prompt, error)
 	DeletePrompt(ctx context.Context, ownerID, id int64) error
 
@@ -94,20 +96,26 @@ type Store interface {
 	ListFiles(ctx context.Context, ownerID, projectID int64) ([]model.File, error)
 	// DeleteProjectFiles deletes the project's file rows and returns them.
 	DeleteProjectFiles(ctx context.Context, ownerID, projectID int64) ([]model.File, error)
+	// PageFiles is one page of ListFiles (oldest first): after p.After's ID.
+	PageFiles(ctx context.Context, ownerID, projectID int64, p Page) ([]model.File, error)
 	SetFileStatus(ctx context.Context, ownerID, id int64, status, detail string) error
 	DeleteFile(ctx context.Context, ownerID, id int64) error
 
 	// CreateConversation stores c's ProjectID, Title, KeyID and EndUser.
 	CreateConversation(ctx context.Context, ownerID int64, c model.Conversation) (model.Conversation, error)
 	GetConversation(ctx context.Context, ownerID, id int64) (model.Conversation, error)
-	// ListConversations returns the project's conversations, most recently active first, filtered by f.
-	ListConversations(ctx context.Context, ownerID, projectID int64, f ConversationFilter) ([]model.Conversation, error)
+	// ListConversations returns one page of the project's conversations, most recently active first,
+	// filtered by f: after p.After's (Time, ID), the last row of the page before.
+	ListConversations(ctx context.Context, ownerID, projectID int64, f ConversationFilter, p Page) ([]model.Conversation, error)
 	DeleteConversation(ctx context.Context, ownerID, id int64) error
 	// AddMessages stores msgs, in order, in one conversation (msgs[0]'s), and marks it active at their
 	// time. The caller has checked that the conversation is the user's.
 	AddMessages(ctx context.Context, msgs ...model.Message) ([]model.Message, error)
-	// ListMessages returns a conversation's messages, oldest first.
-	ListMessages(ctx context.Context, ownerID, conversationID int64) ([]model.Message, error)
+	// ListMessages returns one page of a conversation's messages, oldest first: after p.After's ID.
+	ListMessages(ctx context.Context, ownerID, conversationID int64, p Page) ([]model.Message, error)
+	// RecentMessages returns the newest messages of a conversation whose contents add up to at most
+	// maxChars characters, oldest first: the history a chat turn can send, and no more.
+	RecentMessages(ctx context.Context, ownerID, conversationID int64, maxChars int) ([]model.Message, error)
 
 	// CreateKey stores k (Hash, Prefix and IdentitySecret made by the caller) for one of the owner's projects.
 	CreateKey(ctx context.Context, ownerID int64, k model.APIKey) (model.APIKey, error)
@@ -159,12 +167,30 @@ type Store interface {
 	SettleBudget(ctx context.Context, scope, period string, spentTokens, spentMicroUSD, reservedTokens, reservedMicroUSD int64) (model.BudgetCounter, error)
 }
 
+// Page asks for at most Limit rows of a list, in the list's order, after the row After names (the zero
+// Cursor: from the start).
+type Page struct {
+	Limit int
+	After Cursor
+}
+
+// Cursor names a row of a list by its sort key: ID always, with Position for prompts and Time
+// (updated_at) for conversations.
+type Cursor struct {
+	ID       int64     `json:"i,omitempty"`
+	Position int64     `json:"p,omitempty"`
+	Time     time.Time `json:"t,omitzero"`
+}
+
 // ConversationFilter narrows ListConversations; nil fields match everything, EndUser "" matches
 // conversations without an end user.
 type ConversationFilter struct {
 	KeyID   *int64
 	EndUser *string
 }
+
+// EndOfTime sorts after every stored time: the start of a newest-first list.
+var EndOfTime = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 
 // Now is the time the adapters stamp rows with: UTC, at the microsecond precision both engines keep.
 func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

@@ -246,7 +246,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** A project's prompts in system-prompt order */
+        /** A project's prompts in system-prompt order, a page at a time */
         get: operations["listPrompts"];
         put?: never;
         /** Add a prompt to a project */
@@ -363,8 +363,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A conversation with its messages, oldest first
-         * @description Through a `chat` key, only a conversation that key started for the same end user is found.
+         * A conversation with its messages, oldest first, a page of messages at a time
+         * @description Through a `chat` key, only a conversation that key started for the same end user is found. `limit` and
+         *     `cursor` page through `messages`; every page carries the conversation itself.
          */
         get: operations["getConversation"];
         put?: never;
@@ -388,7 +389,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** A project's files with their indexing status */
+        /** A project's files with their indexing status, a page at a time */
         get: operations["listFiles"];
         put?: never;
         /**
@@ -634,9 +635,16 @@ export interface components {
             message: string;
         };
         Credentials: {
-            /** @example user@example.com */
+            /**
+             * Format: email
+             * @description Trimmed and lower-cased; one `@`, a local part of at most 64 bytes, a dotted domain
+             * @example user@example.com
+             */
             email: string;
-            /** @example SecurePass123 */
+            /**
+             * @description Registration also needs at least one letter (a-z, A-Z) and one digit
+             * @example SecurePass123
+             */
             password: string;
         };
         UserUpdate: {
@@ -719,30 +727,47 @@ export interface components {
             created_at: string;
         };
         ProjectCreate: {
-            /** @description 1–100 characters after trimming */
-            name: string;
-            /** @description Defaults to the server's OPENAI_MODEL */
-            model?: string;
-            /**
-             * Format: double
-             * @description 0–2; defaults to the server's OPENAI_TEMPERATURE
-             */
-            temperature?: number;
-            /** @description 16–128000; defaults to the server's OPENAI_MAX_OUTPUT_TOKENS */
-            max_output_tokens?: number;
+            name: components["schemas"]["Name"];
+            model?: components["schemas"]["ModelName"];
+            temperature?: components["schemas"]["Temperature"];
+            max_output_tokens?: components["schemas"]["MaxOutputTokens"];
         };
         ProjectUpdate: {
             /** @description `null` removes it */
-            custom_price?: components["schemas"]["Price"] | null;
-            /** @description 1–100 characters after trimming */
-            name?: string;
-            model?: string;
-            /** Format: double */
-            temperature?: number;
-            max_output_tokens?: number;
+            custom_price?: components["schemas"]["PriceInput"] | null;
+            name?: components["schemas"]["Name"];
+            model?: components["schemas"]["ModelName"];
+            temperature?: components["schemas"]["Temperature"];
+            max_output_tokens?: components["schemas"]["MaxOutputTokens"];
         };
+        /** @description 1–100 characters after trimming */
+        Name: string;
+        /**
+         * @description An OpenAI model name such as gpt-4o-mini (letters, digits, `. _ : / -`); defaults to the server's
+         *     OPENAI_MODEL
+         */
+        ModelName: string;
+        /**
+         * Format: double
+         * @description Sampling temperature; defaults to the server's OPENAI_TEMPERATURE
+         */
+        Temperature: number;
+        /** @description Upper bound on the reply's tokens; defaults to the server's OPENAI_MAX_OUTPUT_TOKENS */
+        MaxOutputTokens: number;
         /** @description USD per million tokens */
         Price: {
+            /** Format: double */
+            input: number;
+            /**
+             * Format: double
+             * @description Defaults to the input price
+             */
+            cached_input?: number;
+            /** Format: double */
+            output: number;
+        };
+        /** @description USD per million tokens */
+        PriceInput: {
             /** Format: double */
             input: number;
             /**
@@ -772,21 +797,25 @@ export interface components {
             updated_at: string;
         };
         PromptCreate: {
-            /** @description 1–100 characters after trimming */
-            name: string;
-            /** @description Non-empty, at most 32,000 characters */
-            content: string;
+            name: components["schemas"]["Name"];
+            content: components["schemas"]["PromptContent"];
             /** @description Defaults to after the last prompt */
-            position?: number;
+            position?: components["schemas"]["PromptPosition"];
             /** @default true */
             enabled?: boolean;
         };
         PromptUpdate: {
-            name: string;
-            content: string;
-            position?: number;
+            name: components["schemas"]["Name"];
+            content: components["schemas"]["PromptContent"];
+            /** @description Kept when absent */
+            position?: components["schemas"]["PromptPosition"];
+            /** @description Kept when absent */
             enabled?: boolean;
         };
+        /** @description Not blank, at most 32,000 characters */
+        PromptContent: string;
+        /** @description Order in the system prompt (ascending, ties by id) */
+        PromptPosition: number;
         ChatRequest: {
             /**
              * Format: int64
@@ -795,7 +824,7 @@ export interface components {
              */
             project_id?: number;
             /**
-             * @description Non-empty, at most 32,000 characters
+             * @description Not blank, at most 32,000 characters
              * @example Hello, how are you?
              */
             message: string;
@@ -848,6 +877,11 @@ export interface components {
         ChatStreamDelta: {
             text: string;
         };
+        /**
+         * @description The `data` of one `/chat/stream` event: `start` carries a `ChatStreamStart`, `delta` a
+         *     `ChatStreamDelta`, `done` a `ChatResponse`, `error` a `ChatStreamError`.
+         */
+        ChatStreamEvent: components["schemas"]["ChatStreamStart"] | components["schemas"]["ChatStreamDelta"] | components["schemas"]["ChatResponse"] | components["schemas"]["ChatStreamError"];
         ChatStreamError: {
             detail: string;
             /** @description The HTTP status the same failure would have had before the stream started */
@@ -989,8 +1023,7 @@ export interface components {
             identity_secret?: string;
         };
         KeyCreate: {
-            /** @description 1–100 characters after trimming */
-            name: string;
+            name: components["schemas"]["Name"];
             kind: components["schemas"]["KeyKind"];
             /** @description Secret keys only (default `["chat"]`); publishable keys are always `["chat"]` */
             scopes?: components["schemas"]["KeyScope"][];
@@ -1029,7 +1062,7 @@ export interface components {
             end_user_monthly_tokens?: number;
         };
         KeyUpdate: {
-            name?: string;
+            name?: components["schemas"]["Name"];
             scopes?: components["schemas"]["KeyScope"][];
             allowed_origins?: string[];
             /**
@@ -1074,7 +1107,11 @@ export interface components {
                 code?: string | null;
             };
         };
-        /** @description OpenAI's Chat Completions request; fields not listed are accepted and ignored */
+        /**
+         * @description OpenAI's Chat Completions request. Deliberately open (no `additionalProperties: false`, unlike every
+         *     other request body): OpenAI SDKs send many fields the platform does not use; they are accepted and
+         *     ignored.
+         */
         ChatCompletionRequest: {
             /** @description Anything; the project's model is used */
             model?: string;
@@ -1094,7 +1131,7 @@ export interface components {
              */
             role: "system" | "developer" | "user" | "assistant" | "tool";
             /** @description Text, or an array of content parts whose `text` parts are joined (others are ignored) */
-            content?: (string | components["schemas"]["ChatCompletionContentPart"][]) | null;
+            content?: (string | null) | components["schemas"]["ChatCompletionContentPart"][];
             name?: string;
         };
         ChatCompletionContentPart: {
@@ -1265,8 +1302,17 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Request body too large */
+        /** @description Request body too large (MAX_BODY_BYTES; for uploads MAX_UPLOAD_MB) */
         TooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The body's Content-Type is not the one the operation takes */
+        UnsupportedMediaType: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1293,7 +1339,11 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description OpenAI is not configured or still rate-limited after retries, or the database is unavailable (restarting, locked or full; retry after Retry-After) */
+        /**
+         * @description Try again later (after Retry-After where sent): the database is unavailable (restarting, locked or
+         *     full) or did not answer in time, or, where OpenAI is called, OpenAI is not configured or still
+         *     rate-limited after retries
+         */
         Unavailable: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -1394,7 +1444,25 @@ export interface components {
                 "application/json": components["schemas"]["OpenAIError"];
             };
         };
-        /** @description The model provider is not configured or still rate-limited */
+        /** @description Request body too large (MAX_BODY_BYTES) */
+        OpenAITooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIError"];
+            };
+        };
+        /** @description The body is not application/json */
+        OpenAIUnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIError"];
+            };
+        };
+        /** @description The model provider is not configured or still rate-limited, or the request took too long */
         OpenAIUnavailable: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -1445,10 +1513,24 @@ export interface components {
          *     stream) the key is free and a retry runs again.
          */
         IdempotencyKey: string;
+        /** @description At most this many items in the page (default 100, at most 500) */
+        Limit: number;
+        /** @description Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page */
+        Cursor: string;
         FileID: number;
     };
     requestBodies: never;
     headers: {
+        /**
+         * @description Present when there is another page: send it back as `cursor` (with the same `limit` and filters) to
+         *     get it. Opaque; absent on the last page.
+         */
+        NextCursor: string;
+        /**
+         * @description With `X-Next-Cursor`: the next page's URL relative to this server, with the same `limit` and query
+         *     filters, as `<...>; rel="next"` (RFC 8288)
+         */
+        NextLink: string;
         /**
          * @description What is left of the tightest budget that applies to this request (before it), e.g. `4.120000 USD project`
          *     or `12000 tokens end_user_daily`; absent when no budget applies.
@@ -1513,7 +1595,10 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1541,7 +1626,10 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1566,6 +1654,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1592,7 +1681,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1621,7 +1713,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1648,7 +1743,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1678,7 +1776,10 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1701,6 +1802,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1723,6 +1825,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1747,6 +1850,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1769,6 +1873,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1795,6 +1900,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1819,6 +1925,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1847,7 +1954,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1876,6 +1986,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1902,6 +2013,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1933,13 +2045,21 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
     listPrompts: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description At most this many items in the page (default 100, at most 500) */
+                limit?: components["parameters"]["Limit"];
+                /** @description Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path: {
                 project_id: components["parameters"]["ProjectID"];
@@ -1951,6 +2071,8 @@ export interface operations {
             /** @description Prompts ordered by position, then id */
             200: {
                 headers: {
+                    "X-Next-Cursor": components["headers"]["NextCursor"];
+                    Link: components["headers"]["NextLink"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1962,6 +2084,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1993,7 +2116,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2025,7 +2151,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2052,6 +2181,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2095,6 +2225,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["IdempotencyConflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyMismatch"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["UpstreamError"];
@@ -2128,14 +2260,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description An event stream */
+            /** @description An event stream; each event's `data` is one of `ChatStreamEvent`, named by its `event` line */
             200: {
                 headers: {
                     "X-Budget-Remaining": components["headers"]["BudgetRemaining"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["ChatStreamEvent"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -2143,6 +2275,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["IdempotencyConflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyMismatch"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["UpstreamError"];
@@ -2160,6 +2294,10 @@ export interface operations {
                 user?: components["parameters"]["EndUser"];
                 /** @description For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret */
                 user_hash?: components["parameters"]["UserHash"];
+                /** @description At most this many items in the page (default 100, at most 500) */
+                limit?: components["parameters"]["Limit"];
+                /** @description Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: {
                 /** @description An anonymous widget visitor's random id (publishable keys) */
@@ -2172,9 +2310,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Conversations */
+            /** @description Conversations, a page at a time */
             200: {
                 headers: {
+                    "X-Next-Cursor": components["headers"]["NextCursor"];
+                    Link: components["headers"]["NextLink"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2186,6 +2326,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2196,6 +2337,10 @@ export interface operations {
                 user?: components["parameters"]["EndUser"];
                 /** @description For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret */
                 user_hash?: components["parameters"]["UserHash"];
+                /** @description At most this many items in the page (default 100, at most 500) */
+                limit?: components["parameters"]["Limit"];
+                /** @description Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: {
                 /** @description An anonymous widget visitor's random id (publishable keys) */
@@ -2211,6 +2356,8 @@ export interface operations {
             /** @description The conversation */
             200: {
                 headers: {
+                    "X-Next-Cursor": components["headers"]["NextCursor"];
+                    Link: components["headers"]["NextLink"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2222,6 +2369,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2256,12 +2404,18 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
     listFiles: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description At most this many items in the page (default 100, at most 500) */
+                limit?: components["parameters"]["Limit"];
+                /** @description Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path: {
                 project_id: components["parameters"]["ProjectID"];
@@ -2273,6 +2427,8 @@ export interface operations {
             /** @description Files, oldest first */
             200: {
                 headers: {
+                    "X-Next-Cursor": components["headers"]["NextCursor"];
+                    Link: components["headers"]["NextLink"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2284,6 +2440,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2319,6 +2476,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["UpstreamError"];
             503: components["responses"]["Unavailable"];
@@ -2380,6 +2538,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2411,7 +2570,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2438,6 +2600,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2469,7 +2632,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2498,6 +2664,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2526,6 +2693,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2557,7 +2725,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2593,6 +2764,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2617,13 +2789,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChatCompletion"];
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["ChatCompletionChunk"];
                 };
             };
             400: components["responses"]["OpenAIBadRequest"];
             401: components["responses"]["OpenAIUnauthorized"];
             403: components["responses"]["OpenAIForbidden"];
             404: components["responses"]["OpenAINotFound"];
+            413: components["responses"]["OpenAITooLarge"];
+            415: components["responses"]["OpenAIUnsupportedMediaType"];
             429: components["responses"]["OpenAITooManyRequests"];
             502: components["responses"]["OpenAIUpstreamError"];
             503: components["responses"]["OpenAIUnavailable"];
@@ -2652,6 +2826,7 @@ export interface operations {
             401: components["responses"]["OpenAIUnauthorized"];
             403: components["responses"]["OpenAIForbidden"];
             429: components["responses"]["OpenAITooManyRequests"];
+            503: components["responses"]["OpenAIUnavailable"];
             default: components["responses"]["OpenAIErrorDefault"];
         };
     };
@@ -2676,6 +2851,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };

@@ -247,7 +247,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** A project's prompts in system-prompt order */
+        /** A project's prompts in system-prompt order, a page at a time */
         get: operations["listPrompts"];
         put?: never;
         /** Add a prompt to a project */
@@ -364,8 +364,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A conversation with its messages, oldest first
-         * @description Through a `chat` key, only a conversation that key started for the same end user is found.
+         * A conversation with its messages, oldest first, a page of messages at a time
+         * @description Through a `chat` key, only a conversation that key started for the same end user is found. `limit` and
+         *     `cursor` page through `messages`; every page carries the conversation itself.
          */
         get: operations["getConversation"];
         put?: never;
@@ -389,7 +390,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** A project's files with their indexing status */
+        /** A project's files with their indexing status, a page at a time */
         get: operations["listFiles"];
         put?: never;
         /**
@@ -635,9 +636,16 @@ export interface components {
             message: string;
         };
         Credentials: {
-            /** @example user@example.com */
+            /**
+             * Format: email
+             * @description Trimmed and lower-cased; one `@`, a local part of at most 64 bytes, a dotted domain
+             * @example user@example.com
+             */
             email: string;
-            /** @example SecurePass123 */
+            /**
+             * @description Registration also needs at least one letter (a-z, A-Z) and one digit
+             * @example SecurePass123
+             */
             password: string;
         };
         UserUpdate: {
@@ -720,30 +728,47 @@ export interface components {
             created_at: string;
         };
         ProjectCreate: {
-            /** @description 1–100 characters after trimming */
-            name: string;
-            /** @description Defaults to the server's OPENAI_MODEL */
-            model?: string;
-            /**
-             * Format: double
-             * @description 0–2; defaults to the server's OPENAI_TEMPERATURE
-             */
-            temperature?: number;
-            /** @description 16–128000; defaults to the server's OPENAI_MAX_OUTPUT_TOKENS */
-            max_output_tokens?: number;
+            name: components["schemas"]["Name"];
+            model?: components["schemas"]["ModelName"];
+            temperature?: components["schemas"]["Temperature"];
+            max_output_tokens?: components["schemas"]["MaxOutputTokens"];
         };
         ProjectUpdate: {
             /** @description `null` removes it */
-            custom_price?: components["schemas"]["Price"] | null;
-            /** @description 1–100 characters after trimming */
-            name?: string;
-            model?: string;
-            /** Format: double */
-            temperature?: number;
-            max_output_tokens?: number;
+            custom_price?: components["schemas"]["PriceInput"] | null;
+            name?: components["schemas"]["Name"];
+            model?: components["schemas"]["ModelName"];
+            temperature?: components["schemas"]["Temperature"];
+            max_output_tokens?: components["schemas"]["MaxOutputTokens"];
         };
+        /** @description 1–100 characters after trimming */
+        Name: string;
+        /**
+         * @description An OpenAI model name such as gpt-4o-mini (letters, digits, `. _ : / -`); defaults to the server's
+         *     OPENAI_MODEL
+         */
+        ModelName: string;
+        /**
+         * Format: double
+         * @description Sampling temperature; defaults to the server's OPENAI_TEMPERATURE
+         */
+        Temperature: number;
+        /** @description Upper bound on the reply's tokens; defaults to the server's OPENAI_MAX_OUTPUT_TOKENS */
+        MaxOutputTokens: number;
         /** @description USD per million tokens */
         Price: {
+            /** Format: double */
+            input: number;
+            /**
+             * Format: double
+             * @description Defaults to the input price
+             */
+            cached_input?: number;
+            /** Format: double */
+            output: number;
+        };
+        /** @description USD per million tokens */
+        PriceInput: {
             /** Format: double */
             input: number;
             /**
@@ -773,21 +798,25 @@ export interface components {
             updated_at: string;
         };
         PromptCreate: {
-            /** @description 1–100 characters after trimming */
-            name: string;
-            /** @description Non-empty, at most 32,000 characters */
-            content: string;
+            name: components["schemas"]["Name"];
+            content: components["schemas"]["PromptContent"];
             /** @description Defaults to after the last prompt */
-            position?: number;
+            position?: components["schemas"]["PromptPosition"];
             /** @default true */
             enabled?: boolean;
         };
         PromptUpdate: {
-            name: string;
-            content: string;
-            position?: number;
+            name: components["schemas"]["Name"];
+            content: components["schemas"]["PromptContent"];
+            /** @description Kept when absent */
+            position?: components["schemas"]["PromptPosition"];
+            /** @description Kept when absent */
             enabled?: boolean;
         };
+        /** @description Not blank, at most 32,000 characters */
+        PromptContent: string;
+        /** @description Order in the system prompt (ascending, ties by id) */
+        PromptPosition: number;
         ChatRequest: {
             /**
              * Format: int64
@@ -796,7 +825,7 @@ export interface components {
              */
             project_id?: number;
             /**
-             * @description Non-empty, at most 32,000 characters
+             * @description Not blank, at most 32,000 characters
              * @example Hello, how are you?
              */
             message: string;
@@ -849,6 +878,11 @@ export interface components {
         ChatStreamDelta: {
             text: string;
         };
+        /**
+         * @description The `data` of one `/chat/stream` event: `start` carries a `ChatStreamStart`, `delta` a
+         *     `ChatStreamDelta`, `done` a `ChatResponse`, `error` a `ChatStreamError`.
+         */
+        ChatStreamEvent: components["schemas"]["ChatStreamStart"] | components["schemas"]["ChatStreamDelta"] | components["schemas"]["ChatResponse"] | components["schemas"]["ChatStreamError"];
         ChatStreamError: {
             detail: string;
             /** @description The HTTP status the same failure would have had before the stream started */
@@ -990,8 +1024,7 @@ export interface components {
             identity_secret?: string;
         };
         KeyCreate: {
-            /** @description 1–100 characters after trimming */
-            name: string;
+            name: components["schemas"]["Name"];
             kind: components["schemas"]["KeyKind"];
             /** @description Secret keys only (default `["chat"]`); publishable keys are always `["chat"]` */
             scopes?: components["schemas"]["KeyScope"][];
@@ -1030,7 +1063,7 @@ export interface components {
             end_user_monthly_tokens?: number;
         };
         KeyUpdate: {
-            name?: string;
+            name?: components["schemas"]["Name"];
             scopes?: components["schemas"]["KeyScope"][];
             allowed_origins?: string[];
             /**
@@ -1075,7 +1108,11 @@ export interface components {
                 code?: string | null;
             };
         };
-        /** @description OpenAI's Chat Completions request; fields not listed are accepted and ignored */
+        /**
+         * @description OpenAI's Chat Completions request. Deliberately open (no `additionalProperties: false`, unlike every
+         *     other request body): OpenAI SDKs send many fields the platform does not use; they are accepted and
+         *     ignored.
+         */
         ChatCompletionRequest: {
             /** @description Anything; the project's model is used */
             model?: string;
@@ -1095,7 +1132,7 @@ export interface components {
              */
             role: "system" | "developer" | "user" | "assistant" | "tool";
             /** @description Text, or an array of content parts whose `text` parts are joined (others are ignored) */
-            content?: (string | components["schemas"]["ChatCompletionContentPart"][]) | null;
+            content?: (string | null) | components["schemas"]["ChatCompletionContentPart"][];
             name?: string;
         };
         ChatCompletionContentPart: {
@@ -1266,8 +1303,17 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Request body too large */
+        /** @description Request body too large (MAX_BODY_BYTES; for uploads MAX_UPLOAD_MB) */
         TooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The body's Content-Type is not the one the operation takes */
+        UnsupportedMediaType: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1294,7 +1340,11 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description OpenAI is not configured or still rate-limited after retries, or the database is unavailable (restarting, locked or full; retry after Retry-After) */
+        /**
+         * @description Try again later (after Retry-After where sent): the database is unavailable (restarting, locked or
+         *     full) or did not answer in time, or, where OpenAI is called, OpenAI is not configured or still
+         *     rate-limited after retries
+         */
         Unavailable: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -1395,7 +1445,25 @@ export interface components {
                 "application/json": components["schemas"]["OpenAIError"];
             };
         };
-        /** @description The model provider is not configured or still rate-limited */
+        /** @description Request body too large (MAX_BODY_BYTES) */
+        OpenAITooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIError"];
+            };
+        };
+        /** @description The body is not application/json */
+        OpenAIUnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIError"];
+            };
+        };
+        /** @description The model provider is not configured or still rate-limited, or the request took too long */
         OpenAIUnavailable: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -1446,10 +1514,24 @@ export interface components {
          *     stream) the key is free and a retry runs again.
          */
         IdempotencyKey: string;
+        /** @description At most this many items in the page (default 100, at most 500) */
+        Limit: number;
+        /** @description Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page */
+        Cursor: string;
         FileID: number;
     };
     requestBodies: never;
     headers: {
+        /**
+         * @description Present when there is another page: send it back as `cursor` (with the same `limit` and filters) to
+         *     get it. Opaque; absent on the last page.
+         */
+        NextCursor: string;
+        /**
+         * @description With `X-Next-Cursor`: the next page's URL relative to this server, with the same `limit` and query
+         *     filters, as `<...>; rel="next"` (RFC 8288)
+         */
+        NextLink: string;
         /**
          * @description What is left of the tightest budget that applies to this request (before it), e.g. `4.120000 USD project`
          *     or `12000 tokens end_user_daily`; absent when no budget applies.
@@ -1514,7 +1596,10 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1542,7 +1627,10 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1567,6 +1655,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1593,7 +1682,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1622,7 +1714,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1649,7 +1744,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1679,7 +1777,10 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1702,6 +1803,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1724,6 +1826,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1748,6 +1851,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1770,6 +1874,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1796,6 +1901,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1820,6 +1926,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1848,7 +1955,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1877,6 +1987,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1903,6 +2014,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1934,13 +2046,21 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
     listPrompts: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description At most this many items in the page (default 100, at most 500) */
+                limit?: components["parameters"]["Limit"];
+                /** @description Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path: {
                 project_id: components["parameters"]["ProjectID"];
@@ -1952,6 +2072,8 @@ export interface operations {
             /** @description Prompts ordered by position, then id */
             200: {
                 headers: {
+                    "X-Next-Cursor": components["headers"]["NextCursor"];
+                    Link: components["headers"]["NextLink"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1963,6 +2085,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -1994,7 +2117,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2026,7 +2152,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2053,6 +2182,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2096,6 +2226,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["IdempotencyConflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyMismatch"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["UpstreamError"];
@@ -2129,14 +2261,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description An event stream */
+            /** @description An event stream; each event's `data` is one of `ChatStreamEvent`, named by its `event` line */
             200: {
                 headers: {
                     "X-Budget-Remaining": components["headers"]["BudgetRemaining"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["ChatStreamEvent"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -2144,6 +2276,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["IdempotencyConflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyMismatch"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["UpstreamError"];
@@ -2161,6 +2295,10 @@ export interface operations {
                 user?: components["parameters"]["EndUser"];
                 /** @description For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret */
                 user_hash?: components["parameters"]["UserHash"];
+                /** @description At most this many items in the page (default 100, at most 500) */
+                limit?: components["parameters"]["Limit"];
+                /** @description Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: {
                 /** @description An anonymous widget visitor's random id (publishable keys) */
@@ -2173,9 +2311,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Conversations */
+            /** @description Conversations, a page at a time */
             200: {
                 headers: {
+                    "X-Next-Cursor": components["headers"]["NextCursor"];
+                    Link: components["headers"]["NextLink"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2187,6 +2327,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2197,6 +2338,10 @@ export interface operations {
                 user?: components["parameters"]["EndUser"];
                 /** @description For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret */
                 user_hash?: components["parameters"]["UserHash"];
+                /** @description At most this many items in the page (default 100, at most 500) */
+                limit?: components["parameters"]["Limit"];
+                /** @description Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: {
                 /** @description An anonymous widget visitor's random id (publishable keys) */
@@ -2212,6 +2357,8 @@ export interface operations {
             /** @description The conversation */
             200: {
                 headers: {
+                    "X-Next-Cursor": components["headers"]["NextCursor"];
+                    Link: components["headers"]["NextLink"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2223,6 +2370,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2257,12 +2405,18 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
     listFiles: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description At most this many items in the page (default 100, at most 500) */
+                limit?: components["parameters"]["Limit"];
+                /** @description Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path: {
                 project_id: components["parameters"]["ProjectID"];
@@ -2274,6 +2428,8 @@ export interface operations {
             /** @description Files, oldest first */
             200: {
                 headers: {
+                    "X-Next-Cursor": components["headers"]["NextCursor"];
+                    Link: components["headers"]["NextLink"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2285,6 +2441,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2320,6 +2477,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["UpstreamError"];
             503: components["responses"]["Unavailable"];
@@ -2381,6 +2539,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2412,7 +2571,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2439,6 +2601,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2470,7 +2633,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2499,6 +2665,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2527,6 +2694,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2558,7 +2726,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2594,6 +2765,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -2618,13 +2790,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChatCompletion"];
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["ChatCompletionChunk"];
                 };
             };
             400: components["responses"]["OpenAIBadRequest"];
             401: components["responses"]["OpenAIUnauthorized"];
             403: components["responses"]["OpenAIForbidden"];
             404: components["responses"]["OpenAINotFound"];
+            413: components["responses"]["OpenAITooLarge"];
+            415: components["responses"]["OpenAIUnsupportedMediaType"];
             429: components["responses"]["OpenAITooManyRequests"];
             502: components["responses"]["OpenAIUpstreamError"];
             503: components["responses"]["OpenAIUnavailable"];
@@ -2653,6 +2827,7 @@ export interface operations {
             401: components["responses"]["OpenAIUnauthorized"];
             403: components["responses"]["OpenAIForbidden"];
             429: components["responses"]["OpenAITooManyRequests"];
+            503: components["responses"]["OpenAIUnavailable"];
             default: components["responses"]["OpenAIErrorDefault"];
         };
     };
@@ -2677,6 +2852,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
     };

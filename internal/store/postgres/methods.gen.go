@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/chatbot-platform/chatbot/internal/model"
@@ -133,6 +134,13 @@ func (s *Store) ListPrompts(ctx context.Context, ownerID, projectID int64) ([]mo
 	return mapAll(rows, promptModel), mapErr(err)
 }
 
+func (s *Store) PagePrompts(ctx context.Context, ownerID, projectID int64, p store.Page) ([]model.Prompt, error) {
+	rows, err := s.r.PagePrompts(ctx, sqlcgen.PagePromptsParams{
+		ProjectID: projectID, OwnerID: ownerID, AfterPosition: p.After.Position, AfterID: p.After.ID, Lim: int64(p.Limit),
+	})
+	return mapAll(rows, promptModel), mapErr(err)
+}
+
 func (s *Store) UpdatePrompt(ctx context.Context, ownerID int64, p model.Prompt) (model.Prompt, error) {
 	row, err := s.w.UpdatePrompt(ctx, sqlcgen.UpdatePromptParams{
 		ID: p.ID, OwnerID: ownerID, Name: p.Name, Content: p.Content, Position: p.Position,
@@ -169,6 +177,11 @@ func (s *Store) DeleteProjectFiles(ctx context.Context, ownerID, projectID int64
 	return mapAll(rows, fileModel), mapErr(err)
 }
 
+func (s *Store) PageFiles(ctx context.Context, ownerID, projectID int64, p store.Page) ([]model.File, error) {
+	rows, err := s.r.PageFiles(ctx, sqlcgen.PageFilesParams{ProjectID: projectID, OwnerID: ownerID, AfterID: p.After.ID, Lim: int64(p.Limit)})
+	return mapAll(rows, fileModel), mapErr(err)
+}
+
 func (s *Store) SetFileStatus(ctx context.Context, ownerID, id int64, status, detail string) error {
 	return affected(s.w.UpdateFileStatus(ctx, sqlcgen.UpdateFileStatusParams{ID: id, OwnerID: ownerID, Status: status, StatusDetail: detail}))
 }
@@ -194,9 +207,14 @@ func (s *Store) GetConversation(ctx context.Context, ownerID, id int64) (model.C
 	return conversationModel(sqlcgen.ListConversationsRow(row)), mapErr(err)
 }
 
-func (s *Store) ListConversations(ctx context.Context, ownerID, projectID int64, f store.ConversationFilter) ([]model.Conversation, error) {
+func (s *Store) ListConversations(ctx context.Context, ownerID, projectID int64, f store.ConversationFilter, p store.Page) ([]model.Conversation, error) {
+	before, beforeID := p.After.Time, p.After.ID
+	if before.IsZero() {
+		before, beforeID = store.EndOfTime, math.MaxInt64
+	}
 	rows, err := s.r.ListConversations(ctx, sqlcgen.ListConversationsParams{
 		ProjectID: projectID, OwnerID: ownerID, KeyID: f.KeyID, EndUser: f.EndUser,
+		BeforeAt: before.UTC(), BeforeID: beforeID, Lim: int64(p.Limit),
 	})
 	return mapAll(rows, conversationModel), mapErr(err)
 }
@@ -233,8 +251,17 @@ func (s *Store) AddMessages(ctx context.Context, msgs ...model.Message) ([]model
 	return out, err
 }
 
-func (s *Store) ListMessages(ctx context.Context, ownerID, conversationID int64) ([]model.Message, error) {
-	rows, err := s.r.ListMessages(ctx, sqlcgen.ListMessagesParams{ConversationID: conversationID, OwnerID: ownerID})
+func (s *Store) ListMessages(ctx context.Context, ownerID, conversationID int64, p store.Page) ([]model.Message, error) {
+	rows, err := s.r.ListMessages(ctx, sqlcgen.ListMessagesParams{
+		ConversationID: conversationID, OwnerID: ownerID, AfterID: p.After.ID, Lim: int64(p.Limit),
+	})
+	return mapAll(rows, messageModel), mapErr(err)
+}
+
+func (s *Store) RecentMessages(ctx context.Context, ownerID, conversationID int64, maxChars int) ([]model.Message, error) {
+	rows, err := s.r.ListRecentMessages(ctx, sqlcgen.ListRecentMessagesParams{
+		ConversationID: conversationID, OwnerID: ownerID, MaxChars: int64(maxChars),
+	})
 	return mapAll(rows, messageModel), mapErr(err)
 }
 

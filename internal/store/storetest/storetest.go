@@ -24,6 +24,8 @@ func Run(t *testing.T, open func(testing.TB) store.Store) {
 		{"PromptsOrderAndScope", testPrompts},
 		{"FilesScope", testFiles},
 		{"ConversationsAndMessages", testConversations},
+		{"PagesFollowTheListsOrder", testPages},
+		{"RecentMessagesFitTheBudget", testRecentMessages},
 		{"KeysAreScopedAndRevocable", testKeys},
 		{"ConversationsOfKeysAndEndUsers", testKeyConversations},
 		{"BudgetCountersReserveAtomically", testBudgetCounters},
@@ -48,6 +50,9 @@ func Run(t *testing.T, open func(testing.TB) store.Store) {
 }
 
 var ctx = context.Background()
+
+// all is a page holding every row these tests make.
+var all = store.Page{Limit: 1000}
 
 // must unwraps a result; Run turns its panic into a test failure.
 func must[T any](v T, err error) T {
@@ -237,11 +242,11 @@ func testConversations(t *testing.T, s store.Store) {
 		OutputTokens: &out, LatencyMS: &lat, Incomplete: true,
 		Citations: []model.Citation{{OpenAIFileID: "file-1", FileID: &fid, Filename: "a.pdf", Quote: "q"}},
 	}))[0]
-	list := must(s.ListConversations(ctx, alice.ID, p.ID, store.ConversationFilter{}))
+	list := must(s.ListConversations(ctx, alice.ID, p.ID, store.ConversationFilter{}, all))
 	if len(list) != 2 || list[0].ID != c1.ID || list[1].ID != c2.ID {
 		t.Fatalf("conversations = %+v, want the one with new messages first", list)
 	}
-	msgs := must(s.ListMessages(ctx, alice.ID, c1.ID))
+	msgs := must(s.ListMessages(ctx, alice.ID, c1.ID, all))
 	if len(msgs) != 2 || msgs[0].Content != "hi" || msgs[0].Model != nil || len(msgs[0].Citations) != 0 || msgs[1].ID != m.ID {
 		t.Fatalf("messages = %+v", msgs)
 	}
@@ -250,7 +255,7 @@ func testConversations(t *testing.T, s store.Store) {
 		len(got.Citations) != 1 || *got.Citations[0].FileID != 7 || got.Citations[0].Quote != "q" {
 		t.Fatalf("assistant message = %+v", got)
 	}
-	if l := must(s.ListMessages(ctx, bob.ID, c1.ID)); len(l) != 0 {
+	if l := must(s.ListMessages(ctx, bob.ID, c1.ID, all)); len(l) != 0 {
 		t.Fatalf("bob sees %d messages", len(l))
 	}
 	_, err = s.GetConversation(ctx, bob.ID, c1.ID)
@@ -259,7 +264,7 @@ func testConversations(t *testing.T, s store.Store) {
 	if err := s.DeleteConversation(ctx, alice.ID, c1.ID); err != nil {
 		t.Fatal(err)
 	}
-	if l := must(s.ListMessages(ctx, alice.ID, c1.ID)); len(l) != 0 {
+	if l := must(s.ListMessages(ctx, alice.ID, c1.ID, all)); len(l) != 0 {
 		t.Fatalf("messages survive their conversation: %+v", l)
 	}
 }
@@ -425,7 +430,7 @@ func testKeyConversations(t *testing.T, s store.Store) {
 	}
 	ids := func(f store.ConversationFilter) []int64 {
 		var out []int64
-		for _, c := range must(s.ListConversations(ctx, alice.ID, p.ID, f)) {
+		for _, c := range must(s.ListConversations(ctx, alice.ID, p.ID, f, all)) {
 			out = append(out, c.ID)
 		}
 		return out
@@ -585,4 +590,128 @@ func testProjectFilesDeletion(t *testing.T, s store.Store) {
 		t.Fatalf("deleted files: %v %+v", err, files)
 	}
 	wantErr(t, s.InTx(ctx, func(tx store.Store) error { return tx.LockProject(ctx, u.ID+1, p.ID) }), store.ErrNotFound)
+}
+
+// testPages: following each list's cursor page by page gives the whole list in its order, once, and
+// nothing of another owner's.
+func testPages(t *testing.T, s store.Store) {
+	alice, bob := newUser(t, s, "alice@example.com"), newUser(t, s, "bob@example.com")
+	p := newProject(t, s, alice.ID, "bot")
+	for i := range 5 {
+		must(s.CreatePrompt(ctx, alice.ID, model.Prompt{ProjectID: p.ID, Name: fmt.Sprint(i), Content: "c", Position: int64(2 - i%3), Enabled: true}))
+		must(s.CreateFile(ctx, alice.ID, model.File{ProjectID: p.ID, Filename: fmt.Sprint(i), OpenAIFileID: fmt.Sprint("file-", i), Status: "completed"}))
+		c := must(s.CreateConversation(ctx, alice.ID, model.Conversation{ProjectID: p.ID, Title: fmt.Sprint(i)}))
+		if i%2 == 0 { // activity reorders conversations: the page keys are (updated_at, id)
+			must(s.AddMessages(ctx, model.Message{ConversationID: c.ID, Role: model.RoleUser, Content: "hi"}))
+		}
+	}
+	conv := must(s.CreateConversation(ctx, alice.ID, model.Conversation{ProjectID: p.ID, Title: "long"}))
+	for i := range 5 {
+		must(s.AddMessages(ctx, model.Message{ConversationID: conv.ID, Role: model.RoleUser, Content: fmt.Sprint(i)}))
+	}
+
+	pages := func(next func(store.Page) (ids []int64, last store.Cursor)) [][]int64 {
+		var out [][]int64
+		page := store.Page{Limit: 2}
+		for range 10 {
+			ids, last := next(page)
+			if len(ids) == 0 {
+				return out
+			}
+			out = append(out, ids)
+			page.After = last
+		}
+		t.Fatal("paging never ends")
+		return nil
+	}
+	check := func(what string, got [][]int64, want []int64) {
+		t.Helper()
+		var flat []int64
+		for _, pg := range got {
+			if len(pg) > 2 {
+				t.Fatalf("%s: a page of %d rows, limit 2", what, len(pg))
+			}
+			flat = append(flat, pg...)
+		}
+		if fmt.Sprint(flat) != fmt.Sprint(want) {
+			t.Fatalf("%s: pages %v, want the list %v in order", what, got, want)
+		}
+	}
+	ids := func(n int, id func(int) int64) []int64 {
+		out := make([]int64, n)
+		for i := range out {
+			out[i] = id(i)
+		}
+		return out
+	}
+
+	prompts := must(s.ListPrompts(ctx, alice.ID, p.ID))
+	check("prompts", pages(func(pg store.Page) ([]int64, store.Cursor) {
+		l := must(s.PagePrompts(ctx, alice.ID, p.ID, pg))
+		if len(l) == 0 {
+			return nil, store.Cursor{}
+		}
+		return ids(len(l), func(i int) int64 { return l[i].ID }), store.Cursor{ID: l[len(l)-1].ID, Position: l[len(l)-1].Position}
+	}), ids(len(prompts), func(i int) int64 { return prompts[i].ID }))
+
+	files := must(s.ListFiles(ctx, alice.ID, p.ID))
+	check("files", pages(func(pg store.Page) ([]int64, store.Cursor) {
+		l := must(s.PageFiles(ctx, alice.ID, p.ID, pg))
+		if len(l) == 0 {
+			return nil, store.Cursor{}
+		}
+		return ids(len(l), func(i int) int64 { return l[i].ID }), store.Cursor{ID: l[len(l)-1].ID}
+	}), ids(len(files), func(i int) int64 { return files[i].ID }))
+
+	convs := must(s.ListConversations(ctx, alice.ID, p.ID, store.ConversationFilter{}, all))
+	check("conversations", pages(func(pg store.Page) ([]int64, store.Cursor) {
+		l := must(s.ListConversations(ctx, alice.ID, p.ID, store.ConversationFilter{}, pg))
+		if len(l) == 0 {
+			return nil, store.Cursor{}
+		}
+		return ids(len(l), func(i int) int64 { return l[i].ID }), store.Cursor{ID: l[len(l)-1].ID, Time: l[len(l)-1].UpdatedAt}
+	}), ids(len(convs), func(i int) int64 { return convs[i].ID }))
+
+	msgs := must(s.ListMessages(ctx, alice.ID, conv.ID, all))
+	check("messages", pages(func(pg store.Page) ([]int64, store.Cursor) {
+		l := must(s.ListMessages(ctx, alice.ID, conv.ID, pg))
+		if len(l) == 0 {
+			return nil, store.Cursor{}
+		}
+		return ids(len(l), func(i int) int64 { return l[i].ID }), store.Cursor{ID: l[len(l)-1].ID}
+	}), ids(len(msgs), func(i int) int64 { return msgs[i].ID }))
+	if len(prompts) != 5 || len(files) != 5 || len(convs) != 6 || len(msgs) != 5 {
+		t.Fatalf("lists: %d prompts, %d files, %d conversations, %d messages", len(prompts), len(files), len(convs), len(msgs))
+	}
+
+	if len(must(s.PagePrompts(ctx, bob.ID, p.ID, all)))+len(must(s.PageFiles(ctx, bob.ID, p.ID, all)))+
+		len(must(s.ListConversations(ctx, bob.ID, p.ID, store.ConversationFilter{}, all)))+len(must(s.ListMessages(ctx, bob.ID, conv.ID, all))) != 0 {
+		t.Fatal("bob pages through alice's project")
+	}
+}
+
+// testRecentMessages: a chat turn reads only the newest messages that fit its history budget.
+func testRecentMessages(t *testing.T, s store.Store) {
+	alice, bob := newUser(t, s, "alice@example.com"), newUser(t, s, "bob@example.com")
+	p := newProject(t, s, alice.ID, "bot")
+	c := must(s.CreateConversation(ctx, alice.ID, model.Conversation{ProjectID: p.ID, Title: "t"}))
+	for _, text := range []string{"aaaaaaaaaa", "bbbb", "ccc", "éé", "d"} { // 10, 4, 3, 2 and 1 characters
+		must(s.AddMessages(ctx, model.Message{ConversationID: c.ID, Role: model.RoleUser, Content: text}))
+	}
+	for _, tt := range []struct {
+		budget int
+		want   string
+	}{{0, "[]"}, {1, "[d]"}, {5, "[éé d]"}, {6, "[ccc éé d]"}, {9, "[ccc éé d]"}, {10, "[bbbb ccc éé d]"}, {1000, "[aaaaaaaaaa bbbb ccc éé d]"}} {
+		got := must(s.RecentMessages(ctx, alice.ID, c.ID, tt.budget))
+		texts := make([]string, len(got))
+		for i, m := range got {
+			texts[i] = m.Content
+		}
+		if fmt.Sprint(texts) != tt.want {
+			t.Errorf("budget %d: %v, want %s", tt.budget, texts, tt.want)
+		}
+	}
+	if l := must(s.RecentMessages(ctx, bob.ID, c.ID, 1000)); len(l) != 0 {
+		t.Fatalf("bob reads %d of alice's messages", len(l))
+	}
 }

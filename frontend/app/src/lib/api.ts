@@ -9,6 +9,9 @@ export const api = createApi({
 
 export { ApiError, isAbortError, unwrap };
 
+/** The largest page the API serves (the `limit` maximum in api/openapi.yaml): the dashboard shows the first page. */
+export const PAGE_MAX = 500;
+
 /** A sentence for a person from anything a call may throw: the server's `detail` when there is one. */
 export function errorMessage(err: unknown): string {
   if (err instanceof ApiError) return err.detail;

@@ -162,6 +162,58 @@ func (q *Queries) NextPromptPosition(ctx context.Context, projectID int64) (int6
 	return next_position, err
 }
 
+const pagePrompts = `-- name: PagePrompts :many
+SELECT pr.id, pr.project_id, pr.name, pr.content, pr.position, pr.enabled, pr.created_at, pr.updated_at FROM prompts pr
+JOIN projects p ON p.id = pr.project_id
+WHERE pr.project_id = $1 AND p.owner_id = $2
+  AND (pr.position > $3 OR (pr.position = $3 AND pr.id > $4))
+ORDER BY pr.position, pr.id
+LIMIT CAST($5 AS BIGINT)
+`
+
+type PagePromptsParams struct {
+	ProjectID     int64
+	OwnerID       int64
+	AfterPosition int64
+	AfterID       int64
+	Lim           int64
+}
+
+func (q *Queries) PagePrompts(ctx context.Context, arg PagePromptsParams) ([]Prompt, error) {
+	rows, err := q.db.Query(ctx, pagePrompts,
+		arg.ProjectID,
+		arg.OwnerID,
+		arg.AfterPosition,
+		arg.AfterID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Prompt
+	for rows.Next() {
+		var i Prompt
+		if err := rows.Scan(
+			&i.ID,
+			&i.ProjectID,
+			&i.Name,
+			&i.Content,
+			&i.Position,
+			&i.Enabled,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const updatePrompt = `-- name: UpdatePrompt :one
 UPDATE prompts
 SET name = $1, content = $2, position = $3, enabled = $4, updated_at = $5

@@ -143,7 +143,9 @@ LEFT JOIN api_keys k ON k.id = c.key_id
 WHERE c.project_id = ?1 AND p.owner_id = ?2
   AND (CAST(?3 AS BIGINT) IS NULL OR c.key_id = ?3)
   AND (CAST(?4 AS TEXT) IS NULL OR c.end_user = ?4)
+  AND (c.updated_at < ?5 OR (c.updated_at = ?5 AND c.id < ?6))
 ORDER BY c.updated_at DESC, c.id DESC
+LIMIT CAST(?7 AS BIGINT)
 `
 
 type ListConversationsParams struct {
@@ -151,6 +153,9 @@ type ListConversationsParams struct {
 	OwnerID   int64
 	KeyID     *int64
 	EndUser   *string
+	BeforeAt  time.Time
+	BeforeID  int64
+	Lim       int64
 }
 
 type ListConversationsRow struct {
@@ -171,6 +176,9 @@ func (q *Queries) ListConversations(ctx context.Context, arg ListConversationsPa
 		arg.OwnerID,
 		arg.KeyID,
 		arg.EndUser,
+		arg.BeforeAt,
+		arg.BeforeID,
+		arg.Lim,
 	)
 	if err != nil {
 		return nil, err
@@ -207,18 +215,83 @@ const listMessages = `-- name: ListMessages :many
 SELECT m.id, m.conversation_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, m.latency_ms, m.incomplete, m.citations, m.created_at FROM messages m
 JOIN conversations c ON c.id = m.conversation_id
 JOIN projects p ON p.id = c.project_id
-WHERE m.conversation_id = ?1 AND p.owner_id = ?2
+WHERE m.conversation_id = ?1 AND p.owner_id = ?2 AND m.id > ?3
 ORDER BY m.id
+LIMIT CAST(?4 AS BIGINT)
 `
 
 type ListMessagesParams struct {
 	ConversationID int64
 	OwnerID        int64
+	AfterID        int64
+	Lim            int64
 }
 
 // the rest is what was written: reading it back costs more than the insert (chat's hot path)
 func (q *Queries) ListMessages(ctx context.Context, arg ListMessagesParams) ([]Message, error) {
-	rows, err := q.query(ctx, q.listMessagesStmt, listMessages, arg.ConversationID, arg.OwnerID)
+	rows, err := q.query(ctx, q.listMessagesStmt, listMessages,
+		arg.ConversationID,
+		arg.OwnerID,
+		arg.AfterID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Message
+	for rows.Next() {
+		var i Message
+		if err := rows.Scan(
+			&i.ID,
+			&i.ConversationID,
+			&i.Role,
+			&i.Content,
+			&i.Model,
+			&i.InputTokens,
+			&i.OutputTokens,
+			&i.LatencyMs,
+			&i.Incomplete,
+			&i.Citations,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listRecentMessages = `-- name: ListRecentMessages :many
+SELECT r.id, r.conversation_id, r.role, r.content, r.model, r.input_tokens, r.output_tokens, r.latency_ms,
+       r.incomplete, r.citations, r.created_at
+FROM (
+  SELECT m.id, m.conversation_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, m.latency_ms, m.incomplete, m.citations, m.created_at, SUM(LENGTH(m.content)) OVER (ORDER BY m.id DESC) AS used
+  FROM messages m
+  JOIN conversations c ON c.id = m.conversation_id
+  JOIN projects p ON p.id = c.project_id
+  WHERE m.conversation_id = ?1 AND p.owner_id = ?2
+) r
+WHERE r.used <= CAST(?3 AS BIGINT)
+ORDER BY r.id
+`
+
+type ListRecentMessagesParams struct {
+	ConversationID int64
+	OwnerID        int64
+	MaxChars       int64
+}
+
+// The newest messages whose contents add up to at most max_chars characters, oldest first: what a
+// chat turn can send as history, without reading the rest of a long conversation.
+func (q *Queries) ListRecentMessages(ctx context.Context, arg ListRecentMessagesParams) ([]Message, error) {
+	rows, err := q.query(ctx, q.listRecentMessagesStmt, listRecentMessages, arg.ConversationID, arg.OwnerID, arg.MaxChars)
 	if err != nil {
 		return nil, err
 	}

@@ -153,6 +153,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listPromptsStmt, err = db.PrepareContext(ctx, listPrompts); err != nil {
 		return nil, fmt.Errorf("error preparing query ListPrompts: %w", err)
 	}
+	if q.listRecentMessagesStmt, err = db.PrepareContext(ctx, listRecentMessages); err != nil {
+		return nil, fmt.Errorf("error preparing query ListRecentMessages: %w", err)
+	}
 	if q.listSessionsStmt, err = db.PrepareContext(ctx, listSessions); err != nil {
 		return nil, fmt.Errorf("error preparing query ListSessions: %w", err)
 	}
@@ -167,6 +170,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.nextPromptPositionStmt, err = db.PrepareContext(ctx, nextPromptPosition); err != nil {
 		return nil, fmt.Errorf("error preparing query NextPromptPosition: %w", err)
+	}
+	if q.pageFilesStmt, err = db.PrepareContext(ctx, pageFiles); err != nil {
+		return nil, fmt.Errorf("error preparing query PageFiles: %w", err)
+	}
+	if q.pagePromptsStmt, err = db.PrepareContext(ctx, pagePrompts); err != nil {
+		return nil, fmt.Errorf("error preparing query PagePrompts: %w", err)
 	}
 	if q.reserveBudgetStmt, err = db.PrepareContext(ctx, reserveBudget); err != nil {
 		return nil, fmt.Errorf("error preparing query ReserveBudget: %w", err)
@@ -442,6 +451,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listPromptsStmt: %w", cerr)
 		}
 	}
+	if q.listRecentMessagesStmt != nil {
+		if cerr := q.listRecentMessagesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listRecentMessagesStmt: %w", cerr)
+		}
+	}
 	if q.listSessionsStmt != nil {
 		if cerr := q.listSessionsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listSessionsStmt: %w", cerr)
@@ -465,6 +479,16 @@ func (q *Queries) Close() error {
 	if q.nextPromptPositionStmt != nil {
 		if cerr := q.nextPromptPositionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing nextPromptPositionStmt: %w", cerr)
+		}
+	}
+	if q.pageFilesStmt != nil {
+		if cerr := q.pageFilesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing pageFilesStmt: %w", cerr)
+		}
+	}
+	if q.pagePromptsStmt != nil {
+		if cerr := q.pagePromptsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing pagePromptsStmt: %w", cerr)
 		}
 	}
 	if q.reserveBudgetStmt != nil {
@@ -639,11 +663,14 @@ type Queries struct {
 	listMessagesStmt               *sql.Stmt
 	listProjectsStmt               *sql.Stmt
 	listPromptsStmt                *sql.Stmt
+	listRecentMessagesStmt         *sql.Stmt
 	listSessionsStmt               *sql.Stmt
 	listUsageEventsStmt            *sql.Stmt
 	lockProjectStmt                *sql.Stmt
 	lockUserStmt                   *sql.Stmt
 	nextPromptPositionStmt         *sql.Stmt
+	pageFilesStmt                  *sql.Stmt
+	pagePromptsStmt                *sql.Stmt
 	reserveBudgetStmt              *sql.Stmt
 	reserveExistingBudgetStmt      *sql.Stmt
 	revokeKeyStmt                  *sql.Stmt
@@ -711,11 +738,14 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listMessagesStmt:               q.listMessagesStmt,
 		listProjectsStmt:               q.listProjectsStmt,
 		listPromptsStmt:                q.listPromptsStmt,
+		listRecentMessagesStmt:         q.listRecentMessagesStmt,
 		listSessionsStmt:               q.listSessionsStmt,
 		listUsageEventsStmt:            q.listUsageEventsStmt,
 		lockProjectStmt:                q.lockProjectStmt,
 		lockUserStmt:                   q.lockUserStmt,
 		nextPromptPositionStmt:         q.nextPromptPositionStmt,
+		pageFilesStmt:                  q.pageFilesStmt,
+		pagePromptsStmt:                q.pagePromptsStmt,
 		reserveBudgetStmt:              q.reserveBudgetStmt,
 		reserveExistingBudgetStmt:      q.reserveExistingBudgetStmt,
 		revokeKeyStmt:                  q.revokeKeyStmt,

@@ -204,6 +204,59 @@ func (q *Queries) ListFiles(ctx context.Context, arg ListFilesParams) ([]Project
 	return items, nil
 }
 
+const pageFiles = `-- name: PageFiles :many
+SELECT f.id, f.project_id, f.filename, f.openai_file_id, f.file_size, f.content_type, f.status, f.status_detail, f.created_at FROM project_files f
+JOIN projects p ON p.id = f.project_id
+WHERE f.project_id = ?1 AND p.owner_id = ?2 AND f.id > ?3
+ORDER BY f.id
+LIMIT CAST(?4 AS BIGINT)
+`
+
+type PageFilesParams struct {
+	ProjectID int64
+	OwnerID   int64
+	AfterID   int64
+	Lim       int64
+}
+
+func (q *Queries) PageFiles(ctx context.Context, arg PageFilesParams) ([]ProjectFile, error) {
+	rows, err := q.query(ctx, q.pageFilesStmt, pageFiles,
+		arg.ProjectID,
+		arg.OwnerID,
+		arg.AfterID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ProjectFile
+	for rows.Next() {
+		var i ProjectFile
+		if err := rows.Scan(
+			&i.ID,
+			&i.ProjectID,
+			&i.Filename,
+			&i.OpenaiFileID,
+			&i.FileSize,
+			&i.ContentType,
+			&i.Status,
+			&i.StatusDetail,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const updateFileStatus = `-- name: UpdateFileStatus :execrows
 UPDATE project_files SET status = ?1, status_detail = ?2
 WHERE project_files.id = ?3 AND project_files.project_id IN (SELECT p.id FROM projects p WHERE p.owner_id = ?4)

@@ -3,7 +3,7 @@ import type { Conversation, Project } from "@chatbot-platform/sdk";
 import { Alert } from "../../components/Alert";
 import { AppHeader } from "../../components/AppHeader";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
-import { api, errorMessage, unwrap } from "../../lib/api";
+import { PAGE_MAX, api, errorMessage, unwrap } from "../../lib/api";
 import { readIdParam, writeParams } from "../../lib/url";
 import { Composer } from "./Composer";
 import { ConversationFilters, NO_FILTERS, filterQuery, type Filters } from "./ConversationFilters";
@@ -46,7 +46,7 @@ export function ChatPage() {
   const loadConversations = useCallback((pid: number) => {
     // Only the latest request may set the list: filters can change faster than the server answers.
     const request = ++listRequest.current;
-    const query = filterQuery(filtersRef.current);
+    const query = { ...filterQuery(filtersRef.current), limit: PAGE_MAX };
     unwrap(api.client.GET("/projects/{project_id}/conversations", { params: { path: { project_id: pid }, query } }))
       .then((list) => {
         if (request !== listRequest.current) return;
@@ -96,7 +96,7 @@ export function ChatPage() {
       setLoadingConversation(true);
       try {
         const detail = await unwrap(
-          api.client.GET("/conversations/{conversation_id}", { params: { path: { conversation_id: id } } }),
+          api.client.GET("/conversations/{conversation_id}", { params: { path: { conversation_id: id }, query: { limit: PAGE_MAX } } }),
         );
         chat.reset(detail.messages.map(fromApi));
       } catch (err) {

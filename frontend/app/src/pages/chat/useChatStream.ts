@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError, api, errorMessage, isAbortError, unwrap } from "../../lib/api";
+import { ApiError, PAGE_MAX, api, errorMessage, isAbortError, unwrap } from "../../lib/api";
 import { budgetLeftText, type UiMessage } from "./messages";
 
 interface SendArgs {
@@ -92,7 +92,7 @@ export function useChatStream({ onConversation, onSettled }: Handlers) {
     // The done event has the reply's tokens but not how long it took: the stored message has both.
     if (finished) {
       const { conversationId: cid, messageId } = finished;
-      unwrap(api.client.GET("/conversations/{conversation_id}", { params: { path: { conversation_id: cid } } }))
+      unwrap(api.client.GET("/conversations/{conversation_id}", { params: { path: { conversation_id: cid }, query: { limit: PAGE_MAX } } }))
         .then((detail) => {
           const stored = detail.messages.find((m) => m.id === messageId);
           if (!stored) return;

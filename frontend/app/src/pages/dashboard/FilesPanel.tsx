@@ -2,7 +2,7 @@ import { useEffect, useRef, useState, type DragEvent, type FormEvent } from "rea
 import type { ProjectFile } from "@chatbot-platform/sdk";
 import { Alert } from "../../components/Alert";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
-import { api, errorMessage, isAbortError, unwrap } from "../../lib/api";
+import { PAGE_MAX, api, errorMessage, isAbortError, unwrap } from "../../lib/api";
 import { formatBytes } from "../../lib/format";
 
 const STATUS_LABELS: Record<ProjectFile["status"], string> = {
@@ -40,7 +40,7 @@ export function FilesPanel({ projectId }: { projectId: number }) {
 
   useEffect(() => {
     let cancelled = false;
-    unwrap(api.client.GET("/projects/{project_id}/files", { params: { path: { project_id: projectId } } }))
+    unwrap(api.client.GET("/projects/{project_id}/files", { params: { path: { project_id: projectId }, query: { limit: PAGE_MAX } } }))
       .then((list) => !cancelled && setFiles(list))
       .catch((err) => !cancelled && setError(errorMessage(err)));
     return () => {

@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import type { Prompt } from "@chatbot-platform/sdk";
 import { Alert } from "../../components/Alert";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
-import { api, errorMessage, unwrap } from "../../lib/api";
+import { PAGE_MAX, api, errorMessage, unwrap } from "../../lib/api";
 import { composeSystemPrompt, moveItem, positionChanges, sortPrompts } from "../../lib/prompts";
 import { PromptForm, type PromptDraft } from "./PromptForm";
 import { PromptItem } from "./PromptItem";
@@ -16,7 +16,7 @@ export function PromptsPanel({ projectId }: { projectId: number }) {
   const [attempt, setAttempt] = useState(0);
 
   useEffect(() => {
-    unwrap(api.client.GET("/projects/{project_id}/prompts", { params: { path: { project_id: projectId } } }))
+    unwrap(api.client.GET("/projects/{project_id}/prompts", { params: { path: { project_id: projectId }, query: { limit: PAGE_MAX } } }))
       .then((list) => setPrompts(sortPrompts(list)))
       .catch((err) => setError(errorMessage(err)));
   }, [projectId, attempt]);

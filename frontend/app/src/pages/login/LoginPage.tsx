@@ -101,7 +101,7 @@ export function LoginPage({ reason }: { reason: string | null }) {
               type="email"
               autoComplete={registering ? "email" : "username"}
               required
-              maxLength={320}
+              maxLength={254}
               value={email}
               onChange={(e) => setEmail(e.target.value)}
             />
@@ -115,7 +115,7 @@ export function LoginPage({ reason }: { reason: string | null }) {
                 type={showPassword ? "text" : "password"}
                 autoComplete={registering ? "new-password" : "current-password"}
                 required
-                maxLength={1024}
+                maxLength={128}
                 aria-describedby={registering ? rulesId : undefined}
                 value={password}
                 onChange={(e) => setPassword(e.target.value)}
