@@ -15,7 +15,6 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/apikey"
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/chat"
-	"github.com/chatbot-platform/chatbot/internal/llm"
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/panics"
 	"github.com/chatbot-platform/chatbot/internal/store"
@@ -325,19 +324,15 @@ func (r *sseResponse) next() (text string, err error) {
 	return r.stream.Next()
 }
 
-// describeStreamError gives the status and detail the same failure would have had as a response.
+// describeStreamError gives the status and detail the same failure would have had as a response
+// (classify), worded for a reply that was under way.
 func describeStreamError(err error) (int, string) {
-	var nf *model.NotFoundError
-	var uerr *llm.Error
+	p := classify(err, "conversation")
 	switch {
-	case errors.As(err, &nf):
-		return http.StatusNotFound, nf.Error()
-	case errors.As(err, &uerr):
-		return uerr.Status, uerr.Detail()
 	case errors.Is(err, store.ErrUnavailable):
-		return http.StatusServiceUnavailable, "The database is unavailable right now: the reply could not be stored; try again shortly"
-	case errors.Is(err, errRestarting):
-		return http.StatusServiceUnavailable, "The server is restarting; the reply so far is stored as incomplete. Send the message again."
+		return p.status, "The database is unavailable right now: the reply could not be stored; try again shortly"
+	case p.status == http.StatusInternalServerError:
+		return p.status, "the reply could not be completed"
 	}
-	return http.StatusInternalServerError, "the reply could not be completed"
+	return p.status, p.body.Detail
 }

@@ -110,6 +110,26 @@ func openAIError(status int, body apigen.Error) apigen.OpenAIError {
 
 // describe maps an error to its status and body.
 func describe(err error, c echo.Context) (int, apigen.Error) {
+	p := classify(err, resourceName(c))
+	if p.challenge {
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer")
+	}
+	setRetryAfter(c, p.retryAfter)
+	return p.status, p.body
+}
+
+// problem is how the API answers an error.
+type problem struct {
+	status     int
+	body       apigen.Error
+	retryAfter time.Duration // sent as Retry-After when > 0
+	challenge  bool          // sent with WWW-Authenticate: Bearer
+}
+
+// classify is the one place that maps errors to statuses, for responses and a stream's error event
+// alike; the packages below report kinds (model errors, store sentinels, llm.Kind) and never statuses.
+// resource names what a bare store.ErrNotFound was about.
+func classify(err error, resource string) problem {
 	var (
 		verr  *model.ValidationError
 		nf    *model.NotFoundError
@@ -121,42 +141,51 @@ func describe(err error, c echo.Context) (int, apigen.Error) {
 	)
 	switch {
 	case errors.As(err, &verr):
-		return http.StatusBadRequest, validationBody(verr)
+		return problem{status: http.StatusBadRequest, body: validationBody(verr)}
 	case errors.As(err, &nf):
-		return http.StatusNotFound, detail(nf.Error())
+		return problem{status: http.StatusNotFound, body: detail(nf.Error())}
 	case errors.Is(err, store.ErrNotFound):
-		return http.StatusNotFound, detail(resourceName(c) + " not found")
+		return problem{status: http.StatusNotFound, body: detail(resource + " not found")}
 	case errors.Is(err, auth.ErrBadCredentials):
-		c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer")
-		return http.StatusUnauthorized, detail("Incorrect email or password")
+		return problem{status: http.StatusUnauthorized, body: detail("Incorrect email or password"), challenge: true}
 	case errors.Is(err, auth.ErrInvalidToken):
-		c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer")
-		return http.StatusUnauthorized, detail("Could not validate credentials: the token is missing, invalid or expired")
+		return problem{status: http.StatusUnauthorized, body: detail("Could not validate credentials: the token is missing, invalid or expired"), challenge: true}
 	case errors.As(err, &unath):
-		c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer")
-		return http.StatusUnauthorized, detail(unath.Detail)
+		return problem{status: http.StatusUnauthorized, body: detail(unath.Detail), challenge: true}
 	case errors.As(err, &forb):
-		return http.StatusForbidden, detail(forb.Detail)
+		return problem{status: http.StatusForbidden, body: detail(forb.Detail)}
 	case errors.As(err, &limit):
-		setRetryAfter(c, limit.RetryAfter)
-		return http.StatusTooManyRequests, detail(limit.Detail)
+		return problem{status: http.StatusTooManyRequests, body: detail(limit.Detail), retryAfter: limit.RetryAfter}
 	case errors.As(err, &uerr):
-		setRetryAfter(c, uerr.RetryAfter)
-		return uerr.Status, detail(uerr.Detail())
+		return problem{status: upstreamStatus(uerr.Kind), body: detail(uerr.Detail()), retryAfter: uerr.RetryAfter}
 	case errors.As(err, &herr):
-		return herr.Code, detail(httpErrorDetail(herr))
+		return problem{status: herr.Code, body: detail(httpErrorDetail(herr))}
 	case errors.Is(err, store.ErrUnavailable):
-		setRetryAfter(c, dbRetryAfter)
-		return http.StatusServiceUnavailable, detail(dbUnavailableDetail)
+		return problem{status: http.StatusServiceUnavailable, body: detail(dbUnavailableDetail), retryAfter: dbRetryAfter}
+	case errors.Is(err, errRestarting):
+		return problem{status: http.StatusServiceUnavailable, body: detail("The server is restarting; the reply so far is stored as incomplete. Send the message again.")}
 	case errors.Is(err, chat.ErrKeyInFlight):
-		return http.StatusConflict, detail(err.Error())
+		return problem{status: http.StatusConflict, body: detail(err.Error())}
 	case errors.Is(err, chat.ErrKeyReused):
-		return http.StatusUnprocessableEntity, detail(err.Error())
+		return problem{status: http.StatusUnprocessableEntity, body: detail(err.Error())}
 	case errors.Is(err, context.DeadlineExceeded):
-		setRetryAfter(c, dbRetryAfter)
-		return http.StatusServiceUnavailable, detail("the request took too long; try again")
+		return problem{status: http.StatusServiceUnavailable, body: detail("the request took too long; try again"), retryAfter: dbRetryAfter}
 	}
-	return http.StatusInternalServerError, detail("internal error")
+	return problem{status: http.StatusInternalServerError, body: detail("internal error")}
+}
+
+// upstreamStatus is what our API answers for a failed upstream call of kind k.
+func upstreamStatus(k llm.Kind) int {
+	switch k {
+	case llm.KindNotConfigured, llm.KindRateLimited:
+		return http.StatusServiceUnavailable
+	case llm.KindTimeout:
+		return http.StatusGatewayTimeout
+	case llm.KindCanceled:
+		return 499 // the de-facto "client closed request"
+	default: // upstream error, key rejected, quota exhausted, already gone at OpenAI
+		return http.StatusBadGateway
+	}
 }
 
 // dbRetryAfter is the Retry-After sent while the database is unavailable: about one write deadline.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/chat"
+	"github.com/chatbot-platform/chatbot/internal/llm"
 	"github.com/chatbot-platform/chatbot/internal/project"
 )
 
@@ -170,6 +171,19 @@ func TestRoutes_LimitsInTheDocumentAreTheCodes(t *testing.T) {
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.doc, c.code) {
 			t.Errorf("%s: the document says %v, the code %v", c.what, c.doc, c.code)
+		}
+	}
+}
+
+// The HTTP edge, not the llm package, decides the status of each upstream failure kind.
+func TestUpstreamStatuses(t *testing.T) {
+	want := map[llm.Kind]int{
+		llm.KindUpstream: 502, llm.KindNotConfigured: 503, llm.KindAuth: 502, llm.KindQuota: 502,
+		llm.KindRateLimited: 503, llm.KindTimeout: 504, llm.KindNotFound: 502, llm.KindCanceled: 499,
+	}
+	for k, s := range want {
+		if got := upstreamStatus(k); got != s {
+			t.Errorf("%v: status %d, want %d", k, got, s)
 		}
 	}
 }

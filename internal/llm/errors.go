@@ -14,8 +14,8 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 )
 
-// Kind classifies a failed upstream call; it decides the HTTP status our API
-// answers with (Error.Status).
+// Kind classifies a failed upstream call; the HTTP edge decides what status our API answers with
+// for each (the statuses noted below).
 type Kind int
 
 // The kinds of failure.
@@ -66,20 +66,6 @@ func (k Kind) Label() string {
 	return "unknown"
 }
 
-// Status is the HTTP status our API answers with for this kind.
-func (k Kind) Status() int {
-	switch k {
-	case KindNotConfigured, KindRateLimited:
-		return http.StatusServiceUnavailable
-	case KindTimeout:
-		return http.StatusGatewayTimeout
-	case KindCanceled:
-		return 499
-	default:
-		return http.StatusBadGateway
-	}
-}
-
 // ErrNotFound matches (errors.Is) an *Error of KindNotFound: OpenAI says the
 // file, vector store or attachment does not exist (e.g. already deleted).
 var ErrNotFound = errors.New("llm: not found at OpenAI")
@@ -89,7 +75,6 @@ var ErrNotFound = errors.New("llm: not found at OpenAI")
 // Detail() is for users.
 type Error struct {
 	Kind           Kind
-	Status         int           // HTTP status for our API
 	RetryAfter     time.Duration // KindRateLimited: when to try again (0 if unknown)
 	Attempts       int           // upstream tries made
 	UpstreamStatus int           // OpenAI's HTTP status (0: none, e.g. connection error)
@@ -99,7 +84,7 @@ type Error struct {
 	retry bool // worth another try
 }
 
-func newError(k Kind, err error) *Error { return &Error{Kind: k, Status: k.Status(), Err: err} }
+func newError(k Kind, err error) *Error { return &Error{Kind: k, Err: err} }
 
 func (e *Error) Error() string {
 	var b strings.Builder
@@ -247,7 +232,6 @@ func classify(ctx context.Context, err error, info *tryInfo) *Error {
 	default:
 		e.Kind = KindUpstream
 	}
-	e.Status = e.Kind.Status()
 	return e
 }
 

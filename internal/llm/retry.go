@@ -92,7 +92,7 @@ func (c *Client) call(ctx context.Context, o op, try tryFunc) (attempts, status 
 		}
 		e := classify(ctx, tryErr, info)
 		if e.Kind == KindNotFound && !o.notFound {
-			e.Kind, e.Status = KindUpstream, KindUpstream.Status()
+			e.Kind = KindUpstream
 		}
 		e.Attempts = attempts
 		retry := e.retry && (o.retry == retryAll || o.retry == retryRateLimit && e.Kind == KindRateLimited)
