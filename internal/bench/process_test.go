@@ -66,7 +66,9 @@ func start(b *testing.B, env ...string) (*server, time.Duration) {
 	s.cmd.Dir = b.TempDir()
 	s.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "ADDR=" + addr, "DATABASE_URL=sqlite:///app.db",
 		"SECRET_KEY=" + apitest.TestSecret, "LOG_FILE=", "LOG_LEVEL=warn", "PASSWORD_HASH_ROUNDS=1000",
-		"RATE_LIMIT_AUTH=0", "RATE_LIMIT_API=0", "RATE_LIMIT_KEY=0"}, env...)
+		"RATE_LIMIT_AUTH=0", "RATE_LIMIT_API=0", "RATE_LIMIT_KEY=0",
+		// One benchmark account is every client: its per-account stream cap is raised to the most allowed.
+		"MAX_STREAMS_PER_USER=10000"}, env...)
 	s.cmd.Stderr = s.logs
 	t0 := time.Now()
 	if err := s.cmd.Start(); err != nil {

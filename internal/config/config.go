@@ -111,7 +111,7 @@ var Settings = []Setting{
 	{"REDIS_URL", "", "redis://host:6379/0 to share rate limits across instances; empty: in memory"},
 	{"MAX_BODY_BYTES", "1048576", "largest JSON request body"},
 	{"MAX_UPLOAD_MB", "20", "largest file upload, in MiB"},
-	{"MAX_STREAMS_PER_USER", "10", "chat streams one account (its token and its project keys) may have open at once, per instance; more answer 429"},
+	{"MAX_STREAMS_PER_USER", "10", "chat streams one account may have open at once, per instance, and so may each end user of a project key; more answer 429"},
 	{"MAX_UPLOADS_PER_USER", "2", "file uploads one account may run at once, per instance; more answer 429"},
 	{"MAX_PROJECTS_PER_USER", "100", "projects one account may own; creating more answers 400"},
 	{"MAX_PROMPTS_PER_PROJECT", "50", "prompts one project may hold; creating more answers 400"},

@@ -69,7 +69,7 @@ func (h *Handlers) StreamMessage(ctx context.Context, req apigen.StreamMessageRe
 // startStream starts a streamed reply within the account's MAX_STREAMS_PER_USER (a *model.LimitError
 // beyond it: 429); the slot is held until the response has been written.
 func (h *Handlers) startStream(ctx context.Context, r chat.Request, events streamEvents) (*sseResponse, error) {
-	release, ok := h.streams.Acquire(strconv.FormatInt(r.OwnerID, 10), h.limits.streamsPerUser)
+	release, ok := h.streams.Acquire(streamHolder(r.Viewer), h.limits.streamsPerUser)
 	if !ok {
 		return nil, &model.LimitError{
 			Detail:     fmt.Sprintf("Too many streams at once: this account already has %d open (MAX_STREAMS_PER_USER); try again when one ends", h.limits.streamsPerUser),
@@ -120,6 +120,16 @@ func (r replayResponse) VisitStreamMessageResponse(w http.ResponseWriter) error 
 func (h *Handlers) sse(ctx context.Context, cancelUpstream context.CancelFunc, st *chat.Stream, events streamEvents) *sseResponse {
 	return &sseResponse{ctx: ctx, cancelUpstream: cancelUpstream, stream: st, heartbeat: h.heartbeat, events: events,
 		stopping: h.stopping, log: h.log}
+}
+
+// streamHolder is whose streams a stream counts against: the signed-in user's, or, through a project
+// key, its end user's (a published bot's visitors do not share their owner's cap; the key's own rate
+// limit bounds them together).
+func streamHolder(v chat.Viewer) string {
+	if v.Key != nil {
+		return "key:" + strconv.FormatInt(v.Key.ID, 10) + ":" + v.EndUser
+	}
+	return "user:" + strconv.FormatInt(v.OwnerID, 10)
 }
 
 // chatRequest is who asks what of which project: a key's project unless the body names one, and a

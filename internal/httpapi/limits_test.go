@@ -188,6 +188,12 @@ func TestCaps_StreamsPerUser(t *testing.T) {
 	_, other := s.NewUser(t)
 	otherPid := newProject(t, s, other, `{"name":"Other"}`)
 	wantStatus(t, s.Do(t, "POST", "/chat/stream", other, chatBody(otherPid, "hi", 0)), 200, "")
+	// A published bot's end users each have their own slots, not their owner's.
+	kr := s.Do(t, "POST", fmt.Sprintf("/projects/%d/keys", pid), tok, `{"name":"k","kind":"secret"}`)
+	wantStatus(t, kr, 201, "")
+	var key struct{ Key string }
+	json.Unmarshal(kr.Body, &key)
+	wantStatus(t, s.Do(t, "POST", "/chat/stream", key.Key, `{"message":"hi","user":"customer-1"}`), 200, "")
 
 	cancel()
 	res.Body.Close()
