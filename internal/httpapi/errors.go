@@ -16,6 +16,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/apigen"
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/chat"
+	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/llm"
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/panics"
@@ -138,10 +139,13 @@ func classify(err error, resource string) problem {
 		limit *model.LimitError
 		herr  *echo.HTTPError
 		uerr  *llm.Error
+		large *file.TooLargeError
 	)
 	switch {
 	case errors.As(err, &verr):
 		return problem{status: http.StatusBadRequest, body: validationBody(verr)}
+	case errors.As(err, &large):
+		return problem{status: http.StatusRequestEntityTooLarge, body: detail(large.Error())}
 	case errors.As(err, &nf):
 		return problem{status: http.StatusNotFound, body: detail(nf.Error())}
 	case errors.Is(err, store.ErrNotFound):

@@ -31,10 +31,6 @@ func (h *Handlers) UploadFile(ctx context.Context, req apigen.UploadFileRequestO
 	}
 	defer release()
 	f, err := h.files.Upload(ctx, user, req.ProjectId, filePart(req.Body))
-	var tooLarge *file.TooLargeError
-	if errors.As(err, &tooLarge) {
-		return apigen.UploadFile413JSONResponse{TooLargeJSONResponse: apigen.TooLargeJSONResponse{Detail: tooLarge.Error()}}, nil
-	}
 	if err != nil {
 		return nil, err
 	}
