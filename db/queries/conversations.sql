@@ -20,6 +20,9 @@ LEFT JOIN api_keys k ON k.id = c.key_id
 WHERE c.project_id = @project_id AND p.owner_id = @owner_id
   AND (CAST(sqlc.narg(key_id) AS BIGINT) IS NULL OR c.key_id = sqlc.narg(key_id))
   AND (CAST(sqlc.narg(end_user) AS TEXT) IS NULL OR c.end_user = sqlc.narg(end_user))
+  -- search: a lower-cased LIKE pattern over the title and every message's content
+  AND (CAST(sqlc.narg(search) AS TEXT) IS NULL OR LOWER(c.title) LIKE sqlc.narg(search)
+       OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND LOWER(m.content) LIKE sqlc.narg(search)))
   AND (c.updated_at < @before_at OR (c.updated_at = @before_at AND c.id < @before_id))
 ORDER BY c.updated_at DESC, c.id DESC
 LIMIT CAST(sqlc.arg(lim) AS BIGINT);
@@ -58,3 +61,8 @@ FROM (
 ) r
 WHERE r.used <= CAST(sqlc.arg(max_chars) AS BIGINT)
 ORDER BY r.id;
+
+-- name: RenameConversation :execrows
+UPDATE conversations SET title = @title
+WHERE conversations.id = @id
+  AND conversations.project_id IN (SELECT p.id FROM projects p WHERE p.owner_id = @owner_id);

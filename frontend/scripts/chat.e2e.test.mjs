@@ -290,7 +290,7 @@ describe("the chat experience", () => {
     assert.equal(await page.locator(".message").count(), 6);
   });
 
-  it("conversations: the open one's title is the page's h1; search by title; delete after a confirmation", async () => {
+  it("conversations: the open one's title is the page's h1; rename; search titles and messages; delete after a confirmation", async () => {
     const { call } = await signUp();
     const project = await call("POST", "/projects", { name: "Search bot" });
     for (const text of ["Shipping to Norway", "Refund for order 42", "Shipping times in winter"]) {
@@ -298,22 +298,33 @@ describe("the chat experience", () => {
     }
     await page.goto(`${BASE}/chat?project=${project.id}`);
     await page.getByRole("heading", { level: 1, name: "New conversation" }).waitFor();
-    const list = page.getByRole("complementary", { name: "Conversations" }).getByRole("list");
+    const sidebar = page.getByRole("complementary", { name: "Conversations" });
+    const list = sidebar.getByRole("list");
     await list.getByRole("listitem").nth(2).waitFor();
 
     await list.getByRole("button", { name: /^Refund for order 42/ }).click();
     await page.getByRole("heading", { level: 1, name: "Refund for order 42" }).waitFor();
     assert.equal(await page.getByRole("heading", { level: 1 }).count(), 1, "one h1");
 
+    await sidebar.getByRole("button", { name: "Rename conversation: Refund for order 42" }).click();
+    await sidebar.getByRole("textbox", { name: "New title for Refund for order 42" }).fill("Money back");
+    await sidebar.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("heading", { level: 1, name: "Money back" }).waitFor();
+    const renamed = await call("GET", `/projects/${project.id}/conversations`);
+    assert.ok(renamed.some((c) => c.title === "Money back"), "the new title is stored");
+
     const search = page.getByRole("searchbox", { name: "Search conversations" });
     await search.fill("SHIPPING");
     await page.waitForFunction(() => document.querySelectorAll(".conversation-list li").length === 2);
+    await search.fill("order 42"); // no title says it any more: found by its messages
+    await page.waitForFunction(() => document.querySelectorAll(".conversation-list li").length === 1);
+    await list.getByRole("button", { name: /^Money back/ }).waitFor();
     await search.fill("nothing like this");
-    await page.getByText("No conversation title matches this search.").waitFor();
+    await page.getByText("No conversation matches this search.").waitFor();
     await search.fill("");
     await page.waitForFunction(() => document.querySelectorAll(".conversation-list li").length === 3);
 
-    await page.getByRole("button", { name: "Delete conversation: Refund for order 42" }).click();
+    await page.getByRole("button", { name: "Delete conversation: Money back" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Delete conversation" }).click();
     await page.waitForFunction(() => document.querySelectorAll(".conversation-list li").length === 2);
     await page.getByRole("heading", { level: 1, name: "New conversation" }).waitFor();

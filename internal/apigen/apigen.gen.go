@@ -659,6 +659,12 @@ type ConversationDetail struct {
 	UpdatedAt time.Time     `json:"updated_at"`
 }
 
+// ConversationRename defines model for ConversationRename.
+type ConversationRename struct {
+	// Title 1–100 characters after trimming
+	Title Name `json:"title"`
+}
+
 // Credentials defines model for Credentials.
 type Credentials struct {
 	// Email Trimmed and lower-cased; one `@`, a local part of at most 64 bytes, a dotted domain
@@ -1322,6 +1328,11 @@ type ListConversationsParams struct {
 	// UserHash For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret
 	UserHash *UserHash `form:"user_hash,omitempty" json:"user_hash,omitempty"`
 
+	// Q Only conversations whose title or any message contains this text, ignoring case (on SQLite,
+	// ASCII letters only); `%` and `_` match any one character. Every message is read: a scan of the
+	// project's history.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
 	// Limit At most this many items in the page (default 100, at most 500)
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -1373,6 +1384,9 @@ type SendMessageJSONRequestBody = ChatRequest
 
 // StreamMessageJSONRequestBody defines body for StreamMessage for application/json ContentType.
 type StreamMessageJSONRequestBody = ChatRequest
+
+// RenameConversationJSONRequestBody defines body for RenameConversation for application/json ContentType.
+type RenameConversationJSONRequestBody = ConversationRename
 
 // CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
 type CreateProjectJSONRequestBody = ProjectCreate
@@ -1609,6 +1623,9 @@ type ServerInterface interface {
 	// GetConversation A conversation with its messages, oldest first, a page of messages at a time
 	// (GET /conversations/{conversation_id})
 	GetConversation(ctx echo.Context, conversationId ConversationID, params GetConversationParams) error
+	// RenameConversation Rename a conversation
+	// (PATCH /conversations/{conversation_id})
+	RenameConversation(ctx echo.Context, conversationId ConversationID) error
 	// HealthCheck Application and database health
 	// (GET /health)
 	HealthCheck(ctx echo.Context) error
@@ -1927,6 +1944,22 @@ func (w *ServerInterfaceWrapper) GetConversation(ctx echo.Context) error {
 	return err
 }
 
+// RenameConversation converts echo context to params.
+func (w *ServerInterfaceWrapper) RenameConversation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "conversation_id" -------------
+	var conversationId ConversationID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "conversation_id", ctx.Param("conversation_id"), &conversationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter conversation_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RenameConversation(ctx, conversationId)
+	return err
+}
+
 // HealthCheck converts echo context to params.
 func (w *ServerInterfaceWrapper) HealthCheck(ctx echo.Context) error {
 	var err error
@@ -2171,6 +2204,13 @@ func (w *ServerInterfaceWrapper) ListConversations(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_hash", ctx.QueryParams(), &params.UserHash, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_hash: %s", err))
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
 	}
 
 	// ------------- Optional query parameter "limit" -------------
@@ -2583,6 +2623,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/projects/:project_id/conversations", wrapper.ListConversations, options.OperationMiddlewares["listConversations"]...)
 	router.DELETE(options.BaseURL+"/conversations/:conversation_id", wrapper.DeleteConversation, options.OperationMiddlewares["deleteConversation"]...)
 	router.GET(options.BaseURL+"/conversations/:conversation_id", wrapper.GetConversation, options.OperationMiddlewares["getConversation"]...)
+	router.PATCH(options.BaseURL+"/conversations/:conversation_id", wrapper.RenameConversation, options.OperationMiddlewares["renameConversation"]...)
 	router.GET(options.BaseURL+"/projects/:project_id/files", wrapper.ListFiles, options.OperationMiddlewares["listFiles"]...)
 	router.POST(options.BaseURL+"/projects/:project_id/files", wrapper.UploadFile, options.OperationMiddlewares["uploadFile"]...)
 	router.DELETE(options.BaseURL+"/projects/files/:file_id", wrapper.DeleteFile, options.OperationMiddlewares["deleteFile"]...)
@@ -3439,6 +3480,169 @@ type GetConversationdefaultJSONResponse struct {
 }
 
 func (response GetConversationdefaultJSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RenameConversationRequestObject struct {
+	ConversationId ConversationID `json:"conversation_id"`
+	Body           *RenameConversationJSONRequestBody
+}
+
+type RenameConversationResponseObject interface {
+	VisitRenameConversationResponse(w http.ResponseWriter) error
+}
+
+type RenameConversation200JSONResponse Conversation
+
+func (response RenameConversation200JSONResponse) VisitRenameConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RenameConversation400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RenameConversation400JSONResponse) VisitRenameConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RenameConversation401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RenameConversation401JSONResponse) VisitRenameConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RenameConversation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RenameConversation403JSONResponse) VisitRenameConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RenameConversation404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RenameConversation404JSONResponse) VisitRenameConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RenameConversation413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response RenameConversation413JSONResponse) VisitRenameConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RenameConversation415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RenameConversation415JSONResponse) VisitRenameConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RenameConversation429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RenameConversation429JSONResponse) VisitRenameConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RenameConversation503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response RenameConversation503JSONResponse) VisitRenameConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RenameConversationdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response RenameConversationdefaultJSONResponse) VisitRenameConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8478,6 +8682,9 @@ type StrictServerInterface interface {
 	// GetConversation A conversation with its messages, oldest first, a page of messages at a time
 	// (GET /conversations/{conversation_id})
 	GetConversation(ctx context.Context, request GetConversationRequestObject) (GetConversationResponseObject, error)
+	// RenameConversation Rename a conversation
+	// (PATCH /conversations/{conversation_id})
+	RenameConversation(ctx context.Context, request RenameConversationRequestObject) (RenameConversationResponseObject, error)
 	// HealthCheck Application and database health
 	// (GET /health)
 	HealthCheck(ctx context.Context, request HealthCheckRequestObject) (HealthCheckResponseObject, error)
@@ -8745,6 +8952,54 @@ func (sh *strictHandler) GetConversation(ctx echo.Context, conversationId Conver
 		return err
 	} else if validResponse, ok := response.(GetConversationResponseObject); ok {
 		return validResponse.VisitGetConversationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RenameConversation operation middleware
+func (sh *strictHandler) RenameConversation(ctx echo.Context, conversationId ConversationID) error {
+	var request RenameConversationRequestObject
+
+	request.ConversationId = conversationId
+
+	var body RenameConversationJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RenameConversation(ctx.Request().Context(), request.(RenameConversationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RenameConversation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RenameConversationResponseObject); ok {
+		return validResponse.VisitRenameConversationResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -438,3 +438,19 @@ func (s *Service) DeleteConversation(ctx context.Context, v Viewer, id int64) er
 	s.log.InfoContext(ctx, "conversation deleted", "conversation_id", id)
 	return nil
 }
+
+// MaxTitleChars bounds a title a user gives a conversation (the API document states the same).
+const MaxTitleChars = 100
+
+// RenameConversation sets the title of a conversation of the owner's (1–100 characters, trimmed) and
+// returns it. Returns *model.ValidationError or store.ErrNotFound.
+func (s *Service) RenameConversation(ctx context.Context, ownerID, id int64, title string) (model.Conversation, error) {
+	title, verr := model.CheckName("title", title, MaxTitleChars)
+	if verr != nil {
+		return model.Conversation{}, verr
+	}
+	if err := s.store.RenameConversation(ctx, ownerID, id, title); err != nil {
+		return model.Conversation{}, err
+	}
+	return s.store.GetConversation(ctx, ownerID, id)
+}

@@ -1,11 +1,14 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/chatbot-platform/chatbot/internal/apitest"
+	"github.com/chatbot-platform/chatbot/internal/fakeopenai"
 )
 
 func TestAccount_DisplayName(t *testing.T) {
@@ -65,5 +68,53 @@ func TestAccount_DeleteRemovesEverythingEverywhere(t *testing.T) {
 			t.Fatalf("projects left: %v %v", ps, err)
 		}
 		wantStatus(t, e.Do(t, "GET", fmt.Sprintf("/projects/%d", otherProject), other, ""), 200, "")
+	})
+}
+
+// Conversations can be renamed by their owner and found by words of their title or of any message.
+func TestConversations_RenameAndSearch(t *testing.T) {
+	eachEngineWithUpstream(t, nil, func(t *testing.T, s *apitest.Server, _ *fakeopenai.Server) {
+		_, tok := s.NewUser(t)
+		pid := newProject(t, s, tok, `{"name":"Bot"}`)
+		send := func(msg string) int64 {
+			r := s.Do(t, "POST", "/chat", tok, fmt.Sprintf(`{"project_id":%d,"message":%q}`, pid, msg))
+			wantStatus(t, r, 200, "")
+			var out struct {
+				ConversationID int64 `json:"conversation_id"`
+			}
+			json.Unmarshal(r.Body, &out)
+			return out.ConversationID
+		}
+		pasta := send("How long should I cook Pasta?")
+		send("What is the capital of France?")
+
+		found := func(q string) string {
+			r := s.Do(t, "GET", fmt.Sprintf("/projects/%d/conversations?q=%s", pid, url.QueryEscape(q)), tok, "")
+			wantStatus(t, r, 200, "")
+			return string(r.Body)
+		}
+		if b := found("PASTA"); !strings.Contains(b, "Pasta") || strings.Contains(b, "France") {
+			t.Fatalf("search by title: %s", b)
+		}
+		if b := found("100%"); strings.TrimSpace(b) != "[]" {
+			t.Fatalf("wildcards matched everything: %s", b)
+		}
+
+		r := s.Do(t, "PATCH", fmt.Sprintf("/conversations/%d", pasta), tok, `{"title":"  Dinner plans "}`)
+		wantStatus(t, r, 200, "")
+		if !strings.Contains(string(r.Body), `"title":"Dinner plans"`) {
+			t.Fatalf("rename: %s", r.Body)
+		}
+		// Found by a message's content once the title no longer says it.
+		if b := found("pasta"); !strings.Contains(b, "Dinner plans") {
+			t.Fatalf("search by content: %s", b)
+		}
+		wantStatus(t, s.Do(t, "PATCH", fmt.Sprintf("/conversations/%d", pasta), tok, `{"title":"   "}`), 400, "title")
+		_, other := s.NewUser(t)
+		wantStatus(t, s.Do(t, "PATCH", fmt.Sprintf("/conversations/%d", pasta), other, `{"title":"mine"}`), 404, "")
+		kr := s.Do(t, "POST", fmt.Sprintf("/projects/%d/keys", pid), tok, `{"name":"k","kind":"secret","scopes":["chat","read","write"]}`)
+		var key struct{ Key string }
+		json.Unmarshal(kr.Body, &key)
+		wantStatus(t, s.Do(t, "PATCH", fmt.Sprintf("/conversations/%d", pasta), key.Key, `{"title":"x"}`), 403, "")
 	})
 }

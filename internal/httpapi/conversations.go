@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/chatbot-platform/chatbot/internal/apigen"
+	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/store"
 )
@@ -17,7 +18,7 @@ func (h *Handlers) ListConversations(ctx context.Context, req apigen.ListConvers
 	if err != nil {
 		return nil, err
 	}
-	f := store.ConversationFilter{KeyID: p.KeyId}
+	f := store.ConversationFilter{KeyID: p.KeyId, Search: p.Q}
 	if v.Key == nil && p.User != nil {
 		if err := model.CheckText("user", *p.User); err != nil {
 			return nil, err
@@ -35,7 +36,7 @@ func (h *Handlers) ListConversations(ctx context.Context, req apigen.ListConvers
 		return nil, err
 	}
 	cs, next := nextCursor(page, cs, func(c model.Conversation) store.Cursor { return store.Cursor{ID: c.ID, Time: c.UpdatedAt} })
-	filters := addQuery(addQuery(addQuery(url.Values{}, "key_id", p.KeyId), "user", p.User), "user_hash", p.UserHash)
+	filters := addQuery(addQuery(addQuery(addQuery(url.Values{}, "key_id", p.KeyId), "user", p.User), "user_hash", p.UserHash), "q", p.Q)
 	link := nextLink(fmt.Sprintf("/projects/%d/conversations", req.ProjectId), filters, page, next)
 	return apigen.ListConversations200JSONResponse{
 		Body: mapSlice(cs, conversationToAPI), Headers: apigen.ListConversations200ResponseHeaders{XNextCursor: next, Link: link},
@@ -77,6 +78,15 @@ func (h *Handlers) DeleteConversation(ctx context.Context, req apigen.DeleteConv
 		return nil, err
 	}
 	return apigen.DeleteConversation204Response{}, nil
+}
+
+// RenameConversation implements apigen.StrictServerInterface (PATCH /conversations/{id}).
+func (h *Handlers) RenameConversation(ctx context.Context, req apigen.RenameConversationRequestObject) (apigen.RenameConversationResponseObject, error) {
+	c, err := h.chat.RenameConversation(ctx, auth.UserID(ctx), req.ConversationId, req.Body.Title)
+	if err != nil {
+		return nil, err
+	}
+	return apigen.RenameConversation200JSONResponse(conversationToAPI(c)), nil
 }
 
 func conversationToAPI(c model.Conversation) apigen.Conversation {

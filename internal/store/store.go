@@ -8,6 +8,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/chatbot-platform/chatbot/internal/model"
@@ -108,6 +109,7 @@ type Store interface {
 	// filtered by f: after p.After's (Time, ID), the last row of the page before.
 	ListConversations(ctx context.Context, ownerID, projectID int64, f ConversationFilter, p Page) ([]model.Conversation, error)
 	DeleteConversation(ctx context.Context, ownerID, id int64) error
+	RenameConversation(ctx context.Context, ownerID, id int64, title string) error // ErrNotFound
 	// AddMessages stores msgs, in order, in one conversation (msgs[0]'s), and marks it active at their
 	// time. The caller has checked that the conversation is the user's.
 	AddMessages(ctx context.Context, msgs ...model.Message) ([]model.Message, error)
@@ -187,6 +189,16 @@ type Cursor struct {
 type ConversationFilter struct {
 	KeyID   *int64
 	EndUser *string
+	// Search finds conversations whose title or any message contains it, ignoring case (ASCII case on
+	// SQLite); nil: no search.
+	Search *string
+}
+
+// LikePattern is the LIKE pattern that finds text containing s, lower-cased like the column it is
+// compared to: LIKE's wildcards in s match any one character (neither engine's escape is portable).
+func LikePattern(s string) string {
+	s = strings.NewReplacer("%", "_", "\\", "_").Replace(strings.ToLower(s))
+	return "%" + s + "%"
 }
 
 // EndOfTime sorts after every stored time: the start of a newest-first list.

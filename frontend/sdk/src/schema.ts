@@ -378,7 +378,11 @@ export interface paths {
         delete: operations["deleteConversation"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Rename a conversation
+         * @description The owner's only (project keys cannot).
+         */
+        patch: operations["renameConversation"];
         trace?: never;
     };
     "/projects/{project_id}/files": {
@@ -647,6 +651,9 @@ export interface components {
              * @example SecurePass123
              */
             password: string;
+        };
+        ConversationRename: {
+            title: components["schemas"]["Name"];
         };
         UserUpdate: {
             /** @description Up to 100 characters; empty clears it */
@@ -2295,6 +2302,12 @@ export interface operations {
                 user?: components["parameters"]["EndUser"];
                 /** @description For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret */
                 user_hash?: components["parameters"]["UserHash"];
+                /**
+                 * @description Only conversations whose title or any message contains this text, ignoring case (on SQLite,
+                 *     ASCII letters only); `%` and `_` match any one character. Every message is read: a scan of the
+                 *     project's history.
+                 */
+                q?: string;
                 /** @description At most this many items in the page (default 100, at most 500) */
                 limit?: components["parameters"]["Limit"];
                 /** @description Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page */
@@ -2404,6 +2417,41 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    renameConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: components["parameters"]["ConversationID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConversationRename"];
+            };
+        };
+        responses: {
+            /** @description The conversation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];

@@ -212,11 +212,20 @@ func (s *Store) ListConversations(ctx context.Context, ownerID, projectID int64,
 	if before.IsZero() {
 		before, beforeID = store.EndOfTime, math.MaxInt64
 	}
+	var search *string
+	if f.Search != nil {
+		pattern := store.LikePattern(*f.Search)
+		search = &pattern
+	}
 	rows, err := s.r.ListConversations(ctx, sqlcgen.ListConversationsParams{
-		ProjectID: projectID, OwnerID: ownerID, KeyID: f.KeyID, EndUser: f.EndUser,
+		ProjectID: projectID, OwnerID: ownerID, KeyID: f.KeyID, EndUser: f.EndUser, Search: search,
 		BeforeAt: before.UTC(), BeforeID: beforeID, Lim: int64(p.Limit),
 	})
 	return mapAll(rows, conversationModel), mapErr(err)
+}
+
+func (s *Store) RenameConversation(ctx context.Context, ownerID, id int64, title string) error {
+	return affected(s.w.RenameConversation(ctx, sqlcgen.RenameConversationParams{ID: id, OwnerID: ownerID, Title: title}))
 }
 
 func (s *Store) DeleteConversation(ctx context.Context, ownerID, id int64) error {

@@ -143,9 +143,12 @@ LEFT JOIN api_keys k ON k.id = c.key_id
 WHERE c.project_id = ?1 AND p.owner_id = ?2
   AND (CAST(?3 AS BIGINT) IS NULL OR c.key_id = ?3)
   AND (CAST(?4 AS TEXT) IS NULL OR c.end_user = ?4)
-  AND (c.updated_at < ?5 OR (c.updated_at = ?5 AND c.id < ?6))
+  -- search: a lower-cased LIKE pattern over the title and every message's content
+  AND (CAST(?5 AS TEXT) IS NULL OR LOWER(c.title) LIKE ?5
+       OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND LOWER(m.content) LIKE ?5))
+  AND (c.updated_at < ?6 OR (c.updated_at = ?6 AND c.id < ?7))
 ORDER BY c.updated_at DESC, c.id DESC
-LIMIT CAST(?7 AS BIGINT)
+LIMIT CAST(?8 AS BIGINT)
 `
 
 type ListConversationsParams struct {
@@ -153,6 +156,7 @@ type ListConversationsParams struct {
 	OwnerID   int64
 	KeyID     *int64
 	EndUser   *string
+	Search    *string
 	BeforeAt  time.Time
 	BeforeID  int64
 	Lim       int64
@@ -176,6 +180,7 @@ func (q *Queries) ListConversations(ctx context.Context, arg ListConversationsPa
 		arg.OwnerID,
 		arg.KeyID,
 		arg.EndUser,
+		arg.Search,
 		arg.BeforeAt,
 		arg.BeforeID,
 		arg.Lim,
@@ -323,6 +328,26 @@ func (q *Queries) ListRecentMessages(ctx context.Context, arg ListRecentMessages
 		return nil, err
 	}
 	return items, nil
+}
+
+const renameConversation = `-- name: RenameConversation :execrows
+UPDATE conversations SET title = ?1
+WHERE conversations.id = ?2
+  AND conversations.project_id IN (SELECT p.id FROM projects p WHERE p.owner_id = ?3)
+`
+
+type RenameConversationParams struct {
+	Title   string
+	ID      int64
+	OwnerID int64
+}
+
+func (q *Queries) RenameConversation(ctx context.Context, arg RenameConversationParams) (int64, error) {
+	result, err := q.exec(ctx, q.renameConversationStmt, renameConversation, arg.Title, arg.ID, arg.OwnerID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
 }
 
 const touchConversation = `-- name: TouchConversation :exec

@@ -177,6 +177,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.pagePromptsStmt, err = db.PrepareContext(ctx, pagePrompts); err != nil {
 		return nil, fmt.Errorf("error preparing query PagePrompts: %w", err)
 	}
+	if q.renameConversationStmt, err = db.PrepareContext(ctx, renameConversation); err != nil {
+		return nil, fmt.Errorf("error preparing query RenameConversation: %w", err)
+	}
 	if q.reserveBudgetStmt, err = db.PrepareContext(ctx, reserveBudget); err != nil {
 		return nil, fmt.Errorf("error preparing query ReserveBudget: %w", err)
 	}
@@ -491,6 +494,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing pagePromptsStmt: %w", cerr)
 		}
 	}
+	if q.renameConversationStmt != nil {
+		if cerr := q.renameConversationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing renameConversationStmt: %w", cerr)
+		}
+	}
 	if q.reserveBudgetStmt != nil {
 		if cerr := q.reserveBudgetStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing reserveBudgetStmt: %w", cerr)
@@ -671,6 +679,7 @@ type Queries struct {
 	nextPromptPositionStmt         *sql.Stmt
 	pageFilesStmt                  *sql.Stmt
 	pagePromptsStmt                *sql.Stmt
+	renameConversationStmt         *sql.Stmt
 	reserveBudgetStmt              *sql.Stmt
 	reserveExistingBudgetStmt      *sql.Stmt
 	revokeKeyStmt                  *sql.Stmt
@@ -746,6 +755,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		nextPromptPositionStmt:         q.nextPromptPositionStmt,
 		pageFilesStmt:                  q.pageFilesStmt,
 		pagePromptsStmt:                q.pagePromptsStmt,
+		renameConversationStmt:         q.renameConversationStmt,
 		reserveBudgetStmt:              q.reserveBudgetStmt,
 		reserveExistingBudgetStmt:      q.reserveExistingBudgetStmt,
 		revokeKeyStmt:                  q.revokeKeyStmt,

@@ -15,12 +15,7 @@ import { useChatStream } from "./useChatStream";
 /** What failed to load: a successful load of the same thing clears it, and Retry loads it again in place. */
 type PageError = { source: "projects" | "conversations" | "conversation"; message: string };
 
-/** The conversations whose title contains the search (any case); all of them for an empty search. */
-export function searchConversations(list: Conversation[] | undefined, search: string): Conversation[] | undefined {
-  const needle = search.trim().toLocaleLowerCase();
-  if (!list || !needle) return list;
-  return list.filter((c) => (c.title || "Untitled conversation").toLocaleLowerCase().includes(needle));
-}
+const TYPING_PAUSE_MS = 300;
 
 /** The chat page: pick a project, pick or start a conversation, and talk to the bot with streamed replies. */
 export function ChatPage() {
@@ -35,6 +30,10 @@ export function ChatPage() {
   const [loadingConversation, setLoadingConversation] = useState(false);
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [search, setSearch] = useState("");
+  // The search the list was asked for: the typed one once typing pauses (the server searches titles and messages).
+  const [query, setQuery] = useState("");
+  const queryRef = useRef(query);
+  queryRef.current = query;
   // Phones: the conversations are a drawer above the messages, closed unless asked for.
   const [drawerOpen, setDrawerOpen] = useState(false);
   const [draft, setDraft] = useState<{ text: string }>();
@@ -46,7 +45,8 @@ export function ChatPage() {
   const loadConversations = useCallback((pid: number) => {
     // Only the latest request may set the list: filters can change faster than the server answers.
     const request = ++listRequest.current;
-    const query = { ...filterQuery(filtersRef.current), limit: PAGE_MAX };
+    const q = queryRef.current;
+    const query = { ...filterQuery(filtersRef.current), ...(q ? { q } : {}), limit: PAGE_MAX };
     unwrap(api.client.GET("/projects/{project_id}/conversations", { params: { path: { project_id: pid }, query } }))
       .then((list) => {
         if (request !== listRequest.current) return;
@@ -80,7 +80,14 @@ export function ChatPage() {
     writeParams({ project: projectId });
     setConversations(undefined);
     loadConversations(projectId);
-  }, [projectId, filters, loadConversations]);
+  }, [projectId, filters, query, loadConversations]);
+
+  useEffect(() => {
+    const next = search.trim();
+    if (next === query) return;
+    const timer = window.setTimeout(() => setQuery(next), TYPING_PAUSE_MS);
+    return () => window.clearTimeout(timer);
+  }, [search, query]);
 
   const openConversation = useCallback(
     async (id: number | undefined) => {
@@ -115,6 +122,22 @@ export function ChatPage() {
     if (conversationId !== undefined) void openConversation(conversationId);
   }, [projects, conversationId, openConversation]);
 
+  async function renameConversation(conversation: Conversation, title: string) {
+    try {
+      const updated = await unwrap(
+        api.client.PATCH("/conversations/{conversation_id}", {
+          params: { path: { conversation_id: conversation.id } },
+          body: { title },
+        }),
+      );
+      setConversations((list) => list?.map((c) => (c.id === updated.id ? updated : c)));
+      recovered("conversations");
+    } catch (err) {
+      fail("conversations", err);
+      throw err;
+    }
+  }
+
   async function removeConversation(conversation: Conversation) {
     try {
       await unwrap(
@@ -137,7 +160,6 @@ export function ChatPage() {
       : open
         ? open.title || "Untitled conversation"
         : (chat.messages.find((m) => m.role === "user")?.content.slice(0, 80) ?? "Conversation");
-  const shown = searchConversations(conversations, search);
 
   useEffect(() => {
     document.title = `${heading} · Chatbot Platform`;
@@ -164,6 +186,7 @@ export function ChatPage() {
                 setProjectId(Number(e.target.value));
                 setFilters(NO_FILTERS);
                 setSearch("");
+                setQuery("");
                 void openConversation(undefined);
               }}
             >
@@ -200,7 +223,7 @@ export function ChatPage() {
               <input
                 id="conversation-search"
                 type="search"
-                placeholder="Search by title"
+                placeholder="Search titles and messages"
                 autoComplete="off"
                 maxLength={200}
                 value={search}
@@ -216,13 +239,14 @@ export function ChatPage() {
             !error && <p className="muted small">Loading…</p>
           ) : (
             <ConversationList
-              conversations={shown}
+              conversations={conversations}
               selectedId={conversationId}
               onOpen={(id) => void openConversation(id)}
               onDelete={setDeleting}
+              onRename={renameConversation}
               emptyText={
-                search.trim() !== ""
-                  ? "No conversation title matches this search."
+                query !== ""
+                  ? "No conversation matches this search."
                   : Object.keys(filterQuery(filters)).length === 0
                     ? "No conversations yet."
                     : "No conversation matches these filters."

@@ -1,9 +1,8 @@
 // @vitest-environment jsdom
 import type { Conversation } from "@chatbot-platform/sdk";
-import { cleanup, render } from "@testing-library/react";
+import { cleanup, fireEvent, render, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { filterQuery } from "./ConversationFilters";
-import { searchConversations } from "./ChatPage";
 import { ConversationList } from "./ConversationList";
 
 afterEach(cleanup);
@@ -28,7 +27,7 @@ describe("ConversationList", () => {
       conversation({ id: 3, key_id: 6, key_name: "Widget", end_user: "visitor:AbCdEfGh12345678" }),
     ];
     const { container, getByText } = render(
-      <ConversationList conversations={list} selectedId={undefined} onOpen={vi.fn()} onDelete={vi.fn()} />,
+      <ConversationList conversations={list} selectedId={undefined} onOpen={vi.fn()} onDelete={vi.fn()} onRename={vi.fn()} />,
     );
     expect(container.querySelectorAll(".conversation-source")).toHaveLength(2);
     expect(container.querySelector("img")).toBeNull();
@@ -40,7 +39,7 @@ describe("ConversationList", () => {
 
   it("says when filters match nothing", () => {
     const { getByText } = render(
-      <ConversationList conversations={[]} selectedId={undefined} onOpen={vi.fn()} onDelete={vi.fn()} emptyText="No match." />,
+      <ConversationList conversations={[]} selectedId={undefined} onOpen={vi.fn()} onDelete={vi.fn()} onRename={vi.fn()} emptyText="No match." />,
     );
     expect(getByText("No match.")).toBeTruthy();
   });
@@ -54,17 +53,20 @@ describe("filterQuery", () => {
   });
 });
 
-describe("searchConversations", () => {
-  const list = [conversation({ id: 1, title: "Shipping to Norway" }), conversation({ id: 2, title: "" }), conversation({ id: 3, title: "Refunds" })];
+describe("renaming a conversation", () => {
+  it("saves the trimmed title and closes the form; Cancel leaves the title alone", async () => {
+    const onRename = vi.fn().mockResolvedValue(undefined);
+    const { getByLabelText, getByRole, queryByLabelText } = render(
+      <ConversationList conversations={[conversation({ id: 7, title: "Old" })]} selectedId={undefined} onOpen={vi.fn()} onDelete={vi.fn()} onRename={onRename} />,
+    );
+    fireEvent.click(getByLabelText("Rename conversation: Old"));
+    fireEvent.click(getByRole("button", { name: "Cancel" }));
+    expect(onRename).not.toHaveBeenCalled();
 
-  it("keeps the titles that contain the search, in any case, untitled ones by their shown name", () => {
-    expect(searchConversations(list, " shipping ")?.map((c) => c.id)).toEqual([1]);
-    expect(searchConversations(list, "UNTITLED")?.map((c) => c.id)).toEqual([2]);
-    expect(searchConversations(list, "nothing")).toEqual([]);
-  });
-
-  it("keeps everything for an empty search, and a list still loading as it is", () => {
-    expect(searchConversations(list, "  ")).toBe(list);
-    expect(searchConversations(undefined, "x")).toBeUndefined();
+    fireEvent.click(getByLabelText("Rename conversation: Old"));
+    fireEvent.change(getByLabelText("New title for Old"), { target: { value: "  New name " } });
+    fireEvent.click(getByRole("button", { name: "Save" }));
+    expect(onRename).toHaveBeenCalledWith(expect.objectContaining({ id: 7 }), "New name");
+    await waitFor(() => expect(queryByLabelText("New title for Old")).toBeNull());
   });
 });

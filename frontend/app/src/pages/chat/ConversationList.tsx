@@ -1,3 +1,4 @@
+import { useState } from "react";
 import type { Conversation } from "@chatbot-platform/sdk";
 import { formatDateTime } from "../../lib/format";
 import { endUserLabel } from "../../lib/keys";
@@ -7,6 +8,8 @@ interface ConversationListProps {
   selectedId: number | undefined;
   onOpen: (id: number) => void;
   onDelete: (conversation: Conversation) => void;
+  /** Saves a new title; resolves once saved (the form then closes), rejects to keep it open. */
+  onRename: (conversation: Conversation, title: string) => Promise<void>;
   /** Shown when the list is empty, e.g. when filters match nothing. */
   emptyText?: string;
 }
@@ -20,16 +23,18 @@ function conversationSource(c: Conversation): { text: string; title: string } | 
 }
 
 /**
- * A project's conversations, most recent first, each with a delete button; those started through a key name the
- * key and the end user in small print.
+ * A project's conversations, most recent first, each with rename and delete buttons; those started through a key
+ * name the key and the end user in small print.
  */
 export function ConversationList({
   conversations,
   selectedId,
   onOpen,
   onDelete,
+  onRename,
   emptyText = "No conversations yet.",
 }: ConversationListProps) {
+  const [renaming, setRenaming] = useState<{ id: number; title: string }>();
   if (!conversations) return <p className="muted small">Loading…</p>;
   if (conversations.length === 0) return <p className="muted small">{emptyText}</p>;
   return (
@@ -37,6 +42,41 @@ export function ConversationList({
       {conversations.map((c) => {
         const title = c.title || "Untitled conversation";
         const source = conversationSource(c);
+        if (renaming?.id === c.id) {
+          return (
+            <li key={c.id}>
+              <form
+                className="rename-form"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  onRename(c, renaming.title.trim()).then(
+                    () => setRenaming(undefined),
+                    () => {},
+                  );
+                }}
+              >
+                <label htmlFor={`rename-${c.id}`} className="sr-only">
+                  New title for {title}
+                </label>
+                <input
+                  id={`rename-${c.id}`}
+                  autoFocus
+                  required
+                  maxLength={100}
+                  value={renaming.title}
+                  onChange={(e) => setRenaming({ id: c.id, title: e.target.value })}
+                  onKeyDown={(e) => e.key === "Escape" && setRenaming(undefined)}
+                />
+                <button type="submit" className="button small primary" disabled={!renaming.title.trim()}>
+                  Save
+                </button>
+                <button type="button" className="button small ghost" onClick={() => setRenaming(undefined)}>
+                  Cancel
+                </button>
+              </form>
+            </li>
+          );
+        }
         return (
           <li key={c.id}>
             <button
@@ -52,6 +92,15 @@ export function ConversationList({
                   {source.text}
                 </span>
               )}
+            </button>
+            <button
+              type="button"
+              className="button small icon ghost"
+              aria-label={`Rename conversation: ${title}`}
+              title="Rename conversation"
+              onClick={() => setRenaming({ id: c.id, title: c.title })}
+            >
+              ✎
             </button>
             <button
               type="button"
