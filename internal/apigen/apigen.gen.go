@@ -352,6 +352,14 @@ func (e GetUsageParamsGroupBy) Valid() bool {
 	}
 }
 
+// AccountExport defines model for AccountExport.
+type AccountExport struct {
+	ExportedAt time.Time       `json:"exported_at"`
+	Projects   []ProjectExport `json:"projects"`
+	Sessions   []Session       `json:"sessions"`
+	User       User            `json:"user"`
+}
+
 // AllowedModels defines model for AllowedModels.
 type AllowedModels struct {
 	// MaxOutputTokens The largest max_output_tokens a project may set
@@ -950,6 +958,15 @@ type ProjectCreate struct {
 
 	// Temperature Sampling temperature; defaults to the server's OPENAI_TEMPERATURE
 	Temperature *Temperature `json:"temperature,omitempty"`
+}
+
+// ProjectExport defines model for ProjectExport.
+type ProjectExport struct {
+	Conversations []ConversationDetail `json:"conversations"`
+	Files         []ProjectFile        `json:"files"`
+	Keys          []ApiKey             `json:"keys"`
+	Project       Project              `json:"project"`
+	Prompts       []Prompt             `json:"prompts"`
 }
 
 // ProjectFile defines model for ProjectFile.
@@ -1710,6 +1727,9 @@ type ServerInterface interface {
 	// UpdateCurrentUser Change the user's profile (display name)
 	// (PATCH /users/me)
 	UpdateCurrentUser(ctx echo.Context) error
+	// ExportAccount Everything the account holds, as one JSON file
+	// (GET /users/me/export)
+	ExportAccount(ctx echo.Context) error
 	// ChangePassword Change the password
 	// (POST /users/me/password)
 	ChangePassword(ctx echo.Context) error
@@ -2461,6 +2481,15 @@ func (w *ServerInterfaceWrapper) UpdateCurrentUser(ctx echo.Context) error {
 	return err
 }
 
+// ExportAccount converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportAccount(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportAccount(ctx)
+	return err
+}
+
 // ChangePassword converts echo context to params.
 func (w *ServerInterfaceWrapper) ChangePassword(ctx echo.Context) error {
 	var err error
@@ -2603,6 +2632,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/users/me", wrapper.GetCurrentUser, options.OperationMiddlewares["getCurrentUser"]...)
 	router.PATCH(options.BaseURL+"/users/me", wrapper.UpdateCurrentUser, options.OperationMiddlewares["updateCurrentUser"]...)
 	router.POST(options.BaseURL+"/users/me/password", wrapper.ChangePassword, options.OperationMiddlewares["changePassword"]...)
+	router.GET(options.BaseURL+"/users/me/export", wrapper.ExportAccount, options.OperationMiddlewares["exportAccount"]...)
 	router.DELETE(options.BaseURL+"/users/session", wrapper.DeleteSession, options.OperationMiddlewares["deleteSession"]...)
 	router.POST(options.BaseURL+"/users/session", wrapper.CreateSession, options.OperationMiddlewares["createSession"]...)
 	router.POST(options.BaseURL+"/users/logout", wrapper.LogoutUser, options.OperationMiddlewares["logoutUser"]...)
@@ -7490,6 +7520,119 @@ func (response UpdateCurrentUserdefaultJSONResponse) VisitUpdateCurrentUserRespo
 	return err
 }
 
+type ExportAccountRequestObject struct {
+}
+
+type ExportAccountResponseObject interface {
+	VisitExportAccountResponse(w http.ResponseWriter) error
+}
+
+type ExportAccount200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type ExportAccount200JSONResponse struct {
+	Body    AccountExport
+	Headers ExportAccount200ResponseHeaders
+}
+
+func (response ExportAccount200JSONResponse) VisitExportAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAccount401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ExportAccount401JSONResponse) VisitExportAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAccount403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ExportAccount403JSONResponse) VisitExportAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAccount429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ExportAccount429JSONResponse) VisitExportAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAccount503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ExportAccount503JSONResponse) VisitExportAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAccountdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ExportAccountdefaultJSONResponse) VisitExportAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ChangePasswordRequestObject struct {
 	Body *ChangePasswordJSONRequestBody
 }
@@ -8769,6 +8912,9 @@ type StrictServerInterface interface {
 	// UpdateCurrentUser Change the user's profile (display name)
 	// (PATCH /users/me)
 	UpdateCurrentUser(ctx context.Context, request UpdateCurrentUserRequestObject) (UpdateCurrentUserResponseObject, error)
+	// ExportAccount Everything the account holds, as one JSON file
+	// (GET /users/me/export)
+	ExportAccount(ctx context.Context, request ExportAccountRequestObject) (ExportAccountResponseObject, error)
 	// ChangePassword Change the password
 	// (POST /users/me/password)
 	ChangePassword(ctx context.Context, request ChangePasswordRequestObject) (ChangePasswordResponseObject, error)
@@ -9922,6 +10068,29 @@ func (sh *strictHandler) UpdateCurrentUser(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(UpdateCurrentUserResponseObject); ok {
 		return validResponse.VisitUpdateCurrentUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportAccount operation middleware
+func (sh *strictHandler) ExportAccount(ctx echo.Context) error {
+	var request ExportAccountRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportAccount(ctx.Request().Context(), request.(ExportAccountRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportAccount")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportAccountResponseObject); ok {
+		return validResponse.VisitExportAccountResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -118,3 +118,48 @@ func TestConversations_RenameAndSearch(t *testing.T) {
 		wantStatus(t, s.Do(t, "PATCH", fmt.Sprintf("/conversations/%d", pasta), key.Key, `{"title":"x"}`), 403, "")
 	})
 }
+
+// The export holds everything of the account (never a key's secret) and nothing of anyone else's.
+func TestAccount_ExportHoldsEverythingAndOnlyIt(t *testing.T) {
+	eachEngineWithUpstream(t, nil, func(t *testing.T, s *apitest.Server, _ *fakeopenai.Server) {
+		email, tok := s.NewUser(t)
+		pid := newProject(t, s, tok, `{"name":"Exported bot"}`)
+		wantStatus(t, s.Do(t, "POST", fmt.Sprintf("/projects/%d/prompts", pid), tok, `{"name":"Tone","content":"Be brief."}`), 201, "")
+		kr := s.Do(t, "POST", fmt.Sprintf("/projects/%d/keys", pid), tok, `{"name":"backend","kind":"secret"}`)
+		wantStatus(t, kr, 201, "")
+		var key struct{ Key string }
+		json.Unmarshal(kr.Body, &key)
+		wantStatus(t, s.Do(t, "POST", "/chat", tok, fmt.Sprintf(`{"project_id":%d,"message":"Remember the blue door"}`, pid)), 200, "")
+		wantStatus(t, s.Do(t, "POST", "/chat", key.Key, `{"message":"Hello from a customer","user":"customer-7"}`), 200, "")
+		_, other := s.NewUser(t)
+		otherPid := newProject(t, s, other, `{"name":"Someone else's bot"}`)
+		wantStatus(t, s.Do(t, "POST", "/chat", other, fmt.Sprintf(`{"project_id":%d,"message":"A secret of mine"}`, otherPid)), 200, "")
+
+		r := s.Do(t, "GET", "/users/me/export", tok, "")
+		wantStatus(t, r, 200, "")
+		if cd := r.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment;") {
+			t.Fatalf("Content-Disposition = %q", cd)
+		}
+		body := string(r.Body)
+		for _, want := range []string{email, "Exported bot", "Be brief.", "backend", "Remember the blue door", "Hello from a customer", "customer-7"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("export lacks %q", want)
+			}
+		}
+		for _, never := range []string{key.Key, "Someone else's bot", "A secret of mine", "hashed_password", "$pbkdf2"} {
+			if strings.Contains(body, never) {
+				t.Errorf("export holds %q", never)
+			}
+		}
+		var out struct {
+			Projects []struct {
+				Conversations []struct{ Messages []json.RawMessage }
+			}
+		}
+		if err := json.Unmarshal(r.Body, &out); err != nil || len(out.Projects) != 1 || len(out.Projects[0].Conversations) != 2 ||
+			len(out.Projects[0].Conversations[0].Messages) != 2 {
+			t.Fatalf("export shape: %v %s", err, body)
+		}
+		wantStatus(t, s.Do(t, "GET", "/users/me/export", key.Key, ""), 403, "")
+	})
+}

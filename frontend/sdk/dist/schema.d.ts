@@ -103,6 +103,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/users/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything the account holds, as one JSON file
+         * @description The user, their sessions, and each project with its prompts, files (their records, not their
+         *     contents, which stay at OpenAI), keys (records only: never a secret) and conversations with every
+         *     message. Sent as an attachment (`Content-Disposition`).
+         */
+        get: operations["exportAccount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users/session": {
         parameters: {
             query?: never;
@@ -650,6 +672,20 @@ export interface components {
              * @example SecurePass123
              */
             password: string;
+        };
+        AccountExport: {
+            /** Format: date-time */
+            exported_at: string;
+            user: components["schemas"]["User"];
+            sessions: components["schemas"]["Session"][];
+            projects: components["schemas"]["ProjectExport"][];
+        };
+        ProjectExport: {
+            project: components["schemas"]["Project"];
+            prompts: components["schemas"]["Prompt"][];
+            files: components["schemas"]["ProjectFile"][];
+            keys: components["schemas"]["ApiKey"][];
+            conversations: components["schemas"]["ConversationDetail"][];
         };
         ConversationRename: {
             title: components["schemas"]["Name"];
@@ -1752,6 +1788,33 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    exportAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account's data */
+            200: {
+                headers: {
+                    /** @description `attachment; filename="chatbot-account-<id>.json"` */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountExport"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
