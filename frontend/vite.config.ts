@@ -32,6 +32,7 @@ export default defineConfig({
         index: resolve(here, "app/index.html"),
         dashboard: resolve(here, "app/dashboard.html"),
         chat: resolve(here, "app/chat.html"),
+        account: resolve(here, "app/account.html"),
       },
     },
   },

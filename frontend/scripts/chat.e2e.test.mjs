@@ -474,6 +474,11 @@ describe("the chat experience", () => {
     await shot("chat-mobile-dark");
     await page.emulateMedia({ colorScheme: "light" });
 
+    await page.goto(`${BASE}/account`);
+    await page.getByRole("heading", { level: 2, name: "Sessions" }).waitFor();
+    await page.getByText("(this session)").waitFor();
+    await check("account");
+
     await page.goto(`${BASE}/`);
     await page.evaluate(() => localStorage.clear());
     await page.reload();
@@ -483,6 +488,53 @@ describe("the chat experience", () => {
     await check("register");
 
     assert.deepEqual(pages.filter(([, found]) => found.length > 0), [], "pages with accessibility problems");
+  });
+
+  it("the Account page: display name, sessions signed out one by one, password change, export, account deletion", async () => {
+    const { email, token } = await signUp();
+    const body = (password) => JSON.stringify({ email, password });
+    const headers = { "Content-Type": "application/json" };
+    const other = await fetch(`${BASE}/users/login`, { method: "POST", headers, body: body(PASSWORD) });
+    const { access_token: otherToken } = await other.json();
+
+    await page.goto(`${BASE}/dashboard`);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Account" }).click();
+    await page.getByRole("heading", { level: 1, name: "Account" }).waitFor();
+    await page.getByLabel("Display name").fill("Ada");
+    await page.getByRole("button", { name: "Save profile" }).click();
+    await page.getByRole("status").getByText("Saved.").waitFor();
+
+    const sessions = page.locator(".session-list li");
+    await page.waitForFunction(() => document.querySelectorAll(".session-list li").length === 2);
+    await sessions.filter({ hasNotText: "(this session)" }).getByRole("button", { name: /^Sign out session/ }).click();
+    await page.waitForFunction(() => document.querySelectorAll(".session-list li").length === 1);
+    const dead = await fetch(`${BASE}/users/me`, { headers: { Authorization: `Bearer ${otherToken}` } });
+    assert.equal(dead.status, 401, "the signed-out session's token is refused");
+
+    await page.getByLabel("Current password").fill("Wrong-pass-99");
+    await page.getByLabel("New password").fill("Brand-new-pass-7");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.getByText("is not your current password").waitFor();
+    await page.getByLabel("Current password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.getByText("Password changed.").waitFor();
+
+    const download = page.waitForEvent("download");
+    await page.getByRole("button", { name: "Download my data" }).click();
+    const file = await (await download).path();
+    const data = JSON.parse(readFileSync(file, "utf8"));
+    assert.equal(data.user.email, email);
+    assert.equal(data.user.display_name, "Ada");
+
+    await page.getByRole("button", { name: "Delete account…" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Your password").fill("Brand-new-pass-7");
+    await dialog.getByRole("button", { name: "Delete account" }).click();
+    await page.waitForURL(`${BASE}/?reason=signed-out`);
+    const gone = await fetch(`${BASE}/users/login`, { method: "POST", headers, body: body("Brand-new-pass-7") });
+    assert.equal(gone.status, 401, "the deleted account cannot sign in");
+    const stale = await fetch(`${BASE}/users/me`, { headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(stale.status, 401);
   });
 
   it("the Theme menu switches light, dark and back to the system's, and remembers the choice", async () => {

@@ -53,6 +53,7 @@ var pages = []struct{ route, file, csp string }{
 	{"/", "index.html", CSPApp},
 	{"/dashboard", "dashboard.html", CSPApp},
 	{"/chat", "chat.html", CSPApp},
+	{"/account", "account.html", CSPApp},
 	{"/docs", "docs.html", CSPSwagger},
 	{"/redoc", "redoc.html", CSPRedoc},
 }

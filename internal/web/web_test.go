@@ -27,6 +27,7 @@ var (
 		"index.html":             {Data: []byte("<!doctype html><title>sign in</title>")},
 		"dashboard.html":         {Data: []byte("<!doctype html><title>dashboard</title>")},
 		"chat.html":              {Data: []byte("<!doctype html><title>chat</title>")},
+		"account.html":           {Data: []byte("<!doctype html><title>account</title>")},
 		"docs.html":              {Data: []byte("<!doctype html><title>swagger</title>")},
 		"redoc.html":             {Data: []byte("<!doctype html><title>redoc</title>")},
 		"favicon.svg":            {Data: []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`)},
@@ -74,6 +75,7 @@ func TestPages_SendSecurityHeadersAndNoCache(t *testing.T) {
 		{"/", "sign in", false},
 		{"/dashboard", "dashboard", false},
 		{"/chat", "chat", false},
+		{"/account", "account", false},
 		{"/docs", "swagger", false},
 		{"/redoc", "redoc", true}, // styled-components: the one documented exception
 	}
@@ -412,7 +414,7 @@ func TestEmbeddedBuild_PagesAndTheirAssetsResolve(t *testing.T) {
 	e := echo.New()
 	Register(e)
 	ref := regexp.MustCompile(`(?:src|href)="(/[^"]*)"`)
-	for _, page := range []string{"/", "/dashboard", "/chat", "/docs", "/redoc"} {
+	for _, page := range []string{"/", "/dashboard", "/chat", "/account", "/docs", "/redoc"} {
 		rec := do(e, http.MethodGet, page)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("GET %s = %d", page, rec.Code)

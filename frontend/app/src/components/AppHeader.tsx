@@ -4,7 +4,7 @@ import { goToSignIn } from "../lib/session";
 import { getTheme, setTheme, type Theme } from "../lib/theme";
 
 interface AppHeaderProps {
-  current: "dashboard" | "chat";
+  current: "dashboard" | "chat" | "account";
   /** Link of the Chat entry, e.g. to open the project being edited. */
   chatHref?: string;
 }
@@ -39,6 +39,9 @@ export function AppHeader({ current, chatHref = "/chat" }: AppHeaderProps) {
         </a>
         <a href={chatHref} aria-current={current === "chat" ? "page" : undefined}>
           Chat
+        </a>
+        <a href="/account" aria-current={current === "account" ? "page" : undefined}>
+          Account
         </a>
         <a href="/docs">API docs</a>
       </nav>
