@@ -33,18 +33,22 @@ let page;
 let problems = [];
 let users = 0;
 
-/** A fresh account made through the API, signed in on the page (its token in localStorage). */
+/** A fresh account made through the API, signed in on the page with the session cookie (as its sign-in does). */
 async function signUp() {
   const email = `chat-e2e-${Date.now()}-${++users}@example.com`;
   const body = JSON.stringify({ email, password: PASSWORD });
   const headers = { "Content-Type": "application/json" };
   const reg = await fetch(`${BASE}/users/register`, { method: "POST", headers, body });
   assert.equal(reg.status, 200, await reg.text());
-  const login = await fetch(`${BASE}/users/login`, { method: "POST", headers, body });
-  assert.equal(login.status, 200);
-  const { access_token: token } = await login.json();
-  await page.goto(`${BASE}/`);
-  await page.evaluate((t) => localStorage.setItem("token", t), token);
+  await page.goto(`${BASE}/?reason=signed-out`); // the sign-in page, which stays put with a reason
+  const status = await page.evaluate(
+    async (b) => (await fetch("/users/session", { method: "POST", headers: { "Content-Type": "application/json" }, body: b })).status,
+    body,
+  );
+  assert.equal(status, 200);
+  // The session's token (httpOnly: no page script reads it) also serves the test's own calls from Node.
+  const token = (await context.cookies(BASE)).find((c) => c.name === "session")?.value;
+  assert.ok(token, "the session cookie is set");
   const call = async (method, path, json) => {
     const res = await fetch(BASE + path, {
       method,
@@ -372,9 +376,8 @@ describe("the chat experience", () => {
   });
 
   it("registering signs the new user in, on an empty dashboard whose button creates the first chatbot", async () => {
+    await context.clearCookies();
     await page.goto(`${BASE}/`);
-    await page.evaluate(() => localStorage.clear());
-    await page.reload();
     await page.getByRole("button", { name: "Register" }).click();
     await page.getByLabel("Email").fill(`chat-e2e-new-${Date.now()}@example.com`);
     await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
@@ -479,9 +482,8 @@ describe("the chat experience", () => {
     await page.getByText("(this session)").waitFor();
     await check("account");
 
+    await context.clearCookies();
     await page.goto(`${BASE}/`);
-    await page.evaluate(() => localStorage.clear());
-    await page.reload();
     await page.getByRole("heading", { level: 1, name: "Welcome back" }).waitFor();
     await check("sign-in");
     await page.getByRole("button", { name: "Register" }).click();

@@ -55,7 +55,8 @@ function step(name, fn, { blocking = true } = {}) {
 
 const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: false });
 const composed = () => page.locator("#composed-prompt").textContent();
-const token = () => page.evaluate(() => localStorage.getItem("token"));
+/** The session cookie's token: httpOnly, so only the browser (and this test, through Playwright) sees it. */
+const token = async () => (await page.context().cookies(BASE)).find((c) => c.name === "session")?.value ?? null;
 const storedText = () => page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
 const secretBox = () => page.locator(".secret-box");
 const createForm = () => page.getByRole("form", { name: "Create a key" });
@@ -178,7 +179,9 @@ describe("dashboard end to end", () => {
     await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
     await page.locator("form").getByRole("button", { name: "Log in" }).click();
     await page.waitForURL(`${BASE}/dashboard**`);
-    assert.ok(await token(), "the token is stored under localStorage 'token'");
+    assert.ok(await token(), "the session cookie is set");
+    assert.ok(!(await page.evaluate(() => document.cookie)).includes("session="), "no page script can read the session");
+    assert.equal(await page.evaluate(() => localStorage.getItem("token")), null, "no token in localStorage");
     await page.getByText(EMAIL).waitFor();
   });
 
@@ -714,7 +717,7 @@ describe("dashboard end to end", () => {
     await page.getByRole("button", { name: "Create your first chatbot" }).waitFor();
   });
 
-  step("log out clears the token and ends its session on the server", async () => {
+  step("log out clears the session cookies and ends the session on the server", async () => {
     await page.goto(`${BASE}/dashboard`);
     const before = await token();
     await page.getByRole("button", { name: "Log out" }).click();
@@ -726,11 +729,15 @@ describe("dashboard end to end", () => {
   });
 
   step("a 401 sends the visitor back to sign-in with a message", async () => {
-    await page.evaluate(() => localStorage.setItem("token", "not-a-valid-token"));
+    await page.context().addCookies([
+      { name: "session", value: "not-a-valid-token", url: BASE },
+      { name: "csrf_token", value: "not-a-valid-csrf", url: BASE },
+    ]);
     await page.goto(`${BASE}/dashboard`);
     await page.waitForURL(`${BASE}/`);
     await page.getByText("Your session has expired").waitFor();
-    assert.equal(await token(), null);
+    const hint = (await page.context().cookies(BASE)).find((c) => c.name === "csrf_token");
+    assert.equal(hint, undefined, "the sign-in hint is forgotten, so the sign-in page stays");
   });
 
   step("nothing went wrong in the background", async () => {

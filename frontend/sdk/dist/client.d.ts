@@ -7,7 +7,12 @@ export interface ApiOptions {
     baseUrl?: string;
     /** Returns the bearer token to send, or null/undefined to send none. Asked before every request. */
     getToken?: () => string | null | undefined;
-    /** Called when a request that carried a token is answered 401: the token expired or is no longer valid. */
+    /**
+     * For a browser page signed in with the session cookie (`POST /users/session`) instead of a token: returns
+     * the `csrf_token` cookie, sent as `X-CSRF-Token` on unsafe requests. The cookie itself goes by the browser.
+     */
+    getCsrfToken?: () => string | null | undefined;
+    /** Called when a request that carried a token (or the session cookie) is answered 401: the session is over. */
     onUnauthorized?: () => void;
     /** Replaces the global fetch (tests, Node without one). */
     fetch?: (request: Request) => Promise<Response>;
@@ -47,7 +52,10 @@ export interface Api {
      */
     uploadFile(projectId: number, file: Blob, options?: UploadOptions): Promise<ProjectFile>;
 }
-/** Creates a client. Every request carries `Authorization: Bearer <getToken()>` when there is a token. */
+/**
+ * Creates a client. Every request carries `Authorization: Bearer <getToken()>` when there is a token; with
+ * `getCsrfToken` (a cookie session), unsafe requests carry `X-CSRF-Token`.
+ */
 export declare function createApi(options?: ApiOptions): Api;
 /**
  * Awaits an openapi-fetch call and returns its data, or throws ApiError with the server's `detail`.

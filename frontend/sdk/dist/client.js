@@ -1,29 +1,48 @@
 import createClient from "openapi-fetch";
 import { ApiError } from "./errors.js";
 import { readChatEvents } from "./stream.js";
-/** Creates a client. Every request carries `Authorization: Bearer <getToken()>` when there is a token. */
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/**
+ * Creates a client. Every request carries `Authorization: Bearer <getToken()>` when there is a token; with
+ * `getCsrfToken` (a cookie session), unsafe requests carry `X-CSRF-Token`.
+ */
 export function createApi(options = {}) {
     const baseUrl = (options.baseUrl ?? "").replace(/\/+$/, "");
     const doFetch = options.fetch ?? ((request) => globalThis.fetch(request));
+    /** The credential headers of a request (the token, or a cookie session's CSRF header), and whether it has any. */
+    function credentials(method) {
+        const headers = {};
+        const token = options.getToken?.();
+        if (token)
+            headers["Authorization"] = `Bearer ${token}`;
+        const csrf = options.getCsrfToken?.();
+        if (csrf && !SAFE_METHODS.has(method))
+            headers["X-CSRF-Token"] = csrf;
+        return { headers, signedIn: Boolean(token) || Boolean(csrf) };
+    }
+    function authorize(headers, method) {
+        const { headers: add, signedIn } = credentials(method);
+        for (const [name, value] of Object.entries(add))
+            headers.set(name, value);
+        return signedIn;
+    }
     const client = createClient({ baseUrl, fetch: doFetch });
+    const authorized = new WeakSet();
     client.use({
         onRequest({ request }) {
-            const token = options.getToken?.();
-            if (token)
-                request.headers.set("Authorization", `Bearer ${token}`);
+            if (authorize(request.headers, request.method))
+                authorized.add(request);
             return request;
         },
         onResponse({ request, response }) {
-            if (response.status === 401 && request.headers.has("Authorization"))
+            if (response.status === 401 && (authorized.has(request) || request.headers.has("Authorization")))
                 options.onUnauthorized?.();
             return response;
         },
     });
     async function* chatStream(body, streamOptions = {}) {
-        const token = options.getToken?.();
         const headers = new Headers({ "Content-Type": "application/json", Accept: "text/event-stream" });
-        if (token)
-            headers.set("Authorization", `Bearer ${token}`);
+        const sent = authorize(headers, "POST");
         const request = new Request(`${baseUrl}/chat/stream`, {
             method: "POST",
             headers,
@@ -32,7 +51,7 @@ export function createApi(options = {}) {
         });
         const response = await doFetch(request);
         if (!response.ok) {
-            if (response.status === 401 && token)
+            if (response.status === 401 && sent)
                 options.onUnauthorized?.();
             throw await ApiError.fromResponse(response);
         }
@@ -52,10 +71,10 @@ export function createApi(options = {}) {
                 return;
             }
             const xhr = options.createXhr?.() ?? new XMLHttpRequest();
-            const token = options.getToken?.();
             xhr.open("POST", `${baseUrl}/projects/${encodeURIComponent(String(projectId))}/files`);
-            if (token)
-                xhr.setRequestHeader("Authorization", `Bearer ${token}`);
+            const { headers, signedIn: sent } = credentials("POST");
+            for (const [name, value] of Object.entries(headers))
+                xhr.setRequestHeader(name, value);
             xhr.setRequestHeader("Accept", "application/json");
             const onAbortSignal = () => xhr.abort();
             signal?.addEventListener("abort", onAbortSignal, { once: true });
@@ -74,7 +93,7 @@ export function createApi(options = {}) {
                     }
                     return;
                 }
-                if (xhr.status === 401 && token)
+                if (xhr.status === 401 && sent)
                     options.onUnauthorized?.();
                 reject(ApiError.fromText(xhr.status, xhr.responseText, xhr.statusText));
             });

@@ -10,7 +10,12 @@ export interface ApiOptions {
   baseUrl?: string;
   /** Returns the bearer token to send, or null/undefined to send none. Asked before every request. */
   getToken?: () => string | null | undefined;
-  /** Called when a request that carried a token is answered 401: the token expired or is no longer valid. */
+  /**
+   * For a browser page signed in with the session cookie (`POST /users/session`) instead of a token: returns
+   * the `csrf_token` cookie, sent as `X-CSRF-Token` on unsafe requests. The cookie itself goes by the browser.
+   */
+  getCsrfToken?: () => string | null | undefined;
+  /** Called when a request that carried a token (or the session cookie) is answered 401: the session is over. */
   onUnauthorized?: () => void;
   /** Replaces the global fetch (tests, Node without one). */
   fetch?: (request: Request) => Promise<Response>;
@@ -54,28 +59,48 @@ export interface Api {
   uploadFile(projectId: number, file: Blob, options?: UploadOptions): Promise<ProjectFile>;
 }
 
-/** Creates a client. Every request carries `Authorization: Bearer <getToken()>` when there is a token. */
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Creates a client. Every request carries `Authorization: Bearer <getToken()>` when there is a token; with
+ * `getCsrfToken` (a cookie session), unsafe requests carry `X-CSRF-Token`.
+ */
 export function createApi(options: ApiOptions = {}): Api {
   const baseUrl = (options.baseUrl ?? "").replace(/\/+$/, "");
   const doFetch = options.fetch ?? ((request: Request) => globalThis.fetch(request));
 
+  /** The credential headers of a request (the token, or a cookie session's CSRF header), and whether it has any. */
+  function credentials(method: string): { headers: Record<string, string>; signedIn: boolean } {
+    const headers: Record<string, string> = {};
+    const token = options.getToken?.();
+    if (token) headers["Authorization"] = `Bearer ${token}`;
+    const csrf = options.getCsrfToken?.();
+    if (csrf && !SAFE_METHODS.has(method)) headers["X-CSRF-Token"] = csrf;
+    return { headers, signedIn: Boolean(token) || Boolean(csrf) };
+  }
+
+  function authorize(headers: Headers, method: string): boolean {
+    const { headers: add, signedIn } = credentials(method);
+    for (const [name, value] of Object.entries(add)) headers.set(name, value);
+    return signedIn;
+  }
+
   const client = createClient<paths>({ baseUrl, fetch: doFetch });
+  const authorized = new WeakSet<Request>();
   client.use({
     onRequest({ request }) {
-      const token = options.getToken?.();
-      if (token) request.headers.set("Authorization", `Bearer ${token}`);
+      if (authorize(request.headers, request.method)) authorized.add(request);
       return request;
     },
     onResponse({ request, response }) {
-      if (response.status === 401 && request.headers.has("Authorization")) options.onUnauthorized?.();
+      if (response.status === 401 && (authorized.has(request) || request.headers.has("Authorization"))) options.onUnauthorized?.();
       return response;
     },
   });
 
   async function* chatStream(body: ChatRequest, streamOptions: ChatStreamOptions = {}): AsyncGenerator<ChatStreamEvent> {
-    const token = options.getToken?.();
     const headers = new Headers({ "Content-Type": "application/json", Accept: "text/event-stream" });
-    if (token) headers.set("Authorization", `Bearer ${token}`);
+    const sent = authorize(headers, "POST");
     const request = new Request(`${baseUrl}/chat/stream`, {
       method: "POST",
       headers,
@@ -84,7 +109,7 @@ export function createApi(options: ApiOptions = {}): Api {
     });
     const response = await doFetch(request);
     if (!response.ok) {
-      if (response.status === 401 && token) options.onUnauthorized?.();
+      if (response.status === 401 && sent) options.onUnauthorized?.();
       throw await ApiError.fromResponse(response);
     }
     const type = response.headers.get("Content-Type") ?? "";
@@ -104,9 +129,9 @@ export function createApi(options: ApiOptions = {}): Api {
         return;
       }
       const xhr = options.createXhr?.() ?? new XMLHttpRequest();
-      const token = options.getToken?.();
       xhr.open("POST", `${baseUrl}/projects/${encodeURIComponent(String(projectId))}/files`);
-      if (token) xhr.setRequestHeader("Authorization", `Bearer ${token}`);
+      const { headers, signedIn: sent } = credentials("POST");
+      for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
       xhr.setRequestHeader("Accept", "application/json");
       const onAbortSignal = () => xhr.abort();
       signal?.addEventListener("abort", onAbortSignal, { once: true });
@@ -125,7 +150,7 @@ export function createApi(options: ApiOptions = {}): Api {
           }
           return;
         }
-        if (xhr.status === 401 && token) options.onUnauthorized?.();
+        if (xhr.status === 401 && sent) options.onUnauthorized?.();
         reject(ApiError.fromText(xhr.status, xhr.responseText, xhr.statusText));
       });
       xhr.addEventListener("error", () => {

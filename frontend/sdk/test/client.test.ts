@@ -21,6 +21,24 @@ describe("client", () => {
     expect(fetch.mock.calls[0]![0].headers.has("Authorization")).toBe(false);
   });
 
+  it("with a cookie session, sends X-CSRF-Token on unsafe requests only, and a 401 ends the session", async () => {
+    const fetch = vi.fn(async (req: Request) => jsonResponse(req.method === "DELETE" ? 401 : 200, req.method === "GET" ? [PROJECT] : PROJECT));
+    const onUnauthorized = vi.fn();
+    let csrf: string | null = "c5rf";
+    const api = createApi({ baseUrl: "http://api.test", getCsrfToken: () => csrf, onUnauthorized, fetch });
+    await unwrap(api.client.GET("/projects"));
+    await unwrap(api.client.POST("/projects", { body: { name: "Bot" } }));
+    const [get, post] = fetch.mock.calls.map((c) => c[0]);
+    expect(get!.headers.has("X-CSRF-Token")).toBe(false);
+    expect(post!.headers.get("X-CSRF-Token")).toBe("c5rf");
+    expect(post!.headers.has("Authorization")).toBe(false);
+    await api.client.DELETE("/users/session");
+    expect(onUnauthorized).toHaveBeenCalledTimes(1);
+    csrf = null; // signed out: a 401 (e.g. a wrong password at sign-in) is only an answer
+    await api.client.DELETE("/users/session");
+    expect(onUnauthorized).toHaveBeenCalledTimes(1);
+  });
+
   it("throws ApiError with the server's detail and field errors", async () => {
     const body = { detail: "invalid input", errors: [{ field: "name", message: "required" }] };
     const api = createApi({ baseUrl: "http://api.test", fetch: async () => jsonResponse(400, body) });

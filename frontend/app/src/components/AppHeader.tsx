@@ -11,7 +11,7 @@ interface AppHeaderProps {
 
 /** Ends the session on the server (so the token is dead everywhere), then leaves whatever happened. */
 async function logOut(): Promise<void> {
-  await api.client.POST("/users/logout").catch(() => {});
+  await api.client.DELETE("/users/session").catch(() => {});
   goToSignIn("signed-out");
 }
 

@@ -1,9 +1,9 @@
 import { ApiError, createApi, isAbortError, unwrap, type UsageReport } from "@chatbot-platform/sdk";
-import { getToken, goToSignIn } from "./session";
+import { getCsrfToken, goToSignIn } from "./session";
 
-/** The one API client of the pages; any 401 on an authenticated call ends the session. */
+/** The one API client of the pages (signed in by the session cookie); any 401 on a signed-in call ends the session. */
 export const api = createApi({
-  getToken,
+  getCsrfToken,
   onUnauthorized: () => goToSignIn("expired"),
 });
 

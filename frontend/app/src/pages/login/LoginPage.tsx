@@ -2,7 +2,6 @@ import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { Alert } from "../../components/Alert";
 import { api, errorMessage, unwrap } from "../../lib/api";
 import { passwordRules } from "../../lib/password";
-import { setToken } from "../../lib/session";
 
 type Mode = "login" | "register";
 
@@ -12,7 +11,7 @@ const REASONS: Record<string, string> = {
   required: "Please log in to continue.",
 };
 
-/** Log in or register (switchable); a successful login or registration stores the token and opens the dashboard. */
+/** Log in or register (switchable); a successful login or registration starts a cookie session and opens the dashboard. */
 export function LoginPage({ reason }: { reason: string | null }) {
   const [mode, setMode] = useState<Mode>("login");
   const [email, setEmail] = useState("");
@@ -52,14 +51,13 @@ export function LoginPage({ reason }: { reason: string | null }) {
       const body = { email: email.trim(), password };
       if (registering) await unwrap(api.client.POST("/users/register", { body }));
       // A new account is signed in at once: registering then logging in again would only be a chore.
-      const token = await unwrap(api.client.POST("/users/login", { body })).catch((err: unknown) => {
+      const user = await unwrap(api.client.POST("/users/session", { body })).catch((err: unknown) => {
         if (!registering) throw err;
         setMode("login");
         setNotice("Your account was created. Log in to continue.");
         return undefined;
       });
-      if (token) {
-        setToken(token.access_token);
+      if (user) {
         window.location.assign("/dashboard");
         return; // Keep the form disabled while the next page loads.
       }
