@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -49,14 +50,20 @@ func cookieSession(c echo.Context, next echo.HandlerFunc, users *auth.Service, t
 	return next(c)
 }
 
-// sameOrigin: no Origin header (some same-origin requests carry none), or one naming this host.
+// sameOrigin: no Origin header (some same-origin requests carry none), or one naming this host, as the
+// browser addressed it: behind a reverse proxy that rewrites Host, the X-Forwarded-Host it sends.
 func sameOrigin(c echo.Context) bool {
 	origin := c.Request().Header.Get(echo.HeaderOrigin)
 	if origin == "" {
 		return true
 	}
+	host := c.Request().Host
+	if fwd := c.Request().Header.Get("X-Forwarded-Host"); fwd != "" {
+		host, _, _ = strings.Cut(fwd, ",")
+		host = strings.TrimSpace(host)
+	}
 	o, err := url.Parse(origin)
-	return err == nil && o.Host != "" && o.Host == c.Request().Host
+	return err == nil && o.Host != "" && strings.EqualFold(o.Host, host)
 }
 
 // CreateSession implements apigen.StrictServerInterface (POST /users/session).

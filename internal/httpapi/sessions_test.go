@@ -156,6 +156,9 @@ func TestSessions_CookieNeedsCSRFOnUnsafeRequests(t *testing.T) {
 		origin := strings.TrimSuffix(s.URL, "/")
 		wantStatus(t, s.Do(t, "POST", "/projects", "", create, "Cookie", jar, "X-CSRF-Token", csrf.Value, "Origin", origin), 201, "")
 		wantStatus(t, s.Do(t, "POST", "/projects", "", create, "Cookie", jar, "X-CSRF-Token", csrf.Value), 201, "")
+		// Behind a proxy that rewrites Host, the browser's host is the forwarded one.
+		wantStatus(t, s.Do(t, "POST", "/projects", "", create, "Cookie", jar, "X-CSRF-Token", csrf.Value,
+			"Origin", "https://chat.example.com", "X-Forwarded-Host", "chat.example.com"), 201, "")
 
 		// Operations that take keys only do not take the cookie.
 		wantStatus(t, s.Do(t, "GET", "/v1/models", "", "", "Cookie", jar), 401, "")
