@@ -84,6 +84,8 @@ type Config struct {
 	RateLimitLoginEmail int
 	// DBWriteTimeout bounds one group-commit batch (and SQLite's wait for a write lock).
 	DBWriteTimeout time.Duration
+	// RequestTimeout bounds API requests that never call OpenAI.
+	RequestTimeout time.Duration
 }
 
 // DefaultModels is OPENAI_MODELS's default: the models the built-in price table (internal/usage/prices.json) knows.
@@ -117,6 +119,7 @@ var Settings = []Setting{
 	{"MAX_PROMPTS_PER_PROJECT", "50", "prompts one project may hold; creating more answers 400"},
 	{"MAX_FILES_PER_PROJECT", "100", "files one project may hold; uploading more answers 400"},
 	{"MAX_SYSTEM_PROMPT_CHARS", "64000", "characters of a project's enabled prompts joined (the system prompt); a prompt change past it answers 400"},
+	{"REQUEST_TIMEOUT", "15s", "deadline of an API request that never calls OpenAI (its operation documents no 502 or 504), database waits included: past it, 503 with Retry-After"},
 	{"DB_WRITE_TIMEOUT", "5s", "deadline of one group-commit batch (how chat stores replies): past it its writes answer 503 with Retry-After; SQLite also waits at most 3 s for another process's write lock"},
 	{"HTTP_READ_TIMEOUT", "60s", "time to read a whole request"},
 	{"HTTP_WRITE_TIMEOUT", "120s", "time to write a response (streams extend it as they go)"},
@@ -207,6 +210,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		MaxSystemPromptChars:     p.int("MAX_SYSTEM_PROMPT_CHARS", 1, 10_000_000),
 		RateLimitLoginEmail:      p.int("RATE_LIMIT_LOGIN_EMAIL", 0, 1_000_000),
 		DBWriteTimeout:           p.duration("DB_WRITE_TIMEOUT"),
+		RequestTimeout:           p.duration("REQUEST_TIMEOUT"),
 	}
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		p.fail("SECRET_KEY", fmt.Sprintf("must be at least 32 bytes (got %d); generate one with: openssl rand -hex 32", len(c.SecretKey)))

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"database/sql"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
@@ -206,4 +207,42 @@ func TestDatabaseDown_PostgresAnswers503ThenRecovers(t *testing.T) {
 	waitStatus(t, s, 200, "GET", "/health", "", "")
 	wantStatus(t, s.Do(t, "POST", "/projects", tok, `{"name":"back"}`), 201, "")
 	wantStatus(t, s.Do(t, "POST", "/chat", tok, chatBody(pid, "hello again", 0)), 200, "")
+}
+
+// While another process holds SQLite's write lock, writes outside a transaction (here: profile changes)
+// do not queue behind each other for 3 s apiece: each answers 503 within REQUEST_TIMEOUT.
+func TestDatabaseLocked_WritesDoNotQueuePastTheRequestDeadline(t *testing.T) {
+	path := testdb.SQLitePath(t)
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	s := apitest.Start(t, apitest.Options{Store: func(testing.TB) storeT { return st }, Env: map[string]string{"REQUEST_TIMEOUT": "2s"}})
+	_, tok := s.NewUser(t)
+
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	lock, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	// Eight writes one after another would take 8 × the 3 s busy wait; each must instead end by its deadline.
+	bound := 2*time.Second + sqlite.BusyTimeout + time.Second
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() { want503(t, s, bound, "PATCH", "/users/me", tok, fmt.Sprintf(`{"display_name":"n%d"}`, i)) })
+	}
+	wg.Wait()
+	if _, err := lock.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	lock.Close()
+	wantStatus(t, s.Do(t, "PATCH", "/users/me", tok, `{"display_name":"after"}`), 200, "")
 }

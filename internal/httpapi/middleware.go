@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -128,6 +129,23 @@ func authenticate(users *auth.Service, keys *apikey.Service) echo.MiddlewareFunc
 				}
 			}
 			c.SetRequest(c.Request().WithContext(auth.WithKey(ctx, k)))
+			return next(c)
+		}
+	}
+}
+
+// requestDeadline bounds the operations that never call OpenAI: whatever the database does (another
+// process holding SQLite's write lock, a PostgreSQL restart), they answer within timeout, a 503 past
+// it, instead of queueing behind each other. Operations that may wait on OpenAI keep their own deadlines.
+func requestDeadline(timeout time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if op := operationOf(c); op == nil || op.callsUpstream || timeout <= 0 {
+				return next(c)
+			}
+			ctx, cancel := context.WithTimeout(c.Request().Context(), timeout)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
 			return next(c)
 		}
 	}

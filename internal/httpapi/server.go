@@ -101,7 +101,7 @@ func New(d Deps) (*echo.Echo, error) {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins:     d.Config.CORSOrigins,
 			AllowMethods:     []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
-			AllowHeaders:     []string{echo.HeaderAuthorization, echo.HeaderContentType},
+			AllowHeaders:     []string{echo.HeaderAuthorization, echo.HeaderContentType, "Idempotency-Key"},
 			AllowCredentials: false, // bearer tokens, never cookies: '*' stays safe
 			MaxAge:           600,
 		}))
@@ -111,6 +111,7 @@ func New(d Deps) (*echo.Echo, error) {
 		ops.resolve,
 		widgetCORS(ops, d.Config.CORSOrigins),
 		apiHeaders,
+		requestDeadline(d.Config.RequestTimeout),
 		authenticate(d.Auth, d.Keys),
 		rateLimit(d.Limiter, d.Config, d.Log, d.Metrics),
 		validateRequest(d.Config.MaxBodyBytes, maxUpload),

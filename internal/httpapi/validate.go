@@ -40,6 +40,8 @@ type operation struct {
 	projectParam bool
 	// openAI: errors take OpenAI's shape, for OpenAI SDKs.
 	openAI bool
+	// callsUpstream: it may wait on OpenAI (the document lists 502 or 504), so it keeps its own deadlines.
+	callsUpstream bool
 }
 
 // Security schemes of api/openapi.yaml.
@@ -65,11 +67,12 @@ func newOperations(doc *openapi3.T) operations {
 				echoPath = strings.ReplaceAll(echoPath, "{"+p.Value.Name+"}", ":"+p.Value.Name)
 			}
 			o := &operation{
-				id:           op.OperationID,
-				route:        &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op},
-				authRoute:    op.OperationID == "registerUser" || op.OperationID == "loginUser" || op.OperationID == "createSession",
-				projectParam: strings.Contains(path, "{project_id}"),
-				openAI:       strings.HasPrefix(path, "/v1/"),
+				id:            op.OperationID,
+				route:         &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op},
+				authRoute:     op.OperationID == "registerUser" || op.OperationID == "loginUser" || op.OperationID == "createSession",
+				projectParam:  strings.Contains(path, "{project_id}"),
+				openAI:        strings.HasPrefix(path, "/v1/"),
+				callsUpstream: op.Responses.Value("502") != nil || op.Responses.Value("504") != nil,
 			}
 			security := doc.Security
 			if op.Security != nil {
