@@ -138,18 +138,11 @@ func (s *Service) finish(ctx context.Context, ownerID int64, p model.Project, f 
 	} else {
 		f.Status, f.StatusDetail = model.FileUnsupported, unsupportedDetail
 	}
-	// Under the project's lock, like the project's deletion: a deletion that ran meanwhile makes
-	// this fail (and the file is removed upstream below); one that runs later sees the row. The
-	// lock also keeps the file count true until the insert.
 	var rec model.File
 	err := s.store.InTx(ctx, func(tx store.Store) (err error) {
-		if err = tx.LockProject(ctx, ownerID, p.ID); err != nil {
-			return err
+		if err = s.lockForNewFile(ctx, tx, ownerID, p.ID); err == nil {
+			rec, err = tx.CreateFile(ctx, ownerID, f)
 		}
-		if err = s.checkFileCount(ctx, tx, ownerID, p.ID); err != nil {
-			return err
-		}
-		rec, err = tx.CreateFile(ctx, ownerID, f)
 		return err
 	})
 	if err != nil {
@@ -159,13 +152,15 @@ func (s *Service) finish(ctx context.Context, ownerID int64, p model.Project, f 
 	return rec, nil
 }
 
-// checkFileCount refuses a file past MAX_FILES_PER_PROJECT with a *model.ValidationError; inside a
-// transaction it locks the project, so concurrent uploads cannot both take the last place.
-func (s *Service) checkFileCount(ctx context.Context, st store.Store, ownerID, projectID int64) error {
+// lockForNewFile takes the project's row lock until the transaction ends, like the project's
+// deletion: a deletion that ran meanwhile makes this fail (and the file is removed upstream); one
+// that runs later sees the row. Under the lock it refuses a file past MAX_FILES_PER_PROJECT with a
+// *model.ValidationError, so concurrent uploads cannot both take the last place.
+func (s *Service) lockForNewFile(ctx context.Context, tx store.Store, ownerID, projectID int64) error {
 	if s.maxFiles <= 0 {
-		return nil
+		return tx.LockProject(ctx, ownerID, projectID)
 	}
-	n, err := st.LockAndCountFiles(ctx, ownerID, projectID)
+	n, err := tx.LockAndCountFiles(ctx, ownerID, projectID)
 	if err != nil {
 		return err
 	}

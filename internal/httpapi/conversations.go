@@ -59,11 +59,7 @@ func (h *Handlers) GetConversation(ctx context.Context, req apigen.GetConversati
 		return nil, err
 	}
 	msgs, next := nextCursor(page, msgs, func(m model.Message) store.Cursor { return store.Cursor{ID: m.ID} })
-	conv := conversationToAPI(c)
-	return apigen.GetConversation200JSONResponse{Body: apigen.ConversationDetail{
-		Id: conv.Id, ProjectId: conv.ProjectId, Title: conv.Title, KeyId: conv.KeyId, KeyName: conv.KeyName,
-		EndUser: conv.EndUser, CreatedAt: conv.CreatedAt, UpdatedAt: conv.UpdatedAt, Messages: mapSlice(msgs, messageToAPI),
-	}, Headers: apigen.GetConversation200ResponseHeaders{XNextCursor: next, Link: nextLink(fmt.Sprintf("/conversations/%d", req.ConversationId),
+	return apigen.GetConversation200JSONResponse{Body: conversationDetailToAPI(c, msgs), Headers: apigen.GetConversation200ResponseHeaders{XNextCursor: next, Link: nextLink(fmt.Sprintf("/conversations/%d", req.ConversationId),
 		addQuery(addQuery(url.Values{}, "user", p.User), "user_hash", p.UserHash), page, next)}}, nil
 }
 
@@ -87,6 +83,14 @@ func (h *Handlers) RenameConversation(ctx context.Context, req apigen.RenameConv
 		return nil, err
 	}
 	return apigen.RenameConversation200JSONResponse(conversationToAPI(c)), nil
+}
+
+func conversationDetailToAPI(c model.Conversation, msgs []model.Message) apigen.ConversationDetail {
+	conv := conversationToAPI(c)
+	return apigen.ConversationDetail{
+		Id: conv.Id, ProjectId: conv.ProjectId, Title: conv.Title, KeyId: conv.KeyId, KeyName: conv.KeyName,
+		EndUser: conv.EndUser, CreatedAt: conv.CreatedAt, UpdatedAt: conv.UpdatedAt, Messages: mapSlice(msgs, messageToAPI),
+	}
 }
 
 func conversationToAPI(c model.Conversation) apigen.Conversation {

@@ -27,9 +27,7 @@ func (h *Handlers) ExportAccount(ctx context.Context, _ apigen.ExportAccountRequ
 		return nil, err
 	}
 	out := apigen.AccountExport{ExportedAt: time.Now().UTC(), User: userToAPI(u), Projects: []apigen.ProjectExport{},
-		Sessions: mapSlice(sessions, func(s model.Session) apigen.Session {
-			return apigen.Session{Id: s.ID, CreatedAt: s.CreatedAt, LastSeenAt: s.LastSeenAt, Ip: s.IP, UserAgent: s.UserAgent, Current: s.ID == auth.SessionID(ctx)}
-		})}
+		Sessions: sessionsToAPI(sessions, auth.SessionID(ctx))}
 	for _, p := range projects {
 		pe, err := h.exportProject(ctx, u.ID, p)
 		if err != nil {
@@ -69,11 +67,7 @@ func (h *Handlers) exportProject(ctx context.Context, ownerID int64, p model.Pro
 		if err != nil {
 			return apigen.ProjectExport{}, err
 		}
-		conv := conversationToAPI(c)
-		out.Conversations = append(out.Conversations, apigen.ConversationDetail{
-			Id: conv.Id, ProjectId: conv.ProjectId, Title: conv.Title, KeyId: conv.KeyId, KeyName: conv.KeyName,
-			EndUser: conv.EndUser, CreatedAt: conv.CreatedAt, UpdatedAt: conv.UpdatedAt, Messages: mapSlice(msgs, messageToAPI),
-		})
+		out.Conversations = append(out.Conversations, conversationDetailToAPI(c, msgs))
 	}
 	return out, nil
 }

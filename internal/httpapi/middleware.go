@@ -107,7 +107,7 @@ func authenticate(users *auth.Service, keys *apikey.Service) echo.MiddlewareFunc
 				if err != nil {
 					return err
 				}
-				c.SetRequest(c.Request().WithContext(auth.WithSession(auth.WithUser(ctx, u), sess.ID)))
+				signIn(c, u, sess.ID)
 				return next(c)
 			}
 			k, err := keys.Authenticate(ctx, token)
@@ -149,6 +149,11 @@ func requestDeadline(timeout time.Duration) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// signIn makes the rest of the request act as user u in session sessionID (token or cookie alike).
+func signIn(c echo.Context, u model.User, sessionID int64) {
+	c.SetRequest(c.Request().WithContext(auth.WithSession(auth.WithUser(c.Request().Context(), u), sessionID)))
 }
 
 // rateLimit limits register and login per client IP, project keys per key (at the key's own rate, or

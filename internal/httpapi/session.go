@@ -46,7 +46,7 @@ func cookieSession(c echo.Context, next echo.HandlerFunc, users *auth.Service, t
 			return errCSRF
 		}
 	}
-	c.SetRequest(c.Request().WithContext(auth.WithSession(auth.WithUser(ctx, u), sess.ID)))
+	signIn(c, u, sess.ID)
 	return next(c)
 }
 
@@ -68,15 +68,11 @@ func sameOrigin(c echo.Context) bool {
 
 // CreateSession implements apigen.StrictServerInterface (POST /users/session).
 func (h *Handlers) CreateSession(ctx context.Context, req apigen.CreateSessionRequestObject) (apigen.CreateSessionResponseObject, error) {
-	if err := h.throttleLogin(ctx, req.Body.Email); err != nil {
-		return nil, err
-	}
-	from := auth.ClientFrom(ctx)
-	in, err := h.auth.Login(ctx, req.Body.Email, req.Body.Password, from)
+	in, err := h.login(ctx, *req.Body)
 	if err != nil {
 		return nil, err
 	}
-	return sessionCookies{secure: from.HTTPS, signIn: in}, nil
+	return sessionCookies{secure: auth.ClientFrom(ctx).HTTPS, signIn: in}, nil
 }
 
 // DeleteSession implements apigen.StrictServerInterface (DELETE /users/session).

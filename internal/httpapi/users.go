@@ -19,14 +19,19 @@ func (h *Handlers) RegisterUser(ctx context.Context, req apigen.RegisterUserRequ
 
 // LoginUser implements apigen.StrictServerInterface.
 func (h *Handlers) LoginUser(ctx context.Context, req apigen.LoginUserRequestObject) (apigen.LoginUserResponseObject, error) {
-	if err := h.throttleLogin(ctx, req.Body.Email); err != nil {
-		return nil, err
-	}
-	in, err := h.auth.Login(ctx, req.Body.Email, req.Body.Password, auth.ClientFrom(ctx))
+	in, err := h.login(ctx, *req.Body)
 	if err != nil {
 		return nil, err
 	}
 	return apigen.LoginUser200JSONResponse{AccessToken: in.Token, TokenType: apigen.Bearer}, nil
+}
+
+// login is both sign-ins (token and cookie): the per-account throttle, then the credentials.
+func (h *Handlers) login(ctx context.Context, creds apigen.Credentials) (auth.SignIn, error) {
+	if err := h.throttleLogin(ctx, creds.Email); err != nil {
+		return auth.SignIn{}, err
+	}
+	return h.auth.Login(ctx, creds.Email, creds.Password, auth.ClientFrom(ctx))
 }
 
 // GetCurrentUser implements apigen.StrictServerInterface.
@@ -93,10 +98,14 @@ func (h *Handlers) ListSessions(ctx context.Context, _ apigen.ListSessionsReques
 	if err != nil {
 		return nil, err
 	}
-	current := auth.SessionID(ctx)
-	return apigen.ListSessions200JSONResponse(mapSlice(sessions, func(s model.Session) apigen.Session {
+	return apigen.ListSessions200JSONResponse(sessionsToAPI(sessions, auth.SessionID(ctx))), nil
+}
+
+// sessionsToAPI marks current, the request's own session, among sessions.
+func sessionsToAPI(sessions []model.Session, current int64) []apigen.Session {
+	return mapSlice(sessions, func(s model.Session) apigen.Session {
 		return apigen.Session{Id: s.ID, CreatedAt: s.CreatedAt, LastSeenAt: s.LastSeenAt, Ip: s.IP, UserAgent: s.UserAgent, Current: s.ID == current}
-	})), nil
+	})
 }
 
 // EndSession implements apigen.StrictServerInterface.
