@@ -10,6 +10,24 @@ type User struct {
 	PasswordHash string
 	DisplayName  string // "" until the user sets one
 	CreatedAt    time.Time
+	// EmailVerifiedAt is when the user followed a link mailed to Email; nil until then.
+	EmailVerifiedAt *time.Time
+}
+
+// Purposes of an EmailToken.
+const (
+	PurposeVerifyEmail   = "verify_email"
+	PurposeResetPassword = "reset_password"
+)
+
+// EmailToken is a single-use link mailed to a user: its SHA-256 (the link itself is never stored),
+// what it does, and the address it was sent to.
+type EmailToken struct {
+	Hash      []byte
+	UserID    int64
+	Purpose   string
+	Email     string
+	ExpiresAt time.Time
 }
 
 // Session is one sign-in of a user: its access tokens name it, and end with it.

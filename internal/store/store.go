@@ -45,6 +45,15 @@ type Store interface {
 	DeleteUser(ctx context.Context, id int64) error
 	SetDisplayName(ctx context.Context, userID int64, name string) (model.User, error) // ErrNotFound
 
+	// PutEmailToken stores a mailed link, replacing the user's earlier links of the same purpose.
+	PutEmailToken(ctx context.Context, t model.EmailToken) error
+	// TakeEmailToken removes and returns the link with this hash and purpose, expired or not (the
+	// caller checks), so a link works once. Returns ErrNotFound.
+	TakeEmailToken(ctx context.Context, hash []byte, purpose string) (model.EmailToken, error)
+	// SetEmailVerified marks the user's address verified at t, if it is still email and not verified
+	// yet; verified is false otherwise.
+	SetEmailVerified(ctx context.Context, userID int64, email string, t time.Time) (verified bool, err error)
+
 	// CreateSession stores a sign-in (UserID, IP, UserAgent); created and last seen are now.
 	CreateSession(ctx context.Context, sess model.Session) (model.Session, error)
 	// SessionUser finds a live session of userID with its user, in one read. Returns ErrNotFound.

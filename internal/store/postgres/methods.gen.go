@@ -52,6 +52,31 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 	return affected(s.w.DeleteUser(ctx, id))
 }
 
+func (s *Store) PutEmailToken(ctx context.Context, t model.EmailToken) error {
+	return s.InTx(ctx, func(st store.Store) error {
+		tx := st.(*Store)
+		if err := tx.w.DeleteEmailTokens(ctx, sqlcgen.DeleteEmailTokensParams{UserID: t.UserID, Purpose: t.Purpose}); err != nil {
+			return mapErr(err)
+		}
+		return mapErr(tx.w.CreateEmailToken(ctx, sqlcgen.CreateEmailTokenParams{
+			TokenHash: t.Hash, UserID: t.UserID, Purpose: t.Purpose, Email: t.Email, CreatedAt: store.Now(), ExpiresAt: t.ExpiresAt,
+		}))
+	})
+}
+
+func (s *Store) TakeEmailToken(ctx context.Context, hash []byte, purpose string) (model.EmailToken, error) {
+	r, err := s.w.TakeEmailToken(ctx, sqlcgen.TakeEmailTokenParams{TokenHash: hash, Purpose: purpose})
+	if err != nil {
+		return model.EmailToken{}, mapErr(err)
+	}
+	return model.EmailToken{Hash: r.TokenHash, UserID: r.UserID, Purpose: r.Purpose, Email: r.Email, ExpiresAt: r.ExpiresAt}, nil
+}
+
+func (s *Store) SetEmailVerified(ctx context.Context, userID int64, email string, t time.Time) (bool, error) {
+	n, err := s.w.SetEmailVerified(ctx, sqlcgen.SetEmailVerifiedParams{ID: userID, Email: email, VerifiedAt: &t})
+	return n > 0, mapErr(err)
+}
+
 func (s *Store) CreateProject(ctx context.Context, p model.Project) (model.Project, error) {
 	row, err := s.w.CreateProject(ctx, sqlcgen.CreateProjectParams{
 		OwnerID: p.OwnerID, Name: p.Name, Model: p.Model, Temperature: p.Temperature,
@@ -297,7 +322,8 @@ func (s *Store) SessionUser(ctx context.Context, userID, sessionID int64) (model
 	if err != nil {
 		return model.User{}, model.Session{}, mapErr(err)
 	}
-	u := model.User{ID: row.ID, Email: row.Email, PasswordHash: row.HashedPassword, DisplayName: row.DisplayName, CreatedAt: row.CreatedAt}
+	u := model.User{ID: row.ID, Email: row.Email, PasswordHash: row.HashedPassword, DisplayName: row.DisplayName, CreatedAt: row.CreatedAt,
+		EmailVerifiedAt: row.EmailVerifiedAt}
 	return u, model.Session{ID: sessionID, UserID: userID, LastSeenAt: row.LastSeenAt}, nil
 }
 
@@ -323,7 +349,8 @@ func sessionModel(r sqlcgen.Session) model.Session {
 }
 
 func userModel(u sqlcgen.User) model.User {
-	return model.User{ID: u.ID, Email: u.Email, PasswordHash: u.HashedPassword, DisplayName: u.DisplayName, CreatedAt: u.CreatedAt}
+	return model.User{ID: u.ID, Email: u.Email, PasswordHash: u.HashedPassword, DisplayName: u.DisplayName, CreatedAt: u.CreatedAt,
+		EmailVerifiedAt: u.EmailVerifiedAt}
 }
 
 func projectModel(p sqlcgen.Project) model.Project {

@@ -20,6 +20,7 @@ func Run(t *testing.T, open func(testing.TB) store.Store) {
 		fn   func(*testing.T, store.Store)
 	}{
 		{"Users", testUsers},
+		{"EmailTokensAreSingleUse", testEmailTokens},
 		{"ProjectsAreScopedByOwner", testProjects},
 		{"PromptsOrderAndScope", testPrompts},
 		{"FilesScope", testFiles},
@@ -101,6 +102,58 @@ func testUsers(t *testing.T, s store.Store) {
 	_, err = s.GetUserByID(ctx, u.ID)
 	wantErr(t, err, store.ErrNotFound)
 	wantErr(t, s.DeleteUser(ctx, u.ID), store.ErrNotFound)
+}
+
+func testEmailTokens(t *testing.T, s store.Store) {
+	u := newUser(t, s, "mail@example.com")
+	other := newUser(t, s, "other-mail@example.com")
+	exp := time.Now().Add(30 * time.Minute).UTC().Truncate(time.Second)
+	put := func(hash string, userID int64, purpose string) {
+		t.Helper()
+		if err := s.PutEmailToken(ctx, model.EmailToken{Hash: []byte(hash), UserID: userID, Purpose: purpose, Email: "mail@example.com", ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("reset-1", u.ID, model.PurposeResetPassword)
+	put("verify-1", u.ID, model.PurposeVerifyEmail)
+	put("reset-2", u.ID, model.PurposeResetPassword) // replaces reset-1, keeps verify-1
+	put("reset-other", other.ID, model.PurposeResetPassword)
+
+	_, err := s.TakeEmailToken(ctx, []byte("reset-1"), model.PurposeResetPassword)
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.TakeEmailToken(ctx, []byte("verify-1"), model.PurposeResetPassword) // a link does only what it was made for
+	wantErr(t, err, store.ErrNotFound)
+	got := must(s.TakeEmailToken(ctx, []byte("reset-2"), model.PurposeResetPassword))
+	if got.UserID != u.ID || got.Email != "mail@example.com" || !got.ExpiresAt.Equal(exp) {
+		t.Fatalf("taken = %+v, want user %d expiring %v", got, u.ID, exp)
+	}
+	_, err = s.TakeEmailToken(ctx, []byte("reset-2"), model.PurposeResetPassword)
+	wantErr(t, err, store.ErrNotFound)
+	must(s.TakeEmailToken(ctx, []byte("verify-1"), model.PurposeVerifyEmail))
+	must(s.TakeEmailToken(ctx, []byte("reset-other"), model.PurposeResetPassword))
+
+	if got := must(s.GetUserByID(ctx, u.ID)); got.EmailVerifiedAt != nil {
+		t.Fatalf("new user verified at %v", got.EmailVerifiedAt)
+	}
+	if ok := must(s.SetEmailVerified(ctx, u.ID, "old@example.com", time.Now())); ok {
+		t.Fatal("verified an address the user no longer has")
+	}
+	if ok := must(s.SetEmailVerified(ctx, u.ID, "mail@example.com", time.Now())); !ok {
+		t.Fatal("not verified")
+	}
+	if ok := must(s.SetEmailVerified(ctx, u.ID, "mail@example.com", time.Now())); ok {
+		t.Fatal("verified twice")
+	}
+	if got := must(s.GetUserByID(ctx, u.ID)); got.EmailVerifiedAt == nil {
+		t.Fatal("verification not stored")
+	}
+
+	put("reset-gone", u.ID, model.PurposeResetPassword)
+	if err := s.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.TakeEmailToken(ctx, []byte("reset-gone"), model.PurposeResetPassword)
+	wantErr(t, err, store.ErrNotFound)
 }
 
 func testProjects(t *testing.T, s store.Store) {

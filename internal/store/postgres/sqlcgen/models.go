@@ -53,6 +53,15 @@ type Conversation struct {
 	EndUser   string
 }
 
+type EmailToken struct {
+	TokenHash []byte
+	UserID    int64
+	Purpose   string
+	Email     string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
 type IdempotencyKey struct {
 	ID          int64
 	OwnerID     int64
@@ -145,9 +154,10 @@ type UsageEvent struct {
 }
 
 type User struct {
-	ID             int64
-	Email          string
-	HashedPassword string
-	CreatedAt      time.Time
-	DisplayName    string
+	ID              int64
+	Email           string
+	HashedPassword  string
+	CreatedAt       time.Time
+	DisplayName     string
+	EmailVerifiedAt *time.Time
 }

@@ -45,6 +45,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.createConversationStmt, err = db.PrepareContext(ctx, createConversation); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateConversation: %w", err)
 	}
+	if q.createEmailTokenStmt, err = db.PrepareContext(ctx, createEmailToken); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateEmailToken: %w", err)
+	}
 	if q.createFileStmt, err = db.PrepareContext(ctx, createFile); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateFile: %w", err)
 	}
@@ -68,6 +71,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.deleteConversationStmt, err = db.PrepareContext(ctx, deleteConversation); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteConversation: %w", err)
+	}
+	if q.deleteEmailTokensStmt, err = db.PrepareContext(ctx, deleteEmailTokens); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteEmailTokens: %w", err)
 	}
 	if q.deleteFileStmt, err = db.PrepareContext(ctx, deleteFile); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteFile: %w", err)
@@ -189,6 +195,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.revokeKeyStmt, err = db.PrepareContext(ctx, revokeKey); err != nil {
 		return nil, fmt.Errorf("error preparing query RevokeKey: %w", err)
 	}
+	if q.setEmailVerifiedStmt, err = db.PrepareContext(ctx, setEmailVerified); err != nil {
+		return nil, fmt.Errorf("error preparing query SetEmailVerified: %w", err)
+	}
 	if q.setIdempotencyResultStmt, err = db.PrepareContext(ctx, setIdempotencyResult); err != nil {
 		return nil, fmt.Errorf("error preparing query SetIdempotencyResult: %w", err)
 	}
@@ -206,6 +215,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.sumUsageStmt, err = db.PrepareContext(ctx, sumUsage); err != nil {
 		return nil, fmt.Errorf("error preparing query SumUsage: %w", err)
+	}
+	if q.takeEmailTokenStmt, err = db.PrepareContext(ctx, takeEmailToken); err != nil {
+		return nil, fmt.Errorf("error preparing query TakeEmailToken: %w", err)
 	}
 	if q.touchConversationStmt, err = db.PrepareContext(ctx, touchConversation); err != nil {
 		return nil, fmt.Errorf("error preparing query TouchConversation: %w", err)
@@ -274,6 +286,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing createConversationStmt: %w", cerr)
 		}
 	}
+	if q.createEmailTokenStmt != nil {
+		if cerr := q.createEmailTokenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createEmailTokenStmt: %w", cerr)
+		}
+	}
 	if q.createFileStmt != nil {
 		if cerr := q.createFileStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createFileStmt: %w", cerr)
@@ -312,6 +329,11 @@ func (q *Queries) Close() error {
 	if q.deleteConversationStmt != nil {
 		if cerr := q.deleteConversationStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteConversationStmt: %w", cerr)
+		}
+	}
+	if q.deleteEmailTokensStmt != nil {
+		if cerr := q.deleteEmailTokensStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteEmailTokensStmt: %w", cerr)
 		}
 	}
 	if q.deleteFileStmt != nil {
@@ -514,6 +536,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing revokeKeyStmt: %w", cerr)
 		}
 	}
+	if q.setEmailVerifiedStmt != nil {
+		if cerr := q.setEmailVerifiedStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setEmailVerifiedStmt: %w", cerr)
+		}
+	}
 	if q.setIdempotencyResultStmt != nil {
 		if cerr := q.setIdempotencyResultStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing setIdempotencyResultStmt: %w", cerr)
@@ -542,6 +569,11 @@ func (q *Queries) Close() error {
 	if q.sumUsageStmt != nil {
 		if cerr := q.sumUsageStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing sumUsageStmt: %w", cerr)
+		}
+	}
+	if q.takeEmailTokenStmt != nil {
+		if cerr := q.takeEmailTokenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing takeEmailTokenStmt: %w", cerr)
 		}
 	}
 	if q.touchConversationStmt != nil {
@@ -635,6 +667,7 @@ type Queries struct {
 	countProjectsStmt              *sql.Stmt
 	countPromptsStmt               *sql.Stmt
 	createConversationStmt         *sql.Stmt
+	createEmailTokenStmt           *sql.Stmt
 	createFileStmt                 *sql.Stmt
 	createKeyStmt                  *sql.Stmt
 	createMessageStmt              *sql.Stmt
@@ -643,6 +676,7 @@ type Queries struct {
 	createSessionStmt              *sql.Stmt
 	createUserStmt                 *sql.Stmt
 	deleteConversationStmt         *sql.Stmt
+	deleteEmailTokensStmt          *sql.Stmt
 	deleteFileStmt                 *sql.Stmt
 	deleteIdempotencyKeyStmt       *sql.Stmt
 	deleteProjectStmt              *sql.Stmt
@@ -683,12 +717,14 @@ type Queries struct {
 	reserveBudgetStmt              *sql.Stmt
 	reserveExistingBudgetStmt      *sql.Stmt
 	revokeKeyStmt                  *sql.Stmt
+	setEmailVerifiedStmt           *sql.Stmt
 	setIdempotencyResultStmt       *sql.Stmt
 	setKeyIdentitySecretStmt       *sql.Stmt
 	setProjectBudgetStmt           *sql.Stmt
 	setProjectVectorStoreStmt      *sql.Stmt
 	settleBudgetStmt               *sql.Stmt
 	sumUsageStmt                   *sql.Stmt
+	takeEmailTokenStmt             *sql.Stmt
 	touchConversationStmt          *sql.Stmt
 	touchKeyStmt                   *sql.Stmt
 	touchSessionStmt               *sql.Stmt
@@ -711,6 +747,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		countProjectsStmt:              q.countProjectsStmt,
 		countPromptsStmt:               q.countPromptsStmt,
 		createConversationStmt:         q.createConversationStmt,
+		createEmailTokenStmt:           q.createEmailTokenStmt,
 		createFileStmt:                 q.createFileStmt,
 		createKeyStmt:                  q.createKeyStmt,
 		createMessageStmt:              q.createMessageStmt,
@@ -719,6 +756,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		createSessionStmt:              q.createSessionStmt,
 		createUserStmt:                 q.createUserStmt,
 		deleteConversationStmt:         q.deleteConversationStmt,
+		deleteEmailTokensStmt:          q.deleteEmailTokensStmt,
 		deleteFileStmt:                 q.deleteFileStmt,
 		deleteIdempotencyKeyStmt:       q.deleteIdempotencyKeyStmt,
 		deleteProjectStmt:              q.deleteProjectStmt,
@@ -759,12 +797,14 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		reserveBudgetStmt:              q.reserveBudgetStmt,
 		reserveExistingBudgetStmt:      q.reserveExistingBudgetStmt,
 		revokeKeyStmt:                  q.revokeKeyStmt,
+		setEmailVerifiedStmt:           q.setEmailVerifiedStmt,
 		setIdempotencyResultStmt:       q.setIdempotencyResultStmt,
 		setKeyIdentitySecretStmt:       q.setKeyIdentitySecretStmt,
 		setProjectBudgetStmt:           q.setProjectBudgetStmt,
 		setProjectVectorStoreStmt:      q.setProjectVectorStoreStmt,
 		settleBudgetStmt:               q.settleBudgetStmt,
 		sumUsageStmt:                   q.sumUsageStmt,
+		takeEmailTokenStmt:             q.takeEmailTokenStmt,
 		touchConversationStmt:          q.touchConversationStmt,
 		touchKeyStmt:                   q.touchKeyStmt,
 		touchSessionStmt:               q.touchSessionStmt,

@@ -76,7 +76,7 @@ func (q *Queries) DeleteSessions(ctx context.Context, arg DeleteSessionsParams) 
 }
 
 const getSessionUser = `-- name: GetSessionUser :one
-SELECT u.id, u.email, u.hashed_password, u.created_at, u.display_name, s.last_seen_at
+SELECT u.id, u.email, u.hashed_password, u.created_at, u.display_name, u.email_verified_at, s.last_seen_at
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.id = ?1 AND s.user_id = ?2
 `
@@ -87,12 +87,13 @@ type GetSessionUserParams struct {
 }
 
 type GetSessionUserRow struct {
-	ID             int64
-	Email          string
-	HashedPassword string
-	CreatedAt      time.Time
-	DisplayName    string
-	LastSeenAt     time.Time
+	ID              int64
+	Email           string
+	HashedPassword  string
+	CreatedAt       time.Time
+	DisplayName     string
+	EmailVerifiedAt *time.Time
+	LastSeenAt      time.Time
 }
 
 func (q *Queries) GetSessionUser(ctx context.Context, arg GetSessionUserParams) (GetSessionUserRow, error) {
@@ -104,6 +105,7 @@ func (q *Queries) GetSessionUser(ctx context.Context, arg GetSessionUserParams) 
 		&i.HashedPassword,
 		&i.CreatedAt,
 		&i.DisplayName,
+		&i.EmailVerifiedAt,
 		&i.LastSeenAt,
 	)
 	return i, err
