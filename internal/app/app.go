@@ -27,6 +27,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/httpapi"
 	"github.com/chatbot-platform/chatbot/internal/llm"
+	"github.com/chatbot-platform/chatbot/internal/mail"
 	"github.com/chatbot-platform/chatbot/internal/logctx"
 	"github.com/chatbot-platform/chatbot/internal/metrics"
 	"github.com/chatbot-platform/chatbot/internal/project"
@@ -52,6 +53,7 @@ type App struct {
 	closeLimiter func()
 	closeTracer  func(context.Context) error
 	stopping     chan struct{} // closed when open streams must end (Serve's grace period is over)
+	outbox       *mail.Outbox  // nil: email is off
 	log          *slog.Logger
 }
 
@@ -145,12 +147,19 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	if p, ok := st.(store.Pooled); ok {
 		m.WatchPools(p.PoolStats)
 	}
+	outbox, err := mail.New(cfg.SMTPURL, cfg.MailFrom, cfg.MailLogLinks, log)
+	if err != nil { // config.Load checked the settings already
+		writes.Close()
+		closeLimiter()
+		return nil, err
+	}
+	mailOptions := auth.MailOptions{Outbox: outbox, PublicURL: cfg.PublicURL, RequireVerified: cfg.RequireEmailVerification}
 	e, err := httpapi.New(httpapi.Deps{
 		Config:    cfg,
 		Log:       log,
 		Store:     st,
 		Writes:    writes,
-		Auth:      auth.NewService(st, auth.NewHasher(cfg.PasswordHashRounds), tokens, log),
+		Auth:      auth.NewService(st, auth.NewHasher(cfg.PasswordHashRounds), tokens, mailOptions, log),
 		Keys:      apikey.NewService(st, log),
 		Projects:  projects,
 		Files:     files,
@@ -170,7 +179,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		return nil, err
 	}
 	return &App{Echo: e, Store: st, Writes: writes, Registry: reg, Metrics: m, TracerProvider: tp,
-		closeLimiter: closeLimiter, closeTracer: closeTracer, stopping: stopping, log: log}, nil
+		closeLimiter: closeLimiter, closeTracer: closeTracer, stopping: stopping, outbox: outbox, log: log}, nil
 }
 
 // streamEndTimeout bounds how long Serve waits, once the grace period is over, for the streams it
@@ -220,12 +229,16 @@ func shutdown(srv *http.Server, d time.Duration) bool {
 	return err == nil || errors.Is(err, http.ErrServerClosed)
 }
 
+// mailFlushTimeout bounds how long Close waits for emails still being sent.
+const mailFlushTimeout = 10 * time.Second
+
 // tracerFlushTimeout bounds how long Close waits for the last spans to reach the collector.
 const tracerFlushTimeout = 5 * time.Second
 
 // Close finishes queued writes, sends the last spans (a provider New made itself) and releases the
 // store.
 func (a *App) Close() {
+	a.outbox.Close(mailFlushTimeout)
 	a.Writes.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), tracerFlushTimeout)
 	defer cancel()

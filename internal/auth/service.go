@@ -24,13 +24,14 @@ type Service struct {
 	hasher *Hasher
 	tokens *Tokens
 	log    *slog.Logger
+	mail   MailOptions
 
 	lastSeen *store.LastUsed
 }
 
 // NewService returns the account service.
-func NewService(s store.Store, h *Hasher, t *Tokens, log *slog.Logger) *Service {
-	return &Service{store: s, hasher: h, tokens: t, log: log,
+func NewService(s store.Store, h *Hasher, t *Tokens, mail MailOptions, log *slog.Logger) *Service {
+	return &Service{store: s, hasher: h, tokens: t, mail: mail, log: log,
 		lastSeen: &store.LastUsed{Every: time.Minute, Write: s.TouchSession, Log: log, What: "session"}}
 }
 
@@ -56,6 +57,13 @@ func (s *Service) Register(ctx context.Context, email, password string) error {
 		return fmt.Errorf("register: %w", err)
 	}
 	s.log.InfoContext(ctx, "user registered", "user_id", u.ID)
+	if s.mail.Outbox != nil {
+		s.mail.Outbox.Go(ctx, func(ctx context.Context) {
+			if err := s.mailLink(ctx, u, model.PurposeVerifyEmail); err != nil {
+				s.log.ErrorContext(ctx, "verification link not sent", "user_id", u.ID, "error", err)
+			}
+		})
+	}
 	return nil
 }
 
@@ -101,6 +109,15 @@ func (s *Service) Login(ctx context.Context, email, password string, from Client
 	}
 	if rehash {
 		s.upgradeHash(ctx, u.ID, password)
+	}
+	if s.mail.RequireVerified && u.EmailVerifiedAt == nil {
+		s.mail.Outbox.Go(ctx, func(ctx context.Context) {
+			if err := s.mailLink(ctx, u, model.PurposeVerifyEmail); err != nil {
+				s.log.ErrorContext(ctx, "verification link not sent", "user_id", u.ID, "error", err)
+			}
+		})
+		s.log.InfoContext(ctx, "login refused until the address is verified", "user_id", u.ID)
+		return SignIn{}, &model.ForbiddenError{Detail: "Verify your email address before signing in: we have sent a new link to " + u.Email}
 	}
 	ua := from.UserAgent
 	if len(ua) > maxUserAgentChars {
@@ -318,11 +335,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, keepSession int64,
 		return err
 	}
 	if err := ValidatePassword(next); err != nil {
-		var verr *model.ValidationError
-		if errors.As(err, &verr) {
-			return model.Invalid("new_password", verr.Fields[0].Message)
-		}
-		return err
+		return renameField(err, "new_password")
 	}
 	hash, err := s.hasher.Hash(ctx, next)
 	if err != nil {

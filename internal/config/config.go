@@ -17,6 +17,7 @@ import (
 
 	"github.com/joho/godotenv"
 
+	"github.com/chatbot-platform/chatbot/internal/mail"
 	"github.com/chatbot-platform/chatbot/internal/project"
 )
 
@@ -86,7 +87,18 @@ type Config struct {
 	DBWriteTimeout time.Duration
 	// RequestTimeout bounds API requests that never call OpenAI.
 	RequestTimeout time.Duration
+
+	// Email (verification and password-reset links): off unless SMTPURL or MailLogLinks.
+	SMTPURL                  string
+	MailFrom                 string
+	MailLogLinks             bool
+	PublicURL                string // where links in emails point: the dashboard's origin, no trailing slash
+	RequireEmailVerification bool
+	RateLimitEmail           int // emails per minute per address; 0 disables
 }
+
+// MailOn reports whether the server sends email (or, for development, logs its links).
+func (c Config) MailOn() bool { return c.SMTPURL != "" || c.MailLogLinks }
 
 // DefaultModels is OPENAI_MODELS's default: the models the built-in price table (internal/usage/prices.json) knows.
 const DefaultModels = "gpt-5,gpt-5-mini,gpt-5-nano,gpt-4.1,gpt-4.1-mini,gpt-4.1-nano,gpt-4o,gpt-4o-mini,o3,o4-mini"
@@ -110,6 +122,7 @@ var Settings = []Setting{
 	{"RATE_LIMIT_API", "120", "API requests per minute per user; 0 disables"},
 	{"RATE_LIMIT_LOGIN_EMAIL", "5", "login attempts per minute per account (email), from any IP; further attempts answer 429 with Retry-After; 0 disables"},
 	{"RATE_LIMIT_KEY", "600", "requests per minute per project key, unless the key sets its own; 0 disables the default"},
+	{"RATE_LIMIT_EMAIL", "2", "verification and password-reset emails per minute per address (more answer 429 with Retry-After); 0 disables"},
 	{"REDIS_URL", "", "redis://host:6379/0 to share rate limits across instances; empty: in memory"},
 	{"MAX_BODY_BYTES", "1048576", "largest JSON request body"},
 	{"MAX_UPLOAD_MB", "20", "largest file upload, in MiB"},
@@ -133,6 +146,11 @@ var Settings = []Setting{
 	{"LOG_MAX_FILES", "5", "rotated log files kept besides LOG_FILE (1–1000); older ones are deleted"},
 	{"LOG_FORMAT", "text", "text or json"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"SMTP_URL", "", "outgoing mail server: smtp://user:password@host:587 (STARTTLS) or smtps://user:password@host:465 (TLS); plain smtp:// without STARTTLS only to a loopback host; empty: email verification and password reset are off"},
+	{"MAIL_FROM", "", "sender of the platform's email, e.g. Chatbot <no-reply@example.com>; required with SMTP_URL"},
+	{"PUBLIC_URL", "", "the dashboard's address as users reach it, e.g. https://chat.example.com: links in emails point there; required with SMTP_URL (default with MAIL_LOG_LINKS: http://ADDR)"},
+	{"MAIL_LOG_LINKS", "false", "development only: without SMTP_URL, write the links emails would carry into the log instead (whoever reads the log can use them)"},
+	{"REQUIRE_EMAIL_VERIFICATION", "false", "refuse sign-in until the address is verified (a new link is mailed at each refused sign-in); needs SMTP_URL or MAIL_LOG_LINKS"},
 	{"OPENAI_API_KEY", "", "OpenAI API key; without it chat answers 503"},
 	{"OPENAI_BASE_URL", "https://api.openai.com/v1", "any Responses-compatible server (e.g. the fake: http://127.0.0.1:8090/v1); plain http only to a loopback host, unless OPENAI_ALLOW_INSECURE_HTTP"},
 	{"OPENAI_ALLOW_INSECURE_HTTP", "false", "true lets OPENAI_BASE_URL be plain http to a non-loopback host (the API key then crosses the network in clear; a warning is logged)"},
@@ -211,7 +229,15 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		RateLimitLoginEmail:      p.int("RATE_LIMIT_LOGIN_EMAIL", 0, 1_000_000),
 		DBWriteTimeout:           p.duration("DB_WRITE_TIMEOUT"),
 		RequestTimeout:           p.duration("REQUEST_TIMEOUT"),
+
+		SMTPURL:                  p.str("SMTP_URL"),
+		MailFrom:                 p.str("MAIL_FROM"),
+		MailLogLinks:             p.bool("MAIL_LOG_LINKS"),
+		PublicURL:                strings.TrimRight(p.str("PUBLIC_URL"), "/"),
+		RequireEmailVerification: p.bool("REQUIRE_EMAIL_VERIFICATION"),
+		RateLimitEmail:           p.int("RATE_LIMIT_EMAIL", 0, 1_000),
 	}
+	p.checkMail(&c)
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		p.fail("SECRET_KEY", fmt.Sprintf("must be at least 32 bytes (got %d); generate one with: openssl rand -hex 32", len(c.SecretKey)))
 	}
@@ -242,11 +268,37 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	return c, errors.Join(p.errs...)
 }
 
+// checkMail validates the email settings together, and defaults PUBLIC_URL for MAIL_LOG_LINKS.
+func (p *parser) checkMail(c *Config) {
+	if c.SMTPURL != "" {
+		if err := mail.ParseURL(c.SMTPURL, c.MailFrom); err != nil {
+			p.errs = append(p.errs, err) // it names the setting
+		}
+		if c.PublicURL == "" {
+			p.fail("PUBLIC_URL", "is required with SMTP_URL: links in emails must point where users reach the dashboard, e.g. https://chat.example.com")
+		}
+	}
+	if c.PublicURL == "" && c.MailLogLinks {
+		c.PublicURL = "http://" + c.Addr
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			p.fail("PUBLIC_URL", "must be an http(s) origin with an optional path, e.g. https://chat.example.com")
+		}
+	}
+	if c.RequireEmailVerification && !c.MailOn() {
+		p.fail("REQUIRE_EMAIL_VERIFICATION", "needs SMTP_URL (or MAIL_LOG_LINKS for development): nobody could verify an address")
+	}
+}
+
 // Warnings are settings that start but deserve a loud line in the log.
 func (c Config) Warnings() []string {
 	var out []string
 	if msg := insecureBaseURL(c.OpenAIBaseURL); msg != "" && c.OpenAIAllowInsecureHTTP {
 		out = append(out, "OPENAI_BASE_URL "+msg+" (allowed by OPENAI_ALLOW_INSECURE_HTTP)")
+	}
+	if c.MailLogLinks && c.SMTPURL == "" {
+		out = append(out, "MAIL_LOG_LINKS: emails are not sent; their links (password resets included) are written to the log")
 	}
 	return out
 }

@@ -220,3 +220,45 @@ func TestSecretKeyConcurrentStartsAgree(t *testing.T) {
 		}
 	}
 }
+
+func TestMailSettings(t *testing.T) {
+	smtp := map[string]string{"SMTP_URL": "smtp://u:p@mail.example.com:587", "MAIL_FROM": "Chatbot <no-reply@example.com>", "PUBLIC_URL": "https://chat.example.com/"}
+	with := func(extra map[string]string) map[string]string {
+		m := maps.Clone(smtp)
+		maps.Copy(m, extra)
+		return m
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string // "" : accepted
+	}{
+		{"off by default", nil, ""},
+		{"smtp with everything", smtp, ""},
+		{"smtp without MAIL_FROM", with(map[string]string{"MAIL_FROM": ""}), "MAIL_FROM is required with SMTP_URL"},
+		{"smtp without PUBLIC_URL", with(map[string]string{"PUBLIC_URL": ""}), "PUBLIC_URL is required with SMTP_URL"},
+		{"smtp with another scheme", with(map[string]string{"SMTP_URL": "https://mail.example.com"}), "SMTP_URL scheme"},
+		{"PUBLIC_URL not a URL", with(map[string]string{"PUBLIC_URL": "chat.example.com"}), "PUBLIC_URL must be an http(s) origin"},
+		{"verification required without mail", map[string]string{"REQUIRE_EMAIL_VERIFICATION": "true"}, "REQUIRE_EMAIL_VERIFICATION needs SMTP_URL"},
+		{"verification required with logged links", map[string]string{"REQUIRE_EMAIL_VERIFICATION": "true", "MAIL_LOG_LINKS": "true"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := FromLookup(lookup(tt.env))
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("error = %v, want it to say %q", err, tt.want)
+			}
+		})
+	}
+	c, _ := FromLookup(lookup(smtp))
+	if c.PublicURL != "https://chat.example.com" || !c.MailOn() {
+		t.Fatalf("PUBLIC_URL = %q, mail on %v", c.PublicURL, c.MailOn())
+	}
+	c, _ = FromLookup(lookup(map[string]string{"MAIL_LOG_LINKS": "true"}))
+	if c.PublicURL != "http://127.0.0.1:8000" || len(c.Warnings()) != 1 {
+		t.Fatalf("with MAIL_LOG_LINKS: PUBLIC_URL = %q, warnings %v", c.PublicURL, c.Warnings())
+	}
+}

@@ -35,7 +35,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		case errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil:
 			log.DebugContext(c.Request().Context(), "client went away")
 			return
-		case status >= 500 && !isPanic(err): // recoverPanics logged it, with its stack
+		case status >= 500 && status != http.StatusNotImplemented && !isPanic(err): // recoverPanics logged a panic, with its stack; 501 is a feature turned off
 			log.ErrorContext(c.Request().Context(), "request failed",
 				"method", c.Request().Method, "route", c.Path(), "status", status, "error", err)
 		}
@@ -154,6 +154,10 @@ func classify(err error, resource string) problem {
 		return problem{status: http.StatusUnauthorized, body: detail("Incorrect email or password"), challenge: true}
 	case errors.Is(err, auth.ErrInvalidToken):
 		return problem{status: http.StatusUnauthorized, body: detail("Could not validate credentials: the token is missing, invalid or expired"), challenge: true}
+	case errors.Is(err, auth.ErrMailOff):
+		return problem{status: http.StatusNotImplemented, body: detail(err.Error())}
+	case errors.Is(err, auth.ErrEmailVerified):
+		return problem{status: http.StatusConflict, body: detail(err.Error())}
 	case errors.As(err, &unath):
 		return problem{status: http.StatusUnauthorized, body: detail(unath.Detail), challenge: true}
 	case errors.As(err, &forb):

@@ -46,9 +46,11 @@ type Handlers struct {
 
 // limits are the per-user caps the handlers enforce themselves (the services own the rest).
 type limits struct {
-	loginPerEmail  int
-	streamsPerUser int
-	uploadsPerUser int
+	loginPerEmail int
+	// emailsPerAddress: verification and reset links mailed to one address a minute.
+	emailsPerAddress int
+	streamsPerUser   int
+	uploadsPerUser   int
 }
 
 var _ apigen.StrictServerInterface = (*Handlers)(nil)

@@ -125,7 +125,7 @@ func New(d Deps) (*echo.Echo, error) {
 	h := &Handlers{store: d.Store, auth: d.Auth, keys: d.Keys, projects: d.Projects, files: d.Files, chat: d.Chat, usage: d.Usage, heartbeat: heartbeat, writes: d.Writes,
 		limiter: d.Limiter, metrics: d.Metrics, streams: ratelimit.NewConcurrency(), uploads: ratelimit.NewConcurrency(),
 		stopping: d.Stopping, log: d.Log,
-		limits: limits{loginPerEmail: d.Config.RateLimitLoginEmail, streamsPerUser: d.Config.MaxStreamsPerUser, uploadsPerUser: d.Config.MaxUploadsPerUser}}
+		limits: limits{loginPerEmail: d.Config.RateLimitLoginEmail, emailsPerAddress: d.Config.RateLimitEmail, streamsPerUser: d.Config.MaxStreamsPerUser, uploadsPerUser: d.Config.MaxUploadsPerUser}}
 	apigen.RegisterHandlers(e, apigen.NewStrictHandler(h, nil))
 	if err := ops.coverRoutes(e.Routes()); err != nil {
 		return nil, err

@@ -41,7 +41,7 @@ func (h *Handlers) GetCurrentUser(ctx context.Context, _ apigen.GetCurrentUserRe
 }
 
 func userToAPI(u model.User) apigen.User {
-	return apigen.User{Id: u.ID, Email: u.Email, DisplayName: u.DisplayName, CreatedAt: u.CreatedAt}
+	return apigen.User{Id: u.ID, Email: u.Email, DisplayName: u.DisplayName, EmailVerified: u.EmailVerifiedAt != nil, CreatedAt: u.CreatedAt}
 }
 
 // UpdateCurrentUser implements apigen.StrictServerInterface (PATCH /users/me).

@@ -22,6 +22,13 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/model"
 )
 
+// authOperations are the public operations about accounts: each is limited per client IP
+// (RATE_LIMIT_AUTH), and a sign-in keeps where it came from with its session.
+var authOperations = map[string]bool{
+	"registerUser": true, "loginUser": true, "createSession": true,
+	"requestPasswordReset": true, "confirmPasswordReset": true, "confirmEmailVerification": true,
+}
+
 // operation is what the middleware needs to know about one route of the spec.
 type operation struct {
 	id        string
@@ -29,7 +36,7 @@ type operation struct {
 	public    bool // the spec's security is empty: no token needed
 	jsonBody  bool
 	multipart bool
-	authRoute bool // register and the two logins: rate limited per client IP
+	authRoute bool // register, the two logins and the email links: rate limited per client IP
 	// userToken: a signed-in user's token may call it. keyScopes: a project key with any one of these
 	// scopes may (none: keys may not).
 	userToken bool
@@ -69,7 +76,7 @@ func newOperations(doc *openapi3.T) operations {
 			o := &operation{
 				id:            op.OperationID,
 				route:         &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op},
-				authRoute:     op.OperationID == "registerUser" || op.OperationID == "loginUser" || op.OperationID == "createSession",
+				authRoute:     authOperations[op.OperationID],
 				projectParam:  strings.Contains(path, "{project_id}"),
 				openAI:        strings.HasPrefix(path, "/v1/"),
 				callsUpstream: op.Responses.Value("502") != nil || op.Responses.Value("504") != nil,

@@ -55,6 +55,10 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 func (s *Store) PutEmailToken(ctx context.Context, t model.EmailToken) error {
 	return s.InTx(ctx, func(st store.Store) error {
 		tx := st.(*Store)
+		// The user's row lock orders concurrent links of one user, so the last one replaces all others.
+		if err := affected(tx.w.LockUser(ctx, t.UserID)); err != nil {
+			return err
+		}
 		if err := tx.w.DeleteEmailTokens(ctx, sqlcgen.DeleteEmailTokensParams{UserID: t.UserID, Purpose: t.Purpose}); err != nil {
 			return mapErr(err)
 		}
