@@ -161,8 +161,8 @@ func (ss *session) Auth(string) (sasl.Server, error) {
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error { ss.from = from; return nil }
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error   { ss.to = append(ss.to, to); return nil }
-func (ss *session) Reset()                                       { ss.from, ss.to = "", nil }
-func (ss *session) Logout() error                                { return nil }
+func (ss *session) Reset()                                      { ss.from, ss.to = "", nil }
+func (ss *session) Logout() error                               { return nil }
 
 func (ss *session) Data(r io.Reader) error {
 	raw, err := io.ReadAll(r)
