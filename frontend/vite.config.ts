@@ -33,6 +33,7 @@ export default defineConfig({
         dashboard: resolve(here, "app/dashboard.html"),
         chat: resolve(here, "app/chat.html"),
         account: resolve(here, "app/account.html"),
+        recover: resolve(here, "app/recover.html"),
       },
     },
   },

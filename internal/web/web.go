@@ -54,6 +54,9 @@ var pages = []struct{ route, file, csp string }{
 	{"/dashboard", "dashboard.html", CSPApp},
 	{"/chat", "chat.html", CSPApp},
 	{"/account", "account.html", CSPApp},
+	{"/forgot-password", "recover.html", CSPApp},
+	{"/reset-password", "recover.html", CSPApp},
+	{"/verify-email", "recover.html", CSPApp},
 	{"/docs", "docs.html", CSPSwagger},
 	{"/redoc", "redoc.html", CSPRedoc},
 }

@@ -64,6 +64,7 @@ function Profile({ user, onSaved }: { user: User; onSaved: (u: User) => void }) 
     <section className="card" aria-labelledby="profile-title">
       <h2 id="profile-title">Profile</h2>
       <p className="muted small">Signed in as {user.email}</p>
+      <EmailVerification user={user} />
       <form onSubmit={save}>
         <div className="field">
           <label htmlFor="display-name">Display name</label>
@@ -76,6 +77,34 @@ function Profile({ user, onSaved }: { user: User; onSaved: (u: User) => void }) 
         {saved && <span className="muted small" role="status"> Saved.</span>}
       </form>
     </section>
+  );
+}
+
+/** Whether the address is verified, with a button that mails a new link when it is not. */
+function EmailVerification({ user }: { user: User }) {
+  const [sent, setSent] = useState<string>();
+  const [problem, setProblem] = useState<string>();
+  if (user.email_verified) return <p className="small verified">✓ Email address verified</p>;
+  async function send() {
+    setProblem(undefined);
+    try {
+      setSent((await unwrap(api.client.POST("/users/me/verify-email"))).message);
+    } catch (err) {
+      setProblem(errorMessage(err));
+    }
+  }
+  return (
+    <div className="stack small">
+      <p className="small">Your email address is not verified yet.</p>
+      {sent ? (
+        <p className="muted small" role="status">{sent}</p>
+      ) : (
+        <button type="button" className="button small" onClick={send}>
+          Send verification link
+        </button>
+      )}
+      {problem && <Alert>{problem}</Alert>}
+    </div>
   );
 }
 

@@ -142,6 +142,11 @@ export function LoginPage({ reason }: { reason: string | null }) {
             {busy ? "Please wait…" : registering ? "Create account" : "Log in"}
           </button>
         </form>
+        {!registering && (
+          <p className="small">
+            <a href="/forgot-password">Forgot your password?</a>
+          </p>
+        )}
         <p className="auth-footer muted">
           <a href="/docs">API documentation</a> · <a href="/redoc">ReDoc</a>
         </p>

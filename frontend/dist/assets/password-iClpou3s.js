@@ -1,0 +1,1 @@
+function e(e){let t=[...e].length;return[{label:`8 to 128 characters`,met:t>=8&&t<=128},{label:`At least one letter`,met:/\p{L}/u.test(e)},{label:`At least one digit`,met:/\d/.test(e)}]}export{e as t};
