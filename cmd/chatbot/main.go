@@ -61,6 +61,7 @@ Runs the chatbot platform: API, dashboard (/), API docs (/docs, /redoc).
   migrate      apply database migrations and exit (serve does it too)
   backup PATH  write a consistent copy of the SQLite database to PATH, a new file, while the server runs
                (PostgreSQL: use pg_dump)
+
 Settings come from the environment, or from a .env file in the working directory:
 
 `)
