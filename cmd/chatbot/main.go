@@ -2,12 +2,14 @@
 //
 //	chatbot              serve (the default)
 //	chatbot migrate      apply database migrations and exit
+//	chatbot backup PATH  write a consistent copy of the SQLite database to PATH, a new file, while it runs
 //	chatbot healthcheck  exit 0 when the server at ADDR answers /health with 200 (for container health checks)
 //	chatbot -h           list the settings (environment variables)
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -36,6 +38,8 @@ func main() {
 		err = serve()
 	case "migrate":
 		err = migrate()
+	case "backup":
+		err = backup(os.Args[2:])
 	case "healthcheck":
 		err = healthcheck()
 	case "-h", "-help", "--help", "help":
@@ -51,9 +55,13 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprint(os.Stderr, `Usage: chatbot [serve | migrate | healthcheck | -h]
+	fmt.Fprint(os.Stderr, `Usage: chatbot [serve | migrate | backup PATH | healthcheck | -h]
 
 Runs the chatbot platform: API, dashboard (/), API docs (/docs, /redoc).
+  migrate      apply database migrations and exit (serve does it too)
+  backup PATH  write a consistent copy of the SQLite database to PATH, a new file, while the server runs
+               (PostgreSQL: use pg_dump)
+
 Settings come from the environment, or from a .env file in the working directory:
 
 `)
@@ -149,12 +157,36 @@ func migrate() error {
 	if err != nil {
 		return err
 	}
-	s, err := app.OpenStore(context.Background(), cfg.DatabaseURL) // opening migrates
+	log, closeLog, err := app.NewLogger(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeLog.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	s, err := app.OpenStore(ctx, cfg.DatabaseURL, log) // opening migrates
 	if err != nil {
 		return err
 	}
 	s.Close()
 	fmt.Fprintln(os.Stderr, "chatbot: migrations applied")
+	return nil
+}
+
+func backup(args []string) error {
+	if len(args) != 1 || args[0] == "" || args[0][0] == '-' {
+		return errors.New("usage: chatbot backup PATH (a file that does not exist yet)")
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := app.Backup(ctx, cfg.DatabaseURL, args[0]); err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "chatbot: database copied to", args[0])
 	return nil
 }
 

@@ -95,7 +95,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	}
 	st := o.Store
 	if st == nil {
-		if st, err = OpenStore(ctx, cfg.DatabaseURL); err != nil {
+		if st, err = OpenStore(ctx, cfg.DatabaseURL, log); err != nil {
 			return nil, err
 		}
 		defer func() {
@@ -276,18 +276,38 @@ func newLimiter(ctx context.Context, cfg config.Config, log *slog.Logger) (ratel
 	return limiter, func() { client.Close() }, nil
 }
 
-// OpenStore opens and migrates the database DATABASE_URL names.
-func OpenStore(ctx context.Context, databaseURL string) (store.Store, error) {
+// OpenStoreTimeout bounds opening the database, migrations included: waiting for another instance's
+// migrations (PostgreSQL) or writing the copy made before migrating (SQLite) can take minutes on a
+// large database.
+const OpenStoreTimeout = 10 * time.Minute
+
+// OpenStore opens and migrates the database DATABASE_URL names, logging to log what it migrated and
+// where it copied a SQLite database before migrating it (nil: nowhere).
+func OpenStore(ctx context.Context, databaseURL string, log *slog.Logger) (store.Store, error) {
 	engine, target, err := config.ParseDatabaseURL(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, OpenStoreTimeout)
 	defer cancel()
 	if engine == config.Postgres {
-		return postgres.Open(ctx, target)
+		return postgres.OpenWith(ctx, target, postgres.Options{Log: log})
 	}
-	return sqlite.Open(ctx, target)
+	return sqlite.OpenWith(ctx, target, sqlite.Options{Log: log})
+}
+
+// Backup writes a consistent copy of the SQLite database DATABASE_URL names to dest, a file that must
+// not exist, while the server goes on using the database (VACUUM INTO). PostgreSQL databases are
+// copied with pg_dump instead: the error says how.
+func Backup(ctx context.Context, databaseURL, dest string) error {
+	engine, target, err := config.ParseDatabaseURL(databaseURL)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL %w", err)
+	}
+	if engine == config.Postgres {
+		return errors.New(`backup copies SQLite databases; DATABASE_URL names PostgreSQL: use pg_dump --format=custom --file=PATH "$DATABASE_URL" (restore with pg_restore --clean --if-exists --no-owner --dbname="$DATABASE_URL" PATH)`)
+	}
+	return sqlite.Backup(ctx, target, dest)
 }
 
 // NewLogger logs to stderr and, when cfg.LogFile is set, to that file too, as text or JSON. The file

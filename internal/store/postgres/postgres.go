@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"strings"
 	"syscall"
@@ -35,8 +36,16 @@ var _ store.Store = (*Store)(nil)
 // not answer fails the request (503) instead of holding it.
 const ConnectTimeout = 5 * time.Second
 
+// Options are what OpenWith may vary.
+type Options struct {
+	Log *slog.Logger // where migrations are reported; nil: nothing is logged
+}
+
 // Open connects to url, checks the server answers and migrates the database.
-func Open(ctx context.Context, url string) (*Store, error) {
+func Open(ctx context.Context, url string) (*Store, error) { return OpenWith(ctx, url, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, url string, o Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -48,7 +57,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	if err := Migrate(ctx, pool); err != nil {
+	if err := Migrate(ctx, pool, o.Log); err != nil {
 		pool.Close()
 		return nil, err
 	}
@@ -56,11 +65,15 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	return &Store{pool: pool, w: q, r: q}, nil
 }
 
-// Migrate applies the embedded PostgreSQL migrations.
-func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
+// Migrate applies the embedded PostgreSQL migrations under the migration lock, so that instances
+// starting together migrate once (store.WithMigrationLock). log nil: nothing is logged.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	conn := stdlib.OpenDBFromPool(pool)
 	defer conn.Close()
-	return store.Migrate(ctx, goose.DialectPostgres, conn, "migrations/postgres", db.Migrations)
+	return store.WithMigrationLock(ctx, conn, log, func(ctx context.Context) error {
+		// Every migration step goes here, under the one lock (River's, when it comes, after these).
+		return store.Migrate(ctx, goose.DialectPostgres, conn, "migrations/postgres", db.Migrations, store.MigrateOptions{Log: log})
+	})
 }
 
 // Ping checks the database answers.

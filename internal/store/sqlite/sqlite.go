@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -33,8 +34,17 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
+// Options are what OpenWith may vary.
+type Options struct {
+	Log *slog.Logger // where migrations and the copy made before them are reported; nil: nothing is logged
+}
+
 // Open opens (creating if needed) the database file at path and migrates it.
-func Open(ctx context.Context, path string) (*Store, error) {
+func Open(ctx context.Context, path string) (*Store, error) { return OpenWith(ctx, path, Options{}) }
+
+// OpenWith is Open with options. Before it applies a migration to an existing database file, it
+// writes a copy of the database beside it (see CopyBeforeMigrating).
+func OpenWith(ctx context.Context, path string, o Options) (*Store, error) {
 	if info, err := os.Stat(filepath.Dir(path)); err != nil || !info.IsDir() {
 		return nil, fmt.Errorf("sqlite: the folder of %s does not exist (an absolute path takes four slashes: sqlite:////var/lib/app.db)", path)
 	}
@@ -45,7 +55,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	writer.SetMaxOpenConns(1)
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
-	if err := Migrate(ctx, writer); err != nil {
+	if err := Migrate(ctx, writer, path, o.Log); err != nil {
 		writer.Close()
 		return nil, err
 	}
@@ -90,9 +100,20 @@ func dsn(path string, readOnly bool) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// Migrate applies the embedded SQLite migrations.
-func Migrate(ctx context.Context, conn *sql.DB) error {
-	return store.Migrate(ctx, goose.DialectSQLite3, conn, "migrations/sqlite", db.Migrations)
+// Migrate applies the embedded SQLite migrations to the database at path, which conn is open on; when
+// one is pending and the database already has a version, it first writes a copy (CopyBeforeMigrating).
+// log nil: nothing is logged.
+func Migrate(ctx context.Context, conn *sql.DB, path string, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return store.Migrate(ctx, goose.DialectSQLite3, conn, "migrations/sqlite", db.Migrations, store.MigrateOptions{
+		Log: log,
+		BeforeUp: func(ctx context.Context, current int64) error {
+			_, err := CopyBeforeMigrating(ctx, conn, path, current, log)
+			return err
+		},
+	})
 }
 
 // Ping checks the database answers.
