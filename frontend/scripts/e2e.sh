@@ -5,8 +5,9 @@
 #   (the chat experience, one fresh user per test) and then scripts/widget.e2e.test.mjs (the embeddable widget on two other-origin sites) in Debian's chromium through
 #   playwright-core, and always stops both processes.
 #
-# Usage (from anywhere): frontend/scripts/e2e.sh [--screenshots]
+# Usage (from anywhere): [E2E_SUITES="account chat"] frontend/scripts/e2e.sh [--screenshots]
 #   --screenshots   also copy the pages' screenshots to docs/screenshots/
+#   E2E_SUITES      run only these suites (dashboard, chat, widget, account); default: all
 # Screenshots and server logs go to $E2E_OUTPUT_DIR (default: a new temporary folder, printed at the end).
 set -euo pipefail
 
@@ -49,7 +50,7 @@ cleanup() {
   rm -rf "$work/bin" "$work/db"
   if [ "$status" -ne 0 ]; then
     echo "e2e: FAILED (exit $status). Logs and screenshots: $out" >&2
-    for log in "$out"/server.log "$out"/fakeopenai.log; do
+    for log in "$out"/server.log "$out"/fakeopenai.log "$out"/fakesmtp.log; do
       [ -s "$log" ] && { echo "--- last lines of $log" >&2; tail -n 20 "$log" >&2; }
     done
   fi
@@ -64,12 +65,19 @@ free_port() {
 
 t=$(now)
 # Same flags as the Makefile's build, so both share Go's build cache.
-(cd "$repo" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$work/bin/" ./cmd/chatbot ./cmd/fakeopenai)
-echo "e2e: built server and fake in $(since "$t")"
+(cd "$repo" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$work/bin/" ./cmd/chatbot ./cmd/fakeopenai ./cmd/fakesmtp)
+echo "e2e: built server and fakes in $(since "$t")"
 
 t=$(now)
 fake_port=$(free_port)
 "$work/bin/fakeopenai" -addr "127.0.0.1:$fake_port" >"$out/fakeopenai.log" 2>&1 &
+pids+=($!)
+
+# Mail goes over real SMTP to the in-repo capture server, which lists it at $mail_url/messages.
+smtp_port=$(free_port)
+mail_port=$(free_port)
+mail_url="http://127.0.0.1:$mail_port"
+"$work/bin/fakesmtp" -smtp "127.0.0.1:$smtp_port" -http "127.0.0.1:$mail_port" >"$out/fakesmtp.log" 2>&1 &
 pids+=($!)
 
 port=$(free_port)
@@ -83,6 +91,10 @@ env ADDR="127.0.0.1:$port" \
   LOG_FILE= \
   RATE_LIMIT_AUTH=0 \
   RATE_LIMIT_API=0 \
+  RATE_LIMIT_EMAIL=0 \
+  SMTP_URL="smtp://127.0.0.1:$smtp_port" \
+  MAIL_FROM="Chatbot <no-reply@example.com>" \
+  PUBLIC_URL="$base" \
   "$work/bin/chatbot" >"$out/server.log" 2>&1 &
 pids+=($!)
 
@@ -99,17 +111,17 @@ if [ "$(status_of "$base/")" != 200 ]; then
 fi
 echo "e2e: server and fake ready in $(since "$t") at $base"
 
-t=$(now)
-(cd "$frontend" && BASE_URL="$base" E2E_OUTPUT_DIR="$out" node --test --test-reporter=spec --test-concurrency=1 scripts/e2e.test.mjs)
-echo "e2e: browser test passed in $(since "$t")"
-
-t=$(now)
-(cd "$frontend" && BASE_URL="$base" E2E_OUTPUT_DIR="$out" node --test --test-reporter=spec --test-concurrency=1 scripts/chat.e2e.test.mjs)
-echo "e2e: chat browser tests passed in $(since "$t")"
-
-t=$(now)
-(cd "$frontend" && BASE_URL="$base" E2E_OUTPUT_DIR="$out" node --test --test-reporter=spec --test-concurrency=1 scripts/widget.e2e.test.mjs)
-echo "e2e: widget browser test passed in $(since "$t")"
+# E2E_SUITES picks suites (default: all, in this order): dashboard, chat, widget, account.
+for suite in ${E2E_SUITES:-dashboard chat widget account}; do
+  case "$suite" in
+    dashboard) file=scripts/e2e.test.mjs ;;
+    chat | widget | account) file="scripts/$suite.e2e.test.mjs" ;;
+    *) echo "e2e: unknown suite $suite" >&2; exit 2 ;;
+  esac
+  t=$(now)
+  (cd "$frontend" && BASE_URL="$base" MAIL_URL="$mail_url" E2E_OUTPUT_DIR="$out" node --test --test-reporter=spec --test-concurrency=1 "$file")
+  echo "e2e: $suite browser tests passed in $(since "$t")"
+done
 
 if [ "$copy_screenshots" = 1 ]; then
   mkdir -p "$repo/docs/screenshots"

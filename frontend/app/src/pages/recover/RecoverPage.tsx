@@ -100,6 +100,11 @@ function Reset({ token }: { token: string }) {
     <>
       <h1 id="auth-title">Choose a new password</h1>
       {error && <Alert>{error}</Alert>}
+      {error?.includes("token") && (
+        <p className="small">
+          <a href="/forgot-password">Ask for a new link</a>
+        </p>
+      )}
       <form className="stack" onSubmit={submit}>
         <div className="field">
           <label htmlFor="new-password">New password</label>
