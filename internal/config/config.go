@@ -87,6 +87,8 @@ type Config struct {
 	DBWriteTimeout time.Duration
 	// RequestTimeout bounds API requests that never call OpenAI.
 	RequestTimeout time.Duration
+	// WebhookAllowPrivate lets webhooks point at loopback, private and link-local addresses (tests).
+	WebhookAllowPrivate bool
 
 	// Email (verification and password-reset links): off unless SMTPURL or MailLogLinks.
 	SMTPURL                  string
@@ -151,6 +153,7 @@ var Settings = []Setting{
 	{"PUBLIC_URL", "", "the dashboard's address as users reach it, e.g. https://chat.example.com: links in emails point there; required with SMTP_URL (default with MAIL_LOG_LINKS: http://ADDR)"},
 	{"MAIL_LOG_LINKS", "false", "development only: without SMTP_URL, write the links emails would carry into the log instead (whoever reads the log can use them)"},
 	{"REQUIRE_EMAIL_VERIFICATION", "false", "refuse sign-in until the address is verified (a new link is mailed at each refused sign-in); needs SMTP_URL or MAIL_LOG_LINKS"},
+	{"WEBHOOK_ALLOW_PRIVATE", "false", "true lets webhooks point at loopback, private and link-local addresses (for tests and private networks; otherwise refused when saved and when delivered)"},
 	{"OPENAI_API_KEY", "", "OpenAI API key; without it chat answers 503"},
 	{"OPENAI_BASE_URL", "https://api.openai.com/v1", "any Responses-compatible server (e.g. the fake: http://127.0.0.1:8090/v1); plain http only to a loopback host, unless OPENAI_ALLOW_INSECURE_HTTP"},
 	{"OPENAI_ALLOW_INSECURE_HTTP", "false", "true lets OPENAI_BASE_URL be plain http to a non-loopback host (the API key then crosses the network in clear; a warning is logged)"},
@@ -229,6 +232,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		RateLimitLoginEmail:      p.int("RATE_LIMIT_LOGIN_EMAIL", 0, 1_000_000),
 		DBWriteTimeout:           p.duration("DB_WRITE_TIMEOUT"),
 		RequestTimeout:           p.duration("REQUEST_TIMEOUT"),
+		WebhookAllowPrivate:      p.bool("WEBHOOK_ALLOW_PRIVATE"),
 
 		SMTPURL:                  p.str("SMTP_URL"),
 		MailFrom:                 p.str("MAIL_FROM"),

@@ -19,6 +19,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/ratelimit"
 	"github.com/chatbot-platform/chatbot/internal/store"
 	"github.com/chatbot-platform/chatbot/internal/usage"
+	"github.com/chatbot-platform/chatbot/internal/webhook"
 )
 
 // Handlers implements apigen.StrictServerInterface.
@@ -26,6 +27,7 @@ type Handlers struct {
 	store    store.Store
 	auth     *auth.Service
 	keys     *apikey.Service
+	webhooks *webhook.Service
 	projects *project.Service
 	files    *file.Service
 	chat     *chat.Service

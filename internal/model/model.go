@@ -228,3 +228,43 @@ type IdempotencyKey struct {
 	Result      *string // nil while the first request runs
 	CreatedAt   time.Time
 }
+
+// Webhook is an endpoint of a project that is sent the events it subscribed to, signed with Secret.
+type Webhook struct {
+	ID          int64
+	ProjectID   int64
+	URL         string
+	Events      []string
+	Description string
+	Secret      string // whsec_...
+	Enabled     bool
+	// DisabledReason says why the platform turned the endpoint off ("" when enabled, or off by its owner).
+	DisabledReason string
+	// FailingSince is the first failed attempt since the last success; nil while it succeeds.
+	FailingSince *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Delivery statuses.
+const (
+	DeliveryPending   = "pending"
+	DeliverySucceeded = "succeeded"
+	DeliveryFailed    = "failed"
+)
+
+// WebhookDelivery is one event sent (or being sent) to one webhook, with its last attempt.
+type WebhookDelivery struct {
+	ID             int64
+	WebhookID      int64
+	EventID        string
+	EventType      string
+	Payload        string
+	Status         string
+	Attempts       int64
+	ResponseStatus *int64
+	LatencyMS      *int64
+	Error          string
+	CreatedAt      time.Time
+	LastAttemptAt  *time.Time
+}

@@ -64,6 +64,32 @@ type Store interface {
 	DeleteSessions(ctx context.Context, userID, exceptID int64) error
 	TouchSession(ctx context.Context, id int64, t time.Time) error
 
+	// CreateWebhook stores w (ProjectID, URL, Events, Description, Secret), enabled. ErrNotFound for
+	// another owner's project.
+	CreateWebhook(ctx context.Context, ownerID int64, w model.Webhook) (model.Webhook, error)
+	GetWebhook(ctx context.Context, ownerID, projectID, id int64) (model.Webhook, error)
+	ListWebhooks(ctx context.Context, ownerID, projectID int64) ([]model.Webhook, error)
+	// UpdateWebhook stores w's URL, Events, Description, Enabled, DisabledReason and FailingSince.
+	UpdateWebhook(ctx context.Context, ownerID int64, w model.Webhook) (model.Webhook, error)
+	SetWebhookSecret(ctx context.Context, ownerID, projectID, id int64, secret string) (model.Webhook, error)
+	DeleteWebhook(ctx context.Context, ownerID, projectID, id int64) error
+	// EnabledWebhooks are the project's endpoints that receive events (not scoped: for delivery).
+	EnabledWebhooks(ctx context.Context, projectID int64) ([]model.Webhook, error)
+	CreateWebhookDelivery(ctx context.Context, d model.WebhookDelivery) (model.WebhookDelivery, error)
+	// DeliveryWithWebhook is what an attempt needs (not scoped: for delivery). ErrNotFound.
+	DeliveryWithWebhook(ctx context.Context, id int64) (model.WebhookDelivery, model.Webhook, error)
+	// RecordDeliveryAttempt stores an attempt's outcome (d's Status, ResponseStatus, LatencyMS, Error,
+	// LastAttemptAt) and counts it.
+	RecordDeliveryAttempt(ctx context.Context, d model.WebhookDelivery) error
+	// ResetDelivery marks a delivery pending again, for a redelivery. ErrNotFound.
+	ResetDelivery(ctx context.Context, webhookID, id int64) error
+	// ListDeliveries returns the webhook's 100 newest deliveries, newest first.
+	ListDeliveries(ctx context.Context, ownerID, projectID, webhookID int64) ([]model.WebhookDelivery, error)
+	// MarkWebhookFailing starts the failure clock at t unless it runs already; MarkWebhookHealthy stops it.
+	MarkWebhookFailing(ctx context.Context, id int64, t time.Time) error
+	MarkWebhookHealthy(ctx context.Context, id int64) error
+	DisableWebhook(ctx context.Context, id int64, reason string, t time.Time) error
+
 	// CreateProject stores p's OwnerID, Name, Model, Temperature and MaxOutputTokens.
 	CreateProject(ctx context.Context, p model.Project) (model.Project, error)
 	GetProject(ctx context.Context, ownerID, id int64) (model.Project, error)

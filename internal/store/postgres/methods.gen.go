@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/chatbot-platform/chatbot/internal/model"
@@ -637,4 +638,97 @@ func (s *Store) SetIdempotencyResult(ctx context.Context, id int64, result strin
 
 func (s *Store) DeleteIdempotencyKey(ctx context.Context, id int64) error {
 	return mapErr(s.w.DeleteIdempotencyKey(ctx, id))
+}
+
+func (s *Store) CreateWebhook(ctx context.Context, ownerID int64, w model.Webhook) (model.Webhook, error) {
+	r, err := s.w.CreateWebhook(ctx, sqlcgen.CreateWebhookParams{ProjectID: w.ProjectID, OwnerID: ownerID, Url: w.URL,
+		Events: strings.Join(w.Events, ","), Description: w.Description, Secret: w.Secret, CreatedAt: store.Now()})
+	return webhookModel(r), mapErr(err)
+}
+
+func (s *Store) GetWebhook(ctx context.Context, ownerID, projectID, id int64) (model.Webhook, error) {
+	r, err := s.r.GetWebhook(ctx, sqlcgen.GetWebhookParams{ID: id, ProjectID: projectID, OwnerID: ownerID})
+	return webhookModel(r), mapErr(err)
+}
+
+func (s *Store) ListWebhooks(ctx context.Context, ownerID, projectID int64) ([]model.Webhook, error) {
+	rows, err := s.r.ListWebhooks(ctx, sqlcgen.ListWebhooksParams{ProjectID: projectID, OwnerID: ownerID})
+	return mapAll(rows, webhookModel), mapErr(err)
+}
+
+func (s *Store) UpdateWebhook(ctx context.Context, ownerID int64, w model.Webhook) (model.Webhook, error) {
+	r, err := s.w.UpdateWebhook(ctx, sqlcgen.UpdateWebhookParams{ID: w.ID, ProjectID: w.ProjectID, OwnerID: ownerID, Url: w.URL,
+		Events: strings.Join(w.Events, ","), Description: w.Description, Enabled: w.Enabled, DisabledReason: w.DisabledReason,
+		FailingSince: w.FailingSince, UpdatedAt: store.Now()})
+	return webhookModel(r), mapErr(err)
+}
+
+func (s *Store) SetWebhookSecret(ctx context.Context, ownerID, projectID, id int64, secret string) (model.Webhook, error) {
+	r, err := s.w.SetWebhookSecret(ctx, sqlcgen.SetWebhookSecretParams{ID: id, ProjectID: projectID, OwnerID: ownerID, Secret: secret, UpdatedAt: store.Now()})
+	return webhookModel(r), mapErr(err)
+}
+
+func (s *Store) DeleteWebhook(ctx context.Context, ownerID, projectID, id int64) error {
+	return affected(s.w.DeleteWebhook(ctx, sqlcgen.DeleteWebhookParams{ID: id, ProjectID: projectID, OwnerID: ownerID}))
+}
+
+func (s *Store) EnabledWebhooks(ctx context.Context, projectID int64) ([]model.Webhook, error) {
+	rows, err := s.r.ListEnabledWebhooks(ctx, projectID)
+	return mapAll(rows, webhookModel), mapErr(err)
+}
+
+func (s *Store) CreateWebhookDelivery(ctx context.Context, d model.WebhookDelivery) (model.WebhookDelivery, error) {
+	r, err := s.w.CreateWebhookDelivery(ctx, sqlcgen.CreateWebhookDeliveryParams{WebhookID: d.WebhookID, EventID: d.EventID,
+		EventType: d.EventType, Payload: d.Payload, CreatedAt: store.Now()})
+	return deliveryModel(r), mapErr(err)
+}
+
+func (s *Store) DeliveryWithWebhook(ctx context.Context, id int64) (model.WebhookDelivery, model.Webhook, error) {
+	r, err := s.r.GetDeliveryWithWebhook(ctx, id)
+	return deliveryModel(r.WebhookDelivery), webhookModel(r.Webhook), mapErr(err)
+}
+
+func (s *Store) RecordDeliveryAttempt(ctx context.Context, d model.WebhookDelivery) error {
+	at := store.Now()
+	if d.LastAttemptAt != nil {
+		at = *d.LastAttemptAt
+	}
+	return mapErr(s.w.RecordDeliveryAttempt(ctx, sqlcgen.RecordDeliveryAttemptParams{ID: d.ID, Status: d.Status,
+		ResponseStatus: d.ResponseStatus, LatencyMs: d.LatencyMS, Error: d.Error, AttemptedAt: &at}))
+}
+
+func (s *Store) ResetDelivery(ctx context.Context, webhookID, id int64) error {
+	return affected(s.w.ResetDelivery(ctx, sqlcgen.ResetDeliveryParams{ID: id, WebhookID: webhookID}))
+}
+
+func (s *Store) ListDeliveries(ctx context.Context, ownerID, projectID, webhookID int64) ([]model.WebhookDelivery, error) {
+	rows, err := s.r.ListDeliveries(ctx, sqlcgen.ListDeliveriesParams{WebhookID: webhookID, ProjectID: projectID, OwnerID: ownerID})
+	return mapAll(rows, deliveryModel), mapErr(err)
+}
+
+func (s *Store) MarkWebhookFailing(ctx context.Context, id int64, t time.Time) error {
+	return mapErr(s.w.MarkWebhookFailing(ctx, sqlcgen.MarkWebhookFailingParams{ID: id, At: &t}))
+}
+
+func (s *Store) MarkWebhookHealthy(ctx context.Context, id int64) error {
+	return mapErr(s.w.MarkWebhookHealthy(ctx, id))
+}
+
+func (s *Store) DisableWebhook(ctx context.Context, id int64, reason string, t time.Time) error {
+	return mapErr(s.w.DisableWebhook(ctx, sqlcgen.DisableWebhookParams{ID: id, Reason: reason, At: t}))
+}
+
+func webhookModel(r sqlcgen.Webhook) model.Webhook {
+	var events []string
+	if r.Events != "" {
+		events = strings.Split(r.Events, ",")
+	}
+	return model.Webhook{ID: r.ID, ProjectID: r.ProjectID, URL: r.Url, Events: events, Description: r.Description, Secret: r.Secret,
+		Enabled: r.Enabled, DisabledReason: r.DisabledReason, FailingSince: r.FailingSince, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}
+
+func deliveryModel(r sqlcgen.WebhookDelivery) model.WebhookDelivery {
+	return model.WebhookDelivery{ID: r.ID, WebhookID: r.WebhookID, EventID: r.EventID, EventType: r.EventType, Payload: r.Payload,
+		Status: r.Status, Attempts: r.Attempts, ResponseStatus: r.ResponseStatus, LatencyMS: r.LatencyMs, Error: r.Error,
+		CreatedAt: r.CreatedAt, LastAttemptAt: r.LastAttemptAt}
 }

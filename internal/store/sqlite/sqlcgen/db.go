@@ -69,6 +69,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.createUserStmt, err = db.PrepareContext(ctx, createUser); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateUser: %w", err)
 	}
+	if q.createWebhookStmt, err = db.PrepareContext(ctx, createWebhook); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateWebhook: %w", err)
+	}
+	if q.createWebhookDeliveryStmt, err = db.PrepareContext(ctx, createWebhookDelivery); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateWebhookDelivery: %w", err)
+	}
 	if q.deleteConversationStmt, err = db.PrepareContext(ctx, deleteConversation); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteConversation: %w", err)
 	}
@@ -102,11 +108,20 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.deleteUserStmt, err = db.PrepareContext(ctx, deleteUser); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteUser: %w", err)
 	}
+	if q.deleteWebhookStmt, err = db.PrepareContext(ctx, deleteWebhook); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteWebhook: %w", err)
+	}
+	if q.disableWebhookStmt, err = db.PrepareContext(ctx, disableWebhook); err != nil {
+		return nil, fmt.Errorf("error preparing query DisableWebhook: %w", err)
+	}
 	if q.getBudgetCounterStmt, err = db.PrepareContext(ctx, getBudgetCounter); err != nil {
 		return nil, fmt.Errorf("error preparing query GetBudgetCounter: %w", err)
 	}
 	if q.getConversationStmt, err = db.PrepareContext(ctx, getConversation); err != nil {
 		return nil, fmt.Errorf("error preparing query GetConversation: %w", err)
+	}
+	if q.getDeliveryWithWebhookStmt, err = db.PrepareContext(ctx, getDeliveryWithWebhook); err != nil {
+		return nil, fmt.Errorf("error preparing query GetDeliveryWithWebhook: %w", err)
 	}
 	if q.getFileStmt, err = db.PrepareContext(ctx, getFile); err != nil {
 		return nil, fmt.Errorf("error preparing query GetFile: %w", err)
@@ -138,11 +153,20 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getUserByIDStmt, err = db.PrepareContext(ctx, getUserByID); err != nil {
 		return nil, fmt.Errorf("error preparing query GetUserByID: %w", err)
 	}
+	if q.getWebhookStmt, err = db.PrepareContext(ctx, getWebhook); err != nil {
+		return nil, fmt.Errorf("error preparing query GetWebhook: %w", err)
+	}
 	if q.insertIdempotencyKeyStmt, err = db.PrepareContext(ctx, insertIdempotencyKey); err != nil {
 		return nil, fmt.Errorf("error preparing query InsertIdempotencyKey: %w", err)
 	}
 	if q.listConversationsStmt, err = db.PrepareContext(ctx, listConversations); err != nil {
 		return nil, fmt.Errorf("error preparing query ListConversations: %w", err)
+	}
+	if q.listDeliveriesStmt, err = db.PrepareContext(ctx, listDeliveries); err != nil {
+		return nil, fmt.Errorf("error preparing query ListDeliveries: %w", err)
+	}
+	if q.listEnabledWebhooksStmt, err = db.PrepareContext(ctx, listEnabledWebhooks); err != nil {
+		return nil, fmt.Errorf("error preparing query ListEnabledWebhooks: %w", err)
 	}
 	if q.listFilesStmt, err = db.PrepareContext(ctx, listFiles); err != nil {
 		return nil, fmt.Errorf("error preparing query ListFiles: %w", err)
@@ -168,11 +192,20 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listUsageEventsStmt, err = db.PrepareContext(ctx, listUsageEvents); err != nil {
 		return nil, fmt.Errorf("error preparing query ListUsageEvents: %w", err)
 	}
+	if q.listWebhooksStmt, err = db.PrepareContext(ctx, listWebhooks); err != nil {
+		return nil, fmt.Errorf("error preparing query ListWebhooks: %w", err)
+	}
 	if q.lockProjectStmt, err = db.PrepareContext(ctx, lockProject); err != nil {
 		return nil, fmt.Errorf("error preparing query LockProject: %w", err)
 	}
 	if q.lockUserStmt, err = db.PrepareContext(ctx, lockUser); err != nil {
 		return nil, fmt.Errorf("error preparing query LockUser: %w", err)
+	}
+	if q.markWebhookFailingStmt, err = db.PrepareContext(ctx, markWebhookFailing); err != nil {
+		return nil, fmt.Errorf("error preparing query MarkWebhookFailing: %w", err)
+	}
+	if q.markWebhookHealthyStmt, err = db.PrepareContext(ctx, markWebhookHealthy); err != nil {
+		return nil, fmt.Errorf("error preparing query MarkWebhookHealthy: %w", err)
 	}
 	if q.nextPromptPositionStmt, err = db.PrepareContext(ctx, nextPromptPosition); err != nil {
 		return nil, fmt.Errorf("error preparing query NextPromptPosition: %w", err)
@@ -183,6 +216,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.pagePromptsStmt, err = db.PrepareContext(ctx, pagePrompts); err != nil {
 		return nil, fmt.Errorf("error preparing query PagePrompts: %w", err)
 	}
+	if q.recordDeliveryAttemptStmt, err = db.PrepareContext(ctx, recordDeliveryAttempt); err != nil {
+		return nil, fmt.Errorf("error preparing query RecordDeliveryAttempt: %w", err)
+	}
 	if q.renameConversationStmt, err = db.PrepareContext(ctx, renameConversation); err != nil {
 		return nil, fmt.Errorf("error preparing query RenameConversation: %w", err)
 	}
@@ -191,6 +227,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.reserveExistingBudgetStmt, err = db.PrepareContext(ctx, reserveExistingBudget); err != nil {
 		return nil, fmt.Errorf("error preparing query ReserveExistingBudget: %w", err)
+	}
+	if q.resetDeliveryStmt, err = db.PrepareContext(ctx, resetDelivery); err != nil {
+		return nil, fmt.Errorf("error preparing query ResetDelivery: %w", err)
 	}
 	if q.revokeKeyStmt, err = db.PrepareContext(ctx, revokeKey); err != nil {
 		return nil, fmt.Errorf("error preparing query RevokeKey: %w", err)
@@ -209,6 +248,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.setProjectVectorStoreStmt, err = db.PrepareContext(ctx, setProjectVectorStore); err != nil {
 		return nil, fmt.Errorf("error preparing query SetProjectVectorStore: %w", err)
+	}
+	if q.setWebhookSecretStmt, err = db.PrepareContext(ctx, setWebhookSecret); err != nil {
+		return nil, fmt.Errorf("error preparing query SetWebhookSecret: %w", err)
 	}
 	if q.settleBudgetStmt, err = db.PrepareContext(ctx, settleBudget); err != nil {
 		return nil, fmt.Errorf("error preparing query SettleBudget: %w", err)
@@ -245,6 +287,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.updateUserPasswordStmt, err = db.PrepareContext(ctx, updateUserPassword); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateUserPassword: %w", err)
+	}
+	if q.updateWebhookStmt, err = db.PrepareContext(ctx, updateWebhook); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateWebhook: %w", err)
 	}
 	return &q, nil
 }
@@ -326,6 +371,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing createUserStmt: %w", cerr)
 		}
 	}
+	if q.createWebhookStmt != nil {
+		if cerr := q.createWebhookStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createWebhookStmt: %w", cerr)
+		}
+	}
+	if q.createWebhookDeliveryStmt != nil {
+		if cerr := q.createWebhookDeliveryStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createWebhookDeliveryStmt: %w", cerr)
+		}
+	}
 	if q.deleteConversationStmt != nil {
 		if cerr := q.deleteConversationStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteConversationStmt: %w", cerr)
@@ -381,6 +436,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing deleteUserStmt: %w", cerr)
 		}
 	}
+	if q.deleteWebhookStmt != nil {
+		if cerr := q.deleteWebhookStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteWebhookStmt: %w", cerr)
+		}
+	}
+	if q.disableWebhookStmt != nil {
+		if cerr := q.disableWebhookStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing disableWebhookStmt: %w", cerr)
+		}
+	}
 	if q.getBudgetCounterStmt != nil {
 		if cerr := q.getBudgetCounterStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getBudgetCounterStmt: %w", cerr)
@@ -389,6 +454,11 @@ func (q *Queries) Close() error {
 	if q.getConversationStmt != nil {
 		if cerr := q.getConversationStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getConversationStmt: %w", cerr)
+		}
+	}
+	if q.getDeliveryWithWebhookStmt != nil {
+		if cerr := q.getDeliveryWithWebhookStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getDeliveryWithWebhookStmt: %w", cerr)
 		}
 	}
 	if q.getFileStmt != nil {
@@ -441,6 +511,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing getUserByIDStmt: %w", cerr)
 		}
 	}
+	if q.getWebhookStmt != nil {
+		if cerr := q.getWebhookStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getWebhookStmt: %w", cerr)
+		}
+	}
 	if q.insertIdempotencyKeyStmt != nil {
 		if cerr := q.insertIdempotencyKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing insertIdempotencyKeyStmt: %w", cerr)
@@ -449,6 +524,16 @@ func (q *Queries) Close() error {
 	if q.listConversationsStmt != nil {
 		if cerr := q.listConversationsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listConversationsStmt: %w", cerr)
+		}
+	}
+	if q.listDeliveriesStmt != nil {
+		if cerr := q.listDeliveriesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listDeliveriesStmt: %w", cerr)
+		}
+	}
+	if q.listEnabledWebhooksStmt != nil {
+		if cerr := q.listEnabledWebhooksStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listEnabledWebhooksStmt: %w", cerr)
 		}
 	}
 	if q.listFilesStmt != nil {
@@ -491,6 +576,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listUsageEventsStmt: %w", cerr)
 		}
 	}
+	if q.listWebhooksStmt != nil {
+		if cerr := q.listWebhooksStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listWebhooksStmt: %w", cerr)
+		}
+	}
 	if q.lockProjectStmt != nil {
 		if cerr := q.lockProjectStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing lockProjectStmt: %w", cerr)
@@ -499,6 +589,16 @@ func (q *Queries) Close() error {
 	if q.lockUserStmt != nil {
 		if cerr := q.lockUserStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing lockUserStmt: %w", cerr)
+		}
+	}
+	if q.markWebhookFailingStmt != nil {
+		if cerr := q.markWebhookFailingStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing markWebhookFailingStmt: %w", cerr)
+		}
+	}
+	if q.markWebhookHealthyStmt != nil {
+		if cerr := q.markWebhookHealthyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing markWebhookHealthyStmt: %w", cerr)
 		}
 	}
 	if q.nextPromptPositionStmt != nil {
@@ -516,6 +616,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing pagePromptsStmt: %w", cerr)
 		}
 	}
+	if q.recordDeliveryAttemptStmt != nil {
+		if cerr := q.recordDeliveryAttemptStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing recordDeliveryAttemptStmt: %w", cerr)
+		}
+	}
 	if q.renameConversationStmt != nil {
 		if cerr := q.renameConversationStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing renameConversationStmt: %w", cerr)
@@ -529,6 +634,11 @@ func (q *Queries) Close() error {
 	if q.reserveExistingBudgetStmt != nil {
 		if cerr := q.reserveExistingBudgetStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing reserveExistingBudgetStmt: %w", cerr)
+		}
+	}
+	if q.resetDeliveryStmt != nil {
+		if cerr := q.resetDeliveryStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing resetDeliveryStmt: %w", cerr)
 		}
 	}
 	if q.revokeKeyStmt != nil {
@@ -559,6 +669,11 @@ func (q *Queries) Close() error {
 	if q.setProjectVectorStoreStmt != nil {
 		if cerr := q.setProjectVectorStoreStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing setProjectVectorStoreStmt: %w", cerr)
+		}
+	}
+	if q.setWebhookSecretStmt != nil {
+		if cerr := q.setWebhookSecretStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setWebhookSecretStmt: %w", cerr)
 		}
 	}
 	if q.settleBudgetStmt != nil {
@@ -621,6 +736,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing updateUserPasswordStmt: %w", cerr)
 		}
 	}
+	if q.updateWebhookStmt != nil {
+		if cerr := q.updateWebhookStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateWebhookStmt: %w", cerr)
+		}
+	}
 	return err
 }
 
@@ -675,6 +795,8 @@ type Queries struct {
 	createPromptStmt               *sql.Stmt
 	createSessionStmt              *sql.Stmt
 	createUserStmt                 *sql.Stmt
+	createWebhookStmt              *sql.Stmt
+	createWebhookDeliveryStmt      *sql.Stmt
 	deleteConversationStmt         *sql.Stmt
 	deleteEmailTokensStmt          *sql.Stmt
 	deleteFileStmt                 *sql.Stmt
@@ -686,8 +808,11 @@ type Queries struct {
 	deleteSessionsStmt             *sql.Stmt
 	deleteStaleIdempotencyKeysStmt *sql.Stmt
 	deleteUserStmt                 *sql.Stmt
+	deleteWebhookStmt              *sql.Stmt
+	disableWebhookStmt             *sql.Stmt
 	getBudgetCounterStmt           *sql.Stmt
 	getConversationStmt            *sql.Stmt
+	getDeliveryWithWebhookStmt     *sql.Stmt
 	getFileStmt                    *sql.Stmt
 	getIdempotencyKeyStmt          *sql.Stmt
 	getKeyStmt                     *sql.Stmt
@@ -698,8 +823,11 @@ type Queries struct {
 	getSessionUserStmt             *sql.Stmt
 	getUserByEmailStmt             *sql.Stmt
 	getUserByIDStmt                *sql.Stmt
+	getWebhookStmt                 *sql.Stmt
 	insertIdempotencyKeyStmt       *sql.Stmt
 	listConversationsStmt          *sql.Stmt
+	listDeliveriesStmt             *sql.Stmt
+	listEnabledWebhooksStmt        *sql.Stmt
 	listFilesStmt                  *sql.Stmt
 	listKeysStmt                   *sql.Stmt
 	listMessagesStmt               *sql.Stmt
@@ -708,20 +836,26 @@ type Queries struct {
 	listRecentMessagesStmt         *sql.Stmt
 	listSessionsStmt               *sql.Stmt
 	listUsageEventsStmt            *sql.Stmt
+	listWebhooksStmt               *sql.Stmt
 	lockProjectStmt                *sql.Stmt
 	lockUserStmt                   *sql.Stmt
+	markWebhookFailingStmt         *sql.Stmt
+	markWebhookHealthyStmt         *sql.Stmt
 	nextPromptPositionStmt         *sql.Stmt
 	pageFilesStmt                  *sql.Stmt
 	pagePromptsStmt                *sql.Stmt
+	recordDeliveryAttemptStmt      *sql.Stmt
 	renameConversationStmt         *sql.Stmt
 	reserveBudgetStmt              *sql.Stmt
 	reserveExistingBudgetStmt      *sql.Stmt
+	resetDeliveryStmt              *sql.Stmt
 	revokeKeyStmt                  *sql.Stmt
 	setEmailVerifiedStmt           *sql.Stmt
 	setIdempotencyResultStmt       *sql.Stmt
 	setKeyIdentitySecretStmt       *sql.Stmt
 	setProjectBudgetStmt           *sql.Stmt
 	setProjectVectorStoreStmt      *sql.Stmt
+	setWebhookSecretStmt           *sql.Stmt
 	settleBudgetStmt               *sql.Stmt
 	sumUsageStmt                   *sql.Stmt
 	takeEmailTokenStmt             *sql.Stmt
@@ -734,6 +868,7 @@ type Queries struct {
 	updatePromptStmt               *sql.Stmt
 	updateUserDisplayNameStmt      *sql.Stmt
 	updateUserPasswordStmt         *sql.Stmt
+	updateWebhookStmt              *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
@@ -755,6 +890,8 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		createPromptStmt:               q.createPromptStmt,
 		createSessionStmt:              q.createSessionStmt,
 		createUserStmt:                 q.createUserStmt,
+		createWebhookStmt:              q.createWebhookStmt,
+		createWebhookDeliveryStmt:      q.createWebhookDeliveryStmt,
 		deleteConversationStmt:         q.deleteConversationStmt,
 		deleteEmailTokensStmt:          q.deleteEmailTokensStmt,
 		deleteFileStmt:                 q.deleteFileStmt,
@@ -766,8 +903,11 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		deleteSessionsStmt:             q.deleteSessionsStmt,
 		deleteStaleIdempotencyKeysStmt: q.deleteStaleIdempotencyKeysStmt,
 		deleteUserStmt:                 q.deleteUserStmt,
+		deleteWebhookStmt:              q.deleteWebhookStmt,
+		disableWebhookStmt:             q.disableWebhookStmt,
 		getBudgetCounterStmt:           q.getBudgetCounterStmt,
 		getConversationStmt:            q.getConversationStmt,
+		getDeliveryWithWebhookStmt:     q.getDeliveryWithWebhookStmt,
 		getFileStmt:                    q.getFileStmt,
 		getIdempotencyKeyStmt:          q.getIdempotencyKeyStmt,
 		getKeyStmt:                     q.getKeyStmt,
@@ -778,8 +918,11 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getSessionUserStmt:             q.getSessionUserStmt,
 		getUserByEmailStmt:             q.getUserByEmailStmt,
 		getUserByIDStmt:                q.getUserByIDStmt,
+		getWebhookStmt:                 q.getWebhookStmt,
 		insertIdempotencyKeyStmt:       q.insertIdempotencyKeyStmt,
 		listConversationsStmt:          q.listConversationsStmt,
+		listDeliveriesStmt:             q.listDeliveriesStmt,
+		listEnabledWebhooksStmt:        q.listEnabledWebhooksStmt,
 		listFilesStmt:                  q.listFilesStmt,
 		listKeysStmt:                   q.listKeysStmt,
 		listMessagesStmt:               q.listMessagesStmt,
@@ -788,20 +931,26 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listRecentMessagesStmt:         q.listRecentMessagesStmt,
 		listSessionsStmt:               q.listSessionsStmt,
 		listUsageEventsStmt:            q.listUsageEventsStmt,
+		listWebhooksStmt:               q.listWebhooksStmt,
 		lockProjectStmt:                q.lockProjectStmt,
 		lockUserStmt:                   q.lockUserStmt,
+		markWebhookFailingStmt:         q.markWebhookFailingStmt,
+		markWebhookHealthyStmt:         q.markWebhookHealthyStmt,
 		nextPromptPositionStmt:         q.nextPromptPositionStmt,
 		pageFilesStmt:                  q.pageFilesStmt,
 		pagePromptsStmt:                q.pagePromptsStmt,
+		recordDeliveryAttemptStmt:      q.recordDeliveryAttemptStmt,
 		renameConversationStmt:         q.renameConversationStmt,
 		reserveBudgetStmt:              q.reserveBudgetStmt,
 		reserveExistingBudgetStmt:      q.reserveExistingBudgetStmt,
+		resetDeliveryStmt:              q.resetDeliveryStmt,
 		revokeKeyStmt:                  q.revokeKeyStmt,
 		setEmailVerifiedStmt:           q.setEmailVerifiedStmt,
 		setIdempotencyResultStmt:       q.setIdempotencyResultStmt,
 		setKeyIdentitySecretStmt:       q.setKeyIdentitySecretStmt,
 		setProjectBudgetStmt:           q.setProjectBudgetStmt,
 		setProjectVectorStoreStmt:      q.setProjectVectorStoreStmt,
+		setWebhookSecretStmt:           q.setWebhookSecretStmt,
 		settleBudgetStmt:               q.settleBudgetStmt,
 		sumUsageStmt:                   q.sumUsageStmt,
 		takeEmailTokenStmt:             q.takeEmailTokenStmt,
@@ -814,5 +963,6 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		updatePromptStmt:               q.updatePromptStmt,
 		updateUserDisplayNameStmt:      q.updateUserDisplayNameStmt,
 		updateUserPasswordStmt:         q.updateUserPasswordStmt,
+		updateWebhookStmt:              q.updateWebhookStmt,
 	}
 }

@@ -161,3 +161,32 @@ type User struct {
 	DisplayName     string
 	EmailVerifiedAt *time.Time
 }
+
+type Webhook struct {
+	ID             int64
+	ProjectID      int64
+	Url            string
+	Events         string
+	Description    string
+	Secret         string
+	Enabled        bool
+	DisabledReason string
+	FailingSince   *time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+type WebhookDelivery struct {
+	ID             int64
+	WebhookID      int64
+	EventID        string
+	EventType      string
+	Payload        string
+	Status         string
+	Attempts       int64
+	ResponseStatus *int64
+	LatencyMs      *int64
+	Error          string
+	CreatedAt      time.Time
+	LastAttemptAt  *time.Time
+}
