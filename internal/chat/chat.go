@@ -20,6 +20,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/store"
 	"github.com/chatbot-platform/chatbot/internal/usage"
+	"github.com/chatbot-platform/chatbot/internal/webhook"
 )
 
 // MaxMessageChars bounds one user message.
@@ -43,7 +44,16 @@ type Service struct {
 	lost         atomic.Int64 // replies generated upstream that could not be stored, since start
 	log          *slog.Logger
 	metrics      *metrics.Metrics
+	events       Emitter // nil: no events
 }
+
+// Emitter records an event of a project in the transaction of the change that caused it (webhooks).
+type Emitter interface {
+	Emit(ctx context.Context, tx store.Store, projectID int64, eventType string, data any) error
+}
+
+// EmitTo makes the service record conversation.created and message.completed through e.
+func (s *Service) EmitTo(e Emitter) { s.events = e }
 
 // NewService returns the chat service. Writes go through the batcher (group commit); every upstream
 // call goes through meter's budgets and into its ledger; m (nil: none) counts the tokens of stored
@@ -179,7 +189,7 @@ func (s *Service) Send(ctx context.Context, req Request) (Result, error) {
 	var conv model.Conversation
 	var stored []model.Message
 	err = s.writes.Do(ctx, func(tx store.Store) (err error) {
-		if conv, stored, err = t.save(ctx, tx, t.userMessage(), t.assistantMessage(res, false)); err != nil {
+		if conv, stored, err = s.save(ctx, tx, t, t.userMessage(), t.assistantMessage(res, false)); err != nil {
 			return err
 		}
 		o := t.outcome(reply.Usage, reply.Model, nil)
@@ -300,9 +310,10 @@ func buildInput(system string, history []model.Message, message string, budget i
 	return append(in, llm.Message{Role: "user", Content: message})
 }
 
-// save stores the conversation (when new) and msgs, as one batch job. A job may be rerun after its
-// batch failed, so it changes nothing outside: the caller adopts the conversation once Do succeeded.
-func (t *turn) save(ctx context.Context, tx store.Store, msgs ...model.Message) (model.Conversation, []model.Message, error) {
+// save stores the conversation (when new) and msgs, with their events, as one batch job. A job may
+// be rerun after its batch failed, so it changes nothing outside: the caller adopts the conversation
+// once Do succeeded.
+func (s *Service) save(ctx context.Context, tx store.Store, t *turn, msgs ...model.Message) (model.Conversation, []model.Message, error) {
 	conv := t.conv
 	if conv.ID == 0 {
 		var err error
@@ -313,10 +324,53 @@ func (t *turn) save(ctx context.Context, tx store.Store, msgs ...model.Message) 
 		if conv, err = tx.CreateConversation(ctx, t.req.OwnerID, conv); err != nil {
 			return conv, nil, err
 		}
+		if err := s.emit(ctx, tx, conv.ProjectID, webhook.ConversationCreated, conversationEvent{
+			ConversationID: conv.ID, Title: conv.Title, KeyID: conv.KeyID, EndUser: conv.EndUser, CreatedAt: conv.CreatedAt}); err != nil {
+			return conv, nil, err
+		}
 	}
 	msgs[0].ConversationID = conv.ID
 	stored, err := tx.AddMessages(ctx, msgs...)
+	if err != nil {
+		return conv, stored, err
+	}
+	for _, m := range stored {
+		if m.Role == model.RoleAssistant && !m.Incomplete {
+			err = s.emit(ctx, tx, conv.ProjectID, webhook.MessageCompleted, messageEvent{ConversationID: conv.ID, MessageID: m.ID,
+				Content: m.Content, Model: m.Model, InputTokens: m.InputTokens, OutputTokens: m.OutputTokens,
+				LatencyMS: m.LatencyMS, EndUser: conv.EndUser, CreatedAt: m.CreatedAt})
+		}
+	}
 	return conv, stored, err
+}
+
+func (s *Service) emit(ctx context.Context, tx store.Store, projectID int64, eventType string, data any) error {
+	if s.events == nil {
+		return nil
+	}
+	return s.events.Emit(ctx, tx, projectID, eventType, data)
+}
+
+// conversationEvent is conversation.created's data.
+type conversationEvent struct {
+	ConversationID int64     `json:"conversation_id"`
+	Title          string    `json:"title"`
+	KeyID          *int64    `json:"key_id"`
+	EndUser        string    `json:"end_user"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// messageEvent is message.completed's data: the assistant's reply.
+type messageEvent struct {
+	ConversationID int64     `json:"conversation_id"`
+	MessageID      int64     `json:"message_id"`
+	Content        string    `json:"content"`
+	Model          *string   `json:"model"`
+	InputTokens    *int64    `json:"input_tokens"`
+	OutputTokens   *int64    `json:"output_tokens"`
+	LatencyMS      *int64    `json:"latency_ms"`
+	EndUser        string    `json:"end_user"`
+	CreatedAt      time.Time `json:"created_at"`
 }
 
 func (t *turn) userMessage() model.Message {

@@ -47,7 +47,7 @@ func (s *Service) Stream(ctx context.Context, req Request) (*Stream, error) {
 	var conv model.Conversation
 	var stored []model.Message
 	err = s.writes.Do(wctx, func(tx store.Store) (err error) {
-		conv, stored, err = t.save(wctx, tx, t.userMessage())
+		conv, stored, err = s.save(wctx, tx, t, t.userMessage())
 		return err
 	})
 	if err != nil {
@@ -98,7 +98,7 @@ func (st *Stream) Finish(streamErr error) (Result, error) {
 	ctx := context.WithoutCancel(st.ctx)
 	var stored []model.Message
 	err := st.s.writes.Do(ctx, func(tx store.Store) (err error) {
-		if _, stored, err = st.t.save(ctx, tx, st.t.assistantMessage(res, incomplete)); err != nil {
+		if _, stored, err = st.s.save(ctx, tx, st.t, st.t.assistantMessage(res, incomplete)); err != nil {
 			return err
 		}
 		return st.s.usage.Settle(ctx, tx, st.t.held, outcome)
