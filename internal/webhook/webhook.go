@@ -230,6 +230,9 @@ func (s *Service) Delete(ctx context.Context, ownerID, projectID, id int64) erro
 // Redeliver sends a delivery's event again: same event id, same payload, a new signature.
 func (s *Service) Redeliver(ctx context.Context, ownerID, projectID, webhookID, deliveryID int64) error {
 	if _, err := s.store.GetWebhook(ctx, ownerID, projectID, webhookID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return &model.NotFoundError{What: "webhook"}
+		}
 		return err
 	}
 	return s.store.InTx(ctx, func(tx store.Store) error {
