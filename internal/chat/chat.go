@@ -44,16 +44,11 @@ type Service struct {
 	lost         atomic.Int64 // replies generated upstream that could not be stored, since start
 	log          *slog.Logger
 	metrics      *metrics.Metrics
-	events       Emitter // nil: no events
-}
-
-// Emitter records an event of a project in the transaction of the change that caused it (webhooks).
-type Emitter interface {
-	Emit(ctx context.Context, tx store.Store, projectID int64, eventType string, data any) error
+	events       *webhook.Service // conversation.created and message.completed; nil: none
 }
 
 // EmitTo makes the service record conversation.created and message.completed through e.
-func (s *Service) EmitTo(e Emitter) { s.events = e }
+func (s *Service) EmitTo(e *webhook.Service) { s.events = e }
 
 // NewService returns the chat service. Writes go through the batcher (group commit); every upstream
 // call goes through meter's budgets and into its ledger; m (nil: none) counts the tokens of stored
@@ -324,7 +319,7 @@ func (s *Service) save(ctx context.Context, tx store.Store, t *turn, msgs ...mod
 		if conv, err = tx.CreateConversation(ctx, t.req.OwnerID, conv); err != nil {
 			return conv, nil, err
 		}
-		if err := s.emit(ctx, tx, conv.ProjectID, webhook.ConversationCreated, conversationEvent{
+		if err := s.events.Emit(ctx, tx, conv.ProjectID, webhook.ConversationCreated, conversationEvent{
 			ConversationID: conv.ID, Title: conv.Title, KeyID: conv.KeyID, EndUser: conv.EndUser, CreatedAt: conv.CreatedAt}); err != nil {
 			return conv, nil, err
 		}
@@ -336,19 +331,12 @@ func (s *Service) save(ctx context.Context, tx store.Store, t *turn, msgs ...mod
 	}
 	for _, m := range stored {
 		if m.Role == model.RoleAssistant && !m.Incomplete {
-			err = s.emit(ctx, tx, conv.ProjectID, webhook.MessageCompleted, messageEvent{ConversationID: conv.ID, MessageID: m.ID,
+			err = s.events.Emit(ctx, tx, conv.ProjectID, webhook.MessageCompleted, messageEvent{ConversationID: conv.ID, MessageID: m.ID,
 				Content: m.Content, Model: m.Model, InputTokens: m.InputTokens, OutputTokens: m.OutputTokens,
 				LatencyMS: m.LatencyMS, EndUser: conv.EndUser, CreatedAt: m.CreatedAt})
 		}
 	}
 	return conv, stored, err
-}
-
-func (s *Service) emit(ctx context.Context, tx store.Store, projectID int64, eventType string, data any) error {
-	if s.events == nil {
-		return nil
-	}
-	return s.events.Emit(ctx, tx, projectID, eventType, data)
 }
 
 // conversationEvent is conversation.created's data.

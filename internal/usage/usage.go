@@ -18,6 +18,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/metrics"
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/store"
+	"github.com/chatbot-platform/chatbot/internal/webhook"
 )
 
 // Outcomes in the ledger besides the llm error kinds.
@@ -40,9 +41,13 @@ type Service struct {
 	log     *slog.Logger
 	metrics *metrics.Metrics
 	now     func() time.Time
+	events  *webhook.Service // budget.threshold and budget.exhausted; nil: none
 
 	unpriced sync.Map // models already logged as unpriced
 }
+
+// EmitTo makes the service record budget.threshold (80 % used) and budget.exhausted through e.
+func (s *Service) EmitTo(e *webhook.Service) { s.events = e }
 
 // NewService returns the usage service; writes go through the batcher; m (nil: none) counts refusals.
 func NewService(s store.Store, writes *store.Batcher, prices *Prices, log *slog.Logger, m *metrics.Metrics) *Service {
@@ -177,8 +182,17 @@ func (s *Service) Settle(ctx context.Context, tx store.Store, r *Reservation, o 
 		if err != nil {
 			return err
 		}
-		if crossed(c.SpentTokens-(o.Input+o.Output), c.SpentTokens, b.limitTokens) || crossed(c.SpentMicroUSD-cost, c.SpentMicroUSD, b.limitMicro) {
+		beforeTokens, beforeMicro := c.SpentTokens-(o.Input+o.Output), c.SpentMicroUSD-cost
+		if crossed(beforeTokens, c.SpentTokens, b.limitTokens, warnAt) || crossed(beforeMicro, c.SpentMicroUSD, b.limitMicro, warnAt) {
 			r.warnings = append(r.warnings, b.describe())
+			if err := s.events.Emit(ctx, tx, r.call.Project.ID, webhook.BudgetThreshold, b.event(c, warnAt)); err != nil {
+				return err
+			}
+		}
+		if crossed(beforeTokens, c.SpentTokens, b.limitTokens, 1) || crossed(beforeMicro, c.SpentMicroUSD, b.limitMicro, 1) {
+			if err := s.events.Emit(ctx, tx, r.call.Project.ID, webhook.BudgetExhausted, b.event(c, 1)); err != nil {
+				return err
+			}
 		}
 	}
 	return tx.AddUsageEvent(ctx, r.event(o.Result, o, cost, s.now()))
@@ -278,6 +292,33 @@ func limit(n *int64) int64 {
 	return *n
 }
 
+// budgetEvent is budget.threshold's and budget.exhausted's data.
+type budgetEvent struct {
+	Budget      string   `json:"budget"`
+	Share       float64  `json:"share"` // 0.8 or 1
+	Period      string   `json:"period"`
+	LimitTokens *int64   `json:"limit_tokens"`
+	LimitUSD    *float64 `json:"limit_usd"`
+	SpentTokens int64    `json:"spent_tokens"`
+	SpentUSD    float64  `json:"spent_usd"`
+	ResetsAt    string   `json:"resets_at"`
+	KeyID       *int64   `json:"key_id"`
+	EndUser     *string  `json:"end_user"`
+}
+
+func (b budget) event(c model.BudgetCounter, share float64) budgetEvent {
+	e := budgetEvent{Budget: b.describe(), Share: share, Period: b.period, SpentTokens: c.SpentTokens, SpentUSD: USD(c.SpentMicroUSD),
+		ResetsAt: b.resets.UTC().Format(time.RFC3339), KeyID: b.keyID, EndUser: b.endUser}
+	if b.limitTokens != noLimit {
+		e.LimitTokens = &b.limitTokens
+	}
+	if b.limitMicro != noLimit {
+		usd := USD(b.limitMicro)
+		e.LimitUSD = &usd
+	}
+	return e
+}
+
 func (b budget) describe() string {
 	var caps []string
 	if b.limitMicro != noLimit {
@@ -320,11 +361,12 @@ func (b budget) short() string {
 }
 
 // crossed reports whether a settlement took spend from below warnAt of limit to at or above it.
-func crossed(before, after, limit int64) bool {
+// crossed reports whether spending went from before to after past share of limit.
+func crossed(before, after, limit int64, share float64) bool {
 	if limit == noLimit {
 		return false
 	}
-	mark := int64(math.Ceil(warnAt * float64(limit)))
+	mark := int64(math.Ceil(share * float64(limit)))
 	return before < mark && after >= mark
 }
 

@@ -254,8 +254,11 @@ type Event struct {
 
 // Emit records the event for every enabled endpoint of the project subscribed to its type, and
 // schedules the deliveries, in tx: the event exists exactly when the change that caused it does. A
-// project without webhooks costs a map lookup.
+// project without webhooks costs a map lookup; a nil Service records nothing.
 func (s *Service) Emit(ctx context.Context, tx store.Store, projectID int64, eventType string, data any) error {
+	if s == nil {
+		return nil
+	}
 	hooks, err := s.subscribers(ctx, projectID, eventType)
 	if err != nil || len(hooks) == 0 {
 		return err
