@@ -65,9 +65,10 @@ export function DeliveryLog({ hook }: { hook: Webhook }) {
           className="button small"
           aria-label={`Refresh the delivery log of ${webhookName(hook)}`}
           disabled={loading}
+          aria-busy={loading || undefined}
           onClick={() => void load()}
         >
-          {loading ? "Refreshing…" : "Refresh"}
+          Refresh
         </button>
       </div>
       <p className="hint">The 100 most recent deliveries, newest first. Failed ones are retried for 24 hours.</p>
@@ -117,7 +118,7 @@ export function DeliveryLog({ hook }: { hook: Webhook }) {
                         disabled={busyId !== undefined}
                         onClick={() => void redeliver(d)}
                       >
-                        {busyId === d.id ? "Queueing…" : "Redeliver"}
+                        Redeliver
                       </button>
                     </td>
                   </tr>

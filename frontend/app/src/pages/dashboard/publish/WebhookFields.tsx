@@ -34,8 +34,8 @@ export function WebhookFields({ idPrefix, draft, onChange }: WebhookFieldsProps)
           onChange={(e) => onChange({ url: e.target.value })}
         />
         <span className="hint" id={id("url-hint")}>
-          Events are POSTed here as JSON. It must be reachable from the internet: addresses on loopback, private or
-          link-local networks are refused.
+          Events are POSTed here as JSON. Addresses on loopback, private or link-local networks are refused, unless
+          this server&apos;s operator allows them.
         </span>
       </div>
 

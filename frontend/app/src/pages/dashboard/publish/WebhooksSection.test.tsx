@@ -228,7 +228,7 @@ describe("WebhooksSection", () => {
   it("rotates the signing secret after a confirmation showing the new one once, and deletes after another", async () => {
     hooks = [webhook({ id: 1 })];
     render(<WebhooksSection project={project} />);
-    fireEvent.click(await screen.findByRole("button", { name: "Rotate the signing secret of crm.example/hooks" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Rotate secret of crm.example/hooks" }));
     fireEvent.click(screen.getByRole("button", { name: "Rotate secret", hidden: true }));
     await waitFor(() => expect(secretBox()).not.toBeNull());
     expect(calls.at(-1)).toMatchObject({ method: "POST", path: "/projects/3/webhooks/1/rotate-secret" });

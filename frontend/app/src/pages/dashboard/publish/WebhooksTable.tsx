@@ -96,7 +96,7 @@ export function WebhooksTable({ hooks, editingId, logsOpen, disabled, onEdit, on
                     <button
                       type="button"
                       className="button small"
-                      aria-label={`Rotate the signing secret of ${name}`}
+                      aria-label={`Rotate secret of ${name}`}
                       title="Rotate signing secret"
                       disabled={disabled}
                       onClick={() => onRotate(hook)}
@@ -111,7 +111,7 @@ export function WebhooksTable({ hooks, editingId, logsOpen, disabled, onEdit, on
                       aria-label={`Delivery log of ${name}`}
                       onClick={() => onToggleLog(hook.id)}
                     >
-                      Deliveries
+                      Delivery log
                     </button>
                     <button
                       type="button"
