@@ -36,6 +36,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/store/postgres"
 	"github.com/chatbot-platform/chatbot/internal/store/sqlite"
 	"github.com/chatbot-platform/chatbot/internal/usage"
+	"github.com/chatbot-platform/chatbot/internal/webhook"
 )
 
 // App is the running platform minus the listeners.
@@ -165,6 +166,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		Files:     files,
 		Chat:      chats,
 		Usage:     meter,
+		Webhooks:  webhook.NewService(st, noDeliveryQueue{}, cfg.WebhookAllowPrivate, log),
 		Limiter:   limiter,
 		Pages:     o.Pages,
 		Heartbeat: o.Heartbeat,
@@ -180,6 +182,15 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	}
 	return &App{Echo: e, Store: st, Writes: writes, Registry: reg, Metrics: m, TracerProvider: tp,
 		closeLimiter: closeLimiter, closeTracer: closeTracer, stopping: stopping, outbox: outbox, log: log}, nil
+}
+
+// noDeliveryQueue stands in for the job queue that will deliver webhooks: until it exists the dashboard
+// and the API manage webhooks, no event is emitted (chat has no EmitTo), and so no delivery is ever queued.
+type noDeliveryQueue struct{}
+
+// EnqueueDelivery refuses: there is no queue to deliver with yet.
+func (noDeliveryQueue) EnqueueDelivery(context.Context, store.Store, int64) error {
+	return errors.New("webhook: deliveries need the job queue, which this build does not have yet")
 }
 
 // streamEndTimeout bounds how long Serve waits, once the grace period is over, for the streams it

@@ -39,6 +39,12 @@ export type BudgetUpdate = Schemas["BudgetUpdate"];
 export type UsageFigures = Schemas["UsageFigures"];
 export type UsageGroup = Schemas["UsageGroup"];
 export type UsageReport = Schemas["UsageReport"];
+export type Webhook = Schemas["Webhook"];
+export type WebhookWithSecret = Schemas["WebhookWithSecret"];
+export type WebhookCreate = Schemas["WebhookCreate"];
+export type WebhookUpdate = Schemas["WebhookUpdate"];
+export type WebhookDelivery = Schemas["WebhookDelivery"];
+export type WebhookEventType = Schemas["WebhookEventType"];
 /** One event of `POST /chat/stream`, discriminated by its name. */
 export type ChatStreamEvent = {
     event: "start";

@@ -16,6 +16,8 @@ describe("CopyField", () => {
     fireEvent.click(screen.getByRole("button", { name: "Copy Secret key" }));
     await screen.findByText("Copied to the clipboard.");
     expect(writeText).toHaveBeenCalledWith("cb_sk_123");
+    // The accessible name starts with the word shown (axe: label-content-name-mismatch).
+    expect(screen.getByRole("button", { name: "Copied Secret key" }).textContent).toBe("Copied");
   });
 
   it("selects the text instead when the clipboard is refused", async () => {

@@ -49,7 +49,8 @@ export function CopyField({ label, value, code }: CopyFieldProps) {
         <span className="copy-field-label" id={labelId}>
           {label}
         </span>
-        <button type="button" className="button small" aria-label={`Copy ${label}`} onClick={() => void copy()}>
+        {/* The name starts with the visible word, so voice control users can say what they see. */}
+        <button type="button" className="button small" aria-label={`${state === "copied" ? "Copied" : "Copy"} ${label}`} onClick={() => void copy()}>
           {state === "copied" ? "Copied" : "Copy"}
         </button>
       </div>

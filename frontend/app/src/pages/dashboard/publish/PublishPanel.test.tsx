@@ -72,6 +72,7 @@ async function server(request: Request): Promise<Response> {
   calls.push({ method: request.method, path: url.pathname, body });
   const route = `${request.method} ${url.pathname}`;
   if (route === "GET /projects/3/keys") return json(200, keys);
+  if (route === "GET /projects/3/webhooks") return json(200, []); // WebhooksSection.test.tsx tests those
   if (route === "POST /projects/3/keys") {
     if (createAnswer) return json(createAnswer.status, createAnswer.body);
     const secret = body.kind === "secret";

@@ -8,6 +8,7 @@ import { KeyCreateForm } from "./KeyCreateForm";
 import { KeysTable } from "./KeysTable";
 import { OpenAIHint } from "./OpenAIHint";
 import { SecretReveal, type Revealed } from "./SecretReveal";
+import { WebhooksSection } from "./WebhooksSection";
 import { WidgetPanel } from "./WidgetPanel";
 
 /** Something to confirm first: revoking a key, or rotating its identity secret. */
@@ -15,8 +16,8 @@ type Pending = { action: "revoke" | "rotate"; key: ApiKey };
 
 /**
  * Publishing a project's bot: its keys (create, edit, revoke, rotate a publishable key's identity secret), the
- * widget's tag with a live preview, and the OpenAI-compatible endpoint. A new key's secret is held only in this
- * component's state, shown once, and forgotten when dismissed.
+ * widget's tag with a live preview, the OpenAI-compatible endpoint, and the project's webhooks. A new key's secret
+ * is held only in this component's state, shown once, and forgotten when dismissed.
  */
 export function PublishPanel({ project }: { project: Project }) {
   const [keys, setKeys] = useState<ApiKey[]>();
@@ -63,7 +64,7 @@ export function PublishPanel({ project }: { project: Project }) {
           await unwrap(api.client.DELETE("/projects/keys/{key_id}", { params: { path } }));
           setKeys((list) => list?.filter((k) => k.id !== key.id));
           if (editingId === key.id) setEditingId(undefined);
-          if (revealed?.keyId === key.id) setRevealed(undefined);
+          if (revealed && revealed.kind !== "webhook" && revealed.keyId === key.id) setRevealed(undefined);
         } else {
           const { identity_secret } = await unwrap(api.client.POST("/projects/keys/{key_id}/identity-secret", { params: { path } }));
           setRevealed({ kind: "rotated", keyId: key.id, name: key.name, identitySecret: identity_secret });
@@ -152,6 +153,8 @@ export function PublishPanel({ project }: { project: Project }) {
           </section>
         </div>
       </div>
+
+      <WebhooksSection project={project} />
 
       <ConfirmDialog
         open={pending !== undefined}

@@ -1,10 +1,14 @@
-import { useEffect, useRef } from "react";
+import { useEffect, useId, useRef } from "react";
 import { CopyField } from "../../../components/CopyField";
 
-/** A secret the server shows only once: a new key (with a publishable key's identity secret), or a rotated secret. */
+/**
+ * A secret the server shows only once: a new key (with a publishable key's identity secret), a rotated identity
+ * secret, or a webhook's signing secret (new or rotated).
+ */
 export type Revealed =
   | { kind: "created"; keyId: number; name: string; keyKind: "secret" | "publishable"; key: string; identitySecret?: string }
-  | { kind: "rotated"; keyId: number; name: string; identitySecret: string };
+  | { kind: "rotated"; keyId: number; name: string; identitySecret: string }
+  | { kind: "webhook"; webhookId: number; url: string; secret: string; rotated: boolean };
 
 interface SecretRevealProps {
   revealed: Revealed;
@@ -22,12 +26,20 @@ function IdentitySecretHelp() {
   );
 }
 
+const HEADINGS = {
+  created: "Copy your new key now",
+  rotated: "Copy the new identity secret now",
+  webhook: "Copy the webhook's signing secret now",
+  "webhook-rotated": "Copy the new signing secret now",
+} as const;
+
 /**
  * Shows a secret once, in a box that says so. It lives only in this component's props: never in storage, and gone
  * for good once dismissed.
  */
 export function SecretReveal({ revealed, onDismiss }: SecretRevealProps) {
   const heading = useRef<HTMLHeadingElement>(null);
+  const titleId = useId();
 
   // Bring the box into view and announce it: it appears away from the button that caused it.
   useEffect(() => {
@@ -36,15 +48,25 @@ export function SecretReveal({ revealed, onDismiss }: SecretRevealProps) {
   }, [revealed]);
 
   return (
-    <section className="secret-box" aria-labelledby="secret-box-title">
-      <h2 id="secret-box-title" ref={heading} tabIndex={-1}>
-        {revealed.kind === "created" ? "Copy your new key now" : "Copy the new identity secret now"}
+    <section className="secret-box" aria-labelledby={titleId}>
+      <h2 id={titleId} ref={heading} tabIndex={-1}>
+        {HEADINGS[revealed.kind === "webhook" && revealed.rotated ? "webhook-rotated" : revealed.kind]}
       </h2>
       <p className="secret-warning">
         This is the only time it is shown. It is not stored in this browser: once you close this box it is gone, and
         a lost {revealed.kind === "created" ? "key has to be replaced by a new one" : "secret has to be rotated again"}.
       </p>
-      {revealed.kind === "created" ? (
+      {revealed.kind === "webhook" ? (
+        <>
+          <p className="small">
+            For the webhook to <strong className="webhook-url">{revealed.url}</strong>.{" "}
+            {revealed.rotated
+              ? "Deliveries are signed with this secret from now on: update your endpoint now."
+              : "Your endpoint checks each delivery's webhook-signature header with it. Keep it on your server."}
+          </p>
+          <CopyField label="Signing secret" value={revealed.secret} />
+        </>
+      ) : revealed.kind === "created" ? (
         <>
           <p className="small">
             <strong>{revealed.name}</strong>:{" "}
