@@ -3,6 +3,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 
 	"github.com/chatbot-platform/chatbot/db"
 	"github.com/chatbot-platform/chatbot/internal/store"
@@ -56,11 +58,35 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	return &Store{pool: pool, w: q, r: q}, nil
 }
 
-// Migrate applies the embedded PostgreSQL migrations.
+// Migrate applies the embedded PostgreSQL migrations, holding an advisory lock meanwhile: instances
+// starting together on one database migrate one after another (the later ones find nothing to do)
+// instead of racing to create the same tables.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	conn := stdlib.OpenDBFromPool(pool)
 	defer conn.Close()
-	return store.Migrate(ctx, goose.DialectPostgres, conn, "migrations/postgres", db.Migrations)
+	return store.Migrate(ctx, goose.DialectPostgres, conn, "migrations/postgres", db.Migrations,
+		goose.WithSessionLocker(migrationLock{}))
+}
+
+// migrationLockWait bounds the wait for another instance's migrations.
+const migrationLockWait = 5 * time.Minute
+
+// migrationLock is PostgreSQL's session advisory lock with goose's lock id, waited for in the server
+// rather than polled (goose's own locker tries every 5 s, delaying every instance but the first).
+type migrationLock struct{}
+
+func (migrationLock) SessionLock(ctx context.Context, conn *sql.Conn) error {
+	ctx, cancel := context.WithTimeout(ctx, migrationLockWait)
+	defer cancel()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", lock.DefaultLockID); err != nil {
+		return fmt.Errorf("postgres: wait for another instance's migrations: %w", err)
+	}
+	return nil
+}
+
+func (migrationLock) SessionUnlock(ctx context.Context, conn *sql.Conn) error {
+	_, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", lock.DefaultLockID)
+	return err
 }
 
 // Ping checks the database answers.
