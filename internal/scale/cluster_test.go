@@ -302,50 +302,38 @@ type balancer struct {
 	logs                  *syncBuffer
 }
 
-// haproxyConfig is the configuration README.md shows (Scaling out), plus, for the test only, a stats
-// listener, logs on stdout and a header that picks the server.
-const haproxyConfig = `global
+// readmeConfig is the HAProxy configuration README.md shows under "Scaling out", with the test's
+// addresses: the test runs exactly what the README recommends.
+func readmeConfig(t *testing.T, listen, a, b string) string {
+	t.Helper()
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	_, after, ok := strings.Cut(readme, "## Scaling out")
+	_, block, ok2 := strings.Cut(after, "```haproxy\n")
+	cfg, _, ok3 := strings.Cut(block, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("README.md: no ```haproxy block under \"## Scaling out\"")
+	}
+	for _, r := range [][2]string{{"bind :8080", "bind " + listen}, {"server a 10.0.0.11:8000", "server a " + a}, {"server b 10.0.0.12:8000", "server b " + b}} {
+		if !strings.Contains(cfg, r[0]) {
+			t.Fatalf("README.md's HAProxy configuration has no %q for the test to replace:\n%s", r[0], cfg)
+		}
+		cfg = strings.Replace(cfg, r[0], r[1], 1)
+	}
+	return cfg
+}
+
+// testGlobal comes before README's configuration: HAProxy's log on stdout, for failure messages.
+const testGlobal = `global
     maxconn 1000
     log stdout format raw local0 info
 
-defaults
-    mode http
-    log global
-    option httplog
-    option forwardfor
-    # Streams: send each event on at once (without it HAProxy 2.6 holds small chunks up to 200 ms).
-    option http-no-delay
-    timeout connect 2s
-    timeout http-request 10s
-    timeout queue 5s
-    # Chat waits on OpenAI and streams (15 s heartbeats): past HTTP_WRITE_TIMEOUT (120 s).
-    timeout client 150s
-    timeout server 150s
-    timeout check 2s
-    retries 2
-    option redispatch 1
-    retry-on conn-failure empty-response response-timeout
-
-frontend api
-    bind {{LISTEN}}
-    default_backend chatbot
-
-backend chatbot
-    balance roundrobin
-    option httpchk GET /health
-    http-check expect status 200
-    default-server check inter 500ms fall 2 rise 2
-    # A POST is sent again after a failure past the connection only when it carries an Idempotency-Key.
-    acl retry_safe method GET HEAD PUT DELETE OPTIONS
-    acl retry_safe req.hdr(Idempotency-Key) -m found
-    http-request disable-l7-retry unless retry_safe
-    http-response set-header X-Served-By %[srv_name]
-    http-error status 503 content-type application/json hdr Retry-After 5 string "{\"detail\":\"No instance is available; try again shortly\"}"
-    server a {{A}}
-    server b {{B}}
 `
 
-// testOnly is appended by the test: pick a server with a header; stats in CSV.
+// testOnly is appended to README's configuration (in its backend): pick a server with a header; stats in CSV.
 const testOnly = `    use-server a if { req.hdr(X-Test-Instance) -m str a }
     use-server b if { req.hdr(X-Test-Instance) -m str b }
 
@@ -358,7 +346,7 @@ frontend stats
 func startBalancer(t *testing.T, haproxy, a, b string) *balancer {
 	t.Helper()
 	listen, stats := apitest.FreeAddr(t), apitest.FreeAddr(t)
-	cfg := strings.NewReplacer("{{LISTEN}}", listen, "{{A}}", a, "{{B}}", b, "{{STATS}}", stats).Replace(haproxyConfig + testOnly)
+	cfg := testGlobal + readmeConfig(t, listen, a, b) + strings.ReplaceAll(testOnly, "{{STATS}}", stats)
 	lb := &balancer{url: "http://" + listen, statsURL: "http://" + stats + "/stats;csv", config: filepath.Join(t.TempDir(), "haproxy.cfg"), logs: &syncBuffer{}}
 	if err := os.WriteFile(lb.config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
