@@ -156,6 +156,10 @@ type Store interface {
 	SetIdempotencyResult(ctx context.Context, id int64, result string) error
 	// DeleteIdempotencyKey releases a claimed key (its request failed), so a retry runs again.
 	DeleteIdempotencyKey(ctx context.Context, id int64) error
+	// RenewIdempotencyKey moves a claimed key's created_at to at while it has no result, so it is not
+	// taken for abandoned while its request runs. Returns ErrNotFound when the claim is gone (finished,
+	// released, or taken over as abandoned).
+	RenewIdempotencyKey(ctx context.Context, id int64, at time.Time) error
 
 	// SetProjectBudget sets (nil: clears) a project's monthly budgets. Returns ErrNotFound.
 	SetProjectBudget(ctx context.Context, ownerID, id int64, microUSD, tokens *int64) (model.Project, error)

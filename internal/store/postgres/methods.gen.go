@@ -638,3 +638,7 @@ func (s *Store) SetIdempotencyResult(ctx context.Context, id int64, result strin
 func (s *Store) DeleteIdempotencyKey(ctx context.Context, id int64) error {
 	return mapErr(s.w.DeleteIdempotencyKey(ctx, id))
 }
+
+func (s *Store) RenewIdempotencyKey(ctx context.Context, id int64, at time.Time) error {
+	return affected(s.w.RenewIdempotencyKey(ctx, sqlcgen.RenewIdempotencyKeyParams{ID: id, CreatedAt: at}))
+}

@@ -625,6 +625,28 @@ func testIdempotencyKeys(t *testing.T, s store.Store) {
 	if err := s.DeleteIdempotencyKey(ctx, got.ID); err != nil {
 		t.Fatal(err)
 	}
+
+	// A running request renews its claim: it is then not abandoned, until it stops renewing.
+	k2 := model.IdempotencyKey{OwnerID: u.ID, Caller: "user", Key: "k2", Fingerprint: "f1"}
+	_, held, err := s.ClaimIdempotencyKey(ctx, k2, old, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RenewIdempotencyKey(ctx, held.ID, future.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if claimed, _, _ := s.ClaimIdempotencyKey(ctx, k2, old, future); claimed {
+		t.Fatal("a renewed claim was taken for abandoned")
+	}
+	if claimed, _, _ := s.ClaimIdempotencyKey(ctx, k2, old, future.Add(2*time.Minute)); !claimed {
+		t.Fatal("a claim no longer renewed was not taken over")
+	}
+	wantErr(t, s.RenewIdempotencyKey(ctx, held.ID, future), store.ErrNotFound) // taken over: gone
+	_, k3, _ := s.ClaimIdempotencyKey(ctx, model.IdempotencyKey{OwnerID: u.ID, Caller: "user", Key: "k3", Fingerprint: "f1"}, old, old)
+	if err := s.SetIdempotencyResult(ctx, k3.ID, `{}`); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, s.RenewIdempotencyKey(ctx, k3.ID, future), store.ErrNotFound) // finished: not renewed
 }
 
 func testProjectFilesDeletion(t *testing.T, s store.Store) {

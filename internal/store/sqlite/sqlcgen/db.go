@@ -186,6 +186,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.renameConversationStmt, err = db.PrepareContext(ctx, renameConversation); err != nil {
 		return nil, fmt.Errorf("error preparing query RenameConversation: %w", err)
 	}
+	if q.renewIdempotencyKeyStmt, err = db.PrepareContext(ctx, renewIdempotencyKey); err != nil {
+		return nil, fmt.Errorf("error preparing query RenewIdempotencyKey: %w", err)
+	}
 	if q.reserveBudgetStmt, err = db.PrepareContext(ctx, reserveBudget); err != nil {
 		return nil, fmt.Errorf("error preparing query ReserveBudget: %w", err)
 	}
@@ -521,6 +524,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing renameConversationStmt: %w", cerr)
 		}
 	}
+	if q.renewIdempotencyKeyStmt != nil {
+		if cerr := q.renewIdempotencyKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing renewIdempotencyKeyStmt: %w", cerr)
+		}
+	}
 	if q.reserveBudgetStmt != nil {
 		if cerr := q.reserveBudgetStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing reserveBudgetStmt: %w", cerr)
@@ -714,6 +722,7 @@ type Queries struct {
 	pageFilesStmt                  *sql.Stmt
 	pagePromptsStmt                *sql.Stmt
 	renameConversationStmt         *sql.Stmt
+	renewIdempotencyKeyStmt        *sql.Stmt
 	reserveBudgetStmt              *sql.Stmt
 	reserveExistingBudgetStmt      *sql.Stmt
 	revokeKeyStmt                  *sql.Stmt
@@ -794,6 +803,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		pageFilesStmt:                  q.pageFilesStmt,
 		pagePromptsStmt:                q.pagePromptsStmt,
 		renameConversationStmt:         q.renameConversationStmt,
+		renewIdempotencyKeyStmt:        q.renewIdempotencyKeyStmt,
 		reserveBudgetStmt:              q.reserveBudgetStmt,
 		reserveExistingBudgetStmt:      q.reserveExistingBudgetStmt,
 		revokeKeyStmt:                  q.revokeKeyStmt,
