@@ -117,6 +117,13 @@ type Prompt struct {
 	UpdatedAt time.Time
 }
 
+type RecoveryCode struct {
+	ID       int64
+	UserID   int64
+	CodeHash string
+	UsedAt   *time.Time
+}
+
 type Session struct {
 	ID         int64
 	UserID     int64
@@ -150,4 +157,7 @@ type User struct {
 	HashedPassword string
 	CreatedAt      time.Time
 	DisplayName    string
+	TotpSecret     string
+	TotpEnabled    bool
+	TotpLastStep   int64
 }

@@ -76,7 +76,7 @@ func (q *Queries) DeleteSessions(ctx context.Context, arg DeleteSessionsParams) 
 }
 
 const getSessionUser = `-- name: GetSessionUser :one
-SELECT u.id, u.email, u.hashed_password, u.created_at, u.display_name, s.last_seen_at
+SELECT u.id, u.email, u.hashed_password, u.created_at, u.display_name, u.totp_enabled, s.last_seen_at
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.id = ?1 AND s.user_id = ?2
 `
@@ -92,6 +92,7 @@ type GetSessionUserRow struct {
 	HashedPassword string
 	CreatedAt      time.Time
 	DisplayName    string
+	TotpEnabled    bool
 	LastSeenAt     time.Time
 }
 
@@ -104,6 +105,7 @@ func (q *Queries) GetSessionUser(ctx context.Context, arg GetSessionUserParams) 
 		&i.HashedPassword,
 		&i.CreatedAt,
 		&i.DisplayName,
+		&i.TotpEnabled,
 		&i.LastSeenAt,
 	)
 	return i, err
