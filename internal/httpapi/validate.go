@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +30,7 @@ type operation struct {
 	public    bool // the spec's security is empty: no token needed
 	jsonBody  bool
 	multipart bool
-	authRoute bool // register and the two logins: rate limited per client IP
+	authRoute bool // register and the two logins with their second steps: rate limited per client IP
 	// userToken: a signed-in user's token may call it. keyScopes: a project key with any one of these
 	// scopes may (none: keys may not).
 	userToken bool
@@ -67,9 +68,10 @@ func newOperations(doc *openapi3.T) operations {
 				echoPath = strings.ReplaceAll(echoPath, "{"+p.Value.Name+"}", ":"+p.Value.Name)
 			}
 			o := &operation{
-				id:            op.OperationID,
-				route:         &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op},
-				authRoute:     op.OperationID == "registerUser" || op.OperationID == "loginUser" || op.OperationID == "createSession",
+				id:    op.OperationID,
+				route: &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op},
+				authRoute: slices.Contains([]string{"registerUser", "loginUser", "createSession", "loginUserMfa", "createSessionMfa"},
+					op.OperationID),
 				projectParam:  strings.Contains(path, "{project_id}"),
 				openAI:        strings.HasPrefix(path, "/v1/"),
 				callsUpstream: op.Responses.Value("502") != nil || op.Responses.Value("504") != nil,
