@@ -671,10 +671,10 @@ describe("two-factor sign-in", () => {
     const codes = await box.locator("ol.recovery-codes li").allTextContents();
     assert.equal(codes.length, 10);
     assert.match(codes[0], /^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/);
-    await box.getByRole("button", { name: "Copy the recovery codes" }).click();
-    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), codes.join("\n"));
     assert.deepEqual(await accessibilityProblems(), [], "the recovery codes");
     await shot("account-two-factor");
+    await box.getByRole("button", { name: "Copy the recovery codes" }).click();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), codes.join("\n"));
     await box.getByRole("button", { name: "I have saved them" }).click();
     await card.getByText("On.").waitFor();
 
