@@ -42,6 +42,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.countPromptsStmt, err = db.PrepareContext(ctx, countPrompts); err != nil {
 		return nil, fmt.Errorf("error preparing query CountPrompts: %w", err)
 	}
+	if q.countRecoveryCodesStmt, err = db.PrepareContext(ctx, countRecoveryCodes); err != nil {
+		return nil, fmt.Errorf("error preparing query CountRecoveryCodes: %w", err)
+	}
 	if q.createConversationStmt, err = db.PrepareContext(ctx, createConversation); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateConversation: %w", err)
 	}
@@ -62,6 +65,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.createPromptStmt, err = db.PrepareContext(ctx, createPrompt); err != nil {
 		return nil, fmt.Errorf("error preparing query CreatePrompt: %w", err)
+	}
+	if q.createRecoveryCodeStmt, err = db.PrepareContext(ctx, createRecoveryCode); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateRecoveryCode: %w", err)
 	}
 	if q.createSessionStmt, err = db.PrepareContext(ctx, createSession); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateSession: %w", err)
@@ -90,6 +96,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.deletePromptStmt, err = db.PrepareContext(ctx, deletePrompt); err != nil {
 		return nil, fmt.Errorf("error preparing query DeletePrompt: %w", err)
 	}
+	if q.deleteRecoveryCodesStmt, err = db.PrepareContext(ctx, deleteRecoveryCodes); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteRecoveryCodes: %w", err)
+	}
 	if q.deleteSessionStmt, err = db.PrepareContext(ctx, deleteSession); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteSession: %w", err)
 	}
@@ -101,6 +110,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.deleteUserStmt, err = db.PrepareContext(ctx, deleteUser); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteUser: %w", err)
+	}
+	if q.disableTOTPStmt, err = db.PrepareContext(ctx, disableTOTP); err != nil {
+		return nil, fmt.Errorf("error preparing query DisableTOTP: %w", err)
+	}
+	if q.enableTOTPStmt, err = db.PrepareContext(ctx, enableTOTP); err != nil {
+		return nil, fmt.Errorf("error preparing query EnableTOTP: %w", err)
 	}
 	if q.getBudgetCounterStmt, err = db.PrepareContext(ctx, getBudgetCounter); err != nil {
 		return nil, fmt.Errorf("error preparing query GetBudgetCounter: %w", err)
@@ -137,6 +152,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.getUserByIDStmt, err = db.PrepareContext(ctx, getUserByID); err != nil {
 		return nil, fmt.Errorf("error preparing query GetUserByID: %w", err)
+	}
+	if q.getUserTOTPStmt, err = db.PrepareContext(ctx, getUserTOTP); err != nil {
+		return nil, fmt.Errorf("error preparing query GetUserTOTP: %w", err)
 	}
 	if q.insertIdempotencyKeyStmt, err = db.PrepareContext(ctx, insertIdempotencyKey); err != nil {
 		return nil, fmt.Errorf("error preparing query InsertIdempotencyKey: %w", err)
@@ -216,6 +234,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.settleBudgetStmt, err = db.PrepareContext(ctx, settleBudget); err != nil {
 		return nil, fmt.Errorf("error preparing query SettleBudget: %w", err)
 	}
+	if q.startTOTPStmt, err = db.PrepareContext(ctx, startTOTP); err != nil {
+		return nil, fmt.Errorf("error preparing query StartTOTP: %w", err)
+	}
 	if q.sumUsageStmt, err = db.PrepareContext(ctx, sumUsage); err != nil {
 		return nil, fmt.Errorf("error preparing query SumUsage: %w", err)
 	}
@@ -248,6 +269,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.updateUserPasswordStmt, err = db.PrepareContext(ctx, updateUserPassword); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateUserPassword: %w", err)
+	}
+	if q.useRecoveryCodeStmt, err = db.PrepareContext(ctx, useRecoveryCode); err != nil {
+		return nil, fmt.Errorf("error preparing query UseRecoveryCode: %w", err)
+	}
+	if q.useTOTPStepStmt, err = db.PrepareContext(ctx, useTOTPStep); err != nil {
+		return nil, fmt.Errorf("error preparing query UseTOTPStep: %w", err)
 	}
 	return &q, nil
 }
@@ -284,6 +311,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing countPromptsStmt: %w", cerr)
 		}
 	}
+	if q.countRecoveryCodesStmt != nil {
+		if cerr := q.countRecoveryCodesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countRecoveryCodesStmt: %w", cerr)
+		}
+	}
 	if q.createConversationStmt != nil {
 		if cerr := q.createConversationStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createConversationStmt: %w", cerr)
@@ -317,6 +349,11 @@ func (q *Queries) Close() error {
 	if q.createPromptStmt != nil {
 		if cerr := q.createPromptStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createPromptStmt: %w", cerr)
+		}
+	}
+	if q.createRecoveryCodeStmt != nil {
+		if cerr := q.createRecoveryCodeStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createRecoveryCodeStmt: %w", cerr)
 		}
 	}
 	if q.createSessionStmt != nil {
@@ -364,6 +401,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing deletePromptStmt: %w", cerr)
 		}
 	}
+	if q.deleteRecoveryCodesStmt != nil {
+		if cerr := q.deleteRecoveryCodesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteRecoveryCodesStmt: %w", cerr)
+		}
+	}
 	if q.deleteSessionStmt != nil {
 		if cerr := q.deleteSessionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteSessionStmt: %w", cerr)
@@ -382,6 +424,16 @@ func (q *Queries) Close() error {
 	if q.deleteUserStmt != nil {
 		if cerr := q.deleteUserStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteUserStmt: %w", cerr)
+		}
+	}
+	if q.disableTOTPStmt != nil {
+		if cerr := q.disableTOTPStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing disableTOTPStmt: %w", cerr)
+		}
+	}
+	if q.enableTOTPStmt != nil {
+		if cerr := q.enableTOTPStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing enableTOTPStmt: %w", cerr)
 		}
 	}
 	if q.getBudgetCounterStmt != nil {
@@ -442,6 +494,11 @@ func (q *Queries) Close() error {
 	if q.getUserByIDStmt != nil {
 		if cerr := q.getUserByIDStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getUserByIDStmt: %w", cerr)
+		}
+	}
+	if q.getUserTOTPStmt != nil {
+		if cerr := q.getUserTOTPStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getUserTOTPStmt: %w", cerr)
 		}
 	}
 	if q.insertIdempotencyKeyStmt != nil {
@@ -574,6 +631,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing settleBudgetStmt: %w", cerr)
 		}
 	}
+	if q.startTOTPStmt != nil {
+		if cerr := q.startTOTPStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing startTOTPStmt: %w", cerr)
+		}
+	}
 	if q.sumUsageStmt != nil {
 		if cerr := q.sumUsageStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing sumUsageStmt: %w", cerr)
@@ -629,6 +691,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing updateUserPasswordStmt: %w", cerr)
 		}
 	}
+	if q.useRecoveryCodeStmt != nil {
+		if cerr := q.useRecoveryCodeStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing useRecoveryCodeStmt: %w", cerr)
+		}
+	}
+	if q.useTOTPStepStmt != nil {
+		if cerr := q.useTOTPStepStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing useTOTPStepStmt: %w", cerr)
+		}
+	}
 	return err
 }
 
@@ -674,6 +746,7 @@ type Queries struct {
 	countFilesStmt                 *sql.Stmt
 	countProjectsStmt              *sql.Stmt
 	countPromptsStmt               *sql.Stmt
+	countRecoveryCodesStmt         *sql.Stmt
 	createConversationStmt         *sql.Stmt
 	createEmailTokenStmt           *sql.Stmt
 	createFileStmt                 *sql.Stmt
@@ -681,6 +754,7 @@ type Queries struct {
 	createMessageStmt              *sql.Stmt
 	createProjectStmt              *sql.Stmt
 	createPromptStmt               *sql.Stmt
+	createRecoveryCodeStmt         *sql.Stmt
 	createSessionStmt              *sql.Stmt
 	createUserStmt                 *sql.Stmt
 	deleteConversationStmt         *sql.Stmt
@@ -690,10 +764,13 @@ type Queries struct {
 	deleteProjectStmt              *sql.Stmt
 	deleteProjectFilesStmt         *sql.Stmt
 	deletePromptStmt               *sql.Stmt
+	deleteRecoveryCodesStmt        *sql.Stmt
 	deleteSessionStmt              *sql.Stmt
 	deleteSessionsStmt             *sql.Stmt
 	deleteStaleIdempotencyKeysStmt *sql.Stmt
 	deleteUserStmt                 *sql.Stmt
+	disableTOTPStmt                *sql.Stmt
+	enableTOTPStmt                 *sql.Stmt
 	getBudgetCounterStmt           *sql.Stmt
 	getConversationStmt            *sql.Stmt
 	getFileStmt                    *sql.Stmt
@@ -706,6 +783,7 @@ type Queries struct {
 	getSessionUserStmt             *sql.Stmt
 	getUserByEmailStmt             *sql.Stmt
 	getUserByIDStmt                *sql.Stmt
+	getUserTOTPStmt                *sql.Stmt
 	insertIdempotencyKeyStmt       *sql.Stmt
 	listConversationsStmt          *sql.Stmt
 	listFilesStmt                  *sql.Stmt
@@ -732,6 +810,7 @@ type Queries struct {
 	setProjectBudgetStmt           *sql.Stmt
 	setProjectVectorStoreStmt      *sql.Stmt
 	settleBudgetStmt               *sql.Stmt
+	startTOTPStmt                  *sql.Stmt
 	sumUsageStmt                   *sql.Stmt
 	takeEmailTokenStmt             *sql.Stmt
 	touchConversationStmt          *sql.Stmt
@@ -743,6 +822,8 @@ type Queries struct {
 	updatePromptStmt               *sql.Stmt
 	updateUserDisplayNameStmt      *sql.Stmt
 	updateUserPasswordStmt         *sql.Stmt
+	useRecoveryCodeStmt            *sql.Stmt
+	useTOTPStepStmt                *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
@@ -755,6 +836,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		countFilesStmt:                 q.countFilesStmt,
 		countProjectsStmt:              q.countProjectsStmt,
 		countPromptsStmt:               q.countPromptsStmt,
+		countRecoveryCodesStmt:         q.countRecoveryCodesStmt,
 		createConversationStmt:         q.createConversationStmt,
 		createEmailTokenStmt:           q.createEmailTokenStmt,
 		createFileStmt:                 q.createFileStmt,
@@ -762,6 +844,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		createMessageStmt:              q.createMessageStmt,
 		createProjectStmt:              q.createProjectStmt,
 		createPromptStmt:               q.createPromptStmt,
+		createRecoveryCodeStmt:         q.createRecoveryCodeStmt,
 		createSessionStmt:              q.createSessionStmt,
 		createUserStmt:                 q.createUserStmt,
 		deleteConversationStmt:         q.deleteConversationStmt,
@@ -771,10 +854,13 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		deleteProjectStmt:              q.deleteProjectStmt,
 		deleteProjectFilesStmt:         q.deleteProjectFilesStmt,
 		deletePromptStmt:               q.deletePromptStmt,
+		deleteRecoveryCodesStmt:        q.deleteRecoveryCodesStmt,
 		deleteSessionStmt:              q.deleteSessionStmt,
 		deleteSessionsStmt:             q.deleteSessionsStmt,
 		deleteStaleIdempotencyKeysStmt: q.deleteStaleIdempotencyKeysStmt,
 		deleteUserStmt:                 q.deleteUserStmt,
+		disableTOTPStmt:                q.disableTOTPStmt,
+		enableTOTPStmt:                 q.enableTOTPStmt,
 		getBudgetCounterStmt:           q.getBudgetCounterStmt,
 		getConversationStmt:            q.getConversationStmt,
 		getFileStmt:                    q.getFileStmt,
@@ -787,6 +873,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getSessionUserStmt:             q.getSessionUserStmt,
 		getUserByEmailStmt:             q.getUserByEmailStmt,
 		getUserByIDStmt:                q.getUserByIDStmt,
+		getUserTOTPStmt:                q.getUserTOTPStmt,
 		insertIdempotencyKeyStmt:       q.insertIdempotencyKeyStmt,
 		listConversationsStmt:          q.listConversationsStmt,
 		listFilesStmt:                  q.listFilesStmt,
@@ -813,6 +900,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		setProjectBudgetStmt:           q.setProjectBudgetStmt,
 		setProjectVectorStoreStmt:      q.setProjectVectorStoreStmt,
 		settleBudgetStmt:               q.settleBudgetStmt,
+		startTOTPStmt:                  q.startTOTPStmt,
 		sumUsageStmt:                   q.sumUsageStmt,
 		takeEmailTokenStmt:             q.takeEmailTokenStmt,
 		touchConversationStmt:          q.touchConversationStmt,
@@ -824,5 +912,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		updatePromptStmt:               q.updatePromptStmt,
 		updateUserDisplayNameStmt:      q.updateUserDisplayNameStmt,
 		updateUserPasswordStmt:         q.updateUserPasswordStmt,
+		useRecoveryCodeStmt:            q.useRecoveryCodeStmt,
+		useTOTPStepStmt:                q.useTOTPStepStmt,
 	}
 }
