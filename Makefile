@@ -9,7 +9,7 @@ STATICCHECK := go tool -modfile=tools/staticcheck/go.mod staticcheck
 PG_LOCAL := postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 REDIS_LOCAL := redis://127.0.0.1:6379/15
 
-.PHONY: help run build test test-go test-frontend e2e generate check lint migrate-new fakeopenai bench
+.PHONY: help run build test test-go test-frontend e2e test-scale generate check lint migrate-new fakeopenai bench
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -37,6 +37,13 @@ test-go: ## Go tests, with the race detector
 	[ -n "$$rd" ] || echo "NOTE: Redis tests SKIPPED (no TEST_REDIS_URL and nothing on 127.0.0.1:6379)"; \
 	TEST_DATABASE_URL="$$pg" TEST_REDIS_URL="$$rd" go test -race -count=1 ./...
 	cd api/client && go test -count=1 ./...
+
+# Two instances of bin/chatbot on a throwaway PostgreSQL database and Redis db 14, behind Debian's HAProxy
+# (installed when missing), with the OpenAI fake: internal/scale. go test ./... skips it (no SCALE_TEST).
+test-scale: build ## scale-out test: two instances behind HAProxy on one PostgreSQL and Redis (README "Scaling out")
+	@command -v haproxy >/dev/null || apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends haproxy \
+		|| { apt-get -o DPkg::Lock::Timeout=300 update && apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends haproxy; }
+	SCALE_TEST=1 CHATBOT_BIN=$(CURDIR)/bin/chatbot go test -count=1 -timeout 5m -v -run TestScaleOut ./internal/scale/
 
 frontend/node_modules/.package-lock.json: frontend/package-lock.json
 	npm --prefix frontend ci --no-audit --no-fund

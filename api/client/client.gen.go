@@ -910,6 +910,21 @@ type KeyUpdate struct {
 	VisitorMessagesPerDay *int                   `json:"visitor_messages_per_day,omitempty"`
 }
 
+// LoginResult Signed in: `access_token` and `token_type` (exactly the `Token`). Or, for a user with two-factor
+// sign-in on, `mfa_required` (true) and `mfa_token`: finish with `POST /users/login/mfa`.
+type LoginResult struct {
+	AccessToken string `json:"access_token,omitempty"`
+
+	// MfaRequired Present (true) only when a code is needed
+	MfaRequired bool `json:"mfa_required,omitempty"`
+
+	// MfaToken Finishes the sign-in within 5 minutes; it is not an access token
+	MfaToken string `json:"mfa_token,omitempty"`
+
+	// TokenType `bearer` (as `Token` says)
+	TokenType string `json:"token_type,omitempty"`
+}
+
 // MaxOutputTokens Upper bound on the reply's tokens; defaults to the server's OPENAI_MAX_OUTPUT_TOKENS
 type MaxOutputTokens = int
 
@@ -917,6 +932,29 @@ type MaxOutputTokens = int
 type Message struct {
 	// Message Example: User registered successfully
 	Message string `json:"message"`
+}
+
+// MfaChallenge The password was right; a code of the authenticator app (or a recovery code) is needed.
+type MfaChallenge struct {
+	// MfaRequired Always true
+	MfaRequired bool `json:"mfa_required"`
+
+	// MfaToken Finishes the sign-in within 5 minutes; it is not an access token
+	MfaToken string `json:"mfa_token"`
+}
+
+// MfaVerification The `mfa_token` and exactly one of `code` and `recovery_code`.
+type MfaVerification struct {
+	// Code The 6 digits the authenticator app shows now
+	//
+	// Example: 123456
+	Code     *TotpCode `json:"code,omitempty"`
+	MfaToken string    `json:"mfa_token"`
+
+	// RecoveryCode One of the recovery codes shown at set-up (16 letters and digits; case, spaces and dashes do not matter)
+	//
+	// Example: abcd-efgh-ijkl-mnop
+	RecoveryCode *RecoveryCode `json:"recovery_code,omitempty"`
 }
 
 // Model defines model for Model.
@@ -1153,6 +1191,17 @@ type PromptUpdate struct {
 	Position *PromptPosition `json:"position,omitempty"`
 }
 
+// RecoveryCode One of the recovery codes shown at set-up (16 letters and digits; case, spaces and dashes do not matter)
+//
+// Example: abcd-efgh-ijkl-mnop
+type RecoveryCode = string
+
+// RecoveryCodes defines model for RecoveryCodes.
+type RecoveryCodes struct {
+	// RecoveryCodes Shown this once; each signs in once in place of a code
+	RecoveryCodes []string `json:"recovery_codes"`
+}
+
 // Session One sign-in of the user.
 type Session struct {
 	CreatedAt time.Time `json:"created_at"`
@@ -1180,6 +1229,42 @@ type Token struct {
 
 // TokenTokenType defines model for Token.TokenType.
 type TokenTokenType string
+
+// TotpCode The 6 digits the authenticator app shows now
+//
+// Example: 123456
+type TotpCode = string
+
+// TotpConfirmation defines model for TotpConfirmation.
+type TotpConfirmation struct {
+	// Code The 6 digits the authenticator app shows now
+	//
+	// Example: 123456
+	Code TotpCode `json:"code"`
+}
+
+// TotpDisable The password and exactly one of `code` and `recovery_code`.
+type TotpDisable struct {
+	// Code The 6 digits the authenticator app shows now
+	//
+	// Example: 123456
+	Code     *TotpCode `json:"code,omitempty"`
+	Password string    `json:"password"`
+
+	// RecoveryCode One of the recovery codes shown at set-up (16 letters and digits; case, spaces and dashes do not matter)
+	//
+	// Example: abcd-efgh-ijkl-mnop
+	RecoveryCode *RecoveryCode `json:"recovery_code,omitempty"`
+}
+
+// TotpSetup defines model for TotpSetup.
+type TotpSetup struct {
+	// OtpauthUri `otpauth://totp/Chatbot%20Platform:<email>?secret=...&issuer=Chatbot%20Platform&...`, to show as a QR code
+	OtpauthUri string `json:"otpauth_uri"`
+
+	// Secret The base32 secret, for typing into an authenticator app
+	Secret string `json:"secret"`
+}
 
 // Usage defines model for Usage.
 type Usage struct {
@@ -1247,6 +1332,9 @@ type User struct {
 	// EmailVerified The user followed a verification (or password-reset) link mailed to the address
 	EmailVerified bool  `json:"email_verified"`
 	Id            int64 `json:"id"`
+
+	// MfaEnabled Two-factor sign-in (authenticator app) is on
+	MfaEnabled bool `json:"mfa_enabled"`
 }
 
 // UserUpdate defines model for UserUpdate.
@@ -1293,8 +1381,9 @@ type WebhookDelivery struct {
 	// EventId The webhook-id header of every attempt
 	EventId string `json:"event_id"`
 
-	// EventType Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`. The others are
-	// accepted and will be sent once their features exist.
+	// EventType Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`, `budget.threshold`
+	// (a budget 80 % used) and `budget.exhausted`. The others are accepted and will be sent once their features
+	// exist.
 	EventType     WebhookEventType `json:"event_type"`
 	Id            int64            `json:"id"`
 	LastAttemptAt *time.Time       `json:"last_attempt_at"`
@@ -1308,8 +1397,9 @@ type WebhookDelivery struct {
 // WebhookDeliveryStatus defines model for WebhookDelivery.Status.
 type WebhookDeliveryStatus string
 
-// WebhookEventType Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`. The others are
-// accepted and will be sent once their features exist.
+// WebhookEventType Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`, `budget.threshold`
+// (a budget 80 % used) and `budget.exhausted`. The others are accepted and will be sent once their features
+// exist.
 type WebhookEventType string
 
 // WebhookUpdate defines model for WebhookUpdate.
@@ -1384,6 +1474,9 @@ type WebhookID = int64
 
 // BadRequest defines model for BadRequest.
 type BadRequest = Error
+
+// Conflict defines model for Conflict.
+type Conflict = Error
 
 // Forbidden defines model for Forbidden.
 type Forbidden = Error
@@ -1574,6 +1667,11 @@ type GetUsageParams struct {
 // GetUsageParamsGroupBy defines parameters for GetUsage.
 type GetUsageParamsGroupBy string
 
+// CreateSession200JSONResponseBody defines parameters for CreateSession.
+type CreateSession200JSONResponseBody struct {
+	union json.RawMessage
+}
+
 // SendMessageJSONRequestBody defines body for SendMessage for application/json ContentType.
 type SendMessageJSONRequestBody = ChatRequest
 
@@ -1616,11 +1714,20 @@ type UpdateWebhookJSONRequestBody = WebhookUpdate
 // LoginUserJSONRequestBody defines body for LoginUser for application/json ContentType.
 type LoginUserJSONRequestBody = Credentials
 
+// LoginUserMfaJSONRequestBody defines body for LoginUserMfa for application/json ContentType.
+type LoginUserMfaJSONRequestBody = MfaVerification
+
 // DeleteCurrentUserJSONRequestBody defines body for DeleteCurrentUser for application/json ContentType.
 type DeleteCurrentUserJSONRequestBody = PasswordConfirmation
 
 // UpdateCurrentUserJSONRequestBody defines body for UpdateCurrentUser for application/json ContentType.
 type UpdateCurrentUserJSONRequestBody = UserUpdate
+
+// DisableTotpJSONRequestBody defines body for DisableTotp for application/json ContentType.
+type DisableTotpJSONRequestBody = TotpDisable
+
+// ConfirmTotpJSONRequestBody defines body for ConfirmTotp for application/json ContentType.
+type ConfirmTotpJSONRequestBody = TotpConfirmation
 
 // ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
 type ChangePasswordJSONRequestBody = PasswordChange
@@ -1636,6 +1743,9 @@ type RegisterUserJSONRequestBody = Credentials
 
 // CreateSessionJSONRequestBody defines body for CreateSession for application/json ContentType.
 type CreateSessionJSONRequestBody = Credentials
+
+// CreateSessionMfaJSONRequestBody defines body for CreateSessionMfa for application/json ContentType.
+type CreateSessionMfaJSONRequestBody = MfaVerification
 
 // ConfirmEmailVerificationJSONRequestBody defines body for ConfirmEmailVerification for application/json ContentType.
 type ConfirmEmailVerificationJSONRequestBody = EmailToken
@@ -1815,6 +1925,68 @@ func (t ChatStreamEvent) MarshalJSON() ([]byte, error) {
 }
 
 func (t *ChatStreamEvent) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsUser returns the union data inside the CreateSession200JSONResponseBody as a User
+func (t CreateSession200JSONResponseBody) AsUser() (User, error) {
+	var body User
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUser overwrites any union data inside the CreateSession200JSONResponseBody as the provided User
+func (t *CreateSession200JSONResponseBody) FromUser(v User) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUser performs a merge with any union data inside the CreateSession200JSONResponseBody, using the provided User
+func (t *CreateSession200JSONResponseBody) MergeUser(v User) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsMfaChallenge returns the union data inside the CreateSession200JSONResponseBody as a MfaChallenge
+func (t CreateSession200JSONResponseBody) AsMfaChallenge() (MfaChallenge, error) {
+	var body MfaChallenge
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromMfaChallenge overwrites any union data inside the CreateSession200JSONResponseBody as the provided MfaChallenge
+func (t *CreateSession200JSONResponseBody) FromMfaChallenge(v MfaChallenge) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeMfaChallenge performs a merge with any union data inside the CreateSession200JSONResponseBody, using the provided MfaChallenge
+func (t *CreateSession200JSONResponseBody) MergeMfaChallenge(v MfaChallenge) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CreateSession200JSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CreateSession200JSONResponseBody) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -2287,6 +2459,10 @@ type ClientInterface interface {
 
 	// LoginUserWithBody Exchange email and password for an access token
 	//
+	// Answers `{"access_token", "token_type"}`. For a user with two-factor sign-in on, a right password
+	// answers `{"mfa_required": true, "mfa_token"}` instead: send the `mfa_token` with a code of the
+	// authenticator app (or a recovery code) to `POST /users/login/mfa` within 5 minutes.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /users/login (the `LoginUser` operationId).
@@ -2294,10 +2470,40 @@ type ClientInterface interface {
 
 	// LoginUser Exchange email and password for an access token
 	//
+	// Answers `{"access_token", "token_type"}`. For a user with two-factor sign-in on, a right password
+	// answers `{"mfa_required": true, "mfa_token"}` instead: send the `mfa_token` with a code of the
+	// authenticator app (or a recovery code) to `POST /users/login/mfa` within 5 minutes.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /users/login (the `LoginUser` operationId).
 	LoginUser(ctx context.Context, body LoginUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LoginUserMfaWithBody Finish a two-factor login with a code
+	//
+	// The `mfa_token` from `POST /users/login` (it lives 5 minutes) and either `code`, the 6 digits the
+	// authenticator app shows, or `recovery_code`, one of the user's unused recovery codes. A code is
+	// accepted once, a recovery code too. Wrong codes (TOTP or recovery) are limited per account: 5 in
+	// any 15 minutes, then one more each 15 minutes (429 with `Retry-After`); right ones do not count.
+	// Starts a session exactly as a login without two-factor sign-in does.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /users/login/mfa (the `LoginUserMfa` operationId).
+	LoginUserMfaWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LoginUserMfa Finish a two-factor login with a code
+	//
+	// The `mfa_token` from `POST /users/login` (it lives 5 minutes) and either `code`, the 6 digits the
+	// authenticator app shows, or `recovery_code`, one of the user's unused recovery codes. A code is
+	// accepted once, a recovery code too. Wrong codes (TOTP or recovery) are limited per account: 5 in
+	// any 15 minutes, then one more each 15 minutes (429 with `Retry-After`); right ones do not count.
+	// Starts a session exactly as a login without two-factor sign-in does.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /users/login/mfa (the `LoginUserMfa` operationId).
+	LoginUserMfa(ctx context.Context, body LoginUserMfaJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// LogoutUser End the session this token belongs to
 	//
@@ -2355,6 +2561,59 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /users/me/export (the `ExportAccount` operationId).
 	ExportAccount(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DisableTotpWithBody Turn two-factor sign-in off
+	//
+	// Needs the password and either a code of the authenticator app or an unused recovery code. The
+	// secret and the recovery codes are deleted. 409 when two-factor sign-in is not on; wrong codes count
+	// against the account's limit (see `POST /users/login/mfa`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with DELETE /users/me/mfa/totp (the `DisableTotp` operationId).
+	DisableTotpWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DisableTotp Turn two-factor sign-in off
+	//
+	// Needs the password and either a code of the authenticator app or an unused recovery code. The
+	// secret and the recovery codes are deleted. 409 when two-factor sign-in is not on; wrong codes count
+	// against the account's limit (see `POST /users/login/mfa`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with DELETE /users/me/mfa/totp (the `DisableTotp` operationId).
+	DisableTotp(ctx context.Context, body DisableTotpJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartTotp Start setting up two-factor sign-in with an authenticator app
+	//
+	// Makes a new secret for an authenticator app (TOTP, RFC 6238: 30-second steps, 6 digits, SHA-1),
+	// pending until `POST /users/me/mfa/totp/confirm`; calling it again replaces a pending one. Show
+	// `otpauth_uri` as a QR code, and `secret` for typing in. 409 when two-factor sign-in is already on.
+	//
+	// Corresponds with POST /users/me/mfa/totp (the `StartTotp` operationId).
+	StartTotp(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConfirmTotpWithBody Turn two-factor sign-in on with a code of the pending set-up
+	//
+	// A code the authenticator app shows for the pending secret turns two-factor sign-in on, and answers
+	// 10 one-time recovery codes. They are shown this once (only their hashes are kept): each signs in
+	// once in place of a code. 409 when no set-up is pending or two-factor sign-in is already on.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /users/me/mfa/totp/confirm (the `ConfirmTotp` operationId).
+	ConfirmTotpWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConfirmTotp Turn two-factor sign-in on with a code of the pending set-up
+	//
+	// A code the authenticator app shows for the pending secret turns two-factor sign-in on, and answers
+	// 10 one-time recovery codes. They are shown this once (only their hashes are kept): each signs in
+	// once in place of a code. 409 when no set-up is pending or two-factor sign-in is already on.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /users/me/mfa/totp/confirm (the `ConfirmTotp` operationId).
+	ConfirmTotp(ctx context.Context, body ConfirmTotpJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ChangePasswordWithBody Change the password
 	//
@@ -2481,6 +2740,8 @@ type ClientInterface interface {
 	// The login body; answers the user and sets two cookies: `session` (the access token, httpOnly,
 	// SameSite=Strict, `Secure` over https, as long as the token lives) and `csrf_token` (readable by the
 	// page, which sends it back as `X-CSRF-Token` on unsafe requests). API clients use `POST /users/login`.
+	// For a user with two-factor sign-in on, a right password sets no cookie and answers
+	// `{"mfa_required": true, "mfa_token"}`: `POST /users/session/mfa` finishes the sign-in.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2492,11 +2753,35 @@ type ClientInterface interface {
 	// The login body; answers the user and sets two cookies: `session` (the access token, httpOnly,
 	// SameSite=Strict, `Secure` over https, as long as the token lives) and `csrf_token` (readable by the
 	// page, which sends it back as `X-CSRF-Token` on unsafe requests). API clients use `POST /users/login`.
+	// For a user with two-factor sign-in on, a right password sets no cookie and answers
+	// `{"mfa_required": true, "mfa_token"}`: `POST /users/session/mfa` finishes the sign-in.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /users/session (the `CreateSession` operationId).
 	CreateSession(ctx context.Context, body CreateSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSessionMfaWithBody Finish a two-factor sign-in of the dashboard with a code
+	//
+	// The body of `POST /users/login/mfa`, with the `mfa_token` that `POST /users/session` answered; sets
+	// the cookies and answers the user as `POST /users/session` does. Same single use of codes and limit
+	// of wrong codes.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /users/session/mfa (the `CreateSessionMfa` operationId).
+	CreateSessionMfaWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSessionMfa Finish a two-factor sign-in of the dashboard with a code
+	//
+	// The body of `POST /users/login/mfa`, with the `mfa_token` that `POST /users/session` answered; sets
+	// the cookies and answers the user as `POST /users/session` does. Same single use of codes and limit
+	// of wrong codes.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /users/session/mfa (the `CreateSessionMfa` operationId).
+	CreateSessionMfa(ctx context.Context, body CreateSessionMfaJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ConfirmEmailVerificationWithBody Verify the address with a mailed link's token
 	//
@@ -3431,6 +3716,10 @@ func (c *Client) RotateWebhookSecret(ctx context.Context, projectId ProjectID, w
 
 // LoginUserWithBody Exchange email and password for an access token
 //
+// Answers `{"access_token", "token_type"}`. For a user with two-factor sign-in on, a right password
+// answers `{"mfa_required": true, "mfa_token"}` instead: send the `mfa_token` with a code of the
+// authenticator app (or a recovery code) to `POST /users/login/mfa` within 5 minutes.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /users/login (the `LoginUser` operationId).
@@ -3448,11 +3737,61 @@ func (c *Client) LoginUserWithBody(ctx context.Context, contentType string, body
 
 // LoginUser Exchange email and password for an access token
 //
+// Answers `{"access_token", "token_type"}`. For a user with two-factor sign-in on, a right password
+// answers `{"mfa_required": true, "mfa_token"}` instead: send the `mfa_token` with a code of the
+// authenticator app (or a recovery code) to `POST /users/login/mfa` within 5 minutes.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /users/login (the `LoginUser` operationId).
 func (c *Client) LoginUser(ctx context.Context, body LoginUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewLoginUserRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LoginUserMfaWithBody Finish a two-factor login with a code
+//
+// The `mfa_token` from `POST /users/login` (it lives 5 minutes) and either `code`, the 6 digits the
+// authenticator app shows, or `recovery_code`, one of the user's unused recovery codes. A code is
+// accepted once, a recovery code too. Wrong codes (TOTP or recovery) are limited per account: 5 in
+// any 15 minutes, then one more each 15 minutes (429 with `Retry-After`); right ones do not count.
+// Starts a session exactly as a login without two-factor sign-in does.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /users/login/mfa (the `LoginUserMfa` operationId).
+func (c *Client) LoginUserMfaWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLoginUserMfaRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LoginUserMfa Finish a two-factor login with a code
+//
+// The `mfa_token` from `POST /users/login` (it lives 5 minutes) and either `code`, the 6 digits the
+// authenticator app shows, or `recovery_code`, one of the user's unused recovery codes. A code is
+// accepted once, a recovery code too. Wrong codes (TOTP or recovery) are limited per account: 5 in
+// any 15 minutes, then one more each 15 minutes (429 with `Retry-After`); right ones do not count.
+// Starts a session exactly as a login without two-factor sign-in does.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /users/login/mfa (the `LoginUserMfa` operationId).
+func (c *Client) LoginUserMfa(ctx context.Context, body LoginUserMfaJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLoginUserMfaRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3580,6 +3919,109 @@ func (c *Client) UpdateCurrentUser(ctx context.Context, body UpdateCurrentUserJS
 // Corresponds with GET /users/me/export (the `ExportAccount` operationId).
 func (c *Client) ExportAccount(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewExportAccountRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DisableTotpWithBody Turn two-factor sign-in off
+//
+// Needs the password and either a code of the authenticator app or an unused recovery code. The
+// secret and the recovery codes are deleted. 409 when two-factor sign-in is not on; wrong codes count
+// against the account's limit (see `POST /users/login/mfa`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with DELETE /users/me/mfa/totp (the `DisableTotp` operationId).
+func (c *Client) DisableTotpWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDisableTotpRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DisableTotp Turn two-factor sign-in off
+//
+// Needs the password and either a code of the authenticator app or an unused recovery code. The
+// secret and the recovery codes are deleted. 409 when two-factor sign-in is not on; wrong codes count
+// against the account's limit (see `POST /users/login/mfa`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with DELETE /users/me/mfa/totp (the `DisableTotp` operationId).
+func (c *Client) DisableTotp(ctx context.Context, body DisableTotpJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDisableTotpRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartTotp Start setting up two-factor sign-in with an authenticator app
+//
+// Makes a new secret for an authenticator app (TOTP, RFC 6238: 30-second steps, 6 digits, SHA-1),
+// pending until `POST /users/me/mfa/totp/confirm`; calling it again replaces a pending one. Show
+// `otpauth_uri` as a QR code, and `secret` for typing in. 409 when two-factor sign-in is already on.
+//
+// Corresponds with POST /users/me/mfa/totp (the `StartTotp` operationId).
+func (c *Client) StartTotp(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartTotpRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConfirmTotpWithBody Turn two-factor sign-in on with a code of the pending set-up
+//
+// A code the authenticator app shows for the pending secret turns two-factor sign-in on, and answers
+// 10 one-time recovery codes. They are shown this once (only their hashes are kept): each signs in
+// once in place of a code. 409 when no set-up is pending or two-factor sign-in is already on.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /users/me/mfa/totp/confirm (the `ConfirmTotp` operationId).
+func (c *Client) ConfirmTotpWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConfirmTotpRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConfirmTotp Turn two-factor sign-in on with a code of the pending set-up
+//
+// A code the authenticator app shows for the pending secret turns two-factor sign-in on, and answers
+// 10 one-time recovery codes. They are shown this once (only their hashes are kept): each signs in
+// once in place of a code. 409 when no set-up is pending or two-factor sign-in is already on.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /users/me/mfa/totp/confirm (the `ConfirmTotp` operationId).
+func (c *Client) ConfirmTotp(ctx context.Context, body ConfirmTotpJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConfirmTotpRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3845,6 +4287,8 @@ func (c *Client) DeleteSession(ctx context.Context, reqEditors ...RequestEditorF
 // The login body; answers the user and sets two cookies: `session` (the access token, httpOnly,
 // SameSite=Strict, `Secure` over https, as long as the token lives) and `csrf_token` (readable by the
 // page, which sends it back as `X-CSRF-Token` on unsafe requests). API clients use `POST /users/login`.
+// For a user with two-factor sign-in on, a right password sets no cookie and answers
+// `{"mfa_required": true, "mfa_token"}`: `POST /users/session/mfa` finishes the sign-in.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3866,12 +4310,56 @@ func (c *Client) CreateSessionWithBody(ctx context.Context, contentType string, 
 // The login body; answers the user and sets two cookies: `session` (the access token, httpOnly,
 // SameSite=Strict, `Secure` over https, as long as the token lives) and `csrf_token` (readable by the
 // page, which sends it back as `X-CSRF-Token` on unsafe requests). API clients use `POST /users/login`.
+// For a user with two-factor sign-in on, a right password sets no cookie and answers
+// `{"mfa_required": true, "mfa_token"}`: `POST /users/session/mfa` finishes the sign-in.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /users/session (the `CreateSession` operationId).
 func (c *Client) CreateSession(ctx context.Context, body CreateSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateSessionRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSessionMfaWithBody Finish a two-factor sign-in of the dashboard with a code
+//
+// The body of `POST /users/login/mfa`, with the `mfa_token` that `POST /users/session` answered; sets
+// the cookies and answers the user as `POST /users/session` does. Same single use of codes and limit
+// of wrong codes.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /users/session/mfa (the `CreateSessionMfa` operationId).
+func (c *Client) CreateSessionMfaWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSessionMfaRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSessionMfa Finish a two-factor sign-in of the dashboard with a code
+//
+// The body of `POST /users/login/mfa`, with the `mfa_token` that `POST /users/session` answered; sets
+// the cookies and answers the user as `POST /users/session` does. Same single use of codes and limit
+// of wrong codes.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /users/session/mfa (the `CreateSessionMfa` operationId).
+func (c *Client) CreateSessionMfa(ctx context.Context, body CreateSessionMfaJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSessionMfaRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5832,6 +6320,46 @@ func NewLoginUserRequestWithBody(server string, contentType string, body io.Read
 	return req, nil
 }
 
+// NewLoginUserMfaRequest calls the generic LoginUserMfa builder with application/json body
+func NewLoginUserMfaRequest(server string, body LoginUserMfaJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewLoginUserMfaRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewLoginUserMfaRequestWithBody constructs an http.Request for the LoginUserMfa method, with any body, and a specified content type
+func NewLoginUserMfaRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/login/mfa")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewLogoutUserRequest constructs an http.Request for the LogoutUser method
 func NewLogoutUserRequest(server string) (*http.Request, error) {
 	var err error
@@ -5989,6 +6517,113 @@ func NewExportAccountRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewDisableTotpRequest calls the generic DisableTotp builder with application/json body
+func NewDisableTotpRequest(server string, body DisableTotpJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDisableTotpRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewDisableTotpRequestWithBody constructs an http.Request for the DisableTotp method, with any body, and a specified content type
+func NewDisableTotpRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/me/mfa/totp")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewStartTotpRequest constructs an http.Request for the StartTotp method
+func NewStartTotpRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/me/mfa/totp")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewConfirmTotpRequest calls the generic ConfirmTotp builder with application/json body
+func NewConfirmTotpRequest(server string, body ConfirmTotpJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewConfirmTotpRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewConfirmTotpRequestWithBody constructs an http.Request for the ConfirmTotp method, with any body, and a specified content type
+func NewConfirmTotpRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/me/mfa/totp/confirm")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -6316,6 +6951,46 @@ func NewCreateSessionRequestWithBody(server string, contentType string, body io.
 	}
 
 	operationPath := fmt.Sprintf("/users/session")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCreateSessionMfaRequest calls the generic CreateSessionMfa builder with application/json body
+func NewCreateSessionMfaRequest(server string, body CreateSessionMfaJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateSessionMfaRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateSessionMfaRequestWithBody constructs an http.Request for the CreateSessionMfa method, with any body, and a specified content type
+func NewCreateSessionMfaRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/session/mfa")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -6926,6 +7601,10 @@ type ClientWithResponsesInterface interface {
 
 	// LoginUserWithBodyWithResponse Exchange email and password for an access token
 	//
+	// Answers `{"access_token", "token_type"}`. For a user with two-factor sign-in on, a right password
+	// answers `{"mfa_required": true, "mfa_token"}` instead: send the `mfa_token` with a code of the
+	// authenticator app (or a recovery code) to `POST /users/login/mfa` within 5 minutes.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /users/login (the `LoginUser` operationId).
@@ -6933,10 +7612,40 @@ type ClientWithResponsesInterface interface {
 
 	// LoginUserWithResponse Exchange email and password for an access token
 	//
+	// Answers `{"access_token", "token_type"}`. For a user with two-factor sign-in on, a right password
+	// answers `{"mfa_required": true, "mfa_token"}` instead: send the `mfa_token` with a code of the
+	// authenticator app (or a recovery code) to `POST /users/login/mfa` within 5 minutes.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /users/login (the `LoginUser` operationId).
 	LoginUserWithResponse(ctx context.Context, body LoginUserJSONRequestBody, reqEditors ...RequestEditorFn) (*LoginUserResponse, error)
+
+	// LoginUserMfaWithBodyWithResponse Finish a two-factor login with a code
+	//
+	// The `mfa_token` from `POST /users/login` (it lives 5 minutes) and either `code`, the 6 digits the
+	// authenticator app shows, or `recovery_code`, one of the user's unused recovery codes. A code is
+	// accepted once, a recovery code too. Wrong codes (TOTP or recovery) are limited per account: 5 in
+	// any 15 minutes, then one more each 15 minutes (429 with `Retry-After`); right ones do not count.
+	// Starts a session exactly as a login without two-factor sign-in does.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /users/login/mfa (the `LoginUserMfa` operationId).
+	LoginUserMfaWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LoginUserMfaResponse, error)
+
+	// LoginUserMfaWithResponse Finish a two-factor login with a code
+	//
+	// The `mfa_token` from `POST /users/login` (it lives 5 minutes) and either `code`, the 6 digits the
+	// authenticator app shows, or `recovery_code`, one of the user's unused recovery codes. A code is
+	// accepted once, a recovery code too. Wrong codes (TOTP or recovery) are limited per account: 5 in
+	// any 15 minutes, then one more each 15 minutes (429 with `Retry-After`); right ones do not count.
+	// Starts a session exactly as a login without two-factor sign-in does.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /users/login/mfa (the `LoginUserMfa` operationId).
+	LoginUserMfaWithResponse(ctx context.Context, body LoginUserMfaJSONRequestBody, reqEditors ...RequestEditorFn) (*LoginUserMfaResponse, error)
 
 	// LogoutUserWithResponse End the session this token belongs to
 	//
@@ -7000,6 +7709,61 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /users/me/export (the `ExportAccount` operationId).
 	ExportAccountWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ExportAccountResponse, error)
+
+	// DisableTotpWithBodyWithResponse Turn two-factor sign-in off
+	//
+	// Needs the password and either a code of the authenticator app or an unused recovery code. The
+	// secret and the recovery codes are deleted. 409 when two-factor sign-in is not on; wrong codes count
+	// against the account's limit (see `POST /users/login/mfa`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /users/me/mfa/totp (the `DisableTotp` operationId).
+	DisableTotpWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DisableTotpResponse, error)
+
+	// DisableTotpWithResponse Turn two-factor sign-in off
+	//
+	// Needs the password and either a code of the authenticator app or an unused recovery code. The
+	// secret and the recovery codes are deleted. 409 when two-factor sign-in is not on; wrong codes count
+	// against the account's limit (see `POST /users/login/mfa`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /users/me/mfa/totp (the `DisableTotp` operationId).
+	DisableTotpWithResponse(ctx context.Context, body DisableTotpJSONRequestBody, reqEditors ...RequestEditorFn) (*DisableTotpResponse, error)
+
+	// StartTotpWithResponse Start setting up two-factor sign-in with an authenticator app
+	//
+	// Makes a new secret for an authenticator app (TOTP, RFC 6238: 30-second steps, 6 digits, SHA-1),
+	// pending until `POST /users/me/mfa/totp/confirm`; calling it again replaces a pending one. Show
+	// `otpauth_uri` as a QR code, and `secret` for typing in. 409 when two-factor sign-in is already on.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /users/me/mfa/totp (the `StartTotp` operationId).
+	StartTotpWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*StartTotpResponse, error)
+
+	// ConfirmTotpWithBodyWithResponse Turn two-factor sign-in on with a code of the pending set-up
+	//
+	// A code the authenticator app shows for the pending secret turns two-factor sign-in on, and answers
+	// 10 one-time recovery codes. They are shown this once (only their hashes are kept): each signs in
+	// once in place of a code. 409 when no set-up is pending or two-factor sign-in is already on.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /users/me/mfa/totp/confirm (the `ConfirmTotp` operationId).
+	ConfirmTotpWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmTotpResponse, error)
+
+	// ConfirmTotpWithResponse Turn two-factor sign-in on with a code of the pending set-up
+	//
+	// A code the authenticator app shows for the pending secret turns two-factor sign-in on, and answers
+	// 10 one-time recovery codes. They are shown this once (only their hashes are kept): each signs in
+	// once in place of a code. 409 when no set-up is pending or two-factor sign-in is already on.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /users/me/mfa/totp/confirm (the `ConfirmTotp` operationId).
+	ConfirmTotpWithResponse(ctx context.Context, body ConfirmTotpJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmTotpResponse, error)
 
 	// ChangePasswordWithBodyWithResponse Change the password
 	//
@@ -7136,6 +7900,8 @@ type ClientWithResponsesInterface interface {
 	// The login body; answers the user and sets two cookies: `session` (the access token, httpOnly,
 	// SameSite=Strict, `Secure` over https, as long as the token lives) and `csrf_token` (readable by the
 	// page, which sends it back as `X-CSRF-Token` on unsafe requests). API clients use `POST /users/login`.
+	// For a user with two-factor sign-in on, a right password sets no cookie and answers
+	// `{"mfa_required": true, "mfa_token"}`: `POST /users/session/mfa` finishes the sign-in.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7147,11 +7913,35 @@ type ClientWithResponsesInterface interface {
 	// The login body; answers the user and sets two cookies: `session` (the access token, httpOnly,
 	// SameSite=Strict, `Secure` over https, as long as the token lives) and `csrf_token` (readable by the
 	// page, which sends it back as `X-CSRF-Token` on unsafe requests). API clients use `POST /users/login`.
+	// For a user with two-factor sign-in on, a right password sets no cookie and answers
+	// `{"mfa_required": true, "mfa_token"}`: `POST /users/session/mfa` finishes the sign-in.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /users/session (the `CreateSession` operationId).
 	CreateSessionWithResponse(ctx context.Context, body CreateSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSessionResponse, error)
+
+	// CreateSessionMfaWithBodyWithResponse Finish a two-factor sign-in of the dashboard with a code
+	//
+	// The body of `POST /users/login/mfa`, with the `mfa_token` that `POST /users/session` answered; sets
+	// the cookies and answers the user as `POST /users/session` does. Same single use of codes and limit
+	// of wrong codes.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /users/session/mfa (the `CreateSessionMfa` operationId).
+	CreateSessionMfaWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSessionMfaResponse, error)
+
+	// CreateSessionMfaWithResponse Finish a two-factor sign-in of the dashboard with a code
+	//
+	// The body of `POST /users/login/mfa`, with the `mfa_token` that `POST /users/session` answered; sets
+	// the cookies and answers the user as `POST /users/session` does. Same single use of codes and limit
+	// of wrong codes.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /users/session/mfa (the `CreateSessionMfa` operationId).
+	CreateSessionMfaWithResponse(ctx context.Context, body CreateSessionMfaJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSessionMfaResponse, error)
 
 	// ConfirmEmailVerificationWithBodyWithResponse Verify the address with a mailed link's token
 	//
@@ -11385,7 +12175,7 @@ type LoginUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *Token
+	JSON200 *LoginResult
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -11411,7 +12201,7 @@ type LoginUserResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r LoginUserResponse) GetJSON200() *Token {
+func (r LoginUserResponse) GetJSON200() *LoginResult {
 	return r.JSON200
 }
 
@@ -11478,6 +12268,124 @@ func (r LoginUserResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r LoginUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// LoginUserMfaResponse401Headers the declared response headers of an HTTP 401 response for LoginUserMfa
+type LoginUserMfaResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// LoginUserMfaResponse429Headers the declared response headers of an HTTP 429 response for LoginUserMfa
+type LoginUserMfaResponse429Headers struct {
+	RetryAfter *int
+}
+
+// LoginUserMfaResponse503Headers the declared response headers of an HTTP 503 response for LoginUserMfa
+type LoginUserMfaResponse503Headers struct {
+	RetryAfter *int
+}
+
+type LoginUserMfaResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Token
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *LoginUserMfaResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *LoginUserMfaResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *LoginUserMfaResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r LoginUserMfaResponse) GetJSON200() *Token {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r LoginUserMfaResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r LoginUserMfaResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r LoginUserMfaResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r LoginUserMfaResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r LoginUserMfaResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r LoginUserMfaResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r LoginUserMfaResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r LoginUserMfaResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r LoginUserMfaResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r LoginUserMfaResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r LoginUserMfaResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r LoginUserMfaResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11998,6 +12906,353 @@ func (r ExportAccountResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ExportAccountResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DisableTotpResponse401Headers the declared response headers of an HTTP 401 response for DisableTotp
+type DisableTotpResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DisableTotpResponse429Headers the declared response headers of an HTTP 429 response for DisableTotp
+type DisableTotpResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DisableTotpResponse503Headers the declared response headers of an HTTP 503 response for DisableTotp
+type DisableTotpResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DisableTotpResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DisableTotpResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DisableTotpResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DisableTotpResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DisableTotpResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DisableTotpResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DisableTotpResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DisableTotpResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r DisableTotpResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r DisableTotpResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DisableTotpResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DisableTotpResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r DisableTotpResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DisableTotpResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DisableTotpResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DisableTotpResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DisableTotpResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StartTotpResponse401Headers the declared response headers of an HTTP 401 response for StartTotp
+type StartTotpResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StartTotpResponse429Headers the declared response headers of an HTTP 429 response for StartTotp
+type StartTotpResponse429Headers struct {
+	RetryAfter *int
+}
+
+// StartTotpResponse503Headers the declared response headers of an HTTP 503 response for StartTotp
+type StartTotpResponse503Headers struct {
+	RetryAfter *int
+}
+
+type StartTotpResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TotpSetup
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StartTotpResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StartTotpResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *StartTotpResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StartTotpResponse) GetJSON200() *TotpSetup {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StartTotpResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StartTotpResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r StartTotpResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StartTotpResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r StartTotpResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r StartTotpResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r StartTotpResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StartTotpResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StartTotpResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StartTotpResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ConfirmTotpResponse401Headers the declared response headers of an HTTP 401 response for ConfirmTotp
+type ConfirmTotpResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ConfirmTotpResponse429Headers the declared response headers of an HTTP 429 response for ConfirmTotp
+type ConfirmTotpResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ConfirmTotpResponse503Headers the declared response headers of an HTTP 503 response for ConfirmTotp
+type ConfirmTotpResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ConfirmTotpResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RecoveryCodes
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ConfirmTotpResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ConfirmTotpResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ConfirmTotpResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ConfirmTotpResponse) GetJSON200() *RecoveryCodes {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ConfirmTotpResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ConfirmTotpResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ConfirmTotpResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ConfirmTotpResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ConfirmTotpResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ConfirmTotpResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ConfirmTotpResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ConfirmTotpResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ConfirmTotpResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ConfirmTotpResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ConfirmTotpResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ConfirmTotpResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ConfirmTotpResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12922,7 +14177,7 @@ type CreateSessionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *User
+	JSON200 *CreateSession200JSONResponseBody
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -12950,7 +14205,7 @@ type CreateSessionResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r CreateSessionResponse) GetJSON200() *User {
+func (r CreateSessionResponse) GetJSON200() *CreateSession200JSONResponseBody {
 	return r.JSON200
 }
 
@@ -13017,6 +14272,124 @@ func (r CreateSessionResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateSessionMfaResponse200Headers the declared response headers of an HTTP 200 response for CreateSessionMfa
+type CreateSessionMfaResponse200Headers struct {
+	SetCookie *string
+}
+
+// CreateSessionMfaResponse401Headers the declared response headers of an HTTP 401 response for CreateSessionMfa
+type CreateSessionMfaResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CreateSessionMfaResponse429Headers the declared response headers of an HTTP 429 response for CreateSessionMfa
+type CreateSessionMfaResponse429Headers struct {
+	RetryAfter *int
+}
+
+// CreateSessionMfaResponse503Headers the declared response headers of an HTTP 503 response for CreateSessionMfa
+type CreateSessionMfaResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateSessionMfaResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *User
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreateSessionMfaResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateSessionMfaResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateSessionMfaResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateSessionMfaResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateSessionMfaResponse) GetJSON200() *User {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateSessionMfaResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateSessionMfaResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateSessionMfaResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateSessionMfaResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateSessionMfaResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateSessionMfaResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CreateSessionMfaResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateSessionMfaResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateSessionMfaResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateSessionMfaResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateSessionMfaResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14072,6 +15445,10 @@ func (c *ClientWithResponses) RotateWebhookSecretWithResponse(ctx context.Contex
 
 // LoginUserWithBodyWithResponse Exchange email and password for an access token
 //
+// Answers `{"access_token", "token_type"}`. For a user with two-factor sign-in on, a right password
+// answers `{"mfa_required": true, "mfa_token"}` instead: send the `mfa_token` with a code of the
+// authenticator app (or a recovery code) to `POST /users/login/mfa` within 5 minutes.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /users/login (the `LoginUser` operationId).
@@ -14085,6 +15462,10 @@ func (c *ClientWithResponses) LoginUserWithBodyWithResponse(ctx context.Context,
 
 // LoginUserWithResponse Exchange email and password for an access token
 //
+// Answers `{"access_token", "token_type"}`. For a user with two-factor sign-in on, a right password
+// answers `{"mfa_required": true, "mfa_token"}` instead: send the `mfa_token` with a code of the
+// authenticator app (or a recovery code) to `POST /users/login/mfa` within 5 minutes.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /users/login (the `LoginUser` operationId).
@@ -14094,6 +15475,44 @@ func (c *ClientWithResponses) LoginUserWithResponse(ctx context.Context, body Lo
 		return nil, err
 	}
 	return ParseLoginUserResponse(rsp)
+}
+
+// LoginUserMfaWithBodyWithResponse Finish a two-factor login with a code
+//
+// The `mfa_token` from `POST /users/login` (it lives 5 minutes) and either `code`, the 6 digits the
+// authenticator app shows, or `recovery_code`, one of the user's unused recovery codes. A code is
+// accepted once, a recovery code too. Wrong codes (TOTP or recovery) are limited per account: 5 in
+// any 15 minutes, then one more each 15 minutes (429 with `Retry-After`); right ones do not count.
+// Starts a session exactly as a login without two-factor sign-in does.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /users/login/mfa (the `LoginUserMfa` operationId).
+func (c *ClientWithResponses) LoginUserMfaWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LoginUserMfaResponse, error) {
+	rsp, err := c.LoginUserMfaWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLoginUserMfaResponse(rsp)
+}
+
+// LoginUserMfaWithResponse Finish a two-factor login with a code
+//
+// The `mfa_token` from `POST /users/login` (it lives 5 minutes) and either `code`, the 6 digits the
+// authenticator app shows, or `recovery_code`, one of the user's unused recovery codes. A code is
+// accepted once, a recovery code too. Wrong codes (TOTP or recovery) are limited per account: 5 in
+// any 15 minutes, then one more each 15 minutes (429 with `Retry-After`); right ones do not count.
+// Starts a session exactly as a login without two-factor sign-in does.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /users/login/mfa (the `LoginUserMfa` operationId).
+func (c *ClientWithResponses) LoginUserMfaWithResponse(ctx context.Context, body LoginUserMfaJSONRequestBody, reqEditors ...RequestEditorFn) (*LoginUserMfaResponse, error) {
+	rsp, err := c.LoginUserMfa(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLoginUserMfaResponse(rsp)
 }
 
 // LogoutUserWithResponse End the session this token belongs to
@@ -14199,6 +15618,91 @@ func (c *ClientWithResponses) ExportAccountWithResponse(ctx context.Context, req
 		return nil, err
 	}
 	return ParseExportAccountResponse(rsp)
+}
+
+// DisableTotpWithBodyWithResponse Turn two-factor sign-in off
+//
+// Needs the password and either a code of the authenticator app or an unused recovery code. The
+// secret and the recovery codes are deleted. 409 when two-factor sign-in is not on; wrong codes count
+// against the account's limit (see `POST /users/login/mfa`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /users/me/mfa/totp (the `DisableTotp` operationId).
+func (c *ClientWithResponses) DisableTotpWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DisableTotpResponse, error) {
+	rsp, err := c.DisableTotpWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDisableTotpResponse(rsp)
+}
+
+// DisableTotpWithResponse Turn two-factor sign-in off
+//
+// Needs the password and either a code of the authenticator app or an unused recovery code. The
+// secret and the recovery codes are deleted. 409 when two-factor sign-in is not on; wrong codes count
+// against the account's limit (see `POST /users/login/mfa`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /users/me/mfa/totp (the `DisableTotp` operationId).
+func (c *ClientWithResponses) DisableTotpWithResponse(ctx context.Context, body DisableTotpJSONRequestBody, reqEditors ...RequestEditorFn) (*DisableTotpResponse, error) {
+	rsp, err := c.DisableTotp(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDisableTotpResponse(rsp)
+}
+
+// StartTotpWithResponse Start setting up two-factor sign-in with an authenticator app
+//
+// Makes a new secret for an authenticator app (TOTP, RFC 6238: 30-second steps, 6 digits, SHA-1),
+// pending until `POST /users/me/mfa/totp/confirm`; calling it again replaces a pending one. Show
+// `otpauth_uri` as a QR code, and `secret` for typing in. 409 when two-factor sign-in is already on.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /users/me/mfa/totp (the `StartTotp` operationId).
+func (c *ClientWithResponses) StartTotpWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*StartTotpResponse, error) {
+	rsp, err := c.StartTotp(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartTotpResponse(rsp)
+}
+
+// ConfirmTotpWithBodyWithResponse Turn two-factor sign-in on with a code of the pending set-up
+//
+// A code the authenticator app shows for the pending secret turns two-factor sign-in on, and answers
+// 10 one-time recovery codes. They are shown this once (only their hashes are kept): each signs in
+// once in place of a code. 409 when no set-up is pending or two-factor sign-in is already on.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /users/me/mfa/totp/confirm (the `ConfirmTotp` operationId).
+func (c *ClientWithResponses) ConfirmTotpWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmTotpResponse, error) {
+	rsp, err := c.ConfirmTotpWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfirmTotpResponse(rsp)
+}
+
+// ConfirmTotpWithResponse Turn two-factor sign-in on with a code of the pending set-up
+//
+// A code the authenticator app shows for the pending secret turns two-factor sign-in on, and answers
+// 10 one-time recovery codes. They are shown this once (only their hashes are kept): each signs in
+// once in place of a code. 409 when no set-up is pending or two-factor sign-in is already on.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /users/me/mfa/totp/confirm (the `ConfirmTotp` operationId).
+func (c *ClientWithResponses) ConfirmTotpWithResponse(ctx context.Context, body ConfirmTotpJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmTotpResponse, error) {
+	rsp, err := c.ConfirmTotp(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfirmTotpResponse(rsp)
 }
 
 // ChangePasswordWithBodyWithResponse Change the password
@@ -14414,6 +15918,8 @@ func (c *ClientWithResponses) DeleteSessionWithResponse(ctx context.Context, req
 // The login body; answers the user and sets two cookies: `session` (the access token, httpOnly,
 // SameSite=Strict, `Secure` over https, as long as the token lives) and `csrf_token` (readable by the
 // page, which sends it back as `X-CSRF-Token` on unsafe requests). API clients use `POST /users/login`.
+// For a user with two-factor sign-in on, a right password sets no cookie and answers
+// `{"mfa_required": true, "mfa_token"}`: `POST /users/session/mfa` finishes the sign-in.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14431,6 +15937,8 @@ func (c *ClientWithResponses) CreateSessionWithBodyWithResponse(ctx context.Cont
 // The login body; answers the user and sets two cookies: `session` (the access token, httpOnly,
 // SameSite=Strict, `Secure` over https, as long as the token lives) and `csrf_token` (readable by the
 // page, which sends it back as `X-CSRF-Token` on unsafe requests). API clients use `POST /users/login`.
+// For a user with two-factor sign-in on, a right password sets no cookie and answers
+// `{"mfa_required": true, "mfa_token"}`: `POST /users/session/mfa` finishes the sign-in.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14441,6 +15949,40 @@ func (c *ClientWithResponses) CreateSessionWithResponse(ctx context.Context, bod
 		return nil, err
 	}
 	return ParseCreateSessionResponse(rsp)
+}
+
+// CreateSessionMfaWithBodyWithResponse Finish a two-factor sign-in of the dashboard with a code
+//
+// The body of `POST /users/login/mfa`, with the `mfa_token` that `POST /users/session` answered; sets
+// the cookies and answers the user as `POST /users/session` does. Same single use of codes and limit
+// of wrong codes.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /users/session/mfa (the `CreateSessionMfa` operationId).
+func (c *ClientWithResponses) CreateSessionMfaWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSessionMfaResponse, error) {
+	rsp, err := c.CreateSessionMfaWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSessionMfaResponse(rsp)
+}
+
+// CreateSessionMfaWithResponse Finish a two-factor sign-in of the dashboard with a code
+//
+// The body of `POST /users/login/mfa`, with the `mfa_token` that `POST /users/session` answered; sets
+// the cookies and answers the user as `POST /users/session` does. Same single use of codes and limit
+// of wrong codes.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /users/session/mfa (the `CreateSessionMfa` operationId).
+func (c *ClientWithResponses) CreateSessionMfaWithResponse(ctx context.Context, body CreateSessionMfaJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSessionMfaResponse, error) {
+	rsp, err := c.CreateSessionMfa(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSessionMfaResponse(rsp)
 }
 
 // ConfirmEmailVerificationWithBodyWithResponse Verify the address with a mailed link's token
@@ -18646,7 +20188,7 @@ func ParseLoginUserResponse(rsp *http.Response) (*LoginUserResponse, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest Token
+		var dest LoginResult
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18733,6 +20275,121 @@ func ParseLoginUserResponse(rsp *http.Response) (*LoginUserResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers LoginUserResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseLoginUserMfaResponse parses an HTTP response from a LoginUserMfaWithResponse call
+func ParseLoginUserMfaResponse(rsp *http.Response) (*LoginUserMfaResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &LoginUserMfaResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Token
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers LoginUserMfaResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers LoginUserMfaResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers LoginUserMfaResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -19247,6 +20904,347 @@ func ParseExportAccountResponse(rsp *http.Response) (*ExportAccountResponse, err
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ExportAccountResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDisableTotpResponse parses an HTTP response from a DisableTotpWithResponse call
+func ParseDisableTotpResponse(rsp *http.Response) (*DisableTotpResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DisableTotpResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DisableTotpResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DisableTotpResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DisableTotpResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStartTotpResponse parses an HTTP response from a StartTotpWithResponse call
+func ParseStartTotpResponse(rsp *http.Response) (*StartTotpResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StartTotpResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TotpSetup
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StartTotpResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StartTotpResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers StartTotpResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseConfirmTotpResponse parses an HTTP response from a ConfirmTotpWithResponse call
+func ParseConfirmTotpResponse(rsp *http.Response) (*ConfirmTotpResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ConfirmTotpResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RecoveryCodes
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ConfirmTotpResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ConfirmTotpResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ConfirmTotpResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -20148,7 +22146,7 @@ func ParseCreateSessionResponse(rsp *http.Response) (*CreateSessionResponse, err
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest User
+		var dest CreateSession200JSONResponseBody
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20245,6 +22243,124 @@ func ParseCreateSessionResponse(rsp *http.Response) (*CreateSessionResponse, err
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateSessionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateSessionMfaResponse parses an HTTP response from a CreateSessionMfaWithResponse call
+func ParseCreateSessionMfaResponse(rsp *http.Response) (*CreateSessionMfaResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateSessionMfaResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest User
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CreateSessionMfaResponse200Headers
+		if values := rsp.Header.Values("Set-Cookie"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Set-Cookie", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.SetCookie = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateSessionMfaResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateSessionMfaResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateSessionMfaResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -19,3 +19,8 @@ UPDATE idempotency_keys SET result = @result WHERE id = @id;
 
 -- name: DeleteIdempotencyKey :exec
 DELETE FROM idempotency_keys WHERE id = @id;
+
+-- name: RenewIdempotencyKey :execrows
+-- A running request renews its claim (created_at is then when it was last renewed), so a claim whose
+-- process died is abandoned after a short lease rather than held for the whole window.
+UPDATE idempotency_keys SET created_at = @created_at WHERE id = @id AND result IS NULL;

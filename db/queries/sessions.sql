@@ -6,7 +6,7 @@ VALUES (@user_id, @created_at, @created_at, @ip, @user_agent)
 RETURNING *;
 
 -- name: GetSessionUser :one
-SELECT u.id, u.email, u.hashed_password, u.created_at, u.display_name, u.email_verified_at, s.last_seen_at
+SELECT u.id, u.email, u.hashed_password, u.created_at, u.display_name, u.email_verified_at, u.totp_enabled, s.last_seen_at
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.id = @session_id AND s.user_id = @user_id;
 

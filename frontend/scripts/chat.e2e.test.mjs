@@ -3,6 +3,7 @@
 // that Open WebUI and LibreChat users expect. Each test stands alone on its own user (made through the API),
 // located by role and accessible name. Screenshots go to E2E_OUTPUT_DIR.
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -83,6 +84,18 @@ async function accessibilityProblems() {
 }
 
 const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`) });
+
+/** An authenticator app's code (RFC 6238: HMAC-SHA1, 30-second steps, 6 digits) for a base32 secret at a time. */
+function totpCode(secret, at = Date.now()) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const bits = [...secret.replace(/=+$/, "")].map((c) => alphabet.indexOf(c).toString(2).padStart(5, "0")).join("");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30_000)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[19] & 0x0f;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
 
 before(async () => {
   profile = mkdtempSync(join(tmpdir(), "chatbot-e2e-profile-"));
@@ -634,5 +647,71 @@ describe("the chat experience", () => {
     await panel.getByRole("button", { name: "Start over" }).click();
     assert.equal(await panel.locator(".message").count(), 0);
     assert.deepEqual(await accessibilityProblems(), []);
+  });
+});
+
+describe("two-factor sign-in", () => {
+  it("set up on the Account page (QR code, code, recovery codes once), then sign in with the password and a code", async () => {
+    const { email } = await signUp();
+    await page.goto(`${BASE}/account`);
+    const card = page.getByRole("region", { name: "Two-factor sign-in" });
+    await card.getByRole("button", { name: "Set up two-factor sign-in" }).click();
+    await card.getByRole("img", { name: /QR code/ }).waitFor();
+    const secret = ((await card.locator(".copy-field pre").first().textContent()) ?? "").trim();
+    assert.match(secret, /^[A-Z2-7]{32}$/, "the key is shown for typing in");
+    assert.deepEqual(await accessibilityProblems(), [], "the set-up");
+
+    await card.getByLabel("Code from the app").fill("000000" === totpCode(secret) ? "111111" : "000000");
+    await card.getByRole("button", { name: "Turn on two-factor sign-in" }).click();
+    await card.getByText("is not the current code").waitFor();
+    await card.getByLabel("Code from the app").fill(totpCode(secret));
+    await card.getByRole("button", { name: "Turn on two-factor sign-in" }).click();
+    const box = card.getByRole("region", { name: "Save your recovery codes now" });
+    await box.waitFor();
+    const codes = await box.locator("ol.recovery-codes li").allTextContents();
+    assert.equal(codes.length, 10);
+    assert.match(codes[0], /^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/);
+    assert.deepEqual(await accessibilityProblems(), [], "the recovery codes");
+    await shot("account-two-factor");
+    await box.getByRole("button", { name: "Copy the recovery codes" }).click();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), codes.join("\n"));
+    await box.getByRole("button", { name: "I have saved them" }).click();
+    await card.getByText("On.").waitFor();
+
+    // Sign out; the password alone no longer signs in: the page asks for the code.
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.waitForURL(`${BASE}/**`);
+    await page.getByRole("heading", { level: 1, name: "Welcome back" }).waitFor();
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.locator("form").getByRole("button", { name: "Log in" }).click();
+    await page.getByRole("heading", { level: 1, name: "Two-factor sign-in" }).waitFor();
+    assert.equal((await context.cookies(BASE)).find((c) => c.name === "session"), undefined, "no session before the code");
+    assert.deepEqual(await accessibilityProblems(), [], "the code step");
+    const field = page.getByLabel("6-digit code from your authenticator app");
+    // The step after the one that turned it on (a code is accepted once, one step of skew either way).
+    const next = totpCode(secret, Date.now() + 30_000);
+    await field.fill(next === "123456" ? "654321" : "123456");
+    await page.getByRole("button", { name: "Verify and log in" }).click();
+    await page.getByRole("alert").getByText("Incorrect code").waitFor();
+    await field.fill(next);
+    await page.getByRole("button", { name: "Verify and log in" }).click();
+    await page.waitForURL(`${BASE}/dashboard**`);
+    assert.ok((await context.cookies(BASE)).find((c) => c.name === "session"), "signed in");
+
+    // Turned off with the password and a recovery code; the next sign-in needs the password only.
+    await page.goto(`${BASE}/account`);
+    await card.getByText("On.").waitFor();
+    await card.getByRole("button", { name: "Use a recovery code instead" }).click();
+    await card.getByLabel("Your password").fill(PASSWORD);
+    await card.getByLabel("A recovery code").fill(codes[0]);
+    await card.getByRole("button", { name: "Turn off two-factor sign-in" }).click();
+    await card.getByRole("button", { name: "Set up two-factor sign-in" }).waitFor();
+    const login = await fetch(`${BASE}/users/login`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ email, password: PASSWORD }),
+    });
+    assert.deepEqual(Object.keys(await login.json()).sort(), ["access_token", "token_type"]);
   });
 });

@@ -910,6 +910,21 @@ type KeyUpdate struct {
 	VisitorMessagesPerDay *int                   `json:"visitor_messages_per_day,omitempty"`
 }
 
+// LoginResult Signed in: `access_token` and `token_type` (exactly the `Token`). Or, for a user with two-factor
+// sign-in on, `mfa_required` (true) and `mfa_token`: finish with `POST /users/login/mfa`.
+type LoginResult struct {
+	AccessToken string `json:"access_token,omitempty"`
+
+	// MfaRequired Present (true) only when a code is needed
+	MfaRequired bool `json:"mfa_required,omitempty"`
+
+	// MfaToken Finishes the sign-in within 5 minutes; it is not an access token
+	MfaToken string `json:"mfa_token,omitempty"`
+
+	// TokenType `bearer` (as `Token` says)
+	TokenType string `json:"token_type,omitempty"`
+}
+
 // MaxOutputTokens Upper bound on the reply's tokens; defaults to the server's OPENAI_MAX_OUTPUT_TOKENS
 type MaxOutputTokens = int
 
@@ -917,6 +932,29 @@ type MaxOutputTokens = int
 type Message struct {
 	// Message Example: User registered successfully
 	Message string `json:"message"`
+}
+
+// MfaChallenge The password was right; a code of the authenticator app (or a recovery code) is needed.
+type MfaChallenge struct {
+	// MfaRequired Always true
+	MfaRequired bool `json:"mfa_required"`
+
+	// MfaToken Finishes the sign-in within 5 minutes; it is not an access token
+	MfaToken string `json:"mfa_token"`
+}
+
+// MfaVerification The `mfa_token` and exactly one of `code` and `recovery_code`.
+type MfaVerification struct {
+	// Code The 6 digits the authenticator app shows now
+	//
+	// Example: 123456
+	Code     *TotpCode `json:"code,omitempty"`
+	MfaToken string    `json:"mfa_token"`
+
+	// RecoveryCode One of the recovery codes shown at set-up (16 letters and digits; case, spaces and dashes do not matter)
+	//
+	// Example: abcd-efgh-ijkl-mnop
+	RecoveryCode *RecoveryCode `json:"recovery_code,omitempty"`
 }
 
 // Model defines model for Model.
@@ -1153,6 +1191,17 @@ type PromptUpdate struct {
 	Position *PromptPosition `json:"position,omitempty"`
 }
 
+// RecoveryCode One of the recovery codes shown at set-up (16 letters and digits; case, spaces and dashes do not matter)
+//
+// Example: abcd-efgh-ijkl-mnop
+type RecoveryCode = string
+
+// RecoveryCodes defines model for RecoveryCodes.
+type RecoveryCodes struct {
+	// RecoveryCodes Shown this once; each signs in once in place of a code
+	RecoveryCodes []string `json:"recovery_codes"`
+}
+
 // Session One sign-in of the user.
 type Session struct {
 	CreatedAt time.Time `json:"created_at"`
@@ -1180,6 +1229,42 @@ type Token struct {
 
 // TokenTokenType defines model for Token.TokenType.
 type TokenTokenType string
+
+// TotpCode The 6 digits the authenticator app shows now
+//
+// Example: 123456
+type TotpCode = string
+
+// TotpConfirmation defines model for TotpConfirmation.
+type TotpConfirmation struct {
+	// Code The 6 digits the authenticator app shows now
+	//
+	// Example: 123456
+	Code TotpCode `json:"code"`
+}
+
+// TotpDisable The password and exactly one of `code` and `recovery_code`.
+type TotpDisable struct {
+	// Code The 6 digits the authenticator app shows now
+	//
+	// Example: 123456
+	Code     *TotpCode `json:"code,omitempty"`
+	Password string    `json:"password"`
+
+	// RecoveryCode One of the recovery codes shown at set-up (16 letters and digits; case, spaces and dashes do not matter)
+	//
+	// Example: abcd-efgh-ijkl-mnop
+	RecoveryCode *RecoveryCode `json:"recovery_code,omitempty"`
+}
+
+// TotpSetup defines model for TotpSetup.
+type TotpSetup struct {
+	// OtpauthUri `otpauth://totp/Chatbot%20Platform:<email>?secret=...&issuer=Chatbot%20Platform&...`, to show as a QR code
+	OtpauthUri string `json:"otpauth_uri"`
+
+	// Secret The base32 secret, for typing into an authenticator app
+	Secret string `json:"secret"`
+}
 
 // Usage defines model for Usage.
 type Usage struct {
@@ -1247,6 +1332,9 @@ type User struct {
 	// EmailVerified The user followed a verification (or password-reset) link mailed to the address
 	EmailVerified bool  `json:"email_verified"`
 	Id            int64 `json:"id"`
+
+	// MfaEnabled Two-factor sign-in (authenticator app) is on
+	MfaEnabled bool `json:"mfa_enabled"`
 }
 
 // UserUpdate defines model for UserUpdate.
@@ -1293,8 +1381,9 @@ type WebhookDelivery struct {
 	// EventId The webhook-id header of every attempt
 	EventId string `json:"event_id"`
 
-	// EventType Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`. The others are
-	// accepted and will be sent once their features exist.
+	// EventType Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`, `budget.threshold`
+	// (a budget 80 % used) and `budget.exhausted`. The others are accepted and will be sent once their features
+	// exist.
 	EventType     WebhookEventType `json:"event_type"`
 	Id            int64            `json:"id"`
 	LastAttemptAt *time.Time       `json:"last_attempt_at"`
@@ -1308,8 +1397,9 @@ type WebhookDelivery struct {
 // WebhookDeliveryStatus defines model for WebhookDelivery.Status.
 type WebhookDeliveryStatus string
 
-// WebhookEventType Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`. The others are
-// accepted and will be sent once their features exist.
+// WebhookEventType Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`, `budget.threshold`
+// (a budget 80 % used) and `budget.exhausted`. The others are accepted and will be sent once their features
+// exist.
 type WebhookEventType string
 
 // WebhookUpdate defines model for WebhookUpdate.
@@ -1384,6 +1474,9 @@ type WebhookID = int64
 
 // BadRequest defines model for BadRequest.
 type BadRequest = Error
+
+// Conflict defines model for Conflict.
+type Conflict = Error
 
 // Forbidden defines model for Forbidden.
 type Forbidden = Error
@@ -1574,6 +1667,11 @@ type GetUsageParams struct {
 // GetUsageParamsGroupBy defines parameters for GetUsage.
 type GetUsageParamsGroupBy string
 
+// CreateSession200JSONResponseBody defines parameters for CreateSession.
+type CreateSession200JSONResponseBody struct {
+	union json.RawMessage
+}
+
 // SendMessageJSONRequestBody defines body for SendMessage for application/json ContentType.
 type SendMessageJSONRequestBody = ChatRequest
 
@@ -1616,11 +1714,20 @@ type UpdateWebhookJSONRequestBody = WebhookUpdate
 // LoginUserJSONRequestBody defines body for LoginUser for application/json ContentType.
 type LoginUserJSONRequestBody = Credentials
 
+// LoginUserMfaJSONRequestBody defines body for LoginUserMfa for application/json ContentType.
+type LoginUserMfaJSONRequestBody = MfaVerification
+
 // DeleteCurrentUserJSONRequestBody defines body for DeleteCurrentUser for application/json ContentType.
 type DeleteCurrentUserJSONRequestBody = PasswordConfirmation
 
 // UpdateCurrentUserJSONRequestBody defines body for UpdateCurrentUser for application/json ContentType.
 type UpdateCurrentUserJSONRequestBody = UserUpdate
+
+// DisableTotpJSONRequestBody defines body for DisableTotp for application/json ContentType.
+type DisableTotpJSONRequestBody = TotpDisable
+
+// ConfirmTotpJSONRequestBody defines body for ConfirmTotp for application/json ContentType.
+type ConfirmTotpJSONRequestBody = TotpConfirmation
 
 // ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
 type ChangePasswordJSONRequestBody = PasswordChange
@@ -1636,6 +1743,9 @@ type RegisterUserJSONRequestBody = Credentials
 
 // CreateSessionJSONRequestBody defines body for CreateSession for application/json ContentType.
 type CreateSessionJSONRequestBody = Credentials
+
+// CreateSessionMfaJSONRequestBody defines body for CreateSessionMfa for application/json ContentType.
+type CreateSessionMfaJSONRequestBody = MfaVerification
 
 // ConfirmEmailVerificationJSONRequestBody defines body for ConfirmEmailVerification for application/json ContentType.
 type ConfirmEmailVerificationJSONRequestBody = EmailToken
@@ -1819,6 +1929,68 @@ func (t *ChatStreamEvent) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsUser returns the union data inside the CreateSession200JSONResponseBody as a User
+func (t CreateSession200JSONResponseBody) AsUser() (User, error) {
+	var body User
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUser overwrites any union data inside the CreateSession200JSONResponseBody as the provided User
+func (t *CreateSession200JSONResponseBody) FromUser(v User) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUser performs a merge with any union data inside the CreateSession200JSONResponseBody, using the provided User
+func (t *CreateSession200JSONResponseBody) MergeUser(v User) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsMfaChallenge returns the union data inside the CreateSession200JSONResponseBody as a MfaChallenge
+func (t CreateSession200JSONResponseBody) AsMfaChallenge() (MfaChallenge, error) {
+	var body MfaChallenge
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromMfaChallenge overwrites any union data inside the CreateSession200JSONResponseBody as the provided MfaChallenge
+func (t *CreateSession200JSONResponseBody) FromMfaChallenge(v MfaChallenge) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeMfaChallenge performs a merge with any union data inside the CreateSession200JSONResponseBody, using the provided MfaChallenge
+func (t *CreateSession200JSONResponseBody) MergeMfaChallenge(v MfaChallenge) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CreateSession200JSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CreateSession200JSONResponseBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// SendMessage Send a message to a project's bot and get its reply
@@ -1932,6 +2104,9 @@ type ServerInterface interface {
 	// LoginUser Exchange email and password for an access token
 	// (POST /users/login)
 	LoginUser(ctx echo.Context) error
+	// LoginUserMfa Finish a two-factor login with a code
+	// (POST /users/login/mfa)
+	LoginUserMfa(ctx echo.Context) error
 	// LogoutUser End the session this token belongs to
 	// (POST /users/logout)
 	LogoutUser(ctx echo.Context) error
@@ -1947,6 +2122,15 @@ type ServerInterface interface {
 	// ExportAccount Everything the account holds, as one JSON file
 	// (GET /users/me/export)
 	ExportAccount(ctx echo.Context) error
+	// DisableTotp Turn two-factor sign-in off
+	// (DELETE /users/me/mfa/totp)
+	DisableTotp(ctx echo.Context) error
+	// StartTotp Start setting up two-factor sign-in with an authenticator app
+	// (POST /users/me/mfa/totp)
+	StartTotp(ctx echo.Context) error
+	// ConfirmTotp Turn two-factor sign-in on with a code of the pending set-up
+	// (POST /users/me/mfa/totp/confirm)
+	ConfirmTotp(ctx echo.Context) error
 	// ChangePassword Change the password
 	// (POST /users/me/password)
 	ChangePassword(ctx echo.Context) error
@@ -1977,6 +2161,9 @@ type ServerInterface interface {
 	// CreateSession Sign in the dashboard with a session cookie
 	// (POST /users/session)
 	CreateSession(ctx echo.Context) error
+	// CreateSessionMfa Finish a two-factor sign-in of the dashboard with a code
+	// (POST /users/session/mfa)
+	CreateSessionMfa(ctx echo.Context) error
 	// ConfirmEmailVerification Verify the address with a mailed link's token
 	// (POST /users/verify-email/confirm)
 	ConfirmEmailVerification(ctx echo.Context) error
@@ -2858,6 +3045,15 @@ func (w *ServerInterfaceWrapper) LoginUser(ctx echo.Context) error {
 	return err
 }
 
+// LoginUserMfa converts echo context to params.
+func (w *ServerInterfaceWrapper) LoginUserMfa(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.LoginUserMfa(ctx)
+	return err
+}
+
 // LogoutUser converts echo context to params.
 func (w *ServerInterfaceWrapper) LogoutUser(ctx echo.Context) error {
 	var err error
@@ -2900,6 +3096,33 @@ func (w *ServerInterfaceWrapper) ExportAccount(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ExportAccount(ctx)
+	return err
+}
+
+// DisableTotp converts echo context to params.
+func (w *ServerInterfaceWrapper) DisableTotp(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DisableTotp(ctx)
+	return err
+}
+
+// StartTotp converts echo context to params.
+func (w *ServerInterfaceWrapper) StartTotp(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.StartTotp(ctx)
+	return err
+}
+
+// ConfirmTotp converts echo context to params.
+func (w *ServerInterfaceWrapper) ConfirmTotp(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ConfirmTotp(ctx)
 	return err
 }
 
@@ -3000,6 +3223,15 @@ func (w *ServerInterfaceWrapper) CreateSession(ctx echo.Context) error {
 	return err
 }
 
+// CreateSessionMfa converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateSessionMfa(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateSessionMfa(ctx)
+	return err
+}
+
 // ConfirmEmailVerification converts echo context to params.
 func (w *ServerInterfaceWrapper) ConfirmEmailVerification(ctx echo.Context) error {
 	var err error
@@ -3077,6 +3309,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/health", wrapper.HealthCheck, options.OperationMiddlewares["healthCheck"]...)
 	router.POST(options.BaseURL+"/users/register", wrapper.RegisterUser, options.OperationMiddlewares["registerUser"]...)
 	router.POST(options.BaseURL+"/users/login", wrapper.LoginUser, options.OperationMiddlewares["loginUser"]...)
+	router.POST(options.BaseURL+"/users/login/mfa", wrapper.LoginUserMfa, options.OperationMiddlewares["loginUserMfa"]...)
 	router.DELETE(options.BaseURL+"/users/me", wrapper.DeleteCurrentUser, options.OperationMiddlewares["deleteCurrentUser"]...)
 	router.GET(options.BaseURL+"/users/me", wrapper.GetCurrentUser, options.OperationMiddlewares["getCurrentUser"]...)
 	router.PATCH(options.BaseURL+"/users/me", wrapper.UpdateCurrentUser, options.OperationMiddlewares["updateCurrentUser"]...)
@@ -3088,6 +3321,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/users/verify-email/confirm", wrapper.ConfirmEmailVerification, options.OperationMiddlewares["confirmEmailVerification"]...)
 	router.DELETE(options.BaseURL+"/users/session", wrapper.DeleteSession, options.OperationMiddlewares["deleteSession"]...)
 	router.POST(options.BaseURL+"/users/session", wrapper.CreateSession, options.OperationMiddlewares["createSession"]...)
+	router.POST(options.BaseURL+"/users/session/mfa", wrapper.CreateSessionMfa, options.OperationMiddlewares["createSessionMfa"]...)
+	router.DELETE(options.BaseURL+"/users/me/mfa/totp", wrapper.DisableTotp, options.OperationMiddlewares["disableTotp"]...)
+	router.POST(options.BaseURL+"/users/me/mfa/totp", wrapper.StartTotp, options.OperationMiddlewares["startTotp"]...)
+	router.POST(options.BaseURL+"/users/me/mfa/totp/confirm", wrapper.ConfirmTotp, options.OperationMiddlewares["confirmTotp"]...)
 	router.POST(options.BaseURL+"/users/logout", wrapper.LogoutUser, options.OperationMiddlewares["logoutUser"]...)
 	router.DELETE(options.BaseURL+"/users/me/sessions", wrapper.EndAllSessions, options.OperationMiddlewares["endAllSessions"]...)
 	router.GET(options.BaseURL+"/users/me/sessions", wrapper.ListSessions, options.OperationMiddlewares["listSessions"]...)
@@ -3133,6 +3370,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 }
 
 type BadRequestJSONResponse Error
+
+type ConflictJSONResponse Error
 
 type ErrorJSONResponse Error
 
@@ -8480,7 +8719,7 @@ type LoginUserResponseObject interface {
 	VisitLoginUserResponse(w http.ResponseWriter) error
 }
 
-type LoginUser200JSONResponse Token
+type LoginUser200JSONResponse LoginResult
 
 func (response LoginUser200JSONResponse) VisitLoginUserResponse(w http.ResponseWriter) error {
 
@@ -8609,6 +8848,154 @@ type LoginUserdefaultJSONResponse struct {
 }
 
 func (response LoginUserdefaultJSONResponse) VisitLoginUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginUserMfaRequestObject struct {
+	Body *LoginUserMfaJSONRequestBody
+}
+
+type LoginUserMfaResponseObject interface {
+	VisitLoginUserMfaResponse(w http.ResponseWriter) error
+}
+
+type LoginUserMfa200JSONResponse Token
+
+func (response LoginUserMfa200JSONResponse) VisitLoginUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginUserMfa400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response LoginUserMfa400JSONResponse) VisitLoginUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginUserMfa401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response LoginUserMfa401JSONResponse) VisitLoginUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginUserMfa403JSONResponse Error
+
+func (response LoginUserMfa403JSONResponse) VisitLoginUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginUserMfa413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response LoginUserMfa413JSONResponse) VisitLoginUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginUserMfa415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response LoginUserMfa415JSONResponse) VisitLoginUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginUserMfa429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response LoginUserMfa429JSONResponse) VisitLoginUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginUserMfa503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response LoginUserMfa503JSONResponse) VisitLoginUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginUserMfadefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response LoginUserMfadefaultJSONResponse) VisitLoginUserMfaResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -9212,6 +9599,441 @@ type ExportAccountdefaultJSONResponse struct {
 }
 
 func (response ExportAccountdefaultJSONResponse) VisitExportAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableTotpRequestObject struct {
+	Body *DisableTotpJSONRequestBody
+}
+
+type DisableTotpResponseObject interface {
+	VisitDisableTotpResponse(w http.ResponseWriter) error
+}
+
+type DisableTotp204Response struct {
+}
+
+func (response DisableTotp204Response) VisitDisableTotpResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DisableTotp400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DisableTotp400JSONResponse) VisitDisableTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableTotp401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DisableTotp401JSONResponse) VisitDisableTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableTotp403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DisableTotp403JSONResponse) VisitDisableTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableTotp409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DisableTotp409JSONResponse) VisitDisableTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableTotp413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response DisableTotp413JSONResponse) VisitDisableTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableTotp415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response DisableTotp415JSONResponse) VisitDisableTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableTotp429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DisableTotp429JSONResponse) VisitDisableTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableTotp503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response DisableTotp503JSONResponse) VisitDisableTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableTotpdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response DisableTotpdefaultJSONResponse) VisitDisableTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartTotpRequestObject struct {
+}
+
+type StartTotpResponseObject interface {
+	VisitStartTotpResponse(w http.ResponseWriter) error
+}
+
+type StartTotp200JSONResponse TotpSetup
+
+func (response StartTotp200JSONResponse) VisitStartTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartTotp401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response StartTotp401JSONResponse) VisitStartTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartTotp403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response StartTotp403JSONResponse) VisitStartTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartTotp409JSONResponse struct{ ConflictJSONResponse }
+
+func (response StartTotp409JSONResponse) VisitStartTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartTotp429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StartTotp429JSONResponse) VisitStartTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartTotp503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response StartTotp503JSONResponse) VisitStartTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartTotpdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response StartTotpdefaultJSONResponse) VisitStartTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotpRequestObject struct {
+	Body *ConfirmTotpJSONRequestBody
+}
+
+type ConfirmTotpResponseObject interface {
+	VisitConfirmTotpResponse(w http.ResponseWriter) error
+}
+
+type ConfirmTotp200JSONResponse RecoveryCodes
+
+func (response ConfirmTotp200JSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ConfirmTotp400JSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ConfirmTotp401JSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ConfirmTotp403JSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ConfirmTotp409JSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ConfirmTotp413JSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ConfirmTotp415JSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ConfirmTotp429JSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotp503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ConfirmTotp503JSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotpdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ConfirmTotpdefaultJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -10291,14 +11113,14 @@ type CreateSession200ResponseHeaders struct {
 }
 
 type CreateSession200JSONResponse struct {
-	Body    User
+	Body    CreateSession200JSONResponseBody
 	Headers CreateSession200ResponseHeaders
 }
 
 func (response CreateSession200JSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body.union); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -10425,6 +11247,150 @@ type CreateSessiondefaultJSONResponse struct {
 }
 
 func (response CreateSessiondefaultJSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSessionMfaRequestObject struct {
+	Body *CreateSessionMfaJSONRequestBody
+}
+
+type CreateSessionMfaResponseObject interface {
+	VisitCreateSessionMfaResponse(w http.ResponseWriter) error
+}
+
+type CreateSessionMfa200ResponseHeaders struct {
+	SetCookie *string
+}
+
+type CreateSessionMfa200JSONResponse struct {
+	Body    User
+	Headers CreateSessionMfa200ResponseHeaders
+}
+
+func (response CreateSessionMfa200JSONResponse) VisitCreateSessionMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSessionMfa400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateSessionMfa400JSONResponse) VisitCreateSessionMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSessionMfa401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateSessionMfa401JSONResponse) VisitCreateSessionMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSessionMfa413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response CreateSessionMfa413JSONResponse) VisitCreateSessionMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSessionMfa415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateSessionMfa415JSONResponse) VisitCreateSessionMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSessionMfa429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateSessionMfa429JSONResponse) VisitCreateSessionMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSessionMfa503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateSessionMfa503JSONResponse) VisitCreateSessionMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSessionMfadefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response CreateSessionMfadefaultJSONResponse) VisitCreateSessionMfaResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -11012,6 +11978,9 @@ type StrictServerInterface interface {
 	// LoginUser Exchange email and password for an access token
 	// (POST /users/login)
 	LoginUser(ctx context.Context, request LoginUserRequestObject) (LoginUserResponseObject, error)
+	// LoginUserMfa Finish a two-factor login with a code
+	// (POST /users/login/mfa)
+	LoginUserMfa(ctx context.Context, request LoginUserMfaRequestObject) (LoginUserMfaResponseObject, error)
 	// LogoutUser End the session this token belongs to
 	// (POST /users/logout)
 	LogoutUser(ctx context.Context, request LogoutUserRequestObject) (LogoutUserResponseObject, error)
@@ -11027,6 +11996,15 @@ type StrictServerInterface interface {
 	// ExportAccount Everything the account holds, as one JSON file
 	// (GET /users/me/export)
 	ExportAccount(ctx context.Context, request ExportAccountRequestObject) (ExportAccountResponseObject, error)
+	// DisableTotp Turn two-factor sign-in off
+	// (DELETE /users/me/mfa/totp)
+	DisableTotp(ctx context.Context, request DisableTotpRequestObject) (DisableTotpResponseObject, error)
+	// StartTotp Start setting up two-factor sign-in with an authenticator app
+	// (POST /users/me/mfa/totp)
+	StartTotp(ctx context.Context, request StartTotpRequestObject) (StartTotpResponseObject, error)
+	// ConfirmTotp Turn two-factor sign-in on with a code of the pending set-up
+	// (POST /users/me/mfa/totp/confirm)
+	ConfirmTotp(ctx context.Context, request ConfirmTotpRequestObject) (ConfirmTotpResponseObject, error)
 	// ChangePassword Change the password
 	// (POST /users/me/password)
 	ChangePassword(ctx context.Context, request ChangePasswordRequestObject) (ChangePasswordResponseObject, error)
@@ -11057,6 +12035,9 @@ type StrictServerInterface interface {
 	// CreateSession Sign in the dashboard with a session cookie
 	// (POST /users/session)
 	CreateSession(ctx context.Context, request CreateSessionRequestObject) (CreateSessionResponseObject, error)
+	// CreateSessionMfa Finish a two-factor sign-in of the dashboard with a code
+	// (POST /users/session/mfa)
+	CreateSessionMfa(ctx context.Context, request CreateSessionMfaRequestObject) (CreateSessionMfaResponseObject, error)
 	// ConfirmEmailVerification Verify the address with a mailed link's token
 	// (POST /users/verify-email/confirm)
 	ConfirmEmailVerification(ctx context.Context, request ConfirmEmailVerificationRequestObject) (ConfirmEmailVerificationResponseObject, error)
@@ -12313,6 +13294,52 @@ func (sh *strictHandler) LoginUser(ctx echo.Context) error {
 	return nil
 }
 
+// LoginUserMfa operation middleware
+func (sh *strictHandler) LoginUserMfa(ctx echo.Context) error {
+	var request LoginUserMfaRequestObject
+
+	var body LoginUserMfaJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LoginUserMfa(ctx.Request().Context(), request.(LoginUserMfaRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LoginUserMfa")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(LoginUserMfaResponseObject); ok {
+		return validResponse.VisitLoginUserMfaResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // LogoutUser operation middleware
 func (sh *strictHandler) LogoutUser(ctx echo.Context) error {
 	var request LogoutUserRequestObject
@@ -12468,6 +13495,121 @@ func (sh *strictHandler) ExportAccount(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(ExportAccountResponseObject); ok {
 		return validResponse.VisitExportAccountResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DisableTotp operation middleware
+func (sh *strictHandler) DisableTotp(ctx echo.Context) error {
+	var request DisableTotpRequestObject
+
+	var body DisableTotpJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DisableTotp(ctx.Request().Context(), request.(DisableTotpRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DisableTotp")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DisableTotpResponseObject); ok {
+		return validResponse.VisitDisableTotpResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// StartTotp operation middleware
+func (sh *strictHandler) StartTotp(ctx echo.Context) error {
+	var request StartTotpRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StartTotp(ctx.Request().Context(), request.(StartTotpRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StartTotp")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(StartTotpResponseObject); ok {
+		return validResponse.VisitStartTotpResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ConfirmTotp operation middleware
+func (sh *strictHandler) ConfirmTotp(ctx echo.Context) error {
+	var request ConfirmTotpRequestObject
+
+	var body ConfirmTotpJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ConfirmTotp(ctx.Request().Context(), request.(ConfirmTotpRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ConfirmTotp")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ConfirmTotpResponseObject); ok {
+		return validResponse.VisitConfirmTotpResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -12815,6 +13957,52 @@ func (sh *strictHandler) CreateSession(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(CreateSessionResponseObject); ok {
 		return validResponse.VisitCreateSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateSessionMfa operation middleware
+func (sh *strictHandler) CreateSessionMfa(ctx echo.Context) error {
+	var request CreateSessionMfaRequestObject
+
+	var body CreateSessionMfaJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateSessionMfa(ctx.Request().Context(), request.(CreateSessionMfaRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateSessionMfa")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateSessionMfaResponseObject); ok {
+		return validResponse.VisitCreateSessionMfaResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

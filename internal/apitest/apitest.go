@@ -54,6 +54,8 @@ type Options struct {
 	// TracerProvider receives the platform's spans (e.g. a tracetest span recorder's); default: none.
 	// The metrics are always recorded, on App.Registry.
 	TracerProvider trace.TracerProvider
+	// Clock is the time of sign-ins (tokens, two-factor codes); default: time.Now.
+	Clock func() time.Time
 }
 
 // Start runs the platform until the test ends. Defaults: fast password hashing, rate limits off, no log file.
@@ -80,7 +82,7 @@ func Start(t testing.TB, o Options) *Server {
 		logw = io.Discard
 	}
 	a, err := app.New(context.Background(), cfg, app.Options{Log: slog.New(slog.NewTextHandler(logw, nil)), Store: st,
-		Heartbeat: o.Heartbeat, TracerProvider: o.TracerProvider})
+		Heartbeat: o.Heartbeat, TracerProvider: o.TracerProvider, Clock: o.Clock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,6 +69,8 @@ type Options struct {
 	Registry *prometheus.Registry
 	// TracerProvider receives the spans (the caller shuts it down); nil: from the Config (OTLP or none).
 	TracerProvider trace.TracerProvider
+	// Clock is the time of sign-ins: tokens and two-factor codes (tests fix it); nil: time.Now.
+	Clock func() time.Time
 }
 
 // New builds the platform from cfg.
@@ -114,6 +116,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	if err != nil {
 		return nil, err
 	}
+	if o.Clock != nil {
+		tokens.SetClock(o.Clock)
+	}
 	limiter, closeLimiter, err := newLimiter(ctx, cfg, log)
 	if err != nil {
 		return nil, err
@@ -155,12 +160,14 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		return nil, err
 	}
 	mailOptions := auth.MailOptions{Outbox: outbox, PublicURL: cfg.PublicURL, RequireVerified: cfg.RequireEmailVerification}
+	users := auth.NewService(st, auth.NewHasher(cfg.PasswordHashRounds), tokens, mailOptions, log)
+	users.LimitCodes(limiter, auth.CodeRate) // wrong two-factor codes, per user, on every instance
 	e, err := httpapi.New(httpapi.Deps{
 		Config:    cfg,
 		Log:       log,
 		Store:     st,
 		Writes:    writes,
-		Auth:      auth.NewService(st, auth.NewHasher(cfg.PasswordHashRounds), tokens, mailOptions, log),
+		Auth:      users,
 		Keys:      apikey.NewService(st, log),
 		Projects:  projects,
 		Files:     files,

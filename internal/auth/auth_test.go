@@ -11,6 +11,7 @@ import (
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwt"
+	"github.com/pquerna/otp/hotp"
 )
 
 var ctx = context.Background()
@@ -212,6 +213,84 @@ func TestTokens_RejectHeadersThatAreNotHS256(t *testing.T) {
 			if c, err := tokens.Verify(tok); err != ErrInvalidToken {
 				t.Errorf("header %s: Verify = %+v, %v; want ErrInvalidToken", header, c, err)
 			}
+		}
+	}
+}
+
+// An mfa_token names its user, lives 5 minutes, and is never an access token (nor the reverse).
+func TestTokens_MFATokenIsItsOwnKind(t *testing.T) {
+	tokens, _ := NewTokens([]byte(strings.Repeat("k", 32)), time.Hour)
+	now := time.Now()
+	tokens.SetClock(func() time.Time { return now })
+	mfa, err := tokens.IssueMFA(42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uid, err := tokens.VerifyMFA(mfa); err != nil || uid != 42 {
+		t.Fatalf("VerifyMFA = %d, %v", uid, err)
+	}
+	if _, err := tokens.Verify(mfa); err != ErrInvalidToken {
+		t.Fatalf("an mfa_token verified as an access token: %v", err)
+	}
+	access, _ := tokens.Issue(Claims{Email: "a@example.com", UserID: 42, SessionID: 1})
+	if _, err := tokens.VerifyMFA(access); err != ErrInvalidMFAToken {
+		t.Fatalf("an access token verified as an mfa_token: %v", err)
+	}
+	now = now.Add(MFATokenTTL + time.Second)
+	if _, err := tokens.VerifyMFA(mfa); err != ErrInvalidMFAToken {
+		t.Fatalf("an expired mfa_token: %v", err)
+	}
+}
+
+func TestMatchStep_SkewAndLastStep(t *testing.T) {
+	const secret = "JBSWY3DPEHPK3PXP"
+	at := time.Unix(1_800_000_000, 0)
+	step := at.Unix() / 30
+	code := func(s int64) string {
+		c, _ := hotp.GenerateCodeCustom(secret, uint64(s), hotpOpts)
+		return c
+	}
+	for _, tt := range []struct {
+		name  string
+		step  int64
+		after int64
+		ok    bool
+	}{
+		{"current", step, 0, true},
+		{"one before", step - 1, 0, true},
+		{"one after", step + 1, 0, true},
+		{"two before", step - 2, 0, false},
+		{"two after", step + 2, 0, false},
+		{"used", step, step, false},
+		{"before the used one", step - 1, step, false},
+		{"after the used one", step + 1, step, true},
+	} {
+		got, ok := matchStep(secret, code(tt.step), at, tt.after)
+		if ok != tt.ok || ok && got != tt.step {
+			t.Errorf("%s: matchStep = %d, %v; want %d, %v", tt.name, got, ok, tt.step, tt.ok)
+		}
+	}
+}
+
+func TestRecoveryCodes_ShapeAndNormalisation(t *testing.T) {
+	codes, hashes := newRecoveryCodes()
+	if len(codes) != RecoveryCodes || len(hashes) != RecoveryCodes {
+		t.Fatalf("%d codes, %d hashes", len(codes), len(hashes))
+	}
+	seen := map[string]bool{}
+	for i, c := range codes {
+		if len(c) != 19 || seen[c] || checkSecondFactor("", c) != nil {
+			t.Fatalf("code %q", c)
+		}
+		seen[c] = true
+		typed := strings.ToUpper(strings.ReplaceAll(c, "-", " "))
+		if hashRecoveryCode(normalizeRecoveryCode(typed)) != hashes[i] {
+			t.Fatalf("typed %q does not match %q", typed, c)
+		}
+	}
+	for _, bad := range []string{"abcd", "abcd-efgh-ijkl-mnop-q", "abcd-efgh-ijkl-mno1", "abcd-efgh-ijkl-mn0p"} {
+		if checkSecondFactor("", bad) == nil {
+			t.Errorf("%q accepted as a recovery code", bad)
 		}
 	}
 }

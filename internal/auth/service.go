@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/chatbot-platform/chatbot/internal/model"
+	"github.com/chatbot-platform/chatbot/internal/ratelimit"
 	"github.com/chatbot-platform/chatbot/internal/store"
 )
 
@@ -27,6 +28,10 @@ type Service struct {
 	mail   MailOptions
 
 	lastSeen *store.LastUsed
+
+	// codes limits wrong two-factor codes per user (nil: no limit); see LimitCodes.
+	codes     ratelimit.Limiter
+	codesRate ratelimit.Rate
 }
 
 // NewService returns the account service.
@@ -78,16 +83,22 @@ type Client struct {
 const maxUserAgentChars = 256
 
 // SignIn is a started session: its access token, and the CSRF token that goes with it when the
-// access token travels in the dashboard's cookie.
+// access token travels in the dashboard's cookie. Or, when the user has two-factor sign-in on, only
+// MFAToken: the password was right, and CompleteMFA with a code finishes the sign-in.
 type SignIn struct {
 	User      model.User
 	SessionID int64
 	Token     string
 	CSRF      string
 	Expires   time.Time // the token's expiry
+	MFAToken  string
 }
 
-// Login checks the credentials, starts a session for from and returns it, or ErrBadCredentials. A
+// MFARequired reports whether the sign-in waits for its second factor.
+func (in SignIn) MFARequired() bool { return in.MFAToken != "" }
+
+// Login checks the credentials and starts a session for from, or, for a user with two-factor sign-in
+// on, returns the MFA challenge (SignIn.MFAToken); ErrBadCredentials for a wrong email or password. A
 // hash with fewer rounds than configured is rewritten with the current setting.
 func (s *Service) Login(ctx context.Context, email, password string, from Client) (SignIn, error) {
 	u, err := s.store.GetUserByEmail(ctx, NormalizeEmail(email))
@@ -119,6 +130,20 @@ func (s *Service) Login(ctx context.Context, email, password string, from Client
 		s.log.InfoContext(ctx, "login refused until the address is verified", "user_id", u.ID)
 		return SignIn{}, &model.ForbiddenError{Detail: "Verify your email address before signing in: we have sent a new link to " + u.Email}
 	}
+	if u.MFAEnabled {
+		token, err := s.tokens.IssueMFA(u.ID)
+		if err != nil {
+			return SignIn{}, err
+		}
+		s.log.InfoContext(ctx, "login: password accepted; waiting for the second factor", "user_id", u.ID)
+		return SignIn{User: u, MFAToken: token}, nil
+	}
+	return s.startSession(ctx, u, from)
+}
+
+// startSession finishes every sign-in (password alone, or password then second factor): it stores the
+// session and issues its tokens.
+func (s *Service) startSession(ctx context.Context, u model.User, from Client) (SignIn, error) {
 	ua := from.UserAgent
 	if len(ua) > maxUserAgentChars {
 		ua = strings.ToValidUTF8(ua[:maxUserAgentChars], "")

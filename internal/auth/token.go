@@ -27,6 +27,17 @@ const (
 	Audience = "chatbot-platform-api"
 )
 
+// MFAAudience is the aud of a sign-in halfway through (password checked, second factor to come):
+// never Audience, so such a token is never an access token. MFATokenTTL is how long it lives.
+const (
+	MFAAudience = "chatbot-platform-mfa"
+	MFATokenTTL = 5 * time.Minute
+	mfaType     = "mfa"
+)
+
+// ErrInvalidMFAToken: the mfa_token is malformed, expired or not ours; the sign-in starts again.
+var ErrInvalidMFAToken = errors.New("the two-factor sign-in has expired or its mfa_token is invalid: sign in again with your password")
+
 // Claims are what an access token says: sub = the email (as the design document has it), and the
 // user's id (uid) and session (sid) that each request checks are still live.
 type Claims struct {
@@ -66,6 +77,9 @@ func NewTokens(key []byte, ttl time.Duration) (*Tokens, error) {
 	return &Tokens{key: key, csrfKey: mac.Sum(nil), ttl: ttl, now: time.Now, verified: map[string]verifiedToken{}}, nil
 }
 
+// SetClock makes t read the time from now (tests use a fixed clock); call it before t is used.
+func (t *Tokens) SetClock(now func() time.Time) { t.now = now }
+
 // Issue returns a signed token carrying c.
 func (t *Tokens) Issue(c Claims) (string, error) {
 	now := t.now()
@@ -79,6 +93,47 @@ func (t *Tokens) Issue(c Claims) (string, error) {
 		return "", fmt.Errorf("auth: sign token: %w", err)
 	}
 	return string(signed), nil
+}
+
+// IssueMFA returns the token of a sign-in whose password was right and whose second factor is still to
+// come: it names the user (uid), lives MFATokenTTL, and has its own audience and type, so it opens
+// nothing but POST /users/login/mfa and /users/session/mfa.
+func (t *Tokens) IssueMFA(userID int64) (string, error) {
+	now := t.now()
+	tok, err := jwt.NewBuilder().Issuer(Issuer).Audience([]string{MFAAudience}).IssuedAt(now).
+		Expiration(now.Add(MFATokenTTL)).Claim("uid", userID).Claim("typ", mfaType).Build()
+	if err != nil {
+		return "", fmt.Errorf("auth: build mfa token: %w", err)
+	}
+	signed, err := jwt.Sign(tok, jwt.WithKey(jwa.HS256(), t.key))
+	if err != nil {
+		return "", fmt.Errorf("auth: sign mfa token: %w", err)
+	}
+	return string(signed), nil
+}
+
+// VerifyMFA returns the user id an mfa token names, or ErrInvalidMFAToken.
+func (t *Tokens) VerifyMFA(token string) (int64, error) {
+	if !headerAlgIsHS256(token) {
+		return 0, ErrInvalidMFAToken
+	}
+	tok, err := jwt.ParseString(token,
+		jwt.WithKey(jwa.HS256(), t.key),
+		jwt.WithValidate(true),
+		jwt.WithRequiredClaim("exp"),
+		jwt.WithIssuer(Issuer),
+		jwt.WithAudience(MFAAudience),
+		jwt.WithClock(jwt.ClockFunc(t.now)),
+	)
+	if err != nil {
+		return 0, ErrInvalidMFAToken
+	}
+	var uid float64
+	var typ string
+	if tok.Get("uid", &uid) != nil || tok.Get("typ", &typ) != nil || typ != mfaType || uid < 1 {
+		return 0, ErrInvalidMFAToken
+	}
+	return int64(uid), nil
 }
 
 // CSRF is the CSRF token of a session: an HMAC of its id under a key derived from ours, so it cannot

@@ -5,12 +5,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,41 +26,12 @@ type server struct {
 	logs *bytes.Buffer
 }
 
-var buildOnce sync.Once
-var binary string
-
-func build(b *testing.B) string {
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "chatbot-bench")
-		if err != nil {
-			b.Fatal(err)
-		}
-		binary = filepath.Join(dir, "chatbot")
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", binary, "./cmd/chatbot")
-		cmd.Dir = "../.."
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("build: %v\n%s", err, out)
-		}
-	})
-	return binary
-}
-
-func freePort(b *testing.B) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // start runs the binary and returns once /health answers 200, with the time that took.
 func start(b *testing.B, env ...string) (*server, time.Duration) {
 	b.Helper()
-	addr := freePort(b)
+	addr := apitest.FreeAddr(b)
 	s := &server{url: "http://" + addr, logs: &bytes.Buffer{}}
-	s.cmd = exec.Command(build(b))
+	s.cmd = exec.Command(apitest.Binary(b))
 	s.cmd.Dir = b.TempDir()
 	s.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "ADDR=" + addr, "DATABASE_URL=sqlite:///app.db",
 		"SECRET_KEY=" + apitest.TestSecret, "LOG_FILE=", "LOG_LEVEL=warn", "PASSWORD_HASH_ROUNDS=1000",
@@ -127,7 +96,7 @@ func (s *server) cpu(b *testing.B) time.Duration {
 // BenchmarkStartup: the release binary from exec to its first 200 on /health, on a new SQLite database
 // (migrations included), and its resident memory once idle. Targets: ≤ 200 ms, ≤ 30 MB.
 func BenchmarkStartup(b *testing.B) {
-	build(b)
+	apitest.Binary(b)
 	var total time.Duration
 	var rss float64
 	b.ResetTimer()

@@ -45,6 +45,9 @@ type Service struct {
 	log          *slog.Logger
 	metrics      *metrics.Metrics
 	events       *webhook.Service // conversation.created and message.completed; nil: none
+
+	// Idempotency claims' lease and renewal period; zero: ClaimLease and claimRenewEvery (tests shorten them).
+	leaseForTest, renewForTest time.Duration
 }
 
 // EmitTo makes the service record conversation.created and message.completed through e.
@@ -99,6 +102,10 @@ type Request struct {
 	History      []model.Message
 	// Operation names the call in the usage ledger: chat, stream (the defaults) or completion.
 	Operation string
+	// Claim is the request's Idempotency-Key (nil: none): a complete reply's result is stored under it
+	// in the commit that stores the reply, so a process dying in between cannot leave the reply stored
+	// and the key free for a retry that would store it again.
+	Claim *Claim
 }
 
 // Result is the bot's stored reply.
@@ -189,13 +196,19 @@ func (s *Service) Send(ctx context.Context, req Request) (Result, error) {
 		}
 		o := t.outcome(reply.Usage, reply.Model, nil)
 		o.ConversationID = &conv.ID
-		return s.usage.Settle(ctx, tx, t.held, o)
+		if err = s.usage.Settle(ctx, tx, t.held, o); err != nil {
+			return err
+		}
+		done := res
+		done.ConversationID, done.UserMessageID, done.MessageID = conv.ID, stored[0].ID, stored[1].ID
+		return req.Claim.storeIn(ctx, tx, done)
 	})
 	if err != nil {
 		s.usage.Fail(ctx, t.held, t.outcome(reply.Usage, reply.Model, err)) // the call was paid for all the same
 		s.logLost(ctx, t, reply.Usage, err)
 		return Result{}, t.storeError(err)
 	}
+	req.Claim.stored()
 	s.usage.Settled(ctx, t.held)
 	t.conv = conv
 	res.ConversationID, res.UserMessageID, res.MessageID = conv.ID, stored[0].ID, stored[1].ID

@@ -16,9 +16,14 @@ import (
 const (
 	// IdempotencyWindow is how long a stored result answers a retry with the same Idempotency-Key.
 	IdempotencyWindow = 24 * time.Hour
-	// abandonedAfter frees a key whose request never stored a result (the process died meanwhile):
-	// longer than any request may run.
-	abandonedAfter = 15 * time.Minute
+	// ClaimLease frees a key whose request stopped renewing its claim without a result: its process
+	// died (killed, crashed, its machine lost), so a retry on another instance may run it. A running
+	// request renews its claim every claimRenewEvery.
+	ClaimLease      = 20 * time.Second
+	claimRenewEvery = 5 * time.Second
+	// claimMaxHold ends renewals of a claim whatever happens: no request runs this long, so a claim
+	// never stays held for good.
+	claimMaxHold = 15 * time.Minute
 )
 
 var (
@@ -31,8 +36,11 @@ var (
 // Claim is an Idempotency-Key this request holds: Finish stores its result, or frees the key when the
 // request failed. A nil *Claim (no key sent) does nothing.
 type Claim struct {
-	s  *Service
-	id int64
+	s      *Service
+	id     int64
+	stop   chan struct{} // closed by Finish: renewals end
+	done   chan struct{} // closed when they have
+	result bool          // the result was committed with the reply (storeIn)
 }
 
 // ClaimKey takes a caller's Idempotency-Key for a request identified by fingerprint (the operation
@@ -48,12 +56,14 @@ func (s *Service) ClaimKey(ctx context.Context, v Viewer, key, fingerprint strin
 	now := store.Now()
 	claimed, k, err := s.store.ClaimIdempotencyKey(ctx, model.IdempotencyKey{
 		OwnerID: v.OwnerID, Caller: caller, Key: key, Fingerprint: hex.EncodeToString(sum[:]),
-	}, now.Add(-IdempotencyWindow), now.Add(-abandonedAfter))
+	}, now.Add(-IdempotencyWindow), now.Add(-s.claimLease()))
 	switch {
 	case err != nil:
 		return nil, nil, fmt.Errorf("chat: idempotency key: %w", err)
 	case claimed:
-		return &Claim{s: s, id: k.ID}, nil, nil
+		c := &Claim{s: s, id: k.ID, stop: make(chan struct{}), done: make(chan struct{})}
+		go c.renew(context.WithoutCancel(ctx))
+		return c, nil, nil
 	case k.Fingerprint != hex.EncodeToString(sum[:]):
 		return nil, nil, ErrKeyReused
 	case k.Result == nil:
@@ -72,6 +82,11 @@ func (c *Claim) Finish(ctx context.Context, res Result, err error) {
 	if c == nil {
 		return
 	}
+	close(c.stop)
+	<-c.done
+	if err == nil && c.result {
+		return
+	}
 	ctx = context.WithoutCancel(ctx)
 	if err != nil {
 		if derr := c.s.store.DeleteIdempotencyKey(ctx, c.id); derr != nil {
@@ -83,4 +98,59 @@ func (c *Claim) Finish(ctx context.Context, res Result, err error) {
 	if serr := c.s.store.SetIdempotencyResult(ctx, c.id, string(b)); serr != nil {
 		c.s.log.WarnContext(ctx, "idempotency result not stored; a retry would get 409, then run again", "error", serr)
 	}
+}
+
+// storeIn stores res as the claim's result in tx, the transaction that stores the reply. A claim
+// taken over meanwhile (its renewals failed for a whole lease) is left to its new holder.
+func (c *Claim) storeIn(ctx context.Context, tx store.Store, res Result) error {
+	if c == nil {
+		return nil
+	}
+	b, _ := json.Marshal(res)
+	if err := tx.SetIdempotencyResult(ctx, c.id, string(b)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// stored records that storeIn's transaction committed: Finish has no result left to store.
+func (c *Claim) stored() {
+	if c != nil {
+		c.result = true
+	}
+}
+
+// renew keeps the claim alive while its request runs (until Finish, at most claimMaxHold). A failed
+// renewal is logged; the request goes on (if the database is away it cannot store its reply anyway).
+func (c *Claim) renew(ctx context.Context) {
+	defer close(c.done)
+	every := c.s.renewForTest
+	if every <= 0 {
+		every = claimRenewEvery
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	limit := time.After(claimMaxHold)
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-limit:
+			return
+		case <-tick.C:
+			rctx, cancel := context.WithTimeout(ctx, every)
+			err := c.s.store.RenewIdempotencyKey(rctx, c.id, store.Now())
+			cancel()
+			if err != nil {
+				c.s.log.WarnContext(ctx, "idempotency key not renewed; a retry may take it over once the lease ends", "error", err, "lease", c.s.claimLease())
+			}
+		}
+	}
+}
+
+func (s *Service) claimLease() time.Duration {
+	if s.leaseForTest > 0 {
+		return s.leaseForTest
+	}
+	return ClaimLease
 }

@@ -101,12 +101,20 @@ func (st *Stream) Finish(streamErr error) (Result, error) {
 		if _, stored, err = st.s.save(ctx, tx, st.t, st.t.assistantMessage(res, incomplete)); err != nil {
 			return err
 		}
-		return st.s.usage.Settle(ctx, tx, st.t.held, outcome)
+		if err = st.s.usage.Settle(ctx, tx, st.t.held, outcome); err != nil || incomplete {
+			return err
+		}
+		done := res
+		done.MessageID = stored[0].ID
+		return st.t.req.Claim.storeIn(ctx, tx, done)
 	})
 	if err != nil {
 		st.s.usage.Fail(ctx, st.t.held, outcome)
 		st.s.logLost(ctx, st.t, reply.Usage, err)
 		return res, st.t.storeError(err)
+	}
+	if !incomplete {
+		st.t.req.Claim.stored()
 	}
 	st.s.usage.Settled(ctx, st.t.held)
 	res.MessageID = stored[0].ID

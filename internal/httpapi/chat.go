@@ -34,6 +34,7 @@ func (h *Handlers) SendMessage(ctx context.Context, req apigen.SendMessageReques
 	if replay != nil {
 		return apigen.SendMessage200JSONResponse{Body: chatResponse(*replay)}, nil
 	}
+	r.Claim = claim
 	res, err := h.chat.Send(ctx, r)
 	claim.Finish(ctx, res, err)
 	if err != nil {
@@ -57,6 +58,7 @@ func (h *Handlers) StreamMessage(ctx context.Context, req apigen.StreamMessageRe
 	if replay != nil {
 		return replayResponse{res: *replay, heartbeat: h.heartbeat}, nil
 	}
+	r.Claim = claim
 	out, err := h.startStream(ctx, r, platformEvents{})
 	if err != nil {
 		claim.Finish(ctx, chat.Result{}, err)

@@ -132,14 +132,15 @@ type problem struct {
 // resource names what a bare store.ErrNotFound was about.
 func classify(err error, resource string) problem {
 	var (
-		verr  *model.ValidationError
-		nf    *model.NotFoundError
-		unath *model.UnauthorizedError
-		forb  *model.ForbiddenError
-		limit *model.LimitError
-		herr  *echo.HTTPError
-		uerr  *llm.Error
-		large *file.TooLargeError
+		verr     *model.ValidationError
+		nf       *model.NotFoundError
+		unath    *model.UnauthorizedError
+		forb     *model.ForbiddenError
+		conflict *model.ConflictError
+		limit    *model.LimitError
+		herr     *echo.HTTPError
+		uerr     *llm.Error
+		large    *file.TooLargeError
 	)
 	switch {
 	case errors.As(err, &verr):
@@ -160,6 +161,12 @@ func classify(err error, resource string) problem {
 		return problem{status: http.StatusConflict, body: detail(err.Error())}
 	case errors.As(err, &unath):
 		return problem{status: http.StatusUnauthorized, body: detail(unath.Detail), challenge: true}
+	case errors.Is(err, auth.ErrInvalidMFAToken):
+		return problem{status: http.StatusUnauthorized, body: detail(err.Error()), challenge: true}
+	case errors.Is(err, auth.ErrBadCode):
+		return problem{status: http.StatusUnauthorized, body: detail("Incorrect code: it is wrong, expired or was used already"), challenge: true}
+	case errors.As(err, &conflict):
+		return problem{status: http.StatusConflict, body: detail(conflict.Detail)}
 	case errors.As(err, &forb):
 		return problem{status: http.StatusForbidden, body: detail(forb.Detail)}
 	case errors.As(err, &limit):

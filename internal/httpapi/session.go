@@ -72,6 +72,23 @@ func (h *Handlers) CreateSession(ctx context.Context, req apigen.CreateSessionRe
 	if err != nil {
 		return nil, err
 	}
+	if in.MFARequired() { // no cookie until the second factor: POST /users/session/mfa
+		var body apigen.CreateSession200JSONResponseBody
+		if err := body.FromMfaChallenge(apigen.MfaChallenge{MfaRequired: true, MfaToken: in.MFAToken}); err != nil {
+			return nil, err
+		}
+		return apigen.CreateSession200JSONResponse{Body: body}, nil
+	}
+	return sessionCookies{secure: auth.ClientFrom(ctx).HTTPS, signIn: in}, nil
+}
+
+// CreateSessionMfa implements apigen.StrictServerInterface (POST /users/session/mfa): the second step
+// of the cookie sign-in, answered as POST /users/session answers a sign-in without two-factor.
+func (h *Handlers) CreateSessionMfa(ctx context.Context, req apigen.CreateSessionMfaRequestObject) (apigen.CreateSessionMfaResponseObject, error) {
+	in, err := h.completeMFA(ctx, *req.Body)
+	if err != nil {
+		return nil, err
+	}
 	return sessionCookies{secure: auth.ClientFrom(ctx).HTTPS, signIn: in}, nil
 }
 
@@ -101,6 +118,14 @@ func (r sessionCookies) cookie(name, value string, httpOnly bool) *http.Cookie {
 }
 
 func (r sessionCookies) VisitCreateSessionResponse(w http.ResponseWriter) error {
+	return r.setCookies(w)
+}
+
+func (r sessionCookies) VisitCreateSessionMfaResponse(w http.ResponseWriter) error {
+	return r.setCookies(w)
+}
+
+func (r sessionCookies) setCookies(w http.ResponseWriter) error {
 	http.SetCookie(w, r.cookie(sessionCookie, r.signIn.Token, true))
 	http.SetCookie(w, r.cookie(csrfCookie, r.signIn.CSRF, false))
 	w.Header().Set("Content-Type", "application/json")

@@ -17,13 +17,31 @@ func (h *Handlers) RegisterUser(ctx context.Context, req apigen.RegisterUserRequ
 	return apigen.RegisterUser200JSONResponse{Message: "User registered successfully"}, nil
 }
 
-// LoginUser implements apigen.StrictServerInterface.
+// LoginUser implements apigen.StrictServerInterface: the token, or, with two-factor sign-in on, the
+// MFA challenge (a user without it sees exactly the Token of before).
 func (h *Handlers) LoginUser(ctx context.Context, req apigen.LoginUserRequestObject) (apigen.LoginUserResponseObject, error) {
 	in, err := h.login(ctx, *req.Body)
 	if err != nil {
 		return nil, err
 	}
-	return apigen.LoginUser200JSONResponse{AccessToken: in.Token, TokenType: apigen.Bearer}, nil
+	if in.MFARequired() {
+		return apigen.LoginUser200JSONResponse{MfaRequired: true, MfaToken: in.MFAToken}, nil
+	}
+	return apigen.LoginUser200JSONResponse{AccessToken: in.Token, TokenType: string(apigen.Bearer)}, nil
+}
+
+// LoginUserMfa implements apigen.StrictServerInterface (POST /users/login/mfa).
+func (h *Handlers) LoginUserMfa(ctx context.Context, req apigen.LoginUserMfaRequestObject) (apigen.LoginUserMfaResponseObject, error) {
+	in, err := h.completeMFA(ctx, *req.Body)
+	if err != nil {
+		return nil, err
+	}
+	return apigen.LoginUserMfa200JSONResponse{AccessToken: in.Token, TokenType: apigen.Bearer}, nil
+}
+
+// completeMFA is the second step of both sign-ins (token and cookie).
+func (h *Handlers) completeMFA(ctx context.Context, v apigen.MfaVerification) (auth.SignIn, error) {
+	return h.auth.CompleteMFA(ctx, v.MfaToken, deref(v.Code), deref(v.RecoveryCode), auth.ClientFrom(ctx))
 }
 
 // login is both sign-ins (token and cookie): the per-account throttle, then the credentials.
@@ -41,7 +59,7 @@ func (h *Handlers) GetCurrentUser(ctx context.Context, _ apigen.GetCurrentUserRe
 }
 
 func userToAPI(u model.User) apigen.User {
-	return apigen.User{Id: u.ID, Email: u.Email, DisplayName: u.DisplayName, EmailVerified: u.EmailVerifiedAt != nil, CreatedAt: u.CreatedAt}
+	return apigen.User{Id: u.ID, Email: u.Email, DisplayName: u.DisplayName, EmailVerified: u.EmailVerifiedAt != nil, CreatedAt: u.CreatedAt, MfaEnabled: u.MFAEnabled}
 }
 
 // UpdateCurrentUser implements apigen.StrictServerInterface (PATCH /users/me).

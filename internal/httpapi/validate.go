@@ -25,7 +25,7 @@ import (
 // authOperations are the public operations about accounts: each is limited per client IP
 // (RATE_LIMIT_AUTH), and a sign-in keeps where it came from with its session.
 var authOperations = map[string]bool{
-	"registerUser": true, "loginUser": true, "createSession": true,
+	"registerUser": true, "loginUser": true, "createSession": true, "loginUserMfa": true, "createSessionMfa": true,
 	"requestPasswordReset": true, "confirmPasswordReset": true, "confirmEmailVerification": true,
 }
 
@@ -36,7 +36,7 @@ type operation struct {
 	public    bool // the spec's security is empty: no token needed
 	jsonBody  bool
 	multipart bool
-	authRoute bool // register, the two logins and the email links: rate limited per client IP
+	authRoute bool // register, the sign-ins with their second steps, and the email links: rate limited per client IP
 	// userToken: a signed-in user's token may call it. keyScopes: a project key with any one of these
 	// scopes may (none: keys may not).
 	userToken bool

@@ -103,3 +103,11 @@ type LimitError struct {
 }
 
 func (e *LimitError) Error() string { return e.Detail }
+
+// ConflictError: the request does not fit the resource's current state (e.g. turning on what is
+// already on); a 409.
+type ConflictError struct {
+	Detail string
+}
+
+func (e *ConflictError) Error() string { return e.Detail }

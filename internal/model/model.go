@@ -10,6 +10,7 @@ type User struct {
 	PasswordHash string
 	DisplayName  string // "" until the user sets one
 	CreatedAt    time.Time
+	MFAEnabled   bool // two-factor sign-in (TOTP) is on
 	// EmailVerifiedAt is when the user followed a link mailed to Email; nil until then.
 	EmailVerifiedAt *time.Time
 }
@@ -28,6 +29,14 @@ type EmailToken struct {
 	Purpose   string
 	Email     string
 	ExpiresAt time.Time
+}
+
+// TOTP is a user's authenticator-app set-up: Secret (base32) is pending until Enabled; LastStep is the
+// time step of the last accepted code (none is accepted at or before it).
+type TOTP struct {
+	Secret   string
+	Enabled  bool
+	LastStep int64
 }
 
 // Session is one sign-in of a user: its access tokens name it, and end with it.

@@ -76,3 +76,42 @@ func TestConcurrency_CapsEachKeyAndReleasesOnce(t *testing.T) {
 	}
 	r2()
 }
+
+// A limit that counts failures: take before each try, refund the ones that succeeded. Five failures
+// in any 15 minutes, then one more each 15 minutes.
+func TestMemory_TakeAtAnyRateAndRefund(t *testing.T) {
+	now := time.Unix(1000, 0)
+	m := NewMemory()
+	m.now = func() time.Time { return now }
+	ctx := context.Background()
+	r := Rate{Burst: 5, Interval: 15 * time.Minute}
+	for i := range 5 {
+		if ok, _, _ := m.Take(ctx, "codes:1", r); !ok {
+			t.Fatalf("try %d refused", i+1)
+		}
+		if i%2 == 0 { // this try succeeded
+			m.Refund(ctx, "codes:1", r)
+		}
+	}
+	for range 3 {
+		m.Take(ctx, "codes:1", r)
+	}
+	ok, retry, _ := m.Take(ctx, "codes:1", r)
+	if ok || retry <= 0 || retry > 15*time.Minute {
+		t.Fatalf("sixth failure: ok=%v retry=%v", ok, retry)
+	}
+	now = now.Add(10 * time.Minute)
+	for i := range m.shards { // a sweep must not forget a bucket that is not full yet
+		m.shards[i].sweep(now)
+	}
+	if ok, _, _ := m.Take(ctx, "codes:1", r); ok {
+		t.Fatal("a try allowed 10 minutes after the fifth failure")
+	}
+	now = now.Add(5 * time.Minute)
+	if ok, _, _ := m.Take(ctx, "codes:1", r); !ok {
+		t.Fatal("no try earned after 15 minutes")
+	}
+	if err := m.Refund(ctx, "never-taken", r); err != nil {
+		t.Fatal(err)
+	}
+}

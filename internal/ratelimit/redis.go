@@ -38,8 +38,12 @@ return 0
 
 // Allow takes one request from key's allowance.
 func (r *Redis) Allow(ctx context.Context, key string, perMinute int) (bool, time.Duration, error) {
-	interval := time.Minute / time.Duration(perMinute)
-	wait, err := gcra.Run(ctx, r.client, []string{r.prefix + key}, interval.Microseconds(), perMinute).Int64()
+	return r.Take(ctx, key, PerMinute(perMinute))
+}
+
+// Take takes one request from key's allowance at rate rt.
+func (r *Redis) Take(ctx context.Context, key string, rt Rate) (bool, time.Duration, error) {
+	wait, err := gcra.Run(ctx, r.client, []string{r.prefix + key}, rt.Interval.Microseconds(), rt.Burst).Int64()
 	if err != nil {
 		return false, 0, err
 	}
@@ -47,4 +51,23 @@ func (r *Redis) Allow(ctx context.Context, key string, perMinute int) (bool, tim
 		return false, time.Duration(wait) * time.Microsecond, nil
 	}
 	return true, 0, nil
+}
+
+// refund moves key's TAT back by one interval (never before now: an unused allowance is not stored).
+var refund = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+local new_tat = tat - tonumber(ARGV[1])
+if new_tat <= now then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
+redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000))
+return 0
+`)
+
+// Refund gives back one request Take took from key.
+func (r *Redis) Refund(ctx context.Context, key string, rt Rate) error {
+	return refund.Run(ctx, r.client, []string{r.prefix + key}, rt.Interval.Microseconds()).Err()
 }

@@ -71,3 +71,31 @@ func TestRedis_Refill(t *testing.T) {
 		t.Fatalf("no request earned after waiting the %v it said", retry)
 	}
 }
+
+func TestRedis_TakeAtAnyRateAndRefund(t *testing.T) {
+	c := redisClient(t)
+	ctx := context.Background()
+	prefix := fmt.Sprintf("test:%d:", time.Now().UnixNano())
+	a, b := NewRedis(c, prefix), NewRedis(c, prefix)
+	r := Rate{Burst: 3, Interval: 15 * time.Minute}
+	for i := range 3 {
+		if ok, _, err := a.Take(ctx, "codes:1", r); !ok || err != nil {
+			t.Fatalf("try %d refused: %v", i+1, err)
+		}
+	}
+	if ok, retry, _ := b.Take(ctx, "codes:1", r); ok || retry < 14*time.Minute || retry > 15*time.Minute {
+		t.Fatalf("fourth try: ok=%v retry=%v", ok, retry)
+	}
+	if err := b.Refund(ctx, "codes:1", r); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, _ := a.Take(ctx, "codes:1", r); !ok {
+		t.Fatal("a refunded try is not available again")
+	}
+	for range 4 {
+		a.Refund(ctx, "codes:1", r)
+	}
+	if c.Exists(ctx, prefix+"codes:1").Val() != 0 {
+		t.Fatal("a full allowance is still stored")
+	}
+}

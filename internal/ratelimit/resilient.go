@@ -93,10 +93,38 @@ func NewResilient(shared Limiter, log *slog.Logger, o ResilientOptions) *Resilie
 
 // Allow asks the shared limiter, or memory while the shared one is failing.
 func (r *Resilient) Allow(ctx context.Context, key string, perMinute int) (bool, time.Duration, error) {
-	d, err := r.cb.Execute(func() (decision, error) {
+	return r.Take(ctx, key, PerMinute(perMinute))
+}
+
+// Take asks the shared limiter, or memory while the shared one is failing.
+func (r *Resilient) Take(ctx context.Context, key string, rt Rate) (bool, time.Duration, error) {
+	d, err := r.shielded(ctx, func(ctx context.Context) (decision, error) {
+		ok, retry, err := r.shared.Take(ctx, key, rt)
+		return decision{ok, retry}, err
+	})
+	if err != nil {
+		return r.local.Take(ctx, key, rt)
+	}
+	return d.ok, d.retry, nil
+}
+
+// Refund gives back to the shared limiter, or to memory while the shared one is failing.
+func (r *Resilient) Refund(ctx context.Context, key string, rt Rate) error {
+	_, err := r.shielded(ctx, func(ctx context.Context) (decision, error) {
+		return decision{}, r.shared.Refund(ctx, key, rt)
+	})
+	if err != nil {
+		return r.local.Refund(ctx, key, rt)
+	}
+	return nil
+}
+
+// shielded runs call on the shared limiter within the deadline, through the circuit breaker.
+func (r *Resilient) shielded(ctx context.Context, call func(context.Context) (decision, error)) (decision, error) {
+	return r.cb.Execute(func() (decision, error) {
 		cctx, cancel := context.WithTimeout(ctx, r.timeout)
 		defer cancel()
-		ok, retry, err := r.shared.Allow(cctx, key, perMinute)
+		d, err := call(cctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return decision{}, callerGone{err}
@@ -105,10 +133,6 @@ func (r *Resilient) Allow(ctx context.Context, key string, perMinute int) (bool,
 			r.lastErr = err
 			r.mu.Unlock()
 		}
-		return decision{ok, retry}, err
+		return d, err
 	})
-	if err != nil {
-		return r.local.Allow(ctx, key, perMinute)
-	}
-	return d.ok, d.retry, nil
 }

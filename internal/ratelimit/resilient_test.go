@@ -138,11 +138,11 @@ type flaky struct {
 	down atomic.Bool
 }
 
-func (f *flaky) Allow(ctx context.Context, key string, perMinute int) (bool, time.Duration, error) {
+func (f *flaky) Take(ctx context.Context, key string, r Rate) (bool, time.Duration, error) {
 	if f.down.Load() {
 		return false, 0, errors.New("connection refused")
 	}
-	return f.Limiter.Allow(ctx, key, perMinute)
+	return f.Limiter.Take(ctx, key, r)
 }
 
 func TestResilient_Recovers(t *testing.T) {

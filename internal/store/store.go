@@ -89,6 +89,25 @@ type Store interface {
 	MarkWebhookFailing(ctx context.Context, id int64, t time.Time) error
 	MarkWebhookHealthy(ctx context.Context, id int64) error
 	DisableWebhook(ctx context.Context, id int64, reason string, t time.Time) error
+	// GetTOTP returns the user's two-factor set-up (zero when none). Returns ErrNotFound.
+	GetTOTP(ctx context.Context, userID int64) (model.TOTP, error)
+	// StartTOTP stores secret as the user's pending set-up, replacing a pending one. ErrConflict when
+	// two-factor sign-in is already on.
+	StartTOTP(ctx context.Context, userID int64, secret string) error
+	// EnableTOTP turns on the pending secret (only while it is still the pending one: ErrConflict
+	// otherwise) with step as its last accepted time step, and replaces the user's recovery codes with
+	// recoveryHashes, in one transaction.
+	EnableTOTP(ctx context.Context, userID int64, secret string, step int64, recoveryHashes []string) error
+	// UseTOTPStep records step as the last accepted one when it is later than the one stored (and the
+	// set-up is on); false when it is not, e.g. the same code used again.
+	UseTOTPStep(ctx context.Context, userID, step int64) (bool, error)
+	// UseRecoveryCode marks the user's unused recovery code with this hash used; false when there is none.
+	UseRecoveryCode(ctx context.Context, userID int64, hash string) (bool, error)
+	// CountRecoveryCodes counts the user's unused recovery codes.
+	CountRecoveryCodes(ctx context.Context, userID int64) (int64, error)
+	// DisableTOTP turns two-factor sign-in off and deletes the secret and the recovery codes, in one
+	// transaction. ErrConflict when it is not on.
+	DisableTOTP(ctx context.Context, userID int64) error
 
 	// CreateProject stores p's OwnerID, Name, Model, Temperature and MaxOutputTokens.
 	CreateProject(ctx context.Context, p model.Project) (model.Project, error)
@@ -182,6 +201,10 @@ type Store interface {
 	SetIdempotencyResult(ctx context.Context, id int64, result string) error
 	// DeleteIdempotencyKey releases a claimed key (its request failed), so a retry runs again.
 	DeleteIdempotencyKey(ctx context.Context, id int64) error
+	// RenewIdempotencyKey moves a claimed key's created_at to at while it has no result, so it is not
+	// taken for abandoned while its request runs. Returns ErrNotFound when the claim is gone (finished,
+	// released, or taken over as abandoned).
+	RenewIdempotencyKey(ctx context.Context, id int64, at time.Time) error
 
 	// SetProjectBudget sets (nil: clears) a project's monthly budgets. Returns ErrNotFound.
 	SetProjectBudget(ctx context.Context, ownerID, id int64, microUSD, tokens *int64) (model.Project, error)

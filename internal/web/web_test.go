@@ -28,6 +28,7 @@ var (
 		"dashboard.html":         {Data: []byte("<!doctype html><title>dashboard</title>")},
 		"chat.html":              {Data: []byte("<!doctype html><title>chat</title>")},
 		"account.html":           {Data: []byte("<!doctype html><title>account</title>")},
+		"recover.html":           {Data: []byte("<!doctype html><title>recover</title>")},
 		"docs.html":              {Data: []byte("<!doctype html><title>swagger</title>")},
 		"redoc.html":             {Data: []byte("<!doctype html><title>redoc</title>")},
 		"favicon.svg":            {Data: []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`)},

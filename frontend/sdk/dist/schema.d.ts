@@ -50,8 +50,37 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Exchange email and password for an access token */
+        /**
+         * Exchange email and password for an access token
+         * @description Answers `{"access_token", "token_type"}`. For a user with two-factor sign-in on, a right password
+         *     answers `{"mfa_required": true, "mfa_token"}` instead: send the `mfa_token` with a code of the
+         *     authenticator app (or a recovery code) to `POST /users/login/mfa` within 5 minutes.
+         */
         post: operations["loginUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/login/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish a two-factor login with a code
+         * @description The `mfa_token` from `POST /users/login` (it lives 5 minutes) and either `code`, the 6 digits the
+         *     authenticator app shows, or `recovery_code`, one of the user's unused recovery codes. A code is
+         *     accepted once, a recovery code too. Wrong codes (TOTP or recovery) are limited per account: 5 in
+         *     any 15 minutes, then one more each 15 minutes (429 with `Retry-After`); right ones do not count.
+         *     Starts a session exactly as a login without two-factor sign-in does.
+         */
+        post: operations["loginUserMfa"];
         delete?: never;
         options?: never;
         head?: never;
@@ -224,6 +253,8 @@ export interface paths {
          * @description The login body; answers the user and sets two cookies: `session` (the access token, httpOnly,
          *     SameSite=Strict, `Secure` over https, as long as the token lives) and `csrf_token` (readable by the
          *     page, which sends it back as `X-CSRF-Token` on unsafe requests). API clients use `POST /users/login`.
+         *     For a user with two-factor sign-in on, a right password sets no cookie and answers
+         *     `{"mfa_required": true, "mfa_token"}`: `POST /users/session/mfa` finishes the sign-in.
          */
         post: operations["createSession"];
         /**
@@ -231,6 +262,78 @@ export interface paths {
          * @description Ends the session (its token fails everywhere from the next request on) and clears both cookies.
          */
         delete: operations["deleteSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/session/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish a two-factor sign-in of the dashboard with a code
+         * @description The body of `POST /users/login/mfa`, with the `mfa_token` that `POST /users/session` answered; sets
+         *     the cookies and answers the user as `POST /users/session` does. Same single use of codes and limit
+         *     of wrong codes.
+         */
+        post: operations["createSessionMfa"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/me/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start setting up two-factor sign-in with an authenticator app
+         * @description Makes a new secret for an authenticator app (TOTP, RFC 6238: 30-second steps, 6 digits, SHA-1),
+         *     pending until `POST /users/me/mfa/totp/confirm`; calling it again replaces a pending one. Show
+         *     `otpauth_uri` as a QR code, and `secret` for typing in. 409 when two-factor sign-in is already on.
+         */
+        post: operations["startTotp"];
+        /**
+         * Turn two-factor sign-in off
+         * @description Needs the password and either a code of the authenticator app or an unused recovery code. The
+         *     secret and the recovery codes are deleted. 409 when two-factor sign-in is not on; wrong codes count
+         *     against the account's limit (see `POST /users/login/mfa`).
+         */
+        delete: operations["disableTotp"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/me/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn two-factor sign-in on with a code of the pending set-up
+         * @description A code the authenticator app shows for the pending secret turns two-factor sign-in on, and answers
+         *     10 one-time recovery codes. They are shown this once (only their hashes are kept): each signs in
+         *     once in place of a code. 409 when no set-up is pending or two-factor sign-in is already on.
+         */
+        post: operations["confirmTotp"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -918,8 +1021,9 @@ export interface components {
             new_password: string;
         };
         /**
-         * @description Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`. The others are
-         *     accepted and will be sent once their features exist.
+         * @description Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`, `budget.threshold`
+         *     (a budget 80 % used) and `budget.exhausted`. The others are accepted and will be sent once their features
+         *     exist.
          * @enum {string}
          */
         WebhookEventType: "message.completed" | "conversation.created" | "file.indexed" | "file.failed" | "feedback.created" | "budget.threshold" | "budget.exhausted" | "release.published" | "eval_run.completed";
@@ -1004,6 +1108,61 @@ export interface components {
             /** @enum {string} */
             token_type: "bearer";
         };
+        /**
+         * @description Signed in: `access_token` and `token_type` (exactly the `Token`). Or, for a user with two-factor
+         *     sign-in on, `mfa_required` (true) and `mfa_token`: finish with `POST /users/login/mfa`.
+         */
+        LoginResult: {
+            access_token?: string;
+            /** @description `bearer` (as `Token` says) */
+            token_type?: string;
+            /** @description Present (true) only when a code is needed */
+            mfa_required?: boolean;
+            /** @description Finishes the sign-in within 5 minutes; it is not an access token */
+            mfa_token?: string;
+        };
+        /** @description The password was right; a code of the authenticator app (or a recovery code) is needed. */
+        MfaChallenge: {
+            /** @description Always true */
+            mfa_required: boolean;
+            /** @description Finishes the sign-in within 5 minutes; it is not an access token */
+            mfa_token: string;
+        };
+        /** @description The `mfa_token` and exactly one of `code` and `recovery_code`. */
+        MfaVerification: {
+            mfa_token: string;
+            code?: components["schemas"]["TotpCode"];
+            recovery_code?: components["schemas"]["RecoveryCode"];
+        };
+        /**
+         * @description The 6 digits the authenticator app shows now
+         * @example 123456
+         */
+        TotpCode: string;
+        /**
+         * @description One of the recovery codes shown at set-up (16 letters and digits; case, spaces and dashes do not matter)
+         * @example abcd-efgh-ijkl-mnop
+         */
+        RecoveryCode: string;
+        TotpSetup: {
+            /** @description The base32 secret, for typing into an authenticator app */
+            secret: string;
+            /** @description `otpauth://totp/Chatbot%20Platform:<email>?secret=...&issuer=Chatbot%20Platform&...`, to show as a QR code */
+            otpauth_uri: string;
+        };
+        TotpConfirmation: {
+            code: components["schemas"]["TotpCode"];
+        };
+        /** @description The password and exactly one of `code` and `recovery_code`. */
+        TotpDisable: {
+            password: string;
+            code?: components["schemas"]["TotpCode"];
+            recovery_code?: components["schemas"]["RecoveryCode"];
+        };
+        RecoveryCodes: {
+            /** @description Shown this once; each signs in once in place of a code */
+            recovery_codes: string[];
+        };
         User: {
             /** Format: int64 */
             id: number;
@@ -1014,6 +1173,8 @@ export interface components {
             email_verified: boolean;
             /** Format: date-time */
             created_at: string;
+            /** @description Two-factor sign-in (authenticator app) is on */
+            mfa_enabled: boolean;
         };
         /** @description One sign-in of the user. */
         Session: {
@@ -1635,6 +1796,15 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description The request does not fit the resource's current state (the detail says why) */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description Request body too large (MAX_BODY_BYTES; for uploads MAX_UPLOAD_MB) */
         TooLarge: {
             headers: {
@@ -1958,6 +2128,46 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Logged in, or (two-factor sign-in on) the password was right and a code is needed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The address is not verified yet (REQUIRE_EMAIL_VERIFICATION); a new link was mailed to it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    loginUserMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaVerification"];
+            };
+        };
+        responses: {
             /** @description Logged in */
             200: {
                 headers: {
@@ -2264,7 +2474,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Signed in; the cookies are set */
+            /** @description Signed in and the cookies are set (the user), or a code is needed (the challenge, no cookie) */
             200: {
                 headers: {
                     /** @description `session=...; HttpOnly; SameSite=Strict; Path=/` and `csrf_token=...; SameSite=Strict; Path=/` */
@@ -2272,7 +2482,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["User"];
+                    "application/json": components["schemas"]["User"] | components["schemas"]["MfaChallenge"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -2311,6 +2521,129 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createSessionMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaVerification"];
+            };
+        };
+        responses: {
+            /** @description Signed in; the cookies are set */
+            200: {
+                headers: {
+                    /** @description `session=...; HttpOnly; SameSite=Strict; Path=/` and `csrf_token=...; SameSite=Strict; Path=/` */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    startTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pending set-up */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpSetup"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    disableTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpDisable"];
+            };
+        };
+        responses: {
+            /** @description Two-factor sign-in is off */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    confirmTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpConfirmation"];
+            };
+        };
+        responses: {
+            /** @description Two-factor sign-in is on */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];

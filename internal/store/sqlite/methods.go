@@ -326,7 +326,7 @@ func (s *Store) SessionUser(ctx context.Context, userID, sessionID int64) (model
 		return model.User{}, model.Session{}, mapErr(err)
 	}
 	u := model.User{ID: row.ID, Email: row.Email, PasswordHash: row.HashedPassword, DisplayName: row.DisplayName, CreatedAt: row.CreatedAt,
-		EmailVerifiedAt: row.EmailVerifiedAt}
+		EmailVerifiedAt: row.EmailVerifiedAt, MFAEnabled: row.TotpEnabled}
 	return u, model.Session{ID: sessionID, UserID: userID, LastSeenAt: row.LastSeenAt}, nil
 }
 
@@ -353,7 +353,70 @@ func sessionModel(r sqlcgen.Session) model.Session {
 
 func userModel(u sqlcgen.User) model.User {
 	return model.User{ID: u.ID, Email: u.Email, PasswordHash: u.HashedPassword, DisplayName: u.DisplayName, CreatedAt: u.CreatedAt,
-		EmailVerifiedAt: u.EmailVerifiedAt}
+		EmailVerifiedAt: u.EmailVerifiedAt, MFAEnabled: u.TotpEnabled}
+}
+
+func (s *Store) GetTOTP(ctx context.Context, userID int64) (model.TOTP, error) {
+	row, err := s.r.GetUserTOTP(ctx, userID)
+	return model.TOTP{Secret: row.TotpSecret, Enabled: row.TotpEnabled, LastStep: row.TotpLastStep}, mapErr(err)
+}
+
+// conflicted maps "no row changed" to ErrConflict (the row exists: the caller is signed in as it).
+func conflicted(n int64, err error) error {
+	if err != nil {
+		return mapErr(err)
+	}
+	if n == 0 {
+		return store.ErrConflict
+	}
+	return nil
+}
+
+func (s *Store) StartTOTP(ctx context.Context, userID int64, secret string) error {
+	return conflicted(s.w.StartTOTP(ctx, sqlcgen.StartTOTPParams{ID: userID, TotpSecret: secret}))
+}
+
+func (s *Store) EnableTOTP(ctx context.Context, userID int64, secret string, step int64, recoveryHashes []string) error {
+	return s.InTx(ctx, func(tx store.Store) error {
+		q := tx.(*Store).w
+		if err := conflicted(q.EnableTOTP(ctx, sqlcgen.EnableTOTPParams{ID: userID, TotpSecret: secret, TotpLastStep: step})); err != nil {
+			return err
+		}
+		if err := q.DeleteRecoveryCodes(ctx, userID); err != nil {
+			return mapErr(err)
+		}
+		for _, h := range recoveryHashes {
+			if err := q.CreateRecoveryCode(ctx, sqlcgen.CreateRecoveryCodeParams{UserID: userID, CodeHash: h}); err != nil {
+				return mapErr(err)
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) UseTOTPStep(ctx context.Context, userID, step int64) (bool, error) {
+	n, err := s.w.UseTOTPStep(ctx, sqlcgen.UseTOTPStepParams{ID: userID, TotpLastStep: step})
+	return n > 0, mapErr(err)
+}
+
+func (s *Store) UseRecoveryCode(ctx context.Context, userID int64, hash string) (bool, error) {
+	n, err := s.w.UseRecoveryCode(ctx, sqlcgen.UseRecoveryCodeParams{UserID: userID, CodeHash: hash, UsedAt: store.NowPtr()})
+	return n > 0, mapErr(err)
+}
+
+func (s *Store) CountRecoveryCodes(ctx context.Context, userID int64) (int64, error) {
+	n, err := s.r.CountRecoveryCodes(ctx, userID)
+	return n, mapErr(err)
+}
+
+func (s *Store) DisableTOTP(ctx context.Context, userID int64) error {
+	return s.InTx(ctx, func(tx store.Store) error {
+		q := tx.(*Store).w
+		if err := conflicted(q.DisableTOTP(ctx, userID)); err != nil {
+			return err
+		}
+		return mapErr(q.DeleteRecoveryCodes(ctx, userID))
+	})
 }
 
 func projectModel(p sqlcgen.Project) model.Project {
@@ -729,4 +792,8 @@ func deliveryModel(r sqlcgen.WebhookDelivery) model.WebhookDelivery {
 	return model.WebhookDelivery{ID: r.ID, WebhookID: r.WebhookID, EventID: r.EventID, EventType: r.EventType, Payload: r.Payload,
 		Status: r.Status, Attempts: r.Attempts, ResponseStatus: r.ResponseStatus, LatencyMS: r.LatencyMs, Error: r.Error,
 		CreatedAt: r.CreatedAt, LastAttemptAt: r.LastAttemptAt}
+}
+
+func (s *Store) RenewIdempotencyKey(ctx context.Context, id int64, at time.Time) error {
+	return affected(s.w.RenewIdempotencyKey(ctx, sqlcgen.RenewIdempotencyKeyParams{ID: id, CreatedAt: at}))
 }

@@ -21,6 +21,7 @@ func Run(t *testing.T, open func(testing.TB) store.Store) {
 	}{
 		{"Users", testUsers},
 		{"EmailTokensAreSingleUse", testEmailTokens},
+		{"TOTPSetUpCodesAndRecoveryCodes", testTOTP},
 		{"ProjectsAreScopedByOwner", testProjects},
 		{"PromptsOrderAndScope", testPrompts},
 		{"FilesScope", testFiles},
@@ -625,6 +626,28 @@ func testIdempotencyKeys(t *testing.T, s store.Store) {
 	if err := s.DeleteIdempotencyKey(ctx, got.ID); err != nil {
 		t.Fatal(err)
 	}
+
+	// A running request renews its claim: it is then not abandoned, until it stops renewing.
+	k2 := model.IdempotencyKey{OwnerID: u.ID, Caller: "user", Key: "k2", Fingerprint: "f1"}
+	_, held, err := s.ClaimIdempotencyKey(ctx, k2, old, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RenewIdempotencyKey(ctx, held.ID, future.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if claimed, _, _ := s.ClaimIdempotencyKey(ctx, k2, old, future); claimed {
+		t.Fatal("a renewed claim was taken for abandoned")
+	}
+	if claimed, _, _ := s.ClaimIdempotencyKey(ctx, k2, old, future.Add(2*time.Minute)); !claimed {
+		t.Fatal("a claim no longer renewed was not taken over")
+	}
+	wantErr(t, s.RenewIdempotencyKey(ctx, held.ID, future), store.ErrNotFound) // taken over: gone
+	_, k3, _ := s.ClaimIdempotencyKey(ctx, model.IdempotencyKey{OwnerID: u.ID, Caller: "user", Key: "k3", Fingerprint: "f1"}, old, old)
+	if err := s.SetIdempotencyResult(ctx, k3.ID, `{}`); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, s.RenewIdempotencyKey(ctx, k3.ID, future), store.ErrNotFound) // finished: not renewed
 }
 
 func testProjectFilesDeletion(t *testing.T, s store.Store) {
@@ -766,5 +789,89 @@ func testRecentMessages(t *testing.T, s store.Store) {
 	}
 	if l := must(s.RecentMessages(ctx, bob.ID, c.ID, 1000)); len(l) != 0 {
 		t.Fatalf("bob reads %d of alice's messages", len(l))
+	}
+}
+
+func testTOTP(t *testing.T, s store.Store) {
+	u := newUser(t, s, "totp@example.com")
+	other := newUser(t, s, "other@example.com")
+	if got := must(s.GetTOTP(ctx, u.ID)); got != (model.TOTP{}) {
+		t.Fatalf("a new user's TOTP = %+v", got)
+	}
+	_, err := s.GetTOTP(ctx, 1_000_000)
+	wantErr(t, err, store.ErrNotFound)
+	wantErr(t, s.DisableTOTP(ctx, u.ID), store.ErrConflict)
+	if ok := must(s.UseTOTPStep(ctx, u.ID, 5)); ok {
+		t.Fatal("a step was accepted while two-factor sign-in is off")
+	}
+
+	// A pending set-up is replaced by the next; only the pending secret can be turned on.
+	must(0, s.StartTOTP(ctx, u.ID, "FIRST"))
+	must(0, s.StartTOTP(ctx, u.ID, "SECOND"))
+	if got := must(s.GetTOTP(ctx, u.ID)); got.Secret != "SECOND" || got.Enabled {
+		t.Fatalf("pending = %+v", got)
+	}
+	wantErr(t, s.EnableTOTP(ctx, u.ID, "FIRST", 10, []string{"h1"}), store.ErrConflict)
+	must(0, s.EnableTOTP(ctx, u.ID, "SECOND", 10, []string{"h1", "h2"}))
+	if got := must(s.GetTOTP(ctx, u.ID)); got != (model.TOTP{Secret: "SECOND", Enabled: true, LastStep: 10}) {
+		t.Fatalf("enabled = %+v", got)
+	}
+	if !must(s.GetUserByID(ctx, u.ID)).MFAEnabled || must(s.GetUserByID(ctx, other.ID)).MFAEnabled {
+		t.Fatal("MFAEnabled is wrong")
+	}
+	sess := must(s.CreateSession(ctx, model.Session{UserID: u.ID}))
+	if su, _, err := s.SessionUser(ctx, u.ID, sess.ID); err != nil || !su.MFAEnabled {
+		t.Fatalf("session user = %+v, %v", su, err)
+	}
+	wantErr(t, s.StartTOTP(ctx, u.ID, "THIRD"), store.ErrConflict)
+	wantErr(t, s.EnableTOTP(ctx, u.ID, "SECOND", 11, nil), store.ErrConflict)
+
+	// Each step once, never an earlier one.
+	for _, c := range []struct {
+		step int64
+		ok   bool
+	}{{10, false}, {9, false}, {11, true}, {11, false}, {13, true}, {12, false}} {
+		if ok := must(s.UseTOTPStep(ctx, u.ID, c.step)); ok != c.ok {
+			t.Fatalf("UseTOTPStep(%d) = %v, want %v", c.step, ok, c.ok)
+		}
+	}
+	if ok := must(s.UseTOTPStep(ctx, other.ID, 20)); ok {
+		t.Fatal("a step was accepted for a user without two-factor sign-in")
+	}
+
+	// Recovery codes: each once, and only the owner's.
+	if n := must(s.CountRecoveryCodes(ctx, u.ID)); n != 2 {
+		t.Fatalf("recovery codes = %d", n)
+	}
+	if must(s.UseRecoveryCode(ctx, other.ID, "h1")) {
+		t.Fatal("another user's recovery code was accepted")
+	}
+	if !must(s.UseRecoveryCode(ctx, u.ID, "h1")) || must(s.UseRecoveryCode(ctx, u.ID, "h1")) || must(s.UseRecoveryCode(ctx, u.ID, "nope")) {
+		t.Fatal("a recovery code is not exactly single-use")
+	}
+	if n := must(s.CountRecoveryCodes(ctx, u.ID)); n != 1 {
+		t.Fatalf("recovery codes left = %d", n)
+	}
+
+	// Turning it off forgets the secret and the codes; a new set-up starts afresh.
+	must(0, s.DisableTOTP(ctx, u.ID))
+	if got := must(s.GetTOTP(ctx, u.ID)); got != (model.TOTP{}) {
+		t.Fatalf("after disable = %+v", got)
+	}
+	if must(s.UseRecoveryCode(ctx, u.ID, "h2")) || must(s.CountRecoveryCodes(ctx, u.ID)) != 0 {
+		t.Fatal("recovery codes survived disabling")
+	}
+	wantErr(t, s.DisableTOTP(ctx, u.ID), store.ErrConflict)
+	must(0, s.StartTOTP(ctx, u.ID, "FOURTH"))
+	must(0, s.EnableTOTP(ctx, u.ID, "FOURTH", 3, []string{"h3"}))
+	if !must(s.UseTOTPStep(ctx, u.ID, 4)) {
+		t.Fatal("a fresh set-up does not accept its steps")
+	}
+	// Deleting the user deletes its codes (cascade).
+	if err := s.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := must(s.CountRecoveryCodes(ctx, u.ID)); n != 0 {
+		t.Fatalf("recovery codes of a deleted user = %d", n)
 	}
 }

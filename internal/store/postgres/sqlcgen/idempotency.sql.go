@@ -104,6 +104,25 @@ func (q *Queries) InsertIdempotencyKey(ctx context.Context, arg InsertIdempotenc
 	return items, nil
 }
 
+const renewIdempotencyKey = `-- name: RenewIdempotencyKey :execrows
+UPDATE idempotency_keys SET created_at = $1 WHERE id = $2 AND result IS NULL
+`
+
+type RenewIdempotencyKeyParams struct {
+	CreatedAt time.Time
+	ID        int64
+}
+
+// A running request renews its claim (created_at is then when it was last renewed), so a claim whose
+// process died is abandoned after a short lease rather than held for the whole window.
+func (q *Queries) RenewIdempotencyKey(ctx context.Context, arg RenewIdempotencyKeyParams) (int64, error) {
+	result, err := q.db.Exec(ctx, renewIdempotencyKey, arg.CreatedAt, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const setIdempotencyResult = `-- name: SetIdempotencyResult :execrows
 UPDATE idempotency_keys SET result = $1 WHERE id = $2
 `

@@ -76,7 +76,7 @@ func (q *Queries) DeleteSessions(ctx context.Context, arg DeleteSessionsParams) 
 }
 
 const getSessionUser = `-- name: GetSessionUser :one
-SELECT u.id, u.email, u.hashed_password, u.created_at, u.display_name, u.email_verified_at, s.last_seen_at
+SELECT u.id, u.email, u.hashed_password, u.created_at, u.display_name, u.email_verified_at, u.totp_enabled, s.last_seen_at
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.id = $1 AND s.user_id = $2
 `
@@ -93,6 +93,7 @@ type GetSessionUserRow struct {
 	CreatedAt       time.Time
 	DisplayName     string
 	EmailVerifiedAt *time.Time
+	TotpEnabled     bool
 	LastSeenAt      time.Time
 }
 
@@ -106,6 +107,7 @@ func (q *Queries) GetSessionUser(ctx context.Context, arg GetSessionUserParams) 
 		&i.CreatedAt,
 		&i.DisplayName,
 		&i.EmailVerifiedAt,
+		&i.TotpEnabled,
 		&i.LastSeenAt,
 	)
 	return i, err

@@ -42,6 +42,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.countPromptsStmt, err = db.PrepareContext(ctx, countPrompts); err != nil {
 		return nil, fmt.Errorf("error preparing query CountPrompts: %w", err)
 	}
+	if q.countRecoveryCodesStmt, err = db.PrepareContext(ctx, countRecoveryCodes); err != nil {
+		return nil, fmt.Errorf("error preparing query CountRecoveryCodes: %w", err)
+	}
 	if q.createConversationStmt, err = db.PrepareContext(ctx, createConversation); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateConversation: %w", err)
 	}
@@ -62,6 +65,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.createPromptStmt, err = db.PrepareContext(ctx, createPrompt); err != nil {
 		return nil, fmt.Errorf("error preparing query CreatePrompt: %w", err)
+	}
+	if q.createRecoveryCodeStmt, err = db.PrepareContext(ctx, createRecoveryCode); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateRecoveryCode: %w", err)
 	}
 	if q.createSessionStmt, err = db.PrepareContext(ctx, createSession); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateSession: %w", err)
@@ -96,6 +102,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.deletePromptStmt, err = db.PrepareContext(ctx, deletePrompt); err != nil {
 		return nil, fmt.Errorf("error preparing query DeletePrompt: %w", err)
 	}
+	if q.deleteRecoveryCodesStmt, err = db.PrepareContext(ctx, deleteRecoveryCodes); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteRecoveryCodes: %w", err)
+	}
 	if q.deleteSessionStmt, err = db.PrepareContext(ctx, deleteSession); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteSession: %w", err)
 	}
@@ -111,8 +120,14 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.deleteWebhookStmt, err = db.PrepareContext(ctx, deleteWebhook); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteWebhook: %w", err)
 	}
+	if q.disableTOTPStmt, err = db.PrepareContext(ctx, disableTOTP); err != nil {
+		return nil, fmt.Errorf("error preparing query DisableTOTP: %w", err)
+	}
 	if q.disableWebhookStmt, err = db.PrepareContext(ctx, disableWebhook); err != nil {
 		return nil, fmt.Errorf("error preparing query DisableWebhook: %w", err)
+	}
+	if q.enableTOTPStmt, err = db.PrepareContext(ctx, enableTOTP); err != nil {
+		return nil, fmt.Errorf("error preparing query EnableTOTP: %w", err)
 	}
 	if q.getBudgetCounterStmt, err = db.PrepareContext(ctx, getBudgetCounter); err != nil {
 		return nil, fmt.Errorf("error preparing query GetBudgetCounter: %w", err)
@@ -152,6 +167,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.getUserByIDStmt, err = db.PrepareContext(ctx, getUserByID); err != nil {
 		return nil, fmt.Errorf("error preparing query GetUserByID: %w", err)
+	}
+	if q.getUserTOTPStmt, err = db.PrepareContext(ctx, getUserTOTP); err != nil {
+		return nil, fmt.Errorf("error preparing query GetUserTOTP: %w", err)
 	}
 	if q.getWebhookStmt, err = db.PrepareContext(ctx, getWebhook); err != nil {
 		return nil, fmt.Errorf("error preparing query GetWebhook: %w", err)
@@ -222,6 +240,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.renameConversationStmt, err = db.PrepareContext(ctx, renameConversation); err != nil {
 		return nil, fmt.Errorf("error preparing query RenameConversation: %w", err)
 	}
+	if q.renewIdempotencyKeyStmt, err = db.PrepareContext(ctx, renewIdempotencyKey); err != nil {
+		return nil, fmt.Errorf("error preparing query RenewIdempotencyKey: %w", err)
+	}
 	if q.reserveBudgetStmt, err = db.PrepareContext(ctx, reserveBudget); err != nil {
 		return nil, fmt.Errorf("error preparing query ReserveBudget: %w", err)
 	}
@@ -254,6 +275,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.settleBudgetStmt, err = db.PrepareContext(ctx, settleBudget); err != nil {
 		return nil, fmt.Errorf("error preparing query SettleBudget: %w", err)
+	}
+	if q.startTOTPStmt, err = db.PrepareContext(ctx, startTOTP); err != nil {
+		return nil, fmt.Errorf("error preparing query StartTOTP: %w", err)
 	}
 	if q.sumUsageStmt, err = db.PrepareContext(ctx, sumUsage); err != nil {
 		return nil, fmt.Errorf("error preparing query SumUsage: %w", err)
@@ -291,6 +315,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.updateWebhookStmt, err = db.PrepareContext(ctx, updateWebhook); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateWebhook: %w", err)
 	}
+	if q.useRecoveryCodeStmt, err = db.PrepareContext(ctx, useRecoveryCode); err != nil {
+		return nil, fmt.Errorf("error preparing query UseRecoveryCode: %w", err)
+	}
+	if q.useTOTPStepStmt, err = db.PrepareContext(ctx, useTOTPStep); err != nil {
+		return nil, fmt.Errorf("error preparing query UseTOTPStep: %w", err)
+	}
 	return &q, nil
 }
 
@@ -326,6 +356,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing countPromptsStmt: %w", cerr)
 		}
 	}
+	if q.countRecoveryCodesStmt != nil {
+		if cerr := q.countRecoveryCodesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countRecoveryCodesStmt: %w", cerr)
+		}
+	}
 	if q.createConversationStmt != nil {
 		if cerr := q.createConversationStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createConversationStmt: %w", cerr)
@@ -359,6 +394,11 @@ func (q *Queries) Close() error {
 	if q.createPromptStmt != nil {
 		if cerr := q.createPromptStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createPromptStmt: %w", cerr)
+		}
+	}
+	if q.createRecoveryCodeStmt != nil {
+		if cerr := q.createRecoveryCodeStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createRecoveryCodeStmt: %w", cerr)
 		}
 	}
 	if q.createSessionStmt != nil {
@@ -416,6 +456,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing deletePromptStmt: %w", cerr)
 		}
 	}
+	if q.deleteRecoveryCodesStmt != nil {
+		if cerr := q.deleteRecoveryCodesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteRecoveryCodesStmt: %w", cerr)
+		}
+	}
 	if q.deleteSessionStmt != nil {
 		if cerr := q.deleteSessionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteSessionStmt: %w", cerr)
@@ -441,9 +486,19 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing deleteWebhookStmt: %w", cerr)
 		}
 	}
+	if q.disableTOTPStmt != nil {
+		if cerr := q.disableTOTPStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing disableTOTPStmt: %w", cerr)
+		}
+	}
 	if q.disableWebhookStmt != nil {
 		if cerr := q.disableWebhookStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing disableWebhookStmt: %w", cerr)
+		}
+	}
+	if q.enableTOTPStmt != nil {
+		if cerr := q.enableTOTPStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing enableTOTPStmt: %w", cerr)
 		}
 	}
 	if q.getBudgetCounterStmt != nil {
@@ -509,6 +564,11 @@ func (q *Queries) Close() error {
 	if q.getUserByIDStmt != nil {
 		if cerr := q.getUserByIDStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getUserByIDStmt: %w", cerr)
+		}
+	}
+	if q.getUserTOTPStmt != nil {
+		if cerr := q.getUserTOTPStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getUserTOTPStmt: %w", cerr)
 		}
 	}
 	if q.getWebhookStmt != nil {
@@ -626,6 +686,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing renameConversationStmt: %w", cerr)
 		}
 	}
+	if q.renewIdempotencyKeyStmt != nil {
+		if cerr := q.renewIdempotencyKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing renewIdempotencyKeyStmt: %w", cerr)
+		}
+	}
 	if q.reserveBudgetStmt != nil {
 		if cerr := q.reserveBudgetStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing reserveBudgetStmt: %w", cerr)
@@ -679,6 +744,11 @@ func (q *Queries) Close() error {
 	if q.settleBudgetStmt != nil {
 		if cerr := q.settleBudgetStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing settleBudgetStmt: %w", cerr)
+		}
+	}
+	if q.startTOTPStmt != nil {
+		if cerr := q.startTOTPStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing startTOTPStmt: %w", cerr)
 		}
 	}
 	if q.sumUsageStmt != nil {
@@ -741,6 +811,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing updateWebhookStmt: %w", cerr)
 		}
 	}
+	if q.useRecoveryCodeStmt != nil {
+		if cerr := q.useRecoveryCodeStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing useRecoveryCodeStmt: %w", cerr)
+		}
+	}
+	if q.useTOTPStepStmt != nil {
+		if cerr := q.useTOTPStepStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing useTOTPStepStmt: %w", cerr)
+		}
+	}
 	return err
 }
 
@@ -786,6 +866,7 @@ type Queries struct {
 	countFilesStmt                 *sql.Stmt
 	countProjectsStmt              *sql.Stmt
 	countPromptsStmt               *sql.Stmt
+	countRecoveryCodesStmt         *sql.Stmt
 	createConversationStmt         *sql.Stmt
 	createEmailTokenStmt           *sql.Stmt
 	createFileStmt                 *sql.Stmt
@@ -793,6 +874,7 @@ type Queries struct {
 	createMessageStmt              *sql.Stmt
 	createProjectStmt              *sql.Stmt
 	createPromptStmt               *sql.Stmt
+	createRecoveryCodeStmt         *sql.Stmt
 	createSessionStmt              *sql.Stmt
 	createUserStmt                 *sql.Stmt
 	createWebhookStmt              *sql.Stmt
@@ -804,12 +886,15 @@ type Queries struct {
 	deleteProjectStmt              *sql.Stmt
 	deleteProjectFilesStmt         *sql.Stmt
 	deletePromptStmt               *sql.Stmt
+	deleteRecoveryCodesStmt        *sql.Stmt
 	deleteSessionStmt              *sql.Stmt
 	deleteSessionsStmt             *sql.Stmt
 	deleteStaleIdempotencyKeysStmt *sql.Stmt
 	deleteUserStmt                 *sql.Stmt
 	deleteWebhookStmt              *sql.Stmt
+	disableTOTPStmt                *sql.Stmt
 	disableWebhookStmt             *sql.Stmt
+	enableTOTPStmt                 *sql.Stmt
 	getBudgetCounterStmt           *sql.Stmt
 	getConversationStmt            *sql.Stmt
 	getDeliveryWithWebhookStmt     *sql.Stmt
@@ -823,6 +908,7 @@ type Queries struct {
 	getSessionUserStmt             *sql.Stmt
 	getUserByEmailStmt             *sql.Stmt
 	getUserByIDStmt                *sql.Stmt
+	getUserTOTPStmt                *sql.Stmt
 	getWebhookStmt                 *sql.Stmt
 	insertIdempotencyKeyStmt       *sql.Stmt
 	listConversationsStmt          *sql.Stmt
@@ -846,6 +932,7 @@ type Queries struct {
 	pagePromptsStmt                *sql.Stmt
 	recordDeliveryAttemptStmt      *sql.Stmt
 	renameConversationStmt         *sql.Stmt
+	renewIdempotencyKeyStmt        *sql.Stmt
 	reserveBudgetStmt              *sql.Stmt
 	reserveExistingBudgetStmt      *sql.Stmt
 	resetDeliveryStmt              *sql.Stmt
@@ -857,6 +944,7 @@ type Queries struct {
 	setProjectVectorStoreStmt      *sql.Stmt
 	setWebhookSecretStmt           *sql.Stmt
 	settleBudgetStmt               *sql.Stmt
+	startTOTPStmt                  *sql.Stmt
 	sumUsageStmt                   *sql.Stmt
 	takeEmailTokenStmt             *sql.Stmt
 	touchConversationStmt          *sql.Stmt
@@ -869,6 +957,8 @@ type Queries struct {
 	updateUserDisplayNameStmt      *sql.Stmt
 	updateUserPasswordStmt         *sql.Stmt
 	updateWebhookStmt              *sql.Stmt
+	useRecoveryCodeStmt            *sql.Stmt
+	useTOTPStepStmt                *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
@@ -881,6 +971,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		countFilesStmt:                 q.countFilesStmt,
 		countProjectsStmt:              q.countProjectsStmt,
 		countPromptsStmt:               q.countPromptsStmt,
+		countRecoveryCodesStmt:         q.countRecoveryCodesStmt,
 		createConversationStmt:         q.createConversationStmt,
 		createEmailTokenStmt:           q.createEmailTokenStmt,
 		createFileStmt:                 q.createFileStmt,
@@ -888,6 +979,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		createMessageStmt:              q.createMessageStmt,
 		createProjectStmt:              q.createProjectStmt,
 		createPromptStmt:               q.createPromptStmt,
+		createRecoveryCodeStmt:         q.createRecoveryCodeStmt,
 		createSessionStmt:              q.createSessionStmt,
 		createUserStmt:                 q.createUserStmt,
 		createWebhookStmt:              q.createWebhookStmt,
@@ -899,12 +991,15 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		deleteProjectStmt:              q.deleteProjectStmt,
 		deleteProjectFilesStmt:         q.deleteProjectFilesStmt,
 		deletePromptStmt:               q.deletePromptStmt,
+		deleteRecoveryCodesStmt:        q.deleteRecoveryCodesStmt,
 		deleteSessionStmt:              q.deleteSessionStmt,
 		deleteSessionsStmt:             q.deleteSessionsStmt,
 		deleteStaleIdempotencyKeysStmt: q.deleteStaleIdempotencyKeysStmt,
 		deleteUserStmt:                 q.deleteUserStmt,
 		deleteWebhookStmt:              q.deleteWebhookStmt,
+		disableTOTPStmt:                q.disableTOTPStmt,
 		disableWebhookStmt:             q.disableWebhookStmt,
+		enableTOTPStmt:                 q.enableTOTPStmt,
 		getBudgetCounterStmt:           q.getBudgetCounterStmt,
 		getConversationStmt:            q.getConversationStmt,
 		getDeliveryWithWebhookStmt:     q.getDeliveryWithWebhookStmt,
@@ -918,6 +1013,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getSessionUserStmt:             q.getSessionUserStmt,
 		getUserByEmailStmt:             q.getUserByEmailStmt,
 		getUserByIDStmt:                q.getUserByIDStmt,
+		getUserTOTPStmt:                q.getUserTOTPStmt,
 		getWebhookStmt:                 q.getWebhookStmt,
 		insertIdempotencyKeyStmt:       q.insertIdempotencyKeyStmt,
 		listConversationsStmt:          q.listConversationsStmt,
@@ -941,6 +1037,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		pagePromptsStmt:                q.pagePromptsStmt,
 		recordDeliveryAttemptStmt:      q.recordDeliveryAttemptStmt,
 		renameConversationStmt:         q.renameConversationStmt,
+		renewIdempotencyKeyStmt:        q.renewIdempotencyKeyStmt,
 		reserveBudgetStmt:              q.reserveBudgetStmt,
 		reserveExistingBudgetStmt:      q.reserveExistingBudgetStmt,
 		resetDeliveryStmt:              q.resetDeliveryStmt,
@@ -952,6 +1049,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		setProjectVectorStoreStmt:      q.setProjectVectorStoreStmt,
 		setWebhookSecretStmt:           q.setWebhookSecretStmt,
 		settleBudgetStmt:               q.settleBudgetStmt,
+		startTOTPStmt:                  q.startTOTPStmt,
 		sumUsageStmt:                   q.sumUsageStmt,
 		takeEmailTokenStmt:             q.takeEmailTokenStmt,
 		touchConversationStmt:          q.touchConversationStmt,
@@ -964,5 +1062,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		updateUserDisplayNameStmt:      q.updateUserDisplayNameStmt,
 		updateUserPasswordStmt:         q.updateUserPasswordStmt,
 		updateWebhookStmt:              q.updateWebhookStmt,
+		useRecoveryCodeStmt:            q.useRecoveryCodeStmt,
+		useTOTPStepStmt:                q.useTOTPStepStmt,
 	}
 }

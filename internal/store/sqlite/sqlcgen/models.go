@@ -126,6 +126,13 @@ type Prompt struct {
 	UpdatedAt time.Time
 }
 
+type RecoveryCode struct {
+	ID       int64
+	UserID   int64
+	CodeHash string
+	UsedAt   *time.Time
+}
+
 type Session struct {
 	ID         int64
 	UserID     int64
@@ -160,6 +167,9 @@ type User struct {
 	CreatedAt       time.Time
 	DisplayName     string
 	EmailVerifiedAt *time.Time
+	TotpSecret      string
+	TotpEnabled     bool
+	TotpLastStep    int64
 }
 
 type Webhook struct {

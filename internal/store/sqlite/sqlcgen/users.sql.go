@@ -24,7 +24,7 @@ func (q *Queries) CountProjects(ctx context.Context, ownerID int64) (int64, erro
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (email, hashed_password, created_at)
 VALUES (?1, ?2, ?3)
-RETURNING id, email, hashed_password, created_at, display_name, email_verified_at
+RETURNING id, email, hashed_password, created_at, display_name, email_verified_at, totp_secret, totp_enabled, totp_last_step
 `
 
 type CreateUserParams struct {
@@ -43,6 +43,9 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.CreatedAt,
 		&i.DisplayName,
 		&i.EmailVerifiedAt,
+		&i.TotpSecret,
+		&i.TotpEnabled,
+		&i.TotpLastStep,
 	)
 	return i, err
 }
@@ -60,7 +63,7 @@ func (q *Queries) DeleteUser(ctx context.Context, id int64) (int64, error) {
 }
 
 const getUserByEmail = `-- name: GetUserByEmail :one
-SELECT id, email, hashed_password, created_at, display_name, email_verified_at FROM users WHERE email = ?1
+SELECT id, email, hashed_password, created_at, display_name, email_verified_at, totp_secret, totp_enabled, totp_last_step FROM users WHERE email = ?1
 `
 
 func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error) {
@@ -73,12 +76,15 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 		&i.CreatedAt,
 		&i.DisplayName,
 		&i.EmailVerifiedAt,
+		&i.TotpSecret,
+		&i.TotpEnabled,
+		&i.TotpLastStep,
 	)
 	return i, err
 }
 
 const getUserByID = `-- name: GetUserByID :one
-SELECT id, email, hashed_password, created_at, display_name, email_verified_at FROM users WHERE id = ?1
+SELECT id, email, hashed_password, created_at, display_name, email_verified_at, totp_secret, totp_enabled, totp_last_step FROM users WHERE id = ?1
 `
 
 func (q *Queries) GetUserByID(ctx context.Context, id int64) (User, error) {
@@ -91,6 +97,9 @@ func (q *Queries) GetUserByID(ctx context.Context, id int64) (User, error) {
 		&i.CreatedAt,
 		&i.DisplayName,
 		&i.EmailVerifiedAt,
+		&i.TotpSecret,
+		&i.TotpEnabled,
+		&i.TotpLastStep,
 	)
 	return i, err
 }
@@ -111,7 +120,7 @@ func (q *Queries) LockUser(ctx context.Context, id int64) (int64, error) {
 
 const updateUserDisplayName = `-- name: UpdateUserDisplayName :one
 UPDATE users SET display_name = ?1 WHERE id = ?2
-RETURNING id, email, hashed_password, created_at, display_name, email_verified_at
+RETURNING id, email, hashed_password, created_at, display_name, email_verified_at, totp_secret, totp_enabled, totp_last_step
 `
 
 type UpdateUserDisplayNameParams struct {
@@ -129,6 +138,9 @@ func (q *Queries) UpdateUserDisplayName(ctx context.Context, arg UpdateUserDispl
 		&i.CreatedAt,
 		&i.DisplayName,
 		&i.EmailVerifiedAt,
+		&i.TotpSecret,
+		&i.TotpEnabled,
+		&i.TotpLastStep,
 	)
 	return i, err
 }

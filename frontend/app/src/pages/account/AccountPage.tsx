@@ -8,11 +8,12 @@ import { api, errorMessage, fieldErrors, unwrap } from "../../lib/api";
 import { downloadText } from "../../lib/download";
 import { formatDateTime } from "../../lib/format";
 import { goToSignIn } from "../../lib/session";
+import { TwoFactor } from "./TwoFactor";
 
 type Problem = { message: string; items: string[] };
 const problemOf = (err: unknown): Problem => ({ message: errorMessage(err), items: fieldErrors(err) });
 
-/** The account page: profile, password, sessions, export and deletion. */
+/** The account page: profile, password, two-factor sign-in, sessions, export and deletion. */
 export function AccountPage() {
   const [user, setUser] = useState<User>();
   const [sessions, setSessions] = useState<Session[]>();
@@ -38,6 +39,7 @@ export function AccountPage() {
         {error && <Alert>{error}</Alert>}
         {user && <Profile user={user} onSaved={setUser} />}
         <PasswordChange onChanged={loadSessions} />
+        {user && <TwoFactor user={user} onChanged={setUser} />}
         <Sessions sessions={sessions} onChanged={loadSessions} />
         <Export />
         <DeleteAccount />

@@ -1,6 +1,6 @@
-import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { Alert } from "../../components/Alert";
-import { api, errorMessage, unwrap } from "../../lib/api";
+import { api, ApiError, errorMessage, unwrap } from "../../lib/api";
 import { passwordRules } from "../../lib/password";
 
 type Mode = "login" | "register";
@@ -22,6 +22,8 @@ export function LoginPage({ reason }: { reason: string | null }) {
   const [notice, setNotice] = useState<string | undefined>(reason ? REASONS[reason] : undefined);
   const passwordRef = useRef<HTMLInputElement>(null);
   const rulesId = useId();
+  // Two-factor sign-in: the password was right and a code is needed (POST /users/session/mfa).
+  const [mfaToken, setMfaToken] = useState<string>();
 
   useEffect(() => {
     // Drop ?reason= so a reload does not repeat the notice.
@@ -57,7 +59,9 @@ export function LoginPage({ reason }: { reason: string | null }) {
         setNotice("Your account was created. Log in to continue.");
         return undefined;
       });
-      if (user) {
+      if (user && "mfa_required" in user) {
+        setMfaToken(user.mfa_token);
+      } else if (user) {
         window.location.assign("/dashboard");
         return; // Keep the form disabled while the next page loads.
       }
@@ -65,6 +69,21 @@ export function LoginPage({ reason }: { reason: string | null }) {
       setError(errorMessage(err));
     }
     setBusy(false);
+  }
+
+  if (mfaToken) {
+    return (
+      <AuthCard title="Two-factor sign-in" lead="One more step: your account asks for a code from your authenticator app.">
+        <SecondFactor
+          mfaToken={mfaToken}
+          onRestart={(why) => {
+            setMfaToken(undefined);
+            setPassword("");
+            setError(why);
+          }}
+        />
+      </AuthCard>
+    );
   }
 
   return (
@@ -152,5 +171,87 @@ export function LoginPage({ reason }: { reason: string | null }) {
         </p>
       </section>
     </main>
+  );
+}
+
+function AuthCard({ title, lead, children }: { title: string; lead: string; children: ReactNode }) {
+  return (
+    <main className="auth-page">
+      <section className="auth-card" aria-labelledby="auth-title">
+        <div className="auth-brand">
+          <img src="/favicon.svg" alt="" width="40" height="40" />
+          <span>Chatbot Platform</span>
+        </div>
+        <h1 id="auth-title">{title}</h1>
+        <p className="muted">{lead}</p>
+        {children}
+      </section>
+    </main>
+  );
+}
+
+/** The second step of a two-factor sign-in: the app's 6-digit code, or a recovery code. */
+function SecondFactor({ mfaToken, onRestart }: { mfaToken: string; onRestart: (why: string) => void }) {
+  const [code, setCode] = useState("");
+  const [recovery, setRecovery] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const inputRef = useRef<HTMLInputElement>(null);
+
+  useEffect(() => inputRef.current?.focus(), [recovery]);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setError(undefined);
+    setBusy(true);
+    try {
+      const body = recovery ? { mfa_token: mfaToken, recovery_code: code.trim() } : { mfa_token: mfaToken, code: code.replace(/\s+/g, "") };
+      await unwrap(api.client.POST("/users/session/mfa", { body }));
+      window.location.assign("/dashboard");
+      return;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401 && err.detail.includes("mfa_token")) {
+        onRestart("The sign-in took too long. Please log in again.");
+        return;
+      }
+      setError(errorMessage(err));
+      setCode("");
+      inputRef.current?.focus();
+    }
+    setBusy(false);
+  }
+
+  return (
+    <>
+      {error && <Alert>{error}</Alert>}
+      <form className="stack" onSubmit={submit}>
+        <div className="field">
+          <label htmlFor="mfa-code">{recovery ? "Recovery code" : "6-digit code from your authenticator app"}</label>
+          <input
+            id="mfa-code"
+            ref={inputRef}
+            inputMode={recovery ? "text" : "numeric"}
+            autoComplete="one-time-code"
+            required
+            maxLength={recovery ? 32 : 9}
+            pattern={recovery ? undefined : "\\s*(\\d\\s*){6}"}
+            value={code}
+            onChange={(e) => setCode(e.target.value)}
+          />
+        </div>
+        <button type="submit" className="button primary block" disabled={busy}>
+          {busy ? "Please wait…" : "Verify and log in"}
+        </button>
+      </form>
+      <p className="auth-footer muted">
+        <button type="button" className="button small ghost" onClick={() => (setRecovery((v) => !v), setCode(""), setError(undefined))}>
+          {recovery ? "Use a code from the app" : "Lost your phone? Use a recovery code"}
+        </button>
+        {" · "}
+        <button type="button" className="button small ghost" onClick={() => onRestart("")}>
+          Back
+        </button>
+      </p>
+    </>
   );
 }

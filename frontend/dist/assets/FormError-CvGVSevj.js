@@ -1,1 +1,0 @@
-import{l as e}from"./api-DnFzPAni.js";import{t}from"./react-KPuNr9iS.js";var n=t();function r({message:t,items:r=[]}){return(0,n.jsxs)(e,{children:[t,r.length>0&&(0,n.jsx)(`ul`,{className:`alert-list`,children:r.map(e=>(0,n.jsx)(`li`,{children:e},e))})]})}export{r as t};
