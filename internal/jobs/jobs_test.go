@@ -24,8 +24,10 @@ type onceArgs struct {
 	N int `json:"n" river:"unique"`
 }
 
-func (onceArgs) Kind() string                        { return "test_once" }
-func (onceArgs) InsertOptions() jobs.InsertOptions { return jobs.InsertOptions{Unique: true, MaxAttempts: 3} }
+func (onceArgs) Kind() string { return "test_once" }
+func (onceArgs) InsertOptions() jobs.InsertOptions {
+	return jobs.InsertOptions{Unique: true, MaxAttempts: 3}
+}
 
 var ctx = context.Background()
 
