@@ -325,15 +325,17 @@ func (q *Queue) Stop(ctx context.Context, cancelWait time.Duration) bool {
 		return true
 	}
 	if err := c.Stop(ctx); err == nil {
+		q.log.Info("background jobs stopped")
 		return true
 	}
-	q.log.Warn("jobs: grace period over; cancelling the jobs still running")
+	q.log.Warn("background jobs: grace period over; cancelling the jobs still running")
 	cctx, cancel := context.WithTimeout(context.Background(), cancelWait)
 	defer cancel()
 	if err := c.StopAndCancel(cctx); err != nil {
-		q.log.Error("jobs: jobs still running after cancellation", "error", err)
+		q.log.Error("background jobs still running after cancellation", "error", err)
 		return false
 	}
+	q.log.Info("background jobs stopped")
 	return true
 }
 
