@@ -55,7 +55,7 @@ type App struct {
 	closeTracer  func(context.Context) error
 	stopping     chan struct{} // closed when open streams must end (Serve's grace period is over)
 	outbox       *mail.Outbox  // nil: email is off
-	jobs         *jobs.Queue   // working the background jobs from New until StopJobs
+	jobs         *jobs.Runner  // working the background jobs from New until StopJobs
 	log          *slog.Logger
 }
 
@@ -188,14 +188,14 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		closeLimiter()
 		return nil, err
 	}
-	queue := st.Jobs()
-	if err := queue.Start(ctx, workers, jobs.StartOptions{PollInterval: o.JobPollInterval, RetryDelay: o.JobRetryDelay}); err != nil {
+	runner, err := st.Jobs().Start(ctx, workers, jobs.StartOptions{PollInterval: o.JobPollInterval, RetryDelay: o.JobRetryDelay})
+	if err != nil {
 		writes.Close()
 		closeLimiter()
 		return nil, err
 	}
 	return &App{Echo: e, Store: st, Writes: writes, Registry: reg, Metrics: m, TracerProvider: tp,
-		closeLimiter: closeLimiter, closeTracer: closeTracer, stopping: stopping, outbox: outbox, jobs: queue, log: log}, nil
+		closeLimiter: closeLimiter, closeTracer: closeTracer, stopping: stopping, outbox: outbox, jobs: runner, log: log}, nil
 }
 
 // streamEndTimeout bounds how long Serve waits, once the grace period is over, for the streams it

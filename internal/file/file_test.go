@@ -136,11 +136,11 @@ func (e *env) runJobs(t *testing.T) {
 	t.Helper()
 	w := jobs.NewWorkers()
 	e.svc.RegisterJobs(w)
-	q := e.st.Jobs()
-	if err := q.Start(ctx, w, jobs.StartOptions{PollInterval: 50 * time.Millisecond, RetryDelay: 10 * time.Millisecond}); err != nil {
+	r, err := e.st.Jobs().Start(ctx, w, jobs.StartOptions{PollInterval: 50 * time.Millisecond, RetryDelay: 10 * time.Millisecond})
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { q.Stop(ctx, time.Second) })
+	t.Cleanup(func() { r.Stop(ctx, time.Second) })
 }
 
 // waitStored waits until every file of the project has a final status, and returns them.

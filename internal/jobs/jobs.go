@@ -11,7 +11,6 @@ package jobs
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -207,11 +206,15 @@ type Queue struct {
 	log    *slog.Logger
 	opts   Options
 	lister runner // an insert-only client: lists, never works
-	// newClient makes the working client, with the workers and queues in cfg.
+	// newClient makes a working client, with the workers and queues in cfg.
 	newClient func(cfg *river.Config) (runner, error)
+}
 
-	mu      sync.Mutex
-	running runner // nil: not started, or stopped
+// Runner is a started queue: River working jobs until Stop.
+type Runner struct {
+	log    *slog.Logger
+	mu     sync.Mutex
+	client runner // nil once stopped
 }
 
 // Inserter inserts jobs within the store adapter's transactions (TTx: pgx.Tx or *sql.Tx).
@@ -277,13 +280,9 @@ type StartOptions struct {
 	RetryDelay time.Duration
 }
 
-// Start works the jobs of w's kinds until Stop. Jobs of kinds w lacks fail (an unknown kind).
-func (q *Queue) Start(ctx context.Context, w *Workers, o StartOptions) error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.running != nil {
-		return errors.New("jobs: already started")
-	}
+// Start works the jobs of w's kinds until the Runner's Stop. Jobs of kinds w lacks fail (an
+// unknown kind). Each Start is one more worker of the same queue, like another instance.
+func (q *Queue) Start(ctx context.Context, w *Workers, o StartOptions) (*Runner, error) {
 	w.retryDelay = o.RetryDelay
 	poll := cmpDuration(o.PollInterval, time.Second)
 	c, err := q.newClient(&river.Config{
@@ -296,14 +295,13 @@ func (q *Queue) Start(ctx context.Context, w *Workers, o StartOptions) error {
 		Logger:            riverLogger(q.log),
 	})
 	if err != nil {
-		return fmt.Errorf("jobs: %w", err)
+		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	// Not ctx: cancelling Start's context would stop River; Stop does that, at the caller's pace.
 	if err := c.Start(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("jobs: start: %w", err)
+		return nil, fmt.Errorf("jobs: start: %w", err)
 	}
-	q.running = c
-	return nil
+	return &Runner{log: q.log, client: c}, nil
 }
 
 func cmpDuration(v, def time.Duration) time.Duration {
@@ -315,15 +313,16 @@ func cmpDuration(v, def time.Duration) time.Duration {
 
 // Stop stops taking jobs and waits until the running ones have returned, or ctx ends; then it
 // cancels those still running and waits for them up to cancelWait more. true: every job returned
-// (a cancelled job runs again later). A queue that is not running stops at once.
-func (q *Queue) Stop(ctx context.Context, cancelWait time.Duration) bool {
-	q.mu.Lock()
-	c := q.running
-	q.running = nil
-	q.mu.Unlock()
+// (a cancelled job runs again later). Once stopped, Stop returns at once.
+func (r *Runner) Stop(ctx context.Context, cancelWait time.Duration) bool {
+	r.mu.Lock()
+	c := r.client
+	r.client = nil
+	r.mu.Unlock()
 	if c == nil {
 		return true
 	}
+	q := r
 	if err := c.Stop(ctx); err == nil {
 		q.log.Info("background jobs stopped")
 		return true

@@ -112,15 +112,11 @@ func TestQueue_WorksRetriesAndGivesUp(t *testing.T) {
 			GaveUp: func(context.Context, jobs.Job[onceArgs], error) { gaveUp.Add(1) },
 		})
 		q := st.Jobs()
-		if err := q.Start(ctx, w, jobs.StartOptions{PollInterval: 50 * time.Millisecond, RetryDelay: 10 * time.Millisecond}); err != nil {
+		r, err := q.Start(ctx, w, jobs.StartOptions{PollInterval: 50 * time.Millisecond, RetryDelay: 10 * time.Millisecond})
+		if err != nil {
 			t.Fatal(err)
 		}
-		stopped := false
-		t.Cleanup(func() {
-			if !stopped {
-				q.Stop(ctx, time.Second)
-			}
-		})
+		t.Cleanup(func() { r.Stop(ctx, time.Second) })
 		if err := st.Enqueue(ctx, pingArgs{N: 1}, pingArgs{N: 2}, pingArgs{N: 3}, onceArgs{N: 7}); err != nil {
 			t.Fatal(err)
 		}
@@ -154,8 +150,7 @@ func TestQueue_WorksRetriesAndGivesUp(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, 5*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return runs[4] == 1 })
-		stopped = true
-		if !q.Stop(ctx, time.Second) {
+		if !r.Stop(ctx, time.Second) {
 			t.Fatal("stop")
 		}
 		list, _ := q.List(ctx, "test_ping")
