@@ -255,14 +255,14 @@ func insertOpts(a Args) *river.InsertOpts {
 	if w, ok := a.(WithInsertOptions); ok {
 		o = w.InsertOptions()
 	}
-	opts := &river.InsertOpts{MaxAttempts: cmp(o.MaxAttempts, DefaultMaxAttempts)}
+	opts := &river.InsertOpts{MaxAttempts: orDefault(o.MaxAttempts, DefaultMaxAttempts)}
 	if o.Unique {
 		opts.UniqueOpts = river.UniqueOpts{ByArgs: true}
 	}
 	return opts
 }
 
-func cmp(v, def int) int {
+func orDefault(v, def int) int {
 	if v <= 0 {
 		return def
 	}
@@ -287,7 +287,7 @@ func (q *Queue) Start(ctx context.Context, w *Workers, o StartOptions) (*Runner,
 	poll := cmpDuration(o.PollInterval, time.Second)
 	c, err := q.newClient(&river.Config{
 		Workers:           w.river,
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cmp(o.MaxWorkers, 10)}},
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: orDefault(o.MaxWorkers, 10)}},
 		FetchPollInterval: poll,
 		FetchCooldown:     min(poll, 100*time.Millisecond),
 		PollOnly:          q.opts.PollOnly,
