@@ -35,7 +35,7 @@ const (
 	// 5 min apart, about an hour in all, before the file is marked failed.
 	indexAttempts = 20
 	// cleanupAttempts and cleanupBackoff: a cleanup OpenAI refuses is retried 15 s, 30 s… at most
-	// 2 h apart (about 10 h in all) before it is abandoned with an ERROR line.
+	// 2 h apart (about 6 h in all) before it is abandoned with an ERROR line.
 	cleanupAttempts = 12
 	// cleanupJobTimeout bounds one cleanup run.
 	cleanupJobTimeout = cleanupTimeout
@@ -164,7 +164,7 @@ func (s *Service) storeStatus(ctx context.Context, ownerID int64, f model.File, 
 
 func humanDuration(d time.Duration) string {
 	switch {
-	case d%time.Hour == 0 && d == time.Hour:
+	case d == time.Hour:
 		return "an hour"
 	case d%time.Hour == 0:
 		return fmt.Sprintf("%d hours", d/time.Hour)
