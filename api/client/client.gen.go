@@ -2192,6 +2192,10 @@ type ClientInterface interface {
 
 	// DeleteFile Delete a file at OpenAI and here
 	//
+	// Deletes the file's record at once. The file is deleted at OpenAI (and removed from the project's
+	// vector store) before the answer when OpenAI answers; otherwise a background job retries for hours,
+	// so OpenAI failing never fails the delete.
+	//
 	// Corresponds with DELETE /projects/files/{file_id} (the `DeleteFile` operationId).
 	DeleteFile(ctx context.Context, fileId FileID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -3098,6 +3102,10 @@ func (c *Client) CreateProject(ctx context.Context, body CreateProjectJSONReques
 }
 
 // DeleteFile Delete a file at OpenAI and here
+//
+// Deletes the file's record at once. The file is deleted at OpenAI (and removed from the project's
+// vector store) before the answer when OpenAI answers; otherwise a background job retries for hours,
+// so OpenAI failing never fails the delete.
 //
 // Corresponds with DELETE /projects/files/{file_id} (the `DeleteFile` operationId).
 func (c *Client) DeleteFile(ctx context.Context, fileId FileID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7298,6 +7306,10 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteFileWithResponse Delete a file at OpenAI and here
 	//
+	// Deletes the file's record at once. The file is deleted at OpenAI (and removed from the project's
+	// vector store) before the answer when OpenAI answers; otherwise a background job retries for hours,
+	// so OpenAI failing never fails the delete.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /projects/files/{file_id} (the `DeleteFile` operationId).
@@ -9051,12 +9063,8 @@ type DeleteFileResponse struct {
 	JSON404 *NotFound
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
-	// JSON502 the response for an HTTP 502 `application/json` response
-	JSON502 *UpstreamError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
-	// JSON504 the response for an HTTP 504 `application/json` response
-	JSON504 *UpstreamTimeout
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -9092,19 +9100,9 @@ func (r DeleteFileResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
-// GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r DeleteFileResponse) GetJSON502() *UpstreamError {
-	return r.JSON502
-}
-
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeleteFileResponse) GetJSON503() *Unavailable {
 	return r.JSON503
-}
-
-// GetJSON504 returns the response for an HTTP 504 `application/json` response
-func (r DeleteFileResponse) GetJSON504() *UpstreamTimeout {
-	return r.JSON504
 }
 
 // GetJSONDefault returns the response for an HTTP default `application/json` response
@@ -14932,6 +14930,10 @@ func (c *ClientWithResponses) CreateProjectWithResponse(ctx context.Context, bod
 
 // DeleteFileWithResponse Delete a file at OpenAI and here
 //
+// Deletes the file's record at once. The file is deleted at OpenAI (and removed from the project's
+// vector store) before the answer when OpenAI answers; otherwise a background job retries for hours,
+// so OpenAI failing never fails the delete.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /projects/files/{file_id} (the `DeleteFile` operationId).
@@ -17125,26 +17127,12 @@ func ParseDeleteFileResponse(rsp *http.Response) (*DeleteFileResponse, error) {
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
-		var dest UpstreamError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON502 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
-		var dest UpstreamTimeout
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON504 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Error

@@ -3,6 +3,7 @@
 //	chatbot              serve (the default)
 //	chatbot migrate      apply database migrations and exit
 //	chatbot backup PATH  write a consistent copy of the SQLite database to PATH, a new file, while it runs
+//	chatbot jobs         list the background jobs that failed recently (retrying or given up)
 //	chatbot healthcheck  exit 0 when the server at ADDR answers /health with 200 (for container health checks)
 //	chatbot -h           list the settings (environment variables)
 package main
@@ -11,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,7 +20,9 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -40,6 +44,8 @@ func main() {
 		err = migrate()
 	case "backup":
 		err = backup(os.Args[2:])
+	case "jobs":
+		err = listJobs(os.Stdout)
 	case "healthcheck":
 		err = healthcheck()
 	case "-h", "-help", "--help", "help":
@@ -55,12 +61,15 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprint(os.Stderr, `Usage: chatbot [serve | migrate | backup PATH | healthcheck | -h]
+	fmt.Fprint(os.Stderr, `Usage: chatbot [serve | migrate | backup PATH | jobs | healthcheck | -h]
 
 Runs the chatbot platform: API, dashboard (/), API docs (/docs, /redoc).
   migrate      apply database migrations and exit (serve does it too)
   backup PATH  write a consistent copy of the SQLite database to PATH, a new file, while the server runs
                (PostgreSQL: use pg_dump)
+  jobs         list the background jobs of the database DATABASE_URL names that failed recently, newest
+               first: kind, id, state (retryable: runs again; discarded: given up), attempts, when it was
+               given up (or runs next) and its last error
 
 Settings come from the environment, or from a .env file in the working directory:
 
@@ -188,6 +197,43 @@ func backup(args []string) error {
 	}
 	fmt.Fprintln(os.Stderr, "chatbot: database copied to", args[0])
 	return nil
+}
+
+// failedJobsShown is how many failed jobs `chatbot jobs` lists.
+const failedJobsShown = 50
+
+// listJobs writes the recently failed background jobs to w as a table.
+func listJobs(w io.Writer) error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	s, err := app.OpenStore(ctx, cfg.DatabaseURL, nil) // opening migrates, like serve
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	failed, err := s.Jobs().Failed(ctx, failedJobsShown)
+	if err != nil {
+		return err
+	}
+	if len(failed) == 0 {
+		fmt.Fprintln(w, "no failed jobs")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "KIND\tID\tSTATE\tATTEMPTS\tFINALIZED\tLAST ERROR")
+	for _, f := range failed {
+		at := f.At.UTC().Format(time.RFC3339)
+		if f.State != "discarded" {
+			at = "retries " + at
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d/%d\t%s\t%s\n", f.Kind, f.ID, f.State, f.Attempt, f.MaxAttempts, at,
+			strings.Join(strings.Fields(f.LastError), " "))
+	}
+	return tw.Flush()
 }
 
 func healthcheck() error {

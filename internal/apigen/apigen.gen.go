@@ -4867,20 +4867,6 @@ func (response DeleteFile429JSONResponse) VisitDeleteFileResponse(w http.Respons
 	return err
 }
 
-type DeleteFile502JSONResponse struct{ UpstreamErrorJSONResponse }
-
-func (response DeleteFile502JSONResponse) VisitDeleteFileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(502)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type DeleteFile503JSONResponse struct{ UnavailableJSONResponse }
 
 func (response DeleteFile503JSONResponse) VisitDeleteFileResponse(w http.ResponseWriter) error {
@@ -4894,20 +4880,6 @@ func (response DeleteFile503JSONResponse) VisitDeleteFileResponse(w http.Respons
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(503)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type DeleteFile504JSONResponse struct{ UpstreamTimeoutJSONResponse }
-
-func (response DeleteFile504JSONResponse) VisitDeleteFileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }

@@ -56,7 +56,14 @@ type Options struct {
 	TracerProvider trace.TracerProvider
 	// Clock is the time of sign-ins (tokens, two-factor codes); default: time.Now.
 	Clock func() time.Time
+	// JobRetryDelay, when set, is the wait before every background job retry (default: each kind's
+	// backoff, seconds to hours).
+	JobRetryDelay time.Duration
 }
+
+// JobPollInterval is how often a test server's job queue looks for new jobs (on SQLite, every job
+// waits for it): short, so tests see jobs run at once.
+const JobPollInterval = 50 * time.Millisecond
 
 // Start runs the platform until the test ends. Defaults: fast password hashing, rate limits off, no log file.
 func Start(t testing.TB, o Options) *Server {
@@ -82,13 +89,16 @@ func Start(t testing.TB, o Options) *Server {
 		logw = io.Discard
 	}
 	a, err := app.New(context.Background(), cfg, app.Options{Log: slog.New(slog.NewTextHandler(logw, nil)), Store: st,
-		Heartbeat: o.Heartbeat, TracerProvider: o.TracerProvider, Clock: o.Clock})
+		Heartbeat: o.Heartbeat, TracerProvider: o.TracerProvider, Clock: o.Clock, JobPollInterval: JobPollInterval, JobRetryDelay: o.JobRetryDelay})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(a.Echo)
 	t.Cleanup(func() {
 		srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		a.StopJobs(ctx) // before the store closes (its opener's cleanup runs after this one)
 		a.Writes.Close()
 	})
 	s := Connect(t, srv.URL)

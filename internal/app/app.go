@@ -26,6 +26,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/config"
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/httpapi"
+	"github.com/chatbot-platform/chatbot/internal/jobs"
 	"github.com/chatbot-platform/chatbot/internal/llm"
 	"github.com/chatbot-platform/chatbot/internal/logctx"
 	"github.com/chatbot-platform/chatbot/internal/mail"
@@ -55,6 +56,7 @@ type App struct {
 	closeTracer  func(context.Context) error
 	stopping     chan struct{} // closed when open streams must end (Serve's grace period is over)
 	outbox       *mail.Outbox  // nil: email is off
+	jobs         *jobs.Runner  // working the background jobs from New until StopJobs
 	log          *slog.Logger
 }
 
@@ -71,6 +73,11 @@ type Options struct {
 	TracerProvider trace.TracerProvider
 	// Clock is the time of sign-ins: tokens and two-factor codes (tests fix it); nil: time.Now.
 	Clock func() time.Time
+	// JobPollInterval is how often the job queue looks for new jobs no notification announced (on
+	// SQLite, every job); 0: one second.
+	JobPollInterval time.Duration
+	// JobRetryDelay, when set, is the wait before every job retry whatever its kind's backoff (tests).
+	JobRetryDelay time.Duration
 }
 
 // New builds the platform from cfg.
@@ -142,6 +149,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	files := file.NewService(st, openai, cfg.MaxUploadMB<<20, log)
 	files.LimitFiles(cfg.MaxFilesPerProject)
 	projects.OnDelete(files) // files and the vector store at OpenAI go before the project
+	// Every background job kind registers here (its service's RegisterJobs), before the queue starts.
+	workers := jobs.NewWorkers()
+	files.RegisterJobs(workers)
 	prices, err := usage.LoadPrices(cfg.PricesFile)
 	if err != nil {
 		return nil, err
@@ -187,8 +197,14 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		closeLimiter()
 		return nil, err
 	}
+	runner, err := st.Jobs().Start(ctx, workers, jobs.StartOptions{PollInterval: o.JobPollInterval, RetryDelay: o.JobRetryDelay})
+	if err != nil {
+		writes.Close()
+		closeLimiter()
+		return nil, err
+	}
 	return &App{Echo: e, Store: st, Writes: writes, Registry: reg, Metrics: m, TracerProvider: tp,
-		closeLimiter: closeLimiter, closeTracer: closeTracer, stopping: stopping, outbox: outbox, log: log}, nil
+		closeLimiter: closeLimiter, closeTracer: closeTracer, stopping: stopping, outbox: outbox, jobs: runner, log: log}, nil
 }
 
 // noDeliveryQueue stands in for the job queue that will deliver webhooks: until it exists the dashboard
@@ -204,11 +220,13 @@ func (noDeliveryQueue) EnqueueDelivery(context.Context, store.Store, int64) erro
 // told to end (error event, partial reply stored) and then for requests it cancelled.
 const streamEndTimeout = 10 * time.Second
 
-// Serve serves srv on ln until ctx ends (SIGTERM), then shuts down gracefully: it stops accepting,
-// lets running requests finish within grace, then ends each chat stream still open with an error
-// event saying the server is restarting (its partial reply stored as incomplete), cancels any other
-// request still running, and returns once every handler has returned, so Close may follow. It
-// returns nil after a shutdown, and the listener's error if serving failed.
+// Serve serves srv on ln until ctx ends (SIGTERM), then shuts down gracefully: it stops accepting
+// requests and taking background jobs, lets running requests and jobs finish within grace, then
+// ends each chat stream still open with an error event saying the server is restarting (its
+// partial reply stored as incomplete), cancels any other request and job still running (a cancelled
+// job runs again later, here or on another instance), and returns once every handler and job has
+// returned, so Close may follow. It returns nil after a shutdown, and the listener's error if
+// serving failed.
 func (a *App) Serve(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration) error {
 	base, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRequests()
@@ -220,7 +238,15 @@ func (a *App) Serve(ctx context.Context, srv *http.Server, ln net.Listener, grac
 		return err
 	case <-ctx.Done():
 	}
-	a.log.Info("shutting down: finishing requests in flight", "grace", grace)
+	a.log.Info("shutting down: finishing requests and jobs in flight", "grace", grace)
+	jobsStopped := make(chan struct{})
+	go func() {
+		defer close(jobsStopped)
+		jctx, cancel := context.WithTimeout(context.Background(), grace)
+		defer cancel()
+		a.StopJobs(jctx)
+	}()
+	defer func() { <-jobsStopped }()
 	if shutdown(srv, grace) {
 		return nil
 	}
@@ -253,12 +279,23 @@ const mailFlushTimeout = 10 * time.Second
 // tracerFlushTimeout bounds how long Close waits for the last spans to reach the collector.
 const tracerFlushTimeout = 5 * time.Second
 
-// Close finishes queued writes, sends the last spans (a provider New made itself) and releases the
-// store.
+// StopJobs stops taking background jobs and waits for the running ones until ctx ends; then it
+// cancels them (they run again later) and waits up to streamEndTimeout for them to return. Serve
+// calls it with its grace period; Close calls it too (then a no-op).
+func (a *App) StopJobs(ctx context.Context) { a.jobs.Stop(ctx, streamEndTimeout) }
+
+// jobsCloseTimeout bounds how long Close waits for running jobs when Serve did not stop them.
+const jobsCloseTimeout = 10 * time.Second
+
+// Close stops the background jobs (unless Serve did), finishes queued writes, sends the last spans
+// (a provider New made itself) and releases the store.
 func (a *App) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), jobsCloseTimeout)
+	a.StopJobs(ctx)
+	cancel()
 	a.outbox.Close(mailFlushTimeout)
 	a.Writes.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), tracerFlushTimeout)
+	ctx, cancel = context.WithTimeout(context.Background(), tracerFlushTimeout)
 	defer cancel()
 	a.closeTracer(ctx)
 	a.Store.Close()

@@ -2,8 +2,9 @@
 // project's vector store for file_search, and recorded here.
 //
 // The rule throughout is "no orphans": a local row always points at a file that exists at OpenAI,
-// and a file uploaded to OpenAI is either recorded here or deleted there again (a failure to delete
-// is logged with the OpenAI id, so an operator can finish the job).
+// and a file uploaded to OpenAI is either recorded here or deleted there again. What OpenAI does not
+// delete at once is left to an upstream_cleanup job, enqueued in the transaction that deletes the
+// rows, which retries for hours and then logs "upstream cleanup abandoned" with the OpenAI ids.
 package file
 
 import (
@@ -27,12 +28,9 @@ const (
 	finishTimeout = 2 * time.Minute
 	// uploadTimeout bounds an upload whose upstream stalls while the client is still sending.
 	uploadTimeout = 15 * time.Minute
-	// refreshTimeout bounds the status refresh of a list, so OpenAI being slow or down costs a
-	// list at most this much before it answers with the stored statuses.
-	refreshTimeout = 3 * time.Second
-	// cleanupTimeout bounds the upstream cleanup of a deleted project.
+	// cleanupTimeout bounds the upstream cleanup of a deleted project (and one cleanup job run).
 	cleanupTimeout = 5 * time.Minute
-	// upstreamWorkers is how many upstream calls a list refresh or a project cleanup runs at once.
+	// upstreamWorkers is how many upstream calls a project cleanup runs at once.
 	upstreamWorkers = 4
 )
 
@@ -46,6 +44,8 @@ type Service struct {
 	// vsLocks serialise vector store creation per project (striped by project id), so two first
 	// uploads to one project cannot create two stores.
 	vsLocks [64]sync.Mutex
+	// indexGiveUp is how long a file may stay in progress before its job marks it failed.
+	indexGiveUp time.Duration
 }
 
 // NewService returns the file service; uploads larger than maxBytes are refused.
@@ -53,66 +53,25 @@ func NewService(s store.Store, c *llm.Client, maxBytes int64, log *slog.Logger) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: s, llm: c, maxBytes: maxBytes, log: log}
+	return &Service{store: s, llm: c, maxBytes: maxBytes, log: log, indexGiveUp: DefaultIndexGiveUp}
 }
 
 // LimitFiles caps the files one project may hold (MAX_FILES_PER_PROJECT); 0 is no cap. Call it
 // before the service is used.
 func (s *Service) LimitFiles(perProject int) { s.maxFiles = perProject }
 
-// List returns one page of a project's files, oldest first, with the indexing status of files still
-// in progress refreshed from OpenAI (and stored). When OpenAI cannot be asked in time, the stored
-// statuses are returned. Returns store.ErrNotFound for a project that is not the owner's.
+// List returns one page of a project's files, oldest first, with their stored indexing status (a
+// background job follows each file being indexed and stores its status once final: listing asks
+// OpenAI nothing). Returns store.ErrNotFound for a project that is not the owner's.
 func (s *Service) List(ctx context.Context, ownerID, projectID int64, page store.Page) ([]model.File, error) {
-	p, err := s.store.GetProject(ctx, ownerID, projectID)
-	if err != nil {
+	if _, err := s.store.GetProject(ctx, ownerID, projectID); err != nil {
 		return nil, err
 	}
 	files, err := s.store.PageFiles(ctx, ownerID, projectID, page)
 	if err != nil {
 		return nil, fmt.Errorf("list files: %w", err)
 	}
-	s.refresh(ctx, ownerID, p, files)
 	return files, nil
-}
-
-// refresh asks OpenAI for the status of each file still in progress, updating files in place and
-// in the store. Failures leave a file's stored status as it was.
-func (s *Service) refresh(ctx context.Context, ownerID int64, p model.Project, files []model.File) {
-	var pending []*model.File
-	for i := range files {
-		if files[i].Status == model.FileInProgress {
-			pending = append(pending, &files[i])
-		}
-	}
-	if len(pending) == 0 || p.VectorStoreID == "" {
-		return
-	}
-	rctx, cancel := context.WithTimeout(ctx, refreshTimeout)
-	defer cancel()
-	eachLimited(pending, func(f *model.File) {
-		status, lastError, err := s.llm.VectorStoreFileStatus(rctx, p.VectorStoreID, f.OpenAIFileID)
-		var detail string
-		switch {
-		case errors.Is(err, llm.ErrNotFound):
-			status, detail = model.FileFailed, "The file is no longer in the project's search index; delete it and upload it again."
-		case err != nil:
-			s.log.DebugContext(ctx, "file status not refreshed", "file_id", f.ID, "error", err)
-			return
-		default:
-			status, detail = indexStatus(status, lastError)
-		}
-		if status == f.Status {
-			return
-		}
-		// The store write uses ctx, not rctx: an answer that arrived is worth keeping.
-		if err := s.store.SetFileStatus(ctx, ownerID, f.ID, status, detail); err != nil {
-			s.log.WarnContext(ctx, "file status not stored", "file_id", f.ID, "error", err)
-			return
-		}
-		f.Status, f.StatusDetail = status, detail
-		s.log.InfoContext(ctx, "file indexed", "project_id", f.ProjectID, "file_id", f.ID, "status", status)
-	})
 }
 
 // indexStatus maps OpenAI's vector store file status to ours.
@@ -128,10 +87,11 @@ func indexStatus(status, lastError string) (string, string) {
 	return model.FileInProgress, ""
 }
 
-// Delete removes a file from the project's vector store and from OpenAI, then the local record.
-// A file OpenAI no longer has is still removed here; any other upstream failure keeps the local
-// record (so the file can be deleted again later) and returns the *llm.Error. Returns
-// store.ErrNotFound for a file that is not the owner's, before anything is sent upstream.
+// Delete removes a file: from the project's vector store and from OpenAI, then the local record.
+// What OpenAI does not delete now (it fails or does not answer) is left to an upstream_cleanup job
+// enqueued in the transaction that deletes the record, so the delete succeeds anyway and the file
+// goes at OpenAI later. Returns store.ErrNotFound for a file that is not the owner's, before
+// anything is sent upstream.
 func (s *Service) Delete(ctx context.Context, ownerID, id int64) error {
 	f, err := s.store.GetFile(ctx, ownerID, id)
 	if err == nil {
@@ -144,35 +104,40 @@ func (s *Service) Delete(ctx context.Context, ownerID, id int64) error {
 	// stopping would leave a row pointing at nothing.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer cancel()
+	todo := CleanupArgs{ProjectID: f.ProjectID, FileIDs: []string{f.OpenAIFileID}}
 	if f.Status != model.FileUnsupported { // unsupported files were never attached
 		p, err := s.store.GetProject(ctx, ownerID, f.ProjectID)
 		if err != nil {
 			return err
 		}
-		if p.VectorStoreID != "" {
-			if err := s.llm.DetachFile(ctx, p.VectorStoreID, f.OpenAIFileID); err != nil && !errors.Is(err, llm.ErrNotFound) {
-				return err
-			}
+		todo.DetachFrom = p.VectorStoreID
+	}
+	left, upErr := s.deleteUpstream(ctx, todo)
+	err = s.store.InTx(ctx, func(tx store.Store) error {
+		if err := tx.DeleteFile(ctx, ownerID, id); err != nil {
+			return err
 		}
-	}
-	gone := false
-	if err := s.llm.DeleteFile(ctx, f.OpenAIFileID); errors.Is(err, llm.ErrNotFound) {
-		gone = true
-	} else if err != nil {
+		if left.empty() {
+			return nil
+		}
+		return tx.Enqueue(ctx, left)
+	})
+	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteFile(ctx, ownerID, id); err != nil {
-		return err
+	if !left.empty() {
+		s.log.WarnContext(ctx, "file deleted; OpenAI did not delete it yet, a background job retries",
+			"project_id", f.ProjectID, "file_id", id, "openai_file_id", f.OpenAIFileID, "error", upErr)
 	}
 	s.log.InfoContext(ctx, "file deleted", "project_id", f.ProjectID, "file_id", id,
-		"openai_file_id", f.OpenAIFileID, "size", f.Size, "already_gone_upstream", gone)
+		"openai_file_id", f.OpenAIFileID, "size", f.Size, "left_upstream", !left.empty())
 	return nil
 }
 
 // SearchTarget tells chat what file_search may use for a project: its vector store id when at
 // least one of its files is indexed ("" otherwise), and its files by OpenAI file id, to turn
-// citations into our file ids and names. It makes one query, and asks OpenAI only while files are
-// still being indexed and none is ready yet.
+// citations into our file ids and names. It makes one query and asks OpenAI nothing: statuses are
+// stored by the jobs that follow indexing.
 func (s *Service) SearchTarget(ctx context.Context, ownerID int64, p model.Project) (string, map[string]model.File, error) {
 	if p.VectorStoreID == "" {
 		return "", nil, nil // no file was ever indexable: nothing to search, no query needed
@@ -180,9 +145,6 @@ func (s *Service) SearchTarget(ctx context.Context, ownerID int64, p model.Proje
 	files, err := s.store.ListFiles(ctx, ownerID, p.ID)
 	if err != nil {
 		return "", nil, fmt.Errorf("list files: %w", err)
-	}
-	if !anyStatus(files, model.FileCompleted) && anyStatus(files, model.FileInProgress) {
-		s.refresh(ctx, ownerID, p, files) // a file may have finished indexing since it was last listed
 	}
 	byID := make(map[string]model.File, len(files))
 	vsID := ""
@@ -195,20 +157,11 @@ func (s *Service) SearchTarget(ctx context.Context, ownerID int64, p model.Proje
 	return vsID, byID, nil
 }
 
-func anyStatus(files []model.File, status string) bool {
-	for _, f := range files {
-		if f.Status == status {
-			return true
-		}
-	}
-	return false
-}
-
 // CleanupProject deletes a project's files and vector store at OpenAI before the project is
-// deleted (project.Cleaner). It is best effort: what cannot be deleted upstream is logged with its
-// OpenAI id and the project deletion goes on. Each file deleted upstream loses its row at once, and
-// the project its vector store id, so nothing points at a deleted object even if the project
-// deletion itself then fails.
+// deleted (project.Cleaner). It is best effort: what cannot be deleted now keeps its row (and the
+// project its vector store id), and goes to CleanupDeleted with the project's deletion. Each file
+// deleted upstream loses its row at once, and the project its vector store id, so nothing points at
+// a deleted object even if the project deletion itself then fails.
 func (s *Service) CleanupProject(ctx context.Context, p model.Project) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
@@ -216,51 +169,48 @@ func (s *Service) CleanupProject(ctx context.Context, p model.Project) {
 	if err != nil {
 		s.log.ErrorContext(ctx, "project cleanup: files not listed; they stay at OpenAI", "project_id", p.ID, "error", err)
 	}
-	s.cleanup(ctx, p, files, true)
-}
-
-// CleanupDeleted deletes at OpenAI what a project deleted a moment ago still had: files recorded
-// while CleanupProject ran (their rows are gone with the project) and a vector store created
-// meanwhile (project.Cleaner). Best effort, like CleanupProject.
-func (s *Service) CleanupDeleted(ctx context.Context, p model.Project, files []model.File) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-	defer cancel()
-	s.cleanup(ctx, p, files, false)
-}
-
-// cleanup deletes files and the project's vector store at OpenAI, and each deleted file's row
-// (and the project's vector store id) when withRows.
-func (s *Service) cleanup(ctx context.Context, p model.Project, files []model.File, withRows bool) {
 	var mu sync.Mutex
 	left := 0
 	eachLimited(files, func(f model.File) {
 		if err := s.llm.DeleteFile(ctx, f.OpenAIFileID); err != nil && !errors.Is(err, llm.ErrNotFound) {
-			s.log.ErrorContext(ctx, "project cleanup: file left at OpenAI", "project_id", p.ID, "file_id", f.ID,
+			s.log.WarnContext(ctx, "project cleanup: file not deleted at OpenAI yet", "project_id", p.ID, "file_id", f.ID,
 				"openai_file_id", f.OpenAIFileID, "error", err)
 			mu.Lock()
 			left++
 			mu.Unlock()
 			return
 		}
-		if !withRows {
-			return
-		}
 		if err := s.store.DeleteFile(ctx, p.OwnerID, f.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log.WarnContext(ctx, "project cleanup: file row not deleted", "file_id", f.ID, "error", err)
 		}
 	})
+	vsLeft := false
 	if p.VectorStoreID != "" {
 		if err := s.llm.DeleteVectorStore(ctx, p.VectorStoreID); err != nil && !errors.Is(err, llm.ErrNotFound) {
-			s.log.ErrorContext(ctx, "project cleanup: vector store left at OpenAI", "project_id", p.ID,
+			vsLeft = true
+			s.log.WarnContext(ctx, "project cleanup: vector store not deleted at OpenAI yet", "project_id", p.ID,
 				"vector_store_id", p.VectorStoreID, "error", err)
-		} else if withRows {
-			if err := s.store.SetProjectVectorStore(ctx, p.OwnerID, p.ID, ""); err != nil && !errors.Is(err, store.ErrNotFound) {
-				s.log.WarnContext(ctx, "project cleanup: vector store id not cleared", "project_id", p.ID, "error", err)
-			}
+		} else if err := s.store.SetProjectVectorStore(ctx, p.OwnerID, p.ID, ""); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.log.WarnContext(ctx, "project cleanup: vector store id not cleared", "project_id", p.ID, "error", err)
 		}
 	}
 	s.log.InfoContext(ctx, "project files cleaned up", "project_id", p.ID, "files", len(files), "left_upstream", left,
-		"vector_store_id", p.VectorStoreID, "after_delete", !withRows)
+		"vector_store_id", p.VectorStoreID, "vector_store_left", vsLeft)
+}
+
+// CleanupDeleted runs in the transaction that deletes a project (project.Cleaner), with the file
+// rows deleted with it and the project as it was: it enqueues an upstream_cleanup job for those
+// files and the project's vector store (what CleanupProject could not delete, or what was recorded
+// meanwhile), so they go at OpenAI once the deletion commits, and never if it rolls back.
+func (s *Service) CleanupDeleted(ctx context.Context, tx store.Store, p model.Project, files []model.File) error {
+	a := CleanupArgs{ProjectID: p.ID, VectorStoreID: p.VectorStoreID}
+	for _, f := range files {
+		a.FileIDs = append(a.FileIDs, f.OpenAIFileID)
+	}
+	if a.empty() {
+		return nil
+	}
+	return tx.Enqueue(ctx, a)
 }
 
 // eachLimited calls fn for every item, upstreamWorkers at a time, and waits for all.

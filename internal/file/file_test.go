@@ -13,6 +13,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/fakeopenai"
 	"github.com/chatbot-platform/chatbot/internal/file"
+	"github.com/chatbot-platform/chatbot/internal/jobs"
 	"github.com/chatbot-platform/chatbot/internal/llm"
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/project"
@@ -114,9 +115,9 @@ type env struct {
 	project model.Project
 }
 
-func newEnv(t *testing.T, open func(testing.TB) store.Store, maxBytes int64) *env {
+func newEnv(t *testing.T, open func(testing.TB) store.Store, maxBytes int64, opts ...fakeopenai.Option) *env {
 	t.Helper()
-	fake := fakeopenai.Start(t)
+	fake := fakeopenai.Start(t, opts...)
 	st := open(t)
 	c := llm.New(llm.Config{APIKey: "sk-test", BaseURL: fake.URL(), BaseDelay: time.Millisecond}, nil)
 	u, err := st.CreateUser(ctx, "owner@example.com", "hash")
@@ -128,6 +129,39 @@ func newEnv(t *testing.T, open func(testing.TB) store.Store, maxBytes int64) *en
 		t.Fatal(err)
 	}
 	return &env{svc: file.NewService(st, c, maxBytes, nil), st: st, fake: fake, project: p}
+}
+
+// runJobs works the file jobs on the env's database until the test ends.
+func (e *env) runJobs(t *testing.T) {
+	t.Helper()
+	w := jobs.NewWorkers()
+	e.svc.RegisterJobs(w)
+	r, err := e.st.Jobs().Start(ctx, w, jobs.StartOptions{PollInterval: 50 * time.Millisecond, RetryDelay: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Stop(ctx, time.Second) })
+}
+
+// waitStored waits until every file of the project has a final status, and returns them.
+func (e *env) waitStored(t *testing.T, within time.Duration) []model.File {
+	t.Helper()
+	for deadline := time.Now().Add(within); ; time.Sleep(20 * time.Millisecond) {
+		files, err := e.st.ListFiles(ctx, e.project.OwnerID, e.project.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := true
+		for _, f := range files {
+			done = done && f.Status != model.FileInProgress
+		}
+		if done {
+			return files
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still indexing after %v: %+v", within, files)
+		}
+	}
 }
 
 func part(name string, r io.Reader) file.Part {
@@ -263,12 +297,20 @@ func TestUpload_ClientLeavingMidBodyAbortsTheUpload(t *testing.T) {
 	}
 }
 
+// TestIndexStatuses: the job stores the final status of each file (OpenAI's reason for a failure
+// too), and List shows the stored statuses without asking OpenAI.
 func TestIndexStatuses(t *testing.T) {
 	e := newEnv(t, testdb.SQLite, 1<<20)
 	e.fake.FailIndexing("bad.pdf", "invalid_file", "The file could not be parsed.")
 	good := e.upload(t, "good.txt", "text")
 	bad := e.upload(t, "bad.pdf", "%PDF-1.4")
+	e.runJobs(t)
+	e.waitStored(t, 5*time.Second)
+	calls := len(e.fake.Requests())
 	files, err := e.svc.List(ctx, e.project.OwnerID, e.project.ID, store.Page{Limit: 100})
+	if len(e.fake.Requests()) != calls {
+		t.Fatal("List called OpenAI")
+	}
 	if err != nil || len(files) != 2 {
 		t.Fatal(err, files)
 	}
@@ -290,19 +332,23 @@ func TestSearchTarget(t *testing.T) {
 			a := e.upload(t, "a.txt", "a")
 			c := e.upload(t, "c.csv", "c")
 			p := e.fresh(t)
-			// Indexing not yet seen as completed: SearchTarget asks OpenAI once, then knows.
+			// Indexing not yet seen as completed: nothing to search, and OpenAI is not asked.
 			calls := len(e.fake.Requests())
+			vs, files, _ = e.svc.SearchTarget(ctx, e.project.OwnerID, p)
+			if vs != "" || len(files) != 2 || files[a.OpenAIFileID].Status != model.FileInProgress || len(e.fake.Requests()) != calls {
+				t.Fatalf("while indexing: %q %+v, %d upstream calls", vs, files, len(e.fake.Requests())-calls)
+			}
+			// The job stores the completed status; SearchTarget reads it.
+			e.runJobs(t)
+			e.waitStored(t, 5*time.Second)
+			calls = len(e.fake.Requests())
 			vs, files, _ = e.svc.SearchTarget(ctx, e.project.OwnerID, p)
 			if vs == "" || vs != p.VectorStoreID || len(files) != 2 || files[a.OpenAIFileID].ID != a.ID ||
 				files[a.OpenAIFileID].Status != model.FileCompleted || files[c.OpenAIFileID].Filename != "c.csv" {
-				t.Fatalf("after refresh: %q %+v", vs, files)
+				t.Fatalf("once indexed: %q %+v", vs, files)
 			}
-			if len(e.fake.Requests()) != calls+1 {
-				t.Fatalf("%d upstream calls, want one status refresh", len(e.fake.Requests())-calls)
-			}
-			calls = len(e.fake.Requests())
-			if vs, _, _ = e.svc.SearchTarget(ctx, e.project.OwnerID, p); vs == "" || len(e.fake.Requests()) != calls {
-				t.Fatalf("with an indexed file SearchTarget must not call OpenAI (%q)", vs)
+			if len(e.fake.Requests()) != calls {
+				t.Fatalf("SearchTarget called OpenAI %d times", len(e.fake.Requests())-calls)
 			}
 			other := p
 			other.OwnerID++
@@ -361,4 +407,64 @@ func deleteAtFake(t *testing.T, fake *fakeopenai.Server, path string) {
 		t.Fatalf("delete %s at the fake: %v %v", path, err, res)
 	}
 	res.Body.Close()
+}
+
+// TestIndexJob_GivesUpAndStops: a file still in progress past the give-up time is marked failed with
+// a clear detail; a file deleted while its job waits ends the job; the job snoozes 1 s, 2 s, ...
+// while the file is indexed.
+func TestIndexJob_GivesUpAndStops(t *testing.T) {
+	for _, eng := range testdb.Engines() {
+		t.Run(eng.Name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, eng.Open, 1<<20, fakeopenai.WithIndexingDelay(time.Hour))
+			e.svc.SetIndexGiveUp(2500 * time.Millisecond)
+			slow := e.upload(t, "slow.md", "x")
+			gone := e.upload(t, "gone.md", "y")
+			e.runJobs(t)
+			time.Sleep(200 * time.Millisecond) // each job polled once and snoozed
+			if err := e.svc.Delete(ctx, e.project.OwnerID, gone.ID); err != nil {
+				t.Fatal(err)
+			}
+			files := e.waitStored(t, 10*time.Second)
+			if len(files) != 1 || files[0].ID != slow.ID || files[0].Status != model.FileFailed ||
+				files[0].StatusDetail != "OpenAI did not finish indexing the file within 2.5s; delete it and upload it again." {
+				t.Fatalf("files %+v", files)
+			}
+			list := waitJobs(t, e.st, file.IndexStatusKind)
+			if len(list) != 2 {
+				t.Fatalf("jobs %+v", list)
+			}
+			for _, j := range list {
+				if j.State != "completed" || j.Attempt != 1 {
+					t.Fatalf("job %+v", j)
+				}
+			}
+			// slow.md was polled at about 0, 1 s and 3 s (snoozes of 1 s, 2 s), then given up.
+			if polls := e.fake.Count(fakeopenai.GetVectorStoreFile); polls < 3 || polls > 5 {
+				t.Fatalf("%d status polls", polls)
+			}
+		})
+	}
+}
+
+// waitJobs waits until every job of kind has finished (River records completions in batches, a
+// moment after the work), and returns them.
+func waitJobs(t *testing.T, st store.Store, kind string) []jobs.Listed {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		list, err := st.Jobs().List(ctx, kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := true
+		for _, j := range list {
+			done = done && j.Finished
+		}
+		if done {
+			return list
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("jobs not finished: %+v", list)
+		}
+	}
 }

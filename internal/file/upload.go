@@ -143,6 +143,10 @@ func (s *Service) finish(ctx context.Context, ownerID int64, p model.Project, f 
 		if err = s.lockForNewFile(ctx, tx, ownerID, p.ID); err == nil {
 			rec, err = tx.CreateFile(ctx, ownerID, f)
 		}
+		if err == nil && rec.Status == model.FileInProgress { // a job follows the indexing from here
+			err = tx.Enqueue(ctx, IndexStatusArgs{OwnerID: ownerID, ProjectID: p.ID, FileID: rec.ID,
+				VectorStoreID: vsID, OpenAIFileID: rec.OpenAIFileID})
+		}
 		return err
 	})
 	if err != nil {
@@ -213,9 +217,7 @@ func (s *Service) vectorStore(ctx context.Context, ownerID int64, p model.Projec
 	}
 	claimed, err := s.store.ClaimProjectVectorStore(ctx, ownerID, p.ID, id)
 	if err != nil || !claimed {
-		if derr := s.llm.DeleteVectorStore(ctx, id); derr != nil && !errors.Is(derr, llm.ErrNotFound) {
-			s.log.ErrorContext(ctx, "vector store left at OpenAI", "project_id", p.ID, "vector_store_id", id, "error", derr)
-		}
+		s.discardUpstream(ctx, CleanupArgs{ProjectID: p.ID, VectorStoreID: id})
 	}
 	if err != nil {
 		return "", fmt.Errorf("store vector store id: %w", err)
@@ -229,18 +231,29 @@ func (s *Service) vectorStore(ctx context.Context, ownerID int64, p model.Projec
 }
 
 // discard removes an uploaded file at OpenAI that will not be recorded (and from the vector store
-// when it was attached). A failure is logged with the ids: the file is then an orphan at OpenAI.
+// when it was attached).
 func (s *Service) discard(ctx context.Context, vsID, fileID string) {
-	if vsID != "" {
-		if err := s.llm.DetachFile(ctx, vsID, fileID); err != nil && !errors.Is(err, llm.ErrNotFound) {
-			s.log.WarnContext(ctx, "file not detached", "vector_store_id", vsID, "openai_file_id", fileID, "error", err)
-		}
+	if s.discardUpstream(ctx, CleanupArgs{DetachFrom: vsID, FileIDs: []string{fileID}}) {
+		s.log.InfoContext(ctx, "unrecorded upload deleted at OpenAI", "openai_file_id", fileID)
 	}
-	if err := s.llm.DeleteFile(ctx, fileID); err != nil && !errors.Is(err, llm.ErrNotFound) {
-		s.log.ErrorContext(ctx, "file left at OpenAI", "openai_file_id", fileID, "error", err)
-		return
+}
+
+// discardUpstream deletes at OpenAI what nothing here points at; what it cannot delete now goes
+// to an upstream_cleanup job (no row changes with it: the job is added on its own). If even that
+// fails (the database is down), the ids are logged for an operator. true: all deleted now.
+func (s *Service) discardUpstream(ctx context.Context, a CleanupArgs) bool {
+	left, err := s.deleteUpstream(ctx, a)
+	if left.empty() {
+		return true
 	}
-	s.log.InfoContext(ctx, "unrecorded upload deleted at OpenAI", "openai_file_id", fileID)
+	if qerr := s.store.Enqueue(ctx, left); qerr != nil {
+		s.log.ErrorContext(ctx, "left at OpenAI", "openai_file_ids", strings.Join(left.FileIDs, ","),
+			"vector_store_id", left.VectorStoreID, "error", err, "enqueue_error", qerr)
+		return false
+	}
+	s.log.WarnContext(ctx, "not deleted at OpenAI yet; a background job retries", "openai_file_ids", strings.Join(left.FileIDs, ","),
+		"vector_store_id", left.VectorStoreID, "error", err)
+	return false
 }
 
 // sourceError turns a failure to read the client's body into what the client should hear.

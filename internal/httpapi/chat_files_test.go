@@ -37,7 +37,16 @@ func TestChat_UsesIndexedFilesAndCites(t *testing.T) {
 	if tools := fake.RequestsTo(fakeopenai.Responses)[0].Responses.Tools; len(tools) != 0 {
 		t.Fatalf("tools while indexing: %+v", tools)
 	}
-	time.Sleep(400 * time.Millisecond)
+	// The file's job stores its completed status (the list shows what is stored).
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		l, err := s.Client.ListFilesWithResponse(ctx, pid, nil, apitest.Bearer(tok))
+		if err == nil && l.JSON200 != nil && len(*l.JSON200) == 1 && (*l.JSON200)[0].Status == "completed" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the file was not indexed: %v %s", err, l.Body)
+		}
+	}
 
 	fake.ResetRequests()
 	r := s.Do(t, "POST", "/chat", tok, chatBody(pid, "What is the refund policy?", 0))

@@ -22,6 +22,8 @@ import (
 	"github.com/chatbot-platform/chatbot/api/client"
 	"github.com/chatbot-platform/chatbot/internal/apitest"
 	"github.com/chatbot-platform/chatbot/internal/fakeopenai"
+	"github.com/chatbot-platform/chatbot/internal/file"
+	"github.com/chatbot-platform/chatbot/internal/jobs"
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/store"
 	"github.com/chatbot-platform/chatbot/internal/testdb"
@@ -42,6 +44,9 @@ type filesOptions struct {
 	env  map[string]string
 	// wrap replaces the store the platform uses (e.g. to make one call fail).
 	wrap func(store.Store) store.Store
+	// jobRetry is the wait before every job retry (default: each kind's backoff).
+	jobRetry time.Duration
+	log      io.Writer
 }
 
 // eachEngineWithFake runs fn on SQLite and PostgreSQL, each with a fresh fake (eachEngine's
@@ -69,7 +74,7 @@ func startFilesEnv(t *testing.T, open func(testing.TB) store.Store, o filesOptio
 		inner := open
 		open = func(t testing.TB) store.Store { return o.wrap(inner(t)) }
 	}
-	s := apitest.Start(t, apitest.Options{Store: open, Env: env})
+	s := apitest.Start(t, apitest.Options{Store: open, Env: env, JobRetryDelay: o.jobRetry, Log: o.log})
 	e := &filesEnv{Server: s, fake: fake}
 	var email string
 	email, e.token = s.NewUser(t)
@@ -185,6 +190,53 @@ func (e *filesEnv) deleteAtFake(t *testing.T, path string) {
 	res.Body.Close()
 }
 
+// waitIndexed waits until the background jobs have stored a final status for every file of the
+// project, and returns the stored files.
+func (e *filesEnv) waitIndexed(t *testing.T) []model.File {
+	t.Helper()
+	var files []model.File
+	eventually(t, 15*time.Second, "files still indexing", func() bool {
+		files = e.stored(t)
+		for _, f := range files {
+			if f.Status == model.FileInProgress {
+				return false
+			}
+		}
+		return true
+	})
+	return files
+}
+
+// waitJobs waits until every job of kind has finished (River records a job's end a moment after
+// its work) and returns them.
+func waitJobs(t *testing.T, st store.Store, kind string) []jobs.Listed {
+	t.Helper()
+	var list []jobs.Listed
+	eventually(t, 15*time.Second, kind+" jobs still running", func() bool {
+		var err error
+		if list, err = st.Jobs().List(ctx, kind); err != nil {
+			t.Fatal(err)
+		}
+		for _, j := range list {
+			if !j.Finished {
+				return false
+			}
+		}
+		return true
+	})
+	return list
+}
+
+// eventually waits up to d for cond, failing with what otherwise.
+func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(d); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", d, what)
+		}
+	}
+}
+
 // noUpstreamFiles fails when the fake holds any file or any attached file.
 func (e *filesEnv) noUpstreamFiles(t *testing.T) {
 	t.Helper()
@@ -232,8 +284,9 @@ func TestFiles_FlowThroughTheGeneratedClient(t *testing.T) {
 		}
 
 		second := e.mustUpload(t, "faq.txt", []byte("Q: hours? A: 9-5"))
-		// The list refreshes in-progress files from OpenAI (the fake has indexed them by now) and
-		// stores the new status.
+		// A background job per file asks OpenAI until indexing is over and stores the status; the
+		// list shows what is stored.
+		e.waitIndexed(t)
 		list := e.list(t)
 		if len(list) != 2 || list[0].Id != f.Id || list[1].Id != second.Id || list[0].Status != "completed" || list[1].Status != "completed" {
 			t.Fatalf("list %+v", list)
@@ -630,7 +683,9 @@ func TestUpload_ConcurrentFirstUploadsShareOneVectorStore(t *testing.T) {
 	})
 }
 
-func TestList_RefreshesIndexingStatus(t *testing.T) {
+// TestIndexJob_StoresFinalStatuses: the jobs store completed and failed statuses, with OpenAI's
+// reason when it is a plain sentence, and the list shows them.
+func TestIndexJob_StoresFinalStatuses(t *testing.T) {
 	eachEngineWithFake(t, filesOptions{}, func(t *testing.T, e *filesEnv) {
 		e.fake.FailIndexing("scan.pdf", "unsupported_file", "The file type is not supported.")
 		e.fake.FailIndexing("leaky.pdf", "server_error", "Failed at https://internal.example/x for key sk-abc123")
@@ -642,6 +697,7 @@ func TestList_RefreshesIndexingStatus(t *testing.T) {
 				t.Fatalf("fresh upload %+v", f)
 			}
 		}
+		e.waitIndexed(t)
 		list := e.list(t)
 		want := []struct{ status, detail string }{
 			{"completed", ""},
@@ -664,21 +720,64 @@ func TestList_RefreshesIndexingStatus(t *testing.T) {
 	})
 }
 
-func TestList_KeepsStoredStatusWhileIndexingOrWhenOpenAIFails(t *testing.T) {
+// TestList_AsksOpenAINothing: listing files, and chatting with files still being indexed, read the
+// stored statuses and send nothing to OpenAI about files (the jobs do that).
+func TestList_AsksOpenAINothing(t *testing.T) {
 	eachEngineWithFake(t, filesOptions{fake: []fakeopenai.Option{fakeopenai.WithIndexingDelay(time.Hour)}}, func(t *testing.T, e *filesEnv) {
+		e.mustUpload(t, "slow.pdf", []byte("%PDF-1.4"))
+		e.mustUpload(t, "notes.md", []byte("# notes"))
+		stop, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		e.App.StopJobs(stop) // no poll of theirs may overlap the counting below
+		e.fake.ResetRequests()
+		for range 3 {
+			if list := e.list(t); len(list) != 2 || list[0].Status != "in_progress" || list[1].Status != "in_progress" {
+				t.Fatalf("list %+v", list)
+			}
+		}
+		wantStatus(t, e.Do(t, "POST", "/chat", e.token, chatBody(e.project, "anything indexed?", 0)), 200, "")
+		if reqs := e.fake.Requests(); len(reqs) != 1 || reqs[0].Path != "/v1/responses" {
+			t.Fatalf("upstream requests %+v", reqs)
+		}
+		if tools := e.fake.RequestsTo(fakeopenai.Responses)[0].Responses.Tools; len(tools) != 0 {
+			t.Fatalf("file_search while nothing is indexed: %+v", tools)
+		}
+	})
+}
+
+// TestIndexJob_CompletesWithoutAnyList: an uploaded file becomes completed through its job alone,
+// which asked OpenAI again after the first answer said in_progress.
+func TestIndexJob_CompletesWithoutAnyList(t *testing.T) {
+	eachEngineWithFake(t, filesOptions{fake: []fakeopenai.Option{fakeopenai.WithIndexingDelay(1500 * time.Millisecond)}}, func(t *testing.T, e *filesEnv) {
+		f := e.mustUpload(t, "handbook.md", []byte("# Handbook"))
+		if files := e.waitIndexed(t); len(files) != 1 || files[0].ID != f.Id || files[0].Status != model.FileCompleted {
+			t.Fatalf("stored %+v", files)
+		}
+		if polls := e.fake.Count(fakeopenai.GetVectorStoreFile); polls < 2 {
+			t.Fatalf("%d status polls: the job should have found it in progress first", polls)
+		}
+		list := waitJobs(t, e.Store, file.IndexStatusKind)
+		if len(list) != 1 || list[0].State != "completed" || list[0].Snoozes < 1 {
+			t.Fatalf("jobs %+v", list)
+		}
+	})
+}
+
+// TestIndexJob_FileGoneUpstreamAndOpenAIFailing: a poll OpenAI fails is retried; a file no longer
+// in the project's vector store is marked failed with a hint.
+func TestIndexJob_FileGoneUpstreamAndOpenAIFailing(t *testing.T) {
+	eachEngineWithFake(t, filesOptions{fake: []fakeopenai.Option{fakeopenai.WithIndexingDelay(time.Hour)},
+		jobRetry: 20 * time.Millisecond}, func(t *testing.T, e *filesEnv) {
 		f := e.mustUpload(t, "slow.pdf", []byte("%PDF-1.4"))
-		if list := e.list(t); list[0].Status != "in_progress" {
-			t.Fatalf("still indexing: %+v", list[0])
-		}
-		// The file vanished from the store at OpenAI: failed, with a hint.
-		e.deleteAtFake(t, "/vector_stores/"+e.vectorStoreID(t)+"/files/"+f.OpenaiFileId)
+		eventually(t, 5*time.Second, "no status poll", func() bool { return e.fake.Count(fakeopenai.GetVectorStoreFile) > 0 })
 		e.fake.Fail(fakeopenai.GetVectorStoreFile, 1, fakeopenai.InvalidAPIKey())
-		start := time.Now()
-		if list := e.list(t); list[0].Status != "in_progress" || time.Since(start) > 2*time.Second {
-			t.Fatalf("with OpenAI failing: %+v after %v", list[0], time.Since(start))
+		e.deleteAtFake(t, "/vector_stores/"+e.vectorStoreID(t)+"/files/"+f.OpenaiFileId)
+		files := e.waitIndexed(t)
+		if files[0].Status != model.FileFailed || !strings.Contains(files[0].StatusDetail, "no longer in the project's search index") {
+			t.Fatalf("detached upstream: %+v", files[0])
 		}
-		if list := e.list(t); list[0].Status != "failed" || !strings.Contains(*list[0].StatusDetail, "no longer in the project's search index") {
-			t.Fatalf("detached upstream: %+v", list[0])
+		if list := waitJobs(t, e.Store, file.IndexStatusKind); len(list) != 1 || list[0].State != "completed" || list[0].Attempt != 2 {
+			t.Fatalf("jobs %+v (one failed poll, then the answer)", list)
 		}
 	})
 }
@@ -703,35 +802,30 @@ func TestDelete_UpstreamOutcomes(t *testing.T) {
 			}
 		})
 		t.Run("delete fails upstream", func(t *testing.T) {
+			// The record goes at once; the deletion at OpenAI is left to a job, which succeeds.
 			f := e.mustUpload(t, "kept.txt", []byte("x"))
 			e.fake.Fail(fakeopenai.DeleteFile, 1, fakeopenai.InvalidAPIKey())
-			r := del(f.Id)
-			if r.StatusCode() != 502 {
+			if r := del(f.Id); r.StatusCode() != 204 {
 				t.Fatalf("delete: %d %s", r.StatusCode(), r.Body)
 			}
-			wantDetail(t, r.Body, "API key was rejected")
-			if _, ok := e.fake.File(f.OpenaiFileId); !ok || len(e.stored(t)) != 1 {
-				t.Fatal("a failed delete lost the file or its record")
+			if len(e.stored(t)) != 0 {
+				t.Fatal("the local record survived")
 			}
-			if r := del(f.Id); r.StatusCode() != 204 {
-				t.Fatalf("retry: %d %s", r.StatusCode(), r.Body)
+			list := waitJobs(t, e.Store, file.CleanupKind)
+			if len(list) != 1 || list[0].State != "completed" || !strings.Contains(string(list[0].Args), f.OpenaiFileId) {
+				t.Fatalf("cleanup jobs %+v", list)
 			}
 			e.noUpstreamFiles(t)
 		})
 		t.Run("detach fails", func(t *testing.T) {
+			// Deleting the file at OpenAI drops it from the vector store too: nothing is left.
 			f := e.mustUpload(t, "attached.txt", []byte("x"))
 			e.fake.Fail(fakeopenai.DetachFile, 1, fakeopenai.InsufficientQuota())
-			deletes := e.fake.Count(fakeopenai.DeleteFile)
-			r := del(f.Id)
-			if r.StatusCode() != 502 {
+			if r := del(f.Id); r.StatusCode() != 204 {
 				t.Fatalf("delete: %d %s", r.StatusCode(), r.Body)
 			}
-			wantDetail(t, r.Body, "quota is exhausted")
-			if _, ok := e.fake.File(f.OpenaiFileId); !ok || len(e.stored(t)) != 1 || e.fake.Count(fakeopenai.DeleteFile) != deletes {
-				t.Fatal("the file was deleted although it could not be detached")
-			}
-			if r := del(f.Id); r.StatusCode() != 204 {
-				t.Fatalf("retry: %d %s", r.StatusCode(), r.Body)
+			if len(e.stored(t)) != 0 {
+				t.Fatal("the local record survived")
 			}
 			e.noUpstreamFiles(t)
 		})
@@ -743,6 +837,8 @@ func TestFiles_IsolationSendsNothingUpstream(t *testing.T) {
 		alicesFile := e.mustUpload(t, "secret.txt", []byte("alice only"))
 		_, bob := e.NewUser(t)
 		bobsProject := e.newProject(t, bob)
+		e.waitIndexed(t) // the file's job asks OpenAI; nothing else may
+		waitJobs(t, e.Store, file.IndexStatusKind)
 		e.fake.ResetRequests()
 
 		r := e.upload(t, bob, e.project, "injected.txt", []byte("bob's"))
@@ -982,6 +1078,8 @@ func TestProjectDeletion_DuringAnUploadLeavesNothingUpstream(t *testing.T) {
 			t.Fatalf("delete: %d", got)
 		}
 		t.Logf("upload during the cleanup: %d", late.StatusCode())
+		// What was recorded while the cleanup ran goes by the job the deletion enqueued.
+		waitJobs(t, e.Store, file.CleanupKind)
 		if files := e.fake.Files(); len(files) != 0 {
 			t.Errorf("files left at OpenAI: %+v", files)
 		}

@@ -140,7 +140,7 @@ func TestMetrics_RecordTrafficByRouteUpstreamProjectAndLimit(t *testing.T) {
 			if m[`chatbot_batch_size_count`] < 1 || m[`chatbot_batch_commit_seconds_count`] != m[`chatbot_batch_size_count`] {
 				t.Errorf("batches: size count %v, commit count %v", m[`chatbot_batch_size_count`], m[`chatbot_batch_commit_seconds_count`])
 			}
-			pools := map[string][]string{"sqlite": {"writer", "reader"}, "postgres": {"main"}}[e.Name]
+			pools := map[string][]string{"sqlite": {"writer", "reader", "jobs"}, "postgres": {"main", "jobs"}}[e.Name]
 			if len(pools) == 0 {
 				t.Fatalf("no pools known for engine %s", e.Name)
 			}

@@ -64,12 +64,13 @@ type Settings struct {
 }
 
 // Cleaner removes what a project owns outside the database (files and vector stores at OpenAI):
-// CleanupProject before the project is deleted, CleanupDeleted after, for what was recorded while
-// the first cleanup ran (an upload that finished meanwhile): the project as it was deleted and the
-// file rows deleted with it.
+// CleanupProject before the project is deleted, best effort; CleanupDeleted inside the transaction
+// that deletes it, with the project as it was deleted and the file rows deleted with it (what the
+// first cleanup could not delete, or what was recorded while it ran), to schedule their removal (a
+// job enqueued with tx: an error rolls the deletion back).
 type Cleaner interface {
 	CleanupProject(ctx context.Context, p model.Project)
-	CleanupDeleted(ctx context.Context, p model.Project, files []model.File)
+	CleanupDeleted(ctx context.Context, tx store.Store, p model.Project, files []model.File) error
 }
 
 // Service is the project logic. Every method is scoped by the caller's user id.
@@ -179,29 +180,32 @@ func (s *Service) Delete(ctx context.Context, ownerID, id int64) error {
 		c.CleanupProject(ctx, p)
 	}
 	// The row goes under the project's lock, which recording a file takes too: a file recorded while
-	// the cleanup ran is among the rows deleted here (and then cleaned up), and one recorded later
-	// fails on the missing project (and its upload removes it upstream).
-	var files []model.File
+	// the cleanup ran is among the rows deleted here (and handed to CleanupDeleted), and one recorded
+	// later fails on the missing project (and its upload removes it upstream).
 	err = s.store.InTx(ctx, func(tx store.Store) error {
 		err := tx.LockProject(ctx, ownerID, id)
 		if err == nil {
 			p, err = tx.GetProject(ctx, ownerID, id)
 		}
+		var files []model.File
 		if err == nil {
 			files, err = tx.DeleteProjectFiles(ctx, ownerID, id)
 		}
 		if err == nil {
 			err = tx.DeleteProject(ctx, ownerID, id)
 		}
-		return err
+		if err != nil || (len(files) == 0 && p.VectorStoreID == "") {
+			return err
+		}
+		for _, c := range s.cleaners {
+			if err := c.CleanupDeleted(ctx, tx, p, files); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err
-	}
-	if len(files) > 0 || p.VectorStoreID != "" {
-		for _, c := range s.cleaners {
-			c.CleanupDeleted(ctx, p, files)
-		}
 	}
 	s.log.InfoContext(ctx, "project deleted", "project_id", id)
 	return nil

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatbot-platform/chatbot/internal/jobs"
 	"github.com/chatbot-platform/chatbot/internal/model"
 )
 
@@ -32,8 +33,14 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// InTx runs fn in one transaction; it commits when fn returns nil and rolls back otherwise.
 	InTx(ctx context.Context, fn func(Store) error) error
-	// Close releases the connections.
+	// Close releases the connections (stop Jobs first).
 	Close()
+	// Enqueue adds background jobs (package jobs) in the database. Inside InTx they are part of its
+	// transaction: they exist once it commits, never if it rolls back. Outside, they are added at once.
+	Enqueue(ctx context.Context, args ...jobs.Args) error
+	// Jobs is the job queue on this database: the app starts and stops its workers, and `chatbot
+	// jobs` lists its failures.
+	Jobs() *jobs.Queue
 	// CheckWritable runs a write that changes nothing (it needs the write lock, or a writable
 	// server), for health checks. Returns ErrUnavailable.
 	CheckWritable(ctx context.Context) error

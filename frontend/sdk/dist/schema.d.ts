@@ -630,7 +630,12 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete a file at OpenAI and here */
+        /**
+         * Delete a file at OpenAI and here
+         * @description Deletes the file's record at once. The file is deleted at OpenAI (and removed from the project's
+         *     vector store) before the answer when OpenAI answers; otherwise a background job retries for hours,
+         *     so OpenAI failing never fails the delete.
+         */
         delete: operations["deleteFile"];
         options?: never;
         head?: never;
@@ -3391,9 +3396,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
-            502: components["responses"]["UpstreamError"];
             503: components["responses"]["Unavailable"];
-            504: components["responses"]["UpstreamTimeout"];
             default: components["responses"]["Error"];
         };
     };

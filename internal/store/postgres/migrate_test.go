@@ -44,8 +44,11 @@ func TestMigrate_ConcurrentStartsMigrateOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var rows, versions, latest int64
+		var rows, versions, latest, riverRows, riverVersions int64
 		err = pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT version_id), max(version_id) FROM goose_db_version`).Scan(&rows, &versions, &latest)
+		if err == nil { // River's job queue tables migrate under the same lock
+			err = pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT (line, version)) FROM river_migration`).Scan(&riverRows, &riverVersions)
+		}
 		pool.Close()
 		cancel()
 		if err != nil {
@@ -53,6 +56,9 @@ func TestMigrate_ConcurrentStartsMigrateOnce(t *testing.T) {
 		}
 		if rows != versions || latest < 6 {
 			t.Fatalf("round %d: goose_db_version has %d rows for %d versions (latest %d): a migration ran twice", round, rows, versions, latest)
+		}
+		if riverRows != riverVersions || riverRows == 0 {
+			t.Fatalf("round %d: river_migration has %d rows for %d versions", round, riverRows, riverVersions)
 		}
 	}
 }

@@ -1,6 +1,10 @@
 package postgres
 
-import "github.com/chatbot-platform/chatbot/internal/store"
+import (
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/chatbot-platform/chatbot/internal/store"
+)
 
 var _ store.Pooled = (*Store)(nil)
 
@@ -10,7 +14,10 @@ func (s *Store) PoolStats() []store.PoolStats {
 	if s.pool == nil {
 		return nil
 	}
-	st := s.pool.Stat()
-	return []store.PoolStats{{Pool: "main", MaxOpen: int(st.MaxConns()), InUse: int(st.AcquiredConns()),
-		Idle: int(st.IdleConns()), Waits: st.EmptyAcquireCount(), WaitDuration: st.EmptyAcquireWaitTime()}}
+	return []store.PoolStats{poolStats("main", s.pool.Stat()), poolStats("jobs", s.jobs.pool.Stat())}
+}
+
+func poolStats(name string, st *pgxpool.Stat) store.PoolStats {
+	return store.PoolStats{Pool: name, MaxOpen: int(st.MaxConns()), InUse: int(st.AcquiredConns()),
+		Idle: int(st.IdleConns()), Waits: st.EmptyAcquireCount(), WaitDuration: st.EmptyAcquireWaitTime()}
 }

@@ -17,8 +17,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/chatbot-platform/chatbot/db"
+	"github.com/chatbot-platform/chatbot/internal/jobs"
 	"github.com/chatbot-platform/chatbot/internal/store"
 	"github.com/chatbot-platform/chatbot/internal/store/postgres/sqlcgen"
 )
@@ -28,7 +30,19 @@ type Store struct {
 	pool *pgxpool.Pool // nil inside a transaction
 	w, r *sqlcgen.Queries
 	tx   pgx.Tx
+	jobs *jobQueue
 }
+
+// jobQueue is River on its own small pool (its listener holds a connection for good, which the
+// requests' pool should not lose); jobs are inserted in the store's transactions all the same.
+type jobQueue struct {
+	queue *jobs.Queue
+	ins   *jobs.Inserter[pgx.Tx]
+	pool  *pgxpool.Pool
+}
+
+// JobPoolSize is the most connections River's pool opens (listener, fetches, completions, leader).
+const JobPoolSize = 4
 
 var _ store.Store = (*Store)(nil)
 
@@ -38,7 +52,7 @@ const ConnectTimeout = 5 * time.Second
 
 // Options are what OpenWith may vary.
 type Options struct {
-	Log *slog.Logger // where migrations are reported; nil: nothing is logged
+	Log *slog.Logger // where migrations and background jobs are reported; nil: nothing is logged
 }
 
 // Open connects to url, checks the server answers and migrates the database.
@@ -61,8 +75,29 @@ func OpenWith(ctx context.Context, url string, o Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
+	jq, err := openJobs(ctx, cfg, o.Log)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
 	q := sqlcgen.New(pool)
-	return &Store{pool: pool, w: q, r: q}, nil
+	return &Store{pool: pool, w: q, r: q, jobs: jq}, nil
+}
+
+// openJobs sets up River's queue on a pool of its own (connections are opened when it starts).
+func openJobs(ctx context.Context, cfg *pgxpool.Config, log *slog.Logger) (*jobQueue, error) {
+	cfg = cfg.Copy()
+	cfg.MaxConns, cfg.MinConns = JobPoolSize, 0
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: jobs pool: %w", err)
+	}
+	queue, ins, err := jobs.NewQueue(riverpgxv5.New(pool), jobs.Options{Log: log})
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &jobQueue{queue: queue, ins: ins, pool: pool}, nil
 }
 
 // Migrate applies the embedded PostgreSQL migrations under the migration lock, so that instances
@@ -71,16 +106,37 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	conn := stdlib.OpenDBFromPool(pool)
 	defer conn.Close()
 	return store.WithMigrationLock(ctx, conn, log, func(ctx context.Context) error {
-		// Every migration step goes here, under the one lock (River's, when it comes, after these).
-		return store.Migrate(ctx, goose.DialectPostgres, conn, "migrations/postgres", db.Migrations, store.MigrateOptions{Log: log})
+		// Every migration step goes here, under the one lock: ours, then River's job queue tables.
+		if err := store.Migrate(ctx, goose.DialectPostgres, conn, "migrations/postgres", db.Migrations, store.MigrateOptions{Log: log}); err != nil {
+			return err
+		}
+		return jobs.Migrate(ctx, riverpgxv5.New(pool), log)
 	})
 }
 
 // Ping checks the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 
-// Close releases the pool.
-func (s *Store) Close() { s.pool.Close() }
+// Close releases the pools; the job queue must be stopped first.
+func (s *Store) Close() {
+	s.jobs.pool.Close()
+	s.pool.Close()
+}
+
+// Jobs is River's queue on this database.
+func (s *Store) Jobs() *jobs.Queue { return s.jobs.queue }
+
+// Enqueue inserts jobs in the store's transaction (River's InsertTx on its pgx.Tx); outside InTx,
+// in one of their own.
+func (s *Store) Enqueue(ctx context.Context, args ...jobs.Args) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if s.tx == nil {
+		return s.InTx(ctx, func(tx store.Store) error { return tx.Enqueue(ctx, args...) })
+	}
+	return mapErr(s.jobs.ins.InsertTx(ctx, s.tx, args...))
+}
 
 // InTx runs fn in one transaction; nested calls join it.
 func (s *Store) InTx(ctx context.Context, fn func(store.Store) error) error {
@@ -92,7 +148,7 @@ func (s *Store) InTx(ctx context.Context, fn func(store.Store) error) error {
 		return fmt.Errorf("postgres: begin: %w", mapErr(err))
 	}
 	q := s.w.WithTx(tx)
-	if err := fn(&Store{w: q, r: q, tx: tx}); err != nil {
+	if err := fn(&Store{w: q, r: q, tx: tx, jobs: s.jobs}); err != nil {
 		tx.Rollback(ctx)
 		return err
 	}

@@ -61,7 +61,7 @@ func Backup(ctx context.Context, path, dest string) error {
 	if info, err := os.Stat(path); err != nil || !info.Mode().IsRegular() {
 		return fmt.Errorf("sqlite: no database file at %s", path)
 	}
-	conn, err := sql.Open("sqlite", dsn(path, false)) // VACUUM INTO is refused under query_only
+	conn, err := sql.Open("sqlite", dsn(path, false, BusyTimeout)) // VACUUM INTO is refused under query_only
 	if err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", path, err)
 	}

@@ -13,7 +13,7 @@ func (s *Store) PoolStats() []store.PoolStats {
 	if s.writer == nil {
 		return nil
 	}
-	return []store.PoolStats{dbStats("writer", s.writer.Stats()), dbStats("reader", s.reader.Stats())}
+	return []store.PoolStats{dbStats("writer", s.writer.Stats()), dbStats("reader", s.reader.Stats()), dbStats("jobs", s.jobs.db.Stats())}
 }
 
 func dbStats(pool string, st sql.DBStats) store.PoolStats {

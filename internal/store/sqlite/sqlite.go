@@ -17,10 +17,12 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/chatbot-platform/chatbot/db"
+	"github.com/chatbot-platform/chatbot/internal/jobs"
 	"github.com/chatbot-platform/chatbot/internal/store"
 	"github.com/chatbot-platform/chatbot/internal/store/sqlite/sqlcgen"
 )
@@ -30,13 +32,29 @@ type Store struct {
 	writer, reader *sql.DB // nil inside a transaction
 	w, r           *sqlcgen.Queries
 	tx             *sql.Tx
+	jobs           *jobQueue
 }
+
+// jobQueue is River on a connection of its own to the same file (River's SQLite driver wants one
+// connection: its parallel work would otherwise meet "database is locked"); jobs are inserted in
+// the store's transactions, on the writer, all the same.
+type jobQueue struct {
+	queue *jobs.Queue
+	ins   *jobs.Inserter[*sql.Tx]
+	db    *sql.DB
+}
+
+// JobBusyTimeout is how long River's connection waits for the write lock: longer than BusyTimeout,
+// as no request waits on it.
+const JobBusyTimeout = 5 * time.Second
 
 var _ store.Store = (*Store)(nil)
 
 // Options are what OpenWith may vary.
 type Options struct {
-	Log *slog.Logger // where migrations and the copy made before them are reported; nil: nothing is logged
+	// Log is where migrations, the copy made before them and background jobs are reported; nil:
+	// nothing is logged.
+	Log *slog.Logger
 }
 
 // Open opens (creating if needed) the database file at path and migrates it.
@@ -48,19 +66,22 @@ func OpenWith(ctx context.Context, path string, o Options) (*Store, error) {
 	if info, err := os.Stat(filepath.Dir(path)); err != nil || !info.IsDir() {
 		return nil, fmt.Errorf("sqlite: the folder of %s does not exist (an absolute path takes four slashes: sqlite:////var/lib/app.db)", path)
 	}
-	writer, err := sql.Open("sqlite", dsn(path, false))
+	writer, err := openOne(path, BusyTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, err
 	}
-	writer.SetMaxOpenConns(1)
-	writer.SetMaxIdleConns(1)
-	writer.SetConnMaxLifetime(0)
 	if err := Migrate(ctx, writer, path, o.Log); err != nil {
 		writer.Close()
 		return nil, err
 	}
-	reader, err := sql.Open("sqlite", dsn(path, true))
+	jq, err := openJobs(path, o.Log)
 	if err != nil {
+		writer.Close()
+		return nil, err
+	}
+	reader, err := sql.Open("sqlite", dsn(path, true, BusyTimeout))
+	if err != nil {
+		jq.db.Close()
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -72,10 +93,11 @@ func OpenWith(ctx context.Context, path string, o Options) (*Store, error) {
 	if err == nil {
 		var r *sqlcgen.Queries
 		if r, err = sqlcgen.Prepare(ctx, reader); err == nil {
-			return &Store{writer: writer, reader: reader, w: w, r: r}, nil
+			return &Store{writer: writer, reader: reader, w: w, r: r, jobs: jq}, nil
 		}
 	}
 	reader.Close()
+	jq.db.Close()
 	writer.Close()
 	return nil, fmt.Errorf("sqlite: prepare queries: %w", err)
 }
@@ -84,12 +106,39 @@ func OpenWith(ctx context.Context, path string, o Options) (*Store, error) {
 // store.ErrUnavailable (a 503); it bounds how long a locked database can hold a request.
 const BusyTimeout = 3 * time.Second
 
+// openOne opens a pool of one read-write connection to path.
+func openOne(path string, busy time.Duration) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", dsn(path, false, busy))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	return db, nil
+}
+
+// openJobs sets up River's queue on its own connection to path (River polls for jobs: SQLite has
+// no LISTEN).
+func openJobs(path string, log *slog.Logger) (*jobQueue, error) {
+	db, err := openOne(path, JobBusyTimeout)
+	if err != nil {
+		return nil, err
+	}
+	queue, ins, err := jobs.NewQueue(riversqlite.New(db), jobs.Options{Log: log, PollOnly: true})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &jobQueue{queue: queue, ins: ins, db: db}, nil
+}
+
 // dsn gives the connection settings the platform relies on: WAL so readers never wait for the writer,
 // synchronous=FULL so a commit survives power loss, foreign keys for the cascades, IMMEDIATE
 // transactions and a busy timeout so another process's writes wait instead of failing.
-func dsn(path string, readOnly bool) string {
+func dsn(path string, readOnly bool, busy time.Duration) string {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds())} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds())} {
 		q.Add("_pragma", p)
 	}
 	if readOnly {
@@ -102,18 +151,22 @@ func dsn(path string, readOnly bool) string {
 
 // Migrate applies the embedded SQLite migrations to the database at path, which conn is open on; when
 // one is pending and the database already has a version, it first writes a copy (CopyBeforeMigrating).
-// log nil: nothing is logged.
+// Then River's job queue tables are brought up to date. log nil: nothing is logged.
 func Migrate(ctx context.Context, conn *sql.DB, path string, log *slog.Logger) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return store.Migrate(ctx, goose.DialectSQLite3, conn, "migrations/sqlite", db.Migrations, store.MigrateOptions{
+	err := store.Migrate(ctx, goose.DialectSQLite3, conn, "migrations/sqlite", db.Migrations, store.MigrateOptions{
 		Log: log,
 		BeforeUp: func(ctx context.Context, current int64) error {
 			_, err := CopyBeforeMigrating(ctx, conn, path, current, log)
 			return err
 		},
 	})
+	if err != nil {
+		return err
+	}
+	return jobs.Migrate(ctx, riversqlite.New(conn), log)
 }
 
 // Ping checks the database answers.
@@ -130,12 +183,28 @@ func (s *Store) CheckWritable(ctx context.Context) error {
 	})
 }
 
-// Close releases both pools.
+// Close releases the connections; the job queue must be stopped first.
 func (s *Store) Close() {
 	s.r.Close()
 	s.w.Close()
 	s.reader.Close()
+	s.jobs.db.Close()
 	s.writer.Close()
+}
+
+// Jobs is River's queue on this database.
+func (s *Store) Jobs() *jobs.Queue { return s.jobs.queue }
+
+// Enqueue inserts jobs in the store's transaction (River's InsertTx on its *sql.Tx, the writer's);
+// outside InTx, in one of their own.
+func (s *Store) Enqueue(ctx context.Context, args ...jobs.Args) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if s.tx == nil {
+		return s.InTx(ctx, func(tx store.Store) error { return tx.Enqueue(ctx, args...) })
+	}
+	return mapErr(s.jobs.ins.InsertTx(ctx, s.tx, args...))
 }
 
 // InTx runs fn in one IMMEDIATE transaction on the writer connection; nested calls join it.
@@ -153,7 +222,7 @@ func (s *Store) InTx(ctx context.Context, fn func(store.Store) error) error {
 		return fmt.Errorf("sqlite: begin: %w", mapErr(err))
 	}
 	q := s.w.WithTx(tx)
-	if err := fn(&Store{w: q, r: q, tx: tx}); err != nil {
+	if err := fn(&Store{w: q, r: q, tx: tx, jobs: s.jobs}); err != nil {
 		tx.Rollback()
 		return err
 	}
