@@ -150,8 +150,11 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	files.LimitFiles(cfg.MaxFilesPerProject)
 	projects.OnDelete(files) // files and the vector store at OpenAI go before the project
 	// Every background job kind registers here (its service's RegisterJobs), before the queue starts.
+	hooks := webhook.NewService(st, cfg.WebhookAllowPrivate, log)
+	files.EmitTo(hooks)
 	workers := jobs.NewWorkers()
 	files.RegisterJobs(workers)
+	hooks.RegisterJobs(workers)
 	prices, err := usage.LoadPrices(cfg.PricesFile)
 	if err != nil {
 		return nil, err
@@ -159,7 +162,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	writes := store.NewBatcher(st, store.BatcherOptions{Metrics: m, TracerProvider: tp, Timeout: cfg.DBWriteTimeout, Log: log})
 	stopping := make(chan struct{})
 	meter := usage.NewService(st, writes, prices, log, m)
+	meter.EmitTo(hooks)
 	chats := chat.NewService(st, writes, openai, files, meter, cfg.ChatHistoryChars, limits, log, m)
+	chats.EmitTo(hooks)
 	if p, ok := st.(store.Pooled); ok {
 		m.WatchPools(p.PoolStats)
 	}
@@ -183,7 +188,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		Files:     files,
 		Chat:      chats,
 		Usage:     meter,
-		Webhooks:  webhook.NewService(st, noDeliveryQueue{}, cfg.WebhookAllowPrivate, log),
+		Webhooks:  hooks,
 		Limiter:   limiter,
 		Pages:     o.Pages,
 		Heartbeat: o.Heartbeat,
@@ -207,14 +212,6 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		closeLimiter: closeLimiter, closeTracer: closeTracer, stopping: stopping, outbox: outbox, jobs: runner, log: log}, nil
 }
 
-// noDeliveryQueue stands in for the job queue that will deliver webhooks: until it exists the dashboard
-// and the API manage webhooks, no event is emitted (chat has no EmitTo), and so no delivery is ever queued.
-type noDeliveryQueue struct{}
-
-// EnqueueDelivery refuses: there is no queue to deliver with yet.
-func (noDeliveryQueue) EnqueueDelivery(context.Context, store.Store, int64) error {
-	return errors.New("webhook: deliveries need the job queue, which this build does not have yet")
-}
 
 // streamEndTimeout bounds how long Serve waits, once the grace period is over, for the streams it
 // told to end (error event, partial reply stored) and then for requests it cancelled.

@@ -19,6 +19,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/llm"
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/store"
+	"github.com/chatbot-platform/chatbot/internal/webhook"
 )
 
 // Timeouts of the work that must finish once started, even if the client goes away.
@@ -46,7 +47,11 @@ type Service struct {
 	vsLocks [64]sync.Mutex
 	// indexGiveUp is how long a file may stay in progress before its job marks it failed.
 	indexGiveUp time.Duration
+	events      *webhook.Service // file.indexed and file.failed; nil: none
 }
+
+// EmitTo makes the service record file.indexed and file.failed through e.
+func (s *Service) EmitTo(e *webhook.Service) { s.events = e }
 
 // NewService returns the file service; uploads larger than maxBytes are refused.
 func NewService(s store.Store, c *llm.Client, maxBytes int64, log *slog.Logger) *Service {

@@ -12,6 +12,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/llm"
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/store"
+	"github.com/chatbot-platform/chatbot/internal/webhook"
 )
 
 // The background jobs of files: following a file's indexing at OpenAI until it is final, and
@@ -151,7 +152,13 @@ func (s *Service) indexGaveUp(ctx context.Context, job jobs.Job[IndexStatusArgs]
 
 // storeStatus stores a file's final indexing status.
 func (s *Service) storeStatus(ctx context.Context, ownerID int64, f model.File, status, detail string) error {
-	err := s.store.SetFileStatus(ctx, ownerID, f.ID, status, detail)
+	err := s.store.InTx(ctx, func(tx store.Store) error {
+		if err := tx.SetFileStatus(ctx, ownerID, f.ID, status, detail); err != nil {
+			return err
+		}
+		f.Status, f.StatusDetail = status, detail
+		return s.emitStatus(ctx, tx, f)
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
@@ -160,6 +167,24 @@ func (s *Service) storeStatus(ctx context.Context, ownerID int64, f model.File, 
 	}
 	s.log.InfoContext(ctx, "file indexed", "project_id", f.ProjectID, "file_id", f.ID, "status", status, "detail", detail)
 	return nil
+}
+
+// emitStatus records file.indexed (completed) or file.failed in tx; an unsupported file (kept, not
+// searchable) is neither.
+func (s *Service) emitStatus(ctx context.Context, tx store.Store, f model.File) error {
+	event := map[string]string{model.FileCompleted: webhook.FileIndexed, model.FileFailed: webhook.FileFailed}[f.Status]
+	if event == "" {
+		return nil
+	}
+	return s.events.Emit(ctx, tx, f.ProjectID, event, fileEvent{FileID: f.ID, Filename: f.Filename, Status: f.Status, Detail: f.StatusDetail})
+}
+
+// fileEvent is file.indexed's and file.failed's data.
+type fileEvent struct {
+	FileID   int64  `json:"file_id"`
+	Filename string `json:"filename"`
+	Status   string `json:"status"`
+	Detail   string `json:"detail"`
 }
 
 func humanDuration(d time.Duration) string {

@@ -147,6 +147,9 @@ func (s *Service) finish(ctx context.Context, ownerID int64, p model.Project, f 
 			err = tx.Enqueue(ctx, IndexStatusArgs{OwnerID: ownerID, ProjectID: p.ID, FileID: rec.ID,
 				VectorStoreID: vsID, OpenAIFileID: rec.OpenAIFileID})
 		}
+		if err == nil && rec.Status != model.FileInProgress { // final already: the event goes with the record
+			err = s.emitStatus(ctx, tx, rec)
+		}
 		return err
 	})
 	if err != nil {

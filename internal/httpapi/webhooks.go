@@ -21,7 +21,7 @@ func (h *Handlers) CreateWebhook(ctx context.Context, req apigen.CreateWebhookRe
 
 // ListWebhooks implements apigen.StrictServerInterface.
 func (h *Handlers) ListWebhooks(ctx context.Context, req apigen.ListWebhooksRequestObject) (apigen.ListWebhooksResponseObject, error) {
-	ws, err := h.store.ListWebhooks(ctx, auth.UserID(ctx), req.ProjectId)
+	ws, err := h.webhooks.List(ctx, auth.UserID(ctx), req.ProjectId)
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,19 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/chatbot-platform/chatbot/internal/apitest"
+	"github.com/chatbot-platform/chatbot/internal/fakeopenai"
 )
 
 type webhookJSON struct {
@@ -62,4 +70,92 @@ func TestWebhooks_Manage(t *testing.T) {
 		wantStatus(t, s.Do(t, "DELETE", item, tok, ""), 204, "")
 		wantStatus(t, s.Do(t, "GET", item, tok, ""), 404, "")
 	})
+}
+
+// Events reach the endpoint through the job queue, signed so the Standard Webhooks library verifies
+// them; the delivery log records them and a redelivery sends the same event id again.
+func TestWebhooks_ChatEventsDeliveredSigned(t *testing.T) {
+	eachEngineWithUpstream(t, map[string]string{"WEBHOOK_ALLOW_PRIVATE": "true"}, func(t *testing.T, s *apitest.Server, _ *fakeopenai.Server) {
+		got := make(chan received, 10)
+		receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			got <- received{r.Header.Clone(), body}
+		}))
+		t.Cleanup(receiver.Close)
+		_, tok := s.NewUser(t)
+		pid := newProject(t, s, tok, `{"name":"Hooked"}`)
+		w := decode[webhookJSON](t, s.Do(t, "POST", fmt.Sprintf("/projects/%d/webhooks", pid), tok,
+			fmt.Sprintf(`{"url":%q,"events":["conversation.created","message.completed"]}`, receiver.URL)))
+		reply := decode[chatReply](t, s.Do(t, "POST", "/chat", tok, chatBody(pid, "Hello hooks", 0)))
+
+		verifier, _ := standardwebhooks.NewWebhook(w.Secret)
+		events := map[string]map[string]any{}
+		ids := map[string]string{}
+		for len(events) < 2 {
+			select {
+			case r := <-got:
+				if err := verifier.Verify(r.body, r.header); err != nil {
+					t.Fatalf("signature: %v", err)
+				}
+				var ev struct {
+					ID, Type  string
+					ProjectID int64 `json:"project_id"`
+					Data      map[string]any
+				}
+				json.Unmarshal(r.body, &ev)
+				if ev.ProjectID != pid || ev.ID != r.header.Get("webhook-id") {
+					t.Fatalf("event %s", r.body)
+				}
+				events[ev.Type], ids[ev.Type] = ev.Data, ev.ID
+			case <-time.After(15 * time.Second):
+				t.Fatalf("events received: %v", events)
+			}
+		}
+		if c := events["conversation.created"]; c["conversation_id"] != float64(reply.ConversationID) || c["title"] != "Hello hooks" {
+			t.Fatalf("conversation.created data %v", c)
+		}
+		if m := events["message.completed"]; m["message_id"] != float64(reply.MessageID) || m["content"] != reply.Reply {
+			t.Fatalf("message.completed data %v", m)
+		}
+
+		log := fmt.Sprintf("/projects/%d/webhooks/%d/deliveries", pid, w.ID)
+		var ds []struct {
+			ID             int64
+			EventType      string `json:"event_type"`
+			Status         string
+			Attempts       int64
+			ResponseStatus *int64 `json:"response_status"`
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			ds = decode[[]struct {
+				ID             int64
+				EventType      string `json:"event_type"`
+				Status         string
+				Attempts       int64
+				ResponseStatus *int64 `json:"response_status"`
+			}](t, s.Do(t, "GET", log, tok, ""))
+			if len(ds) == 2 && ds[0].Status == "succeeded" && ds[1].Status == "succeeded" || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if len(ds) != 2 || ds[0].Status != "succeeded" || ds[0].Attempts != 1 || ds[0].ResponseStatus == nil || *ds[0].ResponseStatus != 200 {
+			t.Fatalf("delivery log %+v", ds)
+		}
+		wantStatus(t, s.Do(t, "POST", fmt.Sprintf("%s/%d/redeliver", log, ds[0].ID), tok, ""), 202, "")
+		select {
+		case r := <-got:
+			if id := r.header.Get("webhook-id"); id != ids[ds[0].EventType] {
+				t.Fatalf("redelivery's webhook-id %q, want %q", id, ids[ds[0].EventType])
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("no redelivery")
+		}
+	})
+}
+
+type received struct {
+	header http.Header
+	body   []byte
 }

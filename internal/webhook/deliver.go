@@ -14,6 +14,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/chatbot-platform/chatbot/internal/jobs"
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/store"
 )
@@ -34,6 +35,32 @@ var retryDelays = []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Mi
 func RetryDelay(attempt int, age time.Duration) time.Duration {
 	d := retryDelays[min(max(attempt, 1), len(retryDelays))-1]
 	return max(min(d, RetryWindow-age), 0)
+}
+
+// DeliveryArgs is the job that delivers one stored delivery (webhook_delivery).
+type DeliveryArgs struct {
+	DeliveryID int64 `json:"delivery_id"`
+}
+
+// Kind names the job kind.
+func (DeliveryArgs) Kind() string { return "webhook_delivery" }
+
+// InsertOptions: retries are snoozes (RetryDelay), so attempts only count store errors.
+func (DeliveryArgs) InsertOptions() jobs.InsertOptions { return jobs.InsertOptions{MaxAttempts: 25} }
+
+// RegisterJobs adds the delivery worker to w.
+func (s *Service) RegisterJobs(w *jobs.Workers) {
+	jobs.Add(w, jobs.Kind[DeliveryArgs]{Work: s.deliver, Timeout: AttemptTimeout + 5*time.Second})
+}
+
+// deliver is one attempt of a delivery job; a failed attempt waits RetryDelay (a snooze: the 24-hour
+// window, not an attempt count, ends the retries).
+func (s *Service) deliver(ctx context.Context, job jobs.Job[DeliveryArgs]) error {
+	retry, err := s.Attempt(ctx, job.Args.DeliveryID, job.CreatedAt)
+	if err != nil || !retry {
+		return err
+	}
+	return jobs.Snooze(RetryDelay(job.Snoozes+1, time.Since(job.CreatedAt)))
 }
 
 // Attempt sends a delivery once and records the outcome. retry is true when it failed and may be

@@ -45,15 +45,9 @@ const (
 	MaxPerProject      = 20
 )
 
-// Enqueuer schedules the delivery of a stored delivery row, in the transaction that stored it.
-type Enqueuer interface {
-	EnqueueDelivery(ctx context.Context, tx store.Store, deliveryID int64) error
-}
-
 // Service manages webhooks and emits events to them.
 type Service struct {
 	store        store.Store
-	enqueue      Enqueuer
 	allowPrivate bool
 	log          *slog.Logger
 	now          func() time.Time
@@ -78,8 +72,8 @@ const subscriptionTTL = 5 * time.Second
 
 // NewService returns the webhook service. allowPrivate (WEBHOOK_ALLOW_PRIVATE) lets endpoints be on
 // loopback, private or link-local addresses, for tests.
-func NewService(s store.Store, enqueue Enqueuer, allowPrivate bool, log *slog.Logger) *Service {
-	return &Service{store: s, enqueue: enqueue, allowPrivate: allowPrivate, log: log, now: time.Now, subscribed: map[int64]subscription{}}
+func NewService(s store.Store, allowPrivate bool, log *slog.Logger) *Service {
+	return &Service{store: s, allowPrivate: allowPrivate, log: log, now: time.Now, subscribed: map[int64]subscription{}}
 }
 
 // Input is what an owner sets on a webhook; nil fields are left as they are on update.
@@ -207,6 +201,14 @@ func checkEvents(events []string) ([]string, error) {
 	return out, nil
 }
 
+// List returns the project's webhooks; ErrNotFound for another owner's project (not an empty list).
+func (s *Service) List(ctx context.Context, ownerID, projectID int64) ([]model.Webhook, error) {
+	if _, err := s.store.GetProject(ctx, ownerID, projectID); err != nil {
+		return nil, err
+	}
+	return s.store.ListWebhooks(ctx, ownerID, projectID)
+}
+
 // RotateSecret gives the webhook a new signing secret (returned once); the old one stops at once.
 func (s *Service) RotateSecret(ctx context.Context, ownerID, projectID, id int64) (model.Webhook, error) {
 	w, err := s.store.SetWebhookSecret(ctx, ownerID, projectID, id, newSecret())
@@ -239,7 +241,7 @@ func (s *Service) Redeliver(ctx context.Context, ownerID, projectID, webhookID, 
 		if err := tx.ResetDelivery(ctx, webhookID, deliveryID); err != nil {
 			return &model.NotFoundError{What: "delivery"}
 		}
-		return s.enqueue.EnqueueDelivery(ctx, tx, deliveryID)
+		return tx.Enqueue(ctx, DeliveryArgs{DeliveryID: deliveryID})
 	})
 }
 
@@ -276,7 +278,7 @@ func (s *Service) Emit(ctx context.Context, tx store.Store, projectID int64, eve
 		if err != nil {
 			return err
 		}
-		if err := s.enqueue.EnqueueDelivery(ctx, tx, d.ID); err != nil {
+		if err := tx.Enqueue(ctx, DeliveryArgs{DeliveryID: d.ID}); err != nil {
 			return err
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,19 +20,6 @@ import (
 )
 
 var ctx = context.Background()
-
-// queue records what Emit scheduled (River does the scheduling in the server).
-type queue struct {
-	mu  sync.Mutex
-	ids []int64
-}
-
-func (q *queue) EnqueueDelivery(_ context.Context, _ store.Store, id int64) error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.ids = append(q.ids, id)
-	return nil
-}
 
 // received is one request the test endpoint got.
 type received struct {
@@ -52,7 +38,9 @@ func endpoint(t *testing.T, status *int) (*httptest.Server, chan received) {
 	return srv, got
 }
 
-func setup(t *testing.T, open func(testing.TB) store.Store, allowPrivate bool) (*webhook.Service, store.Store, *queue, int64, int64) {
+// setup makes a user with a project. Emit enqueues delivery jobs that nothing works here: the tests
+// attempt the deliveries themselves.
+func setup(t *testing.T, open func(testing.TB) store.Store, allowPrivate bool) (*webhook.Service, store.Store, int64, int64) {
 	st := open(t)
 	u, err := st.CreateUser(ctx, "owner@example.com", "hash")
 	if err != nil {
@@ -62,8 +50,7 @@ func setup(t *testing.T, open func(testing.TB) store.Store, allowPrivate bool) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := &queue{}
-	return webhook.NewService(st, q, allowPrivate, slog.New(slog.DiscardHandler)), st, q, u.ID, p.ID
+	return webhook.NewService(st, allowPrivate, slog.New(slog.DiscardHandler)), st, u.ID, p.ID
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -71,7 +58,7 @@ func ptr[T any](v T) *T { return &v }
 func TestDelivery_SignedPerStandardWebhooksRetriedAndDisabled(t *testing.T) {
 	for _, e := range testdb.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
-			svc, st, q, owner, project := setup(t, e.Open, true)
+			svc, st, owner, project := setup(t, e.Open, true)
 			status := 204
 			srv, got := endpoint(t, &status)
 			w, err := svc.Create(ctx, owner, project, webhook.Input{URL: ptr(srv.URL + "/hook"), Events: ptr([]string{webhook.MessageCompleted})})
@@ -89,15 +76,23 @@ func TestDelivery_SignedPerStandardWebhooksRetriedAndDisabled(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			deliveries := func() []model.WebhookDelivery {
+				ds, err := st.ListDeliveries(ctx, owner, project, w.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return ds
+			}
 			emit(webhook.ConversationCreated) // not subscribed
-			if len(q.ids) != 0 {
-				t.Fatalf("an unsubscribed event was scheduled: %v", q.ids)
+			if ds := deliveries(); len(ds) != 0 {
+				t.Fatalf("an unsubscribed event was recorded: %+v", ds)
 			}
 			emit(webhook.MessageCompleted)
-			if len(q.ids) != 1 {
-				t.Fatalf("scheduled %v, want one delivery", q.ids)
+			ds := deliveries()
+			if len(ds) != 1 {
+				t.Fatalf("recorded %+v, want one delivery", ds)
 			}
-			id := q.ids[0]
+			id := ds[0].ID
 
 			// A success: signed so the specification's own library verifies it.
 			retry, err := svc.Attempt(ctx, id, time.Now())
@@ -123,8 +118,7 @@ func TestDelivery_SignedPerStandardWebhooksRetriedAndDisabled(t *testing.T) {
 			if again := <-got; again.header.Get("webhook-id") != ev.ID {
 				t.Fatal("a retry carries another webhook-id")
 			}
-			ds, _ := st.ListDeliveries(ctx, owner, project, w.ID)
-			if d := ds[0]; d.Status != model.DeliveryPending || d.Attempts != 2 || d.ResponseStatus == nil || *d.ResponseStatus != 500 || d.Error == "" {
+			if d := deliveries()[0]; d.Status != model.DeliveryPending || d.Attempts != 2 || d.ResponseStatus == nil || *d.ResponseStatus != 500 || d.Error == "" {
 				t.Fatalf("delivery after the failure = %+v", d)
 			}
 			if retry, _ := svc.Attempt(ctx, id, time.Now().Add(-25*time.Hour)); retry {
@@ -165,7 +159,7 @@ func TestDelivery_SignedPerStandardWebhooksRetriedAndDisabled(t *testing.T) {
 }
 
 func TestURLs_PrivateAddressesRefusedWhenSavedAndWhenDelivered(t *testing.T) {
-	svc, st, q, owner, project := setup(t, testdb.SQLite, false)
+	svc, st, owner, project := setup(t, testdb.SQLite, false)
 	for _, u := range []string{"http://127.0.0.1:9/x", "http://10.1.2.3/x", "http://169.254.169.254/latest", "http://[::1]/x",
 		"http://localhost/x", "ftp://example.com/x", "https://user:pw@example.com/x", "not a url"} {
 		if _, err := svc.Create(ctx, owner, project, webhook.Input{URL: ptr(u), Events: ptr([]string{webhook.FileIndexed})}); err == nil {
@@ -180,7 +174,7 @@ func TestURLs_PrivateAddressesRefusedWhenSavedAndWhenDelivered(t *testing.T) {
 	// Saved while allowed (another service), delivered by one that is not: refused at connect time.
 	status := 204
 	srv, got := endpoint(t, &status)
-	lenient := webhook.NewService(st, q, true, slog.New(slog.DiscardHandler))
+	lenient := webhook.NewService(st, true, slog.New(slog.DiscardHandler))
 	w, err := lenient.Create(ctx, owner, project, webhook.Input{URL: ptr(srv.URL), Events: ptr([]string{webhook.FileIndexed})})
 	if err != nil {
 		t.Fatal(err)
@@ -188,7 +182,8 @@ func TestURLs_PrivateAddressesRefusedWhenSavedAndWhenDelivered(t *testing.T) {
 	if err := st.InTx(ctx, func(tx store.Store) error { return svc.Emit(ctx, tx, project, webhook.FileIndexed, nil) }); err != nil {
 		t.Fatal(err)
 	}
-	if retry, err := svc.Attempt(ctx, q.ids[0], time.Now()); err != nil || !retry {
+	ds, _ := st.ListDeliveries(ctx, owner, project, w.ID)
+	if retry, err := svc.Attempt(ctx, ds[0].ID, time.Now()); err != nil || !retry {
 		t.Fatalf("Attempt = %v, %v", retry, err)
 	}
 	select {
@@ -196,7 +191,7 @@ func TestURLs_PrivateAddressesRefusedWhenSavedAndWhenDelivered(t *testing.T) {
 		t.Fatal("delivered to a loopback address")
 	default:
 	}
-	ds, _ := st.ListDeliveries(ctx, owner, project, w.ID)
+	ds, _ = st.ListDeliveries(ctx, owner, project, w.ID)
 	if !strings.Contains(ds[0].Error, "not a public address") {
 		t.Fatalf("error %q", ds[0].Error)
 	}
