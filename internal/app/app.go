@@ -212,7 +212,6 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		closeLimiter: closeLimiter, closeTracer: closeTracer, stopping: stopping, outbox: outbox, jobs: runner, log: log}, nil
 }
 
-
 // streamEndTimeout bounds how long Serve waits, once the grace period is over, for the streams it
 // told to end (error event, partial reply stored) and then for requests it cancelled.
 const streamEndTimeout = 10 * time.Second
