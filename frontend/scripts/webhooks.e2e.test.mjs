@@ -5,6 +5,7 @@
 // accessible name; axe finds no serious problem. Screenshots go to E2E_OUTPUT_DIR.
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -39,7 +40,8 @@ let receiver; // the webhook endpoint: a node:http server on 127.0.0.1
 let hookUrl;
 let hookName; // the URL without its scheme: how buttons name the webhook
 let firstSecret;
-const received = []; // what the receiver was sent: none until a job queue delivers (see the delivery log step)
+let currentSecret; // after the rotation
+const received = []; // what the receiver was sent
 const problems = []; // console errors, uncaught exceptions, requests leaving the server
 
 /** A step of the story: skipped once an earlier one failed. */
@@ -223,6 +225,7 @@ describe("webhooks in the dashboard", () => {
     const rotated = await signingSecret();
     assert.match(rotated, /^whsec_/);
     assert.notEqual(rotated, firstSecret);
+    currentSecret = rotated;
     await secretBox().getByRole("button", { name: "I have copied it, close" }).click();
     await secretBox().waitFor({ state: "detached" });
   });
@@ -252,10 +255,7 @@ describe("webhooks in the dashboard", () => {
     assert.equal(hook.description, "E2E receiver, files too");
   });
 
-  // Nothing is delivered until a job queue sends what the platform records (and chat records events only once
-  // it is wired to the webhook service): for now the log of a new webhook says so. Extend this step then: chat,
-  // wait for the receiver, verify the signature, and see the delivery in the log.
-  step("its delivery log opens, says there are no deliveries yet, and refreshes", async () => {
+  step("its delivery log opens empty; a chat's events arrive signed, show in the log, and redeliver", async () => {
     const toggle = page.getByRole("button", { name: `Delivery log of ${hookName}`, exact: true });
     await toggle.click();
     assert.equal(await toggle.getAttribute("aria-expanded"), "true");
@@ -266,6 +266,35 @@ describe("webhooks in the dashboard", () => {
     await refresh.and(page.locator(":enabled")).waitFor();
     await log.getByText("No deliveries yet.").waitFor();
     assert.deepEqual(received, [], "nothing was sent to the receiver");
+
+    // A chat records conversation.created and message.completed; the job queue delivers them, signed.
+    await user.call("POST", "/chat", { project_id: projectId, message: "Hello webhooks" });
+    const deadline = Date.now() + 15_000;
+    while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(received.length, 2, "both events arrive");
+    const key = Buffer.from(currentSecret.replace(/^whsec_/, ""), "base64");
+    for (const r of received) {
+      const id = r.headers["webhook-id"];
+      const ts = r.headers["webhook-timestamp"];
+      const want = "v1," + createHmac("sha256", key).update(`${id}.${ts}.${r.body}`).digest("base64");
+      assert.equal(r.headers["webhook-signature"], want, "signed per Standard Webhooks with the current secret");
+      assert.equal(JSON.parse(r.body).id, id);
+    }
+    assert.deepEqual(received.map((r) => JSON.parse(r.body).type).sort(), ["conversation.created", "message.completed"]);
+    await refresh.click();
+    await log.locator(".delivery-row").nth(1).waitFor();
+    assert.equal(await log.locator(".delivery-row").count(), 2);
+    const firstRow = log.locator(".delivery-row").first();
+    assert.match((await firstRow.textContent()) ?? "", /Delivered|succeeded/i);
+
+    // Redeliver sends the same event again, with the same webhook-id.
+    const redeliveredType = ((await firstRow.locator("code").textContent()) ?? "").trim();
+    const originalId = received.find((r) => JSON.parse(r.body).type === redeliveredType).headers["webhook-id"];
+    await firstRow.getByRole("button", { name: /^Redeliver / }).click();
+    const again = Date.now() + 15_000;
+    while (received.length < 3 && Date.now() < again) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(received.length, 3, "the redelivery arrives");
+    assert.equal(received[2].headers["webhook-id"], originalId);
 
     await page.getByRole("button", { name: `Edit webhook ${hookName}` }).click(); // the form and the log open together
     assert.deepEqual(await accessibilityProblems(), []);

@@ -7,7 +7,7 @@
 //
 // Run it with make test-scale (SCALE_TEST=1); go test ./... skips it.
 //
-// TODO: webhooks for one event delivered once (by exactly one instance), when webhooks exist.
+// Webhooks: each event is delivered once, whichever instance's job queue takes it.
 package scale
 
 import (
@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"slices"
@@ -402,6 +403,50 @@ func TestScaleOut(t *testing.T) {
 			t.Logf("stream on %s: %d deltas arrived over %v (first at %v), %d of %d gaps >= 20 ms", name, len(deltas),
 				spread.Round(time.Millisecond), deltas[0].Round(time.Millisecond), gaps, len(deltas)-1)
 		}
+	})
+
+	phase("WebhookEventsDeliveredOnce", func(t *testing.T) {
+		var mu sync.Mutex
+		seen := map[string]int{} // webhook-id -> deliveries
+		receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			mu.Lock()
+			seen[r.Header.Get("webhook-id")]++
+			mu.Unlock()
+		}))
+		defer receiver.Close()
+		hookPID := c.project(t, owner)
+		c.want(t, c.do(t, "POST", fmt.Sprintf("/projects/%d/webhooks", hookPID), owner,
+			fmt.Sprintf(`{"url":%q,"events":["message.completed"]}`, receiver.URL)), 201, "create webhook")
+		const chats = 12
+		served := map[string]int{}
+		for i := range chats {
+			r := c.do(t, "POST", "/chat", owner, fmt.Sprintf(`{"project_id":%d,"message":"webhook %d"}`, hookPID, i))
+			c.want(t, r, 200, "chat")
+			served[r.served]++
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			mu.Lock()
+			n := len(seen)
+			mu.Unlock()
+			if n >= chats || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		time.Sleep(2 * time.Second) // a second delivery of any event would arrive by now
+		mu.Lock()
+		defer mu.Unlock()
+		if len(seen) != chats {
+			c.fatalf(t, "%d distinct events delivered for %d chats (served %v)", len(seen), chats, served)
+		}
+		for id, n := range seen {
+			if n != 1 {
+				c.fatalf(t, "event %s delivered %d times", id, n)
+			}
+		}
+		t.Logf("webhooks: %d chats served %v, %d events each delivered once", chats, served, len(seen))
 	})
 
 	phase("RevokedKeyFailsOnBothInstancesAtOnce", func(t *testing.T) {
