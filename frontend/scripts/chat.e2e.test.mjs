@@ -291,6 +291,8 @@ describe("the chat experience", () => {
     assert.equal(await page.getByRole("button", { name: "Regenerate" }).count(), 1, "only the last reply regenerates");
 
     await page.getByRole("button", { name: "Edit and ask again" }).first().click();
+    // React fills the box on its next render: wait for it rather than read it at once.
+    for (let i = 0; i < 100 && (await composer.inputValue()) === ""; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(await composer.inputValue(), "Tell me a joke");
     assert.ok(await composer.evaluate((el) => el === document.activeElement), "the message box has the focus");
     await composer.fill("Tell me a short joke");
