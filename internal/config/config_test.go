@@ -262,3 +262,16 @@ func TestMailSettings(t *testing.T) {
 		t.Fatalf("with MAIL_LOG_LINKS: PUBLIC_URL = %q, warnings %v", c.PublicURL, c.Warnings())
 	}
 }
+
+// TestREADMEListsEverySetting keeps README.md's settings table in step with Settings.
+func TestREADMEListsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range Settings {
+		if !strings.Contains(string(readme), "| `"+s.Name+"` |") {
+			t.Errorf("README.md's settings table has no row for %s", s.Name)
+		}
+	}
+}
