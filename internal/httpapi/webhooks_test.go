@@ -152,7 +152,38 @@ func TestWebhooks_ChatEventsDeliveredSigned(t *testing.T) {
 		case <-time.After(15 * time.Second):
 			t.Fatal("no redelivery")
 		}
+		// The runs are counted as each job returns, a moment after the receiver has the request.
+		for end := time.Now().Add(5 * time.Second); jobRuns(t, s, "webhook_delivery", "completed") < 3 && time.Now().Before(end); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := jobRuns(t, s, "webhook_delivery", "completed"); n < 3 {
+			t.Fatalf("chatbot_job_runs_total{kind=webhook_delivery,outcome=completed} = %v, want at least 3", n)
+		}
 	})
+}
+
+// jobRuns reads chatbot_job_runs_total for kind and outcome from the server's registry.
+func jobRuns(t *testing.T, s *apitest.Server, kind, outcome string) float64 {
+	t.Helper()
+	families, err := s.App.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "chatbot_job_runs_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["kind"] == kind && labels["outcome"] == outcome {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }
 
 type received struct {

@@ -11,6 +11,7 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -21,6 +22,8 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/chatbot-platform/chatbot/internal/metrics"
 )
 
 // Args is a job's payload, stored as JSON; Kind names its kind, whose worker runs it. The zero
@@ -100,7 +103,11 @@ type Workers struct {
 	gaveUp map[string]func(ctx context.Context, row *rivertype.JobRow, err error)
 	// retryDelay, set by Start from StartOptions.RetryDelay, replaces every kind's Backoff.
 	retryDelay time.Duration
+	metrics    *metrics.Metrics // job runs by kind and outcome; nil: none
 }
+
+// Observe counts every run of these workers' jobs on m (chatbot_job_runs_total).
+func (w *Workers) Observe(m *metrics.Metrics) { w.metrics = m }
 
 // NewWorkers returns an empty set.
 func NewWorkers() *Workers {
@@ -134,7 +141,15 @@ type worker[T Args] struct {
 }
 
 func (w *worker[T]) Work(ctx context.Context, job *river.Job[T]) error {
-	return w.k.Work(ctx, fromRow(job.JobRow, job.Args))
+	err := w.k.Work(ctx, fromRow(job.JobRow, job.Args))
+	var snooze *rivertype.JobSnoozeError
+	switch {
+	case err == nil:
+		w.w.metrics.JobRun(job.Kind, metrics.JobCompleted)
+	case errors.As(err, &snooze):
+		w.w.metrics.JobRun(job.Kind, metrics.JobSnoozed)
+	} // failures are counted by the error handler, which knows whether the job is given up
+	return err
 }
 
 func (w *worker[T]) Timeout(*river.Job[T]) time.Duration { return w.k.Timeout }
@@ -177,6 +192,11 @@ func (h *errorHandler) HandlePanic(ctx context.Context, row *rivertype.JobRow, v
 
 func (h *errorHandler) failed(ctx context.Context, row *rivertype.JobRow, err error) {
 	last := row.Attempt >= row.MaxAttempts
+	outcome := metrics.JobFailed
+	if last {
+		outcome = metrics.JobDiscarded
+	}
+	h.w.metrics.JobRun(row.Kind, outcome)
 	h.log.WarnContext(ctx, "job failed", "job_kind", row.Kind, "job_id", row.ID, "attempt", row.Attempt,
 		"max_attempts", row.MaxAttempts, "discarded", last, "error", err)
 	if gaveUp := h.w.gaveUp[row.Kind]; last && gaveUp != nil {

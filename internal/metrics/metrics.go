@@ -40,6 +40,8 @@ type Metrics struct {
 	batchSize   prometheus.Histogram
 	batchWait   prometheus.Histogram
 	batchCommit prometheus.Histogram
+
+	jobRuns *prometheus.CounterVec // kind, outcome
 }
 
 // NewRegistry is a registry holding the Go runtime and process collectors, for New.
@@ -97,6 +99,10 @@ func New(reg *prometheus.Registry) *Metrics {
 			Namespace: Namespace, Name: "budget_refusals_total",
 			Help: "Requests refused because a usage budget was spent, by budget.",
 		}, []string{"budget"}),
+		jobRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "job_runs_total",
+			Help: "Background job runs on this instance, by kind and outcome: completed, snoozed (waiting, e.g. a file still indexing or a webhook retry), failed (will retry), discarded (given up).",
+		}, []string{"kind", "outcome"}),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: Namespace, Name: "batch_size",
 			Help:    "Jobs per group-commit transaction.",
@@ -115,7 +121,7 @@ func New(reg *prometheus.Registry) *Metrics {
 	}
 	reg.MustRegister(m.httpRequests, m.httpDuration, m.upstreamRequests, m.upstreamDuration, m.upstreamTTFT,
 		m.upstreamRetries, m.tokens, m.openStreams, m.rateLimitRefusals, m.budgetRefusals, m.batchSize,
-		m.batchWait, m.batchCommit)
+		m.batchWait, m.batchCommit, m.jobRuns)
 	return m
 }
 
@@ -247,6 +253,22 @@ func (m *Metrics) Batch(jobs int, took time.Duration) {
 	}
 	m.batchSize.Observe(float64(jobs))
 	m.batchCommit.Observe(took.Seconds())
+}
+
+// Job run outcomes.
+const (
+	JobCompleted = "completed"
+	JobSnoozed   = "snoozed"
+	JobFailed    = "failed"
+	JobDiscarded = "discarded"
+)
+
+// JobRun counts one run of a background job of kind (a small fixed set) that ended with outcome.
+func (m *Metrics) JobRun(kind, outcome string) {
+	if m == nil {
+		return
+	}
+	m.jobRuns.WithLabelValues(kind, outcome).Inc()
 }
 
 // BatchWait records how long one job waited in the queue before its transaction began.
