@@ -110,6 +110,16 @@ func (s *Service) SendVerification(ctx context.Context, u model.User) error {
 	return s.mailLink(ctx, u, model.PurposeVerifyEmail)
 }
 
+// mailVerificationLater mails u a verification link in the background (registration, a sign-in
+// refused until the address is verified).
+func (s *Service) mailVerificationLater(ctx context.Context, u model.User) {
+	s.mail.Outbox.Go(ctx, func(ctx context.Context) {
+		if err := s.mailLink(ctx, u, model.PurposeVerifyEmail); err != nil {
+			s.log.ErrorContext(ctx, "verification link not sent", "user_id", u.ID, "error", err)
+		}
+	})
+}
+
 // VerifyEmail marks the address of a verification link's token verified.
 func (s *Service) VerifyEmail(ctx context.Context, token string) error {
 	return s.store.InTx(ctx, func(tx store.Store) error {

@@ -63,11 +63,7 @@ func (s *Service) Register(ctx context.Context, email, password string) error {
 	}
 	s.log.InfoContext(ctx, "user registered", "user_id", u.ID)
 	if s.mail.Outbox != nil {
-		s.mail.Outbox.Go(ctx, func(ctx context.Context) {
-			if err := s.mailLink(ctx, u, model.PurposeVerifyEmail); err != nil {
-				s.log.ErrorContext(ctx, "verification link not sent", "user_id", u.ID, "error", err)
-			}
-		})
+		s.mailVerificationLater(ctx, u)
 	}
 	return nil
 }
@@ -122,11 +118,7 @@ func (s *Service) Login(ctx context.Context, email, password string, from Client
 		s.upgradeHash(ctx, u.ID, password)
 	}
 	if s.mail.RequireVerified && u.EmailVerifiedAt == nil {
-		s.mail.Outbox.Go(ctx, func(ctx context.Context) {
-			if err := s.mailLink(ctx, u, model.PurposeVerifyEmail); err != nil {
-				s.log.ErrorContext(ctx, "verification link not sent", "user_id", u.ID, "error", err)
-			}
-		})
+		s.mailVerificationLater(ctx, u)
 		s.log.InfoContext(ctx, "login refused until the address is verified", "user_id", u.ID)
 		return SignIn{}, &model.ForbiddenError{Detail: "Verify your email address before signing in: we have sent a new link to " + u.Email}
 	}

@@ -5,8 +5,6 @@ import (
 
 	"github.com/chatbot-platform/chatbot/internal/apigen"
 	"github.com/chatbot-platform/chatbot/internal/auth"
-	"github.com/chatbot-platform/chatbot/internal/metrics"
-	"github.com/chatbot-platform/chatbot/internal/model"
 )
 
 // RequestPasswordReset implements apigen.StrictServerInterface (POST /users/password-reset).
@@ -51,13 +49,5 @@ func (h *Handlers) ConfirmEmailVerification(ctx context.Context, req apigen.Conf
 // throttleEmail limits the links mailed to one address (RATE_LIMIT_EMAIL a minute), whoever asks and
 // whether or not the address has an account (so a 429 tells nothing about it either).
 func (h *Handlers) throttleEmail(ctx context.Context, email string) error {
-	if h.limiter == nil || h.limits.emailsPerAddress <= 0 {
-		return nil
-	}
-	ok, retry, err := h.limiter.Allow(ctx, "email:"+auth.NormalizeEmail(email), h.limits.emailsPerAddress)
-	if err != nil || ok {
-		return nil // a limiter that fails never blocks; the per-IP limit still holds
-	}
-	h.metrics.RateLimitRefused(metrics.LimitAccount)
-	return &model.LimitError{Detail: "Too many emails to this address: try again in " + seconds(retry) + " seconds", RetryAfter: retry}
+	return h.throttleAddress(ctx, "email:", email, h.limits.emailsPerAddress, "Too many emails to this address")
 }

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"crypto/sha256"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,7 +112,7 @@ func TestEmail_PasswordReset(t *testing.T) {
 		}
 		wantStatus(t, confirm(token, "OtherSecret789"), 400, "invalid, used or expired")
 		for _, m := range inbox.Messages() {
-			if slicesContain(m.To, "nobody-here@example.com") {
+			if slices.Contains(m.To, "nobody-here@example.com") {
 				t.Fatalf("mailed an address with no account: %+v", m)
 			}
 		}
@@ -129,15 +130,6 @@ func TestEmail_PasswordReset(t *testing.T) {
 		wantStatus(t, confirm("planted-expired-token", "OtherSecret789"), 400, "expired")
 		s.Login(t, email, "NewSecret456")
 	})
-}
-
-func slicesContain(list []string, v string) bool {
-	for _, x := range list {
-		if strings.EqualFold(x, v) {
-			return true
-		}
-	}
-	return false
 }
 
 // Links mailed to one address are limited, whether or not it has an account.

@@ -149,13 +149,20 @@ func (h *Handlers) EndAllSessions(ctx context.Context, _ apigen.EndAllSessionsRe
 // Retry-After. The limiter is the one of every other limit: Redis when configured, memory otherwise
 // and during a Redis outage. Returns a *model.LimitError.
 func (h *Handlers) throttleLogin(ctx context.Context, email string) error {
-	if h.limiter == nil || h.limits.loginPerEmail <= 0 {
+	return h.throttleAddress(ctx, "login:", email, h.limits.loginPerEmail, "Too many login attempts for this account")
+}
+
+// throttleAddress takes one of perMinute requests of kind for an email address (0: no limit), and
+// says what when none is left. A limiter that fails never locks anyone out (like the middleware);
+// the per-IP limit still holds.
+func (h *Handlers) throttleAddress(ctx context.Context, kind, email string, perMinute int, what string) error {
+	if h.limiter == nil || perMinute <= 0 {
 		return nil
 	}
-	ok, retry, err := h.limiter.Allow(ctx, "login:"+auth.NormalizeEmail(email), h.limits.loginPerEmail)
+	ok, retry, err := h.limiter.Allow(ctx, kind+auth.NormalizeEmail(email), perMinute)
 	if err != nil || ok {
-		return nil // like the middleware, a limiter that fails never locks everyone out; the per-IP limit still holds
+		return nil
 	}
 	h.metrics.RateLimitRefused(metrics.LimitAccount)
-	return &model.LimitError{Detail: "Too many login attempts for this account: try again in " + seconds(retry) + " seconds", RetryAfter: retry}
+	return &model.LimitError{Detail: what + ": try again in " + seconds(retry) + " seconds", RetryAfter: retry}
 }

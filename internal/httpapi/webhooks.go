@@ -118,6 +118,7 @@ func webhookToAPI(w model.Webhook) apigen.Webhook {
 
 func webhookWithSecret(w model.Webhook) apigen.WebhookWithSecret {
 	a := webhookToAPI(w)
+	// The generated WebhookWithSecret is Webhook's fields plus Secret (allOf): the same field list.
 	return apigen.WebhookWithSecret{Id: a.Id, ProjectId: a.ProjectId, Url: a.Url, Events: a.Events, Description: a.Description,
 		Enabled: a.Enabled, DisabledReason: a.DisabledReason, FailingSince: a.FailingSince, CreatedAt: a.CreatedAt,
 		UpdatedAt: a.UpdatedAt, Secret: w.Secret}

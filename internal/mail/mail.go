@@ -69,21 +69,17 @@ func New(smtpURL, from string, logLinks bool, log *slog.Logger) (*Outbox, error)
 
 // Post sends m in the background; a failure is logged (the person can ask for another link).
 func (o *Outbox) Post(ctx context.Context, m Message) {
-	o.wg.Add(1)
-	go func() {
-		defer o.wg.Done()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-		defer cancel()
+	o.Go(ctx, func(ctx context.Context) {
 		if err := o.sender.send(ctx, m); err != nil {
 			o.log.ErrorContext(ctx, "email not sent", "subject", m.Subject, "error", err)
 			return
 		}
 		o.log.InfoContext(ctx, "email sent", "subject", m.Subject)
-	}()
+	})
 }
 
-// Go runs fn in the background, counted with the messages Close waits for: the work that decides
-// whether to send at all (looking up an address) happens off the request too.
+// Go runs fn in the background within sendTimeout, counted with the messages Close waits for: the
+// work that decides whether to send at all (looking up an address) happens off the request too.
 func (o *Outbox) Go(ctx context.Context, fn func(ctx context.Context)) {
 	o.wg.Add(1)
 	go func() {
