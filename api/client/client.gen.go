@@ -19,6 +19,39 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for BundleVersion.
+const (
+	N1 BundleVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the BundleVersion enum.
+func (e BundleVersion) Valid() bool {
+	switch e {
+	case N1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BundleMessageRole.
+const (
+	BundleMessageRoleAssistant BundleMessageRole = "assistant"
+	BundleMessageRoleUser      BundleMessageRole = "user"
+)
+
+// Valid indicates whether the value is a known member of the BundleMessageRole enum.
+func (e BundleMessageRole) Valid() bool {
+	switch e {
+	case BundleMessageRoleAssistant:
+		return true
+	case BundleMessageRoleUser:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ChatCompletionChoicesFinishReason.
 const (
 	ChatCompletionChoicesFinishReasonLength ChatCompletionChoicesFinishReason = "length"
@@ -388,6 +421,39 @@ func (e WebhookEventType) Valid() bool {
 	}
 }
 
+// Defines values for ExportProjectParamsFormat.
+const (
+	Json     ExportProjectParamsFormat = "json"
+	Markdown ExportProjectParamsFormat = "markdown"
+)
+
+// Valid indicates whether the value is a known member of the ExportProjectParamsFormat enum.
+func (e ExportProjectParamsFormat) Valid() bool {
+	switch e {
+	case Json:
+		return true
+	case Markdown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportProjectParamsInclude.
+const (
+	Conversations ExportProjectParamsInclude = "conversations"
+)
+
+// Valid indicates whether the value is a known member of the ExportProjectParamsInclude enum.
+func (e ExportProjectParamsInclude) Valid() bool {
+	switch e {
+	case Conversations:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetUsageParamsGroupBy.
 const (
 	GetUsageParamsGroupByDay     GetUsageParamsGroupBy = "day"
@@ -490,6 +556,97 @@ type Budget struct {
 type BudgetUpdate struct {
 	MonthlyTokens *int64   `json:"monthly_tokens,omitempty"`
 	MonthlyUsd    *float64 `json:"monthly_usd,omitempty"`
+}
+
+// Bundle A project as one portable document (version 1): its settings, prompts in order, files' metadata and,
+// when exported with `include=conversations`, its conversations. Fields a bundle leaves out take the
+// server's defaults on import (e.g. `model`: `OPENAI_MODEL`).
+type Bundle struct {
+	// Conversations The least recently active first (import creates them in this order)
+	Conversations *[]BundleConversation `json:"conversations,omitempty"`
+
+	// ExportedAt When it was exported (informational; import ignores it)
+	ExportedAt *time.Time `json:"exported_at,omitempty"`
+
+	// Files The project's knowledge files (metadata only; upload the contents again after import)
+	Files   *[]BundleFile `json:"files,omitempty"`
+	Project BundleProject `json:"project"`
+
+	// Prompts In system-prompt order
+	Prompts *[]BundlePrompt `json:"prompts,omitempty"`
+
+	// Version The bundle format's version
+	Version BundleVersion `json:"version"`
+}
+
+// BundleVersion The bundle format's version
+type BundleVersion int
+
+// BundleCitation defines model for BundleCitation.
+type BundleCitation struct {
+	Filename string  `json:"filename"`
+	Quote    *string `json:"quote,omitempty"`
+}
+
+// BundleConversation defines model for BundleConversation.
+type BundleConversation struct {
+	CreatedAt *time.Time      `json:"created_at,omitempty"`
+	Messages  []BundleMessage `json:"messages"`
+
+	// Title Empty - the first message's start, as chat names a conversation
+	Title     string     `json:"title"`
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+}
+
+// BundleFile defines model for BundleFile.
+type BundleFile struct {
+	ContentType *string `json:"content_type,omitempty"`
+	Filename    string  `json:"filename"`
+	Size        *int64  `json:"size,omitempty"`
+}
+
+// BundleMessage defines model for BundleMessage.
+type BundleMessage struct {
+	Citations *[]BundleCitation `json:"citations,omitempty"`
+
+	// Content User messages are not blank; an interrupted reply may be
+	Content    string            `json:"content"`
+	CreatedAt  *time.Time        `json:"created_at,omitempty"`
+	Incomplete *bool             `json:"incomplete,omitempty"`
+	Model      *string           `json:"model,omitempty"`
+	Role       BundleMessageRole `json:"role"`
+}
+
+// BundleMessageRole defines model for BundleMessage.Role.
+type BundleMessageRole string
+
+// BundleProject defines model for BundleProject.
+type BundleProject struct {
+	// CustomPrice The price of the project's model when the server's price table lacks it
+	CustomPrice *PriceInput `json:"custom_price,omitempty"`
+
+	// MaxOutputTokens Upper bound on the reply's tokens; defaults to the server's OPENAI_MAX_OUTPUT_TOKENS
+	MaxOutputTokens *MaxOutputTokens `json:"max_output_tokens,omitempty"`
+
+	// Model An OpenAI model name such as gpt-4o-mini (letters, digits, `. _ : / -`); defaults to the server's
+	// OPENAI_MODEL
+	Model *ModelName `json:"model,omitempty"`
+
+	// Name 1–100 characters after trimming
+	Name Name `json:"name"`
+
+	// Temperature Sampling temperature; defaults to the server's OPENAI_TEMPERATURE
+	Temperature *Temperature `json:"temperature,omitempty"`
+}
+
+// BundlePrompt defines model for BundlePrompt.
+type BundlePrompt struct {
+	// Content Not blank, at most 32,000 characters
+	Content PromptContent `json:"content"`
+	Enabled *bool         `json:"enabled,omitempty"`
+
+	// Name 1–100 characters after trimming
+	Name Name `json:"name"`
 }
 
 // ChatCompletion defines model for ChatCompletion.
@@ -788,6 +945,13 @@ type HealthStatus string
 // IdentitySecret defines model for IdentitySecret.
 type IdentitySecret struct {
 	IdentitySecret string `json:"identity_secret"`
+}
+
+// ImportResult defines model for ImportResult.
+type ImportResult struct {
+	// MissingFiles The bundle's file names, to upload again to the new project
+	MissingFiles []string `json:"missing_files"`
+	Project      Project  `json:"project"`
 }
 
 // KeyCreate defines model for KeyCreate.
@@ -1118,6 +1282,17 @@ type ProjectFile struct {
 
 // ProjectFileStatus Indexing status for file_search
 type ProjectFileStatus string
+
+// ProjectTemplate defines model for ProjectTemplate.
+type ProjectTemplate struct {
+	Description string `json:"description"`
+
+	// Name Example: support-bot
+	Name string `json:"name"`
+
+	// Title Example: Customer support bot
+	Title string `json:"title"`
+}
 
 // ProjectUpdate defines model for ProjectUpdate.
 type ProjectUpdate struct {
@@ -1605,6 +1780,12 @@ type GetConversationParams struct {
 	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
 }
 
+// ImportProjectParams defines parameters for ImportProject.
+type ImportProjectParams struct {
+	// Template Create from this shipped template (a `name` from `GET /project-templates`)
+	Template *string `form:"template,omitempty" json:"template,omitempty"`
+}
+
 // ListConversationsParams defines parameters for ListConversations.
 type ListConversationsParams struct {
 	// KeyId Only conversations started through this key
@@ -1630,6 +1811,20 @@ type ListConversationsParams struct {
 	// XVisitorId An anonymous widget visitor's random id (publishable keys)
 	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
 }
+
+// ExportProjectParams defines parameters for ExportProject.
+type ExportProjectParams struct {
+	Format *ExportProjectParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Include `conversations`: add the project's conversations to the JSON bundle
+	Include *ExportProjectParamsInclude `form:"include,omitempty" json:"include,omitempty"`
+}
+
+// ExportProjectParamsFormat defines parameters for ExportProject.
+type ExportProjectParamsFormat string
+
+// ExportProjectParamsInclude defines parameters for ExportProject.
+type ExportProjectParamsInclude string
 
 // ListFilesParams defines parameters for ListFiles.
 type ListFilesParams struct {
@@ -1683,6 +1878,9 @@ type RenameConversationJSONRequestBody = ConversationRename
 
 // CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
 type CreateProjectJSONRequestBody = ProjectCreate
+
+// ImportProjectJSONRequestBody defines body for ImportProject for application/json ContentType.
+type ImportProjectJSONRequestBody = Bundle
 
 // UpdateKeyJSONRequestBody defines body for UpdateKey for application/json ContentType.
 type UpdateKeyJSONRequestBody = KeyUpdate
@@ -2171,6 +2369,14 @@ type ClientInterface interface {
 	// Corresponds with GET /models (the `GetAllowedModels` operationId).
 	GetAllowedModels(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListProjectTemplates The project templates shipped with the server
+	//
+	// Bundles built into the server (a support bot, an FAQ bot over files, a writing assistant); create a
+	// project from one with `POST /projects/import?template=NAME`. Any signed-in user.
+	//
+	// Corresponds with GET /project-templates (the `ListProjectTemplates` operationId).
+	ListProjectTemplates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListProjects The caller's projects, oldest first
 	//
 	// Corresponds with GET /projects (the `ListProjects` operationId).
@@ -2198,6 +2404,54 @@ type ClientInterface interface {
 	//
 	// Corresponds with DELETE /projects/files/{file_id} (the `DeleteFile` operationId).
 	DeleteFile(ctx context.Context, fileId FileID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportProjectWithBody Create a new project from a bundle, or from a shipped template
+	//
+	// Creates a NEW project owned by the caller from the `Bundle` in the body (what `GET
+	// /projects/{project_id}/export` gives), or with `?template=NAME` from one of `GET /project-templates`
+	// (then the body must be empty: 400 otherwise; an unknown name answers 404).
+	//
+	// The whole bundle is checked before anything is written, against the limits the project and prompt
+	// routes enforce (names, models this server allows, temperature, max_output_tokens, prompt lengths,
+	// `MAX_PROMPTS_PER_PROJECT`, `MAX_SYSTEM_PROMPT_CHARS`) and the caller's `MAX_PROJECTS_PER_USER`: a bad
+	// bundle answers 400 whose detail starts with the first problem as a path into the bundle, e.g.
+	// `prompts[2].content: must not be empty`, and creates nothing. The project, its prompts and its
+	// conversations (as the owner's own, with no key) are written in one transaction. Files are not: their
+	// contents live at OpenAI, so `missing_files` lists the bundle's file names to upload again
+	// (`POST /projects/{project_id}/files`). Imported messages keep their text, model and citations; their
+	// times are the import's.
+	//
+	// The body may be up to 16 MiB (more than `MAX_BODY_BYTES` allows other routes), 413 beyond.
+	// Owner only: keys answer 403.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/import (the `ImportProject` operationId).
+	ImportProjectWithBody(ctx context.Context, params *ImportProjectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportProject Create a new project from a bundle, or from a shipped template
+	//
+	// Creates a NEW project owned by the caller from the `Bundle` in the body (what `GET
+	// /projects/{project_id}/export` gives), or with `?template=NAME` from one of `GET /project-templates`
+	// (then the body must be empty: 400 otherwise; an unknown name answers 404).
+	//
+	// The whole bundle is checked before anything is written, against the limits the project and prompt
+	// routes enforce (names, models this server allows, temperature, max_output_tokens, prompt lengths,
+	// `MAX_PROMPTS_PER_PROJECT`, `MAX_SYSTEM_PROMPT_CHARS`) and the caller's `MAX_PROJECTS_PER_USER`: a bad
+	// bundle answers 400 whose detail starts with the first problem as a path into the bundle, e.g.
+	// `prompts[2].content: must not be empty`, and creates nothing. The project, its prompts and its
+	// conversations (as the owner's own, with no key) are written in one transaction. Files are not: their
+	// contents live at OpenAI, so `missing_files` lists the bundle's file names to upload again
+	// (`POST /projects/{project_id}/files`). Imported messages keep their text, model and citations; their
+	// times are the import's.
+	//
+	// The body may be up to 16 MiB (more than `MAX_BODY_BYTES` allows other routes), 413 beyond.
+	// Owner only: keys answer 403.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/import (the `ImportProject` operationId).
+	ImportProject(ctx context.Context, params *ImportProjectParams, body ImportProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteKey Revoke a key; it fails from the very next request, on every instance
 	//
@@ -2310,6 +2564,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /projects/{project_id}/conversations (the `ListConversations` operationId).
 	ListConversations(ctx context.Context, projectId ProjectID, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ExportProject The project as a bundle (JSON), or its conversations as Markdown (a zip)
+	//
+	// `format=json` (the default): one `Bundle` - the project's settings, its prompts in order, its files'
+	// metadata (not their contents, which live at OpenAI), and with `include=conversations` its
+	// conversations with every message. Keys, webhooks and budgets are left out: they are credentials and
+	// spending limits of this server, not part of the bot. `POST /projects/import` takes the bundle back.
+	//
+	// `format=markdown`: a zip with one Markdown file per conversation (`conversations/<id>-<title>.md`:
+	// the title, its dates, and each message with its role, time, model and citations); `include` is
+	// implied. Sent as an attachment (`Content-Disposition`). Owner only: keys answer 403.
+	//
+	// Corresponds with GET /projects/{project_id}/export (the `ExportProject` operationId).
+	ExportProject(ctx context.Context, projectId ProjectID, params *ExportProjectParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListFiles A project's files with their indexing status, a page at a time
 	//
@@ -3052,6 +3320,24 @@ func (c *Client) GetAllowedModels(ctx context.Context, reqEditors ...RequestEdit
 	return c.Client.Do(req)
 }
 
+// ListProjectTemplates The project templates shipped with the server
+//
+// Bundles built into the server (a support bot, an FAQ bot over files, a writing assistant); create a
+// project from one with `POST /projects/import?template=NAME`. Any signed-in user.
+//
+// Corresponds with GET /project-templates (the `ListProjectTemplates` operationId).
+func (c *Client) ListProjectTemplates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProjectTemplatesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListProjects The caller's projects, oldest first
 //
 // Corresponds with GET /projects (the `ListProjects` operationId).
@@ -3110,6 +3396,74 @@ func (c *Client) CreateProject(ctx context.Context, body CreateProjectJSONReques
 // Corresponds with DELETE /projects/files/{file_id} (the `DeleteFile` operationId).
 func (c *Client) DeleteFile(ctx context.Context, fileId FileID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteFileRequest(c.Server, fileId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportProjectWithBody Create a new project from a bundle, or from a shipped template
+//
+// Creates a NEW project owned by the caller from the `Bundle` in the body (what `GET
+// /projects/{project_id}/export` gives), or with `?template=NAME` from one of `GET /project-templates`
+// (then the body must be empty: 400 otherwise; an unknown name answers 404).
+//
+// The whole bundle is checked before anything is written, against the limits the project and prompt
+// routes enforce (names, models this server allows, temperature, max_output_tokens, prompt lengths,
+// `MAX_PROMPTS_PER_PROJECT`, `MAX_SYSTEM_PROMPT_CHARS`) and the caller's `MAX_PROJECTS_PER_USER`: a bad
+// bundle answers 400 whose detail starts with the first problem as a path into the bundle, e.g.
+// `prompts[2].content: must not be empty`, and creates nothing. The project, its prompts and its
+// conversations (as the owner's own, with no key) are written in one transaction. Files are not: their
+// contents live at OpenAI, so `missing_files` lists the bundle's file names to upload again
+// (`POST /projects/{project_id}/files`). Imported messages keep their text, model and citations; their
+// times are the import's.
+//
+// The body may be up to 16 MiB (more than `MAX_BODY_BYTES` allows other routes), 413 beyond.
+// Owner only: keys answer 403.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/import (the `ImportProject` operationId).
+func (c *Client) ImportProjectWithBody(ctx context.Context, params *ImportProjectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportProjectRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportProject Create a new project from a bundle, or from a shipped template
+//
+// Creates a NEW project owned by the caller from the `Bundle` in the body (what `GET
+// /projects/{project_id}/export` gives), or with `?template=NAME` from one of `GET /project-templates`
+// (then the body must be empty: 400 otherwise; an unknown name answers 404).
+//
+// The whole bundle is checked before anything is written, against the limits the project and prompt
+// routes enforce (names, models this server allows, temperature, max_output_tokens, prompt lengths,
+// `MAX_PROMPTS_PER_PROJECT`, `MAX_SYSTEM_PROMPT_CHARS`) and the caller's `MAX_PROJECTS_PER_USER`: a bad
+// bundle answers 400 whose detail starts with the first problem as a path into the bundle, e.g.
+// `prompts[2].content: must not be empty`, and creates nothing. The project, its prompts and its
+// conversations (as the owner's own, with no key) are written in one transaction. Files are not: their
+// contents live at OpenAI, so `missing_files` lists the bundle's file names to upload again
+// (`POST /projects/{project_id}/files`). Imported messages keep their text, model and citations; their
+// times are the import's.
+//
+// The body may be up to 16 MiB (more than `MAX_BODY_BYTES` allows other routes), 413 beyond.
+// Owner only: keys answer 403.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/import (the `ImportProject` operationId).
+func (c *Client) ImportProject(ctx context.Context, params *ImportProjectParams, body ImportProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportProjectRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3372,6 +3726,30 @@ func (c *Client) SetBudget(ctx context.Context, projectId ProjectID, body SetBud
 // Corresponds with GET /projects/{project_id}/conversations (the `ListConversations` operationId).
 func (c *Client) ListConversations(ctx context.Context, projectId ProjectID, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListConversationsRequest(c.Server, projectId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExportProject The project as a bundle (JSON), or its conversations as Markdown (a zip)
+//
+// `format=json` (the default): one `Bundle` - the project's settings, its prompts in order, its files'
+// metadata (not their contents, which live at OpenAI), and with `include=conversations` its
+// conversations with every message. Keys, webhooks and budgets are left out: they are credentials and
+// spending limits of this server, not part of the bot. `POST /projects/import` takes the bundle back.
+//
+// `format=markdown`: a zip with one Markdown file per conversation (`conversations/<id>-<title>.md`:
+// the title, its dates, and each message with its role, time, model and citations); `include` is
+// implied. Sent as an attachment (`Content-Disposition`). Owner only: keys answer 403.
+//
+// Corresponds with GET /projects/{project_id}/export (the `ExportProject` operationId).
+func (c *Client) ExportProject(ctx context.Context, projectId ProjectID, params *ExportProjectParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExportProjectRequest(c.Server, projectId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4917,6 +5295,33 @@ func NewGetAllowedModelsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListProjectTemplatesRequest constructs an http.Request for the ListProjectTemplates method
+func NewListProjectTemplatesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/project-templates")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListProjectsRequest constructs an http.Request for the ListProjects method
 func NewListProjectsRequest(server string) (*http.Request, error) {
 	var err error
@@ -5014,6 +5419,73 @@ func NewDeleteFileRequest(server string, fileId FileID) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewImportProjectRequest calls the generic ImportProject builder with application/json body
+func NewImportProjectRequest(server string, params *ImportProjectParams, body ImportProjectJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewImportProjectRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewImportProjectRequestWithBody constructs an http.Request for the ImportProject method, with any body, and a specified content type
+func NewImportProjectRequestWithBody(server string, params *ImportProjectParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/import")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Template != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "template", *params.Template, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -5541,6 +6013,79 @@ func NewListConversationsRequest(server string, projectId ProjectID, params *Lis
 			req.Header.Set("X-Visitor-Id", headerParam0)
 		}
 
+	}
+
+	return req, nil
+}
+
+// NewExportProjectRequest constructs an http.Request for the ExportProject method
+func NewExportProjectRequest(server string, projectId ProjectID, params *ExportProjectParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project_id", projectId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/export", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Include != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "include", *params.Include, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil
@@ -7283,6 +7828,16 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /models (the `GetAllowedModels` operationId).
 	GetAllowedModelsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAllowedModelsResponse, error)
 
+	// ListProjectTemplatesWithResponse The project templates shipped with the server
+	//
+	// Bundles built into the server (a support bot, an FAQ bot over files, a writing assistant); create a
+	// project from one with `POST /projects/import?template=NAME`. Any signed-in user.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /project-templates (the `ListProjectTemplates` operationId).
+	ListProjectTemplatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListProjectTemplatesResponse, error)
+
 	// ListProjectsWithResponse The caller's projects, oldest first
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -7314,6 +7869,54 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with DELETE /projects/files/{file_id} (the `DeleteFile` operationId).
 	DeleteFileWithResponse(ctx context.Context, fileId FileID, reqEditors ...RequestEditorFn) (*DeleteFileResponse, error)
+
+	// ImportProjectWithBodyWithResponse Create a new project from a bundle, or from a shipped template
+	//
+	// Creates a NEW project owned by the caller from the `Bundle` in the body (what `GET
+	// /projects/{project_id}/export` gives), or with `?template=NAME` from one of `GET /project-templates`
+	// (then the body must be empty: 400 otherwise; an unknown name answers 404).
+	//
+	// The whole bundle is checked before anything is written, against the limits the project and prompt
+	// routes enforce (names, models this server allows, temperature, max_output_tokens, prompt lengths,
+	// `MAX_PROMPTS_PER_PROJECT`, `MAX_SYSTEM_PROMPT_CHARS`) and the caller's `MAX_PROJECTS_PER_USER`: a bad
+	// bundle answers 400 whose detail starts with the first problem as a path into the bundle, e.g.
+	// `prompts[2].content: must not be empty`, and creates nothing. The project, its prompts and its
+	// conversations (as the owner's own, with no key) are written in one transaction. Files are not: their
+	// contents live at OpenAI, so `missing_files` lists the bundle's file names to upload again
+	// (`POST /projects/{project_id}/files`). Imported messages keep their text, model and citations; their
+	// times are the import's.
+	//
+	// The body may be up to 16 MiB (more than `MAX_BODY_BYTES` allows other routes), 413 beyond.
+	// Owner only: keys answer 403.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/import (the `ImportProject` operationId).
+	ImportProjectWithBodyWithResponse(ctx context.Context, params *ImportProjectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportProjectResponse, error)
+
+	// ImportProjectWithResponse Create a new project from a bundle, or from a shipped template
+	//
+	// Creates a NEW project owned by the caller from the `Bundle` in the body (what `GET
+	// /projects/{project_id}/export` gives), or with `?template=NAME` from one of `GET /project-templates`
+	// (then the body must be empty: 400 otherwise; an unknown name answers 404).
+	//
+	// The whole bundle is checked before anything is written, against the limits the project and prompt
+	// routes enforce (names, models this server allows, temperature, max_output_tokens, prompt lengths,
+	// `MAX_PROMPTS_PER_PROJECT`, `MAX_SYSTEM_PROMPT_CHARS`) and the caller's `MAX_PROJECTS_PER_USER`: a bad
+	// bundle answers 400 whose detail starts with the first problem as a path into the bundle, e.g.
+	// `prompts[2].content: must not be empty`, and creates nothing. The project, its prompts and its
+	// conversations (as the owner's own, with no key) are written in one transaction. Files are not: their
+	// contents live at OpenAI, so `missing_files` lists the bundle's file names to upload again
+	// (`POST /projects/{project_id}/files`). Imported messages keep their text, model and citations; their
+	// times are the import's.
+	//
+	// The body may be up to 16 MiB (more than `MAX_BODY_BYTES` allows other routes), 413 beyond.
+	// Owner only: keys answer 403.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/import (the `ImportProject` operationId).
+	ImportProjectWithResponse(ctx context.Context, params *ImportProjectParams, body ImportProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportProjectResponse, error)
 
 	// DeleteKeyWithResponse Revoke a key; it fails from the very next request, on every instance
 	//
@@ -7440,6 +8043,22 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /projects/{project_id}/conversations (the `ListConversations` operationId).
 	ListConversationsWithResponse(ctx context.Context, projectId ProjectID, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*ListConversationsResponse, error)
+
+	// ExportProjectWithResponse The project as a bundle (JSON), or its conversations as Markdown (a zip)
+	//
+	// `format=json` (the default): one `Bundle` - the project's settings, its prompts in order, its files'
+	// metadata (not their contents, which live at OpenAI), and with `include=conversations` its
+	// conversations with every message. Keys, webhooks and budgets are left out: they are credentials and
+	// spending limits of this server, not part of the bot. `POST /projects/import` takes the bundle back.
+	//
+	// `format=markdown`: a zip with one Markdown file per conversation (`conversations/<id>-<title>.md`:
+	// the title, its dates, and each message with its role, time, model and citations); `include` is
+	// implied. Sent as an attachment (`Content-Disposition`). Owner only: keys answer 403.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{project_id}/export (the `ExportProject` operationId).
+	ExportProjectWithResponse(ctx context.Context, projectId ProjectID, params *ExportProjectParams, reqEditors ...RequestEditorFn) (*ExportProjectResponse, error)
 
 	// ListFilesWithResponse A project's files with their indexing status, a page at a time
 	//
@@ -8820,6 +9439,103 @@ func (r GetAllowedModelsResponse) ContentType() string {
 	return ""
 }
 
+// ListProjectTemplatesResponse401Headers the declared response headers of an HTTP 401 response for ListProjectTemplates
+type ListProjectTemplatesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListProjectTemplatesResponse429Headers the declared response headers of an HTTP 429 response for ListProjectTemplates
+type ListProjectTemplatesResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ListProjectTemplatesResponse503Headers the declared response headers of an HTTP 503 response for ListProjectTemplates
+type ListProjectTemplatesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListProjectTemplatesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]ProjectTemplate
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListProjectTemplatesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListProjectTemplatesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListProjectTemplatesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProjectTemplatesResponse) GetJSON200() *[]ProjectTemplate {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListProjectTemplatesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListProjectTemplatesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListProjectTemplatesResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListProjectTemplatesResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListProjectTemplatesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProjectTemplatesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProjectTemplatesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProjectTemplatesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProjectTemplatesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListProjectsResponse401Headers the declared response headers of an HTTP 401 response for ListProjects
 type ListProjectsResponse401Headers struct {
 	WWWAuthenticate *string
@@ -9133,6 +9849,131 @@ func (r DeleteFileResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r DeleteFileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ImportProjectResponse401Headers the declared response headers of an HTTP 401 response for ImportProject
+type ImportProjectResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ImportProjectResponse429Headers the declared response headers of an HTTP 429 response for ImportProject
+type ImportProjectResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ImportProjectResponse503Headers the declared response headers of an HTTP 503 response for ImportProject
+type ImportProjectResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ImportProjectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ImportResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ImportProjectResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ImportProjectResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ImportProjectResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ImportProjectResponse) GetJSON201() *ImportResult {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ImportProjectResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ImportProjectResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ImportProjectResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ImportProjectResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ImportProjectResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ImportProjectResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ImportProjectResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ImportProjectResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ImportProjectResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportProjectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportProjectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportProjectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportProjectResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10397,6 +11238,124 @@ func (r ListConversationsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListConversationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ExportProjectResponse200Headers the declared response headers of an HTTP 200 response for ExportProject
+type ExportProjectResponse200Headers struct {
+	ContentDisposition *string
+}
+
+// ExportProjectResponse401Headers the declared response headers of an HTTP 401 response for ExportProject
+type ExportProjectResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ExportProjectResponse429Headers the declared response headers of an HTTP 429 response for ExportProject
+type ExportProjectResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ExportProjectResponse503Headers the declared response headers of an HTTP 503 response for ExportProject
+type ExportProjectResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ExportProjectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Bundle
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ExportProjectResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ExportProjectResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ExportProjectResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ExportProjectResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ExportProjectResponse) GetJSON200() *Bundle {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ExportProjectResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ExportProjectResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ExportProjectResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ExportProjectResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ExportProjectResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ExportProjectResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ExportProjectResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ExportProjectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ExportProjectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ExportProjectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ExportProjectResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14889,6 +15848,22 @@ func (c *ClientWithResponses) GetAllowedModelsWithResponse(ctx context.Context, 
 	return ParseGetAllowedModelsResponse(rsp)
 }
 
+// ListProjectTemplatesWithResponse The project templates shipped with the server
+//
+// Bundles built into the server (a support bot, an FAQ bot over files, a writing assistant); create a
+// project from one with `POST /projects/import?template=NAME`. Any signed-in user.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /project-templates (the `ListProjectTemplates` operationId).
+func (c *ClientWithResponses) ListProjectTemplatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListProjectTemplatesResponse, error) {
+	rsp, err := c.ListProjectTemplates(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProjectTemplatesResponse(rsp)
+}
+
 // ListProjectsWithResponse The caller's projects, oldest first
 //
 // Returns a wrapper object for the known response body format(s).
@@ -14943,6 +15918,66 @@ func (c *ClientWithResponses) DeleteFileWithResponse(ctx context.Context, fileId
 		return nil, err
 	}
 	return ParseDeleteFileResponse(rsp)
+}
+
+// ImportProjectWithBodyWithResponse Create a new project from a bundle, or from a shipped template
+//
+// Creates a NEW project owned by the caller from the `Bundle` in the body (what `GET
+// /projects/{project_id}/export` gives), or with `?template=NAME` from one of `GET /project-templates`
+// (then the body must be empty: 400 otherwise; an unknown name answers 404).
+//
+// The whole bundle is checked before anything is written, against the limits the project and prompt
+// routes enforce (names, models this server allows, temperature, max_output_tokens, prompt lengths,
+// `MAX_PROMPTS_PER_PROJECT`, `MAX_SYSTEM_PROMPT_CHARS`) and the caller's `MAX_PROJECTS_PER_USER`: a bad
+// bundle answers 400 whose detail starts with the first problem as a path into the bundle, e.g.
+// `prompts[2].content: must not be empty`, and creates nothing. The project, its prompts and its
+// conversations (as the owner's own, with no key) are written in one transaction. Files are not: their
+// contents live at OpenAI, so `missing_files` lists the bundle's file names to upload again
+// (`POST /projects/{project_id}/files`). Imported messages keep their text, model and citations; their
+// times are the import's.
+//
+// The body may be up to 16 MiB (more than `MAX_BODY_BYTES` allows other routes), 413 beyond.
+// Owner only: keys answer 403.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/import (the `ImportProject` operationId).
+func (c *ClientWithResponses) ImportProjectWithBodyWithResponse(ctx context.Context, params *ImportProjectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportProjectResponse, error) {
+	rsp, err := c.ImportProjectWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportProjectResponse(rsp)
+}
+
+// ImportProjectWithResponse Create a new project from a bundle, or from a shipped template
+//
+// Creates a NEW project owned by the caller from the `Bundle` in the body (what `GET
+// /projects/{project_id}/export` gives), or with `?template=NAME` from one of `GET /project-templates`
+// (then the body must be empty: 400 otherwise; an unknown name answers 404).
+//
+// The whole bundle is checked before anything is written, against the limits the project and prompt
+// routes enforce (names, models this server allows, temperature, max_output_tokens, prompt lengths,
+// `MAX_PROMPTS_PER_PROJECT`, `MAX_SYSTEM_PROMPT_CHARS`) and the caller's `MAX_PROJECTS_PER_USER`: a bad
+// bundle answers 400 whose detail starts with the first problem as a path into the bundle, e.g.
+// `prompts[2].content: must not be empty`, and creates nothing. The project, its prompts and its
+// conversations (as the owner's own, with no key) are written in one transaction. Files are not: their
+// contents live at OpenAI, so `missing_files` lists the bundle's file names to upload again
+// (`POST /projects/{project_id}/files`). Imported messages keep their text, model and citations; their
+// times are the import's.
+//
+// The body may be up to 16 MiB (more than `MAX_BODY_BYTES` allows other routes), 413 beyond.
+// Owner only: keys answer 403.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/import (the `ImportProject` operationId).
+func (c *ClientWithResponses) ImportProjectWithResponse(ctx context.Context, params *ImportProjectParams, body ImportProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportProjectResponse, error) {
+	rsp, err := c.ImportProject(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportProjectResponse(rsp)
 }
 
 // DeleteKeyWithResponse Revoke a key; it fails from the very next request, on every instance
@@ -15159,6 +16194,28 @@ func (c *ClientWithResponses) ListConversationsWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseListConversationsResponse(rsp)
+}
+
+// ExportProjectWithResponse The project as a bundle (JSON), or its conversations as Markdown (a zip)
+//
+// `format=json` (the default): one `Bundle` - the project's settings, its prompts in order, its files'
+// metadata (not their contents, which live at OpenAI), and with `include=conversations` its
+// conversations with every message. Keys, webhooks and budgets are left out: they are credentials and
+// spending limits of this server, not part of the bot. `POST /projects/import` takes the bundle back.
+//
+// `format=markdown`: a zip with one Markdown file per conversation (`conversations/<id>-<title>.md`:
+// the title, its dates, and each message with its role, time, model and citations); `include` is
+// implied. Sent as an attachment (`Content-Disposition`). Owner only: keys answer 403.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{project_id}/export (the `ExportProject` operationId).
+func (c *ClientWithResponses) ExportProjectWithResponse(ctx context.Context, projectId ProjectID, params *ExportProjectParams, reqEditors ...RequestEditorFn) (*ExportProjectResponse, error) {
+	rsp, err := c.ExportProject(ctx, projectId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExportProjectResponse(rsp)
 }
 
 // ListFilesWithResponse A project's files with their indexing status, a page at a time
@@ -16866,6 +17923,100 @@ func ParseGetAllowedModelsResponse(rsp *http.Response) (*GetAllowedModelsRespons
 	return response, nil
 }
 
+// ParseListProjectTemplatesResponse parses an HTTP response from a ListProjectTemplatesWithResponse call
+func ParseListProjectTemplatesResponse(rsp *http.Response) (*ListProjectTemplatesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProjectTemplatesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []ProjectTemplate
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListProjectTemplatesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListProjectTemplatesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListProjectTemplatesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListProjectsResponse parses an HTTP response from a ListProjectsWithResponse call
 func ParseListProjectsResponse(rsp *http.Response) (*ListProjectsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -17166,6 +18317,128 @@ func ParseDeleteFileResponse(rsp *http.Response) (*DeleteFileResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers DeleteFileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseImportProjectResponse parses an HTTP response from a ImportProjectWithResponse call
+func ParseImportProjectResponse(rsp *http.Response) (*ImportProjectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportProjectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ImportResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ImportProjectResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ImportProjectResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ImportProjectResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -18415,6 +19688,127 @@ func ParseListConversationsResponse(rsp *http.Response) (*ListConversationsRespo
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListConversationsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseExportProjectResponse parses an HTTP response from a ExportProjectWithResponse call
+func ParseExportProjectResponse(rsp *http.Response) (*ExportProjectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ExportProjectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Bundle
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (application/zip) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ExportProjectResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ExportProjectResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ExportProjectResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ExportProjectResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

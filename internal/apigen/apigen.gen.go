@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -18,6 +19,39 @@ import (
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// Defines values for BundleVersion.
+const (
+	N1 BundleVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the BundleVersion enum.
+func (e BundleVersion) Valid() bool {
+	switch e {
+	case N1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BundleMessageRole.
+const (
+	BundleMessageRoleAssistant BundleMessageRole = "assistant"
+	BundleMessageRoleUser      BundleMessageRole = "user"
+)
+
+// Valid indicates whether the value is a known member of the BundleMessageRole enum.
+func (e BundleMessageRole) Valid() bool {
+	switch e {
+	case BundleMessageRoleAssistant:
+		return true
+	case BundleMessageRoleUser:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for ChatCompletionChoicesFinishReason.
 const (
@@ -388,6 +422,39 @@ func (e WebhookEventType) Valid() bool {
 	}
 }
 
+// Defines values for ExportProjectParamsFormat.
+const (
+	Json     ExportProjectParamsFormat = "json"
+	Markdown ExportProjectParamsFormat = "markdown"
+)
+
+// Valid indicates whether the value is a known member of the ExportProjectParamsFormat enum.
+func (e ExportProjectParamsFormat) Valid() bool {
+	switch e {
+	case Json:
+		return true
+	case Markdown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportProjectParamsInclude.
+const (
+	Conversations ExportProjectParamsInclude = "conversations"
+)
+
+// Valid indicates whether the value is a known member of the ExportProjectParamsInclude enum.
+func (e ExportProjectParamsInclude) Valid() bool {
+	switch e {
+	case Conversations:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetUsageParamsGroupBy.
 const (
 	GetUsageParamsGroupByDay     GetUsageParamsGroupBy = "day"
@@ -490,6 +557,97 @@ type Budget struct {
 type BudgetUpdate struct {
 	MonthlyTokens *int64   `json:"monthly_tokens,omitempty"`
 	MonthlyUsd    *float64 `json:"monthly_usd,omitempty"`
+}
+
+// Bundle A project as one portable document (version 1): its settings, prompts in order, files' metadata and,
+// when exported with `include=conversations`, its conversations. Fields a bundle leaves out take the
+// server's defaults on import (e.g. `model`: `OPENAI_MODEL`).
+type Bundle struct {
+	// Conversations The least recently active first (import creates them in this order)
+	Conversations *[]BundleConversation `json:"conversations,omitempty"`
+
+	// ExportedAt When it was exported (informational; import ignores it)
+	ExportedAt *time.Time `json:"exported_at,omitempty"`
+
+	// Files The project's knowledge files (metadata only; upload the contents again after import)
+	Files   *[]BundleFile `json:"files,omitempty"`
+	Project BundleProject `json:"project"`
+
+	// Prompts In system-prompt order
+	Prompts *[]BundlePrompt `json:"prompts,omitempty"`
+
+	// Version The bundle format's version
+	Version BundleVersion `json:"version"`
+}
+
+// BundleVersion The bundle format's version
+type BundleVersion int
+
+// BundleCitation defines model for BundleCitation.
+type BundleCitation struct {
+	Filename string  `json:"filename"`
+	Quote    *string `json:"quote,omitempty"`
+}
+
+// BundleConversation defines model for BundleConversation.
+type BundleConversation struct {
+	CreatedAt *time.Time      `json:"created_at,omitempty"`
+	Messages  []BundleMessage `json:"messages"`
+
+	// Title Empty - the first message's start, as chat names a conversation
+	Title     string     `json:"title"`
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+}
+
+// BundleFile defines model for BundleFile.
+type BundleFile struct {
+	ContentType *string `json:"content_type,omitempty"`
+	Filename    string  `json:"filename"`
+	Size        *int64  `json:"size,omitempty"`
+}
+
+// BundleMessage defines model for BundleMessage.
+type BundleMessage struct {
+	Citations *[]BundleCitation `json:"citations,omitempty"`
+
+	// Content User messages are not blank; an interrupted reply may be
+	Content    string            `json:"content"`
+	CreatedAt  *time.Time        `json:"created_at,omitempty"`
+	Incomplete *bool             `json:"incomplete,omitempty"`
+	Model      *string           `json:"model,omitempty"`
+	Role       BundleMessageRole `json:"role"`
+}
+
+// BundleMessageRole defines model for BundleMessage.Role.
+type BundleMessageRole string
+
+// BundleProject defines model for BundleProject.
+type BundleProject struct {
+	// CustomPrice The price of the project's model when the server's price table lacks it
+	CustomPrice *PriceInput `json:"custom_price,omitempty"`
+
+	// MaxOutputTokens Upper bound on the reply's tokens; defaults to the server's OPENAI_MAX_OUTPUT_TOKENS
+	MaxOutputTokens *MaxOutputTokens `json:"max_output_tokens,omitempty"`
+
+	// Model An OpenAI model name such as gpt-4o-mini (letters, digits, `. _ : / -`); defaults to the server's
+	// OPENAI_MODEL
+	Model *ModelName `json:"model,omitempty"`
+
+	// Name 1–100 characters after trimming
+	Name Name `json:"name"`
+
+	// Temperature Sampling temperature; defaults to the server's OPENAI_TEMPERATURE
+	Temperature *Temperature `json:"temperature,omitempty"`
+}
+
+// BundlePrompt defines model for BundlePrompt.
+type BundlePrompt struct {
+	// Content Not blank, at most 32,000 characters
+	Content PromptContent `json:"content"`
+	Enabled *bool         `json:"enabled,omitempty"`
+
+	// Name 1–100 characters after trimming
+	Name Name `json:"name"`
 }
 
 // ChatCompletion defines model for ChatCompletion.
@@ -788,6 +946,13 @@ type HealthStatus string
 // IdentitySecret defines model for IdentitySecret.
 type IdentitySecret struct {
 	IdentitySecret string `json:"identity_secret"`
+}
+
+// ImportResult defines model for ImportResult.
+type ImportResult struct {
+	// MissingFiles The bundle's file names, to upload again to the new project
+	MissingFiles []string `json:"missing_files"`
+	Project      Project  `json:"project"`
 }
 
 // KeyCreate defines model for KeyCreate.
@@ -1118,6 +1283,17 @@ type ProjectFile struct {
 
 // ProjectFileStatus Indexing status for file_search
 type ProjectFileStatus string
+
+// ProjectTemplate defines model for ProjectTemplate.
+type ProjectTemplate struct {
+	Description string `json:"description"`
+
+	// Name Example: support-bot
+	Name string `json:"name"`
+
+	// Title Example: Customer support bot
+	Title string `json:"title"`
+}
 
 // ProjectUpdate defines model for ProjectUpdate.
 type ProjectUpdate struct {
@@ -1605,6 +1781,12 @@ type GetConversationParams struct {
 	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
 }
 
+// ImportProjectParams defines parameters for ImportProject.
+type ImportProjectParams struct {
+	// Template Create from this shipped template (a `name` from `GET /project-templates`)
+	Template *string `form:"template,omitempty" json:"template,omitempty"`
+}
+
 // ListConversationsParams defines parameters for ListConversations.
 type ListConversationsParams struct {
 	// KeyId Only conversations started through this key
@@ -1630,6 +1812,20 @@ type ListConversationsParams struct {
 	// XVisitorId An anonymous widget visitor's random id (publishable keys)
 	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
 }
+
+// ExportProjectParams defines parameters for ExportProject.
+type ExportProjectParams struct {
+	Format *ExportProjectParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Include `conversations`: add the project's conversations to the JSON bundle
+	Include *ExportProjectParamsInclude `form:"include,omitempty" json:"include,omitempty"`
+}
+
+// ExportProjectParamsFormat defines parameters for ExportProject.
+type ExportProjectParamsFormat string
+
+// ExportProjectParamsInclude defines parameters for ExportProject.
+type ExportProjectParamsInclude string
 
 // ListFilesParams defines parameters for ListFiles.
 type ListFilesParams struct {
@@ -1683,6 +1879,9 @@ type RenameConversationJSONRequestBody = ConversationRename
 
 // CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
 type CreateProjectJSONRequestBody = ProjectCreate
+
+// ImportProjectJSONRequestBody defines body for ImportProject for application/json ContentType.
+type ImportProjectJSONRequestBody = Bundle
 
 // UpdateKeyJSONRequestBody defines body for UpdateKey for application/json ContentType.
 type UpdateKeyJSONRequestBody = KeyUpdate
@@ -2014,6 +2213,9 @@ type ServerInterface interface {
 	// GetAllowedModels The models and the largest max_output_tokens a project may use here
 	// (GET /models)
 	GetAllowedModels(ctx echo.Context) error
+	// ListProjectTemplates The project templates shipped with the server
+	// (GET /project-templates)
+	ListProjectTemplates(ctx echo.Context) error
 	// ListProjects The caller's projects, oldest first
 	// (GET /projects)
 	ListProjects(ctx echo.Context) error
@@ -2023,6 +2225,9 @@ type ServerInterface interface {
 	// DeleteFile Delete a file at OpenAI and here
 	// (DELETE /projects/files/{file_id})
 	DeleteFile(ctx echo.Context, fileId FileID) error
+	// ImportProject Create a new project from a bundle, or from a shipped template
+	// (POST /projects/import)
+	ImportProject(ctx echo.Context, params ImportProjectParams) error
 	// DeleteKey Revoke a key; it fails from the very next request, on every instance
 	// (DELETE /projects/keys/{key_id})
 	DeleteKey(ctx echo.Context, keyId KeyID) error
@@ -2056,6 +2261,9 @@ type ServerInterface interface {
 	// ListConversations A project's conversations, most recently active first
 	// (GET /projects/{project_id}/conversations)
 	ListConversations(ctx echo.Context, projectId ProjectID, params ListConversationsParams) error
+	// ExportProject The project as a bundle (JSON), or its conversations as Markdown (a zip)
+	// (GET /projects/{project_id}/export)
+	ExportProject(ctx echo.Context, projectId ProjectID, params ExportProjectParams) error
 	// ListFiles A project's files with their indexing status, a page at a time
 	// (GET /projects/{project_id}/files)
 	ListFiles(ctx echo.Context, projectId ProjectID, params ListFilesParams) error
@@ -2414,6 +2622,15 @@ func (w *ServerInterfaceWrapper) GetAllowedModels(ctx echo.Context) error {
 	return err
 }
 
+// ListProjectTemplates converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProjectTemplates(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProjectTemplates(ctx)
+	return err
+}
+
 // ListProjects converts echo context to params.
 func (w *ServerInterfaceWrapper) ListProjects(ctx echo.Context) error {
 	var err error
@@ -2445,6 +2662,24 @@ func (w *ServerInterfaceWrapper) DeleteFile(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.DeleteFile(ctx, fileId)
+	return err
+}
+
+// ImportProject converts echo context to params.
+func (w *ServerInterfaceWrapper) ImportProject(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ImportProjectParams
+	// ------------- Optional query parameter "template" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "template", ctx.QueryParams(), &params.Template, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter template: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ImportProject(ctx, params)
 	return err
 }
 
@@ -2682,6 +2917,38 @@ func (w *ServerInterfaceWrapper) ListConversations(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListConversations(ctx, projectId, params)
+	return err
+}
+
+// ExportProject converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportProject(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "project_id" -------------
+	var projectId ProjectID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project_id", ctx.Param("project_id"), &projectId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportProjectParams
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", ctx.QueryParams(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter format: %s", err))
+	}
+
+	// ------------- Optional query parameter "include" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include", ctx.QueryParams(), &params.Include, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter include: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportProject(ctx, projectId, params)
 	return err
 }
 
@@ -3334,6 +3601,9 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/projects/:project_id", wrapper.DeleteProject, options.OperationMiddlewares["deleteProject"]...)
 	router.GET(options.BaseURL+"/projects/:project_id", wrapper.GetProject, options.OperationMiddlewares["getProject"]...)
 	router.PATCH(options.BaseURL+"/projects/:project_id", wrapper.UpdateProject, options.OperationMiddlewares["updateProject"]...)
+	router.GET(options.BaseURL+"/projects/:project_id/export", wrapper.ExportProject, options.OperationMiddlewares["exportProject"]...)
+	router.POST(options.BaseURL+"/projects/import", wrapper.ImportProject, options.OperationMiddlewares["importProject"]...)
+	router.GET(options.BaseURL+"/project-templates", wrapper.ListProjectTemplates, options.OperationMiddlewares["listProjectTemplates"]...)
 	router.GET(options.BaseURL+"/projects/:project_id/prompts", wrapper.ListPrompts, options.OperationMiddlewares["listPrompts"]...)
 	router.POST(options.BaseURL+"/projects/:project_id/prompts", wrapper.CreatePrompt, options.OperationMiddlewares["createPrompt"]...)
 	router.DELETE(options.BaseURL+"/projects/prompts/:prompt_id", wrapper.DeletePrompt, options.OperationMiddlewares["deletePrompt"]...)
@@ -4524,6 +4794,109 @@ func (response GetAllowedModelsdefaultJSONResponse) VisitGetAllowedModelsRespons
 	return err
 }
 
+type ListProjectTemplatesRequestObject struct {
+}
+
+type ListProjectTemplatesResponseObject interface {
+	VisitListProjectTemplatesResponse(w http.ResponseWriter) error
+}
+
+type ListProjectTemplates200JSONResponse []ProjectTemplate
+
+func (response ListProjectTemplates200JSONResponse) VisitListProjectTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectTemplates401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProjectTemplates401JSONResponse) VisitListProjectTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectTemplates403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListProjectTemplates403JSONResponse) VisitListProjectTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectTemplates429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListProjectTemplates429JSONResponse) VisitListProjectTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectTemplates503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListProjectTemplates503JSONResponse) VisitListProjectTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectTemplatesdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListProjectTemplatesdefaultJSONResponse) VisitListProjectTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListProjectsRequestObject struct {
 }
 
@@ -4890,6 +5263,169 @@ type DeleteFiledefaultJSONResponse struct {
 }
 
 func (response DeleteFiledefaultJSONResponse) VisitDeleteFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportProjectRequestObject struct {
+	Params ImportProjectParams
+	Body   *ImportProjectJSONRequestBody
+}
+
+type ImportProjectResponseObject interface {
+	VisitImportProjectResponse(w http.ResponseWriter) error
+}
+
+type ImportProject201JSONResponse ImportResult
+
+func (response ImportProject201JSONResponse) VisitImportProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportProject400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ImportProject400JSONResponse) VisitImportProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportProject401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ImportProject401JSONResponse) VisitImportProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportProject403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ImportProject403JSONResponse) VisitImportProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportProject404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ImportProject404JSONResponse) VisitImportProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportProject413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ImportProject413JSONResponse) VisitImportProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportProject415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ImportProject415JSONResponse) VisitImportProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportProject429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ImportProject429JSONResponse) VisitImportProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportProject503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ImportProject503JSONResponse) VisitImportProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportProjectdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ImportProjectdefaultJSONResponse) VisitImportProjectResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -6463,6 +6999,173 @@ type ListConversationsdefaultJSONResponse struct {
 }
 
 func (response ListConversationsdefaultJSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportProjectRequestObject struct {
+	ProjectId ProjectID `json:"project_id"`
+	Params    ExportProjectParams
+}
+
+type ExportProjectResponseObject interface {
+	VisitExportProjectResponse(w http.ResponseWriter) error
+}
+
+type ExportProject200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type ExportProject200JSONResponse struct {
+	Body    Bundle
+	Headers ExportProject200ResponseHeaders
+}
+
+func (response ExportProject200JSONResponse) VisitExportProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportProject200ApplicationzipResponse struct {
+	Body          io.Reader
+	Headers       ExportProject200ResponseHeaders
+	ContentLength int64
+}
+
+func (response ExportProject200ApplicationzipResponse) VisitExportProjectResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportProject400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ExportProject400JSONResponse) VisitExportProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportProject401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ExportProject401JSONResponse) VisitExportProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportProject403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ExportProject403JSONResponse) VisitExportProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportProject404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ExportProject404JSONResponse) VisitExportProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportProject429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ExportProject429JSONResponse) VisitExportProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportProject503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ExportProject503JSONResponse) VisitExportProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportProjectdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ExportProjectdefaultJSONResponse) VisitExportProjectResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -11860,6 +12563,9 @@ type StrictServerInterface interface {
 	// GetAllowedModels The models and the largest max_output_tokens a project may use here
 	// (GET /models)
 	GetAllowedModels(ctx context.Context, request GetAllowedModelsRequestObject) (GetAllowedModelsResponseObject, error)
+	// ListProjectTemplates The project templates shipped with the server
+	// (GET /project-templates)
+	ListProjectTemplates(ctx context.Context, request ListProjectTemplatesRequestObject) (ListProjectTemplatesResponseObject, error)
 	// ListProjects The caller's projects, oldest first
 	// (GET /projects)
 	ListProjects(ctx context.Context, request ListProjectsRequestObject) (ListProjectsResponseObject, error)
@@ -11869,6 +12575,9 @@ type StrictServerInterface interface {
 	// DeleteFile Delete a file at OpenAI and here
 	// (DELETE /projects/files/{file_id})
 	DeleteFile(ctx context.Context, request DeleteFileRequestObject) (DeleteFileResponseObject, error)
+	// ImportProject Create a new project from a bundle, or from a shipped template
+	// (POST /projects/import)
+	ImportProject(ctx context.Context, request ImportProjectRequestObject) (ImportProjectResponseObject, error)
 	// DeleteKey Revoke a key; it fails from the very next request, on every instance
 	// (DELETE /projects/keys/{key_id})
 	DeleteKey(ctx context.Context, request DeleteKeyRequestObject) (DeleteKeyResponseObject, error)
@@ -11902,6 +12611,9 @@ type StrictServerInterface interface {
 	// ListConversations A project's conversations, most recently active first
 	// (GET /projects/{project_id}/conversations)
 	ListConversations(ctx context.Context, request ListConversationsRequestObject) (ListConversationsResponseObject, error)
+	// ExportProject The project as a bundle (JSON), or its conversations as Markdown (a zip)
+	// (GET /projects/{project_id}/export)
+	ExportProject(ctx context.Context, request ExportProjectRequestObject) (ExportProjectResponseObject, error)
 	// ListFiles A project's files with their indexing status, a page at a time
 	// (GET /projects/{project_id}/files)
 	ListFiles(ctx context.Context, request ListFilesRequestObject) (ListFilesResponseObject, error)
@@ -12275,6 +12987,29 @@ func (sh *strictHandler) GetAllowedModels(ctx echo.Context) error {
 	return nil
 }
 
+// ListProjectTemplates operation middleware
+func (sh *strictHandler) ListProjectTemplates(ctx echo.Context) error {
+	var request ListProjectTemplatesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProjectTemplates(ctx.Request().Context(), request.(ListProjectTemplatesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProjectTemplates")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProjectTemplatesResponseObject); ok {
+		return validResponse.VisitListProjectTemplatesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListProjects operation middleware
 func (sh *strictHandler) ListProjects(ctx echo.Context) error {
 	var request ListProjectsRequestObject
@@ -12363,6 +13098,57 @@ func (sh *strictHandler) DeleteFile(ctx echo.Context, fileId FileID) error {
 		return err
 	} else if validResponse, ok := response.(DeleteFileResponseObject); ok {
 		return validResponse.VisitDeleteFileResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ImportProject operation middleware
+func (sh *strictHandler) ImportProject(ctx echo.Context, params ImportProjectParams) error {
+	var request ImportProjectRequestObject
+
+	request.Params = params
+
+	var body ImportProjectJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportProject(ctx.Request().Context(), request.(ImportProjectRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportProject")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ImportProjectResponseObject); ok {
+		return validResponse.VisitImportProjectResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -12731,6 +13517,32 @@ func (sh *strictHandler) ListConversations(ctx echo.Context, projectId ProjectID
 		return err
 	} else if validResponse, ok := response.(ListConversationsResponseObject); ok {
 		return validResponse.VisitListConversationsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportProject operation middleware
+func (sh *strictHandler) ExportProject(ctx echo.Context, projectId ProjectID, params ExportProjectParams) error {
+	var request ExportProjectRequestObject
+
+	request.ProjectId = projectId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportProject(ctx.Request().Context(), request.(ExportProjectRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportProject")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportProjectResponseObject); ok {
+		return validResponse.VisitExportProjectResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

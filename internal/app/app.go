@@ -22,6 +22,7 @@ import (
 
 	"github.com/chatbot-platform/chatbot/internal/apikey"
 	"github.com/chatbot-platform/chatbot/internal/auth"
+	"github.com/chatbot-platform/chatbot/internal/bundle"
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/config"
 	"github.com/chatbot-platform/chatbot/internal/file"
@@ -186,6 +187,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		Auth:      users,
 		Keys:      apikey.NewService(st, log),
 		Projects:  projects,
+		Bundles:   bundle.NewService(st, projects, log),
 		Files:     files,
 		Chat:      chats,
 		Usage:     meter,

@@ -12,6 +12,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/apigen"
 	"github.com/chatbot-platform/chatbot/internal/apikey"
 	"github.com/chatbot-platform/chatbot/internal/auth"
+	"github.com/chatbot-platform/chatbot/internal/bundle"
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/metrics"
@@ -29,6 +30,7 @@ type Handlers struct {
 	keys     *apikey.Service
 	webhooks *webhook.Service
 	projects *project.Service
+	bundles  *bundle.Service
 	files    *file.Service
 	chat     *chat.Service
 	usage    *usage.Service

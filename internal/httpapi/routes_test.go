@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/chatbot-platform/chatbot/internal/auth"
+	"github.com/chatbot-platform/chatbot/internal/bundle"
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/llm"
 	"github.com/chatbot-platform/chatbot/internal/project"
@@ -158,6 +159,11 @@ func TestRoutes_LimitsInTheDocumentAreTheCodes(t *testing.T) {
 		{"PromptContent.maxLength", maxLen(schema("PromptContent")), uint64(project.MaxPromptContentChars)},
 		{"PromptPosition.maximum", f(schema("PromptPosition").Max), float64(project.MaxPromptPosition)},
 		{"ChatRequest.message.maxLength", maxLen(prop("ChatRequest", "message")), uint64(chat.MaxMessageChars)},
+		{"BundleMessage.content.maxLength", maxLen(prop("BundleMessage", "content")), uint64(bundle.MaxMessageChars)},
+		{"BundleConversation.title.maxLength", maxLen(prop("BundleConversation", "title")), uint64(chat.MaxTitleChars)},
+		{"BundlePrompt.content is PromptContent", prop("BundlePrompt", "content"), schema("PromptContent")},
+		{"BundleProject.name is Name", prop("BundleProject", "name"), schema("Name")},
+		{"Bundle.version", prop("Bundle", "version").Enum, []any{float64(bundle.Version)}},
 		{"Temperature.minimum", f(schema("Temperature").Min), project.MinTemperature},
 		{"Temperature.maximum", f(schema("Temperature").Max), project.MaxTemperature},
 		{"MaxOutputTokens.minimum", f(schema("MaxOutputTokens").Min), float64(project.MinOutputTokens)},

@@ -16,6 +16,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/apigen"
 	"github.com/chatbot-platform/chatbot/internal/apikey"
 	"github.com/chatbot-platform/chatbot/internal/auth"
+	"github.com/chatbot-platform/chatbot/internal/bundle"
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/config"
 	"github.com/chatbot-platform/chatbot/internal/file"
@@ -38,6 +39,7 @@ type Deps struct {
 	Auth     *auth.Service
 	Keys     *apikey.Service
 	Projects *project.Service
+	Bundles  *bundle.Service
 	Files    *file.Service
 	Chat     *chat.Service
 	Usage    *usage.Service
@@ -124,7 +126,7 @@ func New(d Deps) (*echo.Echo, error) {
 	if heartbeat == 0 {
 		heartbeat = 15 * time.Second
 	}
-	h := &Handlers{store: d.Store, auth: d.Auth, keys: d.Keys, projects: d.Projects, files: d.Files, chat: d.Chat, usage: d.Usage, webhooks: d.Webhooks, heartbeat: heartbeat, writes: d.Writes,
+	h := &Handlers{store: d.Store, auth: d.Auth, keys: d.Keys, projects: d.Projects, bundles: d.Bundles, files: d.Files, chat: d.Chat, usage: d.Usage, webhooks: d.Webhooks, heartbeat: heartbeat, writes: d.Writes,
 		limiter: d.Limiter, metrics: d.Metrics, streams: ratelimit.NewConcurrency(), uploads: ratelimit.NewConcurrency(),
 		stopping: d.Stopping, log: d.Log,
 		limits: limits{loginPerEmail: d.Config.RateLimitLoginEmail, emailsPerAddress: d.Config.RateLimitEmail, streamsPerUser: d.Config.MaxStreamsPerUser, uploadsPerUser: d.Config.MaxUploadsPerUser}}

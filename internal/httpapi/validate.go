@@ -49,6 +49,9 @@ type operation struct {
 	openAI bool
 	// callsUpstream: it may wait on OpenAI (the document lists 502 or 504), so it keeps its own deadlines.
 	callsUpstream bool
+	// maxBody is the document's x-max-body-bytes: a JSON body this operation takes beyond MAX_BODY_BYTES
+	// (0: none).
+	maxBody int64
 }
 
 // Security schemes of api/openapi.yaml.
@@ -80,6 +83,9 @@ func newOperations(doc *openapi3.T) operations {
 				projectParam:  strings.Contains(path, "{project_id}"),
 				openAI:        strings.HasPrefix(path, "/v1/"),
 				callsUpstream: op.Responses.Value("502") != nil || op.Responses.Value("504") != nil,
+			}
+			if n, ok := op.Extensions["x-max-body-bytes"].(float64); ok {
+				o.maxBody = int64(n)
 			}
 			security := doc.Security
 			if op.Security != nil {
@@ -202,7 +208,7 @@ func validateRequest(maxBody, maxUpload int64) echo.MiddlewareFunc {
 				req.Body = http.MaxBytesReader(c.Response(), req.Body, maxUpload)
 				input.Options = &openapi3filter.Options{ExcludeRequestBody: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}
 			case op.jsonBody:
-				if err := readJSONBody(req, maxBody); err != nil {
+				if err := readJSONBody(req, max(maxBody, op.maxBody)); err != nil {
 					return err
 				}
 			}
@@ -333,11 +339,27 @@ func schemaField(err error) model.FieldError {
 			path, message = append(path, name), "is not a known field"
 		}
 	}
-	field := strings.Join(path, ".")
+	field := jsonPath(path)
 	if field == "" {
 		field = "body"
 	}
 	return model.FieldError{Field: field, Message: message}
+}
+
+// jsonPath writes a JSON pointer's parts as a path a person reads: prompts[2].content.
+func jsonPath(parts []string) string {
+	var b strings.Builder
+	for _, p := range parts {
+		if _, err := strconv.ParseUint(p, 10, 64); err == nil && b.Len() > 0 {
+			b.WriteString("[" + p + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(".")
+		}
+		b.WriteString(p)
+	}
+	return b.String()
 }
 
 // unknownProperty matches kin-openapi's reason for a field that additionalProperties: false refuses.

@@ -23,6 +23,15 @@ func Invalid(field, message string) *ValidationError {
 	return &ValidationError{Fields: []FieldError{{Field: field, Message: message}}}
 }
 
+// Under names e's fields as parts of prefix (prefix.field), for input nested in a larger document.
+func (e *ValidationError) Under(prefix string) *ValidationError {
+	out := &ValidationError{Fields: make([]FieldError, len(e.Fields))}
+	for i, f := range e.Fields {
+		out.Fields[i] = FieldError{Field: prefix + "." + f.Field, Message: f.Message}
+	}
+	return out
+}
+
 func (e *ValidationError) Error() string {
 	parts := make([]string, len(e.Fields))
 	for i, f := range e.Fields {

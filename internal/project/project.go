@@ -113,22 +113,13 @@ func (s *Service) Create(ctx context.Context, ownerID int64, in Settings) (model
 	if in.Name == nil {
 		return model.Project{}, model.Invalid("name", "is required")
 	}
-	p := model.Project{OwnerID: ownerID, Model: s.defaults.Model, Temperature: s.defaults.Temperature, MaxOutputTokens: s.defaults.MaxOutputTokens}
-	if err := s.apply(&p, in); err != nil {
+	if err := s.CheckSettings(in); err != nil {
 		return model.Project{}, err
 	}
+	var p model.Project
 	err := s.store.InTx(ctx, func(tx store.Store) error {
-		if max := s.limits.ProjectsPerUser; max > 0 {
-			n, err := tx.LockAndCountProjects(ctx, ownerID)
-			if err != nil {
-				return err
-			}
-			if n >= int64(max) {
-				return model.Invalid("name", fmt.Sprintf("you already have %d projects, the most an account may have (MAX_PROJECTS_PER_USER): delete one first", n))
-			}
-		}
 		var err error
-		p, err = tx.CreateProject(ctx, p)
+		p, err = s.CreateIn(ctx, tx, ownerID, in)
 		return err
 	})
 	if err != nil {
@@ -136,6 +127,42 @@ func (s *Service) Create(ctx context.Context, ownerID int64, in Settings) (model
 	}
 	s.log.InfoContext(ctx, "project created", "project_id", p.ID)
 	return p, nil
+}
+
+// CheckSettings validates the settings of a new project (the name is required) without writing
+// anything. Returns *model.ValidationError naming every invalid field.
+func (s *Service) CheckSettings(in Settings) error {
+	if in.Name == nil {
+		return model.Invalid("name", "is required")
+	}
+	var p model.Project
+	return s.apply(&p, in)
+}
+
+// CreateIn creates a project inside tx (the caller's transaction, which may add more to it), after
+// the caller's project cap, which it checks with the owner's row locked. Returns
+// *model.ValidationError.
+func (s *Service) CreateIn(ctx context.Context, tx store.Store, ownerID int64, in Settings) (model.Project, error) {
+	p := model.Project{OwnerID: ownerID, Model: s.defaults.Model, Temperature: s.defaults.Temperature, MaxOutputTokens: s.defaults.MaxOutputTokens}
+	if err := s.apply(&p, in); err != nil {
+		return model.Project{}, err
+	}
+	if max := s.limits.ProjectsPerUser; max > 0 {
+		n, err := tx.LockAndCountProjects(ctx, ownerID)
+		if err != nil {
+			return model.Project{}, err
+		}
+		if n >= int64(max) {
+			return model.Project{}, model.Invalid("name", fmt.Sprintf("you already have %d projects, the most an account may have (MAX_PROJECTS_PER_USER): delete one first", n))
+		}
+	}
+	created, err := tx.CreateProject(ctx, p)
+	if err != nil || p.CustomPrice == nil {
+		return created, err
+	}
+	// Creating stores the chat settings only; the price goes with an update in the same transaction.
+	created.CustomPrice = p.CustomPrice
+	return tx.UpdateProject(ctx, created)
 }
 
 // Get returns one of the owner's projects, or store.ErrNotFound.
@@ -363,8 +390,7 @@ func (s *Service) DeletePrompt(ctx context.Context, ownerID, id int64) error {
 // checkSystemPrompt refuses a prompt (new, or changed: same ID) that would make the project's enabled
 // prompts, joined as chat sends them, longer than SystemPromptChars. Run it with the project locked.
 func (s *Service) checkSystemPrompt(ctx context.Context, tx store.Store, ownerID, projectID int64, pr model.Prompt) error {
-	max := s.limits.SystemPromptChars
-	if max <= 0 || !pr.Enabled {
+	if s.limits.SystemPromptChars <= 0 || !pr.Enabled {
 		return nil
 	}
 	prompts, err := tx.ListPrompts(ctx, ownerID, projectID)
@@ -372,11 +398,39 @@ func (s *Service) checkSystemPrompt(ctx context.Context, tx store.Store, ownerID
 		return err
 	}
 	prompts = slices.DeleteFunc(prompts, func(p model.Prompt) bool { return pr.ID != 0 && p.ID == pr.ID })
-	prompts = append(prompts, pr)
-	if n := utf8.RuneCountInString(SystemPrompt(prompts)); n > max {
-		return model.Invalid("content", fmt.Sprintf("the project's enabled prompts would total %d characters joined; at most %d are allowed (MAX_SYSTEM_PROMPT_CHARS)", n, max))
+	return s.systemPromptFits("content", append(prompts, pr))
+}
+
+func (s *Service) systemPromptFits(field string, prompts []model.Prompt) error {
+	if max := s.limits.SystemPromptChars; max > 0 {
+		if n := utf8.RuneCountInString(SystemPrompt(prompts)); n > max {
+			return model.Invalid(field, fmt.Sprintf("the project's enabled prompts would total %d characters joined; at most %d are allowed (MAX_SYSTEM_PROMPT_CHARS)", n, max))
+		}
 	}
 	return nil
+}
+
+// CheckPrompts validates a whole new prompt set, in order (an import), without writing anything:
+// each prompt as CreatePrompt would (errors named prompts[i].field), then their count and joined
+// size against the caps (named prompts). Returns *model.ValidationError with the first problem.
+func (s *Service) CheckPrompts(in []PromptInput) ([]model.Prompt, error) {
+	out := make([]model.Prompt, len(in))
+	for i, pin := range in {
+		out[i] = model.Prompt{Enabled: true, Position: int64(i)}
+		if err := applyPrompt(&out[i], pin); err != nil {
+			return nil, err.(*model.ValidationError).Under(fmt.Sprintf("prompts[%d]", i))
+		}
+	}
+	if max := s.limits.PromptsPerProject; max > 0 && len(in) > max {
+		return nil, model.Invalid("prompts", fmt.Sprintf("%d prompts; a project may have at most %d (MAX_PROMPTS_PER_PROJECT)", len(in), max))
+	}
+	if !slices.ContainsFunc(out, func(p model.Prompt) bool { return p.Enabled }) {
+		return out, nil // chat's default system prompt, which no cap counts
+	}
+	if err := s.systemPromptFits("prompts", out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func applyPrompt(pr *model.Prompt, in PromptInput) error {

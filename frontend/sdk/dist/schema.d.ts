@@ -447,6 +447,91 @@ export interface paths {
         patch: operations["updateProject"];
         trace?: never;
     };
+    "/projects/{project_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The project as a bundle (JSON), or its conversations as Markdown (a zip)
+         * @description `format=json` (the default): one `Bundle` - the project's settings, its prompts in order, its files'
+         *     metadata (not their contents, which live at OpenAI), and with `include=conversations` its
+         *     conversations with every message. Keys, webhooks and budgets are left out: they are credentials and
+         *     spending limits of this server, not part of the bot. `POST /projects/import` takes the bundle back.
+         *
+         *     `format=markdown`: a zip with one Markdown file per conversation (`conversations/<id>-<title>.md`:
+         *     the title, its dates, and each message with its role, time, model and citations); `include` is
+         *     implied. Sent as an attachment (`Content-Disposition`). Owner only: keys answer 403.
+         */
+        get: operations["exportProject"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a new project from a bundle, or from a shipped template
+         * @description Creates a NEW project owned by the caller from the `Bundle` in the body (what `GET
+         *     /projects/{project_id}/export` gives), or with `?template=NAME` from one of `GET /project-templates`
+         *     (then the body must be empty: 400 otherwise; an unknown name answers 404).
+         *
+         *     The whole bundle is checked before anything is written, against the limits the project and prompt
+         *     routes enforce (names, models this server allows, temperature, max_output_tokens, prompt lengths,
+         *     `MAX_PROMPTS_PER_PROJECT`, `MAX_SYSTEM_PROMPT_CHARS`) and the caller's `MAX_PROJECTS_PER_USER`: a bad
+         *     bundle answers 400 whose detail starts with the first problem as a path into the bundle, e.g.
+         *     `prompts[2].content: must not be empty`, and creates nothing. The project, its prompts and its
+         *     conversations (as the owner's own, with no key) are written in one transaction. Files are not: their
+         *     contents live at OpenAI, so `missing_files` lists the bundle's file names to upload again
+         *     (`POST /projects/{project_id}/files`). Imported messages keep their text, model and citations; their
+         *     times are the import's.
+         *
+         *     The body may be up to 16 MiB (more than `MAX_BODY_BYTES` allows other routes), 413 beyond.
+         *     Owner only: keys answer 403.
+         */
+        post: operations["importProject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/project-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The project templates shipped with the server
+         * @description Bundles built into the server (a support bot, an FAQ bot over files, a writing assistant); create a
+         *     project from one with `POST /projects/import?template=NAME`. Any signed-in user.
+         */
+        get: operations["listProjectTemplates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/projects/{project_id}/prompts": {
         parameters: {
             query?: never;
@@ -1098,6 +1183,86 @@ export interface components {
         };
         PasswordConfirmation: {
             password: string;
+        };
+        /**
+         * @description A project as one portable document (version 1): its settings, prompts in order, files' metadata and,
+         *     when exported with `include=conversations`, its conversations. Fields a bundle leaves out take the
+         *     server's defaults on import (e.g. `model`: `OPENAI_MODEL`).
+         */
+        Bundle: {
+            /**
+             * @description The bundle format's version
+             * @enum {integer}
+             */
+            version: 1;
+            /**
+             * Format: date-time
+             * @description When it was exported (informational; import ignores it)
+             */
+            exported_at?: string;
+            project: components["schemas"]["BundleProject"];
+            /** @description In system-prompt order */
+            prompts?: components["schemas"]["BundlePrompt"][];
+            /** @description The project's knowledge files (metadata only; upload the contents again after import) */
+            files?: components["schemas"]["BundleFile"][];
+            /** @description The least recently active first (import creates them in this order) */
+            conversations?: components["schemas"]["BundleConversation"][];
+        };
+        BundleProject: {
+            name: components["schemas"]["Name"];
+            model?: components["schemas"]["ModelName"];
+            temperature?: components["schemas"]["Temperature"];
+            max_output_tokens?: components["schemas"]["MaxOutputTokens"];
+            /** @description The price of the project's model when the server's price table lacks it */
+            custom_price?: components["schemas"]["PriceInput"];
+        };
+        BundlePrompt: {
+            name: components["schemas"]["Name"];
+            content: components["schemas"]["PromptContent"];
+            /** @default true */
+            enabled?: boolean;
+        };
+        BundleFile: {
+            filename: string;
+            /** Format: int64 */
+            size?: number;
+            content_type?: string;
+        };
+        BundleConversation: {
+            /** @description Empty - the first message's start, as chat names a conversation */
+            title: string;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            updated_at?: string;
+            messages: components["schemas"]["BundleMessage"][];
+        };
+        BundleMessage: {
+            /** @enum {string} */
+            role: "user" | "assistant";
+            /** @description User messages are not blank; an interrupted reply may be */
+            content: string;
+            model?: string;
+            incomplete?: boolean;
+            /** Format: date-time */
+            created_at?: string;
+            citations?: components["schemas"]["BundleCitation"][];
+        };
+        BundleCitation: {
+            filename: string;
+            quote?: string;
+        };
+        ImportResult: {
+            project: components["schemas"]["Project"];
+            /** @description The bundle's file names, to upload again to the new project */
+            missing_files: string[];
+        };
+        ProjectTemplate: {
+            /** @example support-bot */
+            name: string;
+            /** @example Customer support bot */
+            title: string;
+            description: string;
         };
         AllowedModels: {
             /** @description Model names a project may set, the default first */
@@ -2895,6 +3060,103 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    exportProject: {
+        parameters: {
+            query?: {
+                format?: "json" | "markdown";
+                /** @description `conversations`: add the project's conversations to the JSON bundle */
+                include?: "conversations";
+            };
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bundle, or the zip of Markdown conversations */
+            200: {
+                headers: {
+                    /** @description `attachment; filename="<project>.bundle.json"` or `"<project>-conversations.zip"` */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bundle"];
+                    "application/zip": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    importProject: {
+        parameters: {
+            query?: {
+                /** @description Create from this shipped template (a `name` from `GET /project-templates`) */
+                template?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Bundle"];
+            };
+        };
+        responses: {
+            /** @description The new project, and the files to upload again */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listProjectTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The templates */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectTemplate"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];

@@ -1,0 +1,199 @@
+package bundle
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/chatbot-platform/chatbot/internal/chat"
+	"github.com/chatbot-platform/chatbot/internal/file"
+	"github.com/chatbot-platform/chatbot/internal/model"
+	"github.com/chatbot-platform/chatbot/internal/project"
+	"github.com/chatbot-platform/chatbot/internal/store"
+	"github.com/chatbot-platform/chatbot/internal/usage"
+)
+
+// Service imports bundles as new projects.
+type Service struct {
+	store    store.Store
+	projects *project.Service
+	log      *slog.Logger
+}
+
+// NewService returns the bundle service; projects enforces the project and prompt rules.
+func NewService(s store.Store, projects *project.Service, log *slog.Logger) *Service {
+	return &Service{store: s, projects: projects, log: log}
+}
+
+// Imported is what Import made: the new project, and the bundle's file names to upload again.
+type Imported struct {
+	Project      model.Project
+	MissingFiles []string
+}
+
+// Import creates a new project of the owner from b. It validates the whole bundle first, with the
+// rules of the project and prompt routes, and answers *model.ValidationError naming the first problem
+// by its path in the bundle (prompts[2].content: ...); then it writes the project, its prompts and its
+// conversations (the owner's own) in one transaction, so nothing is half-created.
+func (s *Service) Import(ctx context.Context, ownerID int64, b Bundle) (Imported, error) {
+	v, err := s.check(b)
+	if err != nil {
+		return Imported{}, err
+	}
+	var out Imported
+	err = s.store.InTx(ctx, func(tx store.Store) error {
+		p, err := s.projects.CreateIn(ctx, tx, ownerID, v.settings)
+		if err != nil {
+			if verr, ok := err.(*model.ValidationError); ok {
+				return verr.Under("project")
+			}
+			return err
+		}
+		for _, pr := range v.prompts {
+			pr.ProjectID = p.ID
+			if _, err := tx.CreatePrompt(ctx, ownerID, pr); err != nil {
+				return err
+			}
+		}
+		for _, t := range v.conversations {
+			c, err := tx.CreateConversation(ctx, ownerID, model.Conversation{ProjectID: p.ID, Title: t.Conversation.Title})
+			if err != nil {
+				return err
+			}
+			if len(t.Messages) == 0 {
+				continue
+			}
+			for i := range t.Messages {
+				t.Messages[i].ConversationID = c.ID
+			}
+			if _, err := tx.AddMessages(ctx, t.Messages...); err != nil {
+				return err
+			}
+		}
+		out.Project = p
+		return nil
+	})
+	if err != nil {
+		return Imported{}, err
+	}
+	out.MissingFiles = v.files
+	s.log.InfoContext(ctx, "project imported", "project_id", out.Project.ID, "prompts", len(v.prompts),
+		"conversations", len(v.conversations), "missing_files", len(v.files))
+	return out, nil
+}
+
+// checked is a bundle that passed every check, in the shapes the store takes.
+type checked struct {
+	settings      project.Settings
+	prompts       []model.Prompt
+	files         []string
+	conversations []Thread
+}
+
+// Check validates b as Import would, without writing anything (and without the caller's project cap,
+// which only a transaction can count). Returns *model.ValidationError.
+func (s *Service) Check(b Bundle) error {
+	_, err := s.check(b)
+	return err
+}
+
+func (s *Service) check(b Bundle) (checked, error) {
+	var v checked
+	if b.Version != Version {
+		return v, model.Invalid("version", fmt.Sprintf("must be %d (this server reads bundle version %d)", Version, Version))
+	}
+	v.settings = project.Settings{Name: &b.Project.Name, Model: b.Project.Model, Temperature: b.Project.Temperature, MaxOutputTokens: b.Project.MaxOutputTokens}
+	if cp := b.Project.CustomPrice; cp != nil {
+		v.settings.CustomPrice = &model.Price{Input: usage.MicroUSD(cp.Input), CachedInput: usage.MicroUSD(cp.Input), Output: usage.MicroUSD(cp.Output)}
+		if cp.CachedInput != nil {
+			v.settings.CustomPrice.CachedInput = usage.MicroUSD(*cp.CachedInput)
+		}
+	}
+	if err := s.projects.CheckSettings(v.settings); err != nil {
+		return v, err.(*model.ValidationError).Under("project")
+	}
+	in := make([]project.PromptInput, len(b.Prompts))
+	for i, pr := range b.Prompts {
+		in[i] = project.PromptInput{Name: pr.Name, Content: pr.Content, Enabled: pr.Enabled}
+	}
+	var err error
+	if v.prompts, err = s.projects.CheckPrompts(in); err != nil {
+		return v, err
+	}
+	for i, f := range b.Files {
+		name := file.CleanFilename(f.Filename)
+		if name == "" {
+			return v, model.Invalid(fmt.Sprintf("files[%d].filename", i), "is not a usable file name")
+		}
+		v.files = append(v.files, name)
+	}
+	if v.files == nil {
+		v.files = []string{}
+	}
+	for i, c := range b.Conversations {
+		t, err := checkConversation(c)
+		if err != nil {
+			return v, err.Under(fmt.Sprintf("conversations[%d]", i))
+		}
+		v.conversations = append(v.conversations, t)
+	}
+	return v, nil
+}
+
+// checkConversation applies chat's rules: a title like one a user gives (or, empty, the one chat
+// would give), user messages as chat takes them, and replies as storable text.
+func checkConversation(c Conversation) (Thread, *model.ValidationError) {
+	var t Thread
+	for j, m := range c.Messages {
+		field := fmt.Sprintf("messages[%d]", j)
+		msg := model.Message{Role: m.Role, Content: m.Content, Incomplete: m.Incomplete}
+		switch m.Role {
+		case model.RoleUser:
+			if err := model.CheckContent("content", m.Content, chat.MaxMessageChars); err != nil {
+				return t, err.Under(field)
+			}
+		case model.RoleAssistant:
+			if err := model.CheckText("content", m.Content); err != nil {
+				return t, err.Under(field)
+			}
+			if utf8.RuneCountInString(m.Content) > MaxMessageChars {
+				return t, model.Invalid(field+".content", fmt.Sprintf("must be at most %d characters", MaxMessageChars))
+			}
+			if m.Model != nil {
+				if err := model.CheckText("model", *m.Model); err != nil {
+					return t, err.Under(field)
+				}
+				msg.Model = m.Model
+			}
+			msg.Citations = []model.Citation{}
+			for k, ct := range m.Citations {
+				at := fmt.Sprintf("%s.citations[%d]", field, k)
+				if err := model.CheckText("filename", ct.Filename); err != nil {
+					return t, err.Under(at)
+				}
+				if err := model.CheckText("quote", ct.Quote); err != nil {
+					return t, err.Under(at)
+				}
+				msg.Citations = append(msg.Citations, model.Citation{Filename: ct.Filename, Quote: ct.Quote})
+			}
+		default:
+			return t, model.Invalid(field+".role", "must be user or assistant")
+		}
+		t.Messages = append(t.Messages, msg)
+	}
+	title := strings.TrimSpace(c.Title)
+	if title == "" && len(t.Messages) > 0 {
+		title = chat.Title(t.Messages[0].Content)
+	}
+	if title == "" {
+		title = "Imported conversation"
+	}
+	title, err := model.CheckName("title", title, chat.MaxTitleChars)
+	if err != nil {
+		return t, err
+	}
+	t.Conversation.Title = title
+	return t, nil
+}
