@@ -14,6 +14,8 @@ export function Dashboard() {
   const [selectedId, setSelectedId] = useState<number | undefined>(() => readIdParam("project"));
   const [error, setError] = useState<string>();
   const [attempt, setAttempt] = useState(0);
+  // The files an import could not bring (their contents live at OpenAI), shown on the new project until dismissed.
+  const [missingFiles, setMissingFiles] = useState<{ projectId: number; files: string[] }>();
 
   useEffect(() => {
     setError(undefined);
@@ -45,6 +47,11 @@ export function Dashboard() {
               setProjects((list) => [...(list ?? []), project]);
               setSelectedId(project.id);
             }}
+            onImported={({ project, missing_files }) => {
+              setProjects((list) => [...(list ?? []), project]);
+              setSelectedId(project.id);
+              setMissingFiles({ projectId: project.id, files: missing_files });
+            }}
           />
         </aside>
         <section className="content">
@@ -62,6 +69,8 @@ export function Dashboard() {
             <ProjectDetail
               key={selected.id}
               project={selected}
+              missingFiles={missingFiles?.projectId === selected.id ? missingFiles.files : undefined}
+              onDismissMissingFiles={() => setMissingFiles(undefined)}
               onUpdated={replace}
               onDeleted={(id) => {
                 setProjects((list) => list?.filter((p) => p.id !== id));

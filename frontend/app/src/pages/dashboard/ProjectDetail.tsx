@@ -4,6 +4,7 @@ import { Alert } from "../../components/Alert";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { api, errorMessage, unwrap } from "../../lib/api";
 import { writeParams } from "../../lib/url";
+import { ExportMenu } from "./ExportMenu";
 import { FilesPanel } from "./FilesPanel";
 import { PricePanel } from "./PricePanel";
 import { PromptsPanel } from "./PromptsPanel";
@@ -31,12 +32,15 @@ const initialTab = (): Tab => {
 
 interface ProjectDetailProps {
   project: Project;
+  /** Set just after an import: the bundle's files, to upload again. */
+  missingFiles?: string[];
+  onDismissMissingFiles?: () => void;
   onUpdated: (project: Project) => void;
   onDeleted: (id: number) => void;
 }
 
 /** One project: its name (rename, delete), the panels for prompts, settings and files, and its Publish and Usage tabs. */
-export function ProjectDetail({ project, onUpdated, onDeleted }: ProjectDetailProps) {
+export function ProjectDetail({ project, missingFiles, onDismissMissingFiles, onUpdated, onDeleted }: ProjectDetailProps) {
   const [tab, setTab] = useState<Tab>(initialTab);
   // The Publish tab mounts when first opened and then stays mounted (hidden), so a key shown once survives a
   // look at the prompts.
@@ -117,6 +121,7 @@ export function ProjectDetail({ project, onUpdated, onDeleted }: ProjectDetailPr
               >
                 Rename
               </button>
+              <ExportMenu projectId={project.id} onError={setError} />
               <button type="button" className="button danger" onClick={() => setConfirming(true)}>
                 Delete
               </button>
@@ -125,6 +130,24 @@ export function ProjectDetail({ project, onUpdated, onDeleted }: ProjectDetailPr
         )}
       </header>
       {error && <Alert>{error}</Alert>}
+      {missingFiles && (
+        <Alert kind="success">
+          <p>Imported as a new project.</p>
+          {missingFiles.length > 0 && (
+            <>
+              <p>Upload these files again under Files (a bundle carries their names, not their contents):</p>
+              <ul className="missing-files">
+                {missingFiles.map((f) => (
+                  <li key={f}>{f}</li>
+                ))}
+              </ul>
+            </>
+          )}
+          <button type="button" className="button small" onClick={onDismissMissingFiles}>
+            Dismiss
+          </button>
+        </Alert>
+      )}
 
       <Tabs
         label="Project sections"

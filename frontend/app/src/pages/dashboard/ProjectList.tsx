@@ -2,16 +2,19 @@ import { useState, type FormEvent } from "react";
 import type { Project } from "@chatbot-platform/sdk";
 import { Alert } from "../../components/Alert";
 import { api, errorMessage, unwrap } from "../../lib/api";
+import type { ImportResult } from "../../lib/bundles";
+import { ImportProject } from "./ImportProject";
 
 interface ProjectListProps {
   projects: Project[] | undefined;
   selectedId: number | undefined;
   onSelect: (id: number) => void;
   onCreated: (project: Project) => void;
+  onImported: (result: ImportResult) => void;
 }
 
-/** The caller's projects and the form that creates one. */
-export function ProjectList({ projects, selectedId, onSelect, onCreated }: ProjectListProps) {
+/** The caller's projects, the form that creates one, and import (a bundle file or a template). */
+export function ProjectList({ projects, selectedId, onSelect, onCreated, onImported }: ProjectListProps) {
   const [name, setName] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
@@ -50,6 +53,7 @@ export function ProjectList({ projects, selectedId, onSelect, onCreated }: Proje
         </button>
       </form>
       {error && <Alert>{error}</Alert>}
+      <ImportProject onImported={onImported} />
       {projects && projects.length > 0 && (
         <ul className="nav-list">
           {projects.map((p) => (

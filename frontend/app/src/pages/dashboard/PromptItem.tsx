@@ -46,7 +46,10 @@ export function PromptItem({ prompt, first, last, disabled, onMove, onToggle, on
           <span className="sr-only">: {prompt.name}</span>
         </label>
       </div>
-      <p className="prompt-content">{prompt.content}</p>
+      {/* Focusable: a long prompt scrolls inside its card, which keyboard users must be able to do too. */}
+      <p className="prompt-content" tabIndex={0}>
+        {prompt.content}
+      </p>
       <div className="prompt-actions">
         <button
           type="button"
