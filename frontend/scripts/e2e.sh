@@ -8,7 +8,7 @@
 #
 # Usage (from anywhere): [E2E_SUITES="account chat"] frontend/scripts/e2e.sh [--screenshots]
 #   --screenshots   also copy the pages' screenshots to docs/screenshots/
-#   E2E_SUITES      run only these suites (dashboard, chat, widget, account, webhooks); default: all
+#   E2E_SUITES      run only these suites (dashboard, chat, widget, account, webhooks, bundle); default: all
 # Screenshots and server logs go to $E2E_OUTPUT_DIR (default: a new temporary folder, printed at the end).
 set -euo pipefail
 
@@ -113,12 +113,12 @@ if [ "$(status_of "$base/")" != 200 ]; then
 fi
 echo "e2e: server and fake ready in $(since "$t") at $base"
 
-# E2E_SUITES picks suites (default: all, in this order): dashboard, chat, widget, account, webhooks.
+# E2E_SUITES picks suites (default: all, in this order): dashboard, chat, widget, account, webhooks, bundle.
 # (WEBHOOK_ALLOW_PRIVATE above lets the webhooks suite point a webhook at its own receiver on 127.0.0.1.)
-for suite in ${E2E_SUITES:-dashboard chat widget account webhooks}; do
+for suite in ${E2E_SUITES:-dashboard chat widget account webhooks bundle}; do
   case "$suite" in
     dashboard) file=scripts/e2e.test.mjs ;;
-    chat | widget | account | webhooks) file="scripts/$suite.e2e.test.mjs" ;;
+    chat | widget | account | webhooks | bundle) file="scripts/$suite.e2e.test.mjs" ;;
     *) echo "e2e: unknown suite $suite" >&2; exit 2 ;;
   esac
   t=$(now)
