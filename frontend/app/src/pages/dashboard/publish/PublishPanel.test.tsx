@@ -17,6 +17,7 @@ const project: Project = {
   model: "gpt-4o-mini",
   temperature: 0.7,
   max_output_tokens: 2000,
+  published_release: null,
   created_at: "2026-11-30T10:00:00Z",
   updated_at: "2026-11-30T10:00:00Z",
 } as Project;
@@ -27,6 +28,7 @@ const apiKey = (over: Partial<ApiKey>): ApiKey => ({
   name: "Server",
   kind: "secret",
   prefix: "cb_sk_4fQ2x9",
+  pinned_release: null,
   scopes: ["chat"],
   allowed_origins: [],
   expires_at: null,
