@@ -75,6 +75,7 @@ async function server(request: Request): Promise<Response> {
   const route = `${request.method} ${url.pathname}`;
   if (route === "GET /projects/3/keys") return json(200, keys);
   if (route === "GET /projects/3/webhooks") return json(200, []); // WebhooksSection.test.tsx tests those
+  if (route === "GET /projects/3/releases") return json(200, []); // the releases browser test covers those
   if (route === "POST /projects/3/keys") {
     if (createAnswer) return json(createAnswer.status, createAnswer.body);
     const secret = body.kind === "secret";
