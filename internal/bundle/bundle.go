@@ -27,6 +27,7 @@ type Bundle struct {
 	Project       Project        `json:"project"`
 	Prompts       []Prompt       `json:"prompts"`
 	Files         []File         `json:"files"`
+	Releases      []Release      `json:"releases,omitempty"`
 	Conversations []Conversation `json:"conversations,omitempty"`
 }
 
@@ -60,6 +61,31 @@ type File struct {
 	ContentType string `json:"content_type,omitempty"`
 }
 
+// Release is one of the project's releases (oldest first in Bundle.Releases): its number, note, whether
+// it is the published one, and its snapshot (prompts in order, chat settings, file names).
+type Release struct {
+	Number          int64           `json:"number"`
+	Note            string          `json:"note,omitempty"`
+	Published       bool            `json:"published,omitempty"`
+	CreatedAt       *time.Time      `json:"created_at,omitempty"`
+	Model           string          `json:"model"`
+	Temperature     float64         `json:"temperature"`
+	MaxOutputTokens int64           `json:"max_output_tokens"`
+	Prompts         []ReleasePrompt `json:"prompts"`
+	Files           []ReleaseFile   `json:"files"`
+}
+
+// ReleasePrompt is one prompt of a release (a release holds only the enabled ones).
+type ReleasePrompt struct {
+	Name    string `json:"name"`
+	Content string `json:"content"`
+}
+
+// ReleaseFile names a file a release searched.
+type ReleaseFile struct {
+	Filename string `json:"filename"`
+}
+
 // Conversation is one conversation with its messages, oldest first.
 type Conversation struct {
 	Title     string     `json:"title"`
@@ -74,6 +100,7 @@ type Message struct {
 	Content    string     `json:"content"`
 	Model      *string    `json:"model,omitempty"`
 	Incomplete bool       `json:"incomplete,omitempty"`
+	Release    *int64     `json:"release,omitempty"` // the release that answered; nil: the draft
 	CreatedAt  *time.Time `json:"created_at,omitempty"`
 	Citations  []Citation `json:"citations,omitempty"`
 }
@@ -90,7 +117,8 @@ type Contents struct {
 	Project       model.Project
 	Prompts       []model.Prompt
 	Files         []model.File
-	Conversations []Thread // nil unless asked for
+	Releases      []model.Release // newest first
+	Conversations []Thread        // nil unless asked for
 }
 
 // Thread is a conversation with its messages, oldest first.
@@ -120,6 +148,9 @@ func ReadProject(ctx context.Context, s store.Store, p model.Project, conversati
 		return Contents{}, err
 	}
 	if out.Files, err = s.ListFiles(ctx, p.OwnerID, p.ID); err != nil {
+		return Contents{}, err
+	}
+	if out.Releases, err = s.ListReleases(ctx, p.OwnerID, p.ID); err != nil {
 		return Contents{}, err
 	}
 	if !conversations {
@@ -176,12 +207,25 @@ func FromContents(c Contents, when time.Time) Bundle {
 	for _, f := range c.Files {
 		b.Files = append(b.Files, File{Filename: f.Filename, Size: f.Size, ContentType: f.ContentType})
 	}
+	for _, r := range slices.Backward(c.Releases) {
+		snap := r.Snapshot
+		rel := Release{Number: r.Number, Note: r.Note, CreatedAt: &r.CreatedAt, Model: snap.Model, Temperature: snap.Temperature,
+			MaxOutputTokens: snap.MaxOutputTokens, Prompts: []ReleasePrompt{}, Files: []ReleaseFile{},
+			Published: p.PublishedRelease != nil && *p.PublishedRelease == r.Number}
+		for _, pr := range snap.Prompts {
+			rel.Prompts = append(rel.Prompts, ReleasePrompt{Name: pr.Name, Content: pr.Content})
+		}
+		for _, f := range snap.Files {
+			rel.Files = append(rel.Files, ReleaseFile{Filename: f.Filename})
+		}
+		b.Releases = append(b.Releases, rel)
+	}
 	// Read lists the most recently active conversation first; the bundle the other way round, so an
 	// import that creates them in order keeps which one was active last.
 	for _, t := range slices.Backward(c.Conversations) {
 		conv := Conversation{Title: t.Conversation.Title, CreatedAt: &t.Conversation.CreatedAt, UpdatedAt: &t.Conversation.UpdatedAt, Messages: []Message{}}
 		for _, m := range t.Messages {
-			msg := Message{Role: m.Role, Content: m.Content, Model: m.Model, Incomplete: m.Incomplete, CreatedAt: &m.CreatedAt}
+			msg := Message{Role: m.Role, Content: m.Content, Model: m.Model, Incomplete: m.Incomplete, Release: m.Release, CreatedAt: &m.CreatedAt}
 			for _, ct := range m.Citations {
 				msg.Citations = append(msg.Citations, Citation{Filename: ct.Filename, Quote: ct.Quote})
 			}

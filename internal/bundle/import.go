@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/project"
+	"github.com/chatbot-platform/chatbot/internal/release"
 	"github.com/chatbot-platform/chatbot/internal/store"
 	"github.com/chatbot-platform/chatbot/internal/usage"
 )
@@ -57,6 +59,18 @@ func (s *Service) Import(ctx context.Context, ownerID int64, b Bundle) (Imported
 				return err
 			}
 		}
+		for _, r := range v.releases {
+			r.ProjectID = p.ID
+			if _, err := tx.CreateRelease(ctx, ownerID, r); err != nil {
+				return err
+			}
+		}
+		if v.published != nil {
+			// A new project has no webhooks yet: there is nobody to tell release.published.
+			if err := tx.SetPublishedRelease(ctx, ownerID, p.ID, v.published); err != nil {
+				return err
+			}
+		}
 		for _, t := range v.conversations {
 			c, err := tx.CreateConversation(ctx, ownerID, model.Conversation{ProjectID: p.ID, Title: t.Conversation.Title})
 			if err != nil {
@@ -89,6 +103,8 @@ type checked struct {
 	settings      project.Settings
 	prompts       []model.Prompt
 	files         []string
+	releases      []model.Release
+	published     *int64
 	conversations []Thread
 }
 
@@ -132,8 +148,11 @@ func (s *Service) check(b Bundle) (checked, error) {
 	if v.files == nil {
 		v.files = []string{}
 	}
+	if err := s.checkReleases(&v, b); err != nil {
+		return v, err
+	}
 	for i, c := range b.Conversations {
-		t, err := checkConversation(c)
+		t, err := checkConversation(c, v.releases)
 		if err != nil {
 			return v, err.Under(fmt.Sprintf("conversations[%d]", i))
 		}
@@ -144,11 +163,17 @@ func (s *Service) check(b Bundle) (checked, error) {
 
 // checkConversation applies chat's rules: a title like one a user gives (or, empty, the one chat
 // would give), user messages as chat takes them, and replies as storable text.
-func checkConversation(c Conversation) (Thread, *model.ValidationError) {
+func checkConversation(c Conversation, releases []model.Release) (Thread, *model.ValidationError) {
 	var t Thread
 	for j, m := range c.Messages {
 		field := fmt.Sprintf("messages[%d]", j)
 		msg := model.Message{Role: m.Role, Content: m.Content, Incomplete: m.Incomplete}
+		if m.Release != nil {
+			if !slices.ContainsFunc(releases, func(r model.Release) bool { return r.Number == *m.Release }) {
+				return t, model.Invalid(field+".release", fmt.Sprintf("the bundle has no release %d", *m.Release))
+			}
+			msg.Release = m.Release
+		}
 		switch m.Role {
 		case model.RoleUser:
 			if err := model.CheckContent("content", m.Content, chat.MaxMessageChars); err != nil {
@@ -196,4 +221,52 @@ func checkConversation(c Conversation) (Thread, *model.ValidationError) {
 	}
 	t.Conversation.Title = title
 	return t, nil
+}
+
+// checkReleases checks each release as its own project and prompts would be checked (the same model,
+// settings and prompt rules and caps), its note as the releases route does, and that the numbers
+// ascend and at most one is published. Imported releases search no files: their files are missing
+// until uploaded again, and a release made after that includes them.
+func (s *Service) checkReleases(v *checked, b Bundle) error {
+	for i, r := range b.Releases {
+		at := fmt.Sprintf("releases[%d]", i)
+		switch {
+		case r.Number < 1:
+			return model.Invalid(at+".number", "must be at least 1")
+		case i > 0 && r.Number <= b.Releases[i-1].Number:
+			return model.Invalid(at+".number", "must be greater than the release before (releases are listed oldest first)")
+		}
+		note := strings.TrimSpace(r.Note)
+		if err := model.CheckText("note", note); err != nil {
+			return err.Under(at)
+		}
+		if utf8.RuneCountInString(note) > release.MaxNoteChars {
+			return model.Invalid(at+".note", fmt.Sprintf("must be at most %d characters", release.MaxNoteChars))
+		}
+		settings := project.Settings{Name: &b.Project.Name, Model: &r.Model, Temperature: &r.Temperature, MaxOutputTokens: &r.MaxOutputTokens}
+		if err := s.projects.CheckSettings(settings); err != nil {
+			return err.(*model.ValidationError).Under(at)
+		}
+		in := make([]project.PromptInput, len(r.Prompts))
+		for j, pr := range r.Prompts {
+			in[j] = project.PromptInput{Name: pr.Name, Content: pr.Content}
+		}
+		prompts, err := s.projects.CheckPrompts(in)
+		if err != nil {
+			return err.(*model.ValidationError).Under(at)
+		}
+		snap := model.Snapshot{Model: strings.TrimSpace(r.Model), Temperature: r.Temperature, MaxOutputTokens: r.MaxOutputTokens,
+			Prompts: make([]model.SnapshotPrompt, len(prompts)), Files: []model.SnapshotFile{}}
+		for j, pr := range prompts {
+			snap.Prompts[j] = model.SnapshotPrompt{Name: pr.Name, Content: pr.Content}
+		}
+		if r.Published {
+			if v.published != nil {
+				return model.Invalid(at+".published", fmt.Sprintf("release %d is published already: at most one release is", *v.published))
+			}
+			v.published = &r.Number
+		}
+		v.releases = append(v.releases, model.Release{Number: r.Number, Note: note, Snapshot: snap})
+	}
+	return nil
 }

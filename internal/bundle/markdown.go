@@ -33,7 +33,7 @@ func MarkdownZip(w io.Writer, threads []Thread) error {
 }
 
 // Markdown renders one conversation: its title and dates, then each message with its role, time,
-// model and citations.
+// model, the release that answered (when one did) and citations.
 func Markdown(t Thread) string {
 	var b bytes.Buffer
 	c := t.Conversation
@@ -54,6 +54,9 @@ func Markdown(t Thread) string {
 		fmt.Fprintf(&b, "\n## %s · %s", role, stamp(m.CreatedAt))
 		if m.Model != nil {
 			fmt.Fprintf(&b, " · %s", oneLine(*m.Model))
+		}
+		if m.Release != nil {
+			fmt.Fprintf(&b, " · release %d", *m.Release)
 		}
 		b.WriteString("\n\n")
 		b.WriteString(strings.TrimRight(m.Content, "\n"))

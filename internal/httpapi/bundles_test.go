@@ -36,6 +36,9 @@ func comparable(t *testing.T, body []byte) bundle.Bundle {
 		t.Fatalf("decode bundle %s: %v", body, err)
 	}
 	b.ExportedAt = nil
+	for i := range b.Releases {
+		b.Releases[i].CreatedAt = nil
+	}
 	for i := range b.Conversations {
 		c := &b.Conversations[i]
 		c.CreatedAt, c.UpdatedAt = nil, nil
@@ -70,15 +73,21 @@ func TestBundles_ExportImportRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// Two releases, the first published again (a rollback): both come over, with which is published.
+		wantStatus(t, s.Do(t, "POST", fmt.Sprintf("/projects/%d/releases", pid), owner, `{"note":"first"}`), 201, "")
+		wantStatus(t, s.Do(t, "PUT", fmt.Sprintf("/projects/prompts/%d", decode[[]struct{ ID int64 }](t, s.Do(t, "GET", prompts, owner, ""))[0].ID), owner,
+			`{"name":"first","content":"You help.\nFirst, always."}`), 200, "")
+		wantStatus(t, s.Do(t, "POST", fmt.Sprintf("/projects/%d/releases", pid), owner, `{"note":"second"}`), 201, "")
+		wantStatus(t, s.Do(t, "POST", fmt.Sprintf("/projects/%d/releases/1/publish", pid), owner, ""), 200, "")
 		wantStatus(t, s.Do(t, "POST", "/chat", owner, chatBody(pid, "How do I reset my password?", 0)), 200, "")
 		conv, err := s.Store.CreateConversation(ctx, me.ID, model.Conversation{ProjectID: pid, Title: "Refunds"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		answerModel := "gpt-4o"
+		answerModel, releaseOne := "gpt-4o", int64(1)
 		if _, err := s.Store.AddMessages(ctx,
 			model.Message{ConversationID: conv.ID, Role: model.RoleUser, Content: "Can I get a refund?"},
-			model.Message{ConversationID: conv.ID, Role: model.RoleAssistant, Content: "Yes, within 30 days.", Model: &answerModel,
+			model.Message{ConversationID: conv.ID, Role: model.RoleAssistant, Content: "Yes, within 30 days.", Model: &answerModel, Release: &releaseOne,
 				Citations: []model.Citation{{OpenAIFileID: "file-guide.pdf", Filename: "guide.pdf", Quote: "30 days"}}},
 		); err != nil {
 			t.Fatal(err)
@@ -95,6 +104,9 @@ func TestBundles_ExportImportRoundTrip(t *testing.T) {
 		full := s.Do(t, "GET", fmt.Sprintf("/projects/%d/export?include=conversations", pid), owner, "")
 		wantStatus(t, full, 200, "")
 		before := comparable(t, full.Body)
+		if len(before.Releases) != 2 || !before.Releases[0].Published || before.Releases[1].Published || before.Releases[1].Prompts[0].Content != "You help.\nFirst, always." {
+			t.Fatalf("want releases 1 (published) and 2: %s", full.Body)
+		}
 		if len(before.Conversations) != 2 {
 			t.Fatalf("want 2 conversations: %s", full.Body)
 		}
@@ -116,6 +128,12 @@ func TestBundles_ExportImportRoundTrip(t *testing.T) {
 		}
 		before.Files = nil
 		after.Files = nil
+		for i := range before.Releases {
+			if len(before.Releases[i].Files) != 2 || len(after.Releases[i].Files) != 0 {
+				t.Fatalf("release %d files: %v, then %v", i+1, before.Releases[i].Files, after.Releases[i].Files)
+			}
+			before.Releases[i].Files = after.Releases[i].Files
+		}
 		if !reflect.DeepEqual(before, after) {
 			t.Fatalf("round trip changed the project:\nbefore %s\nafter  %s", full.Body, again.Body)
 		}
@@ -138,6 +156,9 @@ func TestBundles_ImportRefusesBadBundles(t *testing.T) {
 		_, owner := s.NewUser(t)
 		newProject(t, s, owner, `{"name":"existing"}`)
 		ok := `{"name":"p","content":"c"}`
+		rel := func(n int, published bool) string {
+			return fmt.Sprintf(`{"number":%d,"published":%t,"model":"gpt-4o","temperature":1,"max_output_tokens":100,"prompts":[%s]}`, n, published, ok)
+		}
 		tests := []struct{ name, body, detail string }{
 			{"no body", ``, "body: is required"},
 			{"not JSON", `{"version":`, "body: is not valid JSON"},
@@ -161,6 +182,12 @@ func TestBundles_ImportRefusesBadBundles(t *testing.T) {
 			{"bad file name", `{"version":1,"project":{"name":"x"},"files":[{"filename":"a.pdf"},{"filename":"../.."}]}`, "files[1].filename: is not a usable file name"},
 			{"bad role", `{"version":1,"project":{"name":"x"},"conversations":[{"title":"t","messages":[{"role":"system","content":"x"}]}]}`, "conversations[0].messages[0].role"},
 			{"blank question", `{"version":1,"project":{"name":"x"},"conversations":[{"title":"t","messages":[{"role":"user","content":" "}]}]}`, "conversations[0].messages[0].content: must not be empty"},
+			{"release number", `{"version":1,"project":{"name":"x"},"releases":[{"number":0,"model":"gpt-4o","temperature":1,"max_output_tokens":100,"prompts":[]}]}`, "releases[0].number: must be at least 1"},
+			{"release order", `{"version":1,"project":{"name":"x"},"releases":[` + rel(2, false) + `,` + rel(1, false) + `]}`, "releases[1].number: must be greater than the release before"},
+			{"two published", `{"version":1,"project":{"name":"x"},"releases":[` + rel(1, true) + `,` + rel(2, true) + `]}`, "releases[1].published: release 1 is published already"},
+			{"release model", `{"version":1,"project":{"name":"x"},"releases":[{"number":1,"model":"gpt-5","temperature":1,"max_output_tokens":100,"prompts":[]}]}`, `releases[0].model: "gpt-5" is not offered here`},
+			{"release prompt", `{"version":1,"project":{"name":"x"},"releases":[{"number":1,"model":"gpt-4o","temperature":1,"max_output_tokens":100,"prompts":[{"name":"a","content":" "}]}]}`, "releases[0].prompts[0].content: must not be empty"},
+			{"unknown release", `{"version":1,"project":{"name":"x"},"releases":[` + rel(1, true) + `],"conversations":[{"title":"t","messages":[{"role":"assistant","content":"x","release":2}]}]}`, "conversations[0].messages[0].release: the bundle has no release 2"},
 			{"long title", `{"version":1,"project":{"name":"x"},"conversations":[{"title":"` + strings.Repeat("t", 101) + `","messages":[]}]}`, "conversations[0].title: must be at most 100 characters"},
 			{"template and body", ``, ""},
 		}

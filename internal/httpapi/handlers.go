@@ -18,6 +18,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/metrics"
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/ratelimit"
+	"github.com/chatbot-platform/chatbot/internal/release"
 	"github.com/chatbot-platform/chatbot/internal/store"
 	"github.com/chatbot-platform/chatbot/internal/usage"
 	"github.com/chatbot-platform/chatbot/internal/webhook"
@@ -32,6 +33,7 @@ type Handlers struct {
 	projects *project.Service
 	bundles  *bundle.Service
 	files    *file.Service
+	releases *release.Service
 	chat     *chat.Service
 	usage    *usage.Service
 	// heartbeat is how often an idle chat stream sends a comment line, so proxies keep it open.

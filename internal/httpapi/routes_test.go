@@ -14,6 +14,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/llm"
 	"github.com/chatbot-platform/chatbot/internal/project"
+	"github.com/chatbot-platform/chatbot/internal/release"
 )
 
 // TestRoutes_AuthFailsClosed: a handler the spec does not describe (its middleware would find no
@@ -164,6 +165,7 @@ func TestRoutes_LimitsInTheDocumentAreTheCodes(t *testing.T) {
 		{"BundlePrompt.content is PromptContent", prop("BundlePrompt", "content"), schema("PromptContent")},
 		{"BundleProject.name is Name", prop("BundleProject", "name"), schema("Name")},
 		{"Bundle.version", prop("Bundle", "version").Enum, []any{float64(bundle.Version)}},
+		{"BundleRelease.note.maxLength", maxLen(prop("BundleRelease", "note")), uint64(release.MaxNoteChars)},
 		{"Temperature.minimum", f(schema("Temperature").Min), project.MinTemperature},
 		{"Temperature.maximum", f(schema("Temperature").Max), project.MaxTemperature},
 		{"MaxOutputTokens.minimum", f(schema("MaxOutputTokens").Min), float64(project.MinOutputTokens)},
