@@ -1742,8 +1742,8 @@ type WebhookDelivery struct {
 	EventId string `json:"event_id"`
 
 	// EventType Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`, `budget.threshold`
-	// (a budget 80 % used) and `budget.exhausted`. The others are accepted and will be sent once their features
-	// exist.
+	// (a budget 80 % used), `budget.exhausted` and `release.published` (`number`, `note`, `previous`). The others
+	// are accepted and will be sent once their features exist.
 	EventType     WebhookEventType `json:"event_type"`
 	Id            int64            `json:"id"`
 	LastAttemptAt *time.Time       `json:"last_attempt_at"`
@@ -1758,8 +1758,8 @@ type WebhookDelivery struct {
 type WebhookDeliveryStatus string
 
 // WebhookEventType Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`, `budget.threshold`
-// (a budget 80 % used) and `budget.exhausted`. The others are accepted and will be sent once their features
-// exist.
+// (a budget 80 % used), `budget.exhausted` and `release.published` (`number`, `note`, `previous`). The others
+// are accepted and will be sent once their features exist.
 type WebhookEventType string
 
 // WebhookUpdate defines model for WebhookUpdate.

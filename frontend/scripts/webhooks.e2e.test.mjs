@@ -165,7 +165,7 @@ describe("webhooks in the dashboard", () => {
     await page.getByRole("tab", { name: "Publish" }).click();
     await page.getByRole("heading", { name: "Webhooks", exact: true }).waitFor();
     await page.getByText("No webhooks yet: add one below.").waitFor();
-    await addForm().getByText("Sent today: conversation.created, message.completed, file.indexed and file.failed.", { exact: false }).waitFor();
+    await addForm().getByText("Sent today: conversation.created, message.completed, file.indexed, file.failed and release.published.", { exact: false }).waitFor();
     await page.getByRole("heading", { name: "Verifying signatures" }).waitFor();
     await page.getByLabel("Verify a signature in Node.js", { exact: true }).waitFor();
   });

@@ -398,24 +398,25 @@ func buildInput(system string, history []model.Message, message string, budget i
 // once Do succeeded.
 func (s *Service) save(ctx context.Context, tx store.Store, t *turn, msgs ...model.Message) (model.Conversation, []model.Message, error) {
 	conv := t.conv
+	var stored []model.Message
+	var err error
 	if conv.ID == 0 {
-		var err error
 		conv = model.Conversation{ProjectID: t.project.ID, Title: Title(t.req.Message), EndUser: t.req.EndUser}
 		if t.req.Key != nil {
 			conv.KeyID, conv.KeyName = &t.req.Key.ID, t.req.Key.Name
 		}
-		if conv, err = tx.CreateConversation(ctx, t.req.OwnerID, conv); err != nil {
+		if conv, stored, err = tx.StartConversation(ctx, t.req.OwnerID, conv, msgs...); err != nil {
 			return conv, nil, err
 		}
 		if err := s.events.Emit(ctx, tx, conv.ProjectID, webhook.ConversationCreated, conversationEvent{
 			ConversationID: conv.ID, Title: conv.Title, KeyID: conv.KeyID, EndUser: conv.EndUser, CreatedAt: conv.CreatedAt}); err != nil {
 			return conv, nil, err
 		}
-	}
-	msgs[0].ConversationID = conv.ID
-	stored, err := tx.AddMessages(ctx, msgs...)
-	if err != nil {
-		return conv, stored, err
+	} else {
+		msgs[0].ConversationID = conv.ID
+		if stored, err = tx.AddMessages(ctx, msgs...); err != nil {
+			return conv, stored, err
+		}
 	}
 	for _, m := range stored {
 		if m.Role == model.RoleAssistant && !m.Incomplete {

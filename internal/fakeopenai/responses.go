@@ -94,6 +94,9 @@ func parseResponsesCall(body []byte) (*ResponsesCall, error) {
 	return c, nil
 }
 
+// ShowSystemPrompt, sent as the user's message, makes the default reply "System: <the system message>".
+const ShowSystemPrompt = "!system"
+
 // reply is what the fake will answer to one call.
 type reply struct {
 	id, msgID, fsID string
@@ -116,13 +119,19 @@ func (s *Server) plan(c *ResponsesCall) *reply {
 	if s.replyFunc != nil {
 		rp.text = s.replyFunc(*c)
 	} else {
-		last := ""
+		last, system := "", ""
 		for _, m := range c.Input {
-			if m.Role == "user" {
+			switch m.Role {
+			case "user":
 				last = m.Content
+			case "system":
+				system = m.Content
 			}
 		}
 		rp.text = "Echo: " + last
+		if last == ShowSystemPrompt { // lets a browser test see which instructions answered
+			rp.text = "System: " + system
+		}
 	}
 	var ids []string
 	for _, t := range c.Tools {

@@ -188,6 +188,8 @@ type Store interface {
 	// AddMessages stores msgs, in order, in one conversation (msgs[0]'s), and marks it active at their
 	// time. The caller has checked that the conversation is the user's.
 	AddMessages(ctx context.Context, msgs ...model.Message) ([]model.Message, error)
+	// StartConversation stores a new conversation (as CreateConversation) with its first msgs.
+	StartConversation(ctx context.Context, ownerID int64, c model.Conversation, msgs ...model.Message) (model.Conversation, []model.Message, error)
 	// ListMessages returns one page of a conversation's messages, oldest first: after p.After's ID.
 	ListMessages(ctx context.Context, ownerID, conversationID int64, p Page) ([]model.Message, error)
 	// RecentMessages returns the newest messages of a conversation whose contents add up to at most

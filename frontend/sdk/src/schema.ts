@@ -1188,8 +1188,8 @@ export interface components {
         };
         /**
          * @description Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`, `budget.threshold`
-         *     (a budget 80 % used) and `budget.exhausted`. The others are accepted and will be sent once their features
-         *     exist.
+         *     (a budget 80 % used), `budget.exhausted` and `release.published` (`number`, `note`, `previous`). The others
+         *     are accepted and will be sent once their features exist.
          * @enum {string}
          */
         WebhookEventType: "message.completed" | "conversation.created" | "file.indexed" | "file.failed" | "feedback.created" | "budget.threshold" | "budget.exhausted" | "release.published" | "eval_run.completed";

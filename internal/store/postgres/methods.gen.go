@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -266,28 +267,70 @@ func (s *Store) AddMessages(ctx context.Context, msgs ...model.Message) ([]model
 	if len(msgs) == 0 {
 		return nil, nil
 	}
-	out := make([]model.Message, len(msgs))
-	err := s.InTx(ctx, func(tx store.Store) error {
+	var out []model.Message
+	err := s.InTx(ctx, func(tx store.Store) (err error) {
 		q, now := tx.(*Store).w, store.Now()
-		for i, m := range msgs {
-			citations, err := json.Marshal(store.NonNil(m.Citations))
-			if err != nil {
-				return fmt.Errorf("postgres: encode citations: %w", err)
-			}
-			id, err := q.CreateMessage(ctx, sqlcgen.CreateMessageParams{
-				ConversationID: msgs[0].ConversationID, Role: m.Role, Content: m.Content, Model: m.Model,
-				InputTokens: m.InputTokens, OutputTokens: m.OutputTokens, LatencyMs: m.LatencyMS,
-				Incomplete: m.Incomplete, Citations: string(citations), CreatedAt: now, ReleaseNumber: m.Release,
-			})
-			if err != nil {
-				return mapErr(err)
-			}
-			out[i] = m
-			out[i].ID, out[i].ConversationID, out[i].CreatedAt, out[i].Citations = id, msgs[0].ConversationID, now, store.NonNil(m.Citations)
+		if out, err = insertMessages(ctx, q, msgs[0].ConversationID, now, msgs); err != nil {
+			return err
 		}
 		return mapErr(q.TouchConversation(ctx, sqlcgen.TouchConversationParams{ID: msgs[0].ConversationID, UpdatedAt: now}))
 	})
 	return out, err
+}
+
+func (s *Store) StartConversation(ctx context.Context, ownerID int64, c model.Conversation, msgs ...model.Message) (model.Conversation, []model.Message, error) {
+	var out []model.Message
+	err := s.InTx(ctx, func(tx store.Store) (err error) {
+		if c, err = tx.CreateConversation(ctx, ownerID, c); err != nil {
+			return err
+		}
+		out, err = insertMessages(ctx, tx.(*Store).w, c.ID, c.CreatedAt, msgs) // created now: nothing to touch
+		return err
+	})
+	return c, out, err
+}
+
+// insertMessages stores msgs in conversation convID at now: a question with its answer in one statement.
+func insertMessages(ctx context.Context, q *sqlcgen.Queries, convID int64, now time.Time, msgs []model.Message) ([]model.Message, error) {
+	out := make([]model.Message, len(msgs))
+	citations := make([]string, len(msgs))
+	for i, m := range msgs {
+		raw, err := json.Marshal(store.NonNil(m.Citations))
+		if err != nil {
+			return nil, fmt.Errorf("postgres: encode citations: %w", err)
+		}
+		citations[i] = string(raw)
+		out[i] = m
+		out[i].ConversationID, out[i].CreatedAt, out[i].Citations = convID, now, store.NonNil(m.Citations)
+	}
+	if len(msgs) == 2 {
+		a, b := msgs[0], msgs[1]
+		ids, err := q.CreateMessagePair(ctx, sqlcgen.CreateMessagePairParams{
+			ConversationID: convID, CreatedAt: now,
+			Role: a.Role, Content: a.Content, Model: a.Model, InputTokens: a.InputTokens, OutputTokens: a.OutputTokens,
+			LatencyMs: a.LatencyMS, Incomplete: a.Incomplete, Citations: citations[0], ReleaseNumber: a.Release,
+			Role2: b.Role, Content2: b.Content, Model2: b.Model, InputTokens2: b.InputTokens, OutputTokens2: b.OutputTokens,
+			LatencyMs2: b.LatencyMS, Incomplete2: b.Incomplete, Citations2: citations[1], ReleaseNumber2: b.Release,
+		})
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		slices.Sort(ids)
+		out[0].ID, out[1].ID = ids[0], ids[1]
+		return out, nil
+	}
+	for i, m := range msgs {
+		id, err := q.CreateMessage(ctx, sqlcgen.CreateMessageParams{
+			ConversationID: convID, Role: m.Role, Content: m.Content, Model: m.Model,
+			InputTokens: m.InputTokens, OutputTokens: m.OutputTokens, LatencyMs: m.LatencyMS,
+			Incomplete: m.Incomplete, Citations: citations[i], CreatedAt: now, ReleaseNumber: m.Release,
+		})
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		out[i].ID = id
+	}
+	return out, nil
 }
 
 func (s *Store) ListMessages(ctx context.Context, ownerID, conversationID int64, p store.Page) ([]model.Message, error) {

@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(testing.TB) store.Store) {
 		{"PromptsOrderAndScope", testPrompts},
 		{"FilesScope", testFiles},
 		{"ConversationsAndMessages", testConversations},
+		{"StartConversationWithItsFirstMessages", testStartConversation},
 		{"PagesFollowTheListsOrder", testPages},
 		{"RecentMessagesFitTheBudget", testRecentMessages},
 		{"KeysAreScopedAndRevocable", testKeys},
@@ -322,6 +323,35 @@ func testConversations(t *testing.T, s store.Store) {
 	}
 	if l := must(s.ListMessages(ctx, alice.ID, c1.ID, all)); len(l) != 0 {
 		t.Fatalf("messages survive their conversation: %+v", l)
+	}
+}
+
+func testStartConversation(t *testing.T, s store.Store) {
+	alice, bob := newUser(t, s, "alice@example.com"), newUser(t, s, "bob@example.com")
+	p := newProject(t, s, alice.ID, "p")
+	model4 := "gpt-4o-mini"
+	c, msgs, err := s.StartConversation(ctx, alice.ID, model.Conversation{ProjectID: p.ID, Title: "t", EndUser: "ann"},
+		model.Message{Role: model.RoleUser, Content: "question"},
+		model.Message{Role: model.RoleAssistant, Content: "answer", Model: &model4, Citations: []model.Citation{{Filename: "f", Quote: "q"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 2 || msgs[0].ID >= msgs[1].ID || msgs[0].ConversationID != c.ID || !c.UpdatedAt.Equal(c.CreatedAt) {
+		t.Fatalf("started %+v with %+v", c, msgs)
+	}
+	got := must(s.ListMessages(ctx, alice.ID, c.ID, all))
+	if len(got) != 2 || got[0].ID != msgs[0].ID || got[0].Content != "question" || got[1].Content != "answer" ||
+		*got[1].Model != model4 || len(got[1].Citations) != 1 {
+		t.Fatalf("stored %+v", got)
+	}
+	if one := must(s.GetConversation(ctx, alice.ID, c.ID)); one.EndUser != "ann" || !one.UpdatedAt.Equal(c.CreatedAt) {
+		t.Fatalf("conversation %+v", one)
+	}
+	// Another owner's project: nothing stored.
+	_, _, err = s.StartConversation(ctx, bob.ID, model.Conversation{ProjectID: p.ID, Title: "x"}, model.Message{Role: model.RoleUser, Content: "hi"})
+	wantErr(t, err, store.ErrNotFound)
+	if l := must(s.ListConversations(ctx, alice.ID, p.ID, store.ConversationFilter{}, all)); len(l) != 1 {
+		t.Fatalf("conversations after a refused start: %+v", l)
 	}
 }
 

@@ -51,7 +51,7 @@ describe("event types", () => {
   it("lists every type once, each with a hint, and marks the four sent today", () => {
     expect(new Set(EVENT_TYPES).size).toBe(9);
     for (const e of EVENT_TYPES) expect(EVENT_HINTS[e]).toBeTruthy();
-    expect([...SENT_TODAY].sort()).toEqual(["conversation.created", "file.failed", "file.indexed", "message.completed"]);
+    expect([...SENT_TODAY].sort()).toEqual(["conversation.created", "file.failed", "file.indexed", "message.completed", "release.published"]);
   });
 });
 

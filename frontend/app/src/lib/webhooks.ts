@@ -20,6 +20,7 @@ export const SENT_TODAY: ReadonlySet<WebhookEventType> = new Set([
   "message.completed",
   "file.indexed",
   "file.failed",
+  "release.published",
 ]);
 
 export const EVENT_HINTS: Record<WebhookEventType, string> = {

@@ -60,6 +60,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.createMessageStmt, err = db.PrepareContext(ctx, createMessage); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateMessage: %w", err)
 	}
+	if q.createMessagePairStmt, err = db.PrepareContext(ctx, createMessagePair); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateMessagePair: %w", err)
+	}
 	if q.createProjectStmt, err = db.PrepareContext(ctx, createProject); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateProject: %w", err)
 	}
@@ -402,6 +405,11 @@ func (q *Queries) Close() error {
 	if q.createMessageStmt != nil {
 		if cerr := q.createMessageStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createMessageStmt: %w", cerr)
+		}
+	}
+	if q.createMessagePairStmt != nil {
+		if cerr := q.createMessagePairStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createMessagePairStmt: %w", cerr)
 		}
 	}
 	if q.createProjectStmt != nil {
@@ -920,6 +928,7 @@ type Queries struct {
 	createFileStmt                 *sql.Stmt
 	createKeyStmt                  *sql.Stmt
 	createMessageStmt              *sql.Stmt
+	createMessagePairStmt          *sql.Stmt
 	createProjectStmt              *sql.Stmt
 	createPromptStmt               *sql.Stmt
 	createRecoveryCodeStmt         *sql.Stmt
@@ -1031,6 +1040,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		createFileStmt:                 q.createFileStmt,
 		createKeyStmt:                  q.createKeyStmt,
 		createMessageStmt:              q.createMessageStmt,
+		createMessagePairStmt:          q.createMessagePairStmt,
 		createProjectStmt:              q.createProjectStmt,
 		createPromptStmt:               q.createPromptStmt,
 		createRecoveryCodeStmt:         q.createRecoveryCodeStmt,

@@ -74,6 +74,7 @@ export function MessageList({ messages, loading, projectName, usageHref, onRetry
                   </button>
                 )}
                 <Figures message={m} />
+                <ReleaseTag message={m} />
               </div>
             )}
           </li>
@@ -147,25 +148,26 @@ function Reply({ message, usageHref, onRetry }: ReplyProps) {
   );
 }
 
-/**
- * A reply's release (draft or release N), tokens and latency in small print, once known, and what was left of its
- * budget before it.
- */
+/** A reply's tokens and latency in small print, once known, and what was left of its budget before it. */
 function Figures({ message }: { message: UiMessage }) {
   const text = replyFigures(message);
-  const release = releaseLabel(message);
-  if (!text && !message.budgetLeft && !release) return null;
+  if (!text && !message.budgetLeft) return null;
   return (
     <p className="message-figures">
-      {release && (
-        <span className="release-tag" title="The state of the bot that wrote this reply">
-          {release}
-        </span>
-      )}
-      {release && text && " · "}
       {text}
       {text && message.budgetLeft && " · "}
       {message.budgetLeft && `before this reply: ${message.budgetLeft}`}
+    </p>
+  );
+}
+
+/** Which state of the bot wrote a reply ("draft" or "release 3"), once known. */
+function ReleaseTag({ message }: { message: UiMessage }) {
+  const label = releaseLabel(message);
+  if (!label) return null;
+  return (
+    <p className="message-release" title="The state of the bot that wrote this reply">
+      {label}
     </p>
   );
 }

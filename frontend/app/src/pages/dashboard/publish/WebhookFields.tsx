@@ -42,8 +42,8 @@ export function WebhookFields({ idPrefix, draft, onChange }: WebhookFieldsProps)
       <fieldset className="checkbox-group" aria-describedby={id("events-hint")}>
         <legend>Events</legend>
         <span className="hint" id={id("events-hint")}>
-          Sent today: conversation.created, message.completed, file.indexed and file.failed. The others can be chosen
-          now and are sent once their features exist.
+          Sent today: conversation.created, message.completed, file.indexed, file.failed and release.published. The
+          others can be chosen now and are sent once their features exist.
         </span>
         {EVENT_TYPES.map((event) => (
           <label key={event} className="check">

@@ -128,7 +128,7 @@ describe("WebhooksSection", () => {
     await screen.findByText("No webhooks yet: add one below.");
 
     const form = addForm();
-    expect(form.getByText(/Sent today: conversation\.created, message\.completed, file\.indexed and file\.failed/)).toBeTruthy();
+    expect(form.getByText(/Sent today: conversation\.created, message\.completed, file\.indexed, file\.failed and release\.published/)).toBeTruthy();
     fireEvent.change(form.getByLabelText("Endpoint URL"), { target: { value: " https://crm.example/hooks " } });
     fireEvent.click(form.getByRole("checkbox", { name: /^file\.failed/ }));
     fireEvent.click(form.getByRole("checkbox", { name: /^conversation\.created/ }));
