@@ -86,6 +86,15 @@ type Message struct {
 	CreatedAt      time.Time
 }
 
+type MessageFeedback struct {
+	MessageID int64
+	ProjectID int64
+	Rating    string
+	Comment   string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
 type Project struct {
 	ID                    int64
 	OwnerID               int64
