@@ -290,6 +290,7 @@ export function ChatPage() {
             <>
               <MessageList
                 messages={chat.messages}
+                conversationId={conversationId}
                 loading={loadingConversation}
                 projectName={project.name}
                 usageHref={`/dashboard?project=${project.id}&tab=usage`}

@@ -1,4 +1,4 @@
-import type { ChatMessage, Citation } from "@chatbot-platform/sdk";
+import type { ChatMessage, Citation, Feedback } from "@chatbot-platform/sdk";
 import { formatCount, formatMs, formatUSD } from "../../lib/format";
 
 /** A message as the chat page shows it, including replies still streaming or that failed. */
@@ -21,6 +21,8 @@ export interface UiMessage {
   latencyMs?: number | null;
   /** What was left of the tightest budget before this reply (X-Budget-Remaining), for people. */
   budgetLeft?: string;
+  /** A stored answer's rating, as loaded with its conversation. */
+  feedback?: Feedback | null;
 }
 
 export function fromApi(message: ChatMessage): UiMessage {
@@ -35,6 +37,7 @@ export function fromApi(message: ChatMessage): UiMessage {
     inputTokens: message.input_tokens ?? null,
     outputTokens: message.output_tokens ?? null,
     latencyMs: message.latency_ms ?? null,
+    feedback: message.feedback ?? null,
   };
 }
 
