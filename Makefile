@@ -91,7 +91,13 @@ migrate-new: ## create a migration in both dialects: make migrate-new NAME=add_t
 	for d in postgres sqlite; do printf -- '-- +goose Up\n\n-- +goose Down\n' > db/migrations/$$d/$${n}_$(NAME).sql; echo "db/migrations/$$d/$${n}_$(NAME).sql"; done
 
 bench: ## load benchmarks (docs/benchmarks.md): authenticated reads, chat vs direct upstream, streams, start-up and memory
-	go test -run '^$$' -bench 'ListProjects' -benchtime 30000x -count 3 ./internal/bench/
+	@command -v wrk >/dev/null || apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends wrk \
+		|| { apt-get -o DPkg::Lock::Timeout=300 update && apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends wrk; }
+	@# wrk (a separate process) drives these; PostgreSQL runs when TEST_DATABASE_URL is set or the local server answers.
+	@pg="$${TEST_DATABASE_URL:-}"; \
+	if [ -z "$$pg" ] && command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432 -t 2; then pg="$(PG_LOCAL)"; fi; \
+	TEST_DATABASE_URL="$$pg" go test -run '^$$' -bench 'Wrk' -benchtime 1x -count 3 ./internal/bench/
+	go test -run '^$$' -bench '^BenchmarkListProjects$$' -benchtime 30000x -count 3 ./internal/bench/
 	go test -run '^$$' -bench 'Chat.*/clients=1$$' -benchtime 200x ./internal/bench/
 	go test -run '^$$' -bench 'Chat.*/clients=256' -benchtime 5000x -count 3 ./internal/bench/
 	go test -run '^$$' -bench 'ChatCredential|ChatBudget' -benchtime 5000x -count 3 ./internal/bench/

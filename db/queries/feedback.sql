@@ -29,7 +29,7 @@ WHERE message_feedback.message_id = @message_id
 -- name: ListFeedback :many
 -- A project's rated answers, most recently rated first, each with the user message just before it.
 SELECT f.message_id, f.rating, f.comment, f.created_at, f.updated_at, m.conversation_id, m.content AS answer,
-       m.created_at AS answered_at, c.end_user, q.content AS question
+       m.created_at AS answered_at, m.release_number, c.end_user, q.content AS question
 FROM message_feedback f
 JOIN projects p ON p.id = f.project_id
 JOIN messages m ON m.id = f.message_id
@@ -51,8 +51,10 @@ WHERE m.conversation_id = @conversation_id AND p.owner_id = @owner_id
   AND f.message_id >= @from_id AND f.message_id <= @to_id;
 
 -- name: CountFeedback :many
--- Ratings made or changed in [since, until), by rating.
-SELECT f.rating, COUNT(*) AS n FROM message_feedback f
+-- Ratings made or changed in [since, until), by the release that gave the answer (null: the draft) and rating.
+SELECT m.release_number, f.rating, COUNT(*) AS n FROM message_feedback f
 JOIN projects p ON p.id = f.project_id
+JOIN messages m ON m.id = f.message_id
 WHERE f.project_id = @project_id AND p.owner_id = @owner_id AND f.updated_at >= @since AND f.updated_at < @until
-GROUP BY f.rating;
+GROUP BY m.release_number, f.rating
+ORDER BY m.release_number;

@@ -34,6 +34,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/metrics"
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/ratelimit"
+	"github.com/chatbot-platform/chatbot/internal/release"
 	"github.com/chatbot-platform/chatbot/internal/store"
 	"github.com/chatbot-platform/chatbot/internal/store/postgres"
 	"github.com/chatbot-platform/chatbot/internal/store/sqlite"
@@ -167,6 +168,10 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	meter.EmitTo(hooks)
 	chats := chat.NewService(st, writes, openai, files, meter, cfg.ChatHistoryChars, limits, log, m)
 	chats.EmitTo(hooks)
+	releases := release.NewService(st, log)
+	releases.EmitTo(hooks)
+	chats.AnswerWithReleases(releases)
+	files.GuardWith(releases)
 	if p, ok := st.(store.Pooled); ok {
 		m.WatchPools(p.PoolStats)
 	}
@@ -188,6 +193,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		Keys:      apikey.NewService(st, log),
 		Projects:  projects,
 		Files:     files,
+		Releases:  releases,
 		Chat:      chats,
 		Usage:     meter,
 		Webhooks:  hooks,

@@ -62,8 +62,9 @@ func upstream(b *testing.B, latency time.Duration) string {
 }
 
 // chatSetup runs the release binary in front of an upstream that takes 50 ms per answer.
-func chatSetup(b *testing.B) (s *server, token string, projectID int64) {
-	s, _ = start(b, "OPENAI_API_KEY=sk-bench", "OPENAI_BASE_URL="+upstream(b, upstreamLatency), os.Getenv("BENCH_SERVER_ENV"))
+// env is added to the server's (e.g. another DATABASE_URL).
+func chatSetup(b *testing.B, env ...string) (s *server, token string, projectID int64) {
+	s, _ = start(b, append([]string{"OPENAI_API_KEY=sk-bench", "OPENAI_BASE_URL=" + upstream(b, upstreamLatency), os.Getenv("BENCH_SERVER_ENV")}, env...)...)
 	api := apitest.Connect(b, s.url)
 	token = api.Signup(b, benchEmail, "SecurePass123")
 	projectID = api.NewProject(b, token, "Bench bot")

@@ -21,9 +21,10 @@ import (
 
 // server is the real chatbot binary, built with the release flags, running on a fresh SQLite database.
 type server struct {
-	cmd  *exec.Cmd
-	url  string
-	logs *bytes.Buffer
+	cmd   *exec.Cmd
+	url   string
+	logs  *bytes.Buffer
+	dbURL string // the DATABASE_URL it runs on (the last one in env wins, as in exec)
 }
 
 // start runs the binary and returns once /health answers 200, with the time that took.
@@ -39,6 +40,11 @@ func start(b *testing.B, env ...string) (*server, time.Duration) {
 		// One benchmark account is every client: its per-account stream cap is raised to the most allowed.
 		"MAX_STREAMS_PER_USER=10000"}, env...)
 	s.cmd.Stderr = s.logs
+	for _, kv := range s.cmd.Env {
+		if v, ok := strings.CutPrefix(kv, "DATABASE_URL="); ok {
+			s.dbURL = v
+		}
+	}
 	t0 := time.Now()
 	if err := s.cmd.Start(); err != nil {
 		b.Fatal(err)

@@ -3,16 +3,24 @@ package bench
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chatbot-platform/chatbot/internal/store"
+	"github.com/chatbot-platform/chatbot/internal/store/postgres"
 	"github.com/chatbot-platform/chatbot/internal/store/sqlite"
 )
 
-// countMessages opens the server's SQLite database and counts every stored message of the benchmark user.
+// countMessages opens the server's database and counts every stored message of the benchmark user.
 func countMessages(b *testing.B, s *server) int {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(s.cmd.Dir, "app.db"))
+	var st store.Store
+	var err error
+	if strings.HasPrefix(s.dbURL, "postgres") {
+		st, err = postgres.Open(ctx, s.dbURL)
+	} else {
+		st, err = sqlite.Open(ctx, filepath.Join(s.cmd.Dir, "app.db"))
+	}
 	if err != nil {
 		b.Fatal(err)
 	}

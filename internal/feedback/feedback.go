@@ -48,7 +48,7 @@ func (s *Service) Rate(ctx context.Context, v chat.Viewer, conversationID, messa
 	}
 	var out model.Feedback
 	err := s.store.InTx(ctx, func(tx store.Store) error {
-		c, _, err := answer(ctx, tx, v, conversationID, messageID)
+		c, m, err := answer(ctx, tx, v, conversationID, messageID)
 		if err != nil {
 			return err
 		}
@@ -64,7 +64,7 @@ func (s *Service) Rate(ctx context.Context, v chat.Viewer, conversationID, messa
 			return err
 		}
 		return s.events.Emit(ctx, tx, c.ProjectID, webhook.FeedbackCreated, event{
-			ConversationID: c.ID, MessageID: messageID, Rating: rating, Comment: comment, EndUser: c.EndUser})
+			ConversationID: c.ID, MessageID: messageID, Rating: rating, Comment: comment, EndUser: c.EndUser, Release: m.Release})
 	})
 	if err != nil {
 		return model.Feedback{}, notFound(err, "message")

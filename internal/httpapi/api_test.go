@@ -283,6 +283,9 @@ func TestIsolation_AnotherUsersIDsAre404(t *testing.T) {
 		prompt := s.Do(t, "POST", fmt.Sprintf("/projects/%d/prompts", p.ID), alice, `{"name":"secret","content":"alice only"}`)
 		var pr struct{ ID int64 }
 		json.Unmarshal(prompt.Body, &pr)
+		if r := s.Do(t, "POST", fmt.Sprintf("/projects/%d/releases", p.ID), alice, `{}`); r.StatusCode != 201 {
+			t.Fatalf("release: %d %s", r.StatusCode, r.Body)
+		}
 		snapshot := func() string {
 			a := s.Do(t, "GET", fmt.Sprintf("/projects/%d", p.ID), alice, "")
 			b := s.Do(t, "GET", fmt.Sprintf("/projects/%d/prompts", p.ID), alice, "")
@@ -299,6 +302,10 @@ func TestIsolation_AnotherUsersIDsAre404(t *testing.T) {
 			{"POST", "/projects/%d/prompts", `{"name":"x","content":"injected","position":0}`, "project not found"},
 			{"PUT", "/projects/prompts/%d", `{"name":"x","content":"overwritten"}`, "prompt not found"},
 			{"DELETE", "/projects/prompts/%d", "", "prompt not found"},
+			{"GET", "/projects/%d/releases", "", "project not found"},
+			{"POST", "/projects/%d/releases", `{"note":"stolen"}`, "project not found"},
+			{"GET", "/projects/%d/releases/1", "", "project not found"},
+			{"POST", "/projects/%d/releases/1/publish", "", "project not found"},
 			{"GET", "/projects/%d/feedback", "", "project not found"},
 		}
 		for _, r := range routes {

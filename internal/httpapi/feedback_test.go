@@ -201,25 +201,42 @@ func TestFeedback_ListFilterPagesAndUsageCounts(t *testing.T) {
 		wantStatus(t, s.Do(t, "GET", list, stranger, ""), 404, "project not found")
 		wantStatus(t, s.Do(t, "GET", list+"?rating=meh", owner, ""), 400, "rating")
 
-		usage := decode[struct {
-			Feedback []struct {
-				Release  *int64
-				Up, Down int64
+		// An answer of release 1 (keys get the published release) is listed and counted with it.
+		wantStatus(t, s.Do(t, "POST", fmt.Sprintf("/projects/%d/releases", pid), owner, `{"note":"first"}`), 201, "")
+		chatKey := newKey(t, s, owner, pid, `{"name":"backend","kind":"secret"}`).Key
+		released := decode[chatReply](t, s.Do(t, "POST", "/chat", chatKey, `{"message":"Question four","user":"ann"}`))
+		wantStatus(t, s.Do(t, "PUT", feedbackPath(released.ConversationID, released.MessageID, "?user=ann"), chatKey, `{"rating":"up"}`), 200, "")
+		if l := decode[[]ratedJSON](t, s.Do(t, "GET", list+"?limit=1", owner, "")); len(l) != 1 || l[0].Release == nil || *l[0].Release != 1 ||
+			l[0].EndUser == nil || *l[0].EndUser != "ann" {
+			t.Fatalf("the released answer is listed as %+v", l)
+		}
+
+		type count struct {
+			Release  *int64
+			Up, Down int64
+		}
+		usage := decode[struct{ Feedback []count }](t, s.Do(t, "GET", fmt.Sprintf("/projects/%d/usage", pid), readKey, ""))
+		got := map[string]count{}
+		for _, c := range usage.Feedback {
+			name := "draft"
+			if c.Release != nil {
+				name = fmt.Sprint(*c.Release)
 			}
-		}](t, s.Do(t, "GET", fmt.Sprintf("/projects/%d/usage", pid), readKey, ""))
-		if len(usage.Feedback) != 1 || usage.Feedback[0].Release != nil || usage.Feedback[0].Up != 1 || usage.Feedback[0].Down != 2 {
+			got[name] = c
+		}
+		if len(got) != 2 || got["draft"].Up != 1 || got["draft"].Down != 2 || got["1"].Up != 1 || got["1"].Down != 0 {
 			t.Fatalf("usage feedback counts %+v", usage.Feedback)
 		}
 
 		wantStatus(t, s.Do(t, "DELETE", fmt.Sprintf("/conversations/%d", first.ConversationID), owner, ""), 204, "")
-		if l := decode[[]ratedJSON](t, s.Do(t, "GET", list, owner, "")); len(l) != 1 || l[0].MessageID != other.MessageID {
+		if l := decode[[]ratedJSON](t, s.Do(t, "GET", list, owner, "")); len(l) != 2 || l[1].MessageID != other.MessageID {
 			t.Fatalf("after deleting a conversation: %+v", l)
 		}
 	})
 }
 
 // feedback.created reaches the project's webhooks when a rating is made or changed, with the
-// conversation's end user; the same rating again sends nothing.
+// conversation's end user and the answer's release; the same rating again sends nothing.
 func TestFeedback_CreatedEventDelivered(t *testing.T) {
 	eachEngineWithUpstream(t, map[string]string{"WEBHOOK_ALLOW_PRIVATE": "true"}, func(t *testing.T, s *apitest.Server, _ *fakeopenai.Server) {
 		got := make(chan received, 10)
@@ -232,6 +249,7 @@ func TestFeedback_CreatedEventDelivered(t *testing.T) {
 		pid := newProject(t, s, owner, `{"name":"Hooked"}`)
 		wantStatus(t, s.Do(t, "POST", fmt.Sprintf("/projects/%d/webhooks", pid), owner,
 			fmt.Sprintf(`{"url":%q,"events":["feedback.created"]}`, receiver.URL)), 201, "")
+		wantStatus(t, s.Do(t, "POST", fmt.Sprintf("/projects/%d/releases", pid), owner, `{}`), 201, "")
 		key := newKey(t, s, owner, pid, `{"name":"backend","kind":"secret"}`).Key
 		reply := decode[chatReply](t, s.Do(t, "POST", "/chat", key, `{"message":"hello","user":"ann"}`))
 		path := feedbackPath(reply.ConversationID, reply.MessageID, "?user=ann")
@@ -257,7 +275,7 @@ func TestFeedback_CreatedEventDelivered(t *testing.T) {
 		wantStatus(t, s.Do(t, "PUT", path, key, `{"rating":"down","comment":"too short"}`), 200, "")
 		d := next()
 		if d["conversation_id"] != float64(reply.ConversationID) || d["message_id"] != float64(reply.MessageID) || d["rating"] != "down" ||
-			d["comment"] != "too short" || d["end_user"] != "ann" || d["release"] != nil {
+			d["comment"] != "too short" || d["end_user"] != "ann" || d["release"] != float64(1) {
 			t.Fatalf("feedback.created data %v", d)
 		}
 		wantStatus(t, s.Do(t, "PUT", path, key, `{"rating":"down","comment":"too short"}`), 200, "")

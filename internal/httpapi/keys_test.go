@@ -135,6 +135,10 @@ func TestKeys_ScopeRouteMatrix(t *testing.T) {
 			{"POST", "/projects/{p}/webhooks/999999/rotate-secret", "", nil, 404, 0, false},
 			{"GET", "/projects/{p}/webhooks/999999/deliveries", "", nil, 404, 0, false},
 			{"POST", "/projects/{p}/webhooks/999999/deliveries/1/redeliver", "", nil, 404, 0, false},
+			{"GET", "/projects/{p}/releases", "", nil, 200, 0, false},
+			{"POST", "/projects/{p}/releases", `{"note":"n"}`, nil, 201, 0, false},
+			{"GET", "/projects/{p}/releases/1", "", nil, 200, 0, false},
+			{"POST", "/projects/{p}/releases/1/publish", "", nil, 200, 0, false},
 			{"GET", "/v1/models", "", []string{"chat"}, 200, 0, true},
 			{"POST", "/v1/chat/completions", `{"model":"x","messages":[{"role":"user","content":"hi"}]}`, []string{"chat"}, 200, 0, true},
 		}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -264,28 +265,70 @@ func (s *Store) AddMessages(ctx context.Context, msgs ...model.Message) ([]model
 	if len(msgs) == 0 {
 		return nil, nil
 	}
-	out := make([]model.Message, len(msgs))
-	err := s.InTx(ctx, func(tx store.Store) error {
+	var out []model.Message
+	err := s.InTx(ctx, func(tx store.Store) (err error) {
 		q, now := tx.(*Store).w, store.Now()
-		for i, m := range msgs {
-			citations, err := json.Marshal(store.NonNil(m.Citations))
-			if err != nil {
-				return fmt.Errorf("sqlite: encode citations: %w", err)
-			}
-			id, err := q.CreateMessage(ctx, sqlcgen.CreateMessageParams{
-				ConversationID: msgs[0].ConversationID, Role: m.Role, Content: m.Content, Model: m.Model,
-				InputTokens: m.InputTokens, OutputTokens: m.OutputTokens, LatencyMs: m.LatencyMS,
-				Incomplete: m.Incomplete, Citations: string(citations), CreatedAt: now,
-			})
-			if err != nil {
-				return mapErr(err)
-			}
-			out[i] = m
-			out[i].ID, out[i].ConversationID, out[i].CreatedAt, out[i].Citations = id, msgs[0].ConversationID, now, store.NonNil(m.Citations)
+		if out, err = insertMessages(ctx, q, msgs[0].ConversationID, now, msgs); err != nil {
+			return err
 		}
 		return mapErr(q.TouchConversation(ctx, sqlcgen.TouchConversationParams{ID: msgs[0].ConversationID, UpdatedAt: now}))
 	})
 	return out, err
+}
+
+func (s *Store) StartConversation(ctx context.Context, ownerID int64, c model.Conversation, msgs ...model.Message) (model.Conversation, []model.Message, error) {
+	var out []model.Message
+	err := s.InTx(ctx, func(tx store.Store) (err error) {
+		if c, err = tx.CreateConversation(ctx, ownerID, c); err != nil {
+			return err
+		}
+		out, err = insertMessages(ctx, tx.(*Store).w, c.ID, c.CreatedAt, msgs) // created now: nothing to touch
+		return err
+	})
+	return c, out, err
+}
+
+// insertMessages stores msgs in conversation convID at now: a question with its answer in one statement.
+func insertMessages(ctx context.Context, q *sqlcgen.Queries, convID int64, now time.Time, msgs []model.Message) ([]model.Message, error) {
+	out := make([]model.Message, len(msgs))
+	citations := make([]string, len(msgs))
+	for i, m := range msgs {
+		raw, err := json.Marshal(store.NonNil(m.Citations))
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: encode citations: %w", err)
+		}
+		citations[i] = string(raw)
+		out[i] = m
+		out[i].ConversationID, out[i].CreatedAt, out[i].Citations = convID, now, store.NonNil(m.Citations)
+	}
+	if len(msgs) == 2 {
+		a, b := msgs[0], msgs[1]
+		ids, err := q.CreateMessagePair(ctx, sqlcgen.CreateMessagePairParams{
+			ConversationID: convID, CreatedAt: now,
+			Role: a.Role, Content: a.Content, Model: a.Model, InputTokens: a.InputTokens, OutputTokens: a.OutputTokens,
+			LatencyMs: a.LatencyMS, Incomplete: a.Incomplete, Citations: citations[0], ReleaseNumber: a.Release,
+			Role2: b.Role, Content2: b.Content, Model2: b.Model, InputTokens2: b.InputTokens, OutputTokens2: b.OutputTokens,
+			LatencyMs2: b.LatencyMS, Incomplete2: b.Incomplete, Citations2: citations[1], ReleaseNumber2: b.Release,
+		})
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		slices.Sort(ids)
+		out[0].ID, out[1].ID = ids[0], ids[1]
+		return out, nil
+	}
+	for i, m := range msgs {
+		id, err := q.CreateMessage(ctx, sqlcgen.CreateMessageParams{
+			ConversationID: convID, Role: m.Role, Content: m.Content, Model: m.Model,
+			InputTokens: m.InputTokens, OutputTokens: m.OutputTokens, LatencyMs: m.LatencyMS,
+			Incomplete: m.Incomplete, Citations: citations[i], CreatedAt: now, ReleaseNumber: m.Release,
+		})
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		out[i].ID = id
+	}
+	return out, nil
 }
 
 func (s *Store) ListMessages(ctx context.Context, ownerID, conversationID int64, p store.Page) ([]model.Message, error) {
@@ -424,7 +467,7 @@ func projectModel(p sqlcgen.Project) model.Project {
 		ID: p.ID, OwnerID: p.OwnerID, Name: p.Name, Model: p.Model, Temperature: p.Temperature,
 		MaxOutputTokens: p.MaxOutputTokens, VectorStoreID: store.Deref(p.VectorStoreID),
 		BudgetMonthlyMicroUSD: p.BudgetMonthlyMicroUsd, BudgetMonthlyTokens: p.BudgetMonthlyTokens,
-		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+		PublishedRelease: p.PublishedRelease, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}
 	if p.PriceInput != nil && p.PriceOutput != nil {
 		out.CustomPrice = &model.Price{Input: *p.PriceInput, CachedInput: *p.PriceInput, Output: *p.PriceOutput}
@@ -550,7 +593,7 @@ func (s *Store) CreateKey(ctx context.Context, ownerID int64, k model.APIKey) (m
 		ExpiresAt: k.ExpiresAt, RateLimitPerMinute: k.RateLimitPerMinute, RequireSignedUser: k.RequireSignedUser,
 		VisitorMessagesPerDay: k.VisitorMessagesPerDay, BudgetMonthlyMicroUsd: k.BudgetMonthlyMicroUSD,
 		BudgetMonthlyTokens: k.BudgetMonthlyTokens, EndUserDailyTokens: k.EndUserDailyTokens, EndUserMonthlyTokens: k.EndUserMonthlyTokens,
-		CreatedAt: store.Now(),
+		PinnedRelease: k.PinnedRelease, CreatedAt: store.Now(),
 	})
 	return keyModel(row), mapErr(err)
 }
@@ -571,7 +614,7 @@ func (s *Store) UpdateKey(ctx context.Context, ownerID int64, k model.APIKey) (m
 		AllowedOrigins: store.EncodeList(k.AllowedOrigins), ExpiresAt: k.ExpiresAt, RateLimitPerMinute: k.RateLimitPerMinute,
 		RequireSignedUser: k.RequireSignedUser, VisitorMessagesPerDay: k.VisitorMessagesPerDay,
 		BudgetMonthlyMicroUsd: k.BudgetMonthlyMicroUSD, BudgetMonthlyTokens: k.BudgetMonthlyTokens,
-		EndUserDailyTokens: k.EndUserDailyTokens, EndUserMonthlyTokens: k.EndUserMonthlyTokens,
+		EndUserDailyTokens: k.EndUserDailyTokens, EndUserMonthlyTokens: k.EndUserMonthlyTokens, PinnedRelease: k.PinnedRelease,
 	})
 	return keyModel(row), mapErr(err)
 }
@@ -595,7 +638,7 @@ func (s *Store) KeyByHash(ctx context.Context, hash string) (model.APIKey, error
 		RateLimitPerMinute: row.RateLimitPerMinute, RequireSignedUser: row.RequireSignedUser,
 		VisitorMessagesPerDay: row.VisitorMessagesPerDay, CreatedAt: row.CreatedAt, LastUsedAt: row.LastUsedAt,
 		BudgetMonthlyMicroUsd: row.BudgetMonthlyMicroUsd, BudgetMonthlyTokens: row.BudgetMonthlyTokens,
-		EndUserDailyTokens: row.EndUserDailyTokens, EndUserMonthlyTokens: row.EndUserMonthlyTokens, Version: row.Version,
+		EndUserDailyTokens: row.EndUserDailyTokens, EndUserMonthlyTokens: row.EndUserMonthlyTokens, PinnedRelease: row.PinnedRelease, Version: row.Version,
 	})
 	k.OwnerID = row.OwnerID
 	return k, nil
@@ -622,7 +665,7 @@ func keyModel(k sqlcgen.ApiKey) model.APIKey {
 		ExpiresAt: k.ExpiresAt, RateLimitPerMinute: k.RateLimitPerMinute, RequireSignedUser: k.RequireSignedUser,
 		VisitorMessagesPerDay: k.VisitorMessagesPerDay, BudgetMonthlyMicroUSD: k.BudgetMonthlyMicroUsd,
 		BudgetMonthlyTokens: k.BudgetMonthlyTokens, EndUserDailyTokens: k.EndUserDailyTokens, EndUserMonthlyTokens: k.EndUserMonthlyTokens,
-		CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, Version: k.Version,
+		CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, PinnedRelease: k.PinnedRelease, Version: k.Version,
 	}
 }
 
@@ -630,7 +673,7 @@ func messageModel(m sqlcgen.Message) model.Message {
 	return model.Message{
 		ID: m.ID, ConversationID: m.ConversationID, Role: m.Role, Content: m.Content, Model: m.Model,
 		InputTokens: m.InputTokens, OutputTokens: m.OutputTokens, LatencyMS: m.LatencyMs,
-		Incomplete: m.Incomplete, Citations: store.DecodeCitations(m.Citations), CreatedAt: m.CreatedAt,
+		Incomplete: m.Incomplete, Citations: store.DecodeCitations(m.Citations), Release: m.ReleaseNumber, CreatedAt: m.CreatedAt,
 	}
 }
 
@@ -798,6 +841,80 @@ func (s *Store) RenewIdempotencyKey(ctx context.Context, id int64, at time.Time)
 	return affected(s.w.RenewIdempotencyKey(ctx, sqlcgen.RenewIdempotencyKeyParams{ID: id, CreatedAt: at}))
 }
 
+func (s *Store) NextReleaseNumber(ctx context.Context, projectID int64) (int64, error) {
+	n, err := s.w.NextReleaseNumber(ctx, projectID)
+	return n, mapErr(err)
+}
+
+func (s *Store) CreateRelease(ctx context.Context, ownerID int64, r model.Release) (model.Release, error) {
+	snapshot, err := json.Marshal(r.Snapshot)
+	if err != nil {
+		return model.Release{}, fmt.Errorf("sqlite: encode snapshot: %w", err)
+	}
+	row, err := s.w.CreateRelease(ctx, sqlcgen.CreateReleaseParams{
+		ProjectID: r.ProjectID, OwnerID: ownerID, Number: r.Number, Note: r.Note, Snapshot: string(snapshot), CreatedAt: store.Now(),
+	})
+	if err != nil {
+		return model.Release{}, mapErr(err)
+	}
+	return releaseModel(row)
+}
+
+func (s *Store) GetRelease(ctx context.Context, ownerID, projectID, number int64) (model.Release, error) {
+	row, err := s.r.GetRelease(ctx, sqlcgen.GetReleaseParams{ProjectID: projectID, Number: number, OwnerID: ownerID})
+	if err != nil {
+		return model.Release{}, mapErr(err)
+	}
+	return releaseModel(row)
+}
+
+func (s *Store) ListReleases(ctx context.Context, ownerID, projectID int64) ([]model.Release, error) {
+	rows, err := s.r.ListReleases(ctx, sqlcgen.ListReleasesParams{ProjectID: projectID, OwnerID: ownerID})
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]model.Release, len(rows))
+	for i, row := range rows {
+		if out[i], err = releaseModel(row); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) SetReleaseFiles(ctx context.Context, ownerID int64, r model.Release) error {
+	snapshot, err := json.Marshal(r.Snapshot)
+	if err != nil {
+		return fmt.Errorf("sqlite: encode snapshot: %w", err)
+	}
+	removed, err := json.Marshal(store.NonNil(r.RemovedFiles))
+	if err != nil {
+		return fmt.Errorf("sqlite: encode removed files: %w", err)
+	}
+	return affected(s.w.SetReleaseFiles(ctx, sqlcgen.SetReleaseFilesParams{
+		ID: r.ID, OwnerID: ownerID, Snapshot: string(snapshot), RemovedFiles: string(removed),
+	}))
+}
+
+func (s *Store) SetPublishedRelease(ctx context.Context, ownerID, projectID int64, number *int64) error {
+	return affected(s.w.SetPublishedRelease(ctx, sqlcgen.SetPublishedReleaseParams{ID: projectID, OwnerID: ownerID, PublishedRelease: number}))
+}
+
+// releaseModel decodes a release's JSON columns; a release that does not decode is an error, never
+// an empty bot answering in its place.
+func releaseModel(r sqlcgen.Release) (model.Release, error) {
+	out := model.Release{ID: r.ID, ProjectID: r.ProjectID, Number: r.Number, Note: r.Note, CreatedAt: r.CreatedAt}
+	if err := json.Unmarshal([]byte(r.Snapshot), &out.Snapshot); err != nil {
+		return model.Release{}, fmt.Errorf("sqlite: decode release %d snapshot: %w", r.ID, err)
+	}
+	if err := json.Unmarshal([]byte(r.RemovedFiles), &out.RemovedFiles); err != nil {
+		return model.Release{}, fmt.Errorf("sqlite: decode release %d removed files: %w", r.ID, err)
+	}
+	out.Snapshot.Prompts, out.Snapshot.Files = store.NonNil(out.Snapshot.Prompts), store.NonNil(out.Snapshot.Files)
+	out.RemovedFiles = store.NonNil(out.RemovedFiles)
+	return out, nil
+}
+
 func (s *Store) GetMessage(ctx context.Context, ownerID, conversationID, id int64) (model.Message, error) {
 	m, err := s.r.GetMessage(ctx, sqlcgen.GetMessageParams{ID: id, ConversationID: conversationID, OwnerID: ownerID})
 	return messageModel(m), mapErr(err)
@@ -831,6 +948,7 @@ func (s *Store) ListFeedback(ctx context.Context, ownerID, projectID int64, rati
 		return model.RatedMessage{
 			Feedback:       model.Feedback{MessageID: r.MessageID, ProjectID: projectID, Rating: r.Rating, Comment: r.Comment, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt},
 			ConversationID: r.ConversationID, EndUser: r.EndUser, Question: r.Question, Answer: r.Answer, AnsweredAt: r.AnsweredAt,
+			Release: r.ReleaseNumber,
 		}
 	}), mapErr(err)
 }
@@ -844,18 +962,25 @@ func (s *Store) ConversationFeedback(ctx context.Context, ownerID, conversationI
 
 func (s *Store) CountFeedback(ctx context.Context, ownerID, projectID int64, since, until time.Time) ([]model.FeedbackCount, error) {
 	rows, err := s.r.CountFeedback(ctx, sqlcgen.CountFeedbackParams{ProjectID: projectID, OwnerID: ownerID, Since: since.UTC(), Until: until.UTC()})
-	if err != nil || len(rows) == 0 {
+	if err != nil {
 		return nil, mapErr(err)
 	}
-	var c model.FeedbackCount
+	var out []model.FeedbackCount // rows come ordered by release: one count per release
 	for _, r := range rows {
-		if r.Rating == model.RatingUp {
+		if n := len(out); n == 0 || !samePtr(out[n-1].Release, r.ReleaseNumber) {
+			out = append(out, model.FeedbackCount{Release: r.ReleaseNumber})
+		}
+		if c := &out[len(out)-1]; r.Rating == model.RatingUp {
 			c.Up += r.N
 		} else {
 			c.Down += r.N
 		}
 	}
-	return []model.FeedbackCount{c}, nil
+	return out, nil
+}
+
+func samePtr(a, b *int64) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
 func feedbackModel(f sqlcgen.MessageFeedback) model.Feedback {

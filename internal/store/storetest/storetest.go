@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ func Run(t *testing.T, open func(testing.TB) store.Store) {
 		{"PromptsOrderAndScope", testPrompts},
 		{"FilesScope", testFiles},
 		{"ConversationsAndMessages", testConversations},
+		{"StartConversationWithItsFirstMessages", testStartConversation},
 		{"PagesFollowTheListsOrder", testPages},
 		{"RecentMessagesFitTheBudget", testRecentMessages},
 		{"KeysAreScopedAndRevocable", testKeys},
@@ -35,6 +37,7 @@ func Run(t *testing.T, open func(testing.TB) store.Store) {
 		{"WritesUnderAGoneRowAreNotFound", testGoneParent},
 		{"IdempotencyKeysPerCallerAndLazyExpiry", testIdempotencyKeys},
 		{"ProjectFilesDeletedUnderTheProjectLock", testProjectFilesDeletion},
+		{"ReleasesNumberedScopedAndPublished", testReleases},
 		{"TransactionRollsBack", testTxRollback},
 		{"ConcurrentWritesNeverFail", testConcurrentWrites},
 	}
@@ -320,6 +323,35 @@ func testConversations(t *testing.T, s store.Store) {
 	}
 	if l := must(s.ListMessages(ctx, alice.ID, c1.ID, all)); len(l) != 0 {
 		t.Fatalf("messages survive their conversation: %+v", l)
+	}
+}
+
+func testStartConversation(t *testing.T, s store.Store) {
+	alice, bob := newUser(t, s, "alice@example.com"), newUser(t, s, "bob@example.com")
+	p := newProject(t, s, alice.ID, "p")
+	model4 := "gpt-4o-mini"
+	c, msgs, err := s.StartConversation(ctx, alice.ID, model.Conversation{ProjectID: p.ID, Title: "t", EndUser: "ann"},
+		model.Message{Role: model.RoleUser, Content: "question"},
+		model.Message{Role: model.RoleAssistant, Content: "answer", Model: &model4, Citations: []model.Citation{{Filename: "f", Quote: "q"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 2 || msgs[0].ID >= msgs[1].ID || msgs[0].ConversationID != c.ID || !c.UpdatedAt.Equal(c.CreatedAt) {
+		t.Fatalf("started %+v with %+v", c, msgs)
+	}
+	got := must(s.ListMessages(ctx, alice.ID, c.ID, all))
+	if len(got) != 2 || got[0].ID != msgs[0].ID || got[0].Content != "question" || got[1].Content != "answer" ||
+		*got[1].Model != model4 || len(got[1].Citations) != 1 {
+		t.Fatalf("stored %+v", got)
+	}
+	if one := must(s.GetConversation(ctx, alice.ID, c.ID)); one.EndUser != "ann" || !one.UpdatedAt.Equal(c.CreatedAt) {
+		t.Fatalf("conversation %+v", one)
+	}
+	// Another owner's project: nothing stored.
+	_, _, err = s.StartConversation(ctx, bob.ID, model.Conversation{ProjectID: p.ID, Title: "x"}, model.Message{Role: model.RoleUser, Content: "hi"})
+	wantErr(t, err, store.ErrNotFound)
+	if l := must(s.ListConversations(ctx, alice.ID, p.ID, store.ConversationFilter{}, all)); len(l) != 1 {
+		t.Fatalf("conversations after a refused start: %+v", l)
 	}
 }
 
@@ -873,5 +905,51 @@ func testTOTP(t *testing.T, s store.Store) {
 	}
 	if n := must(s.CountRecoveryCodes(ctx, u.ID)); n != 0 {
 		t.Fatalf("recovery codes of a deleted user = %d", n)
+	}
+}
+
+func testReleases(t *testing.T, s store.Store) {
+	alice := newUser(t, s, "rel-alice@example.com")
+	bob := newUser(t, s, "rel-bob@example.com")
+	p := newProject(t, s, alice.ID, "Released")
+	snap := model.Snapshot{Prompts: []model.SnapshotPrompt{{Name: "a", Content: "Be kind."}}, Model: "gpt-4o", Temperature: 0.3, MaxOutputTokens: 99,
+		Files: []model.SnapshotFile{{ID: 7, Filename: "a.pdf", OpenAIFileID: "file-a"}}}
+	for want := int64(1); want <= 2; want++ {
+		n := must(s.NextReleaseNumber(ctx, p.ID))
+		if n != want {
+			t.Fatalf("next release number %d, want %d", n, want)
+		}
+		must(s.CreateRelease(ctx, alice.ID, model.Release{ProjectID: p.ID, Number: n, Note: fmt.Sprint("note ", n), Snapshot: snap}))
+	}
+	_, err := s.CreateRelease(ctx, alice.ID, model.Release{ProjectID: p.ID, Number: 2, Snapshot: snap})
+	wantErr(t, err, store.ErrConflict)
+	_, err = s.CreateRelease(ctx, bob.ID, model.Release{ProjectID: p.ID, Number: 3, Snapshot: snap})
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.GetRelease(ctx, bob.ID, p.ID, 1)
+	wantErr(t, err, store.ErrNotFound)
+	if rs := must(s.ListReleases(ctx, bob.ID, p.ID)); len(rs) != 0 {
+		t.Fatalf("bob lists %d releases", len(rs))
+	}
+	rs := must(s.ListReleases(ctx, alice.ID, p.ID))
+	if len(rs) != 2 || rs[0].Number != 2 || rs[1].Number != 1 || rs[1].Note != "note 1" || !reflect.DeepEqual(rs[1].Snapshot, snap) {
+		t.Fatalf("releases %+v", rs)
+	}
+	r := rs[1]
+	r.RemovedFiles, r.Snapshot.Files = r.Snapshot.Files, []model.SnapshotFile{}
+	if err := s.SetReleaseFiles(ctx, alice.ID, r); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, s.SetReleaseFiles(ctx, bob.ID, r), store.ErrNotFound)
+	got := must(s.GetRelease(ctx, alice.ID, p.ID, 1))
+	if len(got.Snapshot.Files) != 0 || len(got.RemovedFiles) != 1 || got.RemovedFiles[0].OpenAIFileID != "file-a" || got.Snapshot.Model != "gpt-4o" {
+		t.Fatalf("release after SetReleaseFiles %+v", got)
+	}
+	two := int64(2)
+	wantErr(t, s.SetPublishedRelease(ctx, bob.ID, p.ID, &two), store.ErrNotFound)
+	if err := s.SetPublishedRelease(ctx, alice.ID, p.ID, &two); err != nil {
+		t.Fatal(err)
+	}
+	if got := must(s.GetProject(ctx, alice.ID, p.ID)); got.PublishedRelease == nil || *got.PublishedRelease != 2 {
+		t.Fatalf("published %v", got.PublishedRelease)
 	}
 }

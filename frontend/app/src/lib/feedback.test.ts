@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { releaseLabel, sortCounts, upShare } from "./feedback";
+import { releaseName, sortCounts, upShare } from "./feedback";
 
 describe("feedback helpers", () => {
   it("names releases and the draft", () => {
-    expect(releaseLabel(null)).toBe("Draft");
-    expect(releaseLabel(4)).toBe("Release 4");
+    expect(releaseName(null)).toBe("Draft");
+    expect(releaseName(4)).toBe("Release 4");
   });
 
   it("gives the share rated up, or a dash without ratings", () => {

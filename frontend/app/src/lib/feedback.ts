@@ -1,7 +1,7 @@
 import type { FeedbackCount } from "@chatbot-platform/sdk";
 
 /** A release as people read it: "Release 3", or "Draft" for answers given before any release (null). */
-export function releaseLabel(release: number | null): string {
+export function releaseName(release: number | null): string {
   return release === null ? "Draft" : `Release ${release}`;
 }
 

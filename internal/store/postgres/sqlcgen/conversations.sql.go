@@ -43,8 +43,8 @@ func (q *Queries) CreateConversation(ctx context.Context, arg CreateConversation
 }
 
 const createMessage = `-- name: CreateMessage :one
-INSERT INTO messages (conversation_id, role, content, model, input_tokens, output_tokens, latency_ms, incomplete, citations, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+INSERT INTO messages (conversation_id, role, content, model, input_tokens, output_tokens, latency_ms, incomplete, citations, created_at, release_number)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 RETURNING id
 `
 
@@ -59,8 +59,10 @@ type CreateMessageParams struct {
 	Incomplete     bool
 	Citations      string
 	CreatedAt      time.Time
+	ReleaseNumber  *int64
 }
 
+// Only the id comes back: the rest is what was written, and reading it back costs more than the insert.
 func (q *Queries) CreateMessage(ctx context.Context, arg CreateMessageParams) (int64, error) {
 	row := q.db.QueryRow(ctx, createMessage,
 		arg.ConversationID,
@@ -73,10 +75,83 @@ func (q *Queries) CreateMessage(ctx context.Context, arg CreateMessageParams) (i
 		arg.Incomplete,
 		arg.Citations,
 		arg.CreatedAt,
+		arg.ReleaseNumber,
 	)
 	var id int64
 	err := row.Scan(&id)
 	return id, err
+}
+
+const createMessagePair = `-- name: CreateMessagePair :many
+INSERT INTO messages (conversation_id, role, content, model, input_tokens, output_tokens, latency_ms, incomplete, citations, created_at, release_number)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11),
+       ($1, $12, $13, $14, $15, $16, $17, $18, $19, $10, $20)
+RETURNING id
+`
+
+type CreateMessagePairParams struct {
+	ConversationID int64
+	Role           string
+	Content        string
+	Model          *string
+	InputTokens    *int64
+	OutputTokens   *int64
+	LatencyMs      *int64
+	Incomplete     bool
+	Citations      string
+	CreatedAt      time.Time
+	ReleaseNumber  *int64
+	Role2          string
+	Content2       string
+	Model2         *string
+	InputTokens2   *int64
+	OutputTokens2  *int64
+	LatencyMs2     *int64
+	Incomplete2    bool
+	Citations2     string
+	ReleaseNumber2 *int64
+}
+
+// A question and its answer in one statement (chat's hot path). Ids come in insertion order: sort them.
+func (q *Queries) CreateMessagePair(ctx context.Context, arg CreateMessagePairParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, createMessagePair,
+		arg.ConversationID,
+		arg.Role,
+		arg.Content,
+		arg.Model,
+		arg.InputTokens,
+		arg.OutputTokens,
+		arg.LatencyMs,
+		arg.Incomplete,
+		arg.Citations,
+		arg.CreatedAt,
+		arg.ReleaseNumber,
+		arg.Role2,
+		arg.Content2,
+		arg.Model2,
+		arg.InputTokens2,
+		arg.OutputTokens2,
+		arg.LatencyMs2,
+		arg.Incomplete2,
+		arg.Citations2,
+		arg.ReleaseNumber2,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const deleteConversation = `-- name: DeleteConversation :execrows
@@ -213,8 +288,7 @@ func (q *Queries) ListConversations(ctx context.Context, arg ListConversationsPa
 }
 
 const listMessages = `-- name: ListMessages :many
-
-SELECT m.id, m.conversation_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, m.latency_ms, m.incomplete, m.citations, m.created_at FROM messages m
+SELECT m.id, m.conversation_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, m.latency_ms, m.incomplete, m.citations, m.created_at, m.release_number FROM messages m
 JOIN conversations c ON c.id = m.conversation_id
 JOIN projects p ON p.id = c.project_id
 WHERE m.conversation_id = $1 AND p.owner_id = $2 AND m.id > $3
@@ -229,7 +303,6 @@ type ListMessagesParams struct {
 	Lim            int64
 }
 
-// the rest is what was written: reading it back costs more than the insert (chat's hot path)
 func (q *Queries) ListMessages(ctx context.Context, arg ListMessagesParams) ([]Message, error) {
 	rows, err := q.db.Query(ctx, listMessages,
 		arg.ConversationID,
@@ -256,6 +329,7 @@ func (q *Queries) ListMessages(ctx context.Context, arg ListMessagesParams) ([]M
 			&i.Incomplete,
 			&i.Citations,
 			&i.CreatedAt,
+			&i.ReleaseNumber,
 		); err != nil {
 			return nil, err
 		}
@@ -269,9 +343,9 @@ func (q *Queries) ListMessages(ctx context.Context, arg ListMessagesParams) ([]M
 
 const listRecentMessages = `-- name: ListRecentMessages :many
 SELECT r.id, r.conversation_id, r.role, r.content, r.model, r.input_tokens, r.output_tokens, r.latency_ms,
-       r.incomplete, r.citations, r.created_at
+       r.incomplete, r.citations, r.created_at, r.release_number
 FROM (
-  SELECT m.id, m.conversation_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, m.latency_ms, m.incomplete, m.citations, m.created_at, SUM(LENGTH(m.content)) OVER (ORDER BY m.id DESC) AS used
+  SELECT m.id, m.conversation_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, m.latency_ms, m.incomplete, m.citations, m.created_at, m.release_number, SUM(LENGTH(m.content)) OVER (ORDER BY m.id DESC) AS used
   FROM messages m
   JOIN conversations c ON c.id = m.conversation_id
   JOIN projects p ON p.id = c.project_id
@@ -310,6 +384,7 @@ func (q *Queries) ListRecentMessages(ctx context.Context, arg ListRecentMessages
 			&i.Incomplete,
 			&i.Citations,
 			&i.CreatedAt,
+			&i.ReleaseNumber,
 		); err != nil {
 			return nil, err
 		}

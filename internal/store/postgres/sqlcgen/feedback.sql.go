@@ -11,10 +11,12 @@ import (
 )
 
 const countFeedback = `-- name: CountFeedback :many
-SELECT f.rating, COUNT(*) AS n FROM message_feedback f
+SELECT m.release_number, f.rating, COUNT(*) AS n FROM message_feedback f
 JOIN projects p ON p.id = f.project_id
+JOIN messages m ON m.id = f.message_id
 WHERE f.project_id = $1 AND p.owner_id = $2 AND f.updated_at >= $3 AND f.updated_at < $4
-GROUP BY f.rating
+GROUP BY m.release_number, f.rating
+ORDER BY m.release_number
 `
 
 type CountFeedbackParams struct {
@@ -25,11 +27,12 @@ type CountFeedbackParams struct {
 }
 
 type CountFeedbackRow struct {
-	Rating string
-	N      int64
+	ReleaseNumber *int64
+	Rating        string
+	N             int64
 }
 
-// Ratings made or changed in [since, until), by rating.
+// Ratings made or changed in [since, until), by the release that gave the answer (null: the draft) and rating.
 func (q *Queries) CountFeedback(ctx context.Context, arg CountFeedbackParams) ([]CountFeedbackRow, error) {
 	rows, err := q.db.Query(ctx, countFeedback,
 		arg.ProjectID,
@@ -44,7 +47,7 @@ func (q *Queries) CountFeedback(ctx context.Context, arg CountFeedbackParams) ([
 	var items []CountFeedbackRow
 	for rows.Next() {
 		var i CountFeedbackRow
-		if err := rows.Scan(&i.Rating, &i.N); err != nil {
+		if err := rows.Scan(&i.ReleaseNumber, &i.Rating, &i.N); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -98,7 +101,7 @@ func (q *Queries) GetFeedback(ctx context.Context, arg GetFeedbackParams) (Messa
 
 const getMessage = `-- name: GetMessage :one
 
-SELECT m.id, m.conversation_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, m.latency_ms, m.incomplete, m.citations, m.created_at FROM messages m
+SELECT m.id, m.conversation_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, m.latency_ms, m.incomplete, m.citations, m.created_at, m.release_number FROM messages m
 JOIN conversations c ON c.id = m.conversation_id
 JOIN projects p ON p.id = c.project_id
 WHERE m.id = $1 AND m.conversation_id = $2 AND p.owner_id = $3
@@ -126,6 +129,7 @@ func (q *Queries) GetMessage(ctx context.Context, arg GetMessageParams) (Message
 		&i.Incomplete,
 		&i.Citations,
 		&i.CreatedAt,
+		&i.ReleaseNumber,
 	)
 	return i, err
 }
@@ -180,7 +184,7 @@ func (q *Queries) ListConversationFeedback(ctx context.Context, arg ListConversa
 
 const listFeedback = `-- name: ListFeedback :many
 SELECT f.message_id, f.rating, f.comment, f.created_at, f.updated_at, m.conversation_id, m.content AS answer,
-       m.created_at AS answered_at, c.end_user, q.content AS question
+       m.created_at AS answered_at, m.release_number, c.end_user, q.content AS question
 FROM message_feedback f
 JOIN projects p ON p.id = f.project_id
 JOIN messages m ON m.id = f.message_id
@@ -212,6 +216,7 @@ type ListFeedbackRow struct {
 	ConversationID int64
 	Answer         string
 	AnsweredAt     time.Time
+	ReleaseNumber  *int64
 	EndUser        string
 	Question       *string
 }
@@ -242,6 +247,7 @@ func (q *Queries) ListFeedback(ctx context.Context, arg ListFeedbackParams) ([]L
 			&i.ConversationID,
 			&i.Answer,
 			&i.AnsweredAt,
+			&i.ReleaseNumber,
 			&i.EndUser,
 			&i.Question,
 		); err != nil {

@@ -63,6 +63,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.createMessageStmt, err = db.PrepareContext(ctx, createMessage); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateMessage: %w", err)
 	}
+	if q.createMessagePairStmt, err = db.PrepareContext(ctx, createMessagePair); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateMessagePair: %w", err)
+	}
 	if q.createProjectStmt, err = db.PrepareContext(ctx, createProject); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateProject: %w", err)
 	}
@@ -71,6 +74,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.createRecoveryCodeStmt, err = db.PrepareContext(ctx, createRecoveryCode); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateRecoveryCode: %w", err)
+	}
+	if q.createReleaseStmt, err = db.PrepareContext(ctx, createRelease); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateRelease: %w", err)
 	}
 	if q.createSessionStmt, err = db.PrepareContext(ctx, createSession); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateSession: %w", err)
@@ -171,6 +177,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getPromptStmt, err = db.PrepareContext(ctx, getPrompt); err != nil {
 		return nil, fmt.Errorf("error preparing query GetPrompt: %w", err)
 	}
+	if q.getReleaseStmt, err = db.PrepareContext(ctx, getRelease); err != nil {
+		return nil, fmt.Errorf("error preparing query GetRelease: %w", err)
+	}
 	if q.getSessionUserStmt, err = db.PrepareContext(ctx, getSessionUser); err != nil {
 		return nil, fmt.Errorf("error preparing query GetSessionUser: %w", err)
 	}
@@ -222,6 +231,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listRecentMessagesStmt, err = db.PrepareContext(ctx, listRecentMessages); err != nil {
 		return nil, fmt.Errorf("error preparing query ListRecentMessages: %w", err)
 	}
+	if q.listReleasesStmt, err = db.PrepareContext(ctx, listReleases); err != nil {
+		return nil, fmt.Errorf("error preparing query ListReleases: %w", err)
+	}
 	if q.listSessionsStmt, err = db.PrepareContext(ctx, listSessions); err != nil {
 		return nil, fmt.Errorf("error preparing query ListSessions: %w", err)
 	}
@@ -245,6 +257,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.nextPromptPositionStmt, err = db.PrepareContext(ctx, nextPromptPosition); err != nil {
 		return nil, fmt.Errorf("error preparing query NextPromptPosition: %w", err)
+	}
+	if q.nextReleaseNumberStmt, err = db.PrepareContext(ctx, nextReleaseNumber); err != nil {
+		return nil, fmt.Errorf("error preparing query NextReleaseNumber: %w", err)
 	}
 	if q.pageFilesStmt, err = db.PrepareContext(ctx, pageFiles); err != nil {
 		return nil, fmt.Errorf("error preparing query PageFiles: %w", err)
@@ -290,6 +305,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.setProjectVectorStoreStmt, err = db.PrepareContext(ctx, setProjectVectorStore); err != nil {
 		return nil, fmt.Errorf("error preparing query SetProjectVectorStore: %w", err)
+	}
+	if q.setPublishedReleaseStmt, err = db.PrepareContext(ctx, setPublishedRelease); err != nil {
+		return nil, fmt.Errorf("error preparing query SetPublishedRelease: %w", err)
+	}
+	if q.setReleaseFilesStmt, err = db.PrepareContext(ctx, setReleaseFiles); err != nil {
+		return nil, fmt.Errorf("error preparing query SetReleaseFiles: %w", err)
 	}
 	if q.setWebhookSecretStmt, err = db.PrepareContext(ctx, setWebhookSecret); err != nil {
 		return nil, fmt.Errorf("error preparing query SetWebhookSecret: %w", err)
@@ -412,6 +433,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing createMessageStmt: %w", cerr)
 		}
 	}
+	if q.createMessagePairStmt != nil {
+		if cerr := q.createMessagePairStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createMessagePairStmt: %w", cerr)
+		}
+	}
 	if q.createProjectStmt != nil {
 		if cerr := q.createProjectStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createProjectStmt: %w", cerr)
@@ -425,6 +451,11 @@ func (q *Queries) Close() error {
 	if q.createRecoveryCodeStmt != nil {
 		if cerr := q.createRecoveryCodeStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createRecoveryCodeStmt: %w", cerr)
+		}
+	}
+	if q.createReleaseStmt != nil {
+		if cerr := q.createReleaseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createReleaseStmt: %w", cerr)
 		}
 	}
 	if q.createSessionStmt != nil {
@@ -592,6 +623,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing getPromptStmt: %w", cerr)
 		}
 	}
+	if q.getReleaseStmt != nil {
+		if cerr := q.getReleaseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getReleaseStmt: %w", cerr)
+		}
+	}
 	if q.getSessionUserStmt != nil {
 		if cerr := q.getSessionUserStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getSessionUserStmt: %w", cerr)
@@ -677,6 +713,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listRecentMessagesStmt: %w", cerr)
 		}
 	}
+	if q.listReleasesStmt != nil {
+		if cerr := q.listReleasesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listReleasesStmt: %w", cerr)
+		}
+	}
 	if q.listSessionsStmt != nil {
 		if cerr := q.listSessionsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listSessionsStmt: %w", cerr)
@@ -715,6 +756,11 @@ func (q *Queries) Close() error {
 	if q.nextPromptPositionStmt != nil {
 		if cerr := q.nextPromptPositionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing nextPromptPositionStmt: %w", cerr)
+		}
+	}
+	if q.nextReleaseNumberStmt != nil {
+		if cerr := q.nextReleaseNumberStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing nextReleaseNumberStmt: %w", cerr)
 		}
 	}
 	if q.pageFilesStmt != nil {
@@ -790,6 +836,16 @@ func (q *Queries) Close() error {
 	if q.setProjectVectorStoreStmt != nil {
 		if cerr := q.setProjectVectorStoreStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing setProjectVectorStoreStmt: %w", cerr)
+		}
+	}
+	if q.setPublishedReleaseStmt != nil {
+		if cerr := q.setPublishedReleaseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setPublishedReleaseStmt: %w", cerr)
+		}
+	}
+	if q.setReleaseFilesStmt != nil {
+		if cerr := q.setReleaseFilesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setReleaseFilesStmt: %w", cerr)
 		}
 	}
 	if q.setWebhookSecretStmt != nil {
@@ -929,9 +985,11 @@ type Queries struct {
 	createFileStmt                 *sql.Stmt
 	createKeyStmt                  *sql.Stmt
 	createMessageStmt              *sql.Stmt
+	createMessagePairStmt          *sql.Stmt
 	createProjectStmt              *sql.Stmt
 	createPromptStmt               *sql.Stmt
 	createRecoveryCodeStmt         *sql.Stmt
+	createReleaseStmt              *sql.Stmt
 	createSessionStmt              *sql.Stmt
 	createUserStmt                 *sql.Stmt
 	createWebhookStmt              *sql.Stmt
@@ -965,6 +1023,7 @@ type Queries struct {
 	getMessageStmt                 *sql.Stmt
 	getProjectStmt                 *sql.Stmt
 	getPromptStmt                  *sql.Stmt
+	getReleaseStmt                 *sql.Stmt
 	getSessionUserStmt             *sql.Stmt
 	getUserByEmailStmt             *sql.Stmt
 	getUserByIDStmt                *sql.Stmt
@@ -982,6 +1041,7 @@ type Queries struct {
 	listProjectsStmt               *sql.Stmt
 	listPromptsStmt                *sql.Stmt
 	listRecentMessagesStmt         *sql.Stmt
+	listReleasesStmt               *sql.Stmt
 	listSessionsStmt               *sql.Stmt
 	listUsageEventsStmt            *sql.Stmt
 	listWebhooksStmt               *sql.Stmt
@@ -990,6 +1050,7 @@ type Queries struct {
 	markWebhookFailingStmt         *sql.Stmt
 	markWebhookHealthyStmt         *sql.Stmt
 	nextPromptPositionStmt         *sql.Stmt
+	nextReleaseNumberStmt          *sql.Stmt
 	pageFilesStmt                  *sql.Stmt
 	pagePromptsStmt                *sql.Stmt
 	putFeedbackStmt                *sql.Stmt
@@ -1005,6 +1066,8 @@ type Queries struct {
 	setKeyIdentitySecretStmt       *sql.Stmt
 	setProjectBudgetStmt           *sql.Stmt
 	setProjectVectorStoreStmt      *sql.Stmt
+	setPublishedReleaseStmt        *sql.Stmt
+	setReleaseFilesStmt            *sql.Stmt
 	setWebhookSecretStmt           *sql.Stmt
 	settleBudgetStmt               *sql.Stmt
 	startTOTPStmt                  *sql.Stmt
@@ -1041,9 +1104,11 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		createFileStmt:                 q.createFileStmt,
 		createKeyStmt:                  q.createKeyStmt,
 		createMessageStmt:              q.createMessageStmt,
+		createMessagePairStmt:          q.createMessagePairStmt,
 		createProjectStmt:              q.createProjectStmt,
 		createPromptStmt:               q.createPromptStmt,
 		createRecoveryCodeStmt:         q.createRecoveryCodeStmt,
+		createReleaseStmt:              q.createReleaseStmt,
 		createSessionStmt:              q.createSessionStmt,
 		createUserStmt:                 q.createUserStmt,
 		createWebhookStmt:              q.createWebhookStmt,
@@ -1077,6 +1142,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getMessageStmt:                 q.getMessageStmt,
 		getProjectStmt:                 q.getProjectStmt,
 		getPromptStmt:                  q.getPromptStmt,
+		getReleaseStmt:                 q.getReleaseStmt,
 		getSessionUserStmt:             q.getSessionUserStmt,
 		getUserByEmailStmt:             q.getUserByEmailStmt,
 		getUserByIDStmt:                q.getUserByIDStmt,
@@ -1094,6 +1160,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listProjectsStmt:               q.listProjectsStmt,
 		listPromptsStmt:                q.listPromptsStmt,
 		listRecentMessagesStmt:         q.listRecentMessagesStmt,
+		listReleasesStmt:               q.listReleasesStmt,
 		listSessionsStmt:               q.listSessionsStmt,
 		listUsageEventsStmt:            q.listUsageEventsStmt,
 		listWebhooksStmt:               q.listWebhooksStmt,
@@ -1102,6 +1169,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		markWebhookFailingStmt:         q.markWebhookFailingStmt,
 		markWebhookHealthyStmt:         q.markWebhookHealthyStmt,
 		nextPromptPositionStmt:         q.nextPromptPositionStmt,
+		nextReleaseNumberStmt:          q.nextReleaseNumberStmt,
 		pageFilesStmt:                  q.pageFilesStmt,
 		pagePromptsStmt:                q.pagePromptsStmt,
 		putFeedbackStmt:                q.putFeedbackStmt,
@@ -1117,6 +1185,8 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		setKeyIdentitySecretStmt:       q.setKeyIdentitySecretStmt,
 		setProjectBudgetStmt:           q.setProjectBudgetStmt,
 		setProjectVectorStoreStmt:      q.setProjectVectorStoreStmt,
+		setPublishedReleaseStmt:        q.setPublishedReleaseStmt,
+		setReleaseFilesStmt:            q.setReleaseFilesStmt,
 		setWebhookSecretStmt:           q.setWebhookSecretStmt,
 		settleBudgetStmt:               q.settleBudgetStmt,
 		startTOTPStmt:                  q.startTOTPStmt,

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import type { Project, RatedMessage } from "@chatbot-platform/sdk";
 import { Alert } from "../../components/Alert";
 import { ApiError, api, errorMessage } from "../../lib/api";
-import { releaseLabel } from "../../lib/feedback";
+import { releaseName } from "../../lib/feedback";
 import { formatDateTime } from "../../lib/format";
 import { endUserLabel } from "../../lib/keys";
 import { ThumbIcon } from "../chat/Rating";
@@ -81,7 +81,7 @@ export function FeedbackPanel({ project }: { project: Project }) {
                 <span className="feedback-rating" role="img" aria-label={f.rating === "up" ? "Rated up" : "Rated down"}>
                   <ThumbIcon rating={f.rating} />
                 </span>
-                <span>{releaseLabel(f.release)}</span>
+                <span>{releaseName(f.release)}</span>
                 {f.end_user && <span className="muted">{endUserLabel(f.end_user)}</span>}
                 <span className="muted">{formatDateTime(f.updated_at)}</span>
                 <a href={`/chat?project=${project.id}&conversation=${f.conversation_id}`}>Open conversation</a>

@@ -1,6 +1,6 @@
 import type { FeedbackCount } from "@chatbot-platform/sdk";
 import { formatCount } from "../../../lib/format";
-import { releaseLabel, sortCounts, upShare } from "../../../lib/feedback";
+import { releaseName, sortCounts, upShare } from "../../../lib/feedback";
 
 /** Answers rated up and down in the range, per release (the draft's too), from the usage report. */
 export function FeedbackCounts({ counts, projectId }: { counts: readonly FeedbackCount[] | undefined; projectId: number }) {
@@ -23,7 +23,7 @@ export function FeedbackCounts({ counts, projectId }: { counts: readonly Feedbac
             <tbody>
               {sortCounts(counts).map((c) => (
                 <tr key={c.release ?? "draft"}>
-                  <th scope="row">{releaseLabel(c.release)}</th>
+                  <th scope="row">{releaseName(c.release)}</th>
                   <td data-label="Rated up">{formatCount(c.up)}</td>
                   <td data-label="Rated down">{formatCount(c.down)}</td>
                   <td data-label="Up share">{upShare(c)}</td>
