@@ -13,6 +13,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/apikey"
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/chat"
+	"github.com/chatbot-platform/chatbot/internal/feedback"
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/metrics"
 	"github.com/chatbot-platform/chatbot/internal/project"
@@ -34,6 +35,7 @@ type Handlers struct {
 	releases *release.Service
 	chat     *chat.Service
 	usage    *usage.Service
+	feedback *feedback.Service
 	// heartbeat is how often an idle chat stream sends a comment line, so proxies keep it open.
 	heartbeat time.Duration
 	writes    *store.Batcher
