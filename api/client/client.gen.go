@@ -193,6 +193,42 @@ func (e ChatMessageRole) Valid() bool {
 	}
 }
 
+// Defines values for FeedbackRating.
+const (
+	FeedbackRatingDown FeedbackRating = "down"
+	FeedbackRatingUp   FeedbackRating = "up"
+)
+
+// Valid indicates whether the value is a known member of the FeedbackRating enum.
+func (e FeedbackRating) Valid() bool {
+	switch e {
+	case FeedbackRatingDown:
+		return true
+	case FeedbackRatingUp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeedbackInputRating.
+const (
+	FeedbackInputRatingDown FeedbackInputRating = "down"
+	FeedbackInputRatingUp   FeedbackInputRating = "up"
+)
+
+// Valid indicates whether the value is a known member of the FeedbackInputRating enum.
+func (e FeedbackInputRating) Valid() bool {
+	switch e {
+	case FeedbackInputRatingDown:
+		return true
+	case FeedbackInputRatingUp:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthDatabase.
 const (
 	Connected    HealthDatabase = "connected"
@@ -316,6 +352,24 @@ func (e ProjectFileStatus) Valid() bool {
 	case ProjectFileStatusInProgress:
 		return true
 	case ProjectFileStatusUnsupported:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RatedMessageRating.
+const (
+	RatedMessageRatingDown RatedMessageRating = "down"
+	RatedMessageRatingUp   RatedMessageRating = "up"
+)
+
+// Valid indicates whether the value is a known member of the RatedMessageRating enum.
+func (e RatedMessageRating) Valid() bool {
+	switch e {
+	case RatedMessageRatingDown:
+		return true
+	case RatedMessageRatingUp:
 		return true
 	default:
 		return false
@@ -469,6 +523,24 @@ const (
 func (e ExportProjectParamsInclude) Valid() bool {
 	switch e {
 	case Conversations:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListFeedbackParamsRating.
+const (
+	ListFeedbackParamsRatingDown ListFeedbackParamsRating = "down"
+	ListFeedbackParamsRatingUp   ListFeedbackParamsRating = "up"
+)
+
+// Valid indicates whether the value is a known member of the ListFeedbackParamsRating enum.
+func (e ListFeedbackParamsRating) Valid() bool {
+	switch e {
+	case ListFeedbackParamsRatingDown:
+		return true
+	case ListFeedbackParamsRatingUp:
 		return true
 	default:
 		return false
@@ -825,11 +897,12 @@ type ChatCompletionUsage struct {
 	TotalTokens      int `json:"total_tokens"`
 }
 
-// ChatMessage defines model for ChatMessage.
+// ChatMessage A stored message; an answer that was rated carries its `feedback`.
 type ChatMessage struct {
 	Citations []Citation `json:"citations"`
 	Content   string     `json:"content"`
 	CreatedAt time.Time  `json:"created_at"`
+	Feedback  *Feedback  `json:"feedback,omitempty"`
 	Id        int64      `json:"id"`
 
 	// Incomplete True when the reply was interrupted before it finished
@@ -1001,6 +1074,42 @@ type Error struct {
 	// Errors Field-level validation errors, when there are any
 	Errors *[]FieldError `json:"errors,omitempty"`
 }
+
+// Feedback defines model for Feedback.
+type Feedback struct {
+	// Comment Empty when none was given
+	Comment string `json:"comment"`
+
+	// CreatedAt When the answer was first rated
+	CreatedAt time.Time      `json:"created_at"`
+	MessageId int64          `json:"message_id"`
+	Rating    FeedbackRating `json:"rating"`
+
+	// UpdatedAt When the rating was last set
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// FeedbackRating defines model for Feedback.Rating.
+type FeedbackRating string
+
+// FeedbackCount defines model for FeedbackCount.
+type FeedbackCount struct {
+	Down int64 `json:"down"`
+
+	// Release The release whose answers were rated; null for the draft
+	Release *int64 `json:"release"`
+	Up      int64  `json:"up"`
+}
+
+// FeedbackInput defines model for FeedbackInput.
+type FeedbackInput struct {
+	// Comment Why (optional; absent or empty for none)
+	Comment *string             `json:"comment,omitempty"`
+	Rating  FeedbackInputRating `json:"rating"`
+}
+
+// FeedbackInputRating defines model for FeedbackInput.Rating.
+type FeedbackInputRating string
 
 // FieldError defines model for FieldError.
 type FieldError struct {
@@ -1456,6 +1565,30 @@ type PromptUpdate struct {
 	Position *PromptPosition `json:"position,omitempty"`
 }
 
+// RatedMessage defines model for RatedMessage.
+type RatedMessage struct {
+	Answer         string    `json:"answer"`
+	AnsweredAt     time.Time `json:"answered_at"`
+	Comment        string    `json:"comment"`
+	ConversationId int64     `json:"conversation_id"`
+	CreatedAt      time.Time `json:"created_at"`
+
+	// EndUser The conversation's end user (a key's), null for none
+	EndUser   *string `json:"end_user"`
+	MessageId int64   `json:"message_id"`
+
+	// Question The user message just before the answer (null when there is none)
+	Question *string            `json:"question"`
+	Rating   RatedMessageRating `json:"rating"`
+
+	// Release The release that gave the answer; null for the draft
+	Release   *int64    `json:"release"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// RatedMessageRating defines model for RatedMessage.Rating.
+type RatedMessageRating string
+
 // RecoveryCode One of the recovery codes shown at set-up (16 letters and digits; case, spaces and dashes do not matter)
 //
 // Example: abcd-efgh-ijkl-mnop
@@ -1671,11 +1804,14 @@ type UsageGroup struct {
 
 // UsageReport defines model for UsageReport.
 type UsageReport struct {
-	From    time.Time          `json:"from"`
-	GroupBy UsageReportGroupBy `json:"group_by"`
-	Series  []UsageGroup       `json:"series"`
-	To      time.Time          `json:"to"`
-	Totals  UsageFigures       `json:"totals"`
+	// Feedback Answers rated up and down per release (null: the draft), counting the ratings made or last changed
+	// in the range; not part of the CSV
+	Feedback []FeedbackCount    `json:"feedback"`
+	From     time.Time          `json:"from"`
+	GroupBy  UsageReportGroupBy `json:"group_by"`
+	Series   []UsageGroup       `json:"series"`
+	To       time.Time          `json:"to"`
+	Totals   UsageFigures       `json:"totals"`
 }
 
 // UsageReportGroupBy defines model for UsageReport.GroupBy.
@@ -1742,8 +1878,9 @@ type WebhookDelivery struct {
 	EventId string `json:"event_id"`
 
 	// EventType Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`, `budget.threshold`
-	// (a budget 80 % used), `budget.exhausted` and `release.published` (`number`, `note`, `previous`). The others
-	// are accepted and will be sent once their features exist.
+	// (a budget 80 % used), `budget.exhausted`, `release.published` (`number`, `note`, `previous`) and
+	// `feedback.created` (an answer rated, or its rating changed). The others are accepted and will be sent once
+	// their features exist.
 	EventType     WebhookEventType `json:"event_type"`
 	Id            int64            `json:"id"`
 	LastAttemptAt *time.Time       `json:"last_attempt_at"`
@@ -1758,8 +1895,9 @@ type WebhookDelivery struct {
 type WebhookDeliveryStatus string
 
 // WebhookEventType Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`, `budget.threshold`
-// (a budget 80 % used), `budget.exhausted` and `release.published` (`number`, `note`, `previous`). The others
-// are accepted and will be sent once their features exist.
+// (a budget 80 % used), `budget.exhausted`, `release.published` (`number`, `note`, `previous`) and
+// `feedback.created` (an answer rated, or its rating changed). The others are accepted and will be sent once
+// their features exist.
 type WebhookEventType string
 
 // WebhookUpdate defines model for WebhookUpdate.
@@ -1816,6 +1954,9 @@ type KeyID = int64
 
 // Limit defines model for Limit.
 type Limit = int
+
+// MessageID defines model for MessageID.
+type MessageID = int64
 
 // ProjectID defines model for ProjectID.
 type ProjectID = int64
@@ -1968,6 +2109,30 @@ type GetConversationParams struct {
 	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
 }
 
+// ClearMessageFeedbackParams defines parameters for ClearMessageFeedback.
+type ClearMessageFeedbackParams struct {
+	// User The end user (the key holder's own user id); for the owner and `read` keys, a filter
+	User *EndUser `form:"user,omitempty" json:"user,omitempty"`
+
+	// UserHash For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret
+	UserHash *UserHash `form:"user_hash,omitempty" json:"user_hash,omitempty"`
+
+	// XVisitorId An anonymous widget visitor's random id (publishable keys)
+	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
+}
+
+// RateMessageParams defines parameters for RateMessage.
+type RateMessageParams struct {
+	// User The end user (the key holder's own user id); for the owner and `read` keys, a filter
+	User *EndUser `form:"user,omitempty" json:"user,omitempty"`
+
+	// UserHash For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret
+	UserHash *UserHash `form:"user_hash,omitempty" json:"user_hash,omitempty"`
+
+	// XVisitorId An anonymous widget visitor's random id (publishable keys)
+	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
+}
+
 // DeleteFileParams defines parameters for DeleteFile.
 type DeleteFileParams struct {
 	// Force Delete even a file the published release uses (it is removed from every release)
@@ -2019,6 +2184,21 @@ type ExportProjectParamsFormat string
 
 // ExportProjectParamsInclude defines parameters for ExportProject.
 type ExportProjectParamsInclude string
+
+// ListFeedbackParams defines parameters for ListFeedback.
+type ListFeedbackParams struct {
+	// Rating Only answers rated this way
+	Rating *ListFeedbackParamsRating `form:"rating,omitempty" json:"rating,omitempty"`
+
+	// Limit At most this many items in the page (default 100, at most 500)
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListFeedbackParamsRating defines parameters for ListFeedback.
+type ListFeedbackParamsRating string
 
 // ListFilesParams defines parameters for ListFiles.
 type ListFilesParams struct {
@@ -2076,6 +2256,9 @@ type StreamMessageJSONRequestBody = ChatRequest
 
 // RenameConversationJSONRequestBody defines body for RenameConversation for application/json ContentType.
 type RenameConversationJSONRequestBody = ConversationRename
+
+// RateMessageJSONRequestBody defines body for RateMessage for application/json ContentType.
+type RateMessageJSONRequestBody = FeedbackInput
 
 // CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
 type CreateProjectJSONRequestBody = ProjectCreate
@@ -2560,6 +2743,41 @@ type ClientInterface interface {
 	// Corresponds with PATCH /conversations/{conversation_id} (the `RenameConversation` operationId).
 	RenameConversation(ctx context.Context, conversationId ConversationID, body RenameConversationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ClearMessageFeedback Remove the rating of an answer
+	//
+	// Who may rate the answer may clear its rating; an answer without one answers 204 too.
+	//
+	// Corresponds with DELETE /conversations/{conversation_id}/messages/{message_id}/feedback (the `ClearMessageFeedback` operationId).
+	ClearMessageFeedback(ctx context.Context, conversationId ConversationID, messageId MessageID, params *ClearMessageFeedbackParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RateMessageWithBody Rate one of the bot's answers, up or down, with an optional comment
+	//
+	// Only the assistant's messages can be rated: a user message answers 409. Rating again replaces the
+	// rating and comment (the same body again changes nothing); each new or changed rating sends
+	// `feedback.created` to the project's webhooks. The owner rates any answer of their projects; through a
+	// `chat` key (or the widget) only the end user who owns the conversation may rate it (`user`, with
+	// `user_hash` for a publishable key's signed users, or the `X-Visitor-Id` header): any other caller finds
+	// no conversation (404).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /conversations/{conversation_id}/messages/{message_id}/feedback (the `RateMessage` operationId).
+	RateMessageWithBody(ctx context.Context, conversationId ConversationID, messageId MessageID, params *RateMessageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RateMessage Rate one of the bot's answers, up or down, with an optional comment
+	//
+	// Only the assistant's messages can be rated: a user message answers 409. Rating again replaces the
+	// rating and comment (the same body again changes nothing); each new or changed rating sends
+	// `feedback.created` to the project's webhooks. The owner rates any answer of their projects; through a
+	// `chat` key (or the widget) only the end user who owns the conversation may rate it (`user`, with
+	// `user_hash` for a publishable key's signed users, or the `X-Visitor-Id` header): any other caller finds
+	// no conversation (404).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /conversations/{conversation_id}/messages/{message_id}/feedback (the `RateMessage` operationId).
+	RateMessage(ctx context.Context, conversationId ConversationID, messageId MessageID, params *RateMessageParams, body RateMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// HealthCheck Application and database health
 	//
 	// Corresponds with GET /health (the `HealthCheck` operationId).
@@ -2786,6 +3004,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /projects/{project_id}/export (the `ExportProject` operationId).
 	ExportProject(ctx context.Context, projectId ProjectID, params *ExportProjectParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListFeedback A project's rated answers, most recently rated first, with their questions
+	//
+	// Each item is a rated answer with the question before it (the user message just before the answer in
+	// its conversation), the rating and comment, and the release that gave the answer (null: the draft).
+	// The owner and `read` keys see every rating of the project.
+	//
+	// Corresponds with GET /projects/{project_id}/feedback (the `ListFeedback` operationId).
+	ListFeedback(ctx context.Context, projectId ProjectID, params *ListFeedbackParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListFiles A project's files with their indexing status, a page at a time
 	//
@@ -3536,6 +3763,71 @@ func (c *Client) RenameConversation(ctx context.Context, conversationId Conversa
 	return c.Client.Do(req)
 }
 
+// ClearMessageFeedback Remove the rating of an answer
+//
+// Who may rate the answer may clear its rating; an answer without one answers 204 too.
+//
+// Corresponds with DELETE /conversations/{conversation_id}/messages/{message_id}/feedback (the `ClearMessageFeedback` operationId).
+func (c *Client) ClearMessageFeedback(ctx context.Context, conversationId ConversationID, messageId MessageID, params *ClearMessageFeedbackParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewClearMessageFeedbackRequest(c.Server, conversationId, messageId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RateMessageWithBody Rate one of the bot's answers, up or down, with an optional comment
+//
+// Only the assistant's messages can be rated: a user message answers 409. Rating again replaces the
+// rating and comment (the same body again changes nothing); each new or changed rating sends
+// `feedback.created` to the project's webhooks. The owner rates any answer of their projects; through a
+// `chat` key (or the widget) only the end user who owns the conversation may rate it (`user`, with
+// `user_hash` for a publishable key's signed users, or the `X-Visitor-Id` header): any other caller finds
+// no conversation (404).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /conversations/{conversation_id}/messages/{message_id}/feedback (the `RateMessage` operationId).
+func (c *Client) RateMessageWithBody(ctx context.Context, conversationId ConversationID, messageId MessageID, params *RateMessageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRateMessageRequestWithBody(c.Server, conversationId, messageId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RateMessage Rate one of the bot's answers, up or down, with an optional comment
+//
+// Only the assistant's messages can be rated: a user message answers 409. Rating again replaces the
+// rating and comment (the same body again changes nothing); each new or changed rating sends
+// `feedback.created` to the project's webhooks. The owner rates any answer of their projects; through a
+// `chat` key (or the widget) only the end user who owns the conversation may rate it (`user`, with
+// `user_hash` for a publishable key's signed users, or the `X-Visitor-Id` header): any other caller finds
+// no conversation (404).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /conversations/{conversation_id}/messages/{message_id}/feedback (the `RateMessage` operationId).
+func (c *Client) RateMessage(ctx context.Context, conversationId ConversationID, messageId MessageID, params *RateMessageParams, body RateMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRateMessageRequest(c.Server, conversationId, messageId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // HealthCheck Application and database health
 //
 // Corresponds with GET /health (the `HealthCheck` operationId).
@@ -4003,6 +4295,25 @@ func (c *Client) ListConversations(ctx context.Context, projectId ProjectID, par
 // Corresponds with GET /projects/{project_id}/export (the `ExportProject` operationId).
 func (c *Client) ExportProject(ctx context.Context, projectId ProjectID, params *ExportProjectParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewExportProjectRequest(c.Server, projectId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListFeedback A project's rated answers, most recently rated first, with their questions
+//
+// Each item is a rated answer with the question before it (the user message just before the answer in
+// its conversation), the rating and comment, and the release that gave the answer (null: the draft).
+// The owner and `read` keys see every rating of the project.
+//
+// Corresponds with GET /projects/{project_id}/feedback (the `ListFeedback` operationId).
+func (c *Client) ListFeedback(ctx context.Context, projectId ProjectID, params *ListFeedbackParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListFeedbackRequest(c.Server, projectId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5585,6 +5896,209 @@ func NewRenameConversationRequestWithBody(server string, conversationId Conversa
 	return req, nil
 }
 
+// NewClearMessageFeedbackRequest constructs an http.Request for the ClearMessageFeedback method
+func NewClearMessageFeedbackRequest(server string, conversationId ConversationID, messageId MessageID, params *ClearMessageFeedbackParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "conversation_id", conversationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "message_id", messageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/conversations/%s/messages/%s/feedback", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.User != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user", *params.User, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UserHash != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_hash", *params.UserHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XVisitorId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Visitor-Id", *params.XVisitorId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Visitor-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRateMessageRequest calls the generic RateMessage builder with application/json body
+func NewRateMessageRequest(server string, conversationId ConversationID, messageId MessageID, params *RateMessageParams, body RateMessageJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRateMessageRequestWithBody(server, conversationId, messageId, params, "application/json", bodyReader)
+}
+
+// NewRateMessageRequestWithBody constructs an http.Request for the RateMessage method, with any body, and a specified content type
+func NewRateMessageRequestWithBody(server string, conversationId ConversationID, messageId MessageID, params *RateMessageParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "conversation_id", conversationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "message_id", messageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/conversations/%s/messages/%s/feedback", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.User != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user", *params.User, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UserHash != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_hash", *params.UserHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.XVisitorId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Visitor-Id", *params.XVisitorId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Visitor-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewHealthCheckRequest constructs an http.Request for the HealthCheck method
 func NewHealthCheckRequest(server string) (*http.Request, error) {
 	var err error
@@ -6439,6 +6953,91 @@ func NewExportProjectRequest(server string, projectId ProjectID, params *ExportP
 		if params.Include != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "include", *params.Include, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListFeedbackRequest constructs an http.Request for the ListFeedback method
+func NewListFeedbackRequest(server string, projectId ProjectID, params *ListFeedbackParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project_id", projectId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/feedback", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Rating != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "rating", *params.Rating, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -8372,6 +8971,43 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /conversations/{conversation_id} (the `RenameConversation` operationId).
 	RenameConversationWithResponse(ctx context.Context, conversationId ConversationID, body RenameConversationJSONRequestBody, reqEditors ...RequestEditorFn) (*RenameConversationResponse, error)
 
+	// ClearMessageFeedbackWithResponse Remove the rating of an answer
+	//
+	// Who may rate the answer may clear its rating; an answer without one answers 204 too.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /conversations/{conversation_id}/messages/{message_id}/feedback (the `ClearMessageFeedback` operationId).
+	ClearMessageFeedbackWithResponse(ctx context.Context, conversationId ConversationID, messageId MessageID, params *ClearMessageFeedbackParams, reqEditors ...RequestEditorFn) (*ClearMessageFeedbackResponse, error)
+
+	// RateMessageWithBodyWithResponse Rate one of the bot's answers, up or down, with an optional comment
+	//
+	// Only the assistant's messages can be rated: a user message answers 409. Rating again replaces the
+	// rating and comment (the same body again changes nothing); each new or changed rating sends
+	// `feedback.created` to the project's webhooks. The owner rates any answer of their projects; through a
+	// `chat` key (or the widget) only the end user who owns the conversation may rate it (`user`, with
+	// `user_hash` for a publishable key's signed users, or the `X-Visitor-Id` header): any other caller finds
+	// no conversation (404).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /conversations/{conversation_id}/messages/{message_id}/feedback (the `RateMessage` operationId).
+	RateMessageWithBodyWithResponse(ctx context.Context, conversationId ConversationID, messageId MessageID, params *RateMessageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RateMessageResponse, error)
+
+	// RateMessageWithResponse Rate one of the bot's answers, up or down, with an optional comment
+	//
+	// Only the assistant's messages can be rated: a user message answers 409. Rating again replaces the
+	// rating and comment (the same body again changes nothing); each new or changed rating sends
+	// `feedback.created` to the project's webhooks. The owner rates any answer of their projects; through a
+	// `chat` key (or the widget) only the end user who owns the conversation may rate it (`user`, with
+	// `user_hash` for a publishable key's signed users, or the `X-Visitor-Id` header): any other caller finds
+	// no conversation (404).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /conversations/{conversation_id}/messages/{message_id}/feedback (the `RateMessage` operationId).
+	RateMessageWithResponse(ctx context.Context, conversationId ConversationID, messageId MessageID, params *RateMessageParams, body RateMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*RateMessageResponse, error)
+
 	// HealthCheckWithResponse Application and database health
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -8624,6 +9260,17 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /projects/{project_id}/export (the `ExportProject` operationId).
 	ExportProjectWithResponse(ctx context.Context, projectId ProjectID, params *ExportProjectParams, reqEditors ...RequestEditorFn) (*ExportProjectResponse, error)
+
+	// ListFeedbackWithResponse A project's rated answers, most recently rated first, with their questions
+	//
+	// Each item is a rated answer with the question before it (the user message just before the answer in
+	// its conversation), the rating and comment, and the release that gave the answer (null: the draft).
+	// The owner and `read` keys see every rating of the project.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{project_id}/feedback (the `ListFeedback` operationId).
+	ListFeedbackWithResponse(ctx context.Context, projectId ProjectID, params *ListFeedbackParams, reqEditors ...RequestEditorFn) (*ListFeedbackResponse, error)
 
 	// ListFilesWithResponse A project's files with their indexing status, a page at a time
 	//
@@ -9900,6 +10547,249 @@ func (r RenameConversationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RenameConversationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ClearMessageFeedbackResponse401Headers the declared response headers of an HTTP 401 response for ClearMessageFeedback
+type ClearMessageFeedbackResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ClearMessageFeedbackResponse429Headers the declared response headers of an HTTP 429 response for ClearMessageFeedback
+type ClearMessageFeedbackResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ClearMessageFeedbackResponse503Headers the declared response headers of an HTTP 503 response for ClearMessageFeedback
+type ClearMessageFeedbackResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ClearMessageFeedbackResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ClearMessageFeedbackResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ClearMessageFeedbackResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ClearMessageFeedbackResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ClearMessageFeedbackResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ClearMessageFeedbackResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ClearMessageFeedbackResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ClearMessageFeedbackResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ClearMessageFeedbackResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ClearMessageFeedbackResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ClearMessageFeedbackResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ClearMessageFeedbackResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ClearMessageFeedbackResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ClearMessageFeedbackResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ClearMessageFeedbackResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ClearMessageFeedbackResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RateMessageResponse401Headers the declared response headers of an HTTP 401 response for RateMessage
+type RateMessageResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RateMessageResponse429Headers the declared response headers of an HTTP 429 response for RateMessage
+type RateMessageResponse429Headers struct {
+	RetryAfter *int
+}
+
+// RateMessageResponse503Headers the declared response headers of an HTTP 503 response for RateMessage
+type RateMessageResponse503Headers struct {
+	RetryAfter *int
+}
+
+type RateMessageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Feedback
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RateMessageResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RateMessageResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RateMessageResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RateMessageResponse) GetJSON200() *Feedback {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RateMessageResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RateMessageResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RateMessageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RateMessageResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RateMessageResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RateMessageResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RateMessageResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RateMessageResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RateMessageResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RateMessageResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RateMessageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RateMessageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RateMessageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RateMessageResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11975,6 +12865,125 @@ func (r ExportProjectResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ExportProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListFeedbackResponse200Headers the declared response headers of an HTTP 200 response for ListFeedback
+type ListFeedbackResponse200Headers struct {
+	Link        *string
+	XNextCursor *string
+}
+
+// ListFeedbackResponse401Headers the declared response headers of an HTTP 401 response for ListFeedback
+type ListFeedbackResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListFeedbackResponse429Headers the declared response headers of an HTTP 429 response for ListFeedback
+type ListFeedbackResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ListFeedbackResponse503Headers the declared response headers of an HTTP 503 response for ListFeedback
+type ListFeedbackResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListFeedbackResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]RatedMessage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListFeedbackResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListFeedbackResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListFeedbackResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListFeedbackResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListFeedbackResponse) GetJSON200() *[]RatedMessage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListFeedbackResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListFeedbackResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListFeedbackResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListFeedbackResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListFeedbackResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListFeedbackResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListFeedbackResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListFeedbackResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListFeedbackResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListFeedbackResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListFeedbackResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16903,6 +17912,61 @@ func (c *ClientWithResponses) RenameConversationWithResponse(ctx context.Context
 	return ParseRenameConversationResponse(rsp)
 }
 
+// ClearMessageFeedbackWithResponse Remove the rating of an answer
+//
+// Who may rate the answer may clear its rating; an answer without one answers 204 too.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /conversations/{conversation_id}/messages/{message_id}/feedback (the `ClearMessageFeedback` operationId).
+func (c *ClientWithResponses) ClearMessageFeedbackWithResponse(ctx context.Context, conversationId ConversationID, messageId MessageID, params *ClearMessageFeedbackParams, reqEditors ...RequestEditorFn) (*ClearMessageFeedbackResponse, error) {
+	rsp, err := c.ClearMessageFeedback(ctx, conversationId, messageId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseClearMessageFeedbackResponse(rsp)
+}
+
+// RateMessageWithBodyWithResponse Rate one of the bot's answers, up or down, with an optional comment
+//
+// Only the assistant's messages can be rated: a user message answers 409. Rating again replaces the
+// rating and comment (the same body again changes nothing); each new or changed rating sends
+// `feedback.created` to the project's webhooks. The owner rates any answer of their projects; through a
+// `chat` key (or the widget) only the end user who owns the conversation may rate it (`user`, with
+// `user_hash` for a publishable key's signed users, or the `X-Visitor-Id` header): any other caller finds
+// no conversation (404).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /conversations/{conversation_id}/messages/{message_id}/feedback (the `RateMessage` operationId).
+func (c *ClientWithResponses) RateMessageWithBodyWithResponse(ctx context.Context, conversationId ConversationID, messageId MessageID, params *RateMessageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RateMessageResponse, error) {
+	rsp, err := c.RateMessageWithBody(ctx, conversationId, messageId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRateMessageResponse(rsp)
+}
+
+// RateMessageWithResponse Rate one of the bot's answers, up or down, with an optional comment
+//
+// Only the assistant's messages can be rated: a user message answers 409. Rating again replaces the
+// rating and comment (the same body again changes nothing); each new or changed rating sends
+// `feedback.created` to the project's webhooks. The owner rates any answer of their projects; through a
+// `chat` key (or the widget) only the end user who owns the conversation may rate it (`user`, with
+// `user_hash` for a publishable key's signed users, or the `X-Visitor-Id` header): any other caller finds
+// no conversation (404).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /conversations/{conversation_id}/messages/{message_id}/feedback (the `RateMessage` operationId).
+func (c *ClientWithResponses) RateMessageWithResponse(ctx context.Context, conversationId ConversationID, messageId MessageID, params *RateMessageParams, body RateMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*RateMessageResponse, error) {
+	rsp, err := c.RateMessage(ctx, conversationId, messageId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRateMessageResponse(rsp)
+}
+
 // HealthCheckWithResponse Application and database health
 //
 // Returns a wrapper object for the known response body format(s).
@@ -17304,6 +18368,23 @@ func (c *ClientWithResponses) ExportProjectWithResponse(ctx context.Context, pro
 		return nil, err
 	}
 	return ParseExportProjectResponse(rsp)
+}
+
+// ListFeedbackWithResponse A project's rated answers, most recently rated first, with their questions
+//
+// Each item is a rated answer with the question before it (the user message just before the answer in
+// its conversation), the rating and comment, and the release that gave the answer (null: the draft).
+// The owner and `read` keys see every rating of the project.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{project_id}/feedback (the `ListFeedback` operationId).
+func (c *ClientWithResponses) ListFeedbackWithResponse(ctx context.Context, projectId ProjectID, params *ListFeedbackParams, reqEditors ...RequestEditorFn) (*ListFeedbackResponse, error) {
+	rsp, err := c.ListFeedback(ctx, projectId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListFeedbackResponse(rsp)
 }
 
 // ListFilesWithResponse A project's files with their indexing status, a page at a time
@@ -18948,6 +20029,246 @@ func ParseRenameConversationResponse(rsp *http.Response) (*RenameConversationRes
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers RenameConversationResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseClearMessageFeedbackResponse parses an HTTP response from a ClearMessageFeedbackWithResponse call
+func ParseClearMessageFeedbackResponse(rsp *http.Response) (*ClearMessageFeedbackResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ClearMessageFeedbackResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ClearMessageFeedbackResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ClearMessageFeedbackResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ClearMessageFeedbackResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRateMessageResponse parses an HTTP response from a RateMessageWithResponse call
+func ParseRateMessageResponse(rsp *http.Response) (*RateMessageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RateMessageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Feedback
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RateMessageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RateMessageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers RateMessageResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -20981,6 +22302,131 @@ func ParseExportProjectResponse(rsp *http.Response) (*ExportProjectResponse, err
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ExportProjectResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListFeedbackResponse parses an HTTP response from a ListFeedbackWithResponse call
+func ParseListFeedbackResponse(rsp *http.Response) (*ListFeedbackResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListFeedbackResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []RatedMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListFeedbackResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Cursor"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Cursor", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextCursor = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListFeedbackResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListFeedbackResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListFeedbackResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

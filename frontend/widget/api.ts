@@ -1,8 +1,8 @@
-// The widget's two requests, both to its own host with the publishable key: the streamed chat and a
-// conversation's history. Who the visitor is travels as X-Visitor-Id (anonymous) or user + user_hash (signed in).
+// The widget's requests, all to its own host with the publishable key: the streamed chat, a conversation's
+// history and rating an answer. Who the visitor is travels as X-Visitor-Id (anonymous) or user + user_hash (signed in).
 import { ApiError, isAbortError } from "../sdk/src/errors.js";
 import { readChatEvents } from "../sdk/src/stream.js";
-import type { ChatRequest, ChatStreamEvent, ConversationDetail } from "../sdk/src/types.js";
+import type { ChatRequest, ChatStreamEvent, ConversationDetail, Feedback } from "../sdk/src/types.js";
 import type { Config } from "./config.js";
 
 /** An answer the widget cannot use: an HTTP status (0: no answer at all) and what to show the visitor. */
@@ -16,6 +16,8 @@ export class WidgetError extends Error {
     super(message);
   }
 }
+
+export type Rating = Feedback["rating"];
 
 export const UNAVAILABLE = "The assistant is unavailable right now. Please try again.";
 
@@ -106,19 +108,33 @@ export class Api {
     }
   }
 
-  /** Loads a conversation with its messages. Rejects with a WidgetError (404: gone or not this visitor's). */
-  async history(id: number, signal?: AbortSignal): Promise<ConversationDetail> {
+  /** A signed-in visitor's user and user_hash as a query string ("" for an anonymous visitor). */
+  private who(): string {
     const q = new URLSearchParams();
     if (this.cfg.user) {
       q.set("user", this.cfg.user);
       if (this.cfg.userHash) q.set("user_hash", this.cfg.userHash);
     }
     const query = q.toString();
-    const res = await this.request(`/conversations/${id}${query && "?"}${query}`, { headers: this.headers(), signal });
+    return query && `?${query}`;
+  }
+
+  /** Loads a conversation with its messages. Rejects with a WidgetError (404: gone or not this visitor's). */
+  async history(id: number, signal?: AbortSignal): Promise<ConversationDetail> {
+    const res = await this.request(`/conversations/${id}${this.who()}`, { headers: this.headers(), signal });
     try {
       return (await res.json()) as ConversationDetail;
     } catch {
       throw new WidgetError(0, UNAVAILABLE);
     }
+  }
+
+  /** Rates an answer up or down, or clears its rating (null). Rejects with a WidgetError. */
+  async rate(conversationId: number, messageId: number, rating: Rating | null): Promise<void> {
+    await this.request(`/conversations/${conversationId}/messages/${messageId}/feedback${this.who()}`, {
+      method: rating ? "PUT" : "DELETE",
+      headers: this.headers(!!rating),
+      ...(rating ? { body: JSON.stringify({ rating }) } : {}),
+    });
   }
 }

@@ -41,6 +41,11 @@ hr{border:0;border-top:1px solid #e5e7eb}
 .cites summary::-webkit-details-marker{display:none}
 .cites details[open]{flex-basis:100%}
 .cites blockquote{margin-top:4px;font-size:12px}
+.rate{display:flex;gap:4px;margin-top:6px}
+.rate button{border:1px solid #e5e7eb;background:#fff;color:#4b5563;border-radius:999px;padding:3px 8px;line-height:0;opacity:.7}
+.rate svg{width:14px;height:14px;fill:currentColor}.rate .down{transform:scaleY(-1)}
+.rate button:hover,.rate [aria-pressed=true]{opacity:1}
+.rate [aria-pressed=true]{border-color:var(--a);color:var(--a);background:#eef2ff}
 .err{margin:0;padding:8px 16px;background:#fef2f2;color:#991b1b;font-size:13px;border-top:1px solid #fecaca}
 form{display:flex;gap:8px;padding:10px;border-top:1px solid #e5e7eb;background:#fff;align-items:flex-end;margin:0}
 textarea{flex:1;resize:none;font:inherit;color:inherit;background:#fff;border:1px solid #d1d5db;border-radius:10px;

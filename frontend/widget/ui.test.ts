@@ -303,3 +303,66 @@ describe("history", () => {
     expect(widget.root.activeElement).toBe(input());
   });
 });
+
+describe("rating answers", () => {
+  const thumb = (label: "Good answer" | "Bad answer", n = 0) => $$(`.rate [aria-label="${label}"]`)[n] as HTMLButtonElement;
+
+  it("shows thumbs under a finished reply and sends the rating with the key and the visitor, then clears it", async () => {
+    handler = (url) =>
+      url.endsWith("/chat/stream")
+        ? new Response(sseText([["start", { conversation_id: 5, user_message_id: 10 }], ["done", DONE("Four.")]]))
+        : new Response(null, { status: url.includes("/feedback") ? 200 : 500 });
+    mount();
+    bubble().click();
+    type("2+2?");
+    await until(() => $$(".rate").length === 1, "the thumbs");
+    expect($(".rate").getAttribute("role")).toBe("group");
+    expect(thumb("Good answer").getAttribute("aria-pressed")).toBe("false");
+    expect(thumb("Bad answer").getAttribute("aria-pressed")).toBe("false");
+
+    thumb("Good answer").click();
+    await until(() => thumb("Good answer").getAttribute("aria-pressed") === "true", "the pressed thumb");
+    const put = requests[1]!;
+    expect(put.url).toBe("https://bot.example/conversations/5/messages/11/feedback");
+    expect(put.init.method).toBe("PUT");
+    expect(put.init.body).toBe('{"rating":"up"}');
+    expect((put.init.headers as Record<string, string>)["X-Visitor-Id"]).toBe("v".repeat(32));
+    expect(thumb("Bad answer").getAttribute("aria-pressed")).toBe("false");
+
+    thumb("Bad answer").click();
+    await until(() => thumb("Bad answer").getAttribute("aria-pressed") === "true", "the other thumb");
+    expect(requests[2]!.init.body).toBe('{"rating":"down"}');
+    expect(thumb("Good answer").getAttribute("aria-pressed")).toBe("false");
+
+    thumb("Bad answer").click();
+    await until(() => thumb("Bad answer").getAttribute("aria-pressed") === "false", "the cleared rating");
+    expect(requests[3]!.init.method).toBe("DELETE");
+    expect(requests[3]!.init.body).toBeUndefined();
+  });
+
+  it("shows a stored rating as pressed, and keeps it when a new rating fails", async () => {
+    store.set(SLOT, "5");
+    handler = (url) =>
+      url.includes("/feedback")
+        ? Response.json({ detail: "conversation not found" }, { status: 404 })
+        : Response.json({
+            id: 5,
+            title: "t",
+            messages: [
+              { id: 1, role: "user", content: "Q", citations: [], incomplete: false },
+              { id: 2, role: "assistant", content: "A", citations: [], incomplete: false, feedback: { message_id: 2, rating: "down", comment: "" } },
+            ],
+          });
+    mount({ ...CFG, user: "u-1", userHash: "a".repeat(64) });
+    bubble().click();
+    await until(() => $$(".rate").length === 1, "the thumbs");
+    expect(thumb("Bad answer").getAttribute("aria-pressed")).toBe("true");
+
+    thumb("Good answer").click();
+    await until(() => errorText() !== "", "the error");
+    expect(errorText()).toBe("conversation not found");
+    expect(requests[1]!.url).toBe(`https://bot.example/conversations/5/messages/2/feedback?user=u-1&user_hash=${"a".repeat(64)}`);
+    expect(thumb("Bad answer").getAttribute("aria-pressed")).toBe("true");
+    expect(thumb("Good answer").disabled).toBe(false);
+  });
+});

@@ -1,7 +1,7 @@
 // The widget's DOM and behaviour: a bubble that opens a chat panel, both in a shadow root. Everything is built
 // with createElement and textContent; the reply's Markdown goes through renderMarkdown, which does the same.
 import type { ChatMessage, ChatResponse, Citation } from "../sdk/src/types.js";
-import { type Api, WidgetError, UNAVAILABLE } from "./api.js";
+import { type Api, type Rating, WidgetError, UNAVAILABLE } from "./api.js";
 import { type Config, type Store, conversationSlot } from "./config.js";
 import { renderMarkdown } from "./markdown.js";
 import { STYLES } from "./styles.js";
@@ -16,9 +16,11 @@ interface Bot {
 }
 
 const SVG = "http://www.w3.org/2000/svg";
-// Material-style icons (24x24): chat, close, new conversation.
+// Material-style icons (24x24): chat, close, new conversation, and:
 const CHAT_ICON = "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2zm3 5v2h10V9zm0 4v2h7v-2z";
 const CLOSE_ICON = "M18.3 5.7 12 12l6.3 6.3-1.4 1.4L10.6 13.4 4.3 19.7 2.9 18.3 9.2 12 2.9 5.7l1.4-1.4 6.3 6.3 6.3-6.3z";
+// thumb up (thumb down is the same, flipped by CSS).
+const THUMB_ICON = "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z";
 const NEW_ICON = "M12 4a8 8 0 1 0 7.7 10h-2.1A6 6 0 1 1 12 6c1.7 0 3.1.7 4.2 1.8L13 11h7V4l-2.4 2.4A8 8 0 0 0 12 4z";
 
 /** The chat widget mounted on a page. */
@@ -173,6 +175,35 @@ export class Widget {
     const bot = this.addBot();
     bot.update(m.content);
     bot.finish(m.citations, m.incomplete ? "This reply was interrupted before it finished." : "");
+    this.thumbs(bot, m.id, m.feedback?.rating ?? null);
+  }
+
+  /** Thumbs up and down under an answer, pressed as rated; pressing the pressed one clears the rating. */
+  private thumbs(bot: Bot, messageId: number, rated: Rating | null): void {
+    const conversation = this.conversation;
+    if (!conversation) return;
+    const buttons = (["up", "down"] as const).map((rating) => {
+      const b = this.h("button", { type: "button", "aria-label": rating === "up" ? "Good answer" : "Bad answer" }, this.icon(THUMB_ICON, rating));
+      b.addEventListener("click", () => void choose(rating));
+      return [rating, b] as const;
+    });
+    const show = () => buttons.forEach(([r, b]) => b.setAttribute("aria-pressed", String(r === rated)));
+    const choose = async (rating: Rating) => {
+      const next = rating === rated ? null : rating;
+      buttons.forEach(([, b]) => (b.disabled = true));
+      try {
+        await this.api.rate(conversation, messageId, next);
+        rated = next;
+        this.showError("");
+        this.live.textContent = next ? "Thanks for your feedback." : "Rating removed.";
+      } catch (err) {
+        this.showError(err instanceof WidgetError ? err.message : UNAVAILABLE);
+      }
+      buttons.forEach(([, b]) => (b.disabled = false));
+      show();
+    };
+    show();
+    bot.el.append(this.h("div", { class: "rate", role: "group", "aria-label": "Rate this answer" }, ...buttons.map(([, b]) => b)));
   }
 
   private addUser(text: string): HTMLElement {
@@ -291,6 +322,7 @@ export class Widget {
   private done(bot: Bot, res: ChatResponse): void {
     bot.update(res.reply);
     bot.finish(res.citations);
+    this.thumbs(bot, res.message_id, null);
     this.announce(res.reply);
   }
 

@@ -194,6 +194,42 @@ func (e ChatMessageRole) Valid() bool {
 	}
 }
 
+// Defines values for FeedbackRating.
+const (
+	FeedbackRatingDown FeedbackRating = "down"
+	FeedbackRatingUp   FeedbackRating = "up"
+)
+
+// Valid indicates whether the value is a known member of the FeedbackRating enum.
+func (e FeedbackRating) Valid() bool {
+	switch e {
+	case FeedbackRatingDown:
+		return true
+	case FeedbackRatingUp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeedbackInputRating.
+const (
+	FeedbackInputRatingDown FeedbackInputRating = "down"
+	FeedbackInputRatingUp   FeedbackInputRating = "up"
+)
+
+// Valid indicates whether the value is a known member of the FeedbackInputRating enum.
+func (e FeedbackInputRating) Valid() bool {
+	switch e {
+	case FeedbackInputRatingDown:
+		return true
+	case FeedbackInputRatingUp:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthDatabase.
 const (
 	Connected    HealthDatabase = "connected"
@@ -317,6 +353,24 @@ func (e ProjectFileStatus) Valid() bool {
 	case ProjectFileStatusInProgress:
 		return true
 	case ProjectFileStatusUnsupported:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RatedMessageRating.
+const (
+	RatedMessageRatingDown RatedMessageRating = "down"
+	RatedMessageRatingUp   RatedMessageRating = "up"
+)
+
+// Valid indicates whether the value is a known member of the RatedMessageRating enum.
+func (e RatedMessageRating) Valid() bool {
+	switch e {
+	case RatedMessageRatingDown:
+		return true
+	case RatedMessageRatingUp:
 		return true
 	default:
 		return false
@@ -470,6 +524,24 @@ const (
 func (e ExportProjectParamsInclude) Valid() bool {
 	switch e {
 	case Conversations:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListFeedbackParamsRating.
+const (
+	ListFeedbackParamsRatingDown ListFeedbackParamsRating = "down"
+	ListFeedbackParamsRatingUp   ListFeedbackParamsRating = "up"
+)
+
+// Valid indicates whether the value is a known member of the ListFeedbackParamsRating enum.
+func (e ListFeedbackParamsRating) Valid() bool {
+	switch e {
+	case ListFeedbackParamsRatingDown:
+		return true
+	case ListFeedbackParamsRatingUp:
 		return true
 	default:
 		return false
@@ -826,11 +898,12 @@ type ChatCompletionUsage struct {
 	TotalTokens      int `json:"total_tokens"`
 }
 
-// ChatMessage defines model for ChatMessage.
+// ChatMessage A stored message; an answer that was rated carries its `feedback`.
 type ChatMessage struct {
 	Citations []Citation `json:"citations"`
 	Content   string     `json:"content"`
 	CreatedAt time.Time  `json:"created_at"`
+	Feedback  *Feedback  `json:"feedback,omitempty"`
 	Id        int64      `json:"id"`
 
 	// Incomplete True when the reply was interrupted before it finished
@@ -1002,6 +1075,42 @@ type Error struct {
 	// Errors Field-level validation errors, when there are any
 	Errors *[]FieldError `json:"errors,omitempty"`
 }
+
+// Feedback defines model for Feedback.
+type Feedback struct {
+	// Comment Empty when none was given
+	Comment string `json:"comment"`
+
+	// CreatedAt When the answer was first rated
+	CreatedAt time.Time      `json:"created_at"`
+	MessageId int64          `json:"message_id"`
+	Rating    FeedbackRating `json:"rating"`
+
+	// UpdatedAt When the rating was last set
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// FeedbackRating defines model for Feedback.Rating.
+type FeedbackRating string
+
+// FeedbackCount defines model for FeedbackCount.
+type FeedbackCount struct {
+	Down int64 `json:"down"`
+
+	// Release The release whose answers were rated; null for the draft
+	Release *int64 `json:"release"`
+	Up      int64  `json:"up"`
+}
+
+// FeedbackInput defines model for FeedbackInput.
+type FeedbackInput struct {
+	// Comment Why (optional; absent or empty for none)
+	Comment *string             `json:"comment,omitempty"`
+	Rating  FeedbackInputRating `json:"rating"`
+}
+
+// FeedbackInputRating defines model for FeedbackInput.Rating.
+type FeedbackInputRating string
 
 // FieldError defines model for FieldError.
 type FieldError struct {
@@ -1457,6 +1566,30 @@ type PromptUpdate struct {
 	Position *PromptPosition `json:"position,omitempty"`
 }
 
+// RatedMessage defines model for RatedMessage.
+type RatedMessage struct {
+	Answer         string    `json:"answer"`
+	AnsweredAt     time.Time `json:"answered_at"`
+	Comment        string    `json:"comment"`
+	ConversationId int64     `json:"conversation_id"`
+	CreatedAt      time.Time `json:"created_at"`
+
+	// EndUser The conversation's end user (a key's), null for none
+	EndUser   *string `json:"end_user"`
+	MessageId int64   `json:"message_id"`
+
+	// Question The user message just before the answer (null when there is none)
+	Question *string            `json:"question"`
+	Rating   RatedMessageRating `json:"rating"`
+
+	// Release The release that gave the answer; null for the draft
+	Release   *int64    `json:"release"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// RatedMessageRating defines model for RatedMessage.Rating.
+type RatedMessageRating string
+
 // RecoveryCode One of the recovery codes shown at set-up (16 letters and digits; case, spaces and dashes do not matter)
 //
 // Example: abcd-efgh-ijkl-mnop
@@ -1672,11 +1805,14 @@ type UsageGroup struct {
 
 // UsageReport defines model for UsageReport.
 type UsageReport struct {
-	From    time.Time          `json:"from"`
-	GroupBy UsageReportGroupBy `json:"group_by"`
-	Series  []UsageGroup       `json:"series"`
-	To      time.Time          `json:"to"`
-	Totals  UsageFigures       `json:"totals"`
+	// Feedback Answers rated up and down per release (null: the draft), counting the ratings made or last changed
+	// in the range; not part of the CSV
+	Feedback []FeedbackCount    `json:"feedback"`
+	From     time.Time          `json:"from"`
+	GroupBy  UsageReportGroupBy `json:"group_by"`
+	Series   []UsageGroup       `json:"series"`
+	To       time.Time          `json:"to"`
+	Totals   UsageFigures       `json:"totals"`
 }
 
 // UsageReportGroupBy defines model for UsageReport.GroupBy.
@@ -1743,8 +1879,9 @@ type WebhookDelivery struct {
 	EventId string `json:"event_id"`
 
 	// EventType Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`, `budget.threshold`
-	// (a budget 80 % used), `budget.exhausted` and `release.published` (`number`, `note`, `previous`). The others
-	// are accepted and will be sent once their features exist.
+	// (a budget 80 % used), `budget.exhausted`, `release.published` (`number`, `note`, `previous`) and
+	// `feedback.created` (an answer rated, or its rating changed). The others are accepted and will be sent once
+	// their features exist.
 	EventType     WebhookEventType `json:"event_type"`
 	Id            int64            `json:"id"`
 	LastAttemptAt *time.Time       `json:"last_attempt_at"`
@@ -1759,8 +1896,9 @@ type WebhookDelivery struct {
 type WebhookDeliveryStatus string
 
 // WebhookEventType Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`, `budget.threshold`
-// (a budget 80 % used), `budget.exhausted` and `release.published` (`number`, `note`, `previous`). The others
-// are accepted and will be sent once their features exist.
+// (a budget 80 % used), `budget.exhausted`, `release.published` (`number`, `note`, `previous`) and
+// `feedback.created` (an answer rated, or its rating changed). The others are accepted and will be sent once
+// their features exist.
 type WebhookEventType string
 
 // WebhookUpdate defines model for WebhookUpdate.
@@ -1817,6 +1955,9 @@ type KeyID = int64
 
 // Limit defines model for Limit.
 type Limit = int
+
+// MessageID defines model for MessageID.
+type MessageID = int64
 
 // ProjectID defines model for ProjectID.
 type ProjectID = int64
@@ -1969,6 +2110,30 @@ type GetConversationParams struct {
 	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
 }
 
+// ClearMessageFeedbackParams defines parameters for ClearMessageFeedback.
+type ClearMessageFeedbackParams struct {
+	// User The end user (the key holder's own user id); for the owner and `read` keys, a filter
+	User *EndUser `form:"user,omitempty" json:"user,omitempty"`
+
+	// UserHash For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret
+	UserHash *UserHash `form:"user_hash,omitempty" json:"user_hash,omitempty"`
+
+	// XVisitorId An anonymous widget visitor's random id (publishable keys)
+	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
+}
+
+// RateMessageParams defines parameters for RateMessage.
+type RateMessageParams struct {
+	// User The end user (the key holder's own user id); for the owner and `read` keys, a filter
+	User *EndUser `form:"user,omitempty" json:"user,omitempty"`
+
+	// UserHash For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret
+	UserHash *UserHash `form:"user_hash,omitempty" json:"user_hash,omitempty"`
+
+	// XVisitorId An anonymous widget visitor's random id (publishable keys)
+	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
+}
+
 // DeleteFileParams defines parameters for DeleteFile.
 type DeleteFileParams struct {
 	// Force Delete even a file the published release uses (it is removed from every release)
@@ -2020,6 +2185,21 @@ type ExportProjectParamsFormat string
 
 // ExportProjectParamsInclude defines parameters for ExportProject.
 type ExportProjectParamsInclude string
+
+// ListFeedbackParams defines parameters for ListFeedback.
+type ListFeedbackParams struct {
+	// Rating Only answers rated this way
+	Rating *ListFeedbackParamsRating `form:"rating,omitempty" json:"rating,omitempty"`
+
+	// Limit At most this many items in the page (default 100, at most 500)
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListFeedbackParamsRating defines parameters for ListFeedback.
+type ListFeedbackParamsRating string
 
 // ListFilesParams defines parameters for ListFiles.
 type ListFilesParams struct {
@@ -2077,6 +2257,9 @@ type StreamMessageJSONRequestBody = ChatRequest
 
 // RenameConversationJSONRequestBody defines body for RenameConversation for application/json ContentType.
 type RenameConversationJSONRequestBody = ConversationRename
+
+// RateMessageJSONRequestBody defines body for RateMessage for application/json ContentType.
+type RateMessageJSONRequestBody = FeedbackInput
 
 // CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
 type CreateProjectJSONRequestBody = ProjectCreate
@@ -2411,6 +2594,12 @@ type ServerInterface interface {
 	// RenameConversation Rename a conversation
 	// (PATCH /conversations/{conversation_id})
 	RenameConversation(ctx echo.Context, conversationId ConversationID) error
+	// ClearMessageFeedback Remove the rating of an answer
+	// (DELETE /conversations/{conversation_id}/messages/{message_id}/feedback)
+	ClearMessageFeedback(ctx echo.Context, conversationId ConversationID, messageId MessageID, params ClearMessageFeedbackParams) error
+	// RateMessage Rate one of the bot's answers, up or down, with an optional comment
+	// (PUT /conversations/{conversation_id}/messages/{message_id}/feedback)
+	RateMessage(ctx echo.Context, conversationId ConversationID, messageId MessageID, params RateMessageParams) error
 	// HealthCheck Application and database health
 	// (GET /health)
 	HealthCheck(ctx echo.Context) error
@@ -2468,6 +2657,9 @@ type ServerInterface interface {
 	// ExportProject The project as a bundle (JSON), or its conversations as Markdown (a zip)
 	// (GET /projects/{project_id}/export)
 	ExportProject(ctx echo.Context, projectId ProjectID, params ExportProjectParams) error
+	// ListFeedback A project's rated answers, most recently rated first, with their questions
+	// (GET /projects/{project_id}/feedback)
+	ListFeedback(ctx echo.Context, projectId ProjectID, params ListFeedbackParams) error
 	// ListFiles A project's files with their indexing status, a page at a time
 	// (GET /projects/{project_id}/files)
 	ListFiles(ctx echo.Context, projectId ProjectID, params ListFilesParams) error
@@ -2817,6 +3009,120 @@ func (w *ServerInterfaceWrapper) RenameConversation(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.RenameConversation(ctx, conversationId)
+	return err
+}
+
+// ClearMessageFeedback converts echo context to params.
+func (w *ServerInterfaceWrapper) ClearMessageFeedback(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "conversation_id" -------------
+	var conversationId ConversationID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "conversation_id", ctx.Param("conversation_id"), &conversationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter conversation_id: %s", err))
+	}
+
+	// ------------- Path parameter "message_id" -------------
+	var messageId MessageID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "message_id", ctx.Param("message_id"), &messageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter message_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ClearMessageFeedbackParams
+	// ------------- Optional query parameter "user" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user", ctx.QueryParams(), &params.User, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user: %s", err))
+	}
+
+	// ------------- Optional query parameter "user_hash" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_hash", ctx.QueryParams(), &params.UserHash, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_hash: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "X-Visitor-Id" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Visitor-Id")]; found {
+		var XVisitorId VisitorID
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Visitor-Id, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Visitor-Id", valueList[0], &XVisitorId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Visitor-Id: %s", err))
+		}
+
+		params.XVisitorId = &XVisitorId
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ClearMessageFeedback(ctx, conversationId, messageId, params)
+	return err
+}
+
+// RateMessage converts echo context to params.
+func (w *ServerInterfaceWrapper) RateMessage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "conversation_id" -------------
+	var conversationId ConversationID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "conversation_id", ctx.Param("conversation_id"), &conversationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter conversation_id: %s", err))
+	}
+
+	// ------------- Path parameter "message_id" -------------
+	var messageId MessageID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "message_id", ctx.Param("message_id"), &messageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter message_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RateMessageParams
+	// ------------- Optional query parameter "user" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user", ctx.QueryParams(), &params.User, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user: %s", err))
+	}
+
+	// ------------- Optional query parameter "user_hash" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_hash", ctx.QueryParams(), &params.UserHash, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_hash: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "X-Visitor-Id" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Visitor-Id")]; found {
+		var XVisitorId VisitorID
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Visitor-Id, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Visitor-Id", valueList[0], &XVisitorId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Visitor-Id: %s", err))
+		}
+
+		params.XVisitorId = &XVisitorId
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RateMessage(ctx, conversationId, messageId, params)
 	return err
 }
 
@@ -3174,6 +3480,45 @@ func (w *ServerInterfaceWrapper) ExportProject(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ExportProject(ctx, projectId, params)
+	return err
+}
+
+// ListFeedback converts echo context to params.
+func (w *ServerInterfaceWrapper) ListFeedback(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "project_id" -------------
+	var projectId ProjectID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project_id", ctx.Param("project_id"), &projectId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFeedbackParams
+	// ------------- Optional query parameter "rating" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "rating", ctx.QueryParams(), &params.Rating, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter rating: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListFeedback(ctx, projectId, params)
 	return err
 }
 
@@ -3928,6 +4273,9 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/conversations/:conversation_id", wrapper.DeleteConversation, options.OperationMiddlewares["deleteConversation"]...)
 	router.GET(options.BaseURL+"/conversations/:conversation_id", wrapper.GetConversation, options.OperationMiddlewares["getConversation"]...)
 	router.PATCH(options.BaseURL+"/conversations/:conversation_id", wrapper.RenameConversation, options.OperationMiddlewares["renameConversation"]...)
+	router.DELETE(options.BaseURL+"/conversations/:conversation_id/messages/:message_id/feedback", wrapper.ClearMessageFeedback, options.OperationMiddlewares["clearMessageFeedback"]...)
+	router.PUT(options.BaseURL+"/conversations/:conversation_id/messages/:message_id/feedback", wrapper.RateMessage, options.OperationMiddlewares["rateMessage"]...)
+	router.GET(options.BaseURL+"/projects/:project_id/feedback", wrapper.ListFeedback, options.OperationMiddlewares["listFeedback"]...)
 	router.GET(options.BaseURL+"/projects/:project_id/files", wrapper.ListFiles, options.OperationMiddlewares["listFiles"]...)
 	router.POST(options.BaseURL+"/projects/:project_id/files", wrapper.UploadFile, options.OperationMiddlewares["uploadFile"]...)
 	router.DELETE(options.BaseURL+"/projects/files/:file_id", wrapper.DeleteFile, options.OperationMiddlewares["deleteFile"]...)
@@ -4963,6 +5311,327 @@ type RenameConversationdefaultJSONResponse struct {
 }
 
 func (response RenameConversationdefaultJSONResponse) VisitRenameConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearMessageFeedbackRequestObject struct {
+	ConversationId ConversationID `json:"conversation_id"`
+	MessageId      MessageID      `json:"message_id"`
+	Params         ClearMessageFeedbackParams
+}
+
+type ClearMessageFeedbackResponseObject interface {
+	VisitClearMessageFeedbackResponse(w http.ResponseWriter) error
+}
+
+type ClearMessageFeedback204Response struct {
+}
+
+func (response ClearMessageFeedback204Response) VisitClearMessageFeedbackResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ClearMessageFeedback400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ClearMessageFeedback400JSONResponse) VisitClearMessageFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearMessageFeedback401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ClearMessageFeedback401JSONResponse) VisitClearMessageFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearMessageFeedback403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ClearMessageFeedback403JSONResponse) VisitClearMessageFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearMessageFeedback404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ClearMessageFeedback404JSONResponse) VisitClearMessageFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearMessageFeedback409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ClearMessageFeedback409JSONResponse) VisitClearMessageFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearMessageFeedback429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ClearMessageFeedback429JSONResponse) VisitClearMessageFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearMessageFeedback503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ClearMessageFeedback503JSONResponse) VisitClearMessageFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearMessageFeedbackdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ClearMessageFeedbackdefaultJSONResponse) VisitClearMessageFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RateMessageRequestObject struct {
+	ConversationId ConversationID `json:"conversation_id"`
+	MessageId      MessageID      `json:"message_id"`
+	Params         RateMessageParams
+	Body           *RateMessageJSONRequestBody
+}
+
+type RateMessageResponseObject interface {
+	VisitRateMessageResponse(w http.ResponseWriter) error
+}
+
+type RateMessage200JSONResponse Feedback
+
+func (response RateMessage200JSONResponse) VisitRateMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RateMessage400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RateMessage400JSONResponse) VisitRateMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RateMessage401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RateMessage401JSONResponse) VisitRateMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RateMessage403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RateMessage403JSONResponse) VisitRateMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RateMessage404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RateMessage404JSONResponse) VisitRateMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RateMessage409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RateMessage409JSONResponse) VisitRateMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RateMessage413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response RateMessage413JSONResponse) VisitRateMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RateMessage415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RateMessage415JSONResponse) VisitRateMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RateMessage429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RateMessage429JSONResponse) VisitRateMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RateMessage503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response RateMessage503JSONResponse) VisitRateMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RateMessagedefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response RateMessagedefaultJSONResponse) VisitRateMessageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -7499,6 +8168,153 @@ type ExportProjectdefaultJSONResponse struct {
 }
 
 func (response ExportProjectdefaultJSONResponse) VisitExportProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedbackRequestObject struct {
+	ProjectId ProjectID `json:"project_id"`
+	Params    ListFeedbackParams
+}
+
+type ListFeedbackResponseObject interface {
+	VisitListFeedbackResponse(w http.ResponseWriter) error
+}
+
+type ListFeedback200ResponseHeaders struct {
+	Link        *string
+	XNextCursor *string
+}
+
+type ListFeedback200JSONResponse struct {
+	Body    []RatedMessage
+	Headers ListFeedback200ResponseHeaders
+}
+
+func (response ListFeedback200JSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextCursor != nil {
+		w.Header().Set("X-Next-Cursor", fmt.Sprint(*response.Headers.XNextCursor))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedback400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListFeedback400JSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedback401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListFeedback401JSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedback403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListFeedback403JSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedback404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListFeedback404JSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedback429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListFeedback429JSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedback503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListFeedback503JSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedbackdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListFeedbackdefaultJSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -13466,6 +14282,12 @@ type StrictServerInterface interface {
 	// RenameConversation Rename a conversation
 	// (PATCH /conversations/{conversation_id})
 	RenameConversation(ctx context.Context, request RenameConversationRequestObject) (RenameConversationResponseObject, error)
+	// ClearMessageFeedback Remove the rating of an answer
+	// (DELETE /conversations/{conversation_id}/messages/{message_id}/feedback)
+	ClearMessageFeedback(ctx context.Context, request ClearMessageFeedbackRequestObject) (ClearMessageFeedbackResponseObject, error)
+	// RateMessage Rate one of the bot's answers, up or down, with an optional comment
+	// (PUT /conversations/{conversation_id}/messages/{message_id}/feedback)
+	RateMessage(ctx context.Context, request RateMessageRequestObject) (RateMessageResponseObject, error)
 	// HealthCheck Application and database health
 	// (GET /health)
 	HealthCheck(ctx context.Context, request HealthCheckRequestObject) (HealthCheckResponseObject, error)
@@ -13523,6 +14345,9 @@ type StrictServerInterface interface {
 	// ExportProject The project as a bundle (JSON), or its conversations as Markdown (a zip)
 	// (GET /projects/{project_id}/export)
 	ExportProject(ctx context.Context, request ExportProjectRequestObject) (ExportProjectResponseObject, error)
+	// ListFeedback A project's rated answers, most recently rated first, with their questions
+	// (GET /projects/{project_id}/feedback)
+	ListFeedback(ctx context.Context, request ListFeedbackRequestObject) (ListFeedbackResponseObject, error)
 	// ListFiles A project's files with their indexing status, a page at a time
 	// (GET /projects/{project_id}/files)
 	ListFiles(ctx context.Context, request ListFilesRequestObject) (ListFilesResponseObject, error)
@@ -13856,6 +14681,83 @@ func (sh *strictHandler) RenameConversation(ctx echo.Context, conversationId Con
 		return err
 	} else if validResponse, ok := response.(RenameConversationResponseObject); ok {
 		return validResponse.VisitRenameConversationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ClearMessageFeedback operation middleware
+func (sh *strictHandler) ClearMessageFeedback(ctx echo.Context, conversationId ConversationID, messageId MessageID, params ClearMessageFeedbackParams) error {
+	var request ClearMessageFeedbackRequestObject
+
+	request.ConversationId = conversationId
+	request.MessageId = messageId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ClearMessageFeedback(ctx.Request().Context(), request.(ClearMessageFeedbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ClearMessageFeedback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ClearMessageFeedbackResponseObject); ok {
+		return validResponse.VisitClearMessageFeedbackResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RateMessage operation middleware
+func (sh *strictHandler) RateMessage(ctx echo.Context, conversationId ConversationID, messageId MessageID, params RateMessageParams) error {
+	var request RateMessageRequestObject
+
+	request.ConversationId = conversationId
+	request.MessageId = messageId
+	request.Params = params
+
+	var body RateMessageJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RateMessage(ctx.Request().Context(), request.(RateMessageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RateMessage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RateMessageResponseObject); ok {
+		return validResponse.VisitRateMessageResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -14465,6 +15367,32 @@ func (sh *strictHandler) ExportProject(ctx echo.Context, projectId ProjectID, pa
 		return err
 	} else if validResponse, ok := response.(ExportProjectResponseObject); ok {
 		return validResponse.VisitExportProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListFeedback operation middleware
+func (sh *strictHandler) ListFeedback(ctx echo.Context, projectId ProjectID, params ListFeedbackParams) error {
+	var request ListFeedbackRequestObject
+
+	request.ProjectId = projectId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListFeedback(ctx.Request().Context(), request.(ListFeedbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListFeedback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListFeedbackResponseObject); ok {
+		return validResponse.VisitListFeedbackResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

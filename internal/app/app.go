@@ -25,6 +25,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/bundle"
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/config"
+	"github.com/chatbot-platform/chatbot/internal/feedback"
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/httpapi"
 	"github.com/chatbot-platform/chatbot/internal/jobs"
@@ -198,6 +199,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		Chat:      chats,
 		Usage:     meter,
 		Webhooks:  hooks,
+		Feedback:  feedback.NewService(st, hooks, log),
 		Limiter:   limiter,
 		Pages:     o.Pages,
 		Heartbeat: o.Heartbeat,

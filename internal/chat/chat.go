@@ -84,14 +84,14 @@ type Viewer struct {
 	EndUser string
 }
 
-// owns reports whether the viewer may continue or delete c.
-func (v Viewer) owns(c model.Conversation) bool {
+// Owns reports whether the viewer may continue, delete or rate the answers of c.
+func (v Viewer) Owns(c model.Conversation) bool {
 	return v.Key == nil || c.KeyID != nil && *c.KeyID == v.Key.ID && c.EndUser == v.EndUser
 }
 
 // reads reports whether the viewer may read c.
 func (v Viewer) reads(c model.Conversation) bool {
-	return v.owns(c) || v.Key.HasScope(model.ScopeRead) && c.ProjectID == v.Key.ProjectID
+	return v.Owns(c) || v.Key.HasScope(model.ScopeRead) && c.ProjectID == v.Key.ProjectID
 }
 
 // project returns store.ErrNotFound for a project that is not the key's own.
@@ -288,7 +288,7 @@ func (s *Service) prepare(ctx context.Context, req Request) (*turn, error) {
 	history := req.History
 	if req.ConversationID != 0 {
 		t.conv, err = s.store.GetConversation(ctx, req.OwnerID, req.ConversationID)
-		if err == nil && (t.conv.ProjectID != t.project.ID || !req.owns(t.conv)) {
+		if err == nil && (t.conv.ProjectID != t.project.ID || !req.Owns(t.conv)) {
 			err = store.ErrNotFound // another project's, or another key's or end user's conversation
 		}
 		if err != nil {
@@ -542,7 +542,8 @@ func (s *Service) Conversations(ctx context.Context, v Viewer, projectID int64, 
 	return s.store.ListConversations(ctx, v.OwnerID, projectID, f, page)
 }
 
-// Conversation returns one conversation v may read, with one page of its messages. Returns store.ErrNotFound.
+// Conversation returns one conversation v may read, with one page of its messages and their ratings.
+// Returns store.ErrNotFound.
 func (s *Service) Conversation(ctx context.Context, v Viewer, id int64, page store.Page) (model.Conversation, []model.Message, error) {
 	c, err := s.store.GetConversation(ctx, v.OwnerID, id)
 	if err == nil && !v.reads(c) {
@@ -552,13 +553,24 @@ func (s *Service) Conversation(ctx context.Context, v Viewer, id int64, page sto
 		return c, nil, err
 	}
 	msgs, err := s.store.ListMessages(ctx, v.OwnerID, id, page)
+	if err != nil || len(msgs) == 0 {
+		return c, msgs, err
+	}
+	ratings, err := s.store.ConversationFeedback(ctx, v.OwnerID, id, msgs[0].ID, msgs[len(msgs)-1].ID)
+	for _, f := range ratings {
+		for i := range msgs {
+			if msgs[i].ID == f.MessageID {
+				msgs[i].Feedback = &f
+			}
+		}
+	}
 	return c, msgs, err
 }
 
 // DeleteConversation removes a conversation v owns, with its messages. Returns store.ErrNotFound.
 func (s *Service) DeleteConversation(ctx context.Context, v Viewer, id int64) error {
 	c, err := s.store.GetConversation(ctx, v.OwnerID, id)
-	if err == nil && !v.owns(c) {
+	if err == nil && !v.Owns(c) {
 		err = store.ErrNotFound
 	}
 	if err == nil {

@@ -309,6 +309,7 @@ func TestIsolation_AnotherUsersIDsAre404(t *testing.T) {
 			{"POST", "/projects/%d/releases", `{"note":"stolen"}`, "project not found"},
 			{"GET", "/projects/%d/releases/1", "", "project not found"},
 			{"POST", "/projects/%d/releases/1/publish", "", "project not found"},
+			{"GET", "/projects/%d/feedback", "", "project not found"},
 		}
 		for _, r := range routes {
 			id := p.ID

@@ -124,6 +124,9 @@ func TestKeys_ScopeRouteMatrix(t *testing.T) {
 			{"POST", "/projects/import?template=writing-assistant", "", nil, 201, 0, false},
 			{"POST", "/projects/import", `{"version":1,"project":{"name":"imported"}}`, nil, 201, 0, false},
 			{"GET", "/project-templates", "", nil, 200, 0, false},
+			{"PUT", "/conversations/{conv}/messages/{msg}/feedback", `{"rating":"up"}`, []string{"chat"}, 200, 404, false},
+			{"DELETE", "/conversations/{conv}/messages/{msg}/feedback", "", []string{"chat"}, 204, 404, false},
+			{"GET", "/projects/{p}/feedback", "", []string{"read"}, 200, 0, false},
 			{"GET", "/projects/{p}/keys", "", nil, 200, 0, false},
 			{"POST", "/projects/{p}/keys", `{"name":"k","kind":"secret"}`, nil, 201, 0, false},
 			{"PATCH", "/projects/keys/{spare}", `{"name":"still spare"}`, nil, 200, 0, false},
@@ -144,7 +147,7 @@ func TestKeys_ScopeRouteMatrix(t *testing.T) {
 			{"GET", "/v1/models", "", []string{"chat"}, 200, 0, true},
 			{"POST", "/v1/chat/completions", `{"model":"x","messages":[{"role":"user","content":"hi"}]}`, []string{"chat"}, 200, 0, true},
 		}
-		fill := strings.NewReplacer("{p}", fmt.Sprint(pid), "{prompt}", fmt.Sprint(prompt.ID), "{conv}", fmt.Sprint(conv.ConversationID),
+		fill := strings.NewReplacer("{p}", fmt.Sprint(pid), "{prompt}", fmt.Sprint(prompt.ID), "{conv}", fmt.Sprint(conv.ConversationID), "{msg}", fmt.Sprint(conv.MessageID),
 			"{spare}", fmt.Sprint(spare.ID))
 		for _, c := range creds {
 			for _, r := range routes {

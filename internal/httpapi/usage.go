@@ -47,6 +47,10 @@ func (h *Handlers) GetUsage(ctx context.Context, req apigen.GetUsageRequestObjec
 		b := reportCSV(r)
 		return apigen.GetUsage200TextcsvResponse{Body: bytes.NewReader(b), ContentLength: int64(len(b))}, nil
 	}
+	ratings, err := h.feedback.Counts(ctx, auth.UserID(ctx), req.ProjectId, r.From, r.To)
+	if err != nil {
+		return nil, err
+	}
 	return apigen.GetUsage200JSONResponse{
 		From: r.From, To: r.To, GroupBy: apigen.UsageReportGroupBy(r.GroupBy), Totals: figuresToAPI(r.Totals),
 		Series: mapSlice(r.Series, func(g usage.Group) apigen.UsageGroup {
@@ -57,6 +61,7 @@ func (h *Handlers) GetUsage(ctx context.Context, req apigen.GetUsageRequestObjec
 				CostUsd: f.CostUsd, LatencyP50Ms: f.LatencyP50Ms, LatencyP95Ms: f.LatencyP95Ms,
 			}
 		}),
+		Feedback: mapSlice(ratings, feedbackCountToAPI),
 	}, nil
 }
 

@@ -228,6 +228,44 @@ type Message struct {
 	// Release is the release that answered (assistant messages); nil: the draft.
 	Release   *int64
 	CreatedAt time.Time
+	// Feedback is the answer's rating (nil: none); filled where a conversation is shown.
+	Feedback *Feedback
+}
+
+// Ratings of an answer.
+const (
+	RatingUp   = "up"
+	RatingDown = "down"
+)
+
+// Feedback is a rating of one assistant message, by the project's owner or the conversation's end
+// user; rating again replaces it (CreatedAt stays the first rating's).
+type Feedback struct {
+	MessageID int64
+	ProjectID int64
+	Rating    string
+	Comment   string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// RatedMessage is a rated answer as a project's feedback list shows it: the question is the user
+// message just before the answer (nil when there is none).
+type RatedMessage struct {
+	Feedback
+	ConversationID int64
+	EndUser        string
+	Question       *string
+	Answer         string
+	AnsweredAt     time.Time
+	// Release is the release that gave the answer (nil: the draft).
+	Release *int64
+}
+
+// FeedbackCount is how many answers of a release (nil: the draft) were rated up and down.
+type FeedbackCount struct {
+	Release  *int64
+	Up, Down int64
 }
 
 // Citation points at the part of a project file an answer used.

@@ -192,9 +192,26 @@ type Store interface {
 	StartConversation(ctx context.Context, ownerID int64, c model.Conversation, msgs ...model.Message) (model.Conversation, []model.Message, error)
 	// ListMessages returns one page of a conversation's messages, oldest first: after p.After's ID.
 	ListMessages(ctx context.Context, ownerID, conversationID int64, p Page) ([]model.Message, error)
+	// GetMessage returns one message of a conversation of the owner's. Returns ErrNotFound.
+	GetMessage(ctx context.Context, ownerID, conversationID, id int64) (model.Message, error)
 	// RecentMessages returns the newest messages of a conversation whose contents add up to at most
 	// maxChars characters, oldest first: the history a chat turn can send, and no more.
 	RecentMessages(ctx context.Context, ownerID, conversationID int64, maxChars int) ([]model.Message, error)
+
+	// GetFeedback returns the rating of a message of the owner's. Returns ErrNotFound.
+	GetFeedback(ctx context.Context, ownerID, messageID int64) (model.Feedback, error)
+	// PutFeedback stores f's Rating and Comment for f.MessageID, replacing an earlier rating (whose
+	// CreatedAt stays). Returns ErrNotFound for a message that is not the owner's.
+	PutFeedback(ctx context.Context, ownerID int64, f model.Feedback) (model.Feedback, error)
+	// DeleteFeedback removes a message's rating, if it has one.
+	DeleteFeedback(ctx context.Context, ownerID, messageID int64) error
+	// ListFeedback returns one page of the project's rated answers, most recently rated first, only
+	// those rated rating when given: after p.After's (Time, ID), the last row of the page before.
+	ListFeedback(ctx context.Context, ownerID, projectID int64, rating *string, p Page) ([]model.RatedMessage, error)
+	// ConversationFeedback returns the ratings of a conversation's messages with ids in [fromID, toID].
+	ConversationFeedback(ctx context.Context, ownerID, conversationID, fromID, toID int64) ([]model.Feedback, error)
+	// CountFeedback counts the project's ratings made or changed in [since, until), by release.
+	CountFeedback(ctx context.Context, ownerID, projectID int64, since, until time.Time) ([]model.FeedbackCount, error)
 
 	// CreateKey stores k (Hash, Prefix and IdentitySecret made by the caller) for one of the owner's projects.
 	CreateKey(ctx context.Context, ownerID int64, k model.APIKey) (model.APIKey, error)

@@ -680,6 +680,62 @@ export interface paths {
         patch: operations["renameConversation"];
         trace?: never;
     };
+    "/conversations/{conversation_id}/messages/{message_id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: components["parameters"]["ConversationID"];
+                message_id: components["parameters"]["MessageID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Rate one of the bot's answers, up or down, with an optional comment
+         * @description Only the assistant's messages can be rated: a user message answers 409. Rating again replaces the
+         *     rating and comment (the same body again changes nothing); each new or changed rating sends
+         *     `feedback.created` to the project's webhooks. The owner rates any answer of their projects; through a
+         *     `chat` key (or the widget) only the end user who owns the conversation may rate it (`user`, with
+         *     `user_hash` for a publishable key's signed users, or the `X-Visitor-Id` header): any other caller finds
+         *     no conversation (404).
+         */
+        put: operations["rateMessage"];
+        post?: never;
+        /**
+         * Remove the rating of an answer
+         * @description Who may rate the answer may clear its rating; an answer without one answers 204 too.
+         */
+        delete: operations["clearMessageFeedback"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project_id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A project's rated answers, most recently rated first, with their questions
+         * @description Each item is a rated answer with the question before it (the user message just before the answer in
+         *     its conversation), the rating and comment, and the release that gave the answer (null: the draft).
+         *     The owner and `read` keys see every rating of the project.
+         */
+        get: operations["listFeedback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/projects/{project_id}/files": {
         parameters: {
             query?: never;
@@ -1187,8 +1243,9 @@ export interface components {
         };
         /**
          * @description Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`, `budget.threshold`
-         *     (a budget 80 % used), `budget.exhausted` and `release.published` (`number`, `note`, `previous`). The others
-         *     are accepted and will be sent once their features exist.
+         *     (a budget 80 % used), `budget.exhausted`, `release.published` (`number`, `note`, `previous`) and
+         *     `feedback.created` (an answer rated, or its rating changed). The others are accepted and will be sent once
+         *     their features exist.
          * @enum {string}
          */
         WebhookEventType: "message.completed" | "conversation.created" | "file.indexed" | "file.failed" | "feedback.created" | "budget.threshold" | "budget.exhausted" | "release.published" | "eval_run.completed";
@@ -1698,6 +1755,7 @@ export interface components {
         ConversationDetail: components["schemas"]["Conversation"] & {
             messages: components["schemas"]["ChatMessage"][];
         };
+        /** @description A stored message; an answer that was rated carries its `feedback`. */
         ChatMessage: {
             /**
              * Format: int64
@@ -1718,6 +1776,67 @@ export interface components {
             citations: components["schemas"]["Citation"][];
             /** Format: date-time */
             created_at: string;
+            feedback?: components["schemas"]["Feedback"];
+        };
+        FeedbackInput: {
+            /** @enum {string} */
+            rating: "up" | "down";
+            /** @description Why (optional; absent or empty for none) */
+            comment?: string;
+        };
+        Feedback: {
+            /** Format: int64 */
+            message_id: number;
+            /** @enum {string} */
+            rating: "up" | "down";
+            /** @description Empty when none was given */
+            comment: string;
+            /**
+             * Format: date-time
+             * @description When the answer was first rated
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When the rating was last set
+             */
+            updated_at: string;
+        };
+        RatedMessage: {
+            /** Format: int64 */
+            conversation_id: number;
+            /** Format: int64 */
+            message_id: number;
+            /** @description The user message just before the answer (null when there is none) */
+            question: string | null;
+            answer: string;
+            /** @enum {string} */
+            rating: "up" | "down";
+            comment: string;
+            /**
+             * Format: int64
+             * @description The release that gave the answer; null for the draft
+             */
+            release: number | null;
+            /** @description The conversation's end user (a key's), null for none */
+            end_user: string | null;
+            /** Format: date-time */
+            answered_at: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        FeedbackCount: {
+            /**
+             * Format: int64
+             * @description The release whose answers were rated; null for the draft
+             */
+            release: number | null;
+            /** Format: int64 */
+            up: number;
+            /** Format: int64 */
+            down: number;
         };
         ProjectFile: {
             /**
@@ -2070,6 +2189,11 @@ export interface components {
             group_by: "day" | "model" | "key" | "end_user";
             totals: components["schemas"]["UsageFigures"];
             series: components["schemas"]["UsageGroup"][];
+            /**
+             * @description Answers rated up and down per release (null: the draft), counting the ratings made or last changed
+             *     in the range; not part of the CSV
+             */
+            feedback: components["schemas"]["FeedbackCount"][];
         };
         ReleaseCreate: {
             /**
@@ -2395,6 +2519,7 @@ export interface components {
         ProjectID: number;
         PromptID: number;
         ConversationID: number;
+        MessageID: number;
         WebhookID: number;
         KeyID: number;
         /** @description Only conversations started through this key */
@@ -3774,6 +3899,126 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    rateMessage: {
+        parameters: {
+            query?: {
+                /** @description The end user (the key holder's own user id); for the owner and `read` keys, a filter */
+                user?: components["parameters"]["EndUser"];
+                /** @description For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret */
+                user_hash?: components["parameters"]["UserHash"];
+            };
+            header?: {
+                /** @description An anonymous widget visitor's random id (publishable keys) */
+                "X-Visitor-Id"?: components["parameters"]["VisitorID"];
+            };
+            path: {
+                conversation_id: components["parameters"]["ConversationID"];
+                message_id: components["parameters"]["MessageID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeedbackInput"];
+            };
+        };
+        responses: {
+            /** @description The stored rating */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Feedback"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    clearMessageFeedback: {
+        parameters: {
+            query?: {
+                /** @description The end user (the key holder's own user id); for the owner and `read` keys, a filter */
+                user?: components["parameters"]["EndUser"];
+                /** @description For a publishable key's signed-in visitor, hex HMAC-SHA256 of `user` with the key's identity secret */
+                user_hash?: components["parameters"]["UserHash"];
+            };
+            header?: {
+                /** @description An anonymous widget visitor's random id (publishable keys) */
+                "X-Visitor-Id"?: components["parameters"]["VisitorID"];
+            };
+            path: {
+                conversation_id: components["parameters"]["ConversationID"];
+                message_id: components["parameters"]["MessageID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The answer has no rating */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listFeedback: {
+        parameters: {
+            query?: {
+                /** @description Only answers rated this way */
+                rating?: "up" | "down";
+                /** @description At most this many items in the page (default 100, at most 500) */
+                limit?: components["parameters"]["Limit"];
+                /** @description Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Rated answers, a page at a time */
+            200: {
+                headers: {
+                    "X-Next-Cursor": components["headers"]["NextCursor"];
+                    Link: components["headers"]["NextLink"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RatedMessage"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];

@@ -54,6 +54,10 @@ export type WebhookCreate = Schemas["WebhookCreate"];
 export type WebhookUpdate = Schemas["WebhookUpdate"];
 export type WebhookDelivery = Schemas["WebhookDelivery"];
 export type WebhookEventType = Schemas["WebhookEventType"];
+export type Feedback = Schemas["Feedback"];
+export type FeedbackInput = Schemas["FeedbackInput"];
+export type RatedMessage = Schemas["RatedMessage"];
+export type FeedbackCount = Schemas["FeedbackCount"];
 
 /** One event of `POST /chat/stream`, discriminated by its name. */
 export type ChatStreamEvent =

@@ -916,3 +916,75 @@ func releaseModel(r sqlcgen.Release) (model.Release, error) {
 	out.RemovedFiles = store.NonNil(out.RemovedFiles)
 	return out, nil
 }
+
+func (s *Store) GetMessage(ctx context.Context, ownerID, conversationID, id int64) (model.Message, error) {
+	m, err := s.r.GetMessage(ctx, sqlcgen.GetMessageParams{ID: id, ConversationID: conversationID, OwnerID: ownerID})
+	return messageModel(m), mapErr(err)
+}
+
+func (s *Store) GetFeedback(ctx context.Context, ownerID, messageID int64) (model.Feedback, error) {
+	f, err := s.r.GetFeedback(ctx, sqlcgen.GetFeedbackParams{MessageID: messageID, OwnerID: ownerID})
+	return feedbackModel(f), mapErr(err)
+}
+
+func (s *Store) PutFeedback(ctx context.Context, ownerID int64, f model.Feedback) (model.Feedback, error) {
+	row, err := s.w.PutFeedback(ctx, sqlcgen.PutFeedbackParams{
+		MessageID: f.MessageID, OwnerID: ownerID, Rating: f.Rating, Comment: f.Comment, Now: store.Now(),
+	})
+	return feedbackModel(row), mapErr(err)
+}
+
+func (s *Store) DeleteFeedback(ctx context.Context, ownerID, messageID int64) error {
+	return mapErr(s.w.DeleteFeedback(ctx, sqlcgen.DeleteFeedbackParams{MessageID: messageID, OwnerID: ownerID}))
+}
+
+func (s *Store) ListFeedback(ctx context.Context, ownerID, projectID int64, rating *string, p store.Page) ([]model.RatedMessage, error) {
+	before, beforeID := p.After.Time, p.After.ID
+	if before.IsZero() {
+		before, beforeID = store.EndOfTime, math.MaxInt64
+	}
+	rows, err := s.r.ListFeedback(ctx, sqlcgen.ListFeedbackParams{
+		ProjectID: projectID, OwnerID: ownerID, Rating: rating, BeforeAt: before.UTC(), BeforeID: beforeID, Lim: int64(p.Limit),
+	})
+	return mapAll(rows, func(r sqlcgen.ListFeedbackRow) model.RatedMessage {
+		return model.RatedMessage{
+			Feedback:       model.Feedback{MessageID: r.MessageID, ProjectID: projectID, Rating: r.Rating, Comment: r.Comment, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt},
+			ConversationID: r.ConversationID, EndUser: r.EndUser, Question: r.Question, Answer: r.Answer, AnsweredAt: r.AnsweredAt,
+			Release: r.ReleaseNumber,
+		}
+	}), mapErr(err)
+}
+
+func (s *Store) ConversationFeedback(ctx context.Context, ownerID, conversationID, fromID, toID int64) ([]model.Feedback, error) {
+	rows, err := s.r.ListConversationFeedback(ctx, sqlcgen.ListConversationFeedbackParams{
+		ConversationID: conversationID, OwnerID: ownerID, FromID: fromID, ToID: toID,
+	})
+	return mapAll(rows, feedbackModel), mapErr(err)
+}
+
+func (s *Store) CountFeedback(ctx context.Context, ownerID, projectID int64, since, until time.Time) ([]model.FeedbackCount, error) {
+	rows, err := s.r.CountFeedback(ctx, sqlcgen.CountFeedbackParams{ProjectID: projectID, OwnerID: ownerID, Since: since.UTC(), Until: until.UTC()})
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	var out []model.FeedbackCount // rows come ordered by release: one count per release
+	for _, r := range rows {
+		if n := len(out); n == 0 || !samePtr(out[n-1].Release, r.ReleaseNumber) {
+			out = append(out, model.FeedbackCount{Release: r.ReleaseNumber})
+		}
+		if c := &out[len(out)-1]; r.Rating == model.RatingUp {
+			c.Up += r.N
+		} else {
+			c.Down += r.N
+		}
+	}
+	return out, nil
+}
+
+func samePtr(a, b *int64) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
+}
+
+func feedbackModel(f sqlcgen.MessageFeedback) model.Feedback {
+	return model.Feedback{MessageID: f.MessageID, ProjectID: f.ProjectID, Rating: f.Rating, Comment: f.Comment, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+}

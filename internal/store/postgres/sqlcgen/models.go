@@ -88,6 +88,15 @@ type Message struct {
 	ReleaseNumber  *int64
 }
 
+type MessageFeedback struct {
+	MessageID int64
+	ProjectID int64
+	Rating    string
+	Comment   string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
 type Project struct {
 	ID                    int64
 	OwnerID               int64

@@ -33,6 +33,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.countEndUserMessagesSinceStmt, err = db.PrepareContext(ctx, countEndUserMessagesSince); err != nil {
 		return nil, fmt.Errorf("error preparing query CountEndUserMessagesSince: %w", err)
 	}
+	if q.countFeedbackStmt, err = db.PrepareContext(ctx, countFeedback); err != nil {
+		return nil, fmt.Errorf("error preparing query CountFeedback: %w", err)
+	}
 	if q.countFilesStmt, err = db.PrepareContext(ctx, countFiles); err != nil {
 		return nil, fmt.Errorf("error preparing query CountFiles: %w", err)
 	}
@@ -93,6 +96,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.deleteEmailTokensStmt, err = db.PrepareContext(ctx, deleteEmailTokens); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteEmailTokens: %w", err)
 	}
+	if q.deleteFeedbackStmt, err = db.PrepareContext(ctx, deleteFeedback); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteFeedback: %w", err)
+	}
 	if q.deleteFileStmt, err = db.PrepareContext(ctx, deleteFile); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteFile: %w", err)
 	}
@@ -144,6 +150,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getDeliveryWithWebhookStmt, err = db.PrepareContext(ctx, getDeliveryWithWebhook); err != nil {
 		return nil, fmt.Errorf("error preparing query GetDeliveryWithWebhook: %w", err)
 	}
+	if q.getFeedbackStmt, err = db.PrepareContext(ctx, getFeedback); err != nil {
+		return nil, fmt.Errorf("error preparing query GetFeedback: %w", err)
+	}
 	if q.getFileStmt, err = db.PrepareContext(ctx, getFile); err != nil {
 		return nil, fmt.Errorf("error preparing query GetFile: %w", err)
 	}
@@ -158,6 +167,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.getKeyVersionStmt, err = db.PrepareContext(ctx, getKeyVersion); err != nil {
 		return nil, fmt.Errorf("error preparing query GetKeyVersion: %w", err)
+	}
+	if q.getMessageStmt, err = db.PrepareContext(ctx, getMessage); err != nil {
+		return nil, fmt.Errorf("error preparing query GetMessage: %w", err)
 	}
 	if q.getProjectStmt, err = db.PrepareContext(ctx, getProject); err != nil {
 		return nil, fmt.Errorf("error preparing query GetProject: %w", err)
@@ -186,6 +198,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.insertIdempotencyKeyStmt, err = db.PrepareContext(ctx, insertIdempotencyKey); err != nil {
 		return nil, fmt.Errorf("error preparing query InsertIdempotencyKey: %w", err)
 	}
+	if q.listConversationFeedbackStmt, err = db.PrepareContext(ctx, listConversationFeedback); err != nil {
+		return nil, fmt.Errorf("error preparing query ListConversationFeedback: %w", err)
+	}
 	if q.listConversationsStmt, err = db.PrepareContext(ctx, listConversations); err != nil {
 		return nil, fmt.Errorf("error preparing query ListConversations: %w", err)
 	}
@@ -194,6 +209,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.listEnabledWebhooksStmt, err = db.PrepareContext(ctx, listEnabledWebhooks); err != nil {
 		return nil, fmt.Errorf("error preparing query ListEnabledWebhooks: %w", err)
+	}
+	if q.listFeedbackStmt, err = db.PrepareContext(ctx, listFeedback); err != nil {
+		return nil, fmt.Errorf("error preparing query ListFeedback: %w", err)
 	}
 	if q.listFilesStmt, err = db.PrepareContext(ctx, listFiles); err != nil {
 		return nil, fmt.Errorf("error preparing query ListFiles: %w", err)
@@ -248,6 +266,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.pagePromptsStmt, err = db.PrepareContext(ctx, pagePrompts); err != nil {
 		return nil, fmt.Errorf("error preparing query PagePrompts: %w", err)
+	}
+	if q.putFeedbackStmt, err = db.PrepareContext(ctx, putFeedback); err != nil {
+		return nil, fmt.Errorf("error preparing query PutFeedback: %w", err)
 	}
 	if q.recordDeliveryAttemptStmt, err = db.PrepareContext(ctx, recordDeliveryAttempt); err != nil {
 		return nil, fmt.Errorf("error preparing query RecordDeliveryAttempt: %w", err)
@@ -362,6 +383,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing countEndUserMessagesSinceStmt: %w", cerr)
 		}
 	}
+	if q.countFeedbackStmt != nil {
+		if cerr := q.countFeedbackStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countFeedbackStmt: %w", cerr)
+		}
+	}
 	if q.countFilesStmt != nil {
 		if cerr := q.countFilesStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing countFilesStmt: %w", cerr)
@@ -462,6 +488,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing deleteEmailTokensStmt: %w", cerr)
 		}
 	}
+	if q.deleteFeedbackStmt != nil {
+		if cerr := q.deleteFeedbackStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteFeedbackStmt: %w", cerr)
+		}
+	}
 	if q.deleteFileStmt != nil {
 		if cerr := q.deleteFileStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteFileStmt: %w", cerr)
@@ -547,6 +578,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing getDeliveryWithWebhookStmt: %w", cerr)
 		}
 	}
+	if q.getFeedbackStmt != nil {
+		if cerr := q.getFeedbackStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getFeedbackStmt: %w", cerr)
+		}
+	}
 	if q.getFileStmt != nil {
 		if cerr := q.getFileStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getFileStmt: %w", cerr)
@@ -570,6 +606,11 @@ func (q *Queries) Close() error {
 	if q.getKeyVersionStmt != nil {
 		if cerr := q.getKeyVersionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getKeyVersionStmt: %w", cerr)
+		}
+	}
+	if q.getMessageStmt != nil {
+		if cerr := q.getMessageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getMessageStmt: %w", cerr)
 		}
 	}
 	if q.getProjectStmt != nil {
@@ -617,6 +658,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing insertIdempotencyKeyStmt: %w", cerr)
 		}
 	}
+	if q.listConversationFeedbackStmt != nil {
+		if cerr := q.listConversationFeedbackStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listConversationFeedbackStmt: %w", cerr)
+		}
+	}
 	if q.listConversationsStmt != nil {
 		if cerr := q.listConversationsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listConversationsStmt: %w", cerr)
@@ -630,6 +676,11 @@ func (q *Queries) Close() error {
 	if q.listEnabledWebhooksStmt != nil {
 		if cerr := q.listEnabledWebhooksStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listEnabledWebhooksStmt: %w", cerr)
+		}
+	}
+	if q.listFeedbackStmt != nil {
+		if cerr := q.listFeedbackStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listFeedbackStmt: %w", cerr)
 		}
 	}
 	if q.listFilesStmt != nil {
@@ -720,6 +771,11 @@ func (q *Queries) Close() error {
 	if q.pagePromptsStmt != nil {
 		if cerr := q.pagePromptsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing pagePromptsStmt: %w", cerr)
+		}
+	}
+	if q.putFeedbackStmt != nil {
+		if cerr := q.putFeedbackStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing putFeedbackStmt: %w", cerr)
 		}
 	}
 	if q.recordDeliveryAttemptStmt != nil {
@@ -919,6 +975,7 @@ type Queries struct {
 	addUsageEventStmt              *sql.Stmt
 	claimProjectVectorStoreStmt    *sql.Stmt
 	countEndUserMessagesSinceStmt  *sql.Stmt
+	countFeedbackStmt              *sql.Stmt
 	countFilesStmt                 *sql.Stmt
 	countProjectsStmt              *sql.Stmt
 	countPromptsStmt               *sql.Stmt
@@ -939,6 +996,7 @@ type Queries struct {
 	createWebhookDeliveryStmt      *sql.Stmt
 	deleteConversationStmt         *sql.Stmt
 	deleteEmailTokensStmt          *sql.Stmt
+	deleteFeedbackStmt             *sql.Stmt
 	deleteFileStmt                 *sql.Stmt
 	deleteIdempotencyKeyStmt       *sql.Stmt
 	deleteProjectStmt              *sql.Stmt
@@ -956,11 +1014,13 @@ type Queries struct {
 	getBudgetCounterStmt           *sql.Stmt
 	getConversationStmt            *sql.Stmt
 	getDeliveryWithWebhookStmt     *sql.Stmt
+	getFeedbackStmt                *sql.Stmt
 	getFileStmt                    *sql.Stmt
 	getIdempotencyKeyStmt          *sql.Stmt
 	getKeyStmt                     *sql.Stmt
 	getKeyByHashStmt               *sql.Stmt
 	getKeyVersionStmt              *sql.Stmt
+	getMessageStmt                 *sql.Stmt
 	getProjectStmt                 *sql.Stmt
 	getPromptStmt                  *sql.Stmt
 	getReleaseStmt                 *sql.Stmt
@@ -970,9 +1030,11 @@ type Queries struct {
 	getUserTOTPStmt                *sql.Stmt
 	getWebhookStmt                 *sql.Stmt
 	insertIdempotencyKeyStmt       *sql.Stmt
+	listConversationFeedbackStmt   *sql.Stmt
 	listConversationsStmt          *sql.Stmt
 	listDeliveriesStmt             *sql.Stmt
 	listEnabledWebhooksStmt        *sql.Stmt
+	listFeedbackStmt               *sql.Stmt
 	listFilesStmt                  *sql.Stmt
 	listKeysStmt                   *sql.Stmt
 	listMessagesStmt               *sql.Stmt
@@ -991,6 +1053,7 @@ type Queries struct {
 	nextReleaseNumberStmt          *sql.Stmt
 	pageFilesStmt                  *sql.Stmt
 	pagePromptsStmt                *sql.Stmt
+	putFeedbackStmt                *sql.Stmt
 	recordDeliveryAttemptStmt      *sql.Stmt
 	renameConversationStmt         *sql.Stmt
 	renewIdempotencyKeyStmt        *sql.Stmt
@@ -1031,6 +1094,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		addUsageEventStmt:              q.addUsageEventStmt,
 		claimProjectVectorStoreStmt:    q.claimProjectVectorStoreStmt,
 		countEndUserMessagesSinceStmt:  q.countEndUserMessagesSinceStmt,
+		countFeedbackStmt:              q.countFeedbackStmt,
 		countFilesStmt:                 q.countFilesStmt,
 		countProjectsStmt:              q.countProjectsStmt,
 		countPromptsStmt:               q.countPromptsStmt,
@@ -1051,6 +1115,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		createWebhookDeliveryStmt:      q.createWebhookDeliveryStmt,
 		deleteConversationStmt:         q.deleteConversationStmt,
 		deleteEmailTokensStmt:          q.deleteEmailTokensStmt,
+		deleteFeedbackStmt:             q.deleteFeedbackStmt,
 		deleteFileStmt:                 q.deleteFileStmt,
 		deleteIdempotencyKeyStmt:       q.deleteIdempotencyKeyStmt,
 		deleteProjectStmt:              q.deleteProjectStmt,
@@ -1068,11 +1133,13 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getBudgetCounterStmt:           q.getBudgetCounterStmt,
 		getConversationStmt:            q.getConversationStmt,
 		getDeliveryWithWebhookStmt:     q.getDeliveryWithWebhookStmt,
+		getFeedbackStmt:                q.getFeedbackStmt,
 		getFileStmt:                    q.getFileStmt,
 		getIdempotencyKeyStmt:          q.getIdempotencyKeyStmt,
 		getKeyStmt:                     q.getKeyStmt,
 		getKeyByHashStmt:               q.getKeyByHashStmt,
 		getKeyVersionStmt:              q.getKeyVersionStmt,
+		getMessageStmt:                 q.getMessageStmt,
 		getProjectStmt:                 q.getProjectStmt,
 		getPromptStmt:                  q.getPromptStmt,
 		getReleaseStmt:                 q.getReleaseStmt,
@@ -1082,9 +1149,11 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getUserTOTPStmt:                q.getUserTOTPStmt,
 		getWebhookStmt:                 q.getWebhookStmt,
 		insertIdempotencyKeyStmt:       q.insertIdempotencyKeyStmt,
+		listConversationFeedbackStmt:   q.listConversationFeedbackStmt,
 		listConversationsStmt:          q.listConversationsStmt,
 		listDeliveriesStmt:             q.listDeliveriesStmt,
 		listEnabledWebhooksStmt:        q.listEnabledWebhooksStmt,
+		listFeedbackStmt:               q.listFeedbackStmt,
 		listFilesStmt:                  q.listFilesStmt,
 		listKeysStmt:                   q.listKeysStmt,
 		listMessagesStmt:               q.listMessagesStmt,
@@ -1103,6 +1172,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		nextReleaseNumberStmt:          q.nextReleaseNumberStmt,
 		pageFilesStmt:                  q.pageFilesStmt,
 		pagePromptsStmt:                q.pagePromptsStmt,
+		putFeedbackStmt:                q.putFeedbackStmt,
 		recordDeliveryAttemptStmt:      q.recordDeliveryAttemptStmt,
 		renameConversationStmt:         q.renameConversationStmt,
 		renewIdempotencyKeyStmt:        q.renewIdempotencyKeyStmt,

@@ -301,6 +301,7 @@ export function ChatPage() {
             <>
               <MessageList
                 messages={chat.messages}
+                conversationId={conversationId}
                 loading={loadingConversation}
                 projectName={project.name}
                 usageHref={`/dashboard?project=${project.id}&tab=usage`}

@@ -4,9 +4,12 @@ import { CopyButton } from "../../components/CopyButton";
 import { sourcesOf } from "../../components/citations";
 import { Markdown } from "../../components/Markdown";
 import { releaseLabel, replyFigures, type UiMessage } from "./messages";
+import { RatingButtons } from "./Rating";
 
 interface MessageListProps {
   messages: UiMessage[];
+  /** The open conversation, once the server named it: its stored answers can be rated. */
+  conversationId?: number;
   loading: boolean;
   projectName: string;
   /** The project's Usage tab, where its budgets are: offered when a reply is refused with 429. */
@@ -18,7 +21,7 @@ interface MessageListProps {
 }
 
 /** The conversation: the reader's messages as plain text, the bot's as sanitised Markdown with citations. */
-export function MessageList({ messages, loading, projectName, usageHref, onRetry, onRegenerate, onEdit }: MessageListProps) {
+export function MessageList({ messages, conversationId, loading, projectName, usageHref, onRetry, onRegenerate, onEdit }: MessageListProps) {
   const box = useRef<HTMLDivElement>(null);
   // Follow new text only while the reader is at the bottom: scrolling up to reread must not be undone.
   const following = useRef(true);
@@ -75,6 +78,9 @@ export function MessageList({ messages, loading, projectName, usageHref, onRetry
                 )}
                 <Figures message={m} />
                 <ReleaseTag message={m} />
+                {conversationId !== undefined && m.id !== undefined && m.state !== "failed" && (
+                  <RatingButtons key={m.id} conversationId={conversationId} messageId={m.id} initial={m.feedback} />
+                )}
               </div>
             )}
           </li>

@@ -1,4 +1,4 @@
-import type { ChatMessage, Citation } from "@chatbot-platform/sdk";
+import type { ChatMessage, Citation, Feedback } from "@chatbot-platform/sdk";
 import { formatCount, formatMs, formatUSD } from "../../lib/format";
 
 /** A message as the chat page shows it, including replies still streaming or that failed. */
@@ -23,6 +23,8 @@ export interface UiMessage {
   budgetLeft?: string;
   /** The release that answered (null: the draft); undefined until the server said, and for questions. */
   release?: number | null;
+  /** A stored answer's rating, as loaded with its conversation. */
+  feedback?: Feedback | null;
 }
 
 export function fromApi(message: ChatMessage): UiMessage {
@@ -38,6 +40,7 @@ export function fromApi(message: ChatMessage): UiMessage {
     outputTokens: message.output_tokens ?? null,
     latencyMs: message.latency_ms ?? null,
     ...(message.role === "assistant" ? { release: message.release } : {}),
+    feedback: message.feedback ?? null,
   };
 }
 

@@ -5,6 +5,7 @@ import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { api, errorMessage, unwrap } from "../../lib/api";
 import { writeParams } from "../../lib/url";
 import { ExportMenu } from "./ExportMenu";
+import { FeedbackPanel } from "./FeedbackPanel";
 import { FilesPanel } from "./FilesPanel";
 import { PricePanel } from "./PricePanel";
 import { PromptsPanel } from "./PromptsPanel";
@@ -17,11 +18,12 @@ const UsagePanel = lazy(() => import("./usage/UsagePanel"));
 // So is "Try it" (the chat's Markdown and streaming code), loaded when first opened.
 const TryPanel = lazy(() => import("./TryPanel"));
 
-type Tab = "build" | "publish" | "usage";
+type Tab = "build" | "publish" | "feedback" | "usage";
 
 const TABS: readonly { id: Tab; label: string }[] = [
   { id: "build", label: "Build" },
   { id: "publish", label: "Publish" },
+  { id: "feedback", label: "Feedback" },
   { id: "usage", label: "Usage" },
 ];
 
@@ -178,6 +180,10 @@ export function ProjectDetail({ project, missingFiles, onDismissMissingFiles, on
       </div>
       <div role="tabpanel" id="tabpanel-publish" aria-labelledby="tab-publish" hidden={tab !== "publish"}>
         {publishOpened && <PublishPanel project={project} />}
+      </div>
+      {/* Mounted only while open, like Usage: the ratings are fetched afresh each time it is shown. */}
+      <div role="tabpanel" id="tabpanel-feedback" aria-labelledby="tab-feedback" hidden={tab !== "feedback"}>
+        {tab === "feedback" && <FeedbackPanel project={project} />}
       </div>
       {/* Mounted only while open: its figures are fetched afresh each time it is shown. */}
       <div role="tabpanel" id="tabpanel-usage" aria-labelledby="tab-usage" hidden={tab !== "usage"}>

@@ -40,6 +40,7 @@ export default function TryPanel({ project, onClose }: { project: Project; onClo
       </p>
       <MessageList
         messages={chat.messages}
+        conversationId={conversationId}
         loading={false}
         projectName={project.name}
         usageHref={`/dashboard?project=${project.id}&tab=usage`}

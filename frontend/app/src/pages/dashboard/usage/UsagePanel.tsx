@@ -18,6 +18,7 @@ import {
   type UsageRange,
 } from "../../../lib/usage";
 import { BudgetForm } from "./BudgetForm";
+import { FeedbackCounts } from "./FeedbackCounts";
 import { MonthCard } from "./MonthCard";
 import { TopTable } from "./TopTable";
 import "./usage.css";
@@ -139,6 +140,7 @@ export default function UsagePanel({ project }: { project: Project }) {
 
       {!empty && <TopTable title="Top keys" groupBy="key" report={loaded?.keys} />}
       {!empty && <TopTable title="Top end users" groupBy="end_user" report={loaded?.endUsers} />}
+      <FeedbackCounts counts={loaded?.days.feedback} projectId={project.id} />
     </div>
   );
 }
