@@ -24,6 +24,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/config"
+	"github.com/chatbot-platform/chatbot/internal/eval"
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/httpapi"
 	"github.com/chatbot-platform/chatbot/internal/jobs"
@@ -166,6 +167,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	meter.EmitTo(hooks)
 	chats := chat.NewService(st, writes, openai, files, meter, cfg.ChatHistoryChars, limits, log, m)
 	chats.EmitTo(hooks)
+	evals := eval.NewService(st, chats, log)
+	evals.EmitTo(hooks)
+	evals.RegisterJobs(workers)
 	if p, ok := st.(store.Pooled); ok {
 		m.WatchPools(p.PoolStats)
 	}
@@ -188,6 +192,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		Projects:  projects,
 		Files:     files,
 		Chat:      chats,
+		Evals:     evals,
 		Usage:     meter,
 		Webhooks:  hooks,
 		Limiter:   limiter,

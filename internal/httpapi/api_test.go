@@ -299,6 +299,10 @@ func TestIsolation_AnotherUsersIDsAre404(t *testing.T) {
 			{"POST", "/projects/%d/prompts", `{"name":"x","content":"injected","position":0}`, "project not found"},
 			{"PUT", "/projects/prompts/%d", `{"name":"x","content":"overwritten"}`, "prompt not found"},
 			{"DELETE", "/projects/prompts/%d", "", "prompt not found"},
+			{"GET", "/projects/%d/eval-cases", "", "project not found"},
+			{"POST", "/projects/%d/eval-cases", `{"input":"injected"}`, "project not found"},
+			{"GET", "/projects/%d/eval-runs", "", "project not found"},
+			{"POST", "/projects/%d/eval-runs", `{"target":"draft"}`, "project not found"},
 		}
 		for _, r := range routes {
 			id := p.ID

@@ -13,6 +13,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/apikey"
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/chat"
+	"github.com/chatbot-platform/chatbot/internal/eval"
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/metrics"
 	"github.com/chatbot-platform/chatbot/internal/project"
@@ -31,6 +32,7 @@ type Handlers struct {
 	projects *project.Service
 	files    *file.Service
 	chat     *chat.Service
+	evals    *eval.Service
 	usage    *usage.Service
 	// heartbeat is how often an idle chat stream sends a comment line, so proxies keep it open.
 	heartbeat time.Duration

@@ -18,6 +18,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/config"
+	"github.com/chatbot-platform/chatbot/internal/eval"
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/logctx"
 	"github.com/chatbot-platform/chatbot/internal/metrics"
@@ -40,6 +41,7 @@ type Deps struct {
 	Projects *project.Service
 	Files    *file.Service
 	Chat     *chat.Service
+	Evals    *eval.Service
 	Usage    *usage.Service
 	Webhooks *webhook.Service
 	// Heartbeat is how often an idle chat stream sends a keep-alive comment (default 15s).
@@ -124,7 +126,7 @@ func New(d Deps) (*echo.Echo, error) {
 	if heartbeat == 0 {
 		heartbeat = 15 * time.Second
 	}
-	h := &Handlers{store: d.Store, auth: d.Auth, keys: d.Keys, projects: d.Projects, files: d.Files, chat: d.Chat, usage: d.Usage, webhooks: d.Webhooks, heartbeat: heartbeat, writes: d.Writes,
+	h := &Handlers{store: d.Store, auth: d.Auth, keys: d.Keys, projects: d.Projects, files: d.Files, chat: d.Chat, evals: d.Evals, usage: d.Usage, webhooks: d.Webhooks, heartbeat: heartbeat, writes: d.Writes,
 		limiter: d.Limiter, metrics: d.Metrics, streams: ratelimit.NewConcurrency(), uploads: ratelimit.NewConcurrency(),
 		stopping: d.Stopping, log: d.Log,
 		limits: limits{loginPerEmail: d.Config.RateLimitLoginEmail, emailsPerAddress: d.Config.RateLimitEmail, streamsPerUser: d.Config.MaxStreamsPerUser, uploadsPerUser: d.Config.MaxUploadsPerUser}}
