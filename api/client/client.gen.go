@@ -425,6 +425,27 @@ func (e ProjectFileStatus) Valid() bool {
 	}
 }
 
+// Defines values for SettingChangeName.
+const (
+	SettingChangeNameMaxOutputTokens SettingChangeName = "max_output_tokens"
+	SettingChangeNameModel           SettingChangeName = "model"
+	SettingChangeNameTemperature     SettingChangeName = "temperature"
+)
+
+// Valid indicates whether the value is a known member of the SettingChangeName enum.
+func (e SettingChangeName) Valid() bool {
+	switch e {
+	case SettingChangeNameMaxOutputTokens:
+		return true
+	case SettingChangeNameModel:
+		return true
+	case SettingChangeNameTemperature:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenTokenType.
 const (
 	Bearer TokenTokenType = "bearer"
@@ -590,6 +611,9 @@ type ApiKey struct {
 	LastUsedAt *time.Time `json:"last_used_at"`
 	Name       string     `json:"name"`
 
+	// PinnedRelease Secret keys - the release the key answers with whatever is published; null - the published one
+	PinnedRelease *int64 `json:"pinned_release"`
+
 	// Prefix The key's first characters, to recognise it
 	//
 	// Example: cb_sk_4fQ2x9
@@ -745,12 +769,15 @@ type ChatMessage struct {
 	Id        int64      `json:"id"`
 
 	// Incomplete True when the reply was interrupted before it finished
-	Incomplete   bool            `json:"incomplete"`
-	InputTokens  *int            `json:"input_tokens,omitempty"`
-	LatencyMs    *int            `json:"latency_ms,omitempty"`
-	Model        *string         `json:"model,omitempty"`
-	OutputTokens *int            `json:"output_tokens,omitempty"`
-	Role         ChatMessageRole `json:"role"`
+	Incomplete   bool    `json:"incomplete"`
+	InputTokens  *int    `json:"input_tokens,omitempty"`
+	LatencyMs    *int    `json:"latency_ms,omitempty"`
+	Model        *string `json:"model,omitempty"`
+	OutputTokens *int    `json:"output_tokens,omitempty"`
+
+	// Release Assistant messages - the release that answered; null - the draft (and user messages)
+	Release *int64          `json:"release"`
+	Role    ChatMessageRole `json:"role"`
 }
 
 // ChatMessageRole defines model for ChatMessage.Role.
@@ -771,6 +798,11 @@ type ChatRequest struct {
 	// Example: 1
 	ProjectId *int64 `json:"project_id,omitempty"`
 
+	// Release Signed-in owner only (a key answers with its pinned or the project's published release; 400 here):
+	// which state of the bot answers - `draft` (the default), `published` (the draft while there is no
+	// release), or a release number such as `"3"`
+	Release *string `json:"release,omitempty"`
+
 	// User With a project key: the end user this message is from (the key holder's own user id). A publishable
 	// key's signed-in visitor sends it with `user_hash`; anonymous visitors send `X-Visitor-Id` instead.
 	// Ignored for a signed-in owner.
@@ -786,8 +818,11 @@ type ChatResponse struct {
 	ConversationId int64      `json:"conversation_id"`
 	MessageId      int64      `json:"message_id"`
 	Model          string     `json:"model"`
-	Reply          string     `json:"reply"`
-	Usage          Usage      `json:"usage"`
+
+	// Release The release that answered; null - the draft
+	Release *int64 `json:"release"`
+	Reply   string `json:"reply"`
+	Usage   Usage  `json:"usage"`
 }
 
 // ChatStreamDelta defines model for ChatStreamDelta.
@@ -1127,6 +1162,9 @@ type KeyCreate struct {
 	// Name 1–100 characters after trimming
 	Name Name `json:"name"`
 
+	// PinnedRelease Secret keys only - answer with this release of the project whatever is published; absent or null - the published one
+	PinnedRelease *int64 `json:"pinned_release,omitempty"`
+
 	// RateLimitPerMinute Absent uses the server's RATE_LIMIT_KEY
 	RateLimitPerMinute *int `json:"rate_limit_per_minute,omitempty"`
 
@@ -1170,6 +1208,9 @@ type KeyCreated struct {
 	// LastUsedAt Updated at most once a minute
 	LastUsedAt *time.Time `json:"last_used_at"`
 	Name       string     `json:"name"`
+
+	// PinnedRelease Secret keys - the release the key answers with whatever is published; null - the published one
+	PinnedRelease *int64 `json:"pinned_release"`
 
 	// Prefix The key's first characters, to recognise it
 	//
@@ -1215,6 +1256,9 @@ type KeyUpdate struct {
 
 	// Name 1–100 characters after trimming
 	Name *Name `json:"name,omitempty"`
+
+	// PinnedRelease Secret keys only: answer with this release of the project; `null` - follow the published one
+	PinnedRelease nullable.Nullable[int64] `json:"pinned_release,omitempty"`
 
 	// RateLimitPerMinute `null`: the server's RATE_LIMIT_KEY
 	RateLimitPerMinute    nullable.Nullable[int] `json:"rate_limit_per_minute,omitempty"`
@@ -1370,6 +1414,9 @@ type Project struct {
 	// Name Example: My Chatbot
 	Name string `json:"name"`
 
+	// PublishedRelease The release keys, the widget and the OpenAI-compatible endpoint answer with; null - none yet (the draft answers)
+	PublishedRelease *int64 `json:"published_release"`
+
 	// Temperature Sampling temperature, 0–2
 	//
 	// Example: 0.7
@@ -1515,6 +1562,78 @@ type RecoveryCodes struct {
 	RecoveryCodes []string `json:"recovery_codes"`
 }
 
+// Release defines model for Release.
+type Release struct {
+	CreatedAt time.Time    `json:"created_at"`
+	Diff      *ReleaseDiff `json:"diff,omitempty"`
+	Note      string       `json:"note"`
+
+	// Number Example: 3
+	Number int64 `json:"number"`
+
+	// Published This is the release keys, the widget and the OpenAI-compatible endpoint answer with
+	Published bool `json:"published"`
+
+	// RemovedFiles Files deleted with `force=true` after the release was made (they are no longer in `snapshot.files`)
+	RemovedFiles []SnapshotFile  `json:"removed_files"`
+	Snapshot     ReleaseSnapshot `json:"snapshot"`
+}
+
+// ReleaseCreate defines model for ReleaseCreate.
+type ReleaseCreate struct {
+	// Force Skip the release gate (the evaluation check); the release is made and published anyway
+	Force *bool `json:"force,omitempty"`
+
+	// Note What changed, for people (trimmed; at most 500 characters)
+	//
+	// Example: Friendlier greeting
+	Note *string `json:"note,omitempty"`
+}
+
+// ReleaseDiff defines model for ReleaseDiff.
+type ReleaseDiff struct {
+	// FilesAdded In `to` only
+	FilesAdded []SnapshotFile `json:"files_added"`
+
+	// FilesRemoved In this release only
+	FilesRemoved []SnapshotFile  `json:"files_removed"`
+	Settings     []SettingChange `json:"settings"`
+
+	// SystemPrompt Unified line diff of the system prompt from this release to `to` ("" - the same)
+	SystemPrompt string `json:"system_prompt"`
+
+	// To The release compared to (`diff_to`)
+	To int64 `json:"to"`
+}
+
+// ReleaseSnapshot defines model for ReleaseSnapshot.
+type ReleaseSnapshot struct {
+	// Digest SHA-256 (hex) of the snapshot's canonical JSON; equal snapshots have equal digests
+	Digest          string         `json:"digest"`
+	Files           []SnapshotFile `json:"files"`
+	MaxOutputTokens int64          `json:"max_output_tokens"`
+	Model           string         `json:"model"`
+
+	// Prompts The enabled prompts, in order
+	Prompts []SnapshotPrompt `json:"prompts"`
+
+	// SystemPrompt The system prompt the release sends (its prompts joined)
+	SystemPrompt string  `json:"system_prompt"`
+	Temperature  float64 `json:"temperature"`
+}
+
+// ReleaseSummary defines model for ReleaseSummary.
+type ReleaseSummary struct {
+	CreatedAt time.Time `json:"created_at"`
+	Note      string    `json:"note"`
+
+	// Number Example: 3
+	Number int64 `json:"number"`
+
+	// Published This is the release keys, the widget and the OpenAI-compatible endpoint answer with
+	Published bool `json:"published"`
+}
+
 // Session One sign-in of the user.
 type Session struct {
 	CreatedAt time.Time `json:"created_at"`
@@ -1529,6 +1648,29 @@ type Session struct {
 
 	// UserAgent The signing-in client's User-Agent, up to 256 bytes
 	UserAgent string `json:"user_agent"`
+}
+
+// SettingChange defines model for SettingChange.
+type SettingChange struct {
+	From string            `json:"from"`
+	Name SettingChangeName `json:"name"`
+	To   string            `json:"to"`
+}
+
+// SettingChangeName defines model for SettingChange.Name.
+type SettingChangeName string
+
+// SnapshotFile defines model for SnapshotFile.
+type SnapshotFile struct {
+	Filename     string `json:"filename"`
+	Id           int64  `json:"id"`
+	OpenaiFileId string `json:"openai_file_id"`
+}
+
+// SnapshotPrompt defines model for SnapshotPrompt.
+type SnapshotPrompt struct {
+	Content string `json:"content"`
+	Name    string `json:"name"`
 }
 
 // Temperature Sampling temperature; defaults to the server's OPENAI_TEMPERATURE
@@ -1782,6 +1924,9 @@ type ProjectID = int64
 // PromptID defines model for PromptID.
 type PromptID = int64
 
+// ReleaseNumber defines model for ReleaseNumber.
+type ReleaseNumber = int64
+
 // UserHash defines model for UserHash.
 type UserHash = string
 
@@ -1924,6 +2069,12 @@ type GetConversationParams struct {
 	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
 }
 
+// DeleteFileParams defines parameters for DeleteFile.
+type DeleteFileParams struct {
+	// Force Delete even a file the published release uses (it is removed from every release)
+	Force *bool `form:"force,omitempty" json:"force,omitempty"`
+}
+
 // ListConversationsParams defines parameters for ListConversations.
 type ListConversationsParams struct {
 	// KeyId Only conversations started through this key
@@ -1971,6 +2122,13 @@ type ListPromptsParams struct {
 
 	// Cursor Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetReleaseParams defines parameters for GetRelease.
+type GetReleaseParams struct {
+	// DiffTo Another release's number: `diff` then says what changes going from this release to that one (a unified
+	// line diff of the system prompt, the settings that differ, the files added and removed)
+	DiffTo *int64 `form:"diff_to,omitempty" json:"diff_to,omitempty"`
 }
 
 // GetUsageParams defines parameters for GetUsage.
@@ -2032,6 +2190,9 @@ type CreateKeyJSONRequestBody = KeyCreate
 
 // CreatePromptJSONRequestBody defines body for CreatePrompt for application/json ContentType.
 type CreatePromptJSONRequestBody = PromptCreate
+
+// CreateReleaseJSONRequestBody defines body for CreateRelease for application/json ContentType.
+type CreateReleaseJSONRequestBody = ReleaseCreate
 
 // CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
 type CreateWebhookJSONRequestBody = WebhookCreate
@@ -2618,10 +2779,12 @@ type ClientInterface interface {
 	//
 	// Deletes the file's record at once. The file is deleted at OpenAI (and removed from the project's
 	// vector store) before the answer when OpenAI answers; otherwise a background job retries for hours,
-	// so OpenAI failing never fails the delete.
+	// so OpenAI failing never fails the delete. A file the published release uses is refused with 409
+	// naming the release, until a release without it is published, or with `force=true`. Every release that
+	// had the file then lists it in `removed_files`.
 	//
 	// Corresponds with DELETE /projects/files/{file_id} (the `DeleteFile` operationId).
-	DeleteFile(ctx context.Context, fileId FileID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteFile(ctx context.Context, fileId FileID, params *DeleteFileParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteKey Revoke a key; it fails from the very next request, on every instance
 	//
@@ -2867,6 +3030,47 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /projects/{project_id}/prompts (the `CreatePrompt` operationId).
 	CreatePrompt(ctx context.Context, projectId ProjectID, body CreatePromptJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListReleases A project's releases, newest first, with which one is published
+	//
+	// Corresponds with GET /projects/{project_id}/releases (the `ListReleases` operationId).
+	ListReleases(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateReleaseWithBody Snapshot the draft as the next release and publish it
+	//
+	// Numbers go 1, 2, 3... per project. The release is published at once (and `release.published` is sent) in
+	// the same transaction. When the project's release gate refuses the draft (e.g. its evaluation cases failed
+	// or have not run since it changed), 409 with the reason; `force: true` skips the gate.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{project_id}/releases (the `CreateRelease` operationId).
+	CreateReleaseWithBody(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateRelease Snapshot the draft as the next release and publish it
+	//
+	// Numbers go 1, 2, 3... per project. The release is published at once (and `release.published` is sent) in
+	// the same transaction. When the project's release gate refuses the draft (e.g. its evaluation cases failed
+	// or have not run since it changed), 409 with the reason; `force: true` skips the gate.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{project_id}/releases (the `CreateRelease` operationId).
+	CreateRelease(ctx context.Context, projectId ProjectID, body CreateReleaseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetRelease One release with its snapshot, and with `diff_to` what changes from it to another release
+	//
+	// Corresponds with GET /projects/{project_id}/releases/{number} (the `GetRelease` operationId).
+	GetRelease(ctx context.Context, projectId ProjectID, number ReleaseNumber, params *GetReleaseParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublishRelease Make this release the published one (roll back, or forward again)
+	//
+	// One atomic change: the next request through a key, the widget or the OpenAI-compatible endpoint answers
+	// with this release (keys pinned to a release keep theirs). Never gated; `release.published` is sent.
+	// Publishing the release already published changes nothing.
+	//
+	// Corresponds with POST /projects/{project_id}/releases/{number}/publish (the `PublishRelease` operationId).
+	PublishRelease(ctx context.Context, projectId ProjectID, number ReleaseNumber, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetUsage What the project's bot cost, in totals and a series grouped by day, model, key or end user
 	//
@@ -3685,11 +3889,13 @@ func (c *Client) GetEvalRun(ctx context.Context, runId EvalRunID, reqEditors ...
 //
 // Deletes the file's record at once. The file is deleted at OpenAI (and removed from the project's
 // vector store) before the answer when OpenAI answers; otherwise a background job retries for hours,
-// so OpenAI failing never fails the delete.
+// so OpenAI failing never fails the delete. A file the published release uses is refused with 409
+// naming the release, until a release without it is published, or with `force=true`. Every release that
+// had the file then lists it in `removed_files`.
 //
 // Corresponds with DELETE /projects/files/{file_id} (the `DeleteFile` operationId).
-func (c *Client) DeleteFile(ctx context.Context, fileId FileID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteFileRequest(c.Server, fileId)
+func (c *Client) DeleteFile(ctx context.Context, fileId FileID, params *DeleteFileParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteFileRequest(c.Server, fileId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4225,6 +4431,97 @@ func (c *Client) CreatePromptWithBody(ctx context.Context, projectId ProjectID, 
 // Corresponds with POST /projects/{project_id}/prompts (the `CreatePrompt` operationId).
 func (c *Client) CreatePrompt(ctx context.Context, projectId ProjectID, body CreatePromptJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreatePromptRequest(c.Server, projectId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListReleases A project's releases, newest first, with which one is published
+//
+// Corresponds with GET /projects/{project_id}/releases (the `ListReleases` operationId).
+func (c *Client) ListReleases(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListReleasesRequest(c.Server, projectId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateReleaseWithBody Snapshot the draft as the next release and publish it
+//
+// Numbers go 1, 2, 3... per project. The release is published at once (and `release.published` is sent) in
+// the same transaction. When the project's release gate refuses the draft (e.g. its evaluation cases failed
+// or have not run since it changed), 409 with the reason; `force: true` skips the gate.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{project_id}/releases (the `CreateRelease` operationId).
+func (c *Client) CreateReleaseWithBody(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateReleaseRequestWithBody(c.Server, projectId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateRelease Snapshot the draft as the next release and publish it
+//
+// Numbers go 1, 2, 3... per project. The release is published at once (and `release.published` is sent) in
+// the same transaction. When the project's release gate refuses the draft (e.g. its evaluation cases failed
+// or have not run since it changed), 409 with the reason; `force: true` skips the gate.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{project_id}/releases (the `CreateRelease` operationId).
+func (c *Client) CreateRelease(ctx context.Context, projectId ProjectID, body CreateReleaseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateReleaseRequest(c.Server, projectId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetRelease One release with its snapshot, and with `diff_to` what changes from it to another release
+//
+// Corresponds with GET /projects/{project_id}/releases/{number} (the `GetRelease` operationId).
+func (c *Client) GetRelease(ctx context.Context, projectId ProjectID, number ReleaseNumber, params *GetReleaseParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReleaseRequest(c.Server, projectId, number, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublishRelease Make this release the published one (roll back, or forward again)
+//
+// One atomic change: the next request through a key, the widget or the OpenAI-compatible endpoint answers
+// with this release (keys pinned to a release keep theirs). Never gated; `release.published` is sent.
+// Publishing the release already published changes nothing.
+//
+// Corresponds with POST /projects/{project_id}/releases/{number}/publish (the `PublishRelease` operationId).
+func (c *Client) PublishRelease(ctx context.Context, projectId ProjectID, number ReleaseNumber, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishReleaseRequest(c.Server, projectId, number)
 	if err != nil {
 		return nil, err
 	}
@@ -5846,7 +6143,7 @@ func NewGetEvalRunRequest(server string, runId EvalRunID) (*http.Request, error)
 }
 
 // NewDeleteFileRequest constructs an http.Request for the DeleteFile method
-func NewDeleteFileRequest(server string, fileId FileID) (*http.Request, error) {
+func NewDeleteFileRequest(server string, fileId FileID, params *DeleteFileParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5869,6 +6166,33 @@ func NewDeleteFileRequest(server string, fileId FileID) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Force != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "force", *params.Force, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
@@ -6875,6 +7199,196 @@ func NewCreatePromptRequestWithBody(server string, projectId ProjectID, contentT
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListReleasesRequest constructs an http.Request for the ListReleases method
+func NewListReleasesRequest(server string, projectId ProjectID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project_id", projectId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/releases", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateReleaseRequest calls the generic CreateRelease builder with application/json body
+func NewCreateReleaseRequest(server string, projectId ProjectID, body CreateReleaseJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateReleaseRequestWithBody(server, projectId, "application/json", bodyReader)
+}
+
+// NewCreateReleaseRequestWithBody constructs an http.Request for the CreateRelease method, with any body, and a specified content type
+func NewCreateReleaseRequestWithBody(server string, projectId ProjectID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project_id", projectId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/releases", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetReleaseRequest constructs an http.Request for the GetRelease method
+func NewGetReleaseRequest(server string, projectId ProjectID, number ReleaseNumber, params *GetReleaseParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project_id", projectId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/releases/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DiffTo != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "diff_to", *params.DiffTo, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPublishReleaseRequest constructs an http.Request for the PublishRelease method
+func NewPublishReleaseRequest(server string, projectId ProjectID, number ReleaseNumber) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project_id", projectId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/releases/%s/publish", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -8371,12 +8885,14 @@ type ClientWithResponsesInterface interface {
 	//
 	// Deletes the file's record at once. The file is deleted at OpenAI (and removed from the project's
 	// vector store) before the answer when OpenAI answers; otherwise a background job retries for hours,
-	// so OpenAI failing never fails the delete.
+	// so OpenAI failing never fails the delete. A file the published release uses is refused with 409
+	// naming the release, until a release without it is published, or with `force=true`. Every release that
+	// had the file then lists it in `removed_files`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /projects/files/{file_id} (the `DeleteFile` operationId).
-	DeleteFileWithResponse(ctx context.Context, fileId FileID, reqEditors ...RequestEditorFn) (*DeleteFileResponse, error)
+	DeleteFileWithResponse(ctx context.Context, fileId FileID, params *DeleteFileParams, reqEditors ...RequestEditorFn) (*DeleteFileResponse, error)
 
 	// DeleteKeyWithResponse Revoke a key; it fails from the very next request, on every instance
 	//
@@ -8646,6 +9162,53 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /projects/{project_id}/prompts (the `CreatePrompt` operationId).
 	CreatePromptWithResponse(ctx context.Context, projectId ProjectID, body CreatePromptJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePromptResponse, error)
+
+	// ListReleasesWithResponse A project's releases, newest first, with which one is published
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{project_id}/releases (the `ListReleases` operationId).
+	ListReleasesWithResponse(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*ListReleasesResponse, error)
+
+	// CreateReleaseWithBodyWithResponse Snapshot the draft as the next release and publish it
+	//
+	// Numbers go 1, 2, 3... per project. The release is published at once (and `release.published` is sent) in
+	// the same transaction. When the project's release gate refuses the draft (e.g. its evaluation cases failed
+	// or have not run since it changed), 409 with the reason; `force: true` skips the gate.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{project_id}/releases (the `CreateRelease` operationId).
+	CreateReleaseWithBodyWithResponse(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateReleaseResponse, error)
+
+	// CreateReleaseWithResponse Snapshot the draft as the next release and publish it
+	//
+	// Numbers go 1, 2, 3... per project. The release is published at once (and `release.published` is sent) in
+	// the same transaction. When the project's release gate refuses the draft (e.g. its evaluation cases failed
+	// or have not run since it changed), 409 with the reason; `force: true` skips the gate.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{project_id}/releases (the `CreateRelease` operationId).
+	CreateReleaseWithResponse(ctx context.Context, projectId ProjectID, body CreateReleaseJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateReleaseResponse, error)
+
+	// GetReleaseWithResponse One release with its snapshot, and with `diff_to` what changes from it to another release
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{project_id}/releases/{number} (the `GetRelease` operationId).
+	GetReleaseWithResponse(ctx context.Context, projectId ProjectID, number ReleaseNumber, params *GetReleaseParams, reqEditors ...RequestEditorFn) (*GetReleaseResponse, error)
+
+	// PublishReleaseWithResponse Make this release the published one (roll back, or forward again)
+	//
+	// One atomic change: the next request through a key, the widget or the OpenAI-compatible endpoint answers
+	// with this release (keys pinned to a release keep theirs). Never gated; `release.published` is sent.
+	// Publishing the release already published changes nothing.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{project_id}/releases/{number}/publish (the `PublishRelease` operationId).
+	PublishReleaseWithResponse(ctx context.Context, projectId ProjectID, number ReleaseNumber, reqEditors ...RequestEditorFn) (*PublishReleaseResponse, error)
 
 	// GetUsageWithResponse What the project's bot cost, in totals and a series grouped by day, model, key or end user
 	//
@@ -10658,6 +11221,8 @@ type DeleteFileResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -10690,6 +11255,11 @@ func (r DeleteFileResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r DeleteFileResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteFileResponse) GetJSON409() *Conflict {
+	return r.JSON409
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -13211,6 +13781,471 @@ func (r CreatePromptResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreatePromptResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListReleasesResponse401Headers the declared response headers of an HTTP 401 response for ListReleases
+type ListReleasesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListReleasesResponse429Headers the declared response headers of an HTTP 429 response for ListReleases
+type ListReleasesResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ListReleasesResponse503Headers the declared response headers of an HTTP 503 response for ListReleases
+type ListReleasesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListReleasesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]ReleaseSummary
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListReleasesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListReleasesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListReleasesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListReleasesResponse) GetJSON200() *[]ReleaseSummary {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListReleasesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListReleasesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListReleasesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListReleasesResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListReleasesResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListReleasesResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListReleasesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListReleasesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListReleasesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListReleasesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListReleasesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateReleaseResponse401Headers the declared response headers of an HTTP 401 response for CreateRelease
+type CreateReleaseResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CreateReleaseResponse429Headers the declared response headers of an HTTP 429 response for CreateRelease
+type CreateReleaseResponse429Headers struct {
+	RetryAfter *int
+}
+
+// CreateReleaseResponse503Headers the declared response headers of an HTTP 503 response for CreateRelease
+type CreateReleaseResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateReleaseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Release
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateReleaseResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateReleaseResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateReleaseResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateReleaseResponse) GetJSON201() *Release {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateReleaseResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateReleaseResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateReleaseResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateReleaseResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateReleaseResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateReleaseResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateReleaseResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateReleaseResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateReleaseResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CreateReleaseResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateReleaseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateReleaseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateReleaseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateReleaseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetReleaseResponse401Headers the declared response headers of an HTTP 401 response for GetRelease
+type GetReleaseResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetReleaseResponse429Headers the declared response headers of an HTTP 429 response for GetRelease
+type GetReleaseResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetReleaseResponse503Headers the declared response headers of an HTTP 503 response for GetRelease
+type GetReleaseResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetReleaseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Release
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetReleaseResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetReleaseResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetReleaseResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReleaseResponse) GetJSON200() *Release {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetReleaseResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetReleaseResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetReleaseResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetReleaseResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetReleaseResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetReleaseResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetReleaseResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReleaseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReleaseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReleaseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReleaseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PublishReleaseResponse401Headers the declared response headers of an HTTP 401 response for PublishRelease
+type PublishReleaseResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// PublishReleaseResponse429Headers the declared response headers of an HTTP 429 response for PublishRelease
+type PublishReleaseResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PublishReleaseResponse503Headers the declared response headers of an HTTP 503 response for PublishRelease
+type PublishReleaseResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PublishReleaseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Release
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PublishReleaseResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PublishReleaseResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PublishReleaseResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PublishReleaseResponse) GetJSON200() *Release {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PublishReleaseResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PublishReleaseResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PublishReleaseResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PublishReleaseResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PublishReleaseResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PublishReleaseResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r PublishReleaseResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PublishReleaseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PublishReleaseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PublishReleaseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PublishReleaseResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -17078,13 +18113,15 @@ func (c *ClientWithResponses) GetEvalRunWithResponse(ctx context.Context, runId 
 //
 // Deletes the file's record at once. The file is deleted at OpenAI (and removed from the project's
 // vector store) before the answer when OpenAI answers; otherwise a background job retries for hours,
-// so OpenAI failing never fails the delete.
+// so OpenAI failing never fails the delete. A file the published release uses is refused with 409
+// naming the release, until a release without it is published, or with `force=true`. Every release that
+// had the file then lists it in `removed_files`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /projects/files/{file_id} (the `DeleteFile` operationId).
-func (c *ClientWithResponses) DeleteFileWithResponse(ctx context.Context, fileId FileID, reqEditors ...RequestEditorFn) (*DeleteFileResponse, error) {
-	rsp, err := c.DeleteFile(ctx, fileId, reqEditors...)
+func (c *ClientWithResponses) DeleteFileWithResponse(ctx context.Context, fileId FileID, params *DeleteFileParams, reqEditors ...RequestEditorFn) (*DeleteFileResponse, error) {
+	rsp, err := c.DeleteFile(ctx, fileId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -17532,6 +18569,83 @@ func (c *ClientWithResponses) CreatePromptWithResponse(ctx context.Context, proj
 		return nil, err
 	}
 	return ParseCreatePromptResponse(rsp)
+}
+
+// ListReleasesWithResponse A project's releases, newest first, with which one is published
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{project_id}/releases (the `ListReleases` operationId).
+func (c *ClientWithResponses) ListReleasesWithResponse(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*ListReleasesResponse, error) {
+	rsp, err := c.ListReleases(ctx, projectId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListReleasesResponse(rsp)
+}
+
+// CreateReleaseWithBodyWithResponse Snapshot the draft as the next release and publish it
+//
+// Numbers go 1, 2, 3... per project. The release is published at once (and `release.published` is sent) in
+// the same transaction. When the project's release gate refuses the draft (e.g. its evaluation cases failed
+// or have not run since it changed), 409 with the reason; `force: true` skips the gate.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{project_id}/releases (the `CreateRelease` operationId).
+func (c *ClientWithResponses) CreateReleaseWithBodyWithResponse(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateReleaseResponse, error) {
+	rsp, err := c.CreateReleaseWithBody(ctx, projectId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateReleaseResponse(rsp)
+}
+
+// CreateReleaseWithResponse Snapshot the draft as the next release and publish it
+//
+// Numbers go 1, 2, 3... per project. The release is published at once (and `release.published` is sent) in
+// the same transaction. When the project's release gate refuses the draft (e.g. its evaluation cases failed
+// or have not run since it changed), 409 with the reason; `force: true` skips the gate.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{project_id}/releases (the `CreateRelease` operationId).
+func (c *ClientWithResponses) CreateReleaseWithResponse(ctx context.Context, projectId ProjectID, body CreateReleaseJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateReleaseResponse, error) {
+	rsp, err := c.CreateRelease(ctx, projectId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateReleaseResponse(rsp)
+}
+
+// GetReleaseWithResponse One release with its snapshot, and with `diff_to` what changes from it to another release
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{project_id}/releases/{number} (the `GetRelease` operationId).
+func (c *ClientWithResponses) GetReleaseWithResponse(ctx context.Context, projectId ProjectID, number ReleaseNumber, params *GetReleaseParams, reqEditors ...RequestEditorFn) (*GetReleaseResponse, error) {
+	rsp, err := c.GetRelease(ctx, projectId, number, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReleaseResponse(rsp)
+}
+
+// PublishReleaseWithResponse Make this release the published one (roll back, or forward again)
+//
+// One atomic change: the next request through a key, the widget or the OpenAI-compatible endpoint answers
+// with this release (keys pinned to a release keep theirs). Never gated; `release.published` is sent.
+// Publishing the release already published changes nothing.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{project_id}/releases/{number}/publish (the `PublishRelease` operationId).
+func (c *ClientWithResponses) PublishReleaseWithResponse(ctx context.Context, projectId ProjectID, number ReleaseNumber, reqEditors ...RequestEditorFn) (*PublishReleaseResponse, error) {
+	rsp, err := c.PublishRelease(ctx, projectId, number, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishReleaseResponse(rsp)
 }
 
 // GetUsageWithResponse What the project's bot cost, in totals and a series grouped by day, model, key or end user
@@ -19826,6 +20940,13 @@ func ParseDeleteFileResponse(rsp *http.Response) (*DeleteFileResponse, error) {
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
@@ -22327,6 +23448,459 @@ func ParseCreatePromptResponse(rsp *http.Response) (*CreatePromptResponse, error
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreatePromptResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListReleasesResponse parses an HTTP response from a ListReleasesWithResponse call
+func ParseListReleasesResponse(rsp *http.Response) (*ListReleasesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListReleasesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []ReleaseSummary
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListReleasesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListReleasesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListReleasesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateReleaseResponse parses an HTTP response from a CreateReleaseWithResponse call
+func ParseCreateReleaseResponse(rsp *http.Response) (*CreateReleaseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateReleaseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Release
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateReleaseResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateReleaseResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateReleaseResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetReleaseResponse parses an HTTP response from a GetReleaseWithResponse call
+func ParseGetReleaseResponse(rsp *http.Response) (*GetReleaseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReleaseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Release
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetReleaseResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetReleaseResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetReleaseResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePublishReleaseResponse parses an HTTP response from a PublishReleaseWithResponse call
+func ParsePublishReleaseResponse(rsp *http.Response) (*PublishReleaseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PublishReleaseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Release
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PublishReleaseResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers PublishReleaseResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PublishReleaseResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

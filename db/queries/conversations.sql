@@ -35,8 +35,8 @@ DELETE FROM conversations
 WHERE conversations.id = @id AND conversations.project_id IN (SELECT p.id FROM projects p WHERE p.owner_id = @owner_id);
 
 -- name: CreateMessage :one
-INSERT INTO messages (conversation_id, role, content, model, input_tokens, output_tokens, latency_ms, incomplete, citations, created_at)
-VALUES (@conversation_id, @role, @content, sqlc.narg(model), sqlc.narg(input_tokens), sqlc.narg(output_tokens), sqlc.narg(latency_ms), @incomplete, @citations, @created_at)
+INSERT INTO messages (conversation_id, role, content, model, input_tokens, output_tokens, latency_ms, incomplete, citations, created_at, release_number)
+VALUES (@conversation_id, @role, @content, sqlc.narg(model), sqlc.narg(input_tokens), sqlc.narg(output_tokens), sqlc.narg(latency_ms), @incomplete, @citations, @created_at, sqlc.narg(release_number))
 RETURNING id; -- the rest is what was written: reading it back costs more than the insert (chat's hot path)
 
 -- name: ListMessages :many
@@ -51,7 +51,7 @@ LIMIT CAST(sqlc.arg(lim) AS BIGINT);
 -- The newest messages whose contents add up to at most max_chars characters, oldest first: what a
 -- chat turn can send as history, without reading the rest of a long conversation.
 SELECT r.id, r.conversation_id, r.role, r.content, r.model, r.input_tokens, r.output_tokens, r.latency_ms,
-       r.incomplete, r.citations, r.created_at
+       r.incomplete, r.citations, r.created_at, r.release_number
 FROM (
   SELECT m.*, SUM(LENGTH(m.content)) OVER (ORDER BY m.id DESC) AS used
   FROM messages m

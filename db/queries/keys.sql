@@ -3,10 +3,10 @@
 -- name: CreateKey :one
 INSERT INTO api_keys (project_id, name, kind, prefix, key_hash, scopes, allowed_origins, identity_secret, expires_at,
                       rate_limit_per_minute, require_signed_user, visitor_messages_per_day, budget_monthly_micro_usd,
-                      budget_monthly_tokens, end_user_daily_tokens, end_user_monthly_tokens, created_at)
+                      budget_monthly_tokens, end_user_daily_tokens, end_user_monthly_tokens, pinned_release, created_at)
 SELECT p.id, @name, @kind, @prefix, @key_hash, @scopes, @allowed_origins, @identity_secret, sqlc.narg(expires_at),
        sqlc.narg(rate_limit_per_minute), @require_signed_user, @visitor_messages_per_day, sqlc.narg(budget_monthly_micro_usd),
-       sqlc.narg(budget_monthly_tokens), sqlc.narg(end_user_daily_tokens), sqlc.narg(end_user_monthly_tokens), @created_at
+       sqlc.narg(budget_monthly_tokens), sqlc.narg(end_user_daily_tokens), sqlc.narg(end_user_monthly_tokens), sqlc.narg(pinned_release), @created_at
 FROM projects p WHERE p.id = @project_id AND p.owner_id = @owner_id
 RETURNING *;
 
@@ -27,7 +27,8 @@ SET name = @name, scopes = @scopes, allowed_origins = @allowed_origins, expires_
     rate_limit_per_minute = sqlc.narg(rate_limit_per_minute), require_signed_user = @require_signed_user,
     visitor_messages_per_day = @visitor_messages_per_day, budget_monthly_micro_usd = sqlc.narg(budget_monthly_micro_usd),
     budget_monthly_tokens = sqlc.narg(budget_monthly_tokens), end_user_daily_tokens = sqlc.narg(end_user_daily_tokens),
-    end_user_monthly_tokens = sqlc.narg(end_user_monthly_tokens), version = version + 1
+    end_user_monthly_tokens = sqlc.narg(end_user_monthly_tokens), pinned_release = sqlc.narg(pinned_release),
+    version = version + 1
 WHERE api_keys.id = @id AND api_keys.revoked_at IS NULL
   AND api_keys.project_id IN (SELECT p.id FROM projects p WHERE p.owner_id = @owner_id)
 RETURNING *;

@@ -3,12 +3,13 @@
 #   builds ./cmd/chatbot and ./cmd/fakeopenai, starts the OpenAI fake and the server (fresh SQLite database,
 #   free loopback ports), waits for GET /health, runs scripts/e2e.test.mjs (the dashboard), scripts/chat.e2e.test.mjs
 #   (the chat experience, one fresh user per test), scripts/widget.e2e.test.mjs (the embeddable widget on two other-origin sites),
-#   scripts/account.e2e.test.mjs (account recovery) and scripts/webhooks.e2e.test.mjs (the Webhooks section) in Debian's
+#   scripts/account.e2e.test.mjs (account recovery), scripts/webhooks.e2e.test.mjs (the Webhooks section) and
+#   scripts/evals.e2e.test.mjs (the Evaluations tab) in Debian's
 #   chromium through playwright-core, and always stops both processes.
 #
 # Usage (from anywhere): [E2E_SUITES="account chat"] frontend/scripts/e2e.sh [--screenshots]
 #   --screenshots   also copy the pages' screenshots to docs/screenshots/
-#   E2E_SUITES      run only these suites (dashboard, chat, widget, account, webhooks); default: all
+#   E2E_SUITES      run only these suites (dashboard, chat, widget, account, webhooks, evals); default: all
 # Screenshots and server logs go to $E2E_OUTPUT_DIR (default: a new temporary folder, printed at the end).
 set -euo pipefail
 
@@ -20,7 +21,7 @@ copy_screenshots=0
 for arg in "$@"; do
   case "$arg" in
     --screenshots) copy_screenshots=1 ;;
-    -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "e2e: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -113,12 +114,12 @@ if [ "$(status_of "$base/")" != 200 ]; then
 fi
 echo "e2e: server and fake ready in $(since "$t") at $base"
 
-# E2E_SUITES picks suites (default: all, in this order): dashboard, chat, widget, account, webhooks.
+# E2E_SUITES picks suites (default: all, in this order): dashboard, chat, widget, account, webhooks, evals.
 # (WEBHOOK_ALLOW_PRIVATE above lets the webhooks suite point a webhook at its own receiver on 127.0.0.1.)
-for suite in ${E2E_SUITES:-dashboard chat widget account webhooks}; do
+for suite in ${E2E_SUITES:-dashboard chat widget account webhooks evals}; do
   case "$suite" in
     dashboard) file=scripts/e2e.test.mjs ;;
-    chat | widget | account | webhooks) file="scripts/$suite.e2e.test.mjs" ;;
+    chat | widget | account | webhooks | evals) file="scripts/$suite.e2e.test.mjs" ;;
     *) echo "e2e: unknown suite $suite" >&2; exit 2 ;;
   esac
   t=$(now)

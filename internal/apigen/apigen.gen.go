@@ -424,6 +424,27 @@ func (e ProjectFileStatus) Valid() bool {
 	}
 }
 
+// Defines values for SettingChangeName.
+const (
+	SettingChangeNameMaxOutputTokens SettingChangeName = "max_output_tokens"
+	SettingChangeNameModel           SettingChangeName = "model"
+	SettingChangeNameTemperature     SettingChangeName = "temperature"
+)
+
+// Valid indicates whether the value is a known member of the SettingChangeName enum.
+func (e SettingChangeName) Valid() bool {
+	switch e {
+	case SettingChangeNameMaxOutputTokens:
+		return true
+	case SettingChangeNameModel:
+		return true
+	case SettingChangeNameTemperature:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenTokenType.
 const (
 	Bearer TokenTokenType = "bearer"
@@ -589,6 +610,9 @@ type ApiKey struct {
 	LastUsedAt *time.Time `json:"last_used_at"`
 	Name       string     `json:"name"`
 
+	// PinnedRelease Secret keys - the release the key answers with whatever is published; null - the published one
+	PinnedRelease *int64 `json:"pinned_release"`
+
 	// Prefix The key's first characters, to recognise it
 	//
 	// Example: cb_sk_4fQ2x9
@@ -744,12 +768,15 @@ type ChatMessage struct {
 	Id        int64      `json:"id"`
 
 	// Incomplete True when the reply was interrupted before it finished
-	Incomplete   bool            `json:"incomplete"`
-	InputTokens  *int            `json:"input_tokens,omitempty"`
-	LatencyMs    *int            `json:"latency_ms,omitempty"`
-	Model        *string         `json:"model,omitempty"`
-	OutputTokens *int            `json:"output_tokens,omitempty"`
-	Role         ChatMessageRole `json:"role"`
+	Incomplete   bool    `json:"incomplete"`
+	InputTokens  *int    `json:"input_tokens,omitempty"`
+	LatencyMs    *int    `json:"latency_ms,omitempty"`
+	Model        *string `json:"model,omitempty"`
+	OutputTokens *int    `json:"output_tokens,omitempty"`
+
+	// Release Assistant messages - the release that answered; null - the draft (and user messages)
+	Release *int64          `json:"release"`
+	Role    ChatMessageRole `json:"role"`
 }
 
 // ChatMessageRole defines model for ChatMessage.Role.
@@ -770,6 +797,11 @@ type ChatRequest struct {
 	// Example: 1
 	ProjectId *int64 `json:"project_id,omitempty"`
 
+	// Release Signed-in owner only (a key answers with its pinned or the project's published release; 400 here):
+	// which state of the bot answers - `draft` (the default), `published` (the draft while there is no
+	// release), or a release number such as `"3"`
+	Release *string `json:"release,omitempty"`
+
 	// User With a project key: the end user this message is from (the key holder's own user id). A publishable
 	// key's signed-in visitor sends it with `user_hash`; anonymous visitors send `X-Visitor-Id` instead.
 	// Ignored for a signed-in owner.
@@ -785,8 +817,11 @@ type ChatResponse struct {
 	ConversationId int64      `json:"conversation_id"`
 	MessageId      int64      `json:"message_id"`
 	Model          string     `json:"model"`
-	Reply          string     `json:"reply"`
-	Usage          Usage      `json:"usage"`
+
+	// Release The release that answered; null - the draft
+	Release *int64 `json:"release"`
+	Reply   string `json:"reply"`
+	Usage   Usage  `json:"usage"`
 }
 
 // ChatStreamDelta defines model for ChatStreamDelta.
@@ -1126,6 +1161,9 @@ type KeyCreate struct {
 	// Name 1–100 characters after trimming
 	Name Name `json:"name"`
 
+	// PinnedRelease Secret keys only - answer with this release of the project whatever is published; absent or null - the published one
+	PinnedRelease *int64 `json:"pinned_release,omitempty"`
+
 	// RateLimitPerMinute Absent uses the server's RATE_LIMIT_KEY
 	RateLimitPerMinute *int `json:"rate_limit_per_minute,omitempty"`
 
@@ -1169,6 +1207,9 @@ type KeyCreated struct {
 	// LastUsedAt Updated at most once a minute
 	LastUsedAt *time.Time `json:"last_used_at"`
 	Name       string     `json:"name"`
+
+	// PinnedRelease Secret keys - the release the key answers with whatever is published; null - the published one
+	PinnedRelease *int64 `json:"pinned_release"`
 
 	// Prefix The key's first characters, to recognise it
 	//
@@ -1214,6 +1255,9 @@ type KeyUpdate struct {
 
 	// Name 1–100 characters after trimming
 	Name *Name `json:"name,omitempty"`
+
+	// PinnedRelease Secret keys only: answer with this release of the project; `null` - follow the published one
+	PinnedRelease nullable.Nullable[int64] `json:"pinned_release,omitempty"`
 
 	// RateLimitPerMinute `null`: the server's RATE_LIMIT_KEY
 	RateLimitPerMinute    nullable.Nullable[int] `json:"rate_limit_per_minute,omitempty"`
@@ -1369,6 +1413,9 @@ type Project struct {
 	// Name Example: My Chatbot
 	Name string `json:"name"`
 
+	// PublishedRelease The release keys, the widget and the OpenAI-compatible endpoint answer with; null - none yet (the draft answers)
+	PublishedRelease *int64 `json:"published_release"`
+
 	// Temperature Sampling temperature, 0–2
 	//
 	// Example: 0.7
@@ -1514,6 +1561,78 @@ type RecoveryCodes struct {
 	RecoveryCodes []string `json:"recovery_codes"`
 }
 
+// Release defines model for Release.
+type Release struct {
+	CreatedAt time.Time    `json:"created_at"`
+	Diff      *ReleaseDiff `json:"diff,omitempty"`
+	Note      string       `json:"note"`
+
+	// Number Example: 3
+	Number int64 `json:"number"`
+
+	// Published This is the release keys, the widget and the OpenAI-compatible endpoint answer with
+	Published bool `json:"published"`
+
+	// RemovedFiles Files deleted with `force=true` after the release was made (they are no longer in `snapshot.files`)
+	RemovedFiles []SnapshotFile  `json:"removed_files"`
+	Snapshot     ReleaseSnapshot `json:"snapshot"`
+}
+
+// ReleaseCreate defines model for ReleaseCreate.
+type ReleaseCreate struct {
+	// Force Skip the release gate (the evaluation check); the release is made and published anyway
+	Force *bool `json:"force,omitempty"`
+
+	// Note What changed, for people (trimmed; at most 500 characters)
+	//
+	// Example: Friendlier greeting
+	Note *string `json:"note,omitempty"`
+}
+
+// ReleaseDiff defines model for ReleaseDiff.
+type ReleaseDiff struct {
+	// FilesAdded In `to` only
+	FilesAdded []SnapshotFile `json:"files_added"`
+
+	// FilesRemoved In this release only
+	FilesRemoved []SnapshotFile  `json:"files_removed"`
+	Settings     []SettingChange `json:"settings"`
+
+	// SystemPrompt Unified line diff of the system prompt from this release to `to` ("" - the same)
+	SystemPrompt string `json:"system_prompt"`
+
+	// To The release compared to (`diff_to`)
+	To int64 `json:"to"`
+}
+
+// ReleaseSnapshot defines model for ReleaseSnapshot.
+type ReleaseSnapshot struct {
+	// Digest SHA-256 (hex) of the snapshot's canonical JSON; equal snapshots have equal digests
+	Digest          string         `json:"digest"`
+	Files           []SnapshotFile `json:"files"`
+	MaxOutputTokens int64          `json:"max_output_tokens"`
+	Model           string         `json:"model"`
+
+	// Prompts The enabled prompts, in order
+	Prompts []SnapshotPrompt `json:"prompts"`
+
+	// SystemPrompt The system prompt the release sends (its prompts joined)
+	SystemPrompt string  `json:"system_prompt"`
+	Temperature  float64 `json:"temperature"`
+}
+
+// ReleaseSummary defines model for ReleaseSummary.
+type ReleaseSummary struct {
+	CreatedAt time.Time `json:"created_at"`
+	Note      string    `json:"note"`
+
+	// Number Example: 3
+	Number int64 `json:"number"`
+
+	// Published This is the release keys, the widget and the OpenAI-compatible endpoint answer with
+	Published bool `json:"published"`
+}
+
 // Session One sign-in of the user.
 type Session struct {
 	CreatedAt time.Time `json:"created_at"`
@@ -1528,6 +1647,29 @@ type Session struct {
 
 	// UserAgent The signing-in client's User-Agent, up to 256 bytes
 	UserAgent string `json:"user_agent"`
+}
+
+// SettingChange defines model for SettingChange.
+type SettingChange struct {
+	From string            `json:"from"`
+	Name SettingChangeName `json:"name"`
+	To   string            `json:"to"`
+}
+
+// SettingChangeName defines model for SettingChange.Name.
+type SettingChangeName string
+
+// SnapshotFile defines model for SnapshotFile.
+type SnapshotFile struct {
+	Filename     string `json:"filename"`
+	Id           int64  `json:"id"`
+	OpenaiFileId string `json:"openai_file_id"`
+}
+
+// SnapshotPrompt defines model for SnapshotPrompt.
+type SnapshotPrompt struct {
+	Content string `json:"content"`
+	Name    string `json:"name"`
 }
 
 // Temperature Sampling temperature; defaults to the server's OPENAI_TEMPERATURE
@@ -1781,6 +1923,9 @@ type ProjectID = int64
 // PromptID defines model for PromptID.
 type PromptID = int64
 
+// ReleaseNumber defines model for ReleaseNumber.
+type ReleaseNumber = int64
+
 // UserHash defines model for UserHash.
 type UserHash = string
 
@@ -1923,6 +2068,12 @@ type GetConversationParams struct {
 	XVisitorId *VisitorID `json:"X-Visitor-Id,omitempty"`
 }
 
+// DeleteFileParams defines parameters for DeleteFile.
+type DeleteFileParams struct {
+	// Force Delete even a file the published release uses (it is removed from every release)
+	Force *bool `form:"force,omitempty" json:"force,omitempty"`
+}
+
 // ListConversationsParams defines parameters for ListConversations.
 type ListConversationsParams struct {
 	// KeyId Only conversations started through this key
@@ -1970,6 +2121,13 @@ type ListPromptsParams struct {
 
 	// Cursor Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetReleaseParams defines parameters for GetRelease.
+type GetReleaseParams struct {
+	// DiffTo Another release's number: `diff` then says what changes going from this release to that one (a unified
+	// line diff of the system prompt, the settings that differ, the files added and removed)
+	DiffTo *int64 `form:"diff_to,omitempty" json:"diff_to,omitempty"`
 }
 
 // GetUsageParams defines parameters for GetUsage.
@@ -2031,6 +2189,9 @@ type CreateKeyJSONRequestBody = KeyCreate
 
 // CreatePromptJSONRequestBody defines body for CreatePrompt for application/json ContentType.
 type CreatePromptJSONRequestBody = PromptCreate
+
+// CreateReleaseJSONRequestBody defines body for CreateRelease for application/json ContentType.
+type CreateReleaseJSONRequestBody = ReleaseCreate
 
 // CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
 type CreateWebhookJSONRequestBody = WebhookCreate
@@ -2423,7 +2584,7 @@ type ServerInterface interface {
 	GetEvalRun(ctx echo.Context, runId EvalRunID) error
 	// DeleteFile Delete a file at OpenAI and here
 	// (DELETE /projects/files/{file_id})
-	DeleteFile(ctx echo.Context, fileId FileID) error
+	DeleteFile(ctx echo.Context, fileId FileID, params DeleteFileParams) error
 	// DeleteKey Revoke a key; it fails from the very next request, on every instance
 	// (DELETE /projects/keys/{key_id})
 	DeleteKey(ctx echo.Context, keyId KeyID) error
@@ -2487,6 +2648,18 @@ type ServerInterface interface {
 	// CreatePrompt Add a prompt to a project
 	// (POST /projects/{project_id}/prompts)
 	CreatePrompt(ctx echo.Context, projectId ProjectID) error
+	// ListReleases A project's releases, newest first, with which one is published
+	// (GET /projects/{project_id}/releases)
+	ListReleases(ctx echo.Context, projectId ProjectID) error
+	// CreateRelease Snapshot the draft as the next release and publish it
+	// (POST /projects/{project_id}/releases)
+	CreateRelease(ctx echo.Context, projectId ProjectID) error
+	// GetRelease One release with its snapshot, and with `diff_to` what changes from it to another release
+	// (GET /projects/{project_id}/releases/{number})
+	GetRelease(ctx echo.Context, projectId ProjectID, number ReleaseNumber, params GetReleaseParams) error
+	// PublishRelease Make this release the published one (roll back, or forward again)
+	// (POST /projects/{project_id}/releases/{number}/publish)
+	PublishRelease(ctx echo.Context, projectId ProjectID, number ReleaseNumber) error
 	// GetUsage What the project's bot cost, in totals and a series grouped by day, model, key or end user
 	// (GET /projects/{project_id}/usage)
 	GetUsage(ctx echo.Context, projectId ProjectID, params GetUsageParams) error
@@ -2920,8 +3093,17 @@ func (w *ServerInterfaceWrapper) DeleteFile(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter file_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteFileParams
+	// ------------- Optional query parameter "force" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "force", ctx.QueryParams(), &params.Force, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter force: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DeleteFile(ctx, fileId)
+	err = w.Handler.DeleteFile(ctx, fileId, params)
 	return err
 }
 
@@ -3351,6 +3533,95 @@ func (w *ServerInterfaceWrapper) CreatePrompt(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CreatePrompt(ctx, projectId)
+	return err
+}
+
+// ListReleases converts echo context to params.
+func (w *ServerInterfaceWrapper) ListReleases(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "project_id" -------------
+	var projectId ProjectID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project_id", ctx.Param("project_id"), &projectId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListReleases(ctx, projectId)
+	return err
+}
+
+// CreateRelease converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateRelease(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "project_id" -------------
+	var projectId ProjectID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project_id", ctx.Param("project_id"), &projectId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateRelease(ctx, projectId)
+	return err
+}
+
+// GetRelease converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRelease(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "project_id" -------------
+	var projectId ProjectID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project_id", ctx.Param("project_id"), &projectId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
+	}
+
+	// ------------- Path parameter "number" -------------
+	var number ReleaseNumber
+
+	err = runtime.BindStyledParameterWithOptions("simple", "number", ctx.Param("number"), &number, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter number: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetReleaseParams
+	// ------------- Optional query parameter "diff_to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "diff_to", ctx.QueryParams(), &params.DiffTo, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter diff_to: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRelease(ctx, projectId, number, params)
+	return err
+}
+
+// PublishRelease converts echo context to params.
+func (w *ServerInterfaceWrapper) PublishRelease(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "project_id" -------------
+	var projectId ProjectID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project_id", ctx.Param("project_id"), &projectId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
+	}
+
+	// ------------- Path parameter "number" -------------
+	var number ReleaseNumber
+
+	err = runtime.BindStyledParameterWithOptions("simple", "number", ctx.Param("number"), &number, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter number: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PublishRelease(ctx, projectId, number)
 	return err
 }
 
@@ -3912,6 +4183,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/projects/:project_id/eval-runs", wrapper.CreateEvalRun, options.OperationMiddlewares["createEvalRun"]...)
 	router.GET(options.BaseURL+"/projects/eval-runs/:run_id", wrapper.GetEvalRun, options.OperationMiddlewares["getEvalRun"]...)
 	router.GET(options.BaseURL+"/projects/:project_id/usage", wrapper.GetUsage, options.OperationMiddlewares["getUsage"]...)
+	router.GET(options.BaseURL+"/projects/:project_id/releases", wrapper.ListReleases, options.OperationMiddlewares["listReleases"]...)
+	router.POST(options.BaseURL+"/projects/:project_id/releases", wrapper.CreateRelease, options.OperationMiddlewares["createRelease"]...)
+	router.GET(options.BaseURL+"/projects/:project_id/releases/:number", wrapper.GetRelease, options.OperationMiddlewares["getRelease"]...)
+	router.POST(options.BaseURL+"/projects/:project_id/releases/:number/publish", wrapper.PublishRelease, options.OperationMiddlewares["publishRelease"]...)
 	router.POST(options.BaseURL+"/v1/chat/completions", wrapper.CreateChatCompletion, options.OperationMiddlewares["createChatCompletion"]...)
 	router.GET(options.BaseURL+"/v1/models", wrapper.ListModels, options.OperationMiddlewares["listModels"]...)
 	router.GET(options.BaseURL+"/models", wrapper.GetAllowedModels, options.OperationMiddlewares["getAllowedModels"]...)
@@ -5899,6 +6174,7 @@ func (response GetEvalRundefaultJSONResponse) VisitGetEvalRunResponse(w http.Res
 
 type DeleteFileRequestObject struct {
 	FileId FileID `json:"file_id"`
+	Params DeleteFileParams
 }
 
 type DeleteFileResponseObject interface {
@@ -5968,6 +6244,20 @@ func (response DeleteFile404JSONResponse) VisitDeleteFileResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFile409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeleteFile409JSONResponse) VisitDeleteFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9132,6 +9422,582 @@ type CreatePromptdefaultJSONResponse struct {
 }
 
 func (response CreatePromptdefaultJSONResponse) VisitCreatePromptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReleasesRequestObject struct {
+	ProjectId ProjectID `json:"project_id"`
+}
+
+type ListReleasesResponseObject interface {
+	VisitListReleasesResponse(w http.ResponseWriter) error
+}
+
+type ListReleases200JSONResponse []ReleaseSummary
+
+func (response ListReleases200JSONResponse) VisitListReleasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReleases400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListReleases400JSONResponse) VisitListReleasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReleases401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListReleases401JSONResponse) VisitListReleasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReleases403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListReleases403JSONResponse) VisitListReleasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReleases404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListReleases404JSONResponse) VisitListReleasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReleases429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListReleases429JSONResponse) VisitListReleasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReleases503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListReleases503JSONResponse) VisitListReleasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReleasesdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListReleasesdefaultJSONResponse) VisitListReleasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReleaseRequestObject struct {
+	ProjectId ProjectID `json:"project_id"`
+	Body      *CreateReleaseJSONRequestBody
+}
+
+type CreateReleaseResponseObject interface {
+	VisitCreateReleaseResponse(w http.ResponseWriter) error
+}
+
+type CreateRelease201JSONResponse Release
+
+func (response CreateRelease201JSONResponse) VisitCreateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRelease400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateRelease400JSONResponse) VisitCreateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRelease401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateRelease401JSONResponse) VisitCreateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRelease403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateRelease403JSONResponse) VisitCreateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRelease404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateRelease404JSONResponse) VisitCreateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRelease409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateRelease409JSONResponse) VisitCreateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRelease413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response CreateRelease413JSONResponse) VisitCreateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRelease415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateRelease415JSONResponse) VisitCreateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRelease429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateRelease429JSONResponse) VisitCreateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRelease503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateRelease503JSONResponse) VisitCreateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReleasedefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response CreateReleasedefaultJSONResponse) VisitCreateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReleaseRequestObject struct {
+	ProjectId ProjectID     `json:"project_id"`
+	Number    ReleaseNumber `json:"number"`
+	Params    GetReleaseParams
+}
+
+type GetReleaseResponseObject interface {
+	VisitGetReleaseResponse(w http.ResponseWriter) error
+}
+
+type GetRelease200JSONResponse Release
+
+func (response GetRelease200JSONResponse) VisitGetReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRelease400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetRelease400JSONResponse) VisitGetReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRelease401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetRelease401JSONResponse) VisitGetReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRelease403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetRelease403JSONResponse) VisitGetReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRelease404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetRelease404JSONResponse) VisitGetReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRelease429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetRelease429JSONResponse) VisitGetReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRelease503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetRelease503JSONResponse) VisitGetReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReleasedefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetReleasedefaultJSONResponse) VisitGetReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishReleaseRequestObject struct {
+	ProjectId ProjectID     `json:"project_id"`
+	Number    ReleaseNumber `json:"number"`
+}
+
+type PublishReleaseResponseObject interface {
+	VisitPublishReleaseResponse(w http.ResponseWriter) error
+}
+
+type PublishRelease200JSONResponse Release
+
+func (response PublishRelease200JSONResponse) VisitPublishReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishRelease400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PublishRelease400JSONResponse) VisitPublishReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishRelease401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PublishRelease401JSONResponse) VisitPublishReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishRelease403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PublishRelease403JSONResponse) VisitPublishReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishRelease404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PublishRelease404JSONResponse) VisitPublishReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishRelease429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PublishRelease429JSONResponse) VisitPublishReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishRelease503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response PublishRelease503JSONResponse) VisitPublishReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishReleasedefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response PublishReleasedefaultJSONResponse) VisitPublishReleaseResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -13670,6 +14536,18 @@ type StrictServerInterface interface {
 	// CreatePrompt Add a prompt to a project
 	// (POST /projects/{project_id}/prompts)
 	CreatePrompt(ctx context.Context, request CreatePromptRequestObject) (CreatePromptResponseObject, error)
+	// ListReleases A project's releases, newest first, with which one is published
+	// (GET /projects/{project_id}/releases)
+	ListReleases(ctx context.Context, request ListReleasesRequestObject) (ListReleasesResponseObject, error)
+	// CreateRelease Snapshot the draft as the next release and publish it
+	// (POST /projects/{project_id}/releases)
+	CreateRelease(ctx context.Context, request CreateReleaseRequestObject) (CreateReleaseResponseObject, error)
+	// GetRelease One release with its snapshot, and with `diff_to` what changes from it to another release
+	// (GET /projects/{project_id}/releases/{number})
+	GetRelease(ctx context.Context, request GetReleaseRequestObject) (GetReleaseResponseObject, error)
+	// PublishRelease Make this release the published one (roll back, or forward again)
+	// (POST /projects/{project_id}/releases/{number}/publish)
+	PublishRelease(ctx context.Context, request PublishReleaseRequestObject) (PublishReleaseResponseObject, error)
 	// GetUsage What the project's bot cost, in totals and a series grouped by day, model, key or end user
 	// (GET /projects/{project_id}/usage)
 	GetUsage(ctx context.Context, request GetUsageRequestObject) (GetUsageResponseObject, error)
@@ -14218,10 +15096,11 @@ func (sh *strictHandler) GetEvalRun(ctx echo.Context, runId EvalRunID) error {
 }
 
 // DeleteFile operation middleware
-func (sh *strictHandler) DeleteFile(ctx echo.Context, fileId FileID) error {
+func (sh *strictHandler) DeleteFile(ctx echo.Context, fileId FileID, params DeleteFileParams) error {
 	var request DeleteFileRequestObject
 
 	request.FileId = fileId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteFile(ctx.Request().Context(), request.(DeleteFileRequestObject))
@@ -14954,6 +15833,132 @@ func (sh *strictHandler) CreatePrompt(ctx echo.Context, projectId ProjectID) err
 		return err
 	} else if validResponse, ok := response.(CreatePromptResponseObject); ok {
 		return validResponse.VisitCreatePromptResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListReleases operation middleware
+func (sh *strictHandler) ListReleases(ctx echo.Context, projectId ProjectID) error {
+	var request ListReleasesRequestObject
+
+	request.ProjectId = projectId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListReleases(ctx.Request().Context(), request.(ListReleasesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListReleases")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListReleasesResponseObject); ok {
+		return validResponse.VisitListReleasesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateRelease operation middleware
+func (sh *strictHandler) CreateRelease(ctx echo.Context, projectId ProjectID) error {
+	var request CreateReleaseRequestObject
+
+	request.ProjectId = projectId
+
+	var body CreateReleaseJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateRelease(ctx.Request().Context(), request.(CreateReleaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateRelease")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateReleaseResponseObject); ok {
+		return validResponse.VisitCreateReleaseResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetRelease operation middleware
+func (sh *strictHandler) GetRelease(ctx echo.Context, projectId ProjectID, number ReleaseNumber, params GetReleaseParams) error {
+	var request GetReleaseRequestObject
+
+	request.ProjectId = projectId
+	request.Number = number
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRelease(ctx.Request().Context(), request.(GetReleaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRelease")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetReleaseResponseObject); ok {
+		return validResponse.VisitGetReleaseResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PublishRelease operation middleware
+func (sh *strictHandler) PublishRelease(ctx echo.Context, projectId ProjectID, number ReleaseNumber) error {
+	var request PublishReleaseRequestObject
+
+	request.ProjectId = projectId
+	request.Number = number
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PublishRelease(ctx.Request().Context(), request.(PublishReleaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PublishRelease")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PublishReleaseResponseObject); ok {
+		return validResponse.VisitPublishReleaseResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

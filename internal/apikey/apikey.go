@@ -86,6 +86,8 @@ type Settings struct {
 	BudgetMonthlyTokens   Change[int64]
 	EndUserDailyTokens    Change[int64]
 	EndUserMonthlyTokens  Change[int64]
+	// PinnedRelease pins a secret key to a release of its project (nil: follow the published one).
+	PinnedRelease Change[int64]
 }
 
 // Change edits a nullable field: unset leaves it as it is; set, it becomes To (nil: none).
@@ -121,6 +123,9 @@ func (s *Service) Create(ctx context.Context, ownerID, projectID int64, kind str
 	if err := s.apply(&k, in); err != nil {
 		return Created{}, err
 	}
+	if err := checkPinned(ctx, s.store, ownerID, k); err != nil {
+		return Created{}, err
+	}
 	prefix := SecretPrefix
 	if kind == model.KeyPublishable {
 		prefix = PublishablePrefix
@@ -154,6 +159,11 @@ func (s *Service) Update(ctx context.Context, ownerID, id int64, in Settings) (m
 		}
 		if err := s.apply(&k, in); err != nil {
 			return err
+		}
+		if in.PinnedRelease.Set {
+			if err := checkPinned(ctx, tx, ownerID, k); err != nil {
+				return err
+			}
 		}
 		out, err = tx.UpdateKey(ctx, ownerID, k)
 		return err
@@ -252,6 +262,10 @@ func (s *Service) apply(k *model.APIKey, in Settings) error {
 	in.BudgetMonthlyTokens.apply(&k.BudgetMonthlyTokens)
 	in.EndUserDailyTokens.apply(&k.EndUserDailyTokens)
 	in.EndUserMonthlyTokens.apply(&k.EndUserMonthlyTokens)
+	if publishable && in.PinnedRelease.To != nil {
+		add("pinned_release", "only secret keys pin a release: the widget answers with the published one")
+	}
+	in.PinnedRelease.apply(&k.PinnedRelease)
 	switch {
 	case in.ClearRateLimit:
 		k.RateLimitPerMinute = nil
@@ -263,6 +277,22 @@ func (s *Service) apply(k *model.APIKey, in Settings) error {
 		return &verr
 	}
 	return nil
+}
+
+// checkPinned refuses (400) a pinned release that is not one of the key's project's; store.ErrNotFound
+// for a project that is not the owner's.
+func checkPinned(ctx context.Context, st store.Store, ownerID int64, k model.APIKey) error {
+	if k.PinnedRelease == nil {
+		return nil
+	}
+	_, err := st.GetRelease(ctx, ownerID, k.ProjectID, *k.PinnedRelease)
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if _, err := st.GetProject(ctx, ownerID, k.ProjectID); err != nil {
+		return err
+	}
+	return model.Invalid("pinned_release", fmt.Sprintf("project %d has no release %d: GET /projects/%d/releases lists its releases", k.ProjectID, *k.PinnedRelease, k.ProjectID))
 }
 
 // NormalizeOrigin checks that o is an exact origin, scheme://host[:port] over http or https with

@@ -34,6 +34,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/metrics"
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/ratelimit"
+	"github.com/chatbot-platform/chatbot/internal/release"
 	"github.com/chatbot-platform/chatbot/internal/store"
 	"github.com/chatbot-platform/chatbot/internal/store/postgres"
 	"github.com/chatbot-platform/chatbot/internal/store/sqlite"
@@ -167,9 +168,15 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	meter.EmitTo(hooks)
 	chats := chat.NewService(st, writes, openai, files, meter, cfg.ChatHistoryChars, limits, log, m)
 	chats.EmitTo(hooks)
+	releases := release.NewService(st, log)
+	releases.EmitTo(hooks)
+	chats.AnswerWithReleases(releases)
+	files.GuardWith(releases)
 	evals := eval.NewService(st, chats, log)
 	evals.EmitTo(hooks)
+	evals.UseReleases(releases)
 	evals.RegisterJobs(workers)
+	releases.SetGate(evals) // a draft that fails its evaluation cases is not released unless forced
 	if p, ok := st.(store.Pooled); ok {
 		m.WatchPools(p.PoolStats)
 	}
@@ -191,6 +198,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		Keys:      apikey.NewService(st, log),
 		Projects:  projects,
 		Files:     files,
+		Releases:  releases,
 		Chat:      chats,
 		Evals:     evals,
 		Usage:     meter,

@@ -18,6 +18,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/panics"
 	"github.com/chatbot-platform/chatbot/internal/project"
+	"github.com/chatbot-platform/chatbot/internal/release"
 	"github.com/chatbot-platform/chatbot/internal/store"
 	"github.com/chatbot-platform/chatbot/internal/usage"
 	"github.com/chatbot-platform/chatbot/internal/webhook"
@@ -30,6 +31,12 @@ const MaxMessageChars = 32_000
 // file id (to name them in citations). The file service implements it.
 type Searcher interface {
 	SearchTarget(ctx context.Context, ownerID int64, p model.Project) (vectorStoreID string, files map[string]model.File, err error)
+}
+
+// Releases gives the snapshot of a project's release (the release service implements it, from memory
+// after the first read). Returns *model.NotFoundError for a number the project does not have.
+type Releases interface {
+	Snapshot(ctx context.Context, ownerID, projectID, number int64) (model.Snapshot, error)
 }
 
 // Service is the chat logic.
@@ -45,10 +52,15 @@ type Service struct {
 	log          *slog.Logger
 	metrics      *metrics.Metrics
 	events       *webhook.Service // conversation.created and message.completed; nil: none
+	releases     Releases
 
 	// Idempotency claims' lease and renewal period; zero: ClaimLease and claimRenewEvery (tests shorten them).
 	leaseForTest, renewForTest time.Duration
 }
+
+// AnswerWithReleases makes the service answer with releases from r (required before a project has
+// one).
+func (s *Service) AnswerWithReleases(r Releases) { s.releases = r }
 
 // EmitTo makes the service record conversation.created and message.completed through e.
 func (s *Service) EmitTo(e *webhook.Service) { s.events = e }
@@ -90,9 +102,34 @@ func (v Viewer) project(projectID int64) error {
 	return nil
 }
 
+// Target says which state of the project answers.
+type Target struct {
+	Kind TargetKind
+	// Number is the release for TargetRelease.
+	Number int64
+}
+
+// TargetKind is one kind of Target.
+type TargetKind int
+
+// Target kinds.
+const (
+	// TargetDefault is the viewer's: the draft for the signed-in owner; for a key, its pinned
+	// release, else the published one, else the draft.
+	TargetDefault TargetKind = iota
+	// TargetDraft is the project's editable state.
+	TargetDraft
+	// TargetPublished is the published release (the draft while there is none).
+	TargetPublished
+	// TargetRelease is release Number.
+	TargetRelease
+)
+
 // Request is one user message to a project's bot.
 type Request struct {
 	Viewer
+	// Target is which state of the project answers (zero: the viewer's default).
+	Target         Target
 	ProjectID      int64
 	ConversationID int64 // 0 starts a new conversation
 	Message        string
@@ -119,12 +156,15 @@ type Result struct {
 	Citations      []model.Citation
 	// BudgetRemaining is what was left of the tightest budget before this call ("" : none applies).
 	BudgetRemaining string
+	// Release is the release that answered; nil: the draft.
+	Release *int64
 }
 
 // turn is a prepared exchange: everything known before the upstream call.
 type turn struct {
 	req     Request
 	project model.Project
+	release *int64             // the release answering; nil: the draft
 	conv    model.Conversation // ID 0 when new
 	call    llm.Request
 	files   map[string]model.File
@@ -186,7 +226,8 @@ func (s *Service) Send(ctx context.Context, req Request) (Result, error) {
 		s.usage.Fail(ctx, t.held, t.outcome(llm.Usage{}, "", err))
 		return Result{}, err
 	}
-	res := Result{Reply: reply.Text, Model: reply.Model, Usage: reply.Usage, Citations: t.citations(reply.Citations), BudgetRemaining: t.held.Remaining}
+	res := Result{Reply: reply.Text, Model: reply.Model, Usage: reply.Usage, Citations: t.citations(reply.Citations),
+		BudgetRemaining: t.held.Remaining, Release: t.release}
 	ctx = context.WithoutCancel(ctx) // the reply exists: store it even if the client left
 	var conv model.Conversation
 	var stored []model.Message
@@ -229,6 +270,15 @@ func (s *Service) prepare(ctx context.Context, req Request) (*turn, error) {
 	if err != nil {
 		return nil, notFound(err, "project")
 	}
+	var snap *model.Snapshot
+	if t.release = req.releaseNumber(t.project); t.release != nil {
+		rs, err := s.releases.Snapshot(ctx, req.OwnerID, t.project.ID, *t.release)
+		if err != nil {
+			return nil, err
+		}
+		snap = &rs
+		t.project.Model, t.project.Temperature, t.project.MaxOutputTokens = rs.Model, rs.Temperature, rs.MaxOutputTokens
+	}
 	if !s.limits.Allows(t.project.Model) {
 		return nil, model.Invalid("model", fmt.Sprintf("this project's model %q is no longer offered here; change it to one of: %s", t.project.Model, strings.Join(s.limits.Models, ", ")))
 	}
@@ -249,9 +299,15 @@ func (s *Service) prepare(ctx context.Context, req Request) (*turn, error) {
 			return nil, err
 		}
 	}
-	prompts, err := s.store.ListPrompts(ctx, req.OwnerID, t.project.ID)
-	if err != nil {
-		return nil, err
+	var system string
+	if snap != nil {
+		system = release.SystemPrompt(*snap)
+	} else {
+		prompts, err := s.store.ListPrompts(ctx, req.OwnerID, t.project.ID)
+		if err != nil {
+			return nil, err
+		}
+		system = project.SystemPrompt(prompts)
 	}
 	vectorStore, files, err := s.search.SearchTarget(ctx, req.OwnerID, t.project)
 	if err != nil {
@@ -262,7 +318,7 @@ func (s *Service) prepare(ctx context.Context, req Request) (*turn, error) {
 		Model:           t.project.Model,
 		Temperature:     float32(t.project.Temperature),
 		MaxOutputTokens: int(t.project.MaxOutputTokens),
-		Input:           buildInput(systemPrompt(prompts, req.Instructions), history, req.Message, s.historyChars),
+		Input:           buildInput(withInstructions(system, req.Instructions), history, req.Message, s.historyChars),
 	}
 	if vectorStore != "" {
 		t.call.VectorStoreIDs = []string{vectorStore}
@@ -284,9 +340,28 @@ func worstInputTokens(call llm.Request) int64 {
 	return n
 }
 
-// systemPrompt is the project's prompts, then the caller's own instructions.
-func systemPrompt(prompts []model.Prompt, instructions []string) string {
-	system := project.SystemPrompt(prompts)
+// releaseNumber is the release that answers req in project p; nil: the draft.
+func (req Request) releaseNumber(p model.Project) *int64 {
+	switch req.Target.Kind {
+	case TargetDraft:
+		return nil
+	case TargetPublished:
+		return p.PublishedRelease
+	case TargetRelease:
+		n := req.Target.Number
+		return &n
+	}
+	if req.Key == nil {
+		return nil // the owner tries the draft in the dashboard
+	}
+	if req.Key.PinnedRelease != nil {
+		return req.Key.PinnedRelease
+	}
+	return p.PublishedRelease
+}
+
+// withInstructions is the system prompt, then the caller's own instructions.
+func withInstructions(system string, instructions []string) string {
 	if len(instructions) == 0 {
 		return system
 	}
@@ -382,7 +457,8 @@ func (t *turn) userMessage() model.Message {
 func (t *turn) assistantMessage(res Result, incomplete bool) model.Message {
 	latency := time.Since(t.started).Milliseconds()
 	in, out := int64(res.Usage.InputTokens), int64(res.Usage.OutputTokens)
-	m := model.Message{Role: model.RoleAssistant, Content: res.Reply, LatencyMS: &latency, Incomplete: incomplete, Citations: res.Citations}
+	m := model.Message{Role: model.RoleAssistant, Content: res.Reply, LatencyMS: &latency, Incomplete: incomplete, Citations: res.Citations,
+		Release: t.release}
 	if res.Model != "" {
 		m.Model = &res.Model
 	}

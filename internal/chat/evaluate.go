@@ -22,8 +22,8 @@ type Evaluation struct {
 	Latency time.Duration
 }
 
-// Evaluate answers req.Message after req.History exactly as Send would (the project's prompts,
-// settings, files and budgets), for the owner (req.Key must be nil) and without storing a
+// Evaluate answers req.Message after req.History exactly as Send would (req.Target's prompts and
+// settings, the project's files and budgets), for the owner (req.Key must be nil) and without storing a
 // conversation: only the usage ledger records the call, as operation "evaluation".
 // Errors: *model.ValidationError, *model.NotFoundError, *model.LimitError, *llm.Error.
 func (s *Service) Evaluate(ctx context.Context, req Request) (Evaluation, error) {

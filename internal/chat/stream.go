@@ -20,7 +20,7 @@ type Stream struct {
 	t     *turn
 	up    *llm.Stream
 	ctx   context.Context
-	Start Result // ConversationID, UserMessageID and BudgetRemaining
+	Start Result // ConversationID, UserMessageID, BudgetRemaining and Release
 	// firstToken is when the first piece of the reply arrived, from the turn's start.
 	firstToken time.Duration
 }
@@ -42,7 +42,7 @@ func (s *Service) Stream(ctx context.Context, req Request) (*Stream, error) {
 		return nil, err
 	}
 	st := &Stream{s: s, t: t, up: up, ctx: ctx}
-	st.Start.BudgetRemaining = t.held.Remaining
+	st.Start.BudgetRemaining, st.Start.Release = t.held.Remaining, t.release
 	wctx := context.WithoutCancel(ctx)
 	var conv model.Conversation
 	var stored []model.Message

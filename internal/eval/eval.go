@@ -33,13 +33,12 @@ const (
 	MaxRunsListed = 100
 )
 
-// Releases is what evaluation needs of the platform's releases: the digest of a project's draft
-// (recorded on every draft run, compared by the publish gate) and whether a release exists.
+// Releases is what evaluation needs of the platform's releases (release.Service): the draft's
+// snapshot, whose digest each draft run records and the publish gate compares, and a release's.
 type Releases interface {
-	DraftDigest(ctx context.Context, ownerID, projectID int64) (string, error)
-	// CheckRelease returns store.ErrNotFound (or a *model.NotFoundError) when the project has no
-	// release with this number.
-	CheckRelease(ctx context.Context, ownerID, projectID, number int64) error
+	Draft(ctx context.Context, ownerID, projectID int64) (model.Snapshot, error)
+	// Snapshot returns a *model.NotFoundError when the project has no release with this number.
+	Snapshot(ctx context.Context, ownerID, projectID, number int64) (model.Snapshot, error)
 }
 
 // Service manages cases and runs.
@@ -47,7 +46,7 @@ type Service struct {
 	store       store.Store
 	chat        *chat.Service
 	events      *webhook.Service // eval_run.completed; nil: none
-	releases    Releases         // nil: runs target the draft only
+	releases    Releases         // nil: runs target the draft only, and record no digest
 	log         *slog.Logger
 	concurrency int
 }

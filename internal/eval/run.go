@@ -65,20 +65,21 @@ func (s *Service) StartRun(ctx context.Context, ownerID, projectID int64, target
 	}
 	switch {
 	case target.Release != nil && s.releases == nil:
-		return run, model.Invalid("target", `releases are not available yet: run on "draft"`)
+		return run, model.Invalid("target", `releases are not available here: run on "draft"`)
 	case target.Release != nil:
-		if err := s.releases.CheckRelease(ctx, ownerID, projectID, *target.Release); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
+		if _, err := s.releases.Snapshot(ctx, ownerID, projectID, *target.Release); err != nil {
+			var nf *model.NotFoundError
+			if errors.As(err, &nf) || errors.Is(err, store.ErrNotFound) {
 				return run, &model.NotFoundError{What: fmt.Sprintf("release %d", *target.Release)}
 			}
 			return run, err
 		}
 	case s.releases != nil:
-		digest, err := s.releases.DraftDigest(ctx, ownerID, projectID)
+		draft, err := s.releases.Draft(ctx, ownerID, projectID)
 		if err != nil {
 			return run, err
 		}
-		run.DraftDigest = digest
+		run.DraftDigest = draft.Digest()
 	}
 	err := s.store.InTx(ctx, func(tx store.Store) error {
 		n, err := tx.LockAndCountEvalCases(ctx, ownerID, projectID)
@@ -197,7 +198,12 @@ func (s *Service) runCase(ctx context.Context, ownerID int64, run model.EvalRun,
 	for i, t := range r.History {
 		history[i] = model.Message{Role: t.Role, Content: t.Content}
 	}
-	ev, err := s.chat.Evaluate(ctx, chat.Request{Viewer: chat.Viewer{OwnerID: ownerID}, ProjectID: run.ProjectID, Message: r.Input, History: history})
+	target := chat.Target{Kind: chat.TargetDraft}
+	if run.TargetRelease != nil {
+		target = chat.Target{Kind: chat.TargetRelease, Number: *run.TargetRelease}
+	}
+	ev, err := s.chat.Evaluate(ctx, chat.Request{Viewer: chat.Viewer{OwnerID: ownerID}, ProjectID: run.ProjectID, Message: r.Input,
+		History: history, Target: target})
 	switch {
 	case err == nil:
 		r.Reply, r.Citations = ev.Reply, ev.Citations
@@ -344,10 +350,11 @@ func targetLabel(r model.EvalRun) string {
 	return fmt.Sprint(targetValue(r))
 }
 
-// CheckDraft is the publish gate: when the project has cases, a release of the draft whose digest
-// is draftDigest needs a completed run on that very draft with no failed case. Otherwise it returns
-// a *model.ConflictError saying why (the releases answer 409 unless forced).
-func (s *Service) CheckDraft(ctx context.Context, ownerID, projectID int64, draftDigest string) error {
+// AllowRelease is the publish gate (release.Gate): when the project has cases, a release of draft
+// needs a completed run on that very draft (the same digest) with no failed case. Otherwise it
+// returns a *model.ConflictError saying why (the release is refused with 409 unless forced).
+func (s *Service) AllowRelease(ctx context.Context, ownerID, projectID int64, draft model.Snapshot) error {
+	draftDigest := draft.Digest()
 	cases, err := s.store.ListEvalCases(ctx, ownerID, projectID)
 	if err != nil || len(cases) == 0 {
 		return err

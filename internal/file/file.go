@@ -48,7 +48,19 @@ type Service struct {
 	// indexGiveUp is how long a file may stay in progress before its job marks it failed.
 	indexGiveUp time.Duration
 	events      *webhook.Service // file.indexed and file.failed; nil: none
+	guard       Guard            // releases that use files; nil: none
 }
+
+// Guard keeps the files releases use (the release service implements it): CheckFileDelete refuses to
+// delete a file (an error to answer with) before anything is done; RemoveFile runs in the
+// transaction that deletes the file's row.
+type Guard interface {
+	CheckFileDelete(ctx context.Context, ownerID int64, f model.File, force bool) error
+	RemoveFile(ctx context.Context, tx store.Store, ownerID int64, f model.File) error
+}
+
+// GuardWith makes deletions ask g first. Call it before the service is used.
+func (s *Service) GuardWith(g Guard) { s.guard = g }
 
 // EmitTo makes the service record file.indexed and file.failed through e.
 func (s *Service) EmitTo(e *webhook.Service) { s.events = e }
@@ -96,11 +108,15 @@ func indexStatus(status, lastError string) (string, string) {
 // What OpenAI does not delete now (it fails or does not answer) is left to an upstream_cleanup job
 // enqueued in the transaction that deletes the record, so the delete succeeds anyway and the file
 // goes at OpenAI later. Returns store.ErrNotFound for a file that is not the owner's, before
-// anything is sent upstream.
-func (s *Service) Delete(ctx context.Context, ownerID, id int64) error {
+// anything is sent upstream, and the guard's refusal (a file the published release uses, unless
+// force).
+func (s *Service) Delete(ctx context.Context, ownerID, id int64, force bool) error {
 	f, err := s.store.GetFile(ctx, ownerID, id)
 	if err == nil {
 		err = auth.CheckProject(ctx, f.ProjectID)
+	}
+	if err == nil && s.guard != nil {
+		err = s.guard.CheckFileDelete(ctx, ownerID, f, force)
 	}
 	if err != nil {
 		return err
@@ -121,6 +137,11 @@ func (s *Service) Delete(ctx context.Context, ownerID, id int64) error {
 	err = s.store.InTx(ctx, func(tx store.Store) error {
 		if err := tx.DeleteFile(ctx, ownerID, id); err != nil {
 			return err
+		}
+		if s.guard != nil {
+			if err := s.guard.RemoveFile(ctx, tx, ownerID, f); err != nil {
+				return err
+			}
 		}
 		if left.empty() {
 			return nil

@@ -422,7 +422,7 @@ func TestIndexJob_GivesUpAndStops(t *testing.T) {
 			gone := e.upload(t, "gone.md", "y")
 			e.runJobs(t)
 			time.Sleep(200 * time.Millisecond) // each job polled once and snoozed
-			if err := e.svc.Delete(ctx, e.project.OwnerID, gone.ID); err != nil {
+			if err := e.svc.Delete(ctx, e.project.OwnerID, gone.ID, false); err != nil {
 				t.Fatal(err)
 			}
 			files := e.waitStored(t, 10*time.Second)

@@ -283,6 +283,9 @@ func TestIsolation_AnotherUsersIDsAre404(t *testing.T) {
 		prompt := s.Do(t, "POST", fmt.Sprintf("/projects/%d/prompts", p.ID), alice, `{"name":"secret","content":"alice only"}`)
 		var pr struct{ ID int64 }
 		json.Unmarshal(prompt.Body, &pr)
+		if r := s.Do(t, "POST", fmt.Sprintf("/projects/%d/releases", p.ID), alice, `{}`); r.StatusCode != 201 {
+			t.Fatalf("release: %d %s", r.StatusCode, r.Body)
+		}
 		snapshot := func() string {
 			a := s.Do(t, "GET", fmt.Sprintf("/projects/%d", p.ID), alice, "")
 			b := s.Do(t, "GET", fmt.Sprintf("/projects/%d/prompts", p.ID), alice, "")
@@ -303,6 +306,10 @@ func TestIsolation_AnotherUsersIDsAre404(t *testing.T) {
 			{"POST", "/projects/%d/eval-cases", `{"input":"injected"}`, "project not found"},
 			{"GET", "/projects/%d/eval-runs", "", "project not found"},
 			{"POST", "/projects/%d/eval-runs", `{"target":"draft"}`, "project not found"},
+			{"GET", "/projects/%d/releases", "", "project not found"},
+			{"POST", "/projects/%d/releases", `{"note":"stolen"}`, "project not found"},
+			{"GET", "/projects/%d/releases/1", "", "project not found"},
+			{"POST", "/projects/%d/releases/1/publish", "", "project not found"},
 		}
 		for _, r := range routes {
 			id := p.ID

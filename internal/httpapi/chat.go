@@ -153,10 +153,29 @@ func (h *Handlers) chatRequest(ctx context.Context, b *apigen.ChatRequest, visit
 	if b.ConversationId != nil {
 		r.ConversationID = *b.ConversationId
 	}
+	if b.Release != nil {
+		if v.Key != nil {
+			return r, model.Invalid("release", "only the project's owner chooses the release; a key answers with its pinned release, else the published one")
+		}
+		r.Target = chatTarget(*b.Release)
+	}
 	if v.Key != nil {
 		err = h.keys.CheckVisitorQuota(ctx, *v.Key, v.EndUser)
 	}
 	return r, err
+}
+
+// chatTarget reads a chat request's release: "draft", "published" or a number (the document's
+// pattern admits nothing else).
+func chatTarget(release string) chat.Target {
+	switch release {
+	case "draft":
+		return chat.Target{Kind: chat.TargetDraft}
+	case "published":
+		return chat.Target{Kind: chat.TargetPublished}
+	}
+	n, _ := strconv.ParseInt(release, 10, 64)
+	return chat.Target{Kind: chat.TargetRelease, Number: n}
 }
 
 // viewer is the caller as the chat service sees it. For a key, the end user is the one user names
@@ -191,7 +210,7 @@ func chatResponse(r chat.Result) apigen.ChatResponse {
 	return apigen.ChatResponse{
 		Reply: r.Reply, ConversationId: r.ConversationID, MessageId: r.MessageID, Model: r.Model,
 		Usage:     apigen.Usage{InputTokens: r.Usage.InputTokens, OutputTokens: r.Usage.OutputTokens, TotalTokens: r.Usage.TotalTokens},
-		Citations: mapSlice(r.Citations, citationToAPI),
+		Citations: mapSlice(r.Citations, citationToAPI), Release: r.Release,
 	}
 }
 

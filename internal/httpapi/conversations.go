@@ -104,7 +104,7 @@ func messageToAPI(m model.Message) apigen.ChatMessage {
 	return apigen.ChatMessage{
 		Id: m.ID, Role: apigen.ChatMessageRole(m.Role), Content: m.Content, Model: m.Model,
 		InputTokens: intPtr(m.InputTokens), OutputTokens: intPtr(m.OutputTokens), LatencyMs: intPtr(m.LatencyMS),
-		Incomplete: m.Incomplete, Citations: mapSlice(m.Citations, citationToAPI), CreatedAt: m.CreatedAt,
+		Incomplete: m.Incomplete, Citations: mapSlice(m.Citations, citationToAPI), Release: m.Release, CreatedAt: m.CreatedAt,
 	}
 }
 

@@ -99,11 +99,15 @@ func (h *Handlers) GetEvalRun(ctx context.Context, req apigen.GetEvalRunRequestO
 }
 
 func turnsFromAPI(ts *[]apigen.EvalTurn) []model.EvalTurn {
-	return mapSlice(deref(ts), func(t apigen.EvalTurn) model.EvalTurn { return model.EvalTurn{Role: string(t.Role), Content: t.Content} })
+	return mapSlice(deref(ts), func(t apigen.EvalTurn) model.EvalTurn {
+		return model.EvalTurn{Role: string(t.Role), Content: t.Content}
+	})
 }
 
 func turnsToAPI(ts []model.EvalTurn) []apigen.EvalTurn {
-	return mapSlice(ts, func(t model.EvalTurn) apigen.EvalTurn { return apigen.EvalTurn{Role: apigen.EvalTurnRole(t.Role), Content: t.Content} })
+	return mapSlice(ts, func(t model.EvalTurn) apigen.EvalTurn {
+		return apigen.EvalTurn{Role: apigen.EvalTurnRole(t.Role), Content: t.Content}
+	})
 }
 
 func checksFromAPI(c *apigen.EvalChecks) model.EvalChecks {

@@ -247,11 +247,11 @@ func TestEvals_CasesAreValidatedAndMadeFromMessages(t *testing.T) {
 		wantStatus(t, s.Do(t, "DELETE", path, tok, ""), 204, "")
 		wantStatus(t, s.Do(t, "GET", path, tok, ""), 404, "not found")
 
-		// Runs need cases, and the draft until releases exist.
+		// Runs need cases, and a release that exists.
 		runs := fmt.Sprintf("/projects/%d/eval-runs", pid)
 		wantStatus(t, s.Do(t, "POST", runs, tok, `{"target":"draft"}`), 400, "no evaluation cases")
 		newEvalCase(t, s, tok, pid, `{"input":"q"}`)
-		wantStatus(t, s.Do(t, "POST", runs, tok, `{"target":3}`), 400, "releases are not available yet")
+		wantStatus(t, s.Do(t, "POST", runs, tok, `{"target":3}`), 404, "release 3 not found")
 		wantStatus(t, s.Do(t, "POST", runs, tok, `{"target":"published"}`), 400, "target")
 	})
 }
@@ -349,5 +349,57 @@ func TestEvals_AnotherUsersCasesAndRunsAre404(t *testing.T) {
 		if got := decode[evalCaseJSON](t, s.Do(t, "GET", fmt.Sprintf("/projects/eval-cases/%d", c.ID), alice, "")); got.Input != "secret question" {
 			t.Fatalf("alice's case changed: %+v", got)
 		}
+	})
+}
+
+// TestEvals_ReleaseTargetsAndThePublishGate: runs answer with the release they target, and once a
+// project has cases a release of the draft needs a passing run on that very draft: no run, a failed
+// run, or a draft changed since the run is a 409 saying so, unless forced; rolling back is never gated.
+func TestEvals_ReleaseTargetsAndThePublishGate(t *testing.T) {
+	eachEngineWithUpstream(t, nil, func(t *testing.T, s *apitest.Server, _ *fakeopenai.Server) {
+		_, tok := s.NewUser(t)
+		pid := newProject(t, s, tok, `{"name":"Gated"}`)
+		prompt := decode[struct{ ID int64 }](t, s.Do(t, "POST", fmt.Sprintf("/projects/%d/prompts", pid), tok, `{"name":"script","content":"fake-reply: The old answer."}`))
+		setReply := func(reply string) {
+			wantStatus(t, s.Do(t, "PUT", fmt.Sprintf("/projects/prompts/%d", prompt.ID), tok, fmt.Sprintf(`{"name":"script","content":"fake-reply: %s"}`, reply)), 200, "")
+		}
+		releases := fmt.Sprintf("/projects/%d/releases", pid)
+		release := func(body string, status int, detail string) {
+			t.Helper()
+			wantStatus(t, s.Do(t, "POST", releases, tok, body), status, detail)
+		}
+
+		release(`{"note":"before any case"}`, 201, "") // release 1: no cases, no gate
+		newEvalCase(t, s, tok, pid, `{"input":"What is new?","checks":{"contains":["new answer"]}}`)
+		release(`{}`, 409, "the draft was never run against them")
+
+		if run := runEvals(t, s, tok, pid, `"draft"`); run.Failed != 1 {
+			t.Fatalf("run on the old draft %+v", run)
+		}
+		release(`{}`, 409, "failed 1 of 1 cases")
+
+		setReply("The new answer.")
+		release(`{}`, 409, "the draft changed since the last evaluation run")
+		if run := runEvals(t, s, tok, pid, `"draft"`); run.Passed != 1 {
+			t.Fatalf("run on the fixed draft %+v", run)
+		}
+		release(`{"note":"fixed"}`, 201, "") // release 2
+
+		// Each release answers with its own prompts.
+		old := runEvals(t, s, tok, pid, `1`)
+		if old.Target != float64(1) || old.Failed != 1 || old.Results[0].Reply != "The old answer." {
+			t.Fatalf("run on release 1 %+v", old)
+		}
+		if fixed := runEvals(t, s, tok, pid, `2`); fixed.Target != float64(2) || fixed.Passed != 1 {
+			t.Fatalf("run on release 2 %+v", fixed)
+		}
+		wantStatus(t, s.Do(t, "POST", fmt.Sprintf("/projects/%d/eval-runs", pid), tok, `{"target":99}`), 404, "release 99 not found")
+
+		// Runs on releases do not count for the draft; force skips the gate; rolling back never asks it.
+		setReply("A broken answer.")
+		release(`{}`, 409, "the draft changed")
+		release(`{"force":true}`, 201, "") // release 3
+		wantStatus(t, s.Do(t, "POST", releases+"/1/publish", tok, ""), 200, "")
+		wantStatus(t, s.Do(t, "POST", releases+"/2/publish", tok, ""), 200, "")
 	})
 }

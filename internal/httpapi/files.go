@@ -54,7 +54,7 @@ func (h *Handlers) ListFiles(ctx context.Context, req apigen.ListFilesRequestObj
 
 // DeleteFile implements apigen.StrictServerInterface.
 func (h *Handlers) DeleteFile(ctx context.Context, req apigen.DeleteFileRequestObject) (apigen.DeleteFileResponseObject, error) {
-	if err := h.files.Delete(ctx, auth.UserID(ctx), req.FileId); err != nil {
+	if err := h.files.Delete(ctx, auth.UserID(ctx), req.FileId, deref(req.Params.Force)); err != nil {
 		return nil, err
 	}
 	return apigen.DeleteFile204Response{}, nil

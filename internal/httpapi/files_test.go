@@ -300,7 +300,7 @@ func TestFiles_FlowThroughTheGeneratedClient(t *testing.T) {
 			t.Fatal("completed files were refreshed again")
 		}
 
-		del, err := e.Client.DeleteFileWithResponse(ctx, f.Id, apitest.Bearer(e.token))
+		del, err := e.Client.DeleteFileWithResponse(ctx, f.Id, nil, apitest.Bearer(e.token))
 		if err != nil || del.StatusCode() != http.StatusNoContent {
 			t.Fatalf("delete: %v %d %s", err, del.StatusCode(), del.Body)
 		}
@@ -316,7 +316,7 @@ func TestFiles_FlowThroughTheGeneratedClient(t *testing.T) {
 		if list := e.list(t); len(list) != 1 || list[0].Id != second.Id {
 			t.Fatalf("list after delete %+v", list)
 		}
-		again, _ := e.Client.DeleteFileWithResponse(ctx, f.Id, apitest.Bearer(e.token))
+		again, _ := e.Client.DeleteFileWithResponse(ctx, f.Id, nil, apitest.Bearer(e.token))
 		if again.JSON404 == nil || again.JSON404.Detail != "file not found" {
 			t.Fatalf("second delete: %d %s", again.StatusCode(), again.Body)
 		}
@@ -462,7 +462,7 @@ func TestUpload_UnsupportedFormatIsKeptButNotIndexed(t *testing.T) {
 		if e.fake.Count(fakeopenai.GetVectorStoreFile) != 0 {
 			t.Fatal("an unsupported file's status was asked upstream")
 		}
-		del, _ := e.Client.DeleteFileWithResponse(ctx, f.Id, apitest.Bearer(e.token))
+		del, _ := e.Client.DeleteFileWithResponse(ctx, f.Id, nil, apitest.Bearer(e.token))
 		if del.StatusCode() != 204 || e.fake.Count(fakeopenai.DetachFile) != 0 {
 			t.Fatalf("delete: %d, %d detach calls", del.StatusCode(), e.fake.Count(fakeopenai.DetachFile))
 		}
@@ -514,7 +514,7 @@ func TestUpload_UpstreamFailuresLeaveNoOrphans(t *testing.T) {
 			if list := e.list(t); len(list) != 1 || list[0].Status != "failed" {
 				t.Fatalf("list %+v", list)
 			}
-			del, _ := e.Client.DeleteFileWithResponse(ctx, f.Id, apitest.Bearer(e.token))
+			del, _ := e.Client.DeleteFileWithResponse(ctx, f.Id, nil, apitest.Bearer(e.token))
 			if del.StatusCode() != 204 {
 				t.Fatalf("delete: %d %s", del.StatusCode(), del.Body)
 			}
@@ -537,7 +537,7 @@ func TestUpload_UpstreamFailuresLeaveNoOrphans(t *testing.T) {
 				t.Fatalf("next upload %+v, stores %v", next, e.fake.VectorStores())
 			}
 			for _, id := range []int64{f.Id, next.Id} {
-				if del, _ := e.Client.DeleteFileWithResponse(ctx, id, apitest.Bearer(e.token)); del.StatusCode() != 204 {
+				if del, _ := e.Client.DeleteFileWithResponse(ctx, id, nil, apitest.Bearer(e.token)); del.StatusCode() != 204 {
 					t.Fatalf("delete: %d %s", del.StatusCode(), del.Body)
 				}
 			}
@@ -785,7 +785,7 @@ func TestIndexJob_FileGoneUpstreamAndOpenAIFailing(t *testing.T) {
 func TestDelete_UpstreamOutcomes(t *testing.T) {
 	eachEngineWithFake(t, filesOptions{}, func(t *testing.T, e *filesEnv) {
 		del := func(id int64) *client.DeleteFileResponse {
-			r, err := e.Client.DeleteFileWithResponse(ctx, id, apitest.Bearer(e.token))
+			r, err := e.Client.DeleteFileWithResponse(ctx, id, nil, apitest.Bearer(e.token))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -853,7 +853,7 @@ func TestFiles_IsolationSendsNothingUpstream(t *testing.T) {
 		if l.JSON404 == nil || l.JSON404.Detail != "project not found" {
 			t.Fatalf("list alice's files: %d %s", l.StatusCode(), l.Body)
 		}
-		d, _ := e.Client.DeleteFileWithResponse(ctx, alicesFile.Id, apitest.Bearer(bob))
+		d, _ := e.Client.DeleteFileWithResponse(ctx, alicesFile.Id, nil, apitest.Bearer(bob))
 		if d.JSON404 == nil || d.JSON404.Detail != "file not found" {
 			t.Fatalf("delete alice's file: %d %s", d.StatusCode(), d.Body)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/metrics"
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/ratelimit"
+	"github.com/chatbot-platform/chatbot/internal/release"
 	"github.com/chatbot-platform/chatbot/internal/store"
 	"github.com/chatbot-platform/chatbot/internal/usage"
 	"github.com/chatbot-platform/chatbot/internal/webhook"
@@ -31,6 +32,7 @@ type Handlers struct {
 	webhooks *webhook.Service
 	projects *project.Service
 	files    *file.Service
+	releases *release.Service
 	chat     *chat.Service
 	evals    *eval.Service
 	usage    *usage.Service

@@ -134,7 +134,7 @@ func TestCleanupJob_RetriesThenAbandons(t *testing.T) {
 
 			f := e.mustUpload(t, "retried.txt", []byte("x"))
 			e.fake.Fail(fakeopenai.DeleteFile, 3, fakeopenai.ServerError()) // the delete's own try and the job's first two
-			if r, err := e.Client.DeleteFileWithResponse(ctx, f.Id, apitest.Bearer(e.token)); err != nil || r.StatusCode() != 204 {
+			if r, err := e.Client.DeleteFileWithResponse(ctx, f.Id, nil, apitest.Bearer(e.token)); err != nil || r.StatusCode() != 204 {
 				t.Fatalf("delete: %v %d", err, r.StatusCode())
 			}
 			list := waitJobs(t, e.Store, file.CleanupKind)

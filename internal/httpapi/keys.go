@@ -20,6 +20,7 @@ func (h *Handlers) CreateKey(ctx context.Context, req apigen.CreateKeyRequestObj
 		VisitorMessagesPerDay: int64Ptr(b.VisitorMessagesPerDay),
 		BudgetMonthlyMicroUSD: apikey.ChangeTo(microUSDPtr(b.BudgetMonthlyUsd)), BudgetMonthlyTokens: apikey.ChangeTo(b.BudgetMonthlyTokens),
 		EndUserDailyTokens: apikey.ChangeTo(b.EndUserDailyTokens), EndUserMonthlyTokens: apikey.ChangeTo(b.EndUserMonthlyTokens),
+		PinnedRelease: apikey.ChangeTo(b.PinnedRelease),
 	})
 	if err != nil {
 		return nil, err
@@ -31,7 +32,7 @@ func (h *Handlers) CreateKey(ctx context.Context, req apigen.CreateKeyRequestObj
 		RequireSignedUser: a.RequireSignedUser, VisitorMessagesPerDay: a.VisitorMessagesPerDay,
 		BudgetMonthlyUsd: a.BudgetMonthlyUsd, BudgetMonthlyTokens: a.BudgetMonthlyTokens,
 		EndUserDailyTokens: a.EndUserDailyTokens, EndUserMonthlyTokens: a.EndUserMonthlyTokens,
-		CreatedAt: a.CreatedAt, LastUsedAt: a.LastUsedAt, Key: k.Key,
+		PinnedRelease: a.PinnedRelease, CreatedAt: a.CreatedAt, LastUsedAt: a.LastUsedAt, Key: k.Key,
 	}
 	if k.Kind == model.KeyPublishable {
 		out.IdentitySecret = &k.IdentitySecret
@@ -56,7 +57,7 @@ func (h *Handlers) UpdateKey(ctx context.Context, req apigen.UpdateKeyRequestObj
 		VisitorMessagesPerDay: int64Ptr(b.VisitorMessagesPerDay),
 		ClearExpiry:           b.ExpiresAt.IsNull(), ClearRateLimit: b.RateLimitPerMinute.IsNull(),
 		BudgetMonthlyTokens: change(b.BudgetMonthlyTokens), EndUserDailyTokens: change(b.EndUserDailyTokens),
-		EndUserMonthlyTokens: change(b.EndUserMonthlyTokens),
+		EndUserMonthlyTokens: change(b.EndUserMonthlyTokens), PinnedRelease: change(b.PinnedRelease),
 	}
 	usd := change(b.BudgetMonthlyUsd)
 	in.BudgetMonthlyMicroUSD = apikey.Change[int64]{Set: usd.Set, To: microUSDPtr(usd.To)}
@@ -97,7 +98,7 @@ func keyToAPI(k model.APIKey) apigen.ApiKey {
 		ExpiresAt: k.ExpiresAt, RateLimitPerMinute: intPtr(k.RateLimitPerMinute), RequireSignedUser: k.RequireSignedUser,
 		VisitorMessagesPerDay: int(k.VisitorMessagesPerDay), CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt,
 		BudgetMonthlyUsd: usdPtr(k.BudgetMonthlyMicroUSD), BudgetMonthlyTokens: k.BudgetMonthlyTokens,
-		EndUserDailyTokens: k.EndUserDailyTokens, EndUserMonthlyTokens: k.EndUserMonthlyTokens,
+		EndUserDailyTokens: k.EndUserDailyTokens, EndUserMonthlyTokens: k.EndUserMonthlyTokens, PinnedRelease: k.PinnedRelease,
 	}
 }
 

@@ -132,6 +132,11 @@ func TestKeys_ScopeRouteMatrix(t *testing.T) {
 			{"POST", "/projects/{p}/webhooks/999999/rotate-secret", "", nil, 404, 0, false},
 			{"GET", "/projects/{p}/webhooks/999999/deliveries", "", nil, 404, 0, false},
 			{"POST", "/projects/{p}/webhooks/999999/deliveries/1/redeliver", "", nil, 404, 0, false},
+			{"GET", "/projects/{p}/releases", "", nil, 200, 0, false},
+			{"POST", "/projects/{p}/releases", `{"note":"n"}`, nil, 201, 0, false},
+			{"GET", "/projects/{p}/releases/1", "", nil, 200, 0, false},
+			{"POST", "/projects/{p}/releases/1/publish", "", nil, 200, 0, false},
+			// After the releases: a case makes the publish gate ask for a run.
 			{"GET", "/projects/{p}/eval-cases", "", nil, 200, 0, false},
 			{"POST", "/projects/{p}/eval-cases", `{"input":"q","checks":{"contains":["echo"]}}`, nil, 201, 0, false},
 			{"GET", "/projects/eval-cases/999999", "", nil, 404, 0, false},

@@ -71,7 +71,7 @@ func (h *Handlers) DeleteProject(ctx context.Context, req apigen.DeleteProjectRe
 func projectToAPI(p model.Project) apigen.Project {
 	out := apigen.Project{
 		Id: p.ID, Name: p.Name, Model: p.Model, Temperature: p.Temperature,
-		MaxOutputTokens: int(p.MaxOutputTokens), CreatedAt: p.CreatedAt,
+		MaxOutputTokens: int(p.MaxOutputTokens), PublishedRelease: p.PublishedRelease, CreatedAt: p.CreatedAt,
 	}
 	if c := p.CustomPrice; c != nil {
 		cached := usage.USD(c.CachedInput)

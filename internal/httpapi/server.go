@@ -24,6 +24,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/metrics"
 	"github.com/chatbot-platform/chatbot/internal/project"
 	"github.com/chatbot-platform/chatbot/internal/ratelimit"
+	"github.com/chatbot-platform/chatbot/internal/release"
 	"github.com/chatbot-platform/chatbot/internal/store"
 	"github.com/chatbot-platform/chatbot/internal/usage"
 	"github.com/chatbot-platform/chatbot/internal/webhook"
@@ -40,6 +41,7 @@ type Deps struct {
 	Keys     *apikey.Service
 	Projects *project.Service
 	Files    *file.Service
+	Releases *release.Service
 	Chat     *chat.Service
 	Evals    *eval.Service
 	Usage    *usage.Service
@@ -126,7 +128,7 @@ func New(d Deps) (*echo.Echo, error) {
 	if heartbeat == 0 {
 		heartbeat = 15 * time.Second
 	}
-	h := &Handlers{store: d.Store, auth: d.Auth, keys: d.Keys, projects: d.Projects, files: d.Files, chat: d.Chat, evals: d.Evals, usage: d.Usage, webhooks: d.Webhooks, heartbeat: heartbeat, writes: d.Writes,
+	h := &Handlers{store: d.Store, auth: d.Auth, keys: d.Keys, projects: d.Projects, files: d.Files, releases: d.Releases, chat: d.Chat, evals: d.Evals, usage: d.Usage, webhooks: d.Webhooks, heartbeat: heartbeat, writes: d.Writes,
 		limiter: d.Limiter, metrics: d.Metrics, streams: ratelimit.NewConcurrency(), uploads: ratelimit.NewConcurrency(),
 		stopping: d.Stopping, log: d.Log,
 		limits: limits{loginPerEmail: d.Config.RateLimitLoginEmail, emailsPerAddress: d.Config.RateLimitEmail, streamsPerUser: d.Config.MaxStreamsPerUser, uploadsPerUser: d.Config.MaxUploadsPerUser}}

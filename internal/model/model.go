@@ -1,7 +1,12 @@
 // Package model holds the platform's plain domain types. It imports nothing internal.
 package model
 
-import "time"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+)
 
 // User is an account. PasswordHash is in passlib's pbkdf2-sha256 format.
 type User struct {
@@ -63,8 +68,11 @@ type Project struct {
 	BudgetMonthlyTokens   *int64
 	// CustomPrice prices the project's model when the price table lacks it; nil: none.
 	CustomPrice *Price
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// PublishedRelease is the number of the release its keys, widget and OpenAI-compatible endpoint
+	// answer with; nil: none yet (they answer with the draft).
+	PublishedRelease *int64
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // Price is what a model costs, in micro-USD per million tokens.
@@ -183,6 +191,8 @@ type APIKey struct {
 	EndUserMonthlyTokens  *int64
 	CreatedAt             time.Time
 	LastUsedAt            *time.Time
+	// PinnedRelease is the release a secret key answers with whatever is published; nil: the published one.
+	PinnedRelease *int64
 	// Version grows with every change to the key (not with its use).
 	Version int64
 }
@@ -215,7 +225,9 @@ type Message struct {
 	LatencyMS      *int64
 	Incomplete     bool
 	Citations      []Citation
-	CreatedAt      time.Time
+	// Release is the release that answered (assistant messages); nil: the draft.
+	Release   *int64
+	CreatedAt time.Time
 }
 
 // Citation points at the part of a project file an answer used.
@@ -276,4 +288,54 @@ type WebhookDelivery struct {
 	Error          string
 	CreatedAt      time.Time
 	LastAttemptAt  *time.Time
+}
+
+// Release is an immutable snapshot of a project's bot, numbered 1, 2, 3... per project. RemovedFiles
+// are files deleted with force after the release was made (they left Snapshot.Files); the only
+// change a release ever sees.
+type Release struct {
+	ID           int64
+	ProjectID    int64
+	Number       int64
+	Note         string
+	Snapshot     Snapshot
+	RemovedFiles []SnapshotFile
+	CreatedAt    time.Time
+}
+
+// Snapshot is what a release (or the draft) answers with: the enabled prompts in order, the chat
+// settings, and the files.
+type Snapshot struct {
+	Prompts         []SnapshotPrompt `json:"prompts"`
+	Model           string           `json:"model"`
+	Temperature     float64          `json:"temperature"`
+	MaxOutputTokens int64            `json:"max_output_tokens"`
+	Files           []SnapshotFile   `json:"files"`
+}
+
+// SnapshotPrompt is one enabled prompt of a snapshot.
+type SnapshotPrompt struct {
+	Name    string `json:"name"`
+	Content string `json:"content"`
+}
+
+// SnapshotFile is one file of a snapshot.
+type SnapshotFile struct {
+	ID           int64  `json:"id"`
+	Filename     string `json:"filename"`
+	OpenAIFileID string `json:"openai_file_id"`
+}
+
+// Digest is the SHA-256 (hex) of the snapshot's canonical JSON: equal snapshots have equal digests,
+// so an evaluation run can say which draft it tested.
+func (s Snapshot) Digest() string {
+	if s.Prompts == nil {
+		s.Prompts = []SnapshotPrompt{}
+	}
+	if s.Files == nil {
+		s.Files = []SnapshotFile{}
+	}
+	b, _ := json.Marshal(s) // plain fields only: cannot fail
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

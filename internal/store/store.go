@@ -134,6 +134,20 @@ type Store interface {
 	// engine. Returns ErrNotFound.
 	LockProject(ctx context.Context, ownerID, id int64) error
 
+	// NextReleaseNumber is one past the project's highest release number (1 for none); inside InTx
+	// after LockProject, so concurrent creates take distinct numbers.
+	NextReleaseNumber(ctx context.Context, projectID int64) (int64, error)
+	// CreateRelease stores r's ProjectID, Number, Note and Snapshot for one of the owner's projects.
+	// ErrNotFound for another owner's project; ErrConflict when the number is taken.
+	CreateRelease(ctx context.Context, ownerID int64, r model.Release) (model.Release, error)
+	GetRelease(ctx context.Context, ownerID, projectID, number int64) (model.Release, error) // ErrNotFound
+	// ListReleases returns the project's releases, newest first.
+	ListReleases(ctx context.Context, ownerID, projectID int64) ([]model.Release, error)
+	// SetReleaseFiles stores r's Snapshot and RemovedFiles (a file deleted with force). ErrNotFound.
+	SetReleaseFiles(ctx context.Context, ownerID int64, r model.Release) error
+	// SetPublishedRelease makes number the project's published release (nil: none). ErrNotFound.
+	SetPublishedRelease(ctx context.Context, ownerID, projectID int64, number *int64) error
+
 	// LockAndCountProjects, LockAndCountPrompts and LockAndCountFiles count what a user or project
 	// holds, for caps. Inside InTx they lock the user's (project's) row first, so concurrent creates
 	// count one after another and cannot both pass a cap. LockAndCountPrompts and LockAndCountFiles

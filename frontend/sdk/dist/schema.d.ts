@@ -634,7 +634,9 @@ export interface paths {
          * Delete a file at OpenAI and here
          * @description Deletes the file's record at once. The file is deleted at OpenAI (and removed from the project's
          *     vector store) before the answer when OpenAI answers; otherwise a background job retries for hours,
-         *     so OpenAI failing never fails the delete.
+         *     so OpenAI failing never fails the delete. A file the published release uses is refused with 409
+         *     naming the release, until a release without it is published, or with `force=true`. Every release that
+         *     had the file then lists it in `removed_files`.
          */
         delete: operations["deleteFile"];
         options?: never;
@@ -976,6 +978,78 @@ export interface paths {
         get: operations["getUsage"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project_id}/releases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        /** A project's releases, newest first, with which one is published */
+        get: operations["listReleases"];
+        put?: never;
+        /**
+         * Snapshot the draft as the next release and publish it
+         * @description Numbers go 1, 2, 3... per project. The release is published at once (and `release.published` is sent) in
+         *     the same transaction. When the project's release gate refuses the draft (e.g. its evaluation cases failed
+         *     or have not run since it changed), 409 with the reason; `force: true` skips the gate.
+         */
+        post: operations["createRelease"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project_id}/releases/{number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+                /** @description The release's number in its project (1, 2, 3...) */
+                number: components["parameters"]["ReleaseNumber"];
+            };
+            cookie?: never;
+        };
+        /** One release with its snapshot, and with `diff_to` what changes from it to another release */
+        get: operations["getRelease"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project_id}/releases/{number}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+                /** @description The release's number in its project (1, 2, 3...) */
+                number: components["parameters"]["ReleaseNumber"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make this release the published one (roll back, or forward again)
+         * @description One atomic change: the next request through a key, the widget or the OpenAI-compatible endpoint answers
+         *     with this release (keys pinned to a release keep theirs). Never gated; `release.published` is sent.
+         *     Publishing the release already published changes nothing.
+         */
+        post: operations["publishRelease"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1466,6 +1540,11 @@ export interface components {
             max_output_tokens: number;
             /** @description The price used for the project's model when the server's price table lacks it; null - none */
             custom_price?: components["schemas"]["Price"] | null;
+            /**
+             * Format: int64
+             * @description The release keys, the widget and the OpenAI-compatible endpoint answer with; null - none yet (the draft answers)
+             */
+            published_release: number | null;
             /** Format: date-time */
             created_at: string;
         };
@@ -1584,6 +1663,12 @@ export interface components {
             user?: string;
             /** @description Hex HMAC-SHA256 of `user` keyed with the publishable key's identity secret */
             user_hash?: string;
+            /**
+             * @description Signed-in owner only (a key answers with its pinned or the project's published release; 400 here):
+             *     which state of the bot answers - `draft` (the default), `published` (the draft while there is no
+             *     release), or a release number such as `"3"`
+             */
+            release?: string;
         };
         Usage: {
             input_tokens: number;
@@ -1602,6 +1687,11 @@ export interface components {
             quote?: string;
         };
         ChatResponse: {
+            /**
+             * Format: int64
+             * @description The release that answered; null - the draft
+             */
+            release: number | null;
             reply: string;
             /** Format: int64 */
             conversation_id: number;
@@ -1654,6 +1744,11 @@ export interface components {
             messages: components["schemas"]["ChatMessage"][];
         };
         ChatMessage: {
+            /**
+             * Format: int64
+             * @description Assistant messages - the release that answered; null - the draft (and user messages)
+             */
+            release: number | null;
             /** Format: int64 */
             id: number;
             /** @enum {string} */
@@ -1709,6 +1804,11 @@ export interface components {
          */
         KeyScope: "chat" | "read" | "write";
         ApiKey: {
+            /**
+             * Format: int64
+             * @description Secret keys - the release the key answers with whatever is published; null - the published one
+             */
+            pinned_release: number | null;
             /** Format: int64 */
             id: number;
             /** Format: int64 */
@@ -1803,6 +1903,11 @@ export interface components {
              * @description Tokens per end user a month; absent - no limit
              */
             end_user_monthly_tokens?: number;
+            /**
+             * Format: int64
+             * @description Secret keys only - answer with this release of the project whatever is published; absent or null - the published one
+             */
+            pinned_release?: number | null;
         };
         KeyUpdate: {
             name?: components["schemas"]["Name"];
@@ -1827,6 +1932,11 @@ export interface components {
              * @description `null`: no limit
              */
             budget_monthly_tokens?: number | null;
+            /**
+             * Format: int64
+             * @description Secret keys only: answer with this release of the project; `null` - follow the published one
+             */
+            pinned_release?: number | null;
             /**
              * Format: int64
              * @description `null`: no limit
@@ -2005,6 +2115,80 @@ export interface components {
             group_by: "day" | "model" | "key" | "end_user";
             totals: components["schemas"]["UsageFigures"];
             series: components["schemas"]["UsageGroup"][];
+        };
+        ReleaseCreate: {
+            /**
+             * @description What changed, for people (trimmed; at most 500 characters)
+             * @example Friendlier greeting
+             */
+            note?: string;
+            /**
+             * @description Skip the release gate (the evaluation check); the release is made and published anyway
+             * @default false
+             */
+            force?: boolean;
+        };
+        ReleaseSummary: {
+            /**
+             * Format: int64
+             * @example 3
+             */
+            number: number;
+            note: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description This is the release keys, the widget and the OpenAI-compatible endpoint answer with */
+            published: boolean;
+        };
+        SnapshotPrompt: {
+            name: string;
+            content: string;
+        };
+        SnapshotFile: {
+            /** Format: int64 */
+            id: number;
+            filename: string;
+            openai_file_id: string;
+        };
+        ReleaseSnapshot: {
+            /** @description The enabled prompts, in order */
+            prompts: components["schemas"]["SnapshotPrompt"][];
+            model: string;
+            /** Format: double */
+            temperature: number;
+            /** Format: int64 */
+            max_output_tokens: number;
+            files: components["schemas"]["SnapshotFile"][];
+            /** @description The system prompt the release sends (its prompts joined) */
+            system_prompt: string;
+            /** @description SHA-256 (hex) of the snapshot's canonical JSON; equal snapshots have equal digests */
+            digest: string;
+        };
+        SettingChange: {
+            /** @enum {string} */
+            name: "model" | "temperature" | "max_output_tokens";
+            from: string;
+            to: string;
+        };
+        ReleaseDiff: {
+            /**
+             * Format: int64
+             * @description The release compared to (`diff_to`)
+             */
+            to: number;
+            /** @description Unified line diff of the system prompt from this release to `to` ("" - the same) */
+            system_prompt: string;
+            settings: components["schemas"]["SettingChange"][];
+            /** @description In `to` only */
+            files_added: components["schemas"]["SnapshotFile"][];
+            /** @description In this release only */
+            files_removed: components["schemas"]["SnapshotFile"][];
+        };
+        Release: components["schemas"]["ReleaseSummary"] & {
+            snapshot: components["schemas"]["ReleaseSnapshot"];
+            /** @description Files deleted with `force=true` after the release was made (they are no longer in `snapshot.files`) */
+            removed_files: components["schemas"]["SnapshotFile"][];
+            diff?: components["schemas"]["ReleaseDiff"];
         };
     };
     responses: {
@@ -2282,6 +2466,8 @@ export interface components {
         EvalCaseID: number;
         EvalRunID: number;
         FileID: number;
+        /** @description The release's number in its project (1, 2, 3...) */
+        ReleaseNumber: number;
     };
     requestBodies: never;
     headers: {
@@ -3621,7 +3807,10 @@ export interface operations {
     };
     deleteFile: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Delete even a file the published release uses (it is removed from every release) */
+                force?: boolean;
+            };
             header?: never;
             path: {
                 file_id: components["parameters"]["FileID"];
@@ -3641,6 +3830,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
@@ -4387,6 +4577,139 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["UsageReport"];
                     "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listReleases: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Releases */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReleaseSummary"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createRelease: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReleaseCreate"];
+            };
+        };
+        responses: {
+            /** @description The new release, published */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Release"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getRelease: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Another release's number: `diff` then says what changes going from this release to that one (a unified
+                 *     line diff of the system prompt, the settings that differ, the files added and removed)
+                 */
+                diff_to?: number;
+            };
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+                /** @description The release's number in its project (1, 2, 3...) */
+                number: components["parameters"]["ReleaseNumber"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The release */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Release"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    publishRelease: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+                /** @description The release's number in its project (1, 2, 3...) */
+                number: components["parameters"]["ReleaseNumber"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The release, now published */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Release"];
                 };
             };
             400: components["responses"]["BadRequest"];

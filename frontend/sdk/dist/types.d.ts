@@ -79,4 +79,10 @@ export interface UploadProgress {
     loaded: number;
     total: number;
 }
+export type ReleaseCreate = Schemas["ReleaseCreate"];
+export type ReleaseSummary = Schemas["ReleaseSummary"];
+export type Release = Schemas["Release"];
+export type ReleaseDiff = Schemas["ReleaseDiff"];
+export type ReleaseSnapshot = Schemas["ReleaseSnapshot"];
+export type SnapshotFile = Schemas["SnapshotFile"];
 export {};

@@ -277,7 +277,7 @@ func (s *Store) AddMessages(ctx context.Context, msgs ...model.Message) ([]model
 			id, err := q.CreateMessage(ctx, sqlcgen.CreateMessageParams{
 				ConversationID: msgs[0].ConversationID, Role: m.Role, Content: m.Content, Model: m.Model,
 				InputTokens: m.InputTokens, OutputTokens: m.OutputTokens, LatencyMs: m.LatencyMS,
-				Incomplete: m.Incomplete, Citations: string(citations), CreatedAt: now,
+				Incomplete: m.Incomplete, Citations: string(citations), CreatedAt: now, ReleaseNumber: m.Release,
 			})
 			if err != nil {
 				return mapErr(err)
@@ -426,7 +426,7 @@ func projectModel(p sqlcgen.Project) model.Project {
 		ID: p.ID, OwnerID: p.OwnerID, Name: p.Name, Model: p.Model, Temperature: p.Temperature,
 		MaxOutputTokens: p.MaxOutputTokens, VectorStoreID: store.Deref(p.VectorStoreID),
 		BudgetMonthlyMicroUSD: p.BudgetMonthlyMicroUsd, BudgetMonthlyTokens: p.BudgetMonthlyTokens,
-		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+		PublishedRelease: p.PublishedRelease, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}
 	if p.PriceInput != nil && p.PriceOutput != nil {
 		out.CustomPrice = &model.Price{Input: *p.PriceInput, CachedInput: *p.PriceInput, Output: *p.PriceOutput}
@@ -552,7 +552,7 @@ func (s *Store) CreateKey(ctx context.Context, ownerID int64, k model.APIKey) (m
 		ExpiresAt: k.ExpiresAt, RateLimitPerMinute: k.RateLimitPerMinute, RequireSignedUser: k.RequireSignedUser,
 		VisitorMessagesPerDay: k.VisitorMessagesPerDay, BudgetMonthlyMicroUsd: k.BudgetMonthlyMicroUSD,
 		BudgetMonthlyTokens: k.BudgetMonthlyTokens, EndUserDailyTokens: k.EndUserDailyTokens, EndUserMonthlyTokens: k.EndUserMonthlyTokens,
-		CreatedAt: store.Now(),
+		PinnedRelease: k.PinnedRelease, CreatedAt: store.Now(),
 	})
 	return keyModel(row), mapErr(err)
 }
@@ -573,7 +573,7 @@ func (s *Store) UpdateKey(ctx context.Context, ownerID int64, k model.APIKey) (m
 		AllowedOrigins: store.EncodeList(k.AllowedOrigins), ExpiresAt: k.ExpiresAt, RateLimitPerMinute: k.RateLimitPerMinute,
 		RequireSignedUser: k.RequireSignedUser, VisitorMessagesPerDay: k.VisitorMessagesPerDay,
 		BudgetMonthlyMicroUsd: k.BudgetMonthlyMicroUSD, BudgetMonthlyTokens: k.BudgetMonthlyTokens,
-		EndUserDailyTokens: k.EndUserDailyTokens, EndUserMonthlyTokens: k.EndUserMonthlyTokens,
+		EndUserDailyTokens: k.EndUserDailyTokens, EndUserMonthlyTokens: k.EndUserMonthlyTokens, PinnedRelease: k.PinnedRelease,
 	})
 	return keyModel(row), mapErr(err)
 }
@@ -597,7 +597,7 @@ func (s *Store) KeyByHash(ctx context.Context, hash string) (model.APIKey, error
 		RateLimitPerMinute: row.RateLimitPerMinute, RequireSignedUser: row.RequireSignedUser,
 		VisitorMessagesPerDay: row.VisitorMessagesPerDay, CreatedAt: row.CreatedAt, LastUsedAt: row.LastUsedAt,
 		BudgetMonthlyMicroUsd: row.BudgetMonthlyMicroUsd, BudgetMonthlyTokens: row.BudgetMonthlyTokens,
-		EndUserDailyTokens: row.EndUserDailyTokens, EndUserMonthlyTokens: row.EndUserMonthlyTokens, Version: row.Version,
+		EndUserDailyTokens: row.EndUserDailyTokens, EndUserMonthlyTokens: row.EndUserMonthlyTokens, PinnedRelease: row.PinnedRelease, Version: row.Version,
 	})
 	k.OwnerID = row.OwnerID
 	return k, nil
@@ -624,7 +624,7 @@ func keyModel(k sqlcgen.ApiKey) model.APIKey {
 		ExpiresAt: k.ExpiresAt, RateLimitPerMinute: k.RateLimitPerMinute, RequireSignedUser: k.RequireSignedUser,
 		VisitorMessagesPerDay: k.VisitorMessagesPerDay, BudgetMonthlyMicroUSD: k.BudgetMonthlyMicroUsd,
 		BudgetMonthlyTokens: k.BudgetMonthlyTokens, EndUserDailyTokens: k.EndUserDailyTokens, EndUserMonthlyTokens: k.EndUserMonthlyTokens,
-		CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, Version: k.Version,
+		CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, PinnedRelease: k.PinnedRelease, Version: k.Version,
 	}
 }
 
@@ -632,7 +632,7 @@ func messageModel(m sqlcgen.Message) model.Message {
 	return model.Message{
 		ID: m.ID, ConversationID: m.ConversationID, Role: m.Role, Content: m.Content, Model: m.Model,
 		InputTokens: m.InputTokens, OutputTokens: m.OutputTokens, LatencyMS: m.LatencyMs,
-		Incomplete: m.Incomplete, Citations: store.DecodeCitations(m.Citations), CreatedAt: m.CreatedAt,
+		Incomplete: m.Incomplete, Citations: store.DecodeCitations(m.Citations), Release: m.ReleaseNumber, CreatedAt: m.CreatedAt,
 	}
 }
 
@@ -942,4 +942,78 @@ func evalResultModel(r sqlcgen.EvalResult) model.EvalResult {
 		Checks: decodeJSON[model.EvalChecks](r.Checks), Status: r.Status, Reply: r.Reply, Error: r.Error, LatencyMS: r.LatencyMs,
 		InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, Citations: store.DecodeCitations(r.Citations),
 		CheckResults: store.NonNil(decodeJSON[[]model.EvalCheckResult](r.CheckResults))}
+}
+
+func (s *Store) NextReleaseNumber(ctx context.Context, projectID int64) (int64, error) {
+	n, err := s.w.NextReleaseNumber(ctx, projectID)
+	return n, mapErr(err)
+}
+
+func (s *Store) CreateRelease(ctx context.Context, ownerID int64, r model.Release) (model.Release, error) {
+	snapshot, err := json.Marshal(r.Snapshot)
+	if err != nil {
+		return model.Release{}, fmt.Errorf("postgres: encode snapshot: %w", err)
+	}
+	row, err := s.w.CreateRelease(ctx, sqlcgen.CreateReleaseParams{
+		ProjectID: r.ProjectID, OwnerID: ownerID, Number: r.Number, Note: r.Note, Snapshot: string(snapshot), CreatedAt: store.Now(),
+	})
+	if err != nil {
+		return model.Release{}, mapErr(err)
+	}
+	return releaseModel(row)
+}
+
+func (s *Store) GetRelease(ctx context.Context, ownerID, projectID, number int64) (model.Release, error) {
+	row, err := s.r.GetRelease(ctx, sqlcgen.GetReleaseParams{ProjectID: projectID, Number: number, OwnerID: ownerID})
+	if err != nil {
+		return model.Release{}, mapErr(err)
+	}
+	return releaseModel(row)
+}
+
+func (s *Store) ListReleases(ctx context.Context, ownerID, projectID int64) ([]model.Release, error) {
+	rows, err := s.r.ListReleases(ctx, sqlcgen.ListReleasesParams{ProjectID: projectID, OwnerID: ownerID})
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]model.Release, len(rows))
+	for i, row := range rows {
+		if out[i], err = releaseModel(row); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) SetReleaseFiles(ctx context.Context, ownerID int64, r model.Release) error {
+	snapshot, err := json.Marshal(r.Snapshot)
+	if err != nil {
+		return fmt.Errorf("postgres: encode snapshot: %w", err)
+	}
+	removed, err := json.Marshal(store.NonNil(r.RemovedFiles))
+	if err != nil {
+		return fmt.Errorf("postgres: encode removed files: %w", err)
+	}
+	return affected(s.w.SetReleaseFiles(ctx, sqlcgen.SetReleaseFilesParams{
+		ID: r.ID, OwnerID: ownerID, Snapshot: string(snapshot), RemovedFiles: string(removed),
+	}))
+}
+
+func (s *Store) SetPublishedRelease(ctx context.Context, ownerID, projectID int64, number *int64) error {
+	return affected(s.w.SetPublishedRelease(ctx, sqlcgen.SetPublishedReleaseParams{ID: projectID, OwnerID: ownerID, PublishedRelease: number}))
+}
+
+// releaseModel decodes a release's JSON columns; a release that does not decode is an error, never
+// an empty bot answering in its place.
+func releaseModel(r sqlcgen.Release) (model.Release, error) {
+	out := model.Release{ID: r.ID, ProjectID: r.ProjectID, Number: r.Number, Note: r.Note, CreatedAt: r.CreatedAt}
+	if err := json.Unmarshal([]byte(r.Snapshot), &out.Snapshot); err != nil {
+		return model.Release{}, fmt.Errorf("postgres: decode release %d snapshot: %w", r.ID, err)
+	}
+	if err := json.Unmarshal([]byte(r.RemovedFiles), &out.RemovedFiles); err != nil {
+		return model.Release{}, fmt.Errorf("postgres: decode release %d removed files: %w", r.ID, err)
+	}
+	out.Snapshot.Prompts, out.Snapshot.Files = store.NonNil(out.Snapshot.Prompts), store.NonNil(out.Snapshot.Files)
+	out.RemovedFiles = store.NonNil(out.RemovedFiles)
+	return out, nil
 }

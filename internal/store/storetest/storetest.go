@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -36,6 +37,7 @@ func Run(t *testing.T, open func(testing.TB) store.Store) {
 		{"IdempotencyKeysPerCallerAndLazyExpiry", testIdempotencyKeys},
 		{"ProjectFilesDeletedUnderTheProjectLock", testProjectFilesDeletion},
 		{"EvalRunsRecordEachResultAndEndOnce", testEvalRuns},
+		{"ReleasesNumberedScopedAndPublished", testReleases},
 		{"TransactionRollsBack", testTxRollback},
 		{"ConcurrentWritesNeverFail", testConcurrentWrites},
 	}
@@ -944,5 +946,51 @@ func testEvalRuns(t *testing.T, s store.Store) {
 	}
 	if got := must(s.ListEvalResults(ctx, run.ID)); len(got) != 0 {
 		t.Fatalf("results after the project went: %+v", got)
+	}
+}
+
+func testReleases(t *testing.T, s store.Store) {
+	alice := newUser(t, s, "rel-alice@example.com")
+	bob := newUser(t, s, "rel-bob@example.com")
+	p := newProject(t, s, alice.ID, "Released")
+	snap := model.Snapshot{Prompts: []model.SnapshotPrompt{{Name: "a", Content: "Be kind."}}, Model: "gpt-4o", Temperature: 0.3, MaxOutputTokens: 99,
+		Files: []model.SnapshotFile{{ID: 7, Filename: "a.pdf", OpenAIFileID: "file-a"}}}
+	for want := int64(1); want <= 2; want++ {
+		n := must(s.NextReleaseNumber(ctx, p.ID))
+		if n != want {
+			t.Fatalf("next release number %d, want %d", n, want)
+		}
+		must(s.CreateRelease(ctx, alice.ID, model.Release{ProjectID: p.ID, Number: n, Note: fmt.Sprint("note ", n), Snapshot: snap}))
+	}
+	_, err := s.CreateRelease(ctx, alice.ID, model.Release{ProjectID: p.ID, Number: 2, Snapshot: snap})
+	wantErr(t, err, store.ErrConflict)
+	_, err = s.CreateRelease(ctx, bob.ID, model.Release{ProjectID: p.ID, Number: 3, Snapshot: snap})
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.GetRelease(ctx, bob.ID, p.ID, 1)
+	wantErr(t, err, store.ErrNotFound)
+	if rs := must(s.ListReleases(ctx, bob.ID, p.ID)); len(rs) != 0 {
+		t.Fatalf("bob lists %d releases", len(rs))
+	}
+	rs := must(s.ListReleases(ctx, alice.ID, p.ID))
+	if len(rs) != 2 || rs[0].Number != 2 || rs[1].Number != 1 || rs[1].Note != "note 1" || !reflect.DeepEqual(rs[1].Snapshot, snap) {
+		t.Fatalf("releases %+v", rs)
+	}
+	r := rs[1]
+	r.RemovedFiles, r.Snapshot.Files = r.Snapshot.Files, []model.SnapshotFile{}
+	if err := s.SetReleaseFiles(ctx, alice.ID, r); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, s.SetReleaseFiles(ctx, bob.ID, r), store.ErrNotFound)
+	got := must(s.GetRelease(ctx, alice.ID, p.ID, 1))
+	if len(got.Snapshot.Files) != 0 || len(got.RemovedFiles) != 1 || got.RemovedFiles[0].OpenAIFileID != "file-a" || got.Snapshot.Model != "gpt-4o" {
+		t.Fatalf("release after SetReleaseFiles %+v", got)
+	}
+	two := int64(2)
+	wantErr(t, s.SetPublishedRelease(ctx, bob.ID, p.ID, &two), store.ErrNotFound)
+	if err := s.SetPublishedRelease(ctx, alice.ID, p.ID, &two); err != nil {
+		t.Fatal(err)
+	}
+	if got := must(s.GetProject(ctx, alice.ID, p.ID)); got.PublishedRelease == nil || *got.PublishedRelease != 2 {
+		t.Fatalf("published %v", got.PublishedRelease)
 	}
 }

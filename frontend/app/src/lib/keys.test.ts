@@ -26,6 +26,7 @@ const key = (over: Partial<ApiKey> = {}): ApiKey => ({
   name: "Server",
   kind: "secret",
   prefix: "cb_sk_4fQ2x9",
+  pinned_release: null,
   scopes: ["chat"],
   allowed_origins: [],
   expires_at: null,

@@ -43,8 +43,8 @@ func (q *Queries) CreateConversation(ctx context.Context, arg CreateConversation
 }
 
 const createMessage = `-- name: CreateMessage :one
-INSERT INTO messages (conversation_id, role, content, model, input_tokens, output_tokens, latency_ms, incomplete, citations, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+INSERT INTO messages (conversation_id, role, content, model, input_tokens, output_tokens, latency_ms, incomplete, citations, created_at, release_number)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 RETURNING id
 `
 
@@ -59,6 +59,7 @@ type CreateMessageParams struct {
 	Incomplete     bool
 	Citations      string
 	CreatedAt      time.Time
+	ReleaseNumber  *int64
 }
 
 func (q *Queries) CreateMessage(ctx context.Context, arg CreateMessageParams) (int64, error) {
@@ -73,6 +74,7 @@ func (q *Queries) CreateMessage(ctx context.Context, arg CreateMessageParams) (i
 		arg.Incomplete,
 		arg.Citations,
 		arg.CreatedAt,
+		arg.ReleaseNumber,
 	)
 	var id int64
 	err := row.Scan(&id)
@@ -214,7 +216,7 @@ func (q *Queries) ListConversations(ctx context.Context, arg ListConversationsPa
 
 const listMessages = `-- name: ListMessages :many
 
-SELECT m.id, m.conversation_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, m.latency_ms, m.incomplete, m.citations, m.created_at FROM messages m
+SELECT m.id, m.conversation_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, m.latency_ms, m.incomplete, m.citations, m.created_at, m.release_number FROM messages m
 JOIN conversations c ON c.id = m.conversation_id
 JOIN projects p ON p.id = c.project_id
 WHERE m.conversation_id = $1 AND p.owner_id = $2 AND m.id > $3
@@ -256,6 +258,7 @@ func (q *Queries) ListMessages(ctx context.Context, arg ListMessagesParams) ([]M
 			&i.Incomplete,
 			&i.Citations,
 			&i.CreatedAt,
+			&i.ReleaseNumber,
 		); err != nil {
 			return nil, err
 		}
@@ -269,9 +272,9 @@ func (q *Queries) ListMessages(ctx context.Context, arg ListMessagesParams) ([]M
 
 const listRecentMessages = `-- name: ListRecentMessages :many
 SELECT r.id, r.conversation_id, r.role, r.content, r.model, r.input_tokens, r.output_tokens, r.latency_ms,
-       r.incomplete, r.citations, r.created_at
+       r.incomplete, r.citations, r.created_at, r.release_number
 FROM (
-  SELECT m.id, m.conversation_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, m.latency_ms, m.incomplete, m.citations, m.created_at, SUM(LENGTH(m.content)) OVER (ORDER BY m.id DESC) AS used
+  SELECT m.id, m.conversation_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, m.latency_ms, m.incomplete, m.citations, m.created_at, m.release_number, SUM(LENGTH(m.content)) OVER (ORDER BY m.id DESC) AS used
   FROM messages m
   JOIN conversations c ON c.id = m.conversation_id
   JOIN projects p ON p.id = c.project_id
@@ -310,6 +313,7 @@ func (q *Queries) ListRecentMessages(ctx context.Context, arg ListRecentMessages
 			&i.Incomplete,
 			&i.Citations,
 			&i.CreatedAt,
+			&i.ReleaseNumber,
 		); err != nil {
 			return nil, err
 		}

@@ -84,6 +84,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.createRecoveryCodeStmt, err = db.PrepareContext(ctx, createRecoveryCode); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateRecoveryCode: %w", err)
 	}
+	if q.createReleaseStmt, err = db.PrepareContext(ctx, createRelease); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateRelease: %w", err)
+	}
 	if q.createSessionStmt, err = db.PrepareContext(ctx, createSession); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateSession: %w", err)
 	}
@@ -189,6 +192,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getPromptStmt, err = db.PrepareContext(ctx, getPrompt); err != nil {
 		return nil, fmt.Errorf("error preparing query GetPrompt: %w", err)
 	}
+	if q.getReleaseStmt, err = db.PrepareContext(ctx, getRelease); err != nil {
+		return nil, fmt.Errorf("error preparing query GetRelease: %w", err)
+	}
 	if q.getSessionUserStmt, err = db.PrepareContext(ctx, getSessionUser); err != nil {
 		return nil, fmt.Errorf("error preparing query GetSessionUser: %w", err)
 	}
@@ -249,6 +255,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listRecentMessagesStmt, err = db.PrepareContext(ctx, listRecentMessages); err != nil {
 		return nil, fmt.Errorf("error preparing query ListRecentMessages: %w", err)
 	}
+	if q.listReleasesStmt, err = db.PrepareContext(ctx, listReleases); err != nil {
+		return nil, fmt.Errorf("error preparing query ListReleases: %w", err)
+	}
 	if q.listSessionsStmt, err = db.PrepareContext(ctx, listSessions); err != nil {
 		return nil, fmt.Errorf("error preparing query ListSessions: %w", err)
 	}
@@ -272,6 +281,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.nextPromptPositionStmt, err = db.PrepareContext(ctx, nextPromptPosition); err != nil {
 		return nil, fmt.Errorf("error preparing query NextPromptPosition: %w", err)
+	}
+	if q.nextReleaseNumberStmt, err = db.PrepareContext(ctx, nextReleaseNumber); err != nil {
+		return nil, fmt.Errorf("error preparing query NextReleaseNumber: %w", err)
 	}
 	if q.pageFilesStmt, err = db.PrepareContext(ctx, pageFiles); err != nil {
 		return nil, fmt.Errorf("error preparing query PageFiles: %w", err)
@@ -317,6 +329,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.setProjectVectorStoreStmt, err = db.PrepareContext(ctx, setProjectVectorStore); err != nil {
 		return nil, fmt.Errorf("error preparing query SetProjectVectorStore: %w", err)
+	}
+	if q.setPublishedReleaseStmt, err = db.PrepareContext(ctx, setPublishedRelease); err != nil {
+		return nil, fmt.Errorf("error preparing query SetPublishedRelease: %w", err)
+	}
+	if q.setReleaseFilesStmt, err = db.PrepareContext(ctx, setReleaseFiles); err != nil {
+		return nil, fmt.Errorf("error preparing query SetReleaseFiles: %w", err)
 	}
 	if q.setWebhookSecretStmt, err = db.PrepareContext(ctx, setWebhookSecret); err != nil {
 		return nil, fmt.Errorf("error preparing query SetWebhookSecret: %w", err)
@@ -478,6 +496,11 @@ func (q *Queries) Close() error {
 	if q.createRecoveryCodeStmt != nil {
 		if cerr := q.createRecoveryCodeStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createRecoveryCodeStmt: %w", cerr)
+		}
+	}
+	if q.createReleaseStmt != nil {
+		if cerr := q.createReleaseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createReleaseStmt: %w", cerr)
 		}
 	}
 	if q.createSessionStmt != nil {
@@ -655,6 +678,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing getPromptStmt: %w", cerr)
 		}
 	}
+	if q.getReleaseStmt != nil {
+		if cerr := q.getReleaseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getReleaseStmt: %w", cerr)
+		}
+	}
 	if q.getSessionUserStmt != nil {
 		if cerr := q.getSessionUserStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getSessionUserStmt: %w", cerr)
@@ -755,6 +783,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listRecentMessagesStmt: %w", cerr)
 		}
 	}
+	if q.listReleasesStmt != nil {
+		if cerr := q.listReleasesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listReleasesStmt: %w", cerr)
+		}
+	}
 	if q.listSessionsStmt != nil {
 		if cerr := q.listSessionsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listSessionsStmt: %w", cerr)
@@ -793,6 +826,11 @@ func (q *Queries) Close() error {
 	if q.nextPromptPositionStmt != nil {
 		if cerr := q.nextPromptPositionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing nextPromptPositionStmt: %w", cerr)
+		}
+	}
+	if q.nextReleaseNumberStmt != nil {
+		if cerr := q.nextReleaseNumberStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing nextReleaseNumberStmt: %w", cerr)
 		}
 	}
 	if q.pageFilesStmt != nil {
@@ -868,6 +906,16 @@ func (q *Queries) Close() error {
 	if q.setProjectVectorStoreStmt != nil {
 		if cerr := q.setProjectVectorStoreStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing setProjectVectorStoreStmt: %w", cerr)
+		}
+	}
+	if q.setPublishedReleaseStmt != nil {
+		if cerr := q.setPublishedReleaseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setPublishedReleaseStmt: %w", cerr)
+		}
+	}
+	if q.setReleaseFilesStmt != nil {
+		if cerr := q.setReleaseFilesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setReleaseFilesStmt: %w", cerr)
 		}
 	}
 	if q.setWebhookSecretStmt != nil {
@@ -1024,6 +1072,7 @@ type Queries struct {
 	createProjectStmt               *sql.Stmt
 	createPromptStmt                *sql.Stmt
 	createRecoveryCodeStmt          *sql.Stmt
+	createReleaseStmt               *sql.Stmt
 	createSessionStmt               *sql.Stmt
 	createUserStmt                  *sql.Stmt
 	createWebhookStmt               *sql.Stmt
@@ -1059,6 +1108,7 @@ type Queries struct {
 	getMessageWithProjectStmt       *sql.Stmt
 	getProjectStmt                  *sql.Stmt
 	getPromptStmt                   *sql.Stmt
+	getReleaseStmt                  *sql.Stmt
 	getSessionUserStmt              *sql.Stmt
 	getUserByEmailStmt              *sql.Stmt
 	getUserByIDStmt                 *sql.Stmt
@@ -1079,6 +1129,7 @@ type Queries struct {
 	listProjectsStmt                *sql.Stmt
 	listPromptsStmt                 *sql.Stmt
 	listRecentMessagesStmt          *sql.Stmt
+	listReleasesStmt                *sql.Stmt
 	listSessionsStmt                *sql.Stmt
 	listUsageEventsStmt             *sql.Stmt
 	listWebhooksStmt                *sql.Stmt
@@ -1087,6 +1138,7 @@ type Queries struct {
 	markWebhookFailingStmt          *sql.Stmt
 	markWebhookHealthyStmt          *sql.Stmt
 	nextPromptPositionStmt          *sql.Stmt
+	nextReleaseNumberStmt           *sql.Stmt
 	pageFilesStmt                   *sql.Stmt
 	pagePromptsStmt                 *sql.Stmt
 	recordDeliveryAttemptStmt       *sql.Stmt
@@ -1102,6 +1154,8 @@ type Queries struct {
 	setKeyIdentitySecretStmt        *sql.Stmt
 	setProjectBudgetStmt            *sql.Stmt
 	setProjectVectorStoreStmt       *sql.Stmt
+	setPublishedReleaseStmt         *sql.Stmt
+	setReleaseFilesStmt             *sql.Stmt
 	setWebhookSecretStmt            *sql.Stmt
 	settleBudgetStmt                *sql.Stmt
 	startEvalRunStmt                *sql.Stmt
@@ -1147,6 +1201,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		createProjectStmt:               q.createProjectStmt,
 		createPromptStmt:                q.createPromptStmt,
 		createRecoveryCodeStmt:          q.createRecoveryCodeStmt,
+		createReleaseStmt:               q.createReleaseStmt,
 		createSessionStmt:               q.createSessionStmt,
 		createUserStmt:                  q.createUserStmt,
 		createWebhookStmt:               q.createWebhookStmt,
@@ -1182,6 +1237,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getMessageWithProjectStmt:       q.getMessageWithProjectStmt,
 		getProjectStmt:                  q.getProjectStmt,
 		getPromptStmt:                   q.getPromptStmt,
+		getReleaseStmt:                  q.getReleaseStmt,
 		getSessionUserStmt:              q.getSessionUserStmt,
 		getUserByEmailStmt:              q.getUserByEmailStmt,
 		getUserByIDStmt:                 q.getUserByIDStmt,
@@ -1202,6 +1258,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listProjectsStmt:                q.listProjectsStmt,
 		listPromptsStmt:                 q.listPromptsStmt,
 		listRecentMessagesStmt:          q.listRecentMessagesStmt,
+		listReleasesStmt:                q.listReleasesStmt,
 		listSessionsStmt:                q.listSessionsStmt,
 		listUsageEventsStmt:             q.listUsageEventsStmt,
 		listWebhooksStmt:                q.listWebhooksStmt,
@@ -1210,6 +1267,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		markWebhookFailingStmt:          q.markWebhookFailingStmt,
 		markWebhookHealthyStmt:          q.markWebhookHealthyStmt,
 		nextPromptPositionStmt:          q.nextPromptPositionStmt,
+		nextReleaseNumberStmt:           q.nextReleaseNumberStmt,
 		pageFilesStmt:                   q.pageFilesStmt,
 		pagePromptsStmt:                 q.pagePromptsStmt,
 		recordDeliveryAttemptStmt:       q.recordDeliveryAttemptStmt,
@@ -1225,6 +1283,8 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		setKeyIdentitySecretStmt:        q.setKeyIdentitySecretStmt,
 		setProjectBudgetStmt:            q.setProjectBudgetStmt,
 		setProjectVectorStoreStmt:       q.setProjectVectorStoreStmt,
+		setPublishedReleaseStmt:         q.setPublishedReleaseStmt,
+		setReleaseFilesStmt:             q.setReleaseFilesStmt,
 		setWebhookSecretStmt:            q.setWebhookSecretStmt,
 		settleBudgetStmt:                q.settleBudgetStmt,
 		startEvalRunStmt:                q.startEvalRunStmt,

@@ -250,7 +250,7 @@ func (q *Queries) GetEvalRun(ctx context.Context, arg GetEvalRunParams) (EvalRun
 }
 
 const getMessageWithProject = `-- name: GetMessageWithProject :one
-SELECT m.id, m.conversation_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, m.latency_ms, m.incomplete, m.citations, m.created_at, c.project_id FROM messages m
+SELECT m.id, m.conversation_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, m.latency_ms, m.incomplete, m.citations, m.created_at, m.release_number, c.project_id FROM messages m
 JOIN conversations c ON c.id = m.conversation_id
 JOIN projects p ON p.id = c.project_id
 WHERE m.id = ?1 AND p.owner_id = ?2
@@ -273,6 +273,7 @@ type GetMessageWithProjectRow struct {
 	Incomplete     bool
 	Citations      string
 	CreatedAt      time.Time
+	ReleaseNumber  *int64
 	ProjectID      int64
 }
 
@@ -292,6 +293,7 @@ func (q *Queries) GetMessageWithProject(ctx context.Context, arg GetMessageWithP
 		&i.Incomplete,
 		&i.Citations,
 		&i.CreatedAt,
+		&i.ReleaseNumber,
 		&i.ProjectID,
 	)
 	return i, err
@@ -467,7 +469,7 @@ func (q *Queries) ListEvalRuns(ctx context.Context, arg ListEvalRunsParams) ([]E
 }
 
 const listMessagesBefore = `-- name: ListMessagesBefore :many
-SELECT m.id, m.conversation_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, m.latency_ms, m.incomplete, m.citations, m.created_at FROM messages m
+SELECT m.id, m.conversation_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, m.latency_ms, m.incomplete, m.citations, m.created_at, m.release_number FROM messages m
 WHERE m.conversation_id = ?1 AND m.id < ?2
 ORDER BY m.id DESC
 LIMIT CAST(?3 AS BIGINT)
@@ -501,6 +503,7 @@ func (q *Queries) ListMessagesBefore(ctx context.Context, arg ListMessagesBefore
 			&i.Incomplete,
 			&i.Citations,
 			&i.CreatedAt,
+			&i.ReleaseNumber,
 		); err != nil {
 			return nil, err
 		}

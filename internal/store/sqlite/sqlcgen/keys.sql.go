@@ -33,12 +33,12 @@ const createKey = `-- name: CreateKey :one
 
 INSERT INTO api_keys (project_id, name, kind, prefix, key_hash, scopes, allowed_origins, identity_secret, expires_at,
                       rate_limit_per_minute, require_signed_user, visitor_messages_per_day, budget_monthly_micro_usd,
-                      budget_monthly_tokens, end_user_daily_tokens, end_user_monthly_tokens, created_at)
+                      budget_monthly_tokens, end_user_daily_tokens, end_user_monthly_tokens, pinned_release, created_at)
 SELECT p.id, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
        ?9, ?10, ?11, ?12,
-       ?13, ?14, ?15, ?16
-FROM projects p WHERE p.id = ?17 AND p.owner_id = ?18
-RETURNING id, project_id, name, kind, prefix, key_hash, scopes, allowed_origins, identity_secret, expires_at, rate_limit_per_minute, require_signed_user, visitor_messages_per_day, created_at, last_used_at, revoked_at, budget_monthly_micro_usd, budget_monthly_tokens, end_user_daily_tokens, end_user_monthly_tokens, version
+       ?13, ?14, ?15, ?16, ?17
+FROM projects p WHERE p.id = ?18 AND p.owner_id = ?19
+RETURNING id, project_id, name, kind, prefix, key_hash, scopes, allowed_origins, identity_secret, expires_at, rate_limit_per_minute, require_signed_user, visitor_messages_per_day, created_at, last_used_at, revoked_at, budget_monthly_micro_usd, budget_monthly_tokens, end_user_daily_tokens, end_user_monthly_tokens, version, pinned_release
 `
 
 type CreateKeyParams struct {
@@ -57,6 +57,7 @@ type CreateKeyParams struct {
 	BudgetMonthlyTokens   *int64
 	EndUserDailyTokens    *int64
 	EndUserMonthlyTokens  *int64
+	PinnedRelease         *int64
 	CreatedAt             time.Time
 	ProjectID             int64
 	OwnerID               int64
@@ -80,6 +81,7 @@ func (q *Queries) CreateKey(ctx context.Context, arg CreateKeyParams) (ApiKey, e
 		arg.BudgetMonthlyTokens,
 		arg.EndUserDailyTokens,
 		arg.EndUserMonthlyTokens,
+		arg.PinnedRelease,
 		arg.CreatedAt,
 		arg.ProjectID,
 		arg.OwnerID,
@@ -107,12 +109,13 @@ func (q *Queries) CreateKey(ctx context.Context, arg CreateKeyParams) (ApiKey, e
 		&i.EndUserDailyTokens,
 		&i.EndUserMonthlyTokens,
 		&i.Version,
+		&i.PinnedRelease,
 	)
 	return i, err
 }
 
 const getKey = `-- name: GetKey :one
-SELECT k.id, k.project_id, k.name, k.kind, k.prefix, k.key_hash, k.scopes, k.allowed_origins, k.identity_secret, k.expires_at, k.rate_limit_per_minute, k.require_signed_user, k.visitor_messages_per_day, k.created_at, k.last_used_at, k.revoked_at, k.budget_monthly_micro_usd, k.budget_monthly_tokens, k.end_user_daily_tokens, k.end_user_monthly_tokens, k.version FROM api_keys k
+SELECT k.id, k.project_id, k.name, k.kind, k.prefix, k.key_hash, k.scopes, k.allowed_origins, k.identity_secret, k.expires_at, k.rate_limit_per_minute, k.require_signed_user, k.visitor_messages_per_day, k.created_at, k.last_used_at, k.revoked_at, k.budget_monthly_micro_usd, k.budget_monthly_tokens, k.end_user_daily_tokens, k.end_user_monthly_tokens, k.version, k.pinned_release FROM api_keys k
 JOIN projects p ON p.id = k.project_id
 WHERE k.id = ?1 AND p.owner_id = ?2 AND k.revoked_at IS NULL
 `
@@ -147,12 +150,13 @@ func (q *Queries) GetKey(ctx context.Context, arg GetKeyParams) (ApiKey, error) 
 		&i.EndUserDailyTokens,
 		&i.EndUserMonthlyTokens,
 		&i.Version,
+		&i.PinnedRelease,
 	)
 	return i, err
 }
 
 const getKeyByHash = `-- name: GetKeyByHash :one
-SELECT k.id, k.project_id, k.name, k.kind, k.prefix, k.key_hash, k.scopes, k.allowed_origins, k.identity_secret, k.expires_at, k.rate_limit_per_minute, k.require_signed_user, k.visitor_messages_per_day, k.created_at, k.last_used_at, k.revoked_at, k.budget_monthly_micro_usd, k.budget_monthly_tokens, k.end_user_daily_tokens, k.end_user_monthly_tokens, k.version, p.owner_id FROM api_keys k
+SELECT k.id, k.project_id, k.name, k.kind, k.prefix, k.key_hash, k.scopes, k.allowed_origins, k.identity_secret, k.expires_at, k.rate_limit_per_minute, k.require_signed_user, k.visitor_messages_per_day, k.created_at, k.last_used_at, k.revoked_at, k.budget_monthly_micro_usd, k.budget_monthly_tokens, k.end_user_daily_tokens, k.end_user_monthly_tokens, k.version, k.pinned_release, p.owner_id FROM api_keys k
 JOIN projects p ON p.id = k.project_id
 WHERE k.key_hash = ?1 AND k.revoked_at IS NULL
 `
@@ -179,6 +183,7 @@ type GetKeyByHashRow struct {
 	EndUserDailyTokens    *int64
 	EndUserMonthlyTokens  *int64
 	Version               int64
+	PinnedRelease         *int64
 	OwnerID               int64
 }
 
@@ -207,6 +212,7 @@ func (q *Queries) GetKeyByHash(ctx context.Context, keyHash string) (GetKeyByHas
 		&i.EndUserDailyTokens,
 		&i.EndUserMonthlyTokens,
 		&i.Version,
+		&i.PinnedRelease,
 		&i.OwnerID,
 	)
 	return i, err
@@ -224,7 +230,7 @@ func (q *Queries) GetKeyVersion(ctx context.Context, keyHash string) (int64, err
 }
 
 const listKeys = `-- name: ListKeys :many
-SELECT k.id, k.project_id, k.name, k.kind, k.prefix, k.key_hash, k.scopes, k.allowed_origins, k.identity_secret, k.expires_at, k.rate_limit_per_minute, k.require_signed_user, k.visitor_messages_per_day, k.created_at, k.last_used_at, k.revoked_at, k.budget_monthly_micro_usd, k.budget_monthly_tokens, k.end_user_daily_tokens, k.end_user_monthly_tokens, k.version FROM api_keys k
+SELECT k.id, k.project_id, k.name, k.kind, k.prefix, k.key_hash, k.scopes, k.allowed_origins, k.identity_secret, k.expires_at, k.rate_limit_per_minute, k.require_signed_user, k.visitor_messages_per_day, k.created_at, k.last_used_at, k.revoked_at, k.budget_monthly_micro_usd, k.budget_monthly_tokens, k.end_user_daily_tokens, k.end_user_monthly_tokens, k.version, k.pinned_release FROM api_keys k
 JOIN projects p ON p.id = k.project_id
 WHERE k.project_id = ?1 AND p.owner_id = ?2 AND k.revoked_at IS NULL
 ORDER BY k.id
@@ -266,6 +272,7 @@ func (q *Queries) ListKeys(ctx context.Context, arg ListKeysParams) ([]ApiKey, e
 			&i.EndUserDailyTokens,
 			&i.EndUserMonthlyTokens,
 			&i.Version,
+			&i.PinnedRelease,
 		); err != nil {
 			return nil, err
 		}
@@ -340,10 +347,11 @@ SET name = ?1, scopes = ?2, allowed_origins = ?3, expires_at = ?4,
     rate_limit_per_minute = ?5, require_signed_user = ?6,
     visitor_messages_per_day = ?7, budget_monthly_micro_usd = ?8,
     budget_monthly_tokens = ?9, end_user_daily_tokens = ?10,
-    end_user_monthly_tokens = ?11, version = version + 1
-WHERE api_keys.id = ?12 AND api_keys.revoked_at IS NULL
-  AND api_keys.project_id IN (SELECT p.id FROM projects p WHERE p.owner_id = ?13)
-RETURNING id, project_id, name, kind, prefix, key_hash, scopes, allowed_origins, identity_secret, expires_at, rate_limit_per_minute, require_signed_user, visitor_messages_per_day, created_at, last_used_at, revoked_at, budget_monthly_micro_usd, budget_monthly_tokens, end_user_daily_tokens, end_user_monthly_tokens, version
+    end_user_monthly_tokens = ?11, pinned_release = ?12,
+    version = version + 1
+WHERE api_keys.id = ?13 AND api_keys.revoked_at IS NULL
+  AND api_keys.project_id IN (SELECT p.id FROM projects p WHERE p.owner_id = ?14)
+RETURNING id, project_id, name, kind, prefix, key_hash, scopes, allowed_origins, identity_secret, expires_at, rate_limit_per_minute, require_signed_user, visitor_messages_per_day, created_at, last_used_at, revoked_at, budget_monthly_micro_usd, budget_monthly_tokens, end_user_daily_tokens, end_user_monthly_tokens, version, pinned_release
 `
 
 type UpdateKeyParams struct {
@@ -358,6 +366,7 @@ type UpdateKeyParams struct {
 	BudgetMonthlyTokens   *int64
 	EndUserDailyTokens    *int64
 	EndUserMonthlyTokens  *int64
+	PinnedRelease         *int64
 	ID                    int64
 	OwnerID               int64
 }
@@ -375,6 +384,7 @@ func (q *Queries) UpdateKey(ctx context.Context, arg UpdateKeyParams) (ApiKey, e
 		arg.BudgetMonthlyTokens,
 		arg.EndUserDailyTokens,
 		arg.EndUserMonthlyTokens,
+		arg.PinnedRelease,
 		arg.ID,
 		arg.OwnerID,
 	)
@@ -401,6 +411,7 @@ func (q *Queries) UpdateKey(ctx context.Context, arg UpdateKeyParams) (ApiKey, e
 		&i.EndUserDailyTokens,
 		&i.EndUserMonthlyTokens,
 		&i.Version,
+		&i.PinnedRelease,
 	)
 	return i, err
 }

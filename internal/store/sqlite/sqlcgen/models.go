@@ -30,6 +30,7 @@ type ApiKey struct {
 	EndUserDailyTokens    *int64
 	EndUserMonthlyTokens  *int64
 	Version               int64
+	PinnedRelease         *int64
 }
 
 type BudgetCounter struct {
@@ -126,6 +127,7 @@ type Message struct {
 	Incomplete     bool
 	Citations      string
 	CreatedAt      time.Time
+	ReleaseNumber  *int64
 }
 
 type Project struct {
@@ -143,6 +145,7 @@ type Project struct {
 	PriceInput            *int64
 	PriceCachedInput      *int64
 	PriceOutput           *int64
+	PublishedRelease      *int64
 }
 
 type ProjectFile struct {
@@ -173,6 +176,16 @@ type RecoveryCode struct {
 	UserID   int64
 	CodeHash string
 	UsedAt   *time.Time
+}
+
+type Release struct {
+	ID           int64
+	ProjectID    int64
+	Number       int64
+	Note         string
+	Snapshot     string
+	RemovedFiles string
+	CreatedAt    time.Time
 }
 
 type Session struct {

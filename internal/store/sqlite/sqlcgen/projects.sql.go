@@ -39,7 +39,7 @@ const createProject = `-- name: CreateProject :one
 
 INSERT INTO projects (owner_id, name, model, temperature, max_output_tokens, created_at, updated_at)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
-RETURNING id, owner_id, name, model, temperature, max_output_tokens, vector_store_id, created_at, updated_at, budget_monthly_micro_usd, budget_monthly_tokens, price_input, price_cached_input, price_output
+RETURNING id, owner_id, name, model, temperature, max_output_tokens, vector_store_id, created_at, updated_at, budget_monthly_micro_usd, budget_monthly_tokens, price_input, price_cached_input, price_output, published_release
 `
 
 type CreateProjectParams struct {
@@ -77,6 +77,7 @@ func (q *Queries) CreateProject(ctx context.Context, arg CreateProjectParams) (P
 		&i.PriceInput,
 		&i.PriceCachedInput,
 		&i.PriceOutput,
+		&i.PublishedRelease,
 	)
 	return i, err
 }
@@ -99,7 +100,7 @@ func (q *Queries) DeleteProject(ctx context.Context, arg DeleteProjectParams) (i
 }
 
 const getProject = `-- name: GetProject :one
-SELECT id, owner_id, name, model, temperature, max_output_tokens, vector_store_id, created_at, updated_at, budget_monthly_micro_usd, budget_monthly_tokens, price_input, price_cached_input, price_output FROM projects WHERE id = ?1 AND owner_id = ?2
+SELECT id, owner_id, name, model, temperature, max_output_tokens, vector_store_id, created_at, updated_at, budget_monthly_micro_usd, budget_monthly_tokens, price_input, price_cached_input, price_output, published_release FROM projects WHERE id = ?1 AND owner_id = ?2
 `
 
 type GetProjectParams struct {
@@ -125,6 +126,7 @@ func (q *Queries) GetProject(ctx context.Context, arg GetProjectParams) (Project
 		&i.PriceInput,
 		&i.PriceCachedInput,
 		&i.PriceOutput,
+		&i.PublishedRelease,
 	)
 	return i, err
 }
@@ -231,7 +233,7 @@ SET name = ?1, model = ?2, temperature = ?3, max_output_tokens = ?4,
     price_input = ?5, price_cached_input = ?6, price_output = ?7,
     updated_at = ?8
 WHERE id = ?9 AND owner_id = ?10
-RETURNING id, owner_id, name, model, temperature, max_output_tokens, vector_store_id, created_at, updated_at, budget_monthly_micro_usd, budget_monthly_tokens, price_input, price_cached_input, price_output
+RETURNING id, owner_id, name, model, temperature, max_output_tokens, vector_store_id, created_at, updated_at, budget_monthly_micro_usd, budget_monthly_tokens, price_input, price_cached_input, price_output, published_release
 `
 
 type UpdateProjectParams struct {
@@ -276,6 +278,7 @@ func (q *Queries) UpdateProject(ctx context.Context, arg UpdateProjectParams) (P
 		&i.PriceInput,
 		&i.PriceCachedInput,
 		&i.PriceOutput,
+		&i.PublishedRelease,
 	)
 	return i, err
 }

@@ -258,7 +258,7 @@ const setProjectBudget = `-- name: SetProjectBudget :one
 UPDATE projects SET budget_monthly_micro_usd = ?1, budget_monthly_tokens = ?2,
     updated_at = ?3
 WHERE id = ?4 AND owner_id = ?5
-RETURNING id, owner_id, name, model, temperature, max_output_tokens, vector_store_id, created_at, updated_at, budget_monthly_micro_usd, budget_monthly_tokens, price_input, price_cached_input, price_output
+RETURNING id, owner_id, name, model, temperature, max_output_tokens, vector_store_id, created_at, updated_at, budget_monthly_micro_usd, budget_monthly_tokens, price_input, price_cached_input, price_output, published_release
 `
 
 type SetProjectBudgetParams struct {
@@ -293,6 +293,7 @@ func (q *Queries) SetProjectBudget(ctx context.Context, arg SetProjectBudgetPara
 		&i.PriceInput,
 		&i.PriceCachedInput,
 		&i.PriceOutput,
+		&i.PublishedRelease,
 	)
 	return i, err
 }

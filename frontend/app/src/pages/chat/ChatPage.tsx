@@ -10,7 +10,7 @@ import { ConversationFilters, NO_FILTERS, filterQuery, type Filters } from "./Co
 import { ConversationList } from "./ConversationList";
 import { fromApi } from "./messages";
 import { MessageList } from "./MessageList";
-import { useChatStream } from "./useChatStream";
+import { useChatStream, type ChatTarget } from "./useChatStream";
 
 /** What failed to load: a successful load of the same thing clears it, and Retry loads it again in place. */
 type PageError = { source: "projects" | "conversations" | "conversation"; message: string };
@@ -21,6 +21,8 @@ const TYPING_PAUSE_MS = 300;
 export function ChatPage() {
   const [projects, setProjects] = useState<Project[]>();
   const [projectId, setProjectId] = useState<number | undefined>(() => readIdParam("project"));
+  // The owner tries the draft they edit; "published" answers as keys and the widget do.
+  const [target, setTarget] = useState<ChatTarget>("draft");
   const [conversations, setConversations] = useState<Conversation[]>();
   const [conversationId, setConversationId] = useState<number | undefined>(() => readIdParam("conversation"));
   const [error, setError] = useState<PageError>();
@@ -271,6 +273,15 @@ export function ChatPage() {
                 <h1 title={heading}>{heading}</h1>
                 <span className="chat-project muted small">{project.name}</span>
               </div>
+              <fieldset className="segmented" aria-label="Which state answers">
+                <legend className="sr-only">Which state answers</legend>
+                {(["draft", "published"] as const).map((t) => (
+                  <label key={t} className={target === t ? "selected" : undefined}>
+                    <input type="radio" name="chat-target" value={t} checked={target === t} onChange={() => setTarget(t)} />
+                    {t === "draft" ? "Draft" : "Published"}
+                  </label>
+                ))}
+              </fieldset>
             </div>
           )}
           {error && <Alert onRetry={retryPageError}>{error.message}</Alert>}
@@ -293,9 +304,9 @@ export function ChatPage() {
                 loading={loadingConversation}
                 projectName={project.name}
                 usageHref={`/dashboard?project=${project.id}&tab=usage`}
-                onRetry={(key) => chat.retry(key, { projectId: project.id, conversationId })}
+                onRetry={(key) => chat.retry(key, { projectId: project.id, conversationId, target })}
                 onRegenerate={
-                  chat.streaming ? undefined : (key) => chat.regenerate(key, { projectId: project.id, conversationId })
+                  chat.streaming ? undefined : (key) => chat.regenerate(key, { projectId: project.id, conversationId, target })
                 }
                 onEdit={
                   chat.streaming
@@ -310,7 +321,7 @@ export function ChatPage() {
                 ref={composerRef}
                 projectName={project.name}
                 streaming={chat.streaming}
-                onSend={(text) => void chat.send({ projectId: project.id, conversationId, text })}
+                onSend={(text) => void chat.send({ projectId: project.id, conversationId, text, target })}
                 onStop={chat.stop}
                 draft={draft}
               />

@@ -3,7 +3,7 @@ import { Alert } from "../../components/Alert";
 import { CopyButton } from "../../components/CopyButton";
 import { sourcesOf } from "../../components/citations";
 import { Markdown } from "../../components/Markdown";
-import { replyFigures, type UiMessage } from "./messages";
+import { releaseLabel, replyFigures, type UiMessage } from "./messages";
 
 interface MessageListProps {
   messages: UiMessage[];
@@ -147,12 +147,22 @@ function Reply({ message, usageHref, onRetry }: ReplyProps) {
   );
 }
 
-/** A reply's tokens and latency in small print, once known, and what was left of its budget before it. */
+/**
+ * A reply's release (draft or release N), tokens and latency in small print, once known, and what was left of its
+ * budget before it.
+ */
 function Figures({ message }: { message: UiMessage }) {
   const text = replyFigures(message);
-  if (!text && !message.budgetLeft) return null;
+  const release = releaseLabel(message);
+  if (!text && !message.budgetLeft && !release) return null;
   return (
     <p className="message-figures">
+      {release && (
+        <span className="release-tag" title="The state of the bot that wrote this reply">
+          {release}
+        </span>
+      )}
+      {release && text && " · "}
       {text}
       {text && message.budgetLeft && " · "}
       {message.budgetLeft && `before this reply: ${message.budgetLeft}`}

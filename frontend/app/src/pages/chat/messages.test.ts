@@ -8,6 +8,7 @@ const message = (over: Partial<ChatMessage>): ChatMessage => ({
   content: "Hi",
   incomplete: false,
   citations: [],
+  release: null,
   created_at: "2026-12-01T10:00:00Z",
   ...over,
 });

@@ -21,6 +21,8 @@ export interface UiMessage {
   latencyMs?: number | null;
   /** What was left of the tightest budget before this reply (X-Budget-Remaining), for people. */
   budgetLeft?: string;
+  /** The release that answered (null: the draft); undefined until the server said, and for questions. */
+  release?: number | null;
 }
 
 export function fromApi(message: ChatMessage): UiMessage {
@@ -35,7 +37,14 @@ export function fromApi(message: ChatMessage): UiMessage {
     inputTokens: message.input_tokens ?? null,
     outputTokens: message.output_tokens ?? null,
     latencyMs: message.latency_ms ?? null,
+    ...(message.role === "assistant" ? { release: message.release } : {}),
   };
+}
+
+/** Which state of the bot wrote a reply: "draft" or "release 3"; undefined when not known (or a question). */
+export function releaseLabel(m: Pick<UiMessage, "release">): string | undefined {
+  if (m.release === undefined) return undefined;
+  return m.release === null ? "draft" : `release ${m.release}`;
 }
 
 /** A reply's figures in small print ("gpt-4o-mini · 1,234 tokens in · 56 out · 1.2 s"); undefined when none is known. */

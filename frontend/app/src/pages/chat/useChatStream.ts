@@ -2,10 +2,14 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, PAGE_MAX, api, errorMessage, isAbortError, unwrap } from "../../lib/api";
 import { budgetLeftText, type UiMessage } from "./messages";
 
+/** Which state of the bot answers the owner: the draft they edit, or the release their visitors get. */
+export type ChatTarget = "draft" | "published";
+
 interface SendArgs {
   projectId: number;
   conversationId: number | undefined;
   text: string;
+  target: ChatTarget;
 }
 
 interface Handlers {
@@ -38,7 +42,7 @@ export function useChatStream({ onConversation, onSettled }: Handlers) {
     [stop],
   );
 
-  const send = useCallback(async ({ projectId, conversationId, text }: SendArgs) => {
+  const send = useCallback(async ({ projectId, conversationId, text, target }: SendArgs) => {
     const replyKey = localKey();
     const update = (change: Partial<UiMessage> | ((m: UiMessage) => Partial<UiMessage>)) =>
       setMessages((list) =>
@@ -55,7 +59,12 @@ export function useChatStream({ onConversation, onSettled }: Handlers) {
     setStreaming(true);
     let finished: { conversationId: number; messageId: number } | undefined;
     try {
-      const body = { project_id: projectId, message: text, ...(conversationId ? { conversation_id: conversationId } : {}) };
+      const body = {
+        project_id: projectId,
+        message: text,
+        release: target,
+        ...(conversationId ? { conversation_id: conversationId } : {}),
+      };
       const onHeaders = (headers: Headers) => {
         const budgetLeft = budgetLeftText(headers.get("X-Budget-Remaining"));
         if (budgetLeft) update({ budgetLeft });
@@ -73,6 +82,7 @@ export function useChatStream({ onConversation, onSettled }: Handlers) {
             model: ev.data.model,
             inputTokens: usage.input_tokens,
             outputTokens: usage.output_tokens,
+            release: ev.data.release,
           });
           finished = { conversationId: ev.data.conversation_id, messageId: ev.data.message_id };
         } else update({ state: "failed", error: ev.data.detail, errorStatus: ev.data.status });

@@ -43,13 +43,13 @@ export default function TryPanel({ project, onClose }: { project: Project; onClo
         loading={false}
         projectName={project.name}
         usageHref={`/dashboard?project=${project.id}&tab=usage`}
-        onRetry={(key) => chat.retry(key, { projectId: project.id, conversationId })}
+        onRetry={(key) => chat.retry(key, { projectId: project.id, conversationId, target: "draft" })}
       />
       <Composer
         ref={composerRef}
         projectName={project.name}
         streaming={chat.streaming}
-        onSend={(text) => void chat.send({ projectId: project.id, conversationId, text })}
+        onSend={(text) => void chat.send({ projectId: project.id, conversationId, text, target: "draft" })}
         onStop={chat.stop}
       />
     </section>

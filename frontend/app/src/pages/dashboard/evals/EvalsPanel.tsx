@@ -11,19 +11,16 @@ import "./evals.css";
 /** How often the panel looks again while a run is queued or running. */
 const POLL_MS = 1000;
 
-interface EvalsPanelProps {
-  project: Project;
-  /** The published release's number, for "Run on published"; undefined while none is published. */
-  publishedRelease?: number;
-}
 
 /**
  * A project's evaluation set: its cases (add, delete), runs on the draft or the published release, each run's
  * results per case, and two runs compared side by side.
  */
-export default function EvalsPanel({ project, publishedRelease }: EvalsPanelProps) {
+export default function EvalsPanel({ project }: { project: Project }) {
   const path = { project_id: project.id };
   const [cases, setCases] = useState<EvalCase[]>();
+  // The published release's number, for "Run on published"; undefined while none is published.
+  const [publishedRelease, setPublishedRelease] = useState<number>();
   const [runs, setRuns] = useState<EvalRun[]>();
   const [shown, setShown] = useState<EvalRunDetail>();
   const [compare, setCompare] = useState<[number | undefined, number | undefined]>([undefined, undefined]);
@@ -49,6 +46,9 @@ export default function EvalsPanel({ project, publishedRelease }: EvalsPanelProp
   useEffect(() => {
     unwrap(api.client.GET("/projects/{project_id}/eval-cases", { params: { path: { project_id: project.id } } }))
       .then(setCases)
+      .catch((err) => setError(errorMessage(err)));
+    unwrap(api.client.GET("/projects/{project_id}/releases", { params: { path: { project_id: project.id } } }))
+      .then((list) => setPublishedRelease(list.find((r) => r.published)?.number))
       .catch((err) => setError(errorMessage(err)));
     loadRuns();
   }, [project.id, loadRuns]);

@@ -17,6 +17,7 @@ const project: Project = {
   model: "gpt-4o-mini",
   temperature: 0.7,
   max_output_tokens: 2000,
+  published_release: null,
   created_at: "2026-11-30T10:00:00Z",
   updated_at: "2026-11-30T10:00:00Z",
 } as Project;
@@ -27,6 +28,7 @@ const apiKey = (over: Partial<ApiKey>): ApiKey => ({
   name: "Server",
   kind: "secret",
   prefix: "cb_sk_4fQ2x9",
+  pinned_release: null,
   scopes: ["chat"],
   allowed_origins: [],
   expires_at: null,
@@ -73,6 +75,7 @@ async function server(request: Request): Promise<Response> {
   const route = `${request.method} ${url.pathname}`;
   if (route === "GET /projects/3/keys") return json(200, keys);
   if (route === "GET /projects/3/webhooks") return json(200, []); // WebhooksSection.test.tsx tests those
+  if (route === "GET /projects/3/releases") return json(200, []); // the releases browser test covers those
   if (route === "POST /projects/3/keys") {
     if (createAnswer) return json(createAnswer.status, createAnswer.body);
     const secret = body.kind === "secret";

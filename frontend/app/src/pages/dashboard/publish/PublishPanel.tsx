@@ -7,6 +7,7 @@ import { withOrigin } from "../../../lib/keys";
 import { KeyCreateForm } from "./KeyCreateForm";
 import { KeysTable } from "./KeysTable";
 import { OpenAIHint } from "./OpenAIHint";
+import { ReleasesSection } from "./ReleasesSection";
 import { SecretReveal, type Revealed } from "./SecretReveal";
 import { WebhooksSection } from "./WebhooksSection";
 import { WidgetPanel } from "./WidgetPanel";
@@ -15,7 +16,7 @@ import { WidgetPanel } from "./WidgetPanel";
 type Pending = { action: "revoke" | "rotate"; key: ApiKey };
 
 /**
- * Publishing a project's bot: its keys (create, edit, revoke, rotate a publishable key's identity secret), the
+ * Publishing a project's bot: its releases, its keys (create, edit, revoke, rotate a publishable key's identity secret), the
  * widget's tag with a live preview, the OpenAI-compatible endpoint, and the project's webhooks. A new key's secret
  * is held only in this component's state, shown once, and forgotten when dismissed.
  */
@@ -86,6 +87,7 @@ export function PublishPanel({ project }: { project: Project }) {
 
   return (
     <div className="publish">
+      <ReleasesSection project={project} />
       {revealed && <SecretReveal revealed={revealed} onDismiss={() => setRevealed(undefined)} />}
 
       <section className="card" aria-labelledby="keys-title">
