@@ -36,6 +36,7 @@ let page;
 let failed = false;
 let user; // { email, token, call } of the signed-up owner
 let projectId;
+let promptId;
 const problems = []; // console errors, uncaught exceptions, requests leaving the server
 
 /** A step of the story: skipped once an earlier one failed. */
@@ -143,7 +144,7 @@ describe("evaluations in the dashboard", () => {
   step("a new project's Evaluations tab has no cases and cannot run yet", async () => {
     user = await signUp();
     projectId = (await user.call("POST", "/projects", { name: "Refund bot" })).id;
-    await user.call("POST", `/projects/${projectId}/prompts`, { name: "Policy", content: "fake-reply: Sorry, we never give refunds." });
+    promptId = (await user.call("POST", `/projects/${projectId}/prompts`, { name: "Policy", content: "fake-reply: Sorry, we never give refunds." })).id;
     await page.goto(`${BASE}/dashboard?project=${projectId}`);
     await openEvaluations();
     await page.getByText("No cases yet: add the first one below.").waitFor();
@@ -194,8 +195,9 @@ describe("evaluations in the dashboard", () => {
     await page.getByRole("tab", { name: "Build" }).click();
     const card = page.locator(".prompt-card", { hasText: "Policy" });
     await card.getByRole("button", { name: "Edit" }).click();
-    await card.getByLabel("Content").fill("fake-reply: Refunds within 30 days of purchase, no questions asked.");
-    await card.getByRole("button", { name: "Save" }).click();
+    const content = page.locator(`#prompt-${promptId}-content`);
+    await content.fill("fake-reply: Refunds within 30 days of purchase, no questions asked.");
+    await page.locator("form", { has: content }).getByRole("button", { name: "Save" }).click();
     await page.locator(".prompt-content", { hasText: "Refunds within 30 days of purchase" }).waitFor();
   });
 
