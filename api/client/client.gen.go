@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
@@ -187,6 +188,141 @@ func (e ChatMessageRole) Valid() bool {
 	case ChatMessageRoleAssistant:
 		return true
 	case ChatMessageRoleUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EvalCheckResultCheck.
+const (
+	EvalCheckResultCheckCitesFileId     EvalCheckResultCheck = "cites_file_id"
+	EvalCheckResultCheckContains        EvalCheckResultCheck = "contains"
+	EvalCheckResultCheckMaxLatencyMs    EvalCheckResultCheck = "max_latency_ms"
+	EvalCheckResultCheckMaxOutputTokens EvalCheckResultCheck = "max_output_tokens"
+	EvalCheckResultCheckNotContains     EvalCheckResultCheck = "not_contains"
+	EvalCheckResultCheckRegex           EvalCheckResultCheck = "regex"
+	EvalCheckResultCheckReply           EvalCheckResultCheck = "reply"
+)
+
+// Valid indicates whether the value is a known member of the EvalCheckResultCheck enum.
+func (e EvalCheckResultCheck) Valid() bool {
+	switch e {
+	case EvalCheckResultCheckCitesFileId:
+		return true
+	case EvalCheckResultCheckContains:
+		return true
+	case EvalCheckResultCheckMaxLatencyMs:
+		return true
+	case EvalCheckResultCheckMaxOutputTokens:
+		return true
+	case EvalCheckResultCheckNotContains:
+		return true
+	case EvalCheckResultCheckRegex:
+		return true
+	case EvalCheckResultCheckReply:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EvalResultStatus.
+const (
+	EvalResultStatusFailed  EvalResultStatus = "failed"
+	EvalResultStatusPassed  EvalResultStatus = "passed"
+	EvalResultStatusPending EvalResultStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the EvalResultStatus enum.
+func (e EvalResultStatus) Valid() bool {
+	switch e {
+	case EvalResultStatusFailed:
+		return true
+	case EvalResultStatusPassed:
+		return true
+	case EvalResultStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EvalRunStatus.
+const (
+	EvalRunStatusCompleted EvalRunStatus = "completed"
+	EvalRunStatusFailed    EvalRunStatus = "failed"
+	EvalRunStatusQueued    EvalRunStatus = "queued"
+	EvalRunStatusRunning   EvalRunStatus = "running"
+)
+
+// Valid indicates whether the value is a known member of the EvalRunStatus enum.
+func (e EvalRunStatus) Valid() bool {
+	switch e {
+	case EvalRunStatusCompleted:
+		return true
+	case EvalRunStatusFailed:
+		return true
+	case EvalRunStatusQueued:
+		return true
+	case EvalRunStatusRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EvalRunDetailStatus.
+const (
+	EvalRunDetailStatusCompleted EvalRunDetailStatus = "completed"
+	EvalRunDetailStatusFailed    EvalRunDetailStatus = "failed"
+	EvalRunDetailStatusQueued    EvalRunDetailStatus = "queued"
+	EvalRunDetailStatusRunning   EvalRunDetailStatus = "running"
+)
+
+// Valid indicates whether the value is a known member of the EvalRunDetailStatus enum.
+func (e EvalRunDetailStatus) Valid() bool {
+	switch e {
+	case EvalRunDetailStatusCompleted:
+		return true
+	case EvalRunDetailStatusFailed:
+		return true
+	case EvalRunDetailStatusQueued:
+		return true
+	case EvalRunDetailStatusRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EvalTargetDraft.
+const (
+	Draft EvalTargetDraft = "draft"
+)
+
+// Valid indicates whether the value is a known member of the EvalTargetDraft enum.
+func (e EvalTargetDraft) Valid() bool {
+	switch e {
+	case Draft:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EvalTurnRole.
+const (
+	EvalTurnRoleAssistant EvalTurnRole = "assistant"
+	EvalTurnRoleUser      EvalTurnRole = "user"
+)
+
+// Valid indicates whether the value is a known member of the EvalTurnRole enum.
+func (e EvalTurnRole) Valid() bool {
+	switch e {
+	case EvalTurnRoleAssistant:
+		return true
+	case EvalTurnRoleUser:
 		return true
 	default:
 		return false
@@ -1075,6 +1211,183 @@ type Error struct {
 	Errors *[]FieldError `json:"errors,omitempty"`
 }
 
+// EvalCase defines model for EvalCase.
+type EvalCase struct {
+	// Checks What the reply must satisfy; every check is optional, and a case passes when all its checks do.
+	Checks    EvalChecks `json:"checks"`
+	CreatedAt time.Time  `json:"created_at"`
+	History   []EvalTurn `json:"history"`
+	Id        int64      `json:"id"`
+	Input     string     `json:"input"`
+	ProjectId int64      `json:"project_id"`
+
+	// SourceMessageId The assistant message the case was made from; null when written by hand
+	SourceMessageId *int64    `json:"source_message_id"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+// EvalCaseCreate Either `input` (with an optional `history`) or `from_message_id`.
+type EvalCaseCreate struct {
+	// Checks What the reply must satisfy; every check is optional, and a case passes when all its checks do.
+	Checks *EvalChecks `json:"checks,omitempty"`
+
+	// FromMessageId An assistant message of one of this project's conversations; the case asks the question it answered
+	FromMessageId *int64 `json:"from_message_id,omitempty"`
+
+	// History The conversation before the question, oldest first
+	History *[]EvalTurn `json:"history,omitempty"`
+
+	// Input The question asked
+	Input *string `json:"input,omitempty"`
+}
+
+// EvalCaseUpdate defines model for EvalCaseUpdate.
+type EvalCaseUpdate struct {
+	// Checks What the reply must satisfy; every check is optional, and a case passes when all its checks do.
+	Checks  *EvalChecks `json:"checks,omitempty"`
+	History *[]EvalTurn `json:"history,omitempty"`
+	Input   string      `json:"input"`
+}
+
+// EvalCheckResult defines model for EvalCheckResult.
+type EvalCheckResult struct {
+	// Check The check; `reply` is the bot giving an answer at all
+	Check EvalCheckResultCheck `json:"check"`
+
+	// Detail Why it failed (empty when it passed)
+	Detail string `json:"detail"`
+
+	// Expected The check's value, as text
+	Expected string `json:"expected"`
+	Passed   bool   `json:"passed"`
+}
+
+// EvalCheckResultCheck The check; `reply` is the bot giving an answer at all
+type EvalCheckResultCheck string
+
+// EvalChecks What the reply must satisfy; every check is optional, and a case passes when all its checks do.
+type EvalChecks struct {
+	// CitesFileId A file of this project that the reply must cite
+	CitesFileId *int64 `json:"cites_file_id,omitempty"`
+
+	// Contains Strings the reply must each contain, ignoring case
+	Contains *[]string `json:"contains,omitempty"`
+
+	// MaxLatencyMs The upstream call (retries included) must take at most this long
+	MaxLatencyMs *int64 `json:"max_latency_ms,omitempty"`
+
+	// MaxOutputTokens The reply must use at most this many output tokens
+	MaxOutputTokens *int64 `json:"max_output_tokens,omitempty"`
+
+	// NotContains Strings the reply must not contain, ignoring case
+	NotContains *[]string `json:"not_contains,omitempty"`
+
+	// Regex An RE2 regular expression (Go's regexp syntax) that must match somewhere in the reply; case-sensitive unless it starts with (?i)
+	Regex *string `json:"regex,omitempty"`
+}
+
+// EvalResult One case's outcome, with the case as it was when the run was made
+type EvalResult struct {
+	CaseId       int64             `json:"case_id"`
+	CheckResults []EvalCheckResult `json:"check_results"`
+
+	// Checks What the reply must satisfy; every check is optional, and a case passes when all its checks do.
+	Checks    EvalChecks `json:"checks"`
+	Citations []Citation `json:"citations"`
+
+	// Error Why the bot gave no answer (empty when it answered)
+	Error        string           `json:"error"`
+	History      []EvalTurn       `json:"history"`
+	Input        string           `json:"input"`
+	InputTokens  *int64           `json:"input_tokens"`
+	LatencyMs    *int64           `json:"latency_ms"`
+	OutputTokens *int64           `json:"output_tokens"`
+	Reply        string           `json:"reply"`
+	Status       EvalResultStatus `json:"status"`
+}
+
+// EvalResultStatus defines model for EvalResult.Status.
+type EvalResultStatus string
+
+// EvalRun defines model for EvalRun.
+type EvalRun struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Error Why the run could not finish (empty otherwise)
+	Error      string     `json:"error"`
+	Failed     int64      `json:"failed"`
+	FinishedAt *time.Time `json:"finished_at"`
+	Id         int64      `json:"id"`
+	Passed     int64      `json:"passed"`
+	ProjectId  int64      `json:"project_id"`
+	StartedAt  *time.Time `json:"started_at"`
+
+	// Status failed means the run could not finish (see `error`); failing cases are counted in `failed`
+	Status EvalRunStatus `json:"status"`
+
+	// Target "draft" (the project as edited now) or a release number
+	Target EvalTarget `json:"target"`
+
+	// Total The cases in the run
+	Total int64 `json:"total"`
+}
+
+// EvalRunStatus failed means the run could not finish (see `error`); failing cases are counted in `failed`
+type EvalRunStatus string
+
+// EvalRunCreate defines model for EvalRunCreate.
+type EvalRunCreate struct {
+	// Target "draft" (the project as edited now) or a release number
+	Target EvalTarget `json:"target"`
+}
+
+// EvalRunDetail defines model for EvalRunDetail.
+type EvalRunDetail struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Error Why the run could not finish (empty otherwise)
+	Error      string       `json:"error"`
+	Failed     int64        `json:"failed"`
+	FinishedAt *time.Time   `json:"finished_at"`
+	Id         int64        `json:"id"`
+	Passed     int64        `json:"passed"`
+	ProjectId  int64        `json:"project_id"`
+	Results    []EvalResult `json:"results"`
+	StartedAt  *time.Time   `json:"started_at"`
+
+	// Status failed means the run could not finish (see `error`); failing cases are counted in `failed`
+	Status EvalRunDetailStatus `json:"status"`
+
+	// Target "draft" (the project as edited now) or a release number
+	Target EvalTarget `json:"target"`
+
+	// Total The cases in the run
+	Total int64 `json:"total"`
+}
+
+// EvalRunDetailStatus failed means the run could not finish (see `error`); failing cases are counted in `failed`
+type EvalRunDetailStatus string
+
+// EvalTarget "draft" (the project as edited now) or a release number
+type EvalTarget struct {
+	union json.RawMessage
+}
+
+// EvalTargetDraft defines model for EvalTargetDraft.
+type EvalTargetDraft string
+
+// EvalTargetRelease defines model for EvalTargetRelease.
+type EvalTargetRelease = int64
+
+// EvalTurn defines model for EvalTurn.
+type EvalTurn struct {
+	Content string       `json:"content"`
+	Role    EvalTurnRole `json:"role"`
+}
+
+// EvalTurnRole defines model for EvalTurn.Role.
+type EvalTurnRole string
+
 // Feedback defines model for Feedback.
 type Feedback struct {
 	// Comment Empty when none was given
@@ -1878,9 +2191,8 @@ type WebhookDelivery struct {
 	EventId string `json:"event_id"`
 
 	// EventType Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`, `budget.threshold`
-	// (a budget 80 % used), `budget.exhausted`, `release.published` (`number`, `note`, `previous`) and
-	// `feedback.created` (an answer rated, or its rating changed). The others are accepted and will be sent once
-	// their features exist.
+	// (a budget 80 % used), `budget.exhausted`, `release.published` (`number`, `note`, `previous`),
+	// `feedback.created` (an answer rated, or its rating changed) and `eval_run.completed`.
 	EventType     WebhookEventType `json:"event_type"`
 	Id            int64            `json:"id"`
 	LastAttemptAt *time.Time       `json:"last_attempt_at"`
@@ -1895,9 +2207,8 @@ type WebhookDelivery struct {
 type WebhookDeliveryStatus string
 
 // WebhookEventType Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`, `budget.threshold`
-// (a budget 80 % used), `budget.exhausted`, `release.published` (`number`, `note`, `previous`) and
-// `feedback.created` (an answer rated, or its rating changed). The others are accepted and will be sent once
-// their features exist.
+// (a budget 80 % used), `budget.exhausted`, `release.published` (`number`, `note`, `previous`),
+// `feedback.created` (an answer rated, or its rating changed) and `eval_run.completed`.
 type WebhookEventType string
 
 // WebhookUpdate defines model for WebhookUpdate.
@@ -1939,6 +2250,12 @@ type Cursor = string
 
 // EndUser defines model for EndUser.
 type EndUser = string
+
+// EvalCaseID defines model for EvalCaseID.
+type EvalCaseID = int64
+
+// EvalRunID defines model for EvalRunID.
+type EvalRunID = int64
 
 // FileID defines model for FileID.
 type FileID = int64
@@ -2263,6 +2580,9 @@ type RateMessageJSONRequestBody = FeedbackInput
 // CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
 type CreateProjectJSONRequestBody = ProjectCreate
 
+// UpdateEvalCaseJSONRequestBody defines body for UpdateEvalCase for application/json ContentType.
+type UpdateEvalCaseJSONRequestBody = EvalCaseUpdate
+
 // ImportProjectJSONRequestBody defines body for ImportProject for application/json ContentType.
 type ImportProjectJSONRequestBody = Bundle
 
@@ -2277,6 +2597,12 @@ type UpdateProjectJSONRequestBody = ProjectUpdate
 
 // SetBudgetJSONRequestBody defines body for SetBudget for application/json ContentType.
 type SetBudgetJSONRequestBody = BudgetUpdate
+
+// CreateEvalCaseJSONRequestBody defines body for CreateEvalCase for application/json ContentType.
+type CreateEvalCaseJSONRequestBody = EvalCaseCreate
+
+// CreateEvalRunJSONRequestBody defines body for CreateEvalRun for application/json ContentType.
+type CreateEvalRunJSONRequestBody = EvalRunCreate
 
 // UploadFileMultipartRequestBody defines body for UploadFile for multipart/form-data ContentType.
 type UploadFileMultipartRequestBody UploadFileMultipartBody
@@ -2510,6 +2836,68 @@ func (t ChatStreamEvent) MarshalJSON() ([]byte, error) {
 }
 
 func (t *ChatStreamEvent) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsEvalTargetDraft returns the union data inside the EvalTarget as a EvalTargetDraft
+func (t EvalTarget) AsEvalTargetDraft() (EvalTargetDraft, error) {
+	var body EvalTargetDraft
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEvalTargetDraft overwrites any union data inside the EvalTarget as the provided EvalTargetDraft
+func (t *EvalTarget) FromEvalTargetDraft(v EvalTargetDraft) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEvalTargetDraft performs a merge with any union data inside the EvalTarget, using the provided EvalTargetDraft
+func (t *EvalTarget) MergeEvalTargetDraft(v EvalTargetDraft) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsEvalTargetRelease returns the union data inside the EvalTarget as a EvalTargetRelease
+func (t EvalTarget) AsEvalTargetRelease() (EvalTargetRelease, error) {
+	var body EvalTargetRelease
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEvalTargetRelease overwrites any union data inside the EvalTarget as the provided EvalTargetRelease
+func (t *EvalTarget) FromEvalTargetRelease(v EvalTargetRelease) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEvalTargetRelease performs a merge with any union data inside the EvalTarget, using the provided EvalTargetRelease
+func (t *EvalTarget) MergeEvalTargetRelease(v EvalTargetRelease) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t EvalTarget) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *EvalTarget) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -2818,6 +3206,40 @@ type ClientInterface interface {
 	// Corresponds with POST /projects (the `CreateProject` operationId).
 	CreateProject(ctx context.Context, body CreateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// DeleteEvalCase Remove a case (runs made before keep their results for it)
+	//
+	// Corresponds with DELETE /projects/eval-cases/{case_id} (the `DeleteEvalCase` operationId).
+	DeleteEvalCase(ctx context.Context, caseId EvalCaseID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEvalCase One evaluation case
+	//
+	// Corresponds with GET /projects/eval-cases/{case_id} (the `GetEvalCase` operationId).
+	GetEvalCase(ctx context.Context, caseId EvalCaseID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateEvalCaseWithBody Replace a case's input, history and checks (runs made before keep the case as it was)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/eval-cases/{case_id} (the `UpdateEvalCase` operationId).
+	UpdateEvalCaseWithBody(ctx context.Context, caseId EvalCaseID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateEvalCase Replace a case's input, history and checks (runs made before keep the case as it was)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/eval-cases/{case_id} (the `UpdateEvalCase` operationId).
+	UpdateEvalCase(ctx context.Context, caseId EvalCaseID, body UpdateEvalCaseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEvalRun A run with the result of every case, as JSON or as JUnit XML
+	//
+	// `Accept: application/xml` answers JUnit XML, for CI: one `<testsuite>` for the run (its `name` says the
+	// project and target), one `<testcase>` per case (named by case id and input), with a `<failure>` per failing
+	// check (its `type` is the check) and the reply in `<system-out>`; cases still pending are `<skipped/>`.
+	// A CI job can gate on `failures="0"` once `status` is completed.
+	//
+	// Corresponds with GET /projects/eval-runs/{run_id} (the `GetEvalRun` operationId).
+	GetEvalRun(ctx context.Context, runId EvalRunID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DeleteFile Delete a file at OpenAI and here
 	//
 	// Deletes the file's record at once. The file is deleted at OpenAI (and removed from the project's
@@ -2990,6 +3412,78 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /projects/{project_id}/conversations (the `ListConversations` operationId).
 	ListConversations(ctx context.Context, projectId ProjectID, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListEvalCases A project's evaluation cases, oldest first
+	//
+	// Corresponds with GET /projects/{project_id}/eval-cases (the `ListEvalCases` operationId).
+	ListEvalCases(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateEvalCaseWithBody Add an evaluation case, written by hand or made from an answer of the bot
+	//
+	// A case is a question (`input`), optionally the conversation before it (`history`), and checks on the
+	// bot's reply; every check is optional. `contains` and `not_contains` compare ignoring case; `regex` is RE2
+	// syntax (Go's `regexp`), checked when the case is saved (a bad one answers 400 naming it), and must match
+	// somewhere in the reply; `cites_file_id` must be one of this project's files. With `from_message_id`
+	// instead of `input` and `history`, the case asks the question that assistant message (of one of this
+	// project's conversations) answered, after the turns before it (the 20 newest; each cut to 32,000
+	// characters). At most 200 cases per project.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{project_id}/eval-cases (the `CreateEvalCase` operationId).
+	CreateEvalCaseWithBody(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateEvalCase Add an evaluation case, written by hand or made from an answer of the bot
+	//
+	// A case is a question (`input`), optionally the conversation before it (`history`), and checks on the
+	// bot's reply; every check is optional. `contains` and `not_contains` compare ignoring case; `regex` is RE2
+	// syntax (Go's `regexp`), checked when the case is saved (a bad one answers 400 naming it), and must match
+	// somewhere in the reply; `cites_file_id` must be one of this project's files. With `from_message_id`
+	// instead of `input` and `history`, the case asks the question that assistant message (of one of this
+	// project's conversations) answered, after the turns before it (the 20 newest; each cut to 32,000
+	// characters). At most 200 cases per project.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{project_id}/eval-cases (the `CreateEvalCase` operationId).
+	CreateEvalCase(ctx context.Context, projectId ProjectID, body CreateEvalCaseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListEvalRuns A project's 100 newest runs, newest first (without their results)
+	//
+	// Corresponds with GET /projects/{project_id}/eval-runs (the `ListEvalRuns` operationId).
+	ListEvalRuns(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateEvalRunWithBody Run every case against the draft or a release, in the background
+	//
+	// Answers 202 with the run, queued. A background job answers every case through the normal chat path (the
+	// target's prompts, settings and files; nothing is stored as a conversation), 4 cases at a time, each call
+	// counted in the usage ledger as operation `evaluation` and held to the project's budgets; it survives
+	// restarts and runs once whatever the number of instances. Poll `GET /projects/eval-runs/{run_id}` until
+	// `status` is `completed` (or `failed`: the run could not finish). A case fails when any of its checks
+	// fails or the bot gave no answer. One run per project at a time (409 otherwise). When the run ends, the
+	// `eval_run.completed` webhook event is sent with `run_id`, `target`, `status`, `total`, `passed` and
+	// `failed`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{project_id}/eval-runs (the `CreateEvalRun` operationId).
+	CreateEvalRunWithBody(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateEvalRun Run every case against the draft or a release, in the background
+	//
+	// Answers 202 with the run, queued. A background job answers every case through the normal chat path (the
+	// target's prompts, settings and files; nothing is stored as a conversation), 4 cases at a time, each call
+	// counted in the usage ledger as operation `evaluation` and held to the project's budgets; it survives
+	// restarts and runs once whatever the number of instances. Poll `GET /projects/eval-runs/{run_id}` until
+	// `status` is `completed` (or `failed`: the run could not finish). A case fails when any of its checks
+	// fails or the bot gave no answer. One run per project at a time (409 otherwise). When the run ends, the
+	// `eval_run.completed` webhook event is sent with `run_id`, `target`, `status`, `total`, `passed` and
+	// `failed`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{project_id}/eval-runs (the `CreateEvalRun` operationId).
+	CreateEvalRun(ctx context.Context, projectId ProjectID, body CreateEvalRunJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ExportProject The project as a bundle (JSON), or its conversations as Markdown (a zip)
 	//
@@ -3928,6 +4422,90 @@ func (c *Client) CreateProject(ctx context.Context, body CreateProjectJSONReques
 	return c.Client.Do(req)
 }
 
+// DeleteEvalCase Remove a case (runs made before keep their results for it)
+//
+// Corresponds with DELETE /projects/eval-cases/{case_id} (the `DeleteEvalCase` operationId).
+func (c *Client) DeleteEvalCase(ctx context.Context, caseId EvalCaseID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteEvalCaseRequest(c.Server, caseId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEvalCase One evaluation case
+//
+// Corresponds with GET /projects/eval-cases/{case_id} (the `GetEvalCase` operationId).
+func (c *Client) GetEvalCase(ctx context.Context, caseId EvalCaseID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEvalCaseRequest(c.Server, caseId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateEvalCaseWithBody Replace a case's input, history and checks (runs made before keep the case as it was)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/eval-cases/{case_id} (the `UpdateEvalCase` operationId).
+func (c *Client) UpdateEvalCaseWithBody(ctx context.Context, caseId EvalCaseID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateEvalCaseRequestWithBody(c.Server, caseId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateEvalCase Replace a case's input, history and checks (runs made before keep the case as it was)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/eval-cases/{case_id} (the `UpdateEvalCase` operationId).
+func (c *Client) UpdateEvalCase(ctx context.Context, caseId EvalCaseID, body UpdateEvalCaseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateEvalCaseRequest(c.Server, caseId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEvalRun A run with the result of every case, as JSON or as JUnit XML
+//
+// `Accept: application/xml` answers JUnit XML, for CI: one `<testsuite>` for the run (its `name` says the
+// project and target), one `<testcase>` per case (named by case id and input), with a `<failure>` per failing
+// check (its `type` is the check) and the reply in `<system-out>`; cases still pending are `<skipped/>`.
+// A CI job can gate on `failures="0"` once `status` is completed.
+//
+// Corresponds with GET /projects/eval-runs/{run_id} (the `GetEvalRun` operationId).
+func (c *Client) GetEvalRun(ctx context.Context, runId EvalRunID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEvalRunRequest(c.Server, runId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // DeleteFile Delete a file at OpenAI and here
 //
 // Deletes the file's record at once. The file is deleted at OpenAI (and removed from the project's
@@ -4271,6 +4849,138 @@ func (c *Client) SetBudget(ctx context.Context, projectId ProjectID, body SetBud
 // Corresponds with GET /projects/{project_id}/conversations (the `ListConversations` operationId).
 func (c *Client) ListConversations(ctx context.Context, projectId ProjectID, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListConversationsRequest(c.Server, projectId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListEvalCases A project's evaluation cases, oldest first
+//
+// Corresponds with GET /projects/{project_id}/eval-cases (the `ListEvalCases` operationId).
+func (c *Client) ListEvalCases(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListEvalCasesRequest(c.Server, projectId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateEvalCaseWithBody Add an evaluation case, written by hand or made from an answer of the bot
+//
+// A case is a question (`input`), optionally the conversation before it (`history`), and checks on the
+// bot's reply; every check is optional. `contains` and `not_contains` compare ignoring case; `regex` is RE2
+// syntax (Go's `regexp`), checked when the case is saved (a bad one answers 400 naming it), and must match
+// somewhere in the reply; `cites_file_id` must be one of this project's files. With `from_message_id`
+// instead of `input` and `history`, the case asks the question that assistant message (of one of this
+// project's conversations) answered, after the turns before it (the 20 newest; each cut to 32,000
+// characters). At most 200 cases per project.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{project_id}/eval-cases (the `CreateEvalCase` operationId).
+func (c *Client) CreateEvalCaseWithBody(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateEvalCaseRequestWithBody(c.Server, projectId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateEvalCase Add an evaluation case, written by hand or made from an answer of the bot
+//
+// A case is a question (`input`), optionally the conversation before it (`history`), and checks on the
+// bot's reply; every check is optional. `contains` and `not_contains` compare ignoring case; `regex` is RE2
+// syntax (Go's `regexp`), checked when the case is saved (a bad one answers 400 naming it), and must match
+// somewhere in the reply; `cites_file_id` must be one of this project's files. With `from_message_id`
+// instead of `input` and `history`, the case asks the question that assistant message (of one of this
+// project's conversations) answered, after the turns before it (the 20 newest; each cut to 32,000
+// characters). At most 200 cases per project.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{project_id}/eval-cases (the `CreateEvalCase` operationId).
+func (c *Client) CreateEvalCase(ctx context.Context, projectId ProjectID, body CreateEvalCaseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateEvalCaseRequest(c.Server, projectId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListEvalRuns A project's 100 newest runs, newest first (without their results)
+//
+// Corresponds with GET /projects/{project_id}/eval-runs (the `ListEvalRuns` operationId).
+func (c *Client) ListEvalRuns(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListEvalRunsRequest(c.Server, projectId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateEvalRunWithBody Run every case against the draft or a release, in the background
+//
+// Answers 202 with the run, queued. A background job answers every case through the normal chat path (the
+// target's prompts, settings and files; nothing is stored as a conversation), 4 cases at a time, each call
+// counted in the usage ledger as operation `evaluation` and held to the project's budgets; it survives
+// restarts and runs once whatever the number of instances. Poll `GET /projects/eval-runs/{run_id}` until
+// `status` is `completed` (or `failed`: the run could not finish). A case fails when any of its checks
+// fails or the bot gave no answer. One run per project at a time (409 otherwise). When the run ends, the
+// `eval_run.completed` webhook event is sent with `run_id`, `target`, `status`, `total`, `passed` and
+// `failed`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{project_id}/eval-runs (the `CreateEvalRun` operationId).
+func (c *Client) CreateEvalRunWithBody(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateEvalRunRequestWithBody(c.Server, projectId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateEvalRun Run every case against the draft or a release, in the background
+//
+// Answers 202 with the run, queued. A background job answers every case through the normal chat path (the
+// target's prompts, settings and files; nothing is stored as a conversation), 4 cases at a time, each call
+// counted in the usage ledger as operation `evaluation` and held to the project's budgets; it survives
+// restarts and runs once whatever the number of instances. Poll `GET /projects/eval-runs/{run_id}` until
+// `status` is `completed` (or `failed`: the run could not finish). A case fails when any of its checks
+// fails or the bot gave no answer. One run per project at a time (409 otherwise). When the run ends, the
+// `eval_run.completed` webhook event is sent with `run_id`, `target`, `status`, `total`, `passed` and
+// `failed`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{project_id}/eval-runs (the `CreateEvalRun` operationId).
+func (c *Client) CreateEvalRun(ctx context.Context, projectId ProjectID, body CreateEvalRunJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateEvalRunRequest(c.Server, projectId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6247,6 +6957,155 @@ func NewCreateProjectRequestWithBody(server string, contentType string, body io.
 	return req, nil
 }
 
+// NewDeleteEvalCaseRequest constructs an http.Request for the DeleteEvalCase method
+func NewDeleteEvalCaseRequest(server string, caseId EvalCaseID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "case_id", caseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/eval-cases/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetEvalCaseRequest constructs an http.Request for the GetEvalCase method
+func NewGetEvalCaseRequest(server string, caseId EvalCaseID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "case_id", caseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/eval-cases/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateEvalCaseRequest calls the generic UpdateEvalCase builder with application/json body
+func NewUpdateEvalCaseRequest(server string, caseId EvalCaseID, body UpdateEvalCaseJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateEvalCaseRequestWithBody(server, caseId, "application/json", bodyReader)
+}
+
+// NewUpdateEvalCaseRequestWithBody constructs an http.Request for the UpdateEvalCase method, with any body, and a specified content type
+func NewUpdateEvalCaseRequestWithBody(server string, caseId EvalCaseID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "case_id", caseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/eval-cases/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetEvalRunRequest constructs an http.Request for the GetEvalRun method
+func NewGetEvalRunRequest(server string, runId EvalRunID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "run_id", runId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/eval-runs/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewDeleteFileRequest constructs an http.Request for the DeleteFile method
 func NewDeleteFileRequest(server string, fileId FileID, params *DeleteFileParams) (*http.Request, error) {
 	var err error
@@ -6899,6 +7758,168 @@ func NewListConversationsRequest(server string, projectId ProjectID, params *Lis
 		}
 
 	}
+
+	return req, nil
+}
+
+// NewListEvalCasesRequest constructs an http.Request for the ListEvalCases method
+func NewListEvalCasesRequest(server string, projectId ProjectID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project_id", projectId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/eval-cases", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateEvalCaseRequest calls the generic CreateEvalCase builder with application/json body
+func NewCreateEvalCaseRequest(server string, projectId ProjectID, body CreateEvalCaseJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateEvalCaseRequestWithBody(server, projectId, "application/json", bodyReader)
+}
+
+// NewCreateEvalCaseRequestWithBody constructs an http.Request for the CreateEvalCase method, with any body, and a specified content type
+func NewCreateEvalCaseRequestWithBody(server string, projectId ProjectID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project_id", projectId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/eval-cases", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListEvalRunsRequest constructs an http.Request for the ListEvalRuns method
+func NewListEvalRunsRequest(server string, projectId ProjectID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project_id", projectId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/eval-runs", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateEvalRunRequest calls the generic CreateEvalRun builder with application/json body
+func NewCreateEvalRunRequest(server string, projectId ProjectID, body CreateEvalRunJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateEvalRunRequestWithBody(server, projectId, "application/json", bodyReader)
+}
+
+// NewCreateEvalRunRequestWithBody constructs an http.Request for the CreateEvalRun method, with any body, and a specified content type
+func NewCreateEvalRunRequestWithBody(server string, projectId ProjectID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project_id", projectId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/eval-runs", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -9056,6 +10077,46 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /projects (the `CreateProject` operationId).
 	CreateProjectWithResponse(ctx context.Context, body CreateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProjectResponse, error)
 
+	// DeleteEvalCaseWithResponse Remove a case (runs made before keep their results for it)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/eval-cases/{case_id} (the `DeleteEvalCase` operationId).
+	DeleteEvalCaseWithResponse(ctx context.Context, caseId EvalCaseID, reqEditors ...RequestEditorFn) (*DeleteEvalCaseResponse, error)
+
+	// GetEvalCaseWithResponse One evaluation case
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/eval-cases/{case_id} (the `GetEvalCase` operationId).
+	GetEvalCaseWithResponse(ctx context.Context, caseId EvalCaseID, reqEditors ...RequestEditorFn) (*GetEvalCaseResponse, error)
+
+	// UpdateEvalCaseWithBodyWithResponse Replace a case's input, history and checks (runs made before keep the case as it was)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/eval-cases/{case_id} (the `UpdateEvalCase` operationId).
+	UpdateEvalCaseWithBodyWithResponse(ctx context.Context, caseId EvalCaseID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateEvalCaseResponse, error)
+
+	// UpdateEvalCaseWithResponse Replace a case's input, history and checks (runs made before keep the case as it was)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/eval-cases/{case_id} (the `UpdateEvalCase` operationId).
+	UpdateEvalCaseWithResponse(ctx context.Context, caseId EvalCaseID, body UpdateEvalCaseJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEvalCaseResponse, error)
+
+	// GetEvalRunWithResponse A run with the result of every case, as JSON or as JUnit XML
+	//
+	// `Accept: application/xml` answers JUnit XML, for CI: one `<testsuite>` for the run (its `name` says the
+	// project and target), one `<testcase>` per case (named by case id and input), with a `<failure>` per failing
+	// check (its `type` is the check) and the reply in `<system-out>`; cases still pending are `<skipped/>`.
+	// A CI job can gate on `failures="0"` once `status` is completed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/eval-runs/{run_id} (the `GetEvalRun` operationId).
+	GetEvalRunWithResponse(ctx context.Context, runId EvalRunID, reqEditors ...RequestEditorFn) (*GetEvalRunResponse, error)
+
 	// DeleteFileWithResponse Delete a file at OpenAI and here
 	//
 	// Deletes the file's record at once. The file is deleted at OpenAI (and removed from the project's
@@ -9244,6 +10305,82 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /projects/{project_id}/conversations (the `ListConversations` operationId).
 	ListConversationsWithResponse(ctx context.Context, projectId ProjectID, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*ListConversationsResponse, error)
+
+	// ListEvalCasesWithResponse A project's evaluation cases, oldest first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{project_id}/eval-cases (the `ListEvalCases` operationId).
+	ListEvalCasesWithResponse(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*ListEvalCasesResponse, error)
+
+	// CreateEvalCaseWithBodyWithResponse Add an evaluation case, written by hand or made from an answer of the bot
+	//
+	// A case is a question (`input`), optionally the conversation before it (`history`), and checks on the
+	// bot's reply; every check is optional. `contains` and `not_contains` compare ignoring case; `regex` is RE2
+	// syntax (Go's `regexp`), checked when the case is saved (a bad one answers 400 naming it), and must match
+	// somewhere in the reply; `cites_file_id` must be one of this project's files. With `from_message_id`
+	// instead of `input` and `history`, the case asks the question that assistant message (of one of this
+	// project's conversations) answered, after the turns before it (the 20 newest; each cut to 32,000
+	// characters). At most 200 cases per project.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{project_id}/eval-cases (the `CreateEvalCase` operationId).
+	CreateEvalCaseWithBodyWithResponse(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateEvalCaseResponse, error)
+
+	// CreateEvalCaseWithResponse Add an evaluation case, written by hand or made from an answer of the bot
+	//
+	// A case is a question (`input`), optionally the conversation before it (`history`), and checks on the
+	// bot's reply; every check is optional. `contains` and `not_contains` compare ignoring case; `regex` is RE2
+	// syntax (Go's `regexp`), checked when the case is saved (a bad one answers 400 naming it), and must match
+	// somewhere in the reply; `cites_file_id` must be one of this project's files. With `from_message_id`
+	// instead of `input` and `history`, the case asks the question that assistant message (of one of this
+	// project's conversations) answered, after the turns before it (the 20 newest; each cut to 32,000
+	// characters). At most 200 cases per project.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{project_id}/eval-cases (the `CreateEvalCase` operationId).
+	CreateEvalCaseWithResponse(ctx context.Context, projectId ProjectID, body CreateEvalCaseJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEvalCaseResponse, error)
+
+	// ListEvalRunsWithResponse A project's 100 newest runs, newest first (without their results)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{project_id}/eval-runs (the `ListEvalRuns` operationId).
+	ListEvalRunsWithResponse(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*ListEvalRunsResponse, error)
+
+	// CreateEvalRunWithBodyWithResponse Run every case against the draft or a release, in the background
+	//
+	// Answers 202 with the run, queued. A background job answers every case through the normal chat path (the
+	// target's prompts, settings and files; nothing is stored as a conversation), 4 cases at a time, each call
+	// counted in the usage ledger as operation `evaluation` and held to the project's budgets; it survives
+	// restarts and runs once whatever the number of instances. Poll `GET /projects/eval-runs/{run_id}` until
+	// `status` is `completed` (or `failed`: the run could not finish). A case fails when any of its checks
+	// fails or the bot gave no answer. One run per project at a time (409 otherwise). When the run ends, the
+	// `eval_run.completed` webhook event is sent with `run_id`, `target`, `status`, `total`, `passed` and
+	// `failed`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{project_id}/eval-runs (the `CreateEvalRun` operationId).
+	CreateEvalRunWithBodyWithResponse(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateEvalRunResponse, error)
+
+	// CreateEvalRunWithResponse Run every case against the draft or a release, in the background
+	//
+	// Answers 202 with the run, queued. A background job answers every case through the normal chat path (the
+	// target's prompts, settings and files; nothing is stored as a conversation), 4 cases at a time, each call
+	// counted in the usage ledger as operation `evaluation` and held to the project's budgets; it survives
+	// restarts and runs once whatever the number of instances. Poll `GET /projects/eval-runs/{run_id}` until
+	// `status` is `completed` (or `failed`: the run could not finish). A case fails when any of its checks
+	// fails or the bot gave no answer. One run per project at a time (409 otherwise). When the run ends, the
+	// `eval_run.completed` webhook event is sent with `run_id`, `target`, `status`, `total`, `passed` and
+	// `failed`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{project_id}/eval-runs (the `CreateEvalRun` operationId).
+	CreateEvalRunWithResponse(ctx context.Context, projectId ProjectID, body CreateEvalRunJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEvalRunResponse, error)
 
 	// ExportProjectWithResponse The project as a bundle (JSON), or its conversations as Markdown (a zip)
 	//
@@ -11253,6 +12390,464 @@ func (r CreateProjectResponse) ContentType() string {
 	return ""
 }
 
+// DeleteEvalCaseResponse401Headers the declared response headers of an HTTP 401 response for DeleteEvalCase
+type DeleteEvalCaseResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DeleteEvalCaseResponse429Headers the declared response headers of an HTTP 429 response for DeleteEvalCase
+type DeleteEvalCaseResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteEvalCaseResponse503Headers the declared response headers of an HTTP 503 response for DeleteEvalCase
+type DeleteEvalCaseResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteEvalCaseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteEvalCaseResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteEvalCaseResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteEvalCaseResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteEvalCaseResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteEvalCaseResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteEvalCaseResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteEvalCaseResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteEvalCaseResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteEvalCaseResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r DeleteEvalCaseResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteEvalCaseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteEvalCaseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteEvalCaseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteEvalCaseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetEvalCaseResponse401Headers the declared response headers of an HTTP 401 response for GetEvalCase
+type GetEvalCaseResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetEvalCaseResponse429Headers the declared response headers of an HTTP 429 response for GetEvalCase
+type GetEvalCaseResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetEvalCaseResponse503Headers the declared response headers of an HTTP 503 response for GetEvalCase
+type GetEvalCaseResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetEvalCaseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EvalCase
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetEvalCaseResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetEvalCaseResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetEvalCaseResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetEvalCaseResponse) GetJSON200() *EvalCase {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetEvalCaseResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetEvalCaseResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetEvalCaseResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetEvalCaseResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetEvalCaseResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetEvalCaseResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetEvalCaseResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEvalCaseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEvalCaseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEvalCaseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEvalCaseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateEvalCaseResponse401Headers the declared response headers of an HTTP 401 response for UpdateEvalCase
+type UpdateEvalCaseResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// UpdateEvalCaseResponse429Headers the declared response headers of an HTTP 429 response for UpdateEvalCase
+type UpdateEvalCaseResponse429Headers struct {
+	RetryAfter *int
+}
+
+// UpdateEvalCaseResponse503Headers the declared response headers of an HTTP 503 response for UpdateEvalCase
+type UpdateEvalCaseResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UpdateEvalCaseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EvalCase
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateEvalCaseResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateEvalCaseResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateEvalCaseResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateEvalCaseResponse) GetJSON200() *EvalCase {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateEvalCaseResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateEvalCaseResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateEvalCaseResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateEvalCaseResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateEvalCaseResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateEvalCaseResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateEvalCaseResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateEvalCaseResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r UpdateEvalCaseResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateEvalCaseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateEvalCaseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateEvalCaseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateEvalCaseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetEvalRunResponse401Headers the declared response headers of an HTTP 401 response for GetEvalRun
+type GetEvalRunResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetEvalRunResponse429Headers the declared response headers of an HTTP 429 response for GetEvalRun
+type GetEvalRunResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetEvalRunResponse503Headers the declared response headers of an HTTP 503 response for GetEvalRun
+type GetEvalRunResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetEvalRunResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EvalRunDetail
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *string
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetEvalRunResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetEvalRunResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetEvalRunResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetEvalRunResponse) GetJSON200() *EvalRunDetail {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r GetEvalRunResponse) GetXML200() *string {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetEvalRunResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetEvalRunResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetEvalRunResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetEvalRunResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetEvalRunResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetEvalRunResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetEvalRunResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEvalRunResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEvalRunResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEvalRunResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEvalRunResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // DeleteFileResponse401Headers the declared response headers of an HTTP 401 response for DeleteFile
 type DeleteFileResponse401Headers struct {
 	WWWAuthenticate *string
@@ -12747,6 +14342,485 @@ func (r ListConversationsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListConversationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListEvalCasesResponse401Headers the declared response headers of an HTTP 401 response for ListEvalCases
+type ListEvalCasesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListEvalCasesResponse429Headers the declared response headers of an HTTP 429 response for ListEvalCases
+type ListEvalCasesResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ListEvalCasesResponse503Headers the declared response headers of an HTTP 503 response for ListEvalCases
+type ListEvalCasesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListEvalCasesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]EvalCase
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListEvalCasesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListEvalCasesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListEvalCasesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListEvalCasesResponse) GetJSON200() *[]EvalCase {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListEvalCasesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListEvalCasesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListEvalCasesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListEvalCasesResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListEvalCasesResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListEvalCasesResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListEvalCasesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListEvalCasesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListEvalCasesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListEvalCasesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListEvalCasesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateEvalCaseResponse401Headers the declared response headers of an HTTP 401 response for CreateEvalCase
+type CreateEvalCaseResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CreateEvalCaseResponse429Headers the declared response headers of an HTTP 429 response for CreateEvalCase
+type CreateEvalCaseResponse429Headers struct {
+	RetryAfter *int
+}
+
+// CreateEvalCaseResponse503Headers the declared response headers of an HTTP 503 response for CreateEvalCase
+type CreateEvalCaseResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateEvalCaseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *EvalCase
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateEvalCaseResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateEvalCaseResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateEvalCaseResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateEvalCaseResponse) GetJSON201() *EvalCase {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateEvalCaseResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateEvalCaseResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateEvalCaseResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateEvalCaseResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateEvalCaseResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateEvalCaseResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateEvalCaseResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateEvalCaseResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CreateEvalCaseResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateEvalCaseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateEvalCaseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateEvalCaseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateEvalCaseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListEvalRunsResponse401Headers the declared response headers of an HTTP 401 response for ListEvalRuns
+type ListEvalRunsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListEvalRunsResponse429Headers the declared response headers of an HTTP 429 response for ListEvalRuns
+type ListEvalRunsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ListEvalRunsResponse503Headers the declared response headers of an HTTP 503 response for ListEvalRuns
+type ListEvalRunsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListEvalRunsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]EvalRun
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListEvalRunsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListEvalRunsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListEvalRunsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListEvalRunsResponse) GetJSON200() *[]EvalRun {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListEvalRunsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListEvalRunsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListEvalRunsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListEvalRunsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListEvalRunsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListEvalRunsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListEvalRunsResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListEvalRunsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListEvalRunsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListEvalRunsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListEvalRunsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateEvalRunResponse401Headers the declared response headers of an HTTP 401 response for CreateEvalRun
+type CreateEvalRunResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CreateEvalRunResponse429Headers the declared response headers of an HTTP 429 response for CreateEvalRun
+type CreateEvalRunResponse429Headers struct {
+	RetryAfter *int
+}
+
+// CreateEvalRunResponse503Headers the declared response headers of an HTTP 503 response for CreateEvalRun
+type CreateEvalRunResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateEvalRunResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *EvalRun
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateEvalRunResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateEvalRunResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateEvalRunResponse503Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r CreateEvalRunResponse) GetJSON202() *EvalRun {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateEvalRunResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateEvalRunResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateEvalRunResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateEvalRunResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateEvalRunResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateEvalRunResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateEvalRunResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateEvalRunResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateEvalRunResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CreateEvalRunResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateEvalRunResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateEvalRunResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateEvalRunResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateEvalRunResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -18051,6 +20125,76 @@ func (c *ClientWithResponses) CreateProjectWithResponse(ctx context.Context, bod
 	return ParseCreateProjectResponse(rsp)
 }
 
+// DeleteEvalCaseWithResponse Remove a case (runs made before keep their results for it)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/eval-cases/{case_id} (the `DeleteEvalCase` operationId).
+func (c *ClientWithResponses) DeleteEvalCaseWithResponse(ctx context.Context, caseId EvalCaseID, reqEditors ...RequestEditorFn) (*DeleteEvalCaseResponse, error) {
+	rsp, err := c.DeleteEvalCase(ctx, caseId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteEvalCaseResponse(rsp)
+}
+
+// GetEvalCaseWithResponse One evaluation case
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/eval-cases/{case_id} (the `GetEvalCase` operationId).
+func (c *ClientWithResponses) GetEvalCaseWithResponse(ctx context.Context, caseId EvalCaseID, reqEditors ...RequestEditorFn) (*GetEvalCaseResponse, error) {
+	rsp, err := c.GetEvalCase(ctx, caseId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEvalCaseResponse(rsp)
+}
+
+// UpdateEvalCaseWithBodyWithResponse Replace a case's input, history and checks (runs made before keep the case as it was)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/eval-cases/{case_id} (the `UpdateEvalCase` operationId).
+func (c *ClientWithResponses) UpdateEvalCaseWithBodyWithResponse(ctx context.Context, caseId EvalCaseID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateEvalCaseResponse, error) {
+	rsp, err := c.UpdateEvalCaseWithBody(ctx, caseId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateEvalCaseResponse(rsp)
+}
+
+// UpdateEvalCaseWithResponse Replace a case's input, history and checks (runs made before keep the case as it was)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/eval-cases/{case_id} (the `UpdateEvalCase` operationId).
+func (c *ClientWithResponses) UpdateEvalCaseWithResponse(ctx context.Context, caseId EvalCaseID, body UpdateEvalCaseJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEvalCaseResponse, error) {
+	rsp, err := c.UpdateEvalCase(ctx, caseId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateEvalCaseResponse(rsp)
+}
+
+// GetEvalRunWithResponse A run with the result of every case, as JSON or as JUnit XML
+//
+// `Accept: application/xml` answers JUnit XML, for CI: one `<testsuite>` for the run (its `name` says the
+// project and target), one `<testcase>` per case (named by case id and input), with a `<failure>` per failing
+// check (its `type` is the check) and the reply in `<system-out>`; cases still pending are `<skipped/>`.
+// A CI job can gate on `failures="0"` once `status` is completed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/eval-runs/{run_id} (the `GetEvalRun` operationId).
+func (c *ClientWithResponses) GetEvalRunWithResponse(ctx context.Context, runId EvalRunID, reqEditors ...RequestEditorFn) (*GetEvalRunResponse, error) {
+	rsp, err := c.GetEvalRun(ctx, runId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEvalRunResponse(rsp)
+}
+
 // DeleteFileWithResponse Delete a file at OpenAI and here
 //
 // Deletes the file's record at once. The file is deleted at OpenAI (and removed from the project's
@@ -18346,6 +20490,118 @@ func (c *ClientWithResponses) ListConversationsWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseListConversationsResponse(rsp)
+}
+
+// ListEvalCasesWithResponse A project's evaluation cases, oldest first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{project_id}/eval-cases (the `ListEvalCases` operationId).
+func (c *ClientWithResponses) ListEvalCasesWithResponse(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*ListEvalCasesResponse, error) {
+	rsp, err := c.ListEvalCases(ctx, projectId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListEvalCasesResponse(rsp)
+}
+
+// CreateEvalCaseWithBodyWithResponse Add an evaluation case, written by hand or made from an answer of the bot
+//
+// A case is a question (`input`), optionally the conversation before it (`history`), and checks on the
+// bot's reply; every check is optional. `contains` and `not_contains` compare ignoring case; `regex` is RE2
+// syntax (Go's `regexp`), checked when the case is saved (a bad one answers 400 naming it), and must match
+// somewhere in the reply; `cites_file_id` must be one of this project's files. With `from_message_id`
+// instead of `input` and `history`, the case asks the question that assistant message (of one of this
+// project's conversations) answered, after the turns before it (the 20 newest; each cut to 32,000
+// characters). At most 200 cases per project.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{project_id}/eval-cases (the `CreateEvalCase` operationId).
+func (c *ClientWithResponses) CreateEvalCaseWithBodyWithResponse(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateEvalCaseResponse, error) {
+	rsp, err := c.CreateEvalCaseWithBody(ctx, projectId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateEvalCaseResponse(rsp)
+}
+
+// CreateEvalCaseWithResponse Add an evaluation case, written by hand or made from an answer of the bot
+//
+// A case is a question (`input`), optionally the conversation before it (`history`), and checks on the
+// bot's reply; every check is optional. `contains` and `not_contains` compare ignoring case; `regex` is RE2
+// syntax (Go's `regexp`), checked when the case is saved (a bad one answers 400 naming it), and must match
+// somewhere in the reply; `cites_file_id` must be one of this project's files. With `from_message_id`
+// instead of `input` and `history`, the case asks the question that assistant message (of one of this
+// project's conversations) answered, after the turns before it (the 20 newest; each cut to 32,000
+// characters). At most 200 cases per project.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{project_id}/eval-cases (the `CreateEvalCase` operationId).
+func (c *ClientWithResponses) CreateEvalCaseWithResponse(ctx context.Context, projectId ProjectID, body CreateEvalCaseJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEvalCaseResponse, error) {
+	rsp, err := c.CreateEvalCase(ctx, projectId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateEvalCaseResponse(rsp)
+}
+
+// ListEvalRunsWithResponse A project's 100 newest runs, newest first (without their results)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{project_id}/eval-runs (the `ListEvalRuns` operationId).
+func (c *ClientWithResponses) ListEvalRunsWithResponse(ctx context.Context, projectId ProjectID, reqEditors ...RequestEditorFn) (*ListEvalRunsResponse, error) {
+	rsp, err := c.ListEvalRuns(ctx, projectId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListEvalRunsResponse(rsp)
+}
+
+// CreateEvalRunWithBodyWithResponse Run every case against the draft or a release, in the background
+//
+// Answers 202 with the run, queued. A background job answers every case through the normal chat path (the
+// target's prompts, settings and files; nothing is stored as a conversation), 4 cases at a time, each call
+// counted in the usage ledger as operation `evaluation` and held to the project's budgets; it survives
+// restarts and runs once whatever the number of instances. Poll `GET /projects/eval-runs/{run_id}` until
+// `status` is `completed` (or `failed`: the run could not finish). A case fails when any of its checks
+// fails or the bot gave no answer. One run per project at a time (409 otherwise). When the run ends, the
+// `eval_run.completed` webhook event is sent with `run_id`, `target`, `status`, `total`, `passed` and
+// `failed`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{project_id}/eval-runs (the `CreateEvalRun` operationId).
+func (c *ClientWithResponses) CreateEvalRunWithBodyWithResponse(ctx context.Context, projectId ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateEvalRunResponse, error) {
+	rsp, err := c.CreateEvalRunWithBody(ctx, projectId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateEvalRunResponse(rsp)
+}
+
+// CreateEvalRunWithResponse Run every case against the draft or a release, in the background
+//
+// Answers 202 with the run, queued. A background job answers every case through the normal chat path (the
+// target's prompts, settings and files; nothing is stored as a conversation), 4 cases at a time, each call
+// counted in the usage ledger as operation `evaluation` and held to the project's budgets; it survives
+// restarts and runs once whatever the number of instances. Poll `GET /projects/eval-runs/{run_id}` until
+// `status` is `completed` (or `failed`: the run could not finish). A case fails when any of its checks
+// fails or the bot gave no answer. One run per project at a time (409 otherwise). When the run ends, the
+// `eval_run.completed` webhook event is sent with `run_id`, `target`, `status`, `total`, `passed` and
+// `failed`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{project_id}/eval-runs (the `CreateEvalRun` operationId).
+func (c *ClientWithResponses) CreateEvalRunWithResponse(ctx context.Context, projectId ProjectID, body CreateEvalRunJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEvalRunResponse, error) {
+	rsp, err := c.CreateEvalRun(ctx, projectId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateEvalRunResponse(rsp)
 }
 
 // ExportProjectWithResponse The project as a bundle (JSON), or its conversations as Markdown (a zip)
@@ -20712,6 +22968,455 @@ func ParseCreateProjectResponse(rsp *http.Response) (*CreateProjectResponse, err
 	return response, nil
 }
 
+// ParseDeleteEvalCaseResponse parses an HTTP response from a DeleteEvalCaseWithResponse call
+func ParseDeleteEvalCaseResponse(rsp *http.Response) (*DeleteEvalCaseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteEvalCaseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteEvalCaseResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteEvalCaseResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteEvalCaseResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetEvalCaseResponse parses an HTTP response from a GetEvalCaseWithResponse call
+func ParseGetEvalCaseResponse(rsp *http.Response) (*GetEvalCaseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEvalCaseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EvalCase
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetEvalCaseResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetEvalCaseResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetEvalCaseResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateEvalCaseResponse parses an HTTP response from a UpdateEvalCaseWithResponse call
+func ParseUpdateEvalCaseResponse(rsp *http.Response) (*UpdateEvalCaseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateEvalCaseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EvalCase
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateEvalCaseResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpdateEvalCaseResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateEvalCaseResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetEvalRunResponse parses an HTTP response from a GetEvalRunWithResponse call
+func ParseGetEvalRunResponse(rsp *http.Response) (*GetEvalRunResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEvalRunResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EvalRunDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest string
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetEvalRunResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetEvalRunResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetEvalRunResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseDeleteFileResponse parses an HTTP response from a DeleteFileWithResponse call
 func ParseDeleteFileResponse(rsp *http.Response) (*DeleteFileResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -22181,6 +24886,473 @@ func ParseListConversationsResponse(rsp *http.Response) (*ListConversationsRespo
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListConversationsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListEvalCasesResponse parses an HTTP response from a ListEvalCasesWithResponse call
+func ParseListEvalCasesResponse(rsp *http.Response) (*ListEvalCasesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListEvalCasesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []EvalCase
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListEvalCasesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListEvalCasesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListEvalCasesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateEvalCaseResponse parses an HTTP response from a CreateEvalCaseWithResponse call
+func ParseCreateEvalCaseResponse(rsp *http.Response) (*CreateEvalCaseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateEvalCaseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest EvalCase
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateEvalCaseResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateEvalCaseResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateEvalCaseResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListEvalRunsResponse parses an HTTP response from a ListEvalRunsWithResponse call
+func ParseListEvalRunsResponse(rsp *http.Response) (*ListEvalRunsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListEvalRunsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []EvalRun
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListEvalRunsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListEvalRunsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListEvalRunsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateEvalRunResponse parses an HTTP response from a CreateEvalRunWithResponse call
+func ParseCreateEvalRunResponse(rsp *http.Response) (*CreateEvalRunResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateEvalRunResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest EvalRun
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateEvalRunResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateEvalRunResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateEvalRunResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -4,13 +4,13 @@
 #   free loopback ports), waits for GET /health, runs scripts/e2e.test.mjs (the dashboard), scripts/chat.e2e.test.mjs
 #   (the chat experience, one fresh user per test), scripts/widget.e2e.test.mjs (the embeddable widget on two other-origin sites),
 #   scripts/account.e2e.test.mjs (account recovery), scripts/webhooks.e2e.test.mjs (the Webhooks section) and
-#   scripts/<suite>.e2e.test.mjs for the suites below (releases: publish, roll back, which state answers; feedback: rating
-#   answers in the chat and the widget, the Feedback tab; ...) in Debian's chromium through playwright-core, and always
-#   stops both processes.
+#   scripts/<suite>.e2e.test.mjs for the suites below (releases: publish, roll back, which state answers; feedback:
+#   rating answers in the chat and the widget; bundle: templates, export, import; evals: the Evaluations tab) in
+#   Debian's chromium through playwright-core, and always stops both processes.
 #
 # Usage (from anywhere): [E2E_SUITES="account chat"] frontend/scripts/e2e.sh [--screenshots]
 #   --screenshots   also copy the pages' screenshots to docs/screenshots/
-#   E2E_SUITES      run only these suites (dashboard, chat, widget, account, webhooks, releases, feedback, bundle); default: all
+#   E2E_SUITES      run only these suites (dashboard, chat, widget, account, webhooks, releases, feedback, bundle, evals); default: all
 # Screenshots and server logs go to $E2E_OUTPUT_DIR (default: a new temporary folder, printed at the end).
 set -euo pipefail
 
@@ -117,7 +117,7 @@ echo "e2e: server and fake ready in $(since "$t") at $base"
 
 # E2E_SUITES picks suites (default: all, in this order); suite S runs scripts/S.e2e.test.mjs, "dashboard" scripts/e2e.test.mjs.
 # (WEBHOOK_ALLOW_PRIVATE above lets the webhooks suite point a webhook at its own receiver on 127.0.0.1.)
-for suite in ${E2E_SUITES:-dashboard chat widget account webhooks releases feedback bundle}; do
+for suite in ${E2E_SUITES:-dashboard chat widget account webhooks releases feedback bundle evals}; do
   case "$suite" in
     dashboard) file=scripts/e2e.test.mjs ;;
     *) file="scripts/$suite.e2e.test.mjs"; [ -f "$frontend/$file" ] || { echo "e2e: unknown suite $suite" >&2; exit 2; } ;;

@@ -194,6 +194,141 @@ func (e ChatMessageRole) Valid() bool {
 	}
 }
 
+// Defines values for EvalCheckResultCheck.
+const (
+	EvalCheckResultCheckCitesFileId     EvalCheckResultCheck = "cites_file_id"
+	EvalCheckResultCheckContains        EvalCheckResultCheck = "contains"
+	EvalCheckResultCheckMaxLatencyMs    EvalCheckResultCheck = "max_latency_ms"
+	EvalCheckResultCheckMaxOutputTokens EvalCheckResultCheck = "max_output_tokens"
+	EvalCheckResultCheckNotContains     EvalCheckResultCheck = "not_contains"
+	EvalCheckResultCheckRegex           EvalCheckResultCheck = "regex"
+	EvalCheckResultCheckReply           EvalCheckResultCheck = "reply"
+)
+
+// Valid indicates whether the value is a known member of the EvalCheckResultCheck enum.
+func (e EvalCheckResultCheck) Valid() bool {
+	switch e {
+	case EvalCheckResultCheckCitesFileId:
+		return true
+	case EvalCheckResultCheckContains:
+		return true
+	case EvalCheckResultCheckMaxLatencyMs:
+		return true
+	case EvalCheckResultCheckMaxOutputTokens:
+		return true
+	case EvalCheckResultCheckNotContains:
+		return true
+	case EvalCheckResultCheckRegex:
+		return true
+	case EvalCheckResultCheckReply:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EvalResultStatus.
+const (
+	EvalResultStatusFailed  EvalResultStatus = "failed"
+	EvalResultStatusPassed  EvalResultStatus = "passed"
+	EvalResultStatusPending EvalResultStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the EvalResultStatus enum.
+func (e EvalResultStatus) Valid() bool {
+	switch e {
+	case EvalResultStatusFailed:
+		return true
+	case EvalResultStatusPassed:
+		return true
+	case EvalResultStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EvalRunStatus.
+const (
+	EvalRunStatusCompleted EvalRunStatus = "completed"
+	EvalRunStatusFailed    EvalRunStatus = "failed"
+	EvalRunStatusQueued    EvalRunStatus = "queued"
+	EvalRunStatusRunning   EvalRunStatus = "running"
+)
+
+// Valid indicates whether the value is a known member of the EvalRunStatus enum.
+func (e EvalRunStatus) Valid() bool {
+	switch e {
+	case EvalRunStatusCompleted:
+		return true
+	case EvalRunStatusFailed:
+		return true
+	case EvalRunStatusQueued:
+		return true
+	case EvalRunStatusRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EvalRunDetailStatus.
+const (
+	EvalRunDetailStatusCompleted EvalRunDetailStatus = "completed"
+	EvalRunDetailStatusFailed    EvalRunDetailStatus = "failed"
+	EvalRunDetailStatusQueued    EvalRunDetailStatus = "queued"
+	EvalRunDetailStatusRunning   EvalRunDetailStatus = "running"
+)
+
+// Valid indicates whether the value is a known member of the EvalRunDetailStatus enum.
+func (e EvalRunDetailStatus) Valid() bool {
+	switch e {
+	case EvalRunDetailStatusCompleted:
+		return true
+	case EvalRunDetailStatusFailed:
+		return true
+	case EvalRunDetailStatusQueued:
+		return true
+	case EvalRunDetailStatusRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EvalTargetDraft.
+const (
+	Draft EvalTargetDraft = "draft"
+)
+
+// Valid indicates whether the value is a known member of the EvalTargetDraft enum.
+func (e EvalTargetDraft) Valid() bool {
+	switch e {
+	case Draft:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EvalTurnRole.
+const (
+	EvalTurnRoleAssistant EvalTurnRole = "assistant"
+	EvalTurnRoleUser      EvalTurnRole = "user"
+)
+
+// Valid indicates whether the value is a known member of the EvalTurnRole enum.
+func (e EvalTurnRole) Valid() bool {
+	switch e {
+	case EvalTurnRoleAssistant:
+		return true
+	case EvalTurnRoleUser:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FeedbackRating.
 const (
 	FeedbackRatingDown FeedbackRating = "down"
@@ -1076,6 +1211,183 @@ type Error struct {
 	Errors *[]FieldError `json:"errors,omitempty"`
 }
 
+// EvalCase defines model for EvalCase.
+type EvalCase struct {
+	// Checks What the reply must satisfy; every check is optional, and a case passes when all its checks do.
+	Checks    EvalChecks `json:"checks"`
+	CreatedAt time.Time  `json:"created_at"`
+	History   []EvalTurn `json:"history"`
+	Id        int64      `json:"id"`
+	Input     string     `json:"input"`
+	ProjectId int64      `json:"project_id"`
+
+	// SourceMessageId The assistant message the case was made from; null when written by hand
+	SourceMessageId *int64    `json:"source_message_id"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+// EvalCaseCreate Either `input` (with an optional `history`) or `from_message_id`.
+type EvalCaseCreate struct {
+	// Checks What the reply must satisfy; every check is optional, and a case passes when all its checks do.
+	Checks *EvalChecks `json:"checks,omitempty"`
+
+	// FromMessageId An assistant message of one of this project's conversations; the case asks the question it answered
+	FromMessageId *int64 `json:"from_message_id,omitempty"`
+
+	// History The conversation before the question, oldest first
+	History *[]EvalTurn `json:"history,omitempty"`
+
+	// Input The question asked
+	Input *string `json:"input,omitempty"`
+}
+
+// EvalCaseUpdate defines model for EvalCaseUpdate.
+type EvalCaseUpdate struct {
+	// Checks What the reply must satisfy; every check is optional, and a case passes when all its checks do.
+	Checks  *EvalChecks `json:"checks,omitempty"`
+	History *[]EvalTurn `json:"history,omitempty"`
+	Input   string      `json:"input"`
+}
+
+// EvalCheckResult defines model for EvalCheckResult.
+type EvalCheckResult struct {
+	// Check The check; `reply` is the bot giving an answer at all
+	Check EvalCheckResultCheck `json:"check"`
+
+	// Detail Why it failed (empty when it passed)
+	Detail string `json:"detail"`
+
+	// Expected The check's value, as text
+	Expected string `json:"expected"`
+	Passed   bool   `json:"passed"`
+}
+
+// EvalCheckResultCheck The check; `reply` is the bot giving an answer at all
+type EvalCheckResultCheck string
+
+// EvalChecks What the reply must satisfy; every check is optional, and a case passes when all its checks do.
+type EvalChecks struct {
+	// CitesFileId A file of this project that the reply must cite
+	CitesFileId *int64 `json:"cites_file_id,omitempty"`
+
+	// Contains Strings the reply must each contain, ignoring case
+	Contains *[]string `json:"contains,omitempty"`
+
+	// MaxLatencyMs The upstream call (retries included) must take at most this long
+	MaxLatencyMs *int64 `json:"max_latency_ms,omitempty"`
+
+	// MaxOutputTokens The reply must use at most this many output tokens
+	MaxOutputTokens *int64 `json:"max_output_tokens,omitempty"`
+
+	// NotContains Strings the reply must not contain, ignoring case
+	NotContains *[]string `json:"not_contains,omitempty"`
+
+	// Regex An RE2 regular expression (Go's regexp syntax) that must match somewhere in the reply; case-sensitive unless it starts with (?i)
+	Regex *string `json:"regex,omitempty"`
+}
+
+// EvalResult One case's outcome, with the case as it was when the run was made
+type EvalResult struct {
+	CaseId       int64             `json:"case_id"`
+	CheckResults []EvalCheckResult `json:"check_results"`
+
+	// Checks What the reply must satisfy; every check is optional, and a case passes when all its checks do.
+	Checks    EvalChecks `json:"checks"`
+	Citations []Citation `json:"citations"`
+
+	// Error Why the bot gave no answer (empty when it answered)
+	Error        string           `json:"error"`
+	History      []EvalTurn       `json:"history"`
+	Input        string           `json:"input"`
+	InputTokens  *int64           `json:"input_tokens"`
+	LatencyMs    *int64           `json:"latency_ms"`
+	OutputTokens *int64           `json:"output_tokens"`
+	Reply        string           `json:"reply"`
+	Status       EvalResultStatus `json:"status"`
+}
+
+// EvalResultStatus defines model for EvalResult.Status.
+type EvalResultStatus string
+
+// EvalRun defines model for EvalRun.
+type EvalRun struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Error Why the run could not finish (empty otherwise)
+	Error      string     `json:"error"`
+	Failed     int64      `json:"failed"`
+	FinishedAt *time.Time `json:"finished_at"`
+	Id         int64      `json:"id"`
+	Passed     int64      `json:"passed"`
+	ProjectId  int64      `json:"project_id"`
+	StartedAt  *time.Time `json:"started_at"`
+
+	// Status failed means the run could not finish (see `error`); failing cases are counted in `failed`
+	Status EvalRunStatus `json:"status"`
+
+	// Target "draft" (the project as edited now) or a release number
+	Target EvalTarget `json:"target"`
+
+	// Total The cases in the run
+	Total int64 `json:"total"`
+}
+
+// EvalRunStatus failed means the run could not finish (see `error`); failing cases are counted in `failed`
+type EvalRunStatus string
+
+// EvalRunCreate defines model for EvalRunCreate.
+type EvalRunCreate struct {
+	// Target "draft" (the project as edited now) or a release number
+	Target EvalTarget `json:"target"`
+}
+
+// EvalRunDetail defines model for EvalRunDetail.
+type EvalRunDetail struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Error Why the run could not finish (empty otherwise)
+	Error      string       `json:"error"`
+	Failed     int64        `json:"failed"`
+	FinishedAt *time.Time   `json:"finished_at"`
+	Id         int64        `json:"id"`
+	Passed     int64        `json:"passed"`
+	ProjectId  int64        `json:"project_id"`
+	Results    []EvalResult `json:"results"`
+	StartedAt  *time.Time   `json:"started_at"`
+
+	// Status failed means the run could not finish (see `error`); failing cases are counted in `failed`
+	Status EvalRunDetailStatus `json:"status"`
+
+	// Target "draft" (the project as edited now) or a release number
+	Target EvalTarget `json:"target"`
+
+	// Total The cases in the run
+	Total int64 `json:"total"`
+}
+
+// EvalRunDetailStatus failed means the run could not finish (see `error`); failing cases are counted in `failed`
+type EvalRunDetailStatus string
+
+// EvalTarget "draft" (the project as edited now) or a release number
+type EvalTarget struct {
+	union json.RawMessage
+}
+
+// EvalTargetDraft defines model for EvalTargetDraft.
+type EvalTargetDraft string
+
+// EvalTargetRelease defines model for EvalTargetRelease.
+type EvalTargetRelease = int64
+
+// EvalTurn defines model for EvalTurn.
+type EvalTurn struct {
+	Content string       `json:"content"`
+	Role    EvalTurnRole `json:"role"`
+}
+
+// EvalTurnRole defines model for EvalTurn.Role.
+type EvalTurnRole string
+
 // Feedback defines model for Feedback.
 type Feedback struct {
 	// Comment Empty when none was given
@@ -1879,9 +2191,8 @@ type WebhookDelivery struct {
 	EventId string `json:"event_id"`
 
 	// EventType Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`, `budget.threshold`
-	// (a budget 80 % used), `budget.exhausted`, `release.published` (`number`, `note`, `previous`) and
-	// `feedback.created` (an answer rated, or its rating changed). The others are accepted and will be sent once
-	// their features exist.
+	// (a budget 80 % used), `budget.exhausted`, `release.published` (`number`, `note`, `previous`),
+	// `feedback.created` (an answer rated, or its rating changed) and `eval_run.completed`.
 	EventType     WebhookEventType `json:"event_type"`
 	Id            int64            `json:"id"`
 	LastAttemptAt *time.Time       `json:"last_attempt_at"`
@@ -1896,9 +2207,8 @@ type WebhookDelivery struct {
 type WebhookDeliveryStatus string
 
 // WebhookEventType Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`, `budget.threshold`
-// (a budget 80 % used), `budget.exhausted`, `release.published` (`number`, `note`, `previous`) and
-// `feedback.created` (an answer rated, or its rating changed). The others are accepted and will be sent once
-// their features exist.
+// (a budget 80 % used), `budget.exhausted`, `release.published` (`number`, `note`, `previous`),
+// `feedback.created` (an answer rated, or its rating changed) and `eval_run.completed`.
 type WebhookEventType string
 
 // WebhookUpdate defines model for WebhookUpdate.
@@ -1940,6 +2250,12 @@ type Cursor = string
 
 // EndUser defines model for EndUser.
 type EndUser = string
+
+// EvalCaseID defines model for EvalCaseID.
+type EvalCaseID = int64
+
+// EvalRunID defines model for EvalRunID.
+type EvalRunID = int64
 
 // FileID defines model for FileID.
 type FileID = int64
@@ -2264,6 +2580,9 @@ type RateMessageJSONRequestBody = FeedbackInput
 // CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
 type CreateProjectJSONRequestBody = ProjectCreate
 
+// UpdateEvalCaseJSONRequestBody defines body for UpdateEvalCase for application/json ContentType.
+type UpdateEvalCaseJSONRequestBody = EvalCaseUpdate
+
 // ImportProjectJSONRequestBody defines body for ImportProject for application/json ContentType.
 type ImportProjectJSONRequestBody = Bundle
 
@@ -2278,6 +2597,12 @@ type UpdateProjectJSONRequestBody = ProjectUpdate
 
 // SetBudgetJSONRequestBody defines body for SetBudget for application/json ContentType.
 type SetBudgetJSONRequestBody = BudgetUpdate
+
+// CreateEvalCaseJSONRequestBody defines body for CreateEvalCase for application/json ContentType.
+type CreateEvalCaseJSONRequestBody = EvalCaseCreate
+
+// CreateEvalRunJSONRequestBody defines body for CreateEvalRun for application/json ContentType.
+type CreateEvalRunJSONRequestBody = EvalRunCreate
 
 // UploadFileMultipartRequestBody defines body for UploadFile for multipart/form-data ContentType.
 type UploadFileMultipartRequestBody UploadFileMultipartBody
@@ -2515,6 +2840,68 @@ func (t *ChatStreamEvent) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsEvalTargetDraft returns the union data inside the EvalTarget as a EvalTargetDraft
+func (t EvalTarget) AsEvalTargetDraft() (EvalTargetDraft, error) {
+	var body EvalTargetDraft
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEvalTargetDraft overwrites any union data inside the EvalTarget as the provided EvalTargetDraft
+func (t *EvalTarget) FromEvalTargetDraft(v EvalTargetDraft) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEvalTargetDraft performs a merge with any union data inside the EvalTarget, using the provided EvalTargetDraft
+func (t *EvalTarget) MergeEvalTargetDraft(v EvalTargetDraft) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsEvalTargetRelease returns the union data inside the EvalTarget as a EvalTargetRelease
+func (t EvalTarget) AsEvalTargetRelease() (EvalTargetRelease, error) {
+	var body EvalTargetRelease
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEvalTargetRelease overwrites any union data inside the EvalTarget as the provided EvalTargetRelease
+func (t *EvalTarget) FromEvalTargetRelease(v EvalTargetRelease) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEvalTargetRelease performs a merge with any union data inside the EvalTarget, using the provided EvalTargetRelease
+func (t *EvalTarget) MergeEvalTargetRelease(v EvalTargetRelease) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t EvalTarget) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *EvalTarget) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // AsUser returns the union data inside the CreateSession200JSONResponseBody as a User
 func (t CreateSession200JSONResponseBody) AsUser() (User, error) {
 	var body User
@@ -2615,6 +3002,18 @@ type ServerInterface interface {
 	// CreateProject Create a project
 	// (POST /projects)
 	CreateProject(ctx echo.Context) error
+	// DeleteEvalCase Remove a case (runs made before keep their results for it)
+	// (DELETE /projects/eval-cases/{case_id})
+	DeleteEvalCase(ctx echo.Context, caseId EvalCaseID) error
+	// GetEvalCase One evaluation case
+	// (GET /projects/eval-cases/{case_id})
+	GetEvalCase(ctx echo.Context, caseId EvalCaseID) error
+	// UpdateEvalCase Replace a case's input, history and checks (runs made before keep the case as it was)
+	// (PUT /projects/eval-cases/{case_id})
+	UpdateEvalCase(ctx echo.Context, caseId EvalCaseID) error
+	// GetEvalRun A run with the result of every case, as JSON or as JUnit XML
+	// (GET /projects/eval-runs/{run_id})
+	GetEvalRun(ctx echo.Context, runId EvalRunID) error
 	// DeleteFile Delete a file at OpenAI and here
 	// (DELETE /projects/files/{file_id})
 	DeleteFile(ctx echo.Context, fileId FileID, params DeleteFileParams) error
@@ -2654,6 +3053,18 @@ type ServerInterface interface {
 	// ListConversations A project's conversations, most recently active first
 	// (GET /projects/{project_id}/conversations)
 	ListConversations(ctx echo.Context, projectId ProjectID, params ListConversationsParams) error
+	// ListEvalCases A project's evaluation cases, oldest first
+	// (GET /projects/{project_id}/eval-cases)
+	ListEvalCases(ctx echo.Context, projectId ProjectID) error
+	// CreateEvalCase Add an evaluation case, written by hand or made from an answer of the bot
+	// (POST /projects/{project_id}/eval-cases)
+	CreateEvalCase(ctx echo.Context, projectId ProjectID) error
+	// ListEvalRuns A project's 100 newest runs, newest first (without their results)
+	// (GET /projects/{project_id}/eval-runs)
+	ListEvalRuns(ctx echo.Context, projectId ProjectID) error
+	// CreateEvalRun Run every case against the draft or a release, in the background
+	// (POST /projects/{project_id}/eval-runs)
+	CreateEvalRun(ctx echo.Context, projectId ProjectID) error
 	// ExportProject The project as a bundle (JSON), or its conversations as Markdown (a zip)
 	// (GET /projects/{project_id}/export)
 	ExportProject(ctx echo.Context, projectId ProjectID, params ExportProjectParams) error
@@ -3171,6 +3582,70 @@ func (w *ServerInterfaceWrapper) CreateProject(ctx echo.Context) error {
 	return err
 }
 
+// DeleteEvalCase converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteEvalCase(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "case_id" -------------
+	var caseId EvalCaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", ctx.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter case_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteEvalCase(ctx, caseId)
+	return err
+}
+
+// GetEvalCase converts echo context to params.
+func (w *ServerInterfaceWrapper) GetEvalCase(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "case_id" -------------
+	var caseId EvalCaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", ctx.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter case_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetEvalCase(ctx, caseId)
+	return err
+}
+
+// UpdateEvalCase converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateEvalCase(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "case_id" -------------
+	var caseId EvalCaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", ctx.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter case_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateEvalCase(ctx, caseId)
+	return err
+}
+
+// GetEvalRun converts echo context to params.
+func (w *ServerInterfaceWrapper) GetEvalRun(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "run_id" -------------
+	var runId EvalRunID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "run_id", ctx.Param("run_id"), &runId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter run_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetEvalRun(ctx, runId)
+	return err
+}
+
 // DeleteFile converts echo context to params.
 func (w *ServerInterfaceWrapper) DeleteFile(ctx echo.Context) error {
 	var err error
@@ -3448,6 +3923,70 @@ func (w *ServerInterfaceWrapper) ListConversations(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListConversations(ctx, projectId, params)
+	return err
+}
+
+// ListEvalCases converts echo context to params.
+func (w *ServerInterfaceWrapper) ListEvalCases(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "project_id" -------------
+	var projectId ProjectID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project_id", ctx.Param("project_id"), &projectId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListEvalCases(ctx, projectId)
+	return err
+}
+
+// CreateEvalCase converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateEvalCase(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "project_id" -------------
+	var projectId ProjectID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project_id", ctx.Param("project_id"), &projectId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateEvalCase(ctx, projectId)
+	return err
+}
+
+// ListEvalRuns converts echo context to params.
+func (w *ServerInterfaceWrapper) ListEvalRuns(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "project_id" -------------
+	var projectId ProjectID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project_id", ctx.Param("project_id"), &projectId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListEvalRuns(ctx, projectId)
+	return err
+}
+
+// CreateEvalRun converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateEvalRun(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "project_id" -------------
+	var projectId ProjectID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project_id", ctx.Param("project_id"), &projectId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateEvalRun(ctx, projectId)
 	return err
 }
 
@@ -4294,6 +4833,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/projects/:project_id/webhooks/:webhook_id/rotate-secret", wrapper.RotateWebhookSecret, options.OperationMiddlewares["rotateWebhookSecret"]...)
 	router.GET(options.BaseURL+"/projects/:project_id/webhooks/:webhook_id/deliveries", wrapper.ListWebhookDeliveries, options.OperationMiddlewares["listWebhookDeliveries"]...)
 	router.POST(options.BaseURL+"/projects/:project_id/webhooks/:webhook_id/deliveries/:delivery_id/redeliver", wrapper.RedeliverWebhookDelivery, options.OperationMiddlewares["redeliverWebhookDelivery"]...)
+	router.GET(options.BaseURL+"/projects/:project_id/eval-cases", wrapper.ListEvalCases, options.OperationMiddlewares["listEvalCases"]...)
+	router.POST(options.BaseURL+"/projects/:project_id/eval-cases", wrapper.CreateEvalCase, options.OperationMiddlewares["createEvalCase"]...)
+	router.DELETE(options.BaseURL+"/projects/eval-cases/:case_id", wrapper.DeleteEvalCase, options.OperationMiddlewares["deleteEvalCase"]...)
+	router.GET(options.BaseURL+"/projects/eval-cases/:case_id", wrapper.GetEvalCase, options.OperationMiddlewares["getEvalCase"]...)
+	router.PUT(options.BaseURL+"/projects/eval-cases/:case_id", wrapper.UpdateEvalCase, options.OperationMiddlewares["updateEvalCase"]...)
+	router.GET(options.BaseURL+"/projects/:project_id/eval-runs", wrapper.ListEvalRuns, options.OperationMiddlewares["listEvalRuns"]...)
+	router.POST(options.BaseURL+"/projects/:project_id/eval-runs", wrapper.CreateEvalRun, options.OperationMiddlewares["createEvalRun"]...)
+	router.GET(options.BaseURL+"/projects/eval-runs/:run_id", wrapper.GetEvalRun, options.OperationMiddlewares["getEvalRun"]...)
 	router.GET(options.BaseURL+"/projects/:project_id/usage", wrapper.GetUsage, options.OperationMiddlewares["getUsage"]...)
 	router.GET(options.BaseURL+"/projects/:project_id/releases", wrapper.ListReleases, options.OperationMiddlewares["listReleases"]...)
 	router.POST(options.BaseURL+"/projects/:project_id/releases", wrapper.CreateRelease, options.OperationMiddlewares["createRelease"]...)
@@ -6124,6 +6671,579 @@ type CreateProjectdefaultJSONResponse struct {
 }
 
 func (response CreateProjectdefaultJSONResponse) VisitCreateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEvalCaseRequestObject struct {
+	CaseId EvalCaseID `json:"case_id"`
+}
+
+type DeleteEvalCaseResponseObject interface {
+	VisitDeleteEvalCaseResponse(w http.ResponseWriter) error
+}
+
+type DeleteEvalCase204Response struct {
+}
+
+func (response DeleteEvalCase204Response) VisitDeleteEvalCaseResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteEvalCase400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteEvalCase400JSONResponse) VisitDeleteEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEvalCase401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteEvalCase401JSONResponse) VisitDeleteEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEvalCase403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteEvalCase403JSONResponse) VisitDeleteEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEvalCase404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteEvalCase404JSONResponse) VisitDeleteEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEvalCase429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteEvalCase429JSONResponse) VisitDeleteEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEvalCase503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response DeleteEvalCase503JSONResponse) VisitDeleteEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEvalCasedefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response DeleteEvalCasedefaultJSONResponse) VisitDeleteEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvalCaseRequestObject struct {
+	CaseId EvalCaseID `json:"case_id"`
+}
+
+type GetEvalCaseResponseObject interface {
+	VisitGetEvalCaseResponse(w http.ResponseWriter) error
+}
+
+type GetEvalCase200JSONResponse EvalCase
+
+func (response GetEvalCase200JSONResponse) VisitGetEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvalCase400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetEvalCase400JSONResponse) VisitGetEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvalCase401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetEvalCase401JSONResponse) VisitGetEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvalCase403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetEvalCase403JSONResponse) VisitGetEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvalCase404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetEvalCase404JSONResponse) VisitGetEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvalCase429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetEvalCase429JSONResponse) VisitGetEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvalCase503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetEvalCase503JSONResponse) VisitGetEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvalCasedefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetEvalCasedefaultJSONResponse) VisitGetEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEvalCaseRequestObject struct {
+	CaseId EvalCaseID `json:"case_id"`
+	Body   *UpdateEvalCaseJSONRequestBody
+}
+
+type UpdateEvalCaseResponseObject interface {
+	VisitUpdateEvalCaseResponse(w http.ResponseWriter) error
+}
+
+type UpdateEvalCase200JSONResponse EvalCase
+
+func (response UpdateEvalCase200JSONResponse) VisitUpdateEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEvalCase400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateEvalCase400JSONResponse) VisitUpdateEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEvalCase401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateEvalCase401JSONResponse) VisitUpdateEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEvalCase403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateEvalCase403JSONResponse) VisitUpdateEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEvalCase404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateEvalCase404JSONResponse) VisitUpdateEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEvalCase413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response UpdateEvalCase413JSONResponse) VisitUpdateEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEvalCase415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateEvalCase415JSONResponse) VisitUpdateEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEvalCase429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateEvalCase429JSONResponse) VisitUpdateEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEvalCase503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UpdateEvalCase503JSONResponse) VisitUpdateEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEvalCasedefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response UpdateEvalCasedefaultJSONResponse) VisitUpdateEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvalRunRequestObject struct {
+	RunId EvalRunID `json:"run_id"`
+}
+
+type GetEvalRunResponseObject interface {
+	VisitGetEvalRunResponse(w http.ResponseWriter) error
+}
+
+type GetEvalRun200JSONResponse EvalRunDetail
+
+func (response GetEvalRun200JSONResponse) VisitGetEvalRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvalRun200ApplicationxmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetEvalRun200ApplicationxmlResponse) VisitGetEvalRunResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetEvalRun400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetEvalRun400JSONResponse) VisitGetEvalRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvalRun401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetEvalRun401JSONResponse) VisitGetEvalRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvalRun403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetEvalRun403JSONResponse) VisitGetEvalRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvalRun404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetEvalRun404JSONResponse) VisitGetEvalRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvalRun429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetEvalRun429JSONResponse) VisitGetEvalRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvalRun503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetEvalRun503JSONResponse) VisitGetEvalRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvalRundefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetEvalRundefaultJSONResponse) VisitGetEvalRunResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8001,6 +9121,610 @@ type ListConversationsdefaultJSONResponse struct {
 }
 
 func (response ListConversationsdefaultJSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvalCasesRequestObject struct {
+	ProjectId ProjectID `json:"project_id"`
+}
+
+type ListEvalCasesResponseObject interface {
+	VisitListEvalCasesResponse(w http.ResponseWriter) error
+}
+
+type ListEvalCases200JSONResponse []EvalCase
+
+func (response ListEvalCases200JSONResponse) VisitListEvalCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvalCases400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListEvalCases400JSONResponse) VisitListEvalCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvalCases401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListEvalCases401JSONResponse) VisitListEvalCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvalCases403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListEvalCases403JSONResponse) VisitListEvalCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvalCases404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListEvalCases404JSONResponse) VisitListEvalCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvalCases429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListEvalCases429JSONResponse) VisitListEvalCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvalCases503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListEvalCases503JSONResponse) VisitListEvalCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvalCasesdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListEvalCasesdefaultJSONResponse) VisitListEvalCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEvalCaseRequestObject struct {
+	ProjectId ProjectID `json:"project_id"`
+	Body      *CreateEvalCaseJSONRequestBody
+}
+
+type CreateEvalCaseResponseObject interface {
+	VisitCreateEvalCaseResponse(w http.ResponseWriter) error
+}
+
+type CreateEvalCase201JSONResponse EvalCase
+
+func (response CreateEvalCase201JSONResponse) VisitCreateEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEvalCase400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateEvalCase400JSONResponse) VisitCreateEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEvalCase401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateEvalCase401JSONResponse) VisitCreateEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEvalCase403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateEvalCase403JSONResponse) VisitCreateEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEvalCase404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateEvalCase404JSONResponse) VisitCreateEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEvalCase413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response CreateEvalCase413JSONResponse) VisitCreateEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEvalCase415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateEvalCase415JSONResponse) VisitCreateEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEvalCase429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateEvalCase429JSONResponse) VisitCreateEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEvalCase503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateEvalCase503JSONResponse) VisitCreateEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEvalCasedefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response CreateEvalCasedefaultJSONResponse) VisitCreateEvalCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvalRunsRequestObject struct {
+	ProjectId ProjectID `json:"project_id"`
+}
+
+type ListEvalRunsResponseObject interface {
+	VisitListEvalRunsResponse(w http.ResponseWriter) error
+}
+
+type ListEvalRuns200JSONResponse []EvalRun
+
+func (response ListEvalRuns200JSONResponse) VisitListEvalRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvalRuns400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListEvalRuns400JSONResponse) VisitListEvalRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvalRuns401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListEvalRuns401JSONResponse) VisitListEvalRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvalRuns403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListEvalRuns403JSONResponse) VisitListEvalRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvalRuns404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListEvalRuns404JSONResponse) VisitListEvalRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvalRuns429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListEvalRuns429JSONResponse) VisitListEvalRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvalRuns503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListEvalRuns503JSONResponse) VisitListEvalRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvalRunsdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListEvalRunsdefaultJSONResponse) VisitListEvalRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEvalRunRequestObject struct {
+	ProjectId ProjectID `json:"project_id"`
+	Body      *CreateEvalRunJSONRequestBody
+}
+
+type CreateEvalRunResponseObject interface {
+	VisitCreateEvalRunResponse(w http.ResponseWriter) error
+}
+
+type CreateEvalRun202JSONResponse EvalRun
+
+func (response CreateEvalRun202JSONResponse) VisitCreateEvalRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEvalRun400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateEvalRun400JSONResponse) VisitCreateEvalRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEvalRun401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateEvalRun401JSONResponse) VisitCreateEvalRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEvalRun403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateEvalRun403JSONResponse) VisitCreateEvalRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEvalRun404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateEvalRun404JSONResponse) VisitCreateEvalRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEvalRun409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateEvalRun409JSONResponse) VisitCreateEvalRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEvalRun413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response CreateEvalRun413JSONResponse) VisitCreateEvalRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEvalRun415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateEvalRun415JSONResponse) VisitCreateEvalRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEvalRun429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateEvalRun429JSONResponse) VisitCreateEvalRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEvalRun503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateEvalRun503JSONResponse) VisitCreateEvalRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEvalRundefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response CreateEvalRundefaultJSONResponse) VisitCreateEvalRunResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -14303,6 +16027,18 @@ type StrictServerInterface interface {
 	// CreateProject Create a project
 	// (POST /projects)
 	CreateProject(ctx context.Context, request CreateProjectRequestObject) (CreateProjectResponseObject, error)
+	// DeleteEvalCase Remove a case (runs made before keep their results for it)
+	// (DELETE /projects/eval-cases/{case_id})
+	DeleteEvalCase(ctx context.Context, request DeleteEvalCaseRequestObject) (DeleteEvalCaseResponseObject, error)
+	// GetEvalCase One evaluation case
+	// (GET /projects/eval-cases/{case_id})
+	GetEvalCase(ctx context.Context, request GetEvalCaseRequestObject) (GetEvalCaseResponseObject, error)
+	// UpdateEvalCase Replace a case's input, history and checks (runs made before keep the case as it was)
+	// (PUT /projects/eval-cases/{case_id})
+	UpdateEvalCase(ctx context.Context, request UpdateEvalCaseRequestObject) (UpdateEvalCaseResponseObject, error)
+	// GetEvalRun A run with the result of every case, as JSON or as JUnit XML
+	// (GET /projects/eval-runs/{run_id})
+	GetEvalRun(ctx context.Context, request GetEvalRunRequestObject) (GetEvalRunResponseObject, error)
 	// DeleteFile Delete a file at OpenAI and here
 	// (DELETE /projects/files/{file_id})
 	DeleteFile(ctx context.Context, request DeleteFileRequestObject) (DeleteFileResponseObject, error)
@@ -14342,6 +16078,18 @@ type StrictServerInterface interface {
 	// ListConversations A project's conversations, most recently active first
 	// (GET /projects/{project_id}/conversations)
 	ListConversations(ctx context.Context, request ListConversationsRequestObject) (ListConversationsResponseObject, error)
+	// ListEvalCases A project's evaluation cases, oldest first
+	// (GET /projects/{project_id}/eval-cases)
+	ListEvalCases(ctx context.Context, request ListEvalCasesRequestObject) (ListEvalCasesResponseObject, error)
+	// CreateEvalCase Add an evaluation case, written by hand or made from an answer of the bot
+	// (POST /projects/{project_id}/eval-cases)
+	CreateEvalCase(ctx context.Context, request CreateEvalCaseRequestObject) (CreateEvalCaseResponseObject, error)
+	// ListEvalRuns A project's 100 newest runs, newest first (without their results)
+	// (GET /projects/{project_id}/eval-runs)
+	ListEvalRuns(ctx context.Context, request ListEvalRunsRequestObject) (ListEvalRunsResponseObject, error)
+	// CreateEvalRun Run every case against the draft or a release, in the background
+	// (POST /projects/{project_id}/eval-runs)
+	CreateEvalRun(ctx context.Context, request CreateEvalRunRequestObject) (CreateEvalRunResponseObject, error)
 	// ExportProject The project as a bundle (JSON), or its conversations as Markdown (a zip)
 	// (GET /projects/{project_id}/export)
 	ExportProject(ctx context.Context, request ExportProjectRequestObject) (ExportProjectResponseObject, error)
@@ -14902,6 +16650,129 @@ func (sh *strictHandler) CreateProject(ctx echo.Context) error {
 	return nil
 }
 
+// DeleteEvalCase operation middleware
+func (sh *strictHandler) DeleteEvalCase(ctx echo.Context, caseId EvalCaseID) error {
+	var request DeleteEvalCaseRequestObject
+
+	request.CaseId = caseId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteEvalCase(ctx.Request().Context(), request.(DeleteEvalCaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteEvalCase")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteEvalCaseResponseObject); ok {
+		return validResponse.VisitDeleteEvalCaseResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetEvalCase operation middleware
+func (sh *strictHandler) GetEvalCase(ctx echo.Context, caseId EvalCaseID) error {
+	var request GetEvalCaseRequestObject
+
+	request.CaseId = caseId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEvalCase(ctx.Request().Context(), request.(GetEvalCaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEvalCase")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetEvalCaseResponseObject); ok {
+		return validResponse.VisitGetEvalCaseResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateEvalCase operation middleware
+func (sh *strictHandler) UpdateEvalCase(ctx echo.Context, caseId EvalCaseID) error {
+	var request UpdateEvalCaseRequestObject
+
+	request.CaseId = caseId
+
+	var body UpdateEvalCaseJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateEvalCase(ctx.Request().Context(), request.(UpdateEvalCaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateEvalCase")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateEvalCaseResponseObject); ok {
+		return validResponse.VisitUpdateEvalCaseResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetEvalRun operation middleware
+func (sh *strictHandler) GetEvalRun(ctx echo.Context, runId EvalRunID) error {
+	var request GetEvalRunRequestObject
+
+	request.RunId = runId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEvalRun(ctx.Request().Context(), request.(GetEvalRunRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEvalRun")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetEvalRunResponseObject); ok {
+		return validResponse.VisitGetEvalRunResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // DeleteFile operation middleware
 func (sh *strictHandler) DeleteFile(ctx echo.Context, fileId FileID, params DeleteFileParams) error {
 	var request DeleteFileRequestObject
@@ -15341,6 +17212,152 @@ func (sh *strictHandler) ListConversations(ctx echo.Context, projectId ProjectID
 		return err
 	} else if validResponse, ok := response.(ListConversationsResponseObject); ok {
 		return validResponse.VisitListConversationsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListEvalCases operation middleware
+func (sh *strictHandler) ListEvalCases(ctx echo.Context, projectId ProjectID) error {
+	var request ListEvalCasesRequestObject
+
+	request.ProjectId = projectId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListEvalCases(ctx.Request().Context(), request.(ListEvalCasesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListEvalCases")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListEvalCasesResponseObject); ok {
+		return validResponse.VisitListEvalCasesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateEvalCase operation middleware
+func (sh *strictHandler) CreateEvalCase(ctx echo.Context, projectId ProjectID) error {
+	var request CreateEvalCaseRequestObject
+
+	request.ProjectId = projectId
+
+	var body CreateEvalCaseJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateEvalCase(ctx.Request().Context(), request.(CreateEvalCaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateEvalCase")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateEvalCaseResponseObject); ok {
+		return validResponse.VisitCreateEvalCaseResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListEvalRuns operation middleware
+func (sh *strictHandler) ListEvalRuns(ctx echo.Context, projectId ProjectID) error {
+	var request ListEvalRunsRequestObject
+
+	request.ProjectId = projectId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListEvalRuns(ctx.Request().Context(), request.(ListEvalRunsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListEvalRuns")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListEvalRunsResponseObject); ok {
+		return validResponse.VisitListEvalRunsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateEvalRun operation middleware
+func (sh *strictHandler) CreateEvalRun(ctx echo.Context, projectId ProjectID) error {
+	var request CreateEvalRunRequestObject
+
+	request.ProjectId = projectId
+
+	var body CreateEvalRunJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateEvalRun(ctx.Request().Context(), request.(CreateEvalRunRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateEvalRun")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateEvalRunResponseObject); ok {
+		return validResponse.VisitCreateEvalRunResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/bundle"
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/config"
+	"github.com/chatbot-platform/chatbot/internal/eval"
 	"github.com/chatbot-platform/chatbot/internal/feedback"
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/httpapi"
@@ -173,6 +174,11 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	releases.EmitTo(hooks)
 	chats.AnswerWithReleases(releases)
 	files.GuardWith(releases)
+	evals := eval.NewService(st, chats, log)
+	evals.EmitTo(hooks)
+	evals.UseReleases(releases)
+	evals.RegisterJobs(workers)
+	releases.SetGate(evals) // a draft that fails its evaluation cases is not released unless forced
 	if p, ok := st.(store.Pooled); ok {
 		m.WatchPools(p.PoolStats)
 	}
@@ -197,6 +203,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		Files:     files,
 		Releases:  releases,
 		Chat:      chats,
+		Evals:     evals,
 		Usage:     meter,
 		Webhooks:  hooks,
 		Feedback:  feedback.NewService(st, hooks, log),

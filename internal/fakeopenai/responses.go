@@ -118,6 +118,8 @@ func (s *Server) plan(c *ResponsesCall) *reply {
 	rp := &reply{id: newID("resp_", 48), msgID: newID("msg_", 48), created: time.Now().Unix()}
 	if s.replyFunc != nil {
 		rp.text = s.replyFunc(*c)
+	} else if directed, ok := directedReply(c); ok {
+		rp.text = directed
 	} else {
 		last, system := "", ""
 		for _, m := range c.Input {
@@ -186,6 +188,27 @@ func (s *Server) plan(c *ResponsesCall) *reply {
 		"total_tokens": in + out,
 	}
 	return rp
+}
+
+// ReplyDirective, at the start of a line of the instructions or of a system message, makes the
+// default reply the rest of that line (trimmed), so a prompt that a test edits decides the answer.
+const ReplyDirective = "fake-reply:"
+
+func directedReply(c *ResponsesCall) (string, bool) {
+	texts := []string{c.Instructions}
+	for _, m := range c.Input {
+		if m.Role == "system" || m.Role == "developer" {
+			texts = append(texts, m.Content)
+		}
+	}
+	for _, t := range texts {
+		for _, line := range strings.Split(t, "\n") {
+			if rest, ok := strings.CutPrefix(strings.TrimSpace(line), ReplyDirective); ok {
+				return strings.TrimSpace(rest), true
+			}
+		}
+	}
+	return "", false
 }
 
 func words(s string) int { return len(strings.Fields(s)) }

@@ -75,8 +75,8 @@ func WithIndexingDelay(d time.Duration) Option { return func(s *Server) { s.inde
 // huge uploads do not grow the fake's memory.
 func WithContentLimit(n int64) Option { return func(s *Server) { s.contentLimit = n } }
 
-// WithReply replaces the default reply text ("Echo: <last user message>", or the system message for
-// ShowSystemPrompt).
+// WithReply replaces the default reply text ("Echo: <last user message>", the system message for
+// ShowSystemPrompt, or the rest of a ReplyDirective line of the system prompt).
 func WithReply(f func(ResponsesCall) string) Option { return func(s *Server) { s.replyFunc = f } }
 
 // WithLogger logs one line per request (method, path, status) to l.

@@ -14,6 +14,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/auth"
 	"github.com/chatbot-platform/chatbot/internal/bundle"
 	"github.com/chatbot-platform/chatbot/internal/chat"
+	"github.com/chatbot-platform/chatbot/internal/eval"
 	"github.com/chatbot-platform/chatbot/internal/feedback"
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/metrics"
@@ -36,6 +37,7 @@ type Handlers struct {
 	files    *file.Service
 	releases *release.Service
 	chat     *chat.Service
+	evals    *eval.Service
 	usage    *usage.Service
 	feedback *feedback.Service
 	// heartbeat is how often an idle chat stream sends a comment line, so proxies keep it open.

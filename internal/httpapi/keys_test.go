@@ -144,6 +144,15 @@ func TestKeys_ScopeRouteMatrix(t *testing.T) {
 			{"POST", "/projects/{p}/releases", `{"note":"n"}`, nil, 201, 0, false},
 			{"GET", "/projects/{p}/releases/1", "", nil, 200, 0, false},
 			{"POST", "/projects/{p}/releases/1/publish", "", nil, 200, 0, false},
+			// After the releases: a case makes the publish gate ask for a run.
+			{"GET", "/projects/{p}/eval-cases", "", nil, 200, 0, false},
+			{"POST", "/projects/{p}/eval-cases", `{"input":"q","checks":{"contains":["echo"]}}`, nil, 201, 0, false},
+			{"GET", "/projects/eval-cases/999999", "", nil, 404, 0, false},
+			{"PUT", "/projects/eval-cases/999999", `{"input":"q"}`, nil, 404, 0, false},
+			{"DELETE", "/projects/eval-cases/999999", "", nil, 404, 0, false},
+			{"GET", "/projects/{p}/eval-runs", "", nil, 200, 0, false},
+			{"POST", "/projects/{p}/eval-runs", `{"target":"draft"}`, nil, 202, 0, false},
+			{"GET", "/projects/eval-runs/999999", "", nil, 404, 0, false},
 			{"GET", "/v1/models", "", []string{"chat"}, 200, 0, true},
 			{"POST", "/v1/chat/completions", `{"model":"x","messages":[{"role":"user","content":"hi"}]}`, []string{"chat"}, 200, 0, true},
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/chatbot-platform/chatbot/internal/bundle"
 	"github.com/chatbot-platform/chatbot/internal/chat"
 	"github.com/chatbot-platform/chatbot/internal/config"
+	"github.com/chatbot-platform/chatbot/internal/eval"
 	"github.com/chatbot-platform/chatbot/internal/feedback"
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/logctx"
@@ -45,6 +46,7 @@ type Deps struct {
 	Files    *file.Service
 	Releases *release.Service
 	Chat     *chat.Service
+	Evals    *eval.Service
 	Usage    *usage.Service
 	Webhooks *webhook.Service
 	Feedback *feedback.Service
@@ -130,7 +132,7 @@ func New(d Deps) (*echo.Echo, error) {
 	if heartbeat == 0 {
 		heartbeat = 15 * time.Second
 	}
-	h := &Handlers{store: d.Store, auth: d.Auth, keys: d.Keys, projects: d.Projects, bundles: d.Bundles, files: d.Files, releases: d.Releases, chat: d.Chat, usage: d.Usage, webhooks: d.Webhooks, feedback: d.Feedback, heartbeat: heartbeat, writes: d.Writes,
+	h := &Handlers{store: d.Store, auth: d.Auth, keys: d.Keys, projects: d.Projects, bundles: d.Bundles, files: d.Files, releases: d.Releases, chat: d.Chat, evals: d.Evals, usage: d.Usage, webhooks: d.Webhooks, feedback: d.Feedback, heartbeat: heartbeat, writes: d.Writes,
 		limiter: d.Limiter, metrics: d.Metrics, streams: ratelimit.NewConcurrency(), uploads: ratelimit.NewConcurrency(),
 		stopping: d.Stopping, log: d.Log,
 		limits: limits{loginPerEmail: d.Config.RateLimitLoginEmail, emailsPerAddress: d.Config.RateLimitEmail, streamsPerUser: d.Config.MaxStreamsPerUser, uploadsPerUser: d.Config.MaxUploadsPerUser}}

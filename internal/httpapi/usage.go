@@ -127,8 +127,8 @@ func usdPtr(micro *int64) *float64 {
 
 type acceptCtxKey struct{}
 
-// rememberAccept keeps the request's Accept header in its context, for the one operation that answers
-// in two formats (the strict handlers see only the context).
+// rememberAccept keeps the request's Accept header in its context, for the operations that answer in
+// two formats (the strict handlers see only the context).
 func rememberAccept(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if a := c.Request().Header.Get(echo.HeaderAccept); a != "" {
@@ -139,12 +139,15 @@ func rememberAccept(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // wantsCSV reports whether the client asked for text/csv before JSON.
-func wantsCSV(ctx context.Context) bool {
+func wantsCSV(ctx context.Context) bool { return prefers(ctx, "text/csv") }
+
+// prefers reports whether the client's Accept header names mediaType before JSON (or anything).
+func prefers(ctx context.Context, mediaType string) bool {
 	accept, _ := ctx.Value(acceptCtxKey{}).(string)
 	for _, part := range strings.Split(accept, ",") {
 		mt, _, _ := mime.ParseMediaType(strings.TrimSpace(part))
 		switch mt {
-		case "text/csv":
+		case mediaType:
 			return true
 		case "application/json", "*/*":
 			return false

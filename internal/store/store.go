@@ -246,6 +246,44 @@ type Store interface {
 	// released, or taken over as abandoned).
 	RenewIdempotencyKey(ctx context.Context, id int64, at time.Time) error
 
+	// CreateEvalCase stores c (ProjectID, Input, History, Checks, SourceMessageID). ErrNotFound for
+	// another owner's project.
+	CreateEvalCase(ctx context.Context, ownerID int64, c model.EvalCase) (model.EvalCase, error)
+	GetEvalCase(ctx context.Context, ownerID, id int64) (model.EvalCase, error)
+	// ListEvalCases returns the project's cases, oldest first.
+	ListEvalCases(ctx context.Context, ownerID, projectID int64) ([]model.EvalCase, error)
+	// UpdateEvalCase stores c's Input, History and Checks. Returns ErrNotFound.
+	UpdateEvalCase(ctx context.Context, ownerID int64, c model.EvalCase) (model.EvalCase, error)
+	DeleteEvalCase(ctx context.Context, ownerID, id int64) error // ErrNotFound
+	// LockAndCountEvalCases holds the project's row until the transaction ends (inside InTx) and counts
+	// its cases. Returns ErrNotFound for another owner's project.
+	LockAndCountEvalCases(ctx context.Context, ownerID, projectID int64) (int64, error)
+	// GetMessageWithProject returns one of the owner's messages and the project of its conversation. ErrNotFound.
+	GetMessageWithProject(ctx context.Context, ownerID, id int64) (msg model.Message, projectID int64, err error)
+	// MessagesBefore returns the newest limit messages of a conversation before message beforeID,
+	// oldest first. The caller has checked that the conversation is the owner's.
+	MessagesBefore(ctx context.Context, conversationID, beforeID int64, limit int) ([]model.Message, error)
+	// CreateEvalRun stores r (ProjectID, TargetRelease, DraftDigest) as queued, with a pending result
+	// per case (a copy of each case as it is now). ErrNotFound for another owner's project.
+	CreateEvalRun(ctx context.Context, ownerID int64, r model.EvalRun, cases []model.EvalCase) (model.EvalRun, error)
+	GetEvalRun(ctx context.Context, ownerID, id int64) (model.EvalRun, error)
+	// ListEvalRuns returns the project's newest limit runs, newest first.
+	ListEvalRuns(ctx context.Context, ownerID, projectID int64, limit int) ([]model.EvalRun, error)
+	// CountActiveEvalRuns counts the project's queued and running runs.
+	CountActiveEvalRuns(ctx context.Context, projectID int64) (int64, error)
+	// LatestDraftEvalRun returns the project's newest completed run on the draft. ErrNotFound: none.
+	LatestDraftEvalRun(ctx context.Context, ownerID, projectID int64) (model.EvalRun, error)
+	// StartEvalRun marks a queued or running run running. ErrNotFound once it has ended.
+	StartEvalRun(ctx context.Context, id int64) error
+	// FinishEvalRun stores r's Status, Passed, Failed and Error and ends the run, once: ErrNotFound
+	// when it has ended already.
+	FinishEvalRun(ctx context.Context, r model.EvalRun) error
+	// ListEvalResults returns a run's results by case id. The caller has checked the run is the owner's.
+	ListEvalResults(ctx context.Context, runID int64) ([]model.EvalResult, error)
+	// RecordEvalResult stores a pending result's outcome (Status, Reply, Error, LatencyMS, tokens,
+	// Citations, CheckResults), once: ErrNotFound when it is recorded already.
+	RecordEvalResult(ctx context.Context, r model.EvalResult) error
+
 	// SetProjectBudget sets (nil: clears) a project's monthly budgets. Returns ErrNotFound.
 	SetProjectBudget(ctx context.Context, ownerID, id int64, microUSD, tokens *int64) (model.Project, error)
 	AddUsageEvent(ctx context.Context, e model.UsageEvent) error

@@ -997,6 +997,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/projects/{project_id}/eval-cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        /** A project's evaluation cases, oldest first */
+        get: operations["listEvalCases"];
+        put?: never;
+        /**
+         * Add an evaluation case, written by hand or made from an answer of the bot
+         * @description A case is a question (`input`), optionally the conversation before it (`history`), and checks on the
+         *     bot's reply; every check is optional. `contains` and `not_contains` compare ignoring case; `regex` is RE2
+         *     syntax (Go's `regexp`), checked when the case is saved (a bad one answers 400 naming it), and must match
+         *     somewhere in the reply; `cites_file_id` must be one of this project's files. With `from_message_id`
+         *     instead of `input` and `history`, the case asks the question that assistant message (of one of this
+         *     project's conversations) answered, after the turns before it (the 20 newest; each cut to 32,000
+         *     characters). At most 200 cases per project.
+         */
+        post: operations["createEvalCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/eval-cases/{case_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: components["parameters"]["EvalCaseID"];
+            };
+            cookie?: never;
+        };
+        /** One evaluation case */
+        get: operations["getEvalCase"];
+        /** Replace a case's input, history and checks (runs made before keep the case as it was) */
+        put: operations["updateEvalCase"];
+        post?: never;
+        /** Remove a case (runs made before keep their results for it) */
+        delete: operations["deleteEvalCase"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project_id}/eval-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        /** A project's 100 newest runs, newest first (without their results) */
+        get: operations["listEvalRuns"];
+        put?: never;
+        /**
+         * Run every case against the draft or a release, in the background
+         * @description Answers 202 with the run, queued. A background job answers every case through the normal chat path (the
+         *     target's prompts, settings and files; nothing is stored as a conversation), 4 cases at a time, each call
+         *     counted in the usage ledger as operation `evaluation` and held to the project's budgets; it survives
+         *     restarts and runs once whatever the number of instances. Poll `GET /projects/eval-runs/{run_id}` until
+         *     `status` is `completed` (or `failed`: the run could not finish). A case fails when any of its checks
+         *     fails or the bot gave no answer. One run per project at a time (409 otherwise). When the run ends, the
+         *     `eval_run.completed` webhook event is sent with `run_id`, `target`, `status`, `total`, `passed` and
+         *     `failed`.
+         */
+        post: operations["createEvalRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/eval-runs/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: components["parameters"]["EvalRunID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A run with the result of every case, as JSON or as JUnit XML
+         * @description `Accept: application/xml` answers JUnit XML, for CI: one `<testsuite>` for the run (its `name` says the
+         *     project and target), one `<testcase>` per case (named by case id and input), with a `<failure>` per failing
+         *     check (its `type` is the check) and the reply in `<system-out>`; cases still pending are `<skipped/>`.
+         *     A CI job can gate on `failures="0"` once `status` is completed.
+         */
+        get: operations["getEvalRun"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/projects/{project_id}/usage": {
         parameters: {
             query?: never;
@@ -1243,9 +1348,8 @@ export interface components {
         };
         /**
          * @description Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`, `budget.threshold`
-         *     (a budget 80 % used), `budget.exhausted`, `release.published` (`number`, `note`, `previous`) and
-         *     `feedback.created` (an answer rated, or its rating changed). The others are accepted and will be sent once
-         *     their features exist.
+         *     (a budget 80 % used), `budget.exhausted`, `release.published` (`number`, `note`, `previous`),
+         *     `feedback.created` (an answer rated, or its rating changed) and `eval_run.completed`.
          * @enum {string}
          */
         WebhookEventType: "message.completed" | "conversation.created" | "file.indexed" | "file.failed" | "feedback.created" | "budget.threshold" | "budget.exhausted" | "release.published" | "eval_run.completed";
@@ -1312,6 +1416,145 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             last_attempt_at: string | null;
+        };
+        EvalTurn: {
+            /** @enum {string} */
+            role: "user" | "assistant";
+            content: string;
+        };
+        /** @description What the reply must satisfy; every check is optional, and a case passes when all its checks do. */
+        EvalChecks: {
+            /** @description Strings the reply must each contain, ignoring case */
+            contains?: string[];
+            /** @description Strings the reply must not contain, ignoring case */
+            not_contains?: string[];
+            /** @description An RE2 regular expression (Go's regexp syntax) that must match somewhere in the reply; case-sensitive unless it starts with (?i) */
+            regex?: string;
+            /**
+             * Format: int64
+             * @description A file of this project that the reply must cite
+             */
+            cites_file_id?: number;
+            /**
+             * Format: int64
+             * @description The upstream call (retries included) must take at most this long
+             */
+            max_latency_ms?: number;
+            /**
+             * Format: int64
+             * @description The reply must use at most this many output tokens
+             */
+            max_output_tokens?: number;
+        };
+        /** @description Either `input` (with an optional `history`) or `from_message_id`. */
+        EvalCaseCreate: {
+            /** @description The question asked */
+            input?: string;
+            /** @description The conversation before the question, oldest first */
+            history?: components["schemas"]["EvalTurn"][];
+            /**
+             * Format: int64
+             * @description An assistant message of one of this project's conversations; the case asks the question it answered
+             */
+            from_message_id?: number;
+            checks?: components["schemas"]["EvalChecks"];
+        };
+        EvalCaseUpdate: {
+            input: string;
+            history?: components["schemas"]["EvalTurn"][];
+            checks?: components["schemas"]["EvalChecks"];
+        };
+        EvalCase: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            project_id: number;
+            input: string;
+            history: components["schemas"]["EvalTurn"][];
+            checks: components["schemas"]["EvalChecks"];
+            /**
+             * Format: int64
+             * @description The assistant message the case was made from; null when written by hand
+             */
+            source_message_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description "draft" (the project as edited now) or a release number */
+        EvalTarget: components["schemas"]["EvalTargetDraft"] | components["schemas"]["EvalTargetRelease"];
+        /** @enum {string} */
+        EvalTargetDraft: "draft";
+        /** Format: int64 */
+        EvalTargetRelease: number;
+        EvalRunCreate: {
+            target: components["schemas"]["EvalTarget"];
+        };
+        EvalRun: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            project_id: number;
+            target: components["schemas"]["EvalTarget"];
+            /**
+             * @description failed means the run could not finish (see `error`); failing cases are counted in `failed`
+             * @enum {string}
+             */
+            status: "queued" | "running" | "completed" | "failed";
+            /**
+             * Format: int64
+             * @description The cases in the run
+             */
+            total: number;
+            /** Format: int64 */
+            passed: number;
+            /** Format: int64 */
+            failed: number;
+            /** @description Why the run could not finish (empty otherwise) */
+            error: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+        };
+        EvalRunDetail: components["schemas"]["EvalRun"] & {
+            results: components["schemas"]["EvalResult"][];
+        };
+        /** @description One case's outcome, with the case as it was when the run was made */
+        EvalResult: {
+            /** Format: int64 */
+            case_id: number;
+            input: string;
+            history: components["schemas"]["EvalTurn"][];
+            checks: components["schemas"]["EvalChecks"];
+            /** @enum {string} */
+            status: "pending" | "passed" | "failed";
+            reply: string;
+            /** @description Why the bot gave no answer (empty when it answered) */
+            error: string;
+            /** Format: int64 */
+            latency_ms: number | null;
+            /** Format: int64 */
+            input_tokens: number | null;
+            /** Format: int64 */
+            output_tokens: number | null;
+            citations: components["schemas"]["Citation"][];
+            check_results: components["schemas"]["EvalCheckResult"][];
+        };
+        EvalCheckResult: {
+            /**
+             * @description The check; `reply` is the bot giving an answer at all
+             * @enum {string}
+             */
+            check: "contains" | "not_contains" | "regex" | "cites_file_id" | "max_latency_ms" | "max_output_tokens" | "reply";
+            /** @description The check's value, as text */
+            expected: string;
+            passed: boolean;
+            /** @description Why it failed (empty when it passed) */
+            detail: string;
         };
         PasswordConfirmation: {
             password: string;
@@ -2543,6 +2786,8 @@ export interface components {
         Limit: number;
         /** @description Where the page starts - the `X-Next-Cursor` of the page before; absent - the first page */
         Cursor: string;
+        EvalCaseID: number;
+        EvalRunID: number;
         FileID: number;
         /** @description The release's number in its project (1, 2, 3...) */
         ReleaseNumber: number;
@@ -4587,6 +4832,256 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listEvalCases: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cases */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalCase"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createEvalCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvalCaseCreate"];
+            };
+        };
+        responses: {
+            /** @description The case */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalCase"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getEvalCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: components["parameters"]["EvalCaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The case */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalCase"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    updateEvalCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: components["parameters"]["EvalCaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvalCaseUpdate"];
+            };
+        };
+        responses: {
+            /** @description The case */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalCase"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteEvalCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: components["parameters"]["EvalCaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listEvalRuns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalRun"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createEvalRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvalRunCreate"];
+            };
+        };
+        responses: {
+            /** @description The run, queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalRun"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getEvalRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: components["parameters"]["EvalRunID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run and its results */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalRunDetail"];
+                    "application/xml": string;
+                };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];

@@ -58,6 +58,15 @@ export type Feedback = Schemas["Feedback"];
 export type FeedbackInput = Schemas["FeedbackInput"];
 export type RatedMessage = Schemas["RatedMessage"];
 export type FeedbackCount = Schemas["FeedbackCount"];
+export type EvalTurn = Schemas["EvalTurn"];
+export type EvalChecks = Schemas["EvalChecks"];
+export type EvalCase = Schemas["EvalCase"];
+export type EvalCaseCreate = Schemas["EvalCaseCreate"];
+export type EvalTarget = Schemas["EvalTarget"];
+export type EvalRun = Schemas["EvalRun"];
+export type EvalRunDetail = Schemas["EvalRunDetail"];
+export type EvalResult = Schemas["EvalResult"];
+export type EvalCheckResult = Schemas["EvalCheckResult"];
 
 /** One event of `POST /chat/stream`, discriminated by its name. */
 export type ChatStreamEvent =

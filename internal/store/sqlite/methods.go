@@ -841,6 +841,150 @@ func (s *Store) RenewIdempotencyKey(ctx context.Context, id int64, at time.Time)
 	return affected(s.w.RenewIdempotencyKey(ctx, sqlcgen.RenewIdempotencyKeyParams{ID: id, CreatedAt: at}))
 }
 
+func (s *Store) CreateEvalCase(ctx context.Context, ownerID int64, c model.EvalCase) (model.EvalCase, error) {
+	r, err := s.w.CreateEvalCase(ctx, sqlcgen.CreateEvalCaseParams{ProjectID: c.ProjectID, OwnerID: ownerID, Input: c.Input,
+		History: encodeJSON(store.NonNil(c.History)), Checks: encodeJSON(c.Checks), SourceMessageID: c.SourceMessageID, CreatedAt: store.Now()})
+	return evalCaseModel(r), mapErr(err)
+}
+
+func (s *Store) GetEvalCase(ctx context.Context, ownerID, id int64) (model.EvalCase, error) {
+	r, err := s.r.GetEvalCase(ctx, sqlcgen.GetEvalCaseParams{ID: id, OwnerID: ownerID})
+	return evalCaseModel(r), mapErr(err)
+}
+
+func (s *Store) ListEvalCases(ctx context.Context, ownerID, projectID int64) ([]model.EvalCase, error) {
+	rows, err := s.r.ListEvalCases(ctx, sqlcgen.ListEvalCasesParams{ProjectID: projectID, OwnerID: ownerID})
+	return mapAll(rows, evalCaseModel), mapErr(err)
+}
+
+func (s *Store) UpdateEvalCase(ctx context.Context, ownerID int64, c model.EvalCase) (model.EvalCase, error) {
+	r, err := s.w.UpdateEvalCase(ctx, sqlcgen.UpdateEvalCaseParams{ID: c.ID, OwnerID: ownerID, Input: c.Input,
+		History: encodeJSON(store.NonNil(c.History)), Checks: encodeJSON(c.Checks), UpdatedAt: store.Now()})
+	return evalCaseModel(r), mapErr(err)
+}
+
+func (s *Store) DeleteEvalCase(ctx context.Context, ownerID, id int64) error {
+	return affected(s.w.DeleteEvalCase(ctx, sqlcgen.DeleteEvalCaseParams{ID: id, OwnerID: ownerID}))
+}
+
+// LockAndCountEvalCases holds the project's row until the transaction ends and counts its cases.
+func (s *Store) LockAndCountEvalCases(ctx context.Context, ownerID, projectID int64) (int64, error) {
+	if err := affected(s.w.LockProject(ctx, sqlcgen.LockProjectParams{ID: projectID, OwnerID: ownerID})); err != nil {
+		return 0, err
+	}
+	n, err := s.w.CountEvalCases(ctx, projectID)
+	return n, mapErr(err)
+}
+
+func (s *Store) GetMessageWithProject(ctx context.Context, ownerID, id int64) (model.Message, int64, error) {
+	r, err := s.r.GetMessageWithProject(ctx, sqlcgen.GetMessageWithProjectParams{ID: id, OwnerID: ownerID})
+	if err != nil {
+		return model.Message{}, 0, mapErr(err)
+	}
+	return messageModel(sqlcgen.Message{ID: r.ID, ConversationID: r.ConversationID, Role: r.Role, Content: r.Content, Model: r.Model,
+		InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, LatencyMs: r.LatencyMs, Incomplete: r.Incomplete,
+		Citations: r.Citations, CreatedAt: r.CreatedAt}), r.ProjectID, nil
+}
+
+func (s *Store) MessagesBefore(ctx context.Context, conversationID, beforeID int64, limit int) ([]model.Message, error) {
+	rows, err := s.r.ListMessagesBefore(ctx, sqlcgen.ListMessagesBeforeParams{ConversationID: conversationID, BeforeID: beforeID, Lim: int64(limit)})
+	out := mapAll(rows, messageModel)
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, mapErr(err)
+}
+
+func (s *Store) CreateEvalRun(ctx context.Context, ownerID int64, r model.EvalRun, cases []model.EvalCase) (model.EvalRun, error) {
+	var run sqlcgen.EvalRun
+	err := s.InTx(ctx, func(st store.Store) (err error) {
+		q := st.(*Store).w
+		run, err = q.CreateEvalRun(ctx, sqlcgen.CreateEvalRunParams{ProjectID: r.ProjectID, OwnerID: ownerID, TargetRelease: r.TargetRelease,
+			DraftDigest: r.DraftDigest, Total: int64(len(cases)), CreatedAt: store.Now()})
+		if err != nil {
+			return mapErr(err)
+		}
+		for _, c := range cases {
+			if err := q.AddEvalResult(ctx, sqlcgen.AddEvalResultParams{RunID: run.ID, CaseID: c.ID, Input: c.Input,
+				History: encodeJSON(store.NonNil(c.History)), Checks: encodeJSON(c.Checks)}); err != nil {
+				return mapErr(err)
+			}
+		}
+		return nil
+	})
+	return evalRunModel(run), err
+}
+
+func (s *Store) GetEvalRun(ctx context.Context, ownerID, id int64) (model.EvalRun, error) {
+	r, err := s.r.GetEvalRun(ctx, sqlcgen.GetEvalRunParams{ID: id, OwnerID: ownerID})
+	return evalRunModel(r), mapErr(err)
+}
+
+func (s *Store) ListEvalRuns(ctx context.Context, ownerID, projectID int64, limit int) ([]model.EvalRun, error) {
+	rows, err := s.r.ListEvalRuns(ctx, sqlcgen.ListEvalRunsParams{ProjectID: projectID, OwnerID: ownerID, Lim: int64(limit)})
+	return mapAll(rows, evalRunModel), mapErr(err)
+}
+
+func (s *Store) CountActiveEvalRuns(ctx context.Context, projectID int64) (int64, error) {
+	n, err := s.w.CountActiveEvalRuns(ctx, projectID)
+	return n, mapErr(err)
+}
+
+func (s *Store) LatestDraftEvalRun(ctx context.Context, ownerID, projectID int64) (model.EvalRun, error) {
+	r, err := s.r.LatestCompletedDraftEvalRun(ctx, sqlcgen.LatestCompletedDraftEvalRunParams{ProjectID: projectID, OwnerID: ownerID})
+	return evalRunModel(r), mapErr(err)
+}
+
+func (s *Store) StartEvalRun(ctx context.Context, id int64) error {
+	return affected(s.w.StartEvalRun(ctx, sqlcgen.StartEvalRunParams{ID: id, StartedAt: store.NowPtr()}))
+}
+
+func (s *Store) FinishEvalRun(ctx context.Context, r model.EvalRun) error {
+	return affected(s.w.FinishEvalRun(ctx, sqlcgen.FinishEvalRunParams{ID: r.ID, Status: r.Status, Passed: r.Passed, Failed: r.Failed,
+		Error: r.Error, FinishedAt: store.NowPtr()}))
+}
+
+func (s *Store) ListEvalResults(ctx context.Context, runID int64) ([]model.EvalResult, error) {
+	rows, err := s.r.ListEvalResults(ctx, runID)
+	return mapAll(rows, evalResultModel), mapErr(err)
+}
+
+func (s *Store) RecordEvalResult(ctx context.Context, r model.EvalResult) error {
+	return affected(s.w.RecordEvalResult(ctx, sqlcgen.RecordEvalResultParams{RunID: r.RunID, CaseID: r.CaseID, Status: r.Status,
+		Reply: r.Reply, Error: r.Error, LatencyMs: r.LatencyMS, InputTokens: r.InputTokens, OutputTokens: r.OutputTokens,
+		Citations: encodeJSON(store.NonNil(r.Citations)), CheckResults: encodeJSON(store.NonNil(r.CheckResults))}))
+}
+
+// encodeJSON stores a value the platform made itself (it always encodes).
+func encodeJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// decodeJSON reads a value stored by encodeJSON; a malformed value reads as the zero value.
+func decodeJSON[T any](s string) T {
+	var v T
+	json.Unmarshal([]byte(s), &v)
+	return v
+}
+
+func evalCaseModel(r sqlcgen.EvalCase) model.EvalCase {
+	return model.EvalCase{ID: r.ID, ProjectID: r.ProjectID, Input: r.Input, History: store.NonNil(decodeJSON[[]model.EvalTurn](r.History)),
+		Checks: decodeJSON[model.EvalChecks](r.Checks), SourceMessageID: r.SourceMessageID, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}
+
+func evalRunModel(r sqlcgen.EvalRun) model.EvalRun {
+	return model.EvalRun{ID: r.ID, ProjectID: r.ProjectID, TargetRelease: r.TargetRelease, DraftDigest: r.DraftDigest, Status: r.Status,
+		Total: r.Total, Passed: r.Passed, Failed: r.Failed, Error: r.Error, CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt}
+}
+
+func evalResultModel(r sqlcgen.EvalResult) model.EvalResult {
+	return model.EvalResult{RunID: r.RunID, CaseID: r.CaseID, Input: r.Input, History: store.NonNil(decodeJSON[[]model.EvalTurn](r.History)),
+		Checks: decodeJSON[model.EvalChecks](r.Checks), Status: r.Status, Reply: r.Reply, Error: r.Error, LatencyMS: r.LatencyMs,
+		InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, Citations: store.DecodeCitations(r.Citations),
+		CheckResults: store.NonNil(decodeJSON[[]model.EvalCheckResult](r.CheckResults))}
+}
+
 func (s *Store) NextReleaseNumber(ctx context.Context, projectID int64) (int64, error) {
 	n, err := s.w.NextReleaseNumber(ctx, projectID)
 	return n, mapErr(err)

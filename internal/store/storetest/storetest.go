@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(testing.TB) store.Store) {
 		{"WritesUnderAGoneRowAreNotFound", testGoneParent},
 		{"IdempotencyKeysPerCallerAndLazyExpiry", testIdempotencyKeys},
 		{"ProjectFilesDeletedUnderTheProjectLock", testProjectFilesDeletion},
+		{"EvalRunsRecordEachResultAndEndOnce", testEvalRuns},
 		{"ReleasesNumberedScopedAndPublished", testReleases},
 		{"TransactionRollsBack", testTxRollback},
 		{"ConcurrentWritesNeverFail", testConcurrentWrites},
@@ -905,6 +906,76 @@ func testTOTP(t *testing.T, s store.Store) {
 	}
 	if n := must(s.CountRecoveryCodes(ctx, u.ID)); n != 0 {
 		t.Fatalf("recovery codes of a deleted user = %d", n)
+	}
+}
+
+func testEvalRuns(t *testing.T, s store.Store) {
+	alice, bob := newUser(t, s, "alice@example.com"), newUser(t, s, "bob@example.com")
+	p := newProject(t, s, alice.ID, "Evaluated")
+	limit := int64(50)
+	c := must(s.CreateEvalCase(ctx, alice.ID, model.EvalCase{ProjectID: p.ID, Input: "Refund?",
+		History: []model.EvalTurn{{Role: model.RoleUser, Content: "Hi"}}, Checks: model.EvalChecks{Contains: []string{"refund"}, MaxOutputTokens: &limit}}))
+	_, err := s.CreateEvalCase(ctx, bob.ID, model.EvalCase{ProjectID: p.ID, Input: "x"})
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.GetEvalCase(ctx, bob.ID, c.ID)
+	wantErr(t, err, store.ErrNotFound)
+
+	run := must(s.CreateEvalRun(ctx, alice.ID, model.EvalRun{ProjectID: p.ID, DraftDigest: "sha256:1"}, []model.EvalCase{c}))
+	if run.Status != model.EvalQueued || run.Total != 1 || run.TargetRelease != nil {
+		t.Fatalf("new run %+v", run)
+	}
+	_, err = s.CreateEvalRun(ctx, bob.ID, model.EvalRun{ProjectID: p.ID}, nil)
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.GetEvalRun(ctx, bob.ID, run.ID)
+	wantErr(t, err, store.ErrNotFound)
+	if n := must(s.CountActiveEvalRuns(ctx, p.ID)); n != 1 {
+		t.Fatalf("%d active runs", n)
+	}
+	// A case edited after the run was made leaves the run's copy as it was.
+	c.Input = "Edited"
+	must(s.UpdateEvalCase(ctx, alice.ID, c))
+	res := must(s.ListEvalResults(ctx, run.ID))
+	if len(res) != 1 || res[0].Input != "Refund?" || res[0].Status != model.EvalPending || *res[0].Checks.MaxOutputTokens != 50 || res[0].History[0].Content != "Hi" {
+		t.Fatalf("results %+v", res)
+	}
+	if err := s.StartEvalRun(ctx, run.ID); err != nil {
+		t.Fatal(err)
+	}
+	r := res[0]
+	ms := int64(12)
+	r.Status, r.Reply, r.LatencyMS = model.EvalPassed, "Yes, a refund.", &ms
+	r.CheckResults = []model.EvalCheckResult{{Check: "contains", Expected: "refund", Passed: true}}
+	if err := s.RecordEvalResult(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, s.RecordEvalResult(ctx, r), store.ErrNotFound) // recorded once
+	_, err = s.LatestDraftEvalRun(ctx, alice.ID, p.ID)
+	wantErr(t, err, store.ErrNotFound) // not completed yet
+	run.Status, run.Passed = model.EvalCompleted, 1
+	if err := s.FinishEvalRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, s.FinishEvalRun(ctx, run), store.ErrNotFound) // ended once
+	wantErr(t, s.StartEvalRun(ctx, run.ID), store.ErrNotFound)
+	latest := must(s.LatestDraftEvalRun(ctx, alice.ID, p.ID))
+	if latest.ID != run.ID || latest.Passed != 1 || latest.DraftDigest != "sha256:1" || latest.FinishedAt == nil {
+		t.Fatalf("latest %+v", latest)
+	}
+	if got := must(s.ListEvalResults(ctx, run.ID)); got[0].Reply != "Yes, a refund." || *got[0].LatencyMS != 12 || !got[0].CheckResults[0].Passed {
+		t.Fatalf("recorded %+v", got)
+	}
+	// Deleting the case keeps the run's results; deleting the project takes everything.
+	if err := s.DeleteEvalCase(ctx, alice.ID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := must(s.ListEvalResults(ctx, run.ID)); len(got) != 1 {
+		t.Fatalf("results after the case went: %+v", got)
+	}
+	if err := s.DeleteProject(ctx, alice.ID, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := must(s.ListEvalResults(ctx, run.ID)); len(got) != 0 {
+		t.Fatalf("results after the project went: %+v", got)
 	}
 }
 

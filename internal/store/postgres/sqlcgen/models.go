@@ -63,6 +63,48 @@ type EmailToken struct {
 	ExpiresAt time.Time
 }
 
+type EvalCase struct {
+	ID              int64
+	ProjectID       int64
+	Input           string
+	History         string
+	Checks          string
+	SourceMessageID *int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+type EvalResult struct {
+	RunID        int64
+	CaseID       int64
+	Input        string
+	History      string
+	Checks       string
+	Status       string
+	Reply        string
+	Error        string
+	LatencyMs    *int64
+	InputTokens  *int64
+	OutputTokens *int64
+	Citations    string
+	CheckResults string
+}
+
+type EvalRun struct {
+	ID            int64
+	ProjectID     int64
+	TargetRelease *int64
+	DraftDigest   string
+	Status        string
+	Total         int64
+	Passed        int64
+	Failed        int64
+	Error         string
+	CreatedAt     time.Time
+	StartedAt     *time.Time
+	FinishedAt    *time.Time
+}
+
 type IdempotencyKey struct {
 	ID          int64
 	OwnerID     int64

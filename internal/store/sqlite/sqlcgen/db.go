@@ -24,14 +24,23 @@ func New(db DBTX) *Queries {
 func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	q := Queries{db: db}
 	var err error
+	if q.addEvalResultStmt, err = db.PrepareContext(ctx, addEvalResult); err != nil {
+		return nil, fmt.Errorf("error preparing query AddEvalResult: %w", err)
+	}
 	if q.addUsageEventStmt, err = db.PrepareContext(ctx, addUsageEvent); err != nil {
 		return nil, fmt.Errorf("error preparing query AddUsageEvent: %w", err)
 	}
 	if q.claimProjectVectorStoreStmt, err = db.PrepareContext(ctx, claimProjectVectorStore); err != nil {
 		return nil, fmt.Errorf("error preparing query ClaimProjectVectorStore: %w", err)
 	}
+	if q.countActiveEvalRunsStmt, err = db.PrepareContext(ctx, countActiveEvalRuns); err != nil {
+		return nil, fmt.Errorf("error preparing query CountActiveEvalRuns: %w", err)
+	}
 	if q.countEndUserMessagesSinceStmt, err = db.PrepareContext(ctx, countEndUserMessagesSince); err != nil {
 		return nil, fmt.Errorf("error preparing query CountEndUserMessagesSince: %w", err)
+	}
+	if q.countEvalCasesStmt, err = db.PrepareContext(ctx, countEvalCases); err != nil {
+		return nil, fmt.Errorf("error preparing query CountEvalCases: %w", err)
 	}
 	if q.countFeedbackStmt, err = db.PrepareContext(ctx, countFeedback); err != nil {
 		return nil, fmt.Errorf("error preparing query CountFeedback: %w", err)
@@ -53,6 +62,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.createEmailTokenStmt, err = db.PrepareContext(ctx, createEmailToken); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateEmailToken: %w", err)
+	}
+	if q.createEvalCaseStmt, err = db.PrepareContext(ctx, createEvalCase); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateEvalCase: %w", err)
+	}
+	if q.createEvalRunStmt, err = db.PrepareContext(ctx, createEvalRun); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateEvalRun: %w", err)
 	}
 	if q.createFileStmt, err = db.PrepareContext(ctx, createFile); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateFile: %w", err)
@@ -95,6 +110,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.deleteEmailTokensStmt, err = db.PrepareContext(ctx, deleteEmailTokens); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteEmailTokens: %w", err)
+	}
+	if q.deleteEvalCaseStmt, err = db.PrepareContext(ctx, deleteEvalCase); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteEvalCase: %w", err)
 	}
 	if q.deleteFeedbackStmt, err = db.PrepareContext(ctx, deleteFeedback); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteFeedback: %w", err)
@@ -141,6 +159,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.enableTOTPStmt, err = db.PrepareContext(ctx, enableTOTP); err != nil {
 		return nil, fmt.Errorf("error preparing query EnableTOTP: %w", err)
 	}
+	if q.finishEvalRunStmt, err = db.PrepareContext(ctx, finishEvalRun); err != nil {
+		return nil, fmt.Errorf("error preparing query FinishEvalRun: %w", err)
+	}
 	if q.getBudgetCounterStmt, err = db.PrepareContext(ctx, getBudgetCounter); err != nil {
 		return nil, fmt.Errorf("error preparing query GetBudgetCounter: %w", err)
 	}
@@ -149,6 +170,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.getDeliveryWithWebhookStmt, err = db.PrepareContext(ctx, getDeliveryWithWebhook); err != nil {
 		return nil, fmt.Errorf("error preparing query GetDeliveryWithWebhook: %w", err)
+	}
+	if q.getEvalCaseStmt, err = db.PrepareContext(ctx, getEvalCase); err != nil {
+		return nil, fmt.Errorf("error preparing query GetEvalCase: %w", err)
+	}
+	if q.getEvalRunStmt, err = db.PrepareContext(ctx, getEvalRun); err != nil {
+		return nil, fmt.Errorf("error preparing query GetEvalRun: %w", err)
 	}
 	if q.getFeedbackStmt, err = db.PrepareContext(ctx, getFeedback); err != nil {
 		return nil, fmt.Errorf("error preparing query GetFeedback: %w", err)
@@ -170,6 +197,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.getMessageStmt, err = db.PrepareContext(ctx, getMessage); err != nil {
 		return nil, fmt.Errorf("error preparing query GetMessage: %w", err)
+	}
+	if q.getMessageWithProjectStmt, err = db.PrepareContext(ctx, getMessageWithProject); err != nil {
+		return nil, fmt.Errorf("error preparing query GetMessageWithProject: %w", err)
 	}
 	if q.getProjectStmt, err = db.PrepareContext(ctx, getProject); err != nil {
 		return nil, fmt.Errorf("error preparing query GetProject: %w", err)
@@ -198,6 +228,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.insertIdempotencyKeyStmt, err = db.PrepareContext(ctx, insertIdempotencyKey); err != nil {
 		return nil, fmt.Errorf("error preparing query InsertIdempotencyKey: %w", err)
 	}
+	if q.latestCompletedDraftEvalRunStmt, err = db.PrepareContext(ctx, latestCompletedDraftEvalRun); err != nil {
+		return nil, fmt.Errorf("error preparing query LatestCompletedDraftEvalRun: %w", err)
+	}
 	if q.listConversationFeedbackStmt, err = db.PrepareContext(ctx, listConversationFeedback); err != nil {
 		return nil, fmt.Errorf("error preparing query ListConversationFeedback: %w", err)
 	}
@@ -210,6 +243,15 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listEnabledWebhooksStmt, err = db.PrepareContext(ctx, listEnabledWebhooks); err != nil {
 		return nil, fmt.Errorf("error preparing query ListEnabledWebhooks: %w", err)
 	}
+	if q.listEvalCasesStmt, err = db.PrepareContext(ctx, listEvalCases); err != nil {
+		return nil, fmt.Errorf("error preparing query ListEvalCases: %w", err)
+	}
+	if q.listEvalResultsStmt, err = db.PrepareContext(ctx, listEvalResults); err != nil {
+		return nil, fmt.Errorf("error preparing query ListEvalResults: %w", err)
+	}
+	if q.listEvalRunsStmt, err = db.PrepareContext(ctx, listEvalRuns); err != nil {
+		return nil, fmt.Errorf("error preparing query ListEvalRuns: %w", err)
+	}
 	if q.listFeedbackStmt, err = db.PrepareContext(ctx, listFeedback); err != nil {
 		return nil, fmt.Errorf("error preparing query ListFeedback: %w", err)
 	}
@@ -221,6 +263,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.listMessagesStmt, err = db.PrepareContext(ctx, listMessages); err != nil {
 		return nil, fmt.Errorf("error preparing query ListMessages: %w", err)
+	}
+	if q.listMessagesBeforeStmt, err = db.PrepareContext(ctx, listMessagesBefore); err != nil {
+		return nil, fmt.Errorf("error preparing query ListMessagesBefore: %w", err)
 	}
 	if q.listProjectsStmt, err = db.PrepareContext(ctx, listProjects); err != nil {
 		return nil, fmt.Errorf("error preparing query ListProjects: %w", err)
@@ -273,6 +318,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.recordDeliveryAttemptStmt, err = db.PrepareContext(ctx, recordDeliveryAttempt); err != nil {
 		return nil, fmt.Errorf("error preparing query RecordDeliveryAttempt: %w", err)
 	}
+	if q.recordEvalResultStmt, err = db.PrepareContext(ctx, recordEvalResult); err != nil {
+		return nil, fmt.Errorf("error preparing query RecordEvalResult: %w", err)
+	}
 	if q.renameConversationStmt, err = db.PrepareContext(ctx, renameConversation); err != nil {
 		return nil, fmt.Errorf("error preparing query RenameConversation: %w", err)
 	}
@@ -318,6 +366,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.settleBudgetStmt, err = db.PrepareContext(ctx, settleBudget); err != nil {
 		return nil, fmt.Errorf("error preparing query SettleBudget: %w", err)
 	}
+	if q.startEvalRunStmt, err = db.PrepareContext(ctx, startEvalRun); err != nil {
+		return nil, fmt.Errorf("error preparing query StartEvalRun: %w", err)
+	}
 	if q.startTOTPStmt, err = db.PrepareContext(ctx, startTOTP); err != nil {
 		return nil, fmt.Errorf("error preparing query StartTOTP: %w", err)
 	}
@@ -335,6 +386,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.touchSessionStmt, err = db.PrepareContext(ctx, touchSession); err != nil {
 		return nil, fmt.Errorf("error preparing query TouchSession: %w", err)
+	}
+	if q.updateEvalCaseStmt, err = db.PrepareContext(ctx, updateEvalCase); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateEvalCase: %w", err)
 	}
 	if q.updateFileStatusStmt, err = db.PrepareContext(ctx, updateFileStatus); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateFileStatus: %w", err)
@@ -368,6 +422,11 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 
 func (q *Queries) Close() error {
 	var err error
+	if q.addEvalResultStmt != nil {
+		if cerr := q.addEvalResultStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing addEvalResultStmt: %w", cerr)
+		}
+	}
 	if q.addUsageEventStmt != nil {
 		if cerr := q.addUsageEventStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing addUsageEventStmt: %w", cerr)
@@ -378,9 +437,19 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing claimProjectVectorStoreStmt: %w", cerr)
 		}
 	}
+	if q.countActiveEvalRunsStmt != nil {
+		if cerr := q.countActiveEvalRunsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countActiveEvalRunsStmt: %w", cerr)
+		}
+	}
 	if q.countEndUserMessagesSinceStmt != nil {
 		if cerr := q.countEndUserMessagesSinceStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing countEndUserMessagesSinceStmt: %w", cerr)
+		}
+	}
+	if q.countEvalCasesStmt != nil {
+		if cerr := q.countEvalCasesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countEvalCasesStmt: %w", cerr)
 		}
 	}
 	if q.countFeedbackStmt != nil {
@@ -416,6 +485,16 @@ func (q *Queries) Close() error {
 	if q.createEmailTokenStmt != nil {
 		if cerr := q.createEmailTokenStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createEmailTokenStmt: %w", cerr)
+		}
+	}
+	if q.createEvalCaseStmt != nil {
+		if cerr := q.createEvalCaseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createEvalCaseStmt: %w", cerr)
+		}
+	}
+	if q.createEvalRunStmt != nil {
+		if cerr := q.createEvalRunStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createEvalRunStmt: %w", cerr)
 		}
 	}
 	if q.createFileStmt != nil {
@@ -486,6 +565,11 @@ func (q *Queries) Close() error {
 	if q.deleteEmailTokensStmt != nil {
 		if cerr := q.deleteEmailTokensStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteEmailTokensStmt: %w", cerr)
+		}
+	}
+	if q.deleteEvalCaseStmt != nil {
+		if cerr := q.deleteEvalCaseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteEvalCaseStmt: %w", cerr)
 		}
 	}
 	if q.deleteFeedbackStmt != nil {
@@ -563,6 +647,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing enableTOTPStmt: %w", cerr)
 		}
 	}
+	if q.finishEvalRunStmt != nil {
+		if cerr := q.finishEvalRunStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing finishEvalRunStmt: %w", cerr)
+		}
+	}
 	if q.getBudgetCounterStmt != nil {
 		if cerr := q.getBudgetCounterStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getBudgetCounterStmt: %w", cerr)
@@ -576,6 +665,16 @@ func (q *Queries) Close() error {
 	if q.getDeliveryWithWebhookStmt != nil {
 		if cerr := q.getDeliveryWithWebhookStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getDeliveryWithWebhookStmt: %w", cerr)
+		}
+	}
+	if q.getEvalCaseStmt != nil {
+		if cerr := q.getEvalCaseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getEvalCaseStmt: %w", cerr)
+		}
+	}
+	if q.getEvalRunStmt != nil {
+		if cerr := q.getEvalRunStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getEvalRunStmt: %w", cerr)
 		}
 	}
 	if q.getFeedbackStmt != nil {
@@ -611,6 +710,11 @@ func (q *Queries) Close() error {
 	if q.getMessageStmt != nil {
 		if cerr := q.getMessageStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getMessageStmt: %w", cerr)
+		}
+	}
+	if q.getMessageWithProjectStmt != nil {
+		if cerr := q.getMessageWithProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getMessageWithProjectStmt: %w", cerr)
 		}
 	}
 	if q.getProjectStmt != nil {
@@ -658,6 +762,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing insertIdempotencyKeyStmt: %w", cerr)
 		}
 	}
+	if q.latestCompletedDraftEvalRunStmt != nil {
+		if cerr := q.latestCompletedDraftEvalRunStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing latestCompletedDraftEvalRunStmt: %w", cerr)
+		}
+	}
 	if q.listConversationFeedbackStmt != nil {
 		if cerr := q.listConversationFeedbackStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listConversationFeedbackStmt: %w", cerr)
@@ -678,6 +787,21 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listEnabledWebhooksStmt: %w", cerr)
 		}
 	}
+	if q.listEvalCasesStmt != nil {
+		if cerr := q.listEvalCasesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listEvalCasesStmt: %w", cerr)
+		}
+	}
+	if q.listEvalResultsStmt != nil {
+		if cerr := q.listEvalResultsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listEvalResultsStmt: %w", cerr)
+		}
+	}
+	if q.listEvalRunsStmt != nil {
+		if cerr := q.listEvalRunsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listEvalRunsStmt: %w", cerr)
+		}
+	}
 	if q.listFeedbackStmt != nil {
 		if cerr := q.listFeedbackStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listFeedbackStmt: %w", cerr)
@@ -696,6 +820,11 @@ func (q *Queries) Close() error {
 	if q.listMessagesStmt != nil {
 		if cerr := q.listMessagesStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listMessagesStmt: %w", cerr)
+		}
+	}
+	if q.listMessagesBeforeStmt != nil {
+		if cerr := q.listMessagesBeforeStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listMessagesBeforeStmt: %w", cerr)
 		}
 	}
 	if q.listProjectsStmt != nil {
@@ -783,6 +912,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing recordDeliveryAttemptStmt: %w", cerr)
 		}
 	}
+	if q.recordEvalResultStmt != nil {
+		if cerr := q.recordEvalResultStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing recordEvalResultStmt: %w", cerr)
+		}
+	}
 	if q.renameConversationStmt != nil {
 		if cerr := q.renameConversationStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing renameConversationStmt: %w", cerr)
@@ -858,6 +992,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing settleBudgetStmt: %w", cerr)
 		}
 	}
+	if q.startEvalRunStmt != nil {
+		if cerr := q.startEvalRunStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing startEvalRunStmt: %w", cerr)
+		}
+	}
 	if q.startTOTPStmt != nil {
 		if cerr := q.startTOTPStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing startTOTPStmt: %w", cerr)
@@ -886,6 +1025,11 @@ func (q *Queries) Close() error {
 	if q.touchSessionStmt != nil {
 		if cerr := q.touchSessionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing touchSessionStmt: %w", cerr)
+		}
+	}
+	if q.updateEvalCaseStmt != nil {
+		if cerr := q.updateEvalCaseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateEvalCaseStmt: %w", cerr)
 		}
 	}
 	if q.updateFileStatusStmt != nil {
@@ -970,239 +1114,275 @@ func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, ar
 }
 
 type Queries struct {
-	db                             DBTX
-	tx                             *sql.Tx
-	addUsageEventStmt              *sql.Stmt
-	claimProjectVectorStoreStmt    *sql.Stmt
-	countEndUserMessagesSinceStmt  *sql.Stmt
-	countFeedbackStmt              *sql.Stmt
-	countFilesStmt                 *sql.Stmt
-	countProjectsStmt              *sql.Stmt
-	countPromptsStmt               *sql.Stmt
-	countRecoveryCodesStmt         *sql.Stmt
-	createConversationStmt         *sql.Stmt
-	createEmailTokenStmt           *sql.Stmt
-	createFileStmt                 *sql.Stmt
-	createKeyStmt                  *sql.Stmt
-	createMessageStmt              *sql.Stmt
-	createMessagePairStmt          *sql.Stmt
-	createProjectStmt              *sql.Stmt
-	createPromptStmt               *sql.Stmt
-	createRecoveryCodeStmt         *sql.Stmt
-	createReleaseStmt              *sql.Stmt
-	createSessionStmt              *sql.Stmt
-	createUserStmt                 *sql.Stmt
-	createWebhookStmt              *sql.Stmt
-	createWebhookDeliveryStmt      *sql.Stmt
-	deleteConversationStmt         *sql.Stmt
-	deleteEmailTokensStmt          *sql.Stmt
-	deleteFeedbackStmt             *sql.Stmt
-	deleteFileStmt                 *sql.Stmt
-	deleteIdempotencyKeyStmt       *sql.Stmt
-	deleteProjectStmt              *sql.Stmt
-	deleteProjectFilesStmt         *sql.Stmt
-	deletePromptStmt               *sql.Stmt
-	deleteRecoveryCodesStmt        *sql.Stmt
-	deleteSessionStmt              *sql.Stmt
-	deleteSessionsStmt             *sql.Stmt
-	deleteStaleIdempotencyKeysStmt *sql.Stmt
-	deleteUserStmt                 *sql.Stmt
-	deleteWebhookStmt              *sql.Stmt
-	disableTOTPStmt                *sql.Stmt
-	disableWebhookStmt             *sql.Stmt
-	enableTOTPStmt                 *sql.Stmt
-	getBudgetCounterStmt           *sql.Stmt
-	getConversationStmt            *sql.Stmt
-	getDeliveryWithWebhookStmt     *sql.Stmt
-	getFeedbackStmt                *sql.Stmt
-	getFileStmt                    *sql.Stmt
-	getIdempotencyKeyStmt          *sql.Stmt
-	getKeyStmt                     *sql.Stmt
-	getKeyByHashStmt               *sql.Stmt
-	getKeyVersionStmt              *sql.Stmt
-	getMessageStmt                 *sql.Stmt
-	getProjectStmt                 *sql.Stmt
-	getPromptStmt                  *sql.Stmt
-	getReleaseStmt                 *sql.Stmt
-	getSessionUserStmt             *sql.Stmt
-	getUserByEmailStmt             *sql.Stmt
-	getUserByIDStmt                *sql.Stmt
-	getUserTOTPStmt                *sql.Stmt
-	getWebhookStmt                 *sql.Stmt
-	insertIdempotencyKeyStmt       *sql.Stmt
-	listConversationFeedbackStmt   *sql.Stmt
-	listConversationsStmt          *sql.Stmt
-	listDeliveriesStmt             *sql.Stmt
-	listEnabledWebhooksStmt        *sql.Stmt
-	listFeedbackStmt               *sql.Stmt
-	listFilesStmt                  *sql.Stmt
-	listKeysStmt                   *sql.Stmt
-	listMessagesStmt               *sql.Stmt
-	listProjectsStmt               *sql.Stmt
-	listPromptsStmt                *sql.Stmt
-	listRecentMessagesStmt         *sql.Stmt
-	listReleasesStmt               *sql.Stmt
-	listSessionsStmt               *sql.Stmt
-	listUsageEventsStmt            *sql.Stmt
-	listWebhooksStmt               *sql.Stmt
-	lockProjectStmt                *sql.Stmt
-	lockUserStmt                   *sql.Stmt
-	markWebhookFailingStmt         *sql.Stmt
-	markWebhookHealthyStmt         *sql.Stmt
-	nextPromptPositionStmt         *sql.Stmt
-	nextReleaseNumberStmt          *sql.Stmt
-	pageFilesStmt                  *sql.Stmt
-	pagePromptsStmt                *sql.Stmt
-	putFeedbackStmt                *sql.Stmt
-	recordDeliveryAttemptStmt      *sql.Stmt
-	renameConversationStmt         *sql.Stmt
-	renewIdempotencyKeyStmt        *sql.Stmt
-	reserveBudgetStmt              *sql.Stmt
-	reserveExistingBudgetStmt      *sql.Stmt
-	resetDeliveryStmt              *sql.Stmt
-	revokeKeyStmt                  *sql.Stmt
-	setEmailVerifiedStmt           *sql.Stmt
-	setIdempotencyResultStmt       *sql.Stmt
-	setKeyIdentitySecretStmt       *sql.Stmt
-	setProjectBudgetStmt           *sql.Stmt
-	setProjectVectorStoreStmt      *sql.Stmt
-	setPublishedReleaseStmt        *sql.Stmt
-	setReleaseFilesStmt            *sql.Stmt
-	setWebhookSecretStmt           *sql.Stmt
-	settleBudgetStmt               *sql.Stmt
-	startTOTPStmt                  *sql.Stmt
-	sumUsageStmt                   *sql.Stmt
-	takeEmailTokenStmt             *sql.Stmt
-	touchConversationStmt          *sql.Stmt
-	touchKeyStmt                   *sql.Stmt
-	touchSessionStmt               *sql.Stmt
-	updateFileStatusStmt           *sql.Stmt
-	updateKeyStmt                  *sql.Stmt
-	updateProjectStmt              *sql.Stmt
-	updatePromptStmt               *sql.Stmt
-	updateUserDisplayNameStmt      *sql.Stmt
-	updateUserPasswordStmt         *sql.Stmt
-	updateWebhookStmt              *sql.Stmt
-	useRecoveryCodeStmt            *sql.Stmt
-	useTOTPStepStmt                *sql.Stmt
+	db                              DBTX
+	tx                              *sql.Tx
+	addEvalResultStmt               *sql.Stmt
+	addUsageEventStmt               *sql.Stmt
+	claimProjectVectorStoreStmt     *sql.Stmt
+	countActiveEvalRunsStmt         *sql.Stmt
+	countEndUserMessagesSinceStmt   *sql.Stmt
+	countEvalCasesStmt              *sql.Stmt
+	countFeedbackStmt               *sql.Stmt
+	countFilesStmt                  *sql.Stmt
+	countProjectsStmt               *sql.Stmt
+	countPromptsStmt                *sql.Stmt
+	countRecoveryCodesStmt          *sql.Stmt
+	createConversationStmt          *sql.Stmt
+	createEmailTokenStmt            *sql.Stmt
+	createEvalCaseStmt              *sql.Stmt
+	createEvalRunStmt               *sql.Stmt
+	createFileStmt                  *sql.Stmt
+	createKeyStmt                   *sql.Stmt
+	createMessageStmt               *sql.Stmt
+	createMessagePairStmt           *sql.Stmt
+	createProjectStmt               *sql.Stmt
+	createPromptStmt                *sql.Stmt
+	createRecoveryCodeStmt          *sql.Stmt
+	createReleaseStmt               *sql.Stmt
+	createSessionStmt               *sql.Stmt
+	createUserStmt                  *sql.Stmt
+	createWebhookStmt               *sql.Stmt
+	createWebhookDeliveryStmt       *sql.Stmt
+	deleteConversationStmt          *sql.Stmt
+	deleteEmailTokensStmt           *sql.Stmt
+	deleteEvalCaseStmt              *sql.Stmt
+	deleteFeedbackStmt              *sql.Stmt
+	deleteFileStmt                  *sql.Stmt
+	deleteIdempotencyKeyStmt        *sql.Stmt
+	deleteProjectStmt               *sql.Stmt
+	deleteProjectFilesStmt          *sql.Stmt
+	deletePromptStmt                *sql.Stmt
+	deleteRecoveryCodesStmt         *sql.Stmt
+	deleteSessionStmt               *sql.Stmt
+	deleteSessionsStmt              *sql.Stmt
+	deleteStaleIdempotencyKeysStmt  *sql.Stmt
+	deleteUserStmt                  *sql.Stmt
+	deleteWebhookStmt               *sql.Stmt
+	disableTOTPStmt                 *sql.Stmt
+	disableWebhookStmt              *sql.Stmt
+	enableTOTPStmt                  *sql.Stmt
+	finishEvalRunStmt               *sql.Stmt
+	getBudgetCounterStmt            *sql.Stmt
+	getConversationStmt             *sql.Stmt
+	getDeliveryWithWebhookStmt      *sql.Stmt
+	getEvalCaseStmt                 *sql.Stmt
+	getEvalRunStmt                  *sql.Stmt
+	getFeedbackStmt                 *sql.Stmt
+	getFileStmt                     *sql.Stmt
+	getIdempotencyKeyStmt           *sql.Stmt
+	getKeyStmt                      *sql.Stmt
+	getKeyByHashStmt                *sql.Stmt
+	getKeyVersionStmt               *sql.Stmt
+	getMessageStmt                  *sql.Stmt
+	getMessageWithProjectStmt       *sql.Stmt
+	getProjectStmt                  *sql.Stmt
+	getPromptStmt                   *sql.Stmt
+	getReleaseStmt                  *sql.Stmt
+	getSessionUserStmt              *sql.Stmt
+	getUserByEmailStmt              *sql.Stmt
+	getUserByIDStmt                 *sql.Stmt
+	getUserTOTPStmt                 *sql.Stmt
+	getWebhookStmt                  *sql.Stmt
+	insertIdempotencyKeyStmt        *sql.Stmt
+	latestCompletedDraftEvalRunStmt *sql.Stmt
+	listConversationFeedbackStmt    *sql.Stmt
+	listConversationsStmt           *sql.Stmt
+	listDeliveriesStmt              *sql.Stmt
+	listEnabledWebhooksStmt         *sql.Stmt
+	listEvalCasesStmt               *sql.Stmt
+	listEvalResultsStmt             *sql.Stmt
+	listEvalRunsStmt                *sql.Stmt
+	listFeedbackStmt                *sql.Stmt
+	listFilesStmt                   *sql.Stmt
+	listKeysStmt                    *sql.Stmt
+	listMessagesStmt                *sql.Stmt
+	listMessagesBeforeStmt          *sql.Stmt
+	listProjectsStmt                *sql.Stmt
+	listPromptsStmt                 *sql.Stmt
+	listRecentMessagesStmt          *sql.Stmt
+	listReleasesStmt                *sql.Stmt
+	listSessionsStmt                *sql.Stmt
+	listUsageEventsStmt             *sql.Stmt
+	listWebhooksStmt                *sql.Stmt
+	lockProjectStmt                 *sql.Stmt
+	lockUserStmt                    *sql.Stmt
+	markWebhookFailingStmt          *sql.Stmt
+	markWebhookHealthyStmt          *sql.Stmt
+	nextPromptPositionStmt          *sql.Stmt
+	nextReleaseNumberStmt           *sql.Stmt
+	pageFilesStmt                   *sql.Stmt
+	pagePromptsStmt                 *sql.Stmt
+	putFeedbackStmt                 *sql.Stmt
+	recordDeliveryAttemptStmt       *sql.Stmt
+	recordEvalResultStmt            *sql.Stmt
+	renameConversationStmt          *sql.Stmt
+	renewIdempotencyKeyStmt         *sql.Stmt
+	reserveBudgetStmt               *sql.Stmt
+	reserveExistingBudgetStmt       *sql.Stmt
+	resetDeliveryStmt               *sql.Stmt
+	revokeKeyStmt                   *sql.Stmt
+	setEmailVerifiedStmt            *sql.Stmt
+	setIdempotencyResultStmt        *sql.Stmt
+	setKeyIdentitySecretStmt        *sql.Stmt
+	setProjectBudgetStmt            *sql.Stmt
+	setProjectVectorStoreStmt       *sql.Stmt
+	setPublishedReleaseStmt         *sql.Stmt
+	setReleaseFilesStmt             *sql.Stmt
+	setWebhookSecretStmt            *sql.Stmt
+	settleBudgetStmt                *sql.Stmt
+	startEvalRunStmt                *sql.Stmt
+	startTOTPStmt                   *sql.Stmt
+	sumUsageStmt                    *sql.Stmt
+	takeEmailTokenStmt              *sql.Stmt
+	touchConversationStmt           *sql.Stmt
+	touchKeyStmt                    *sql.Stmt
+	touchSessionStmt                *sql.Stmt
+	updateEvalCaseStmt              *sql.Stmt
+	updateFileStatusStmt            *sql.Stmt
+	updateKeyStmt                   *sql.Stmt
+	updateProjectStmt               *sql.Stmt
+	updatePromptStmt                *sql.Stmt
+	updateUserDisplayNameStmt       *sql.Stmt
+	updateUserPasswordStmt          *sql.Stmt
+	updateWebhookStmt               *sql.Stmt
+	useRecoveryCodeStmt             *sql.Stmt
+	useTOTPStepStmt                 *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db:                             tx,
-		tx:                             tx,
-		addUsageEventStmt:              q.addUsageEventStmt,
-		claimProjectVectorStoreStmt:    q.claimProjectVectorStoreStmt,
-		countEndUserMessagesSinceStmt:  q.countEndUserMessagesSinceStmt,
-		countFeedbackStmt:              q.countFeedbackStmt,
-		countFilesStmt:                 q.countFilesStmt,
-		countProjectsStmt:              q.countProjectsStmt,
-		countPromptsStmt:               q.countPromptsStmt,
-		countRecoveryCodesStmt:         q.countRecoveryCodesStmt,
-		createConversationStmt:         q.createConversationStmt,
-		createEmailTokenStmt:           q.createEmailTokenStmt,
-		createFileStmt:                 q.createFileStmt,
-		createKeyStmt:                  q.createKeyStmt,
-		createMessageStmt:              q.createMessageStmt,
-		createMessagePairStmt:          q.createMessagePairStmt,
-		createProjectStmt:              q.createProjectStmt,
-		createPromptStmt:               q.createPromptStmt,
-		createRecoveryCodeStmt:         q.createRecoveryCodeStmt,
-		createReleaseStmt:              q.createReleaseStmt,
-		createSessionStmt:              q.createSessionStmt,
-		createUserStmt:                 q.createUserStmt,
-		createWebhookStmt:              q.createWebhookStmt,
-		createWebhookDeliveryStmt:      q.createWebhookDeliveryStmt,
-		deleteConversationStmt:         q.deleteConversationStmt,
-		deleteEmailTokensStmt:          q.deleteEmailTokensStmt,
-		deleteFeedbackStmt:             q.deleteFeedbackStmt,
-		deleteFileStmt:                 q.deleteFileStmt,
-		deleteIdempotencyKeyStmt:       q.deleteIdempotencyKeyStmt,
-		deleteProjectStmt:              q.deleteProjectStmt,
-		deleteProjectFilesStmt:         q.deleteProjectFilesStmt,
-		deletePromptStmt:               q.deletePromptStmt,
-		deleteRecoveryCodesStmt:        q.deleteRecoveryCodesStmt,
-		deleteSessionStmt:              q.deleteSessionStmt,
-		deleteSessionsStmt:             q.deleteSessionsStmt,
-		deleteStaleIdempotencyKeysStmt: q.deleteStaleIdempotencyKeysStmt,
-		deleteUserStmt:                 q.deleteUserStmt,
-		deleteWebhookStmt:              q.deleteWebhookStmt,
-		disableTOTPStmt:                q.disableTOTPStmt,
-		disableWebhookStmt:             q.disableWebhookStmt,
-		enableTOTPStmt:                 q.enableTOTPStmt,
-		getBudgetCounterStmt:           q.getBudgetCounterStmt,
-		getConversationStmt:            q.getConversationStmt,
-		getDeliveryWithWebhookStmt:     q.getDeliveryWithWebhookStmt,
-		getFeedbackStmt:                q.getFeedbackStmt,
-		getFileStmt:                    q.getFileStmt,
-		getIdempotencyKeyStmt:          q.getIdempotencyKeyStmt,
-		getKeyStmt:                     q.getKeyStmt,
-		getKeyByHashStmt:               q.getKeyByHashStmt,
-		getKeyVersionStmt:              q.getKeyVersionStmt,
-		getMessageStmt:                 q.getMessageStmt,
-		getProjectStmt:                 q.getProjectStmt,
-		getPromptStmt:                  q.getPromptStmt,
-		getReleaseStmt:                 q.getReleaseStmt,
-		getSessionUserStmt:             q.getSessionUserStmt,
-		getUserByEmailStmt:             q.getUserByEmailStmt,
-		getUserByIDStmt:                q.getUserByIDStmt,
-		getUserTOTPStmt:                q.getUserTOTPStmt,
-		getWebhookStmt:                 q.getWebhookStmt,
-		insertIdempotencyKeyStmt:       q.insertIdempotencyKeyStmt,
-		listConversationFeedbackStmt:   q.listConversationFeedbackStmt,
-		listConversationsStmt:          q.listConversationsStmt,
-		listDeliveriesStmt:             q.listDeliveriesStmt,
-		listEnabledWebhooksStmt:        q.listEnabledWebhooksStmt,
-		listFeedbackStmt:               q.listFeedbackStmt,
-		listFilesStmt:                  q.listFilesStmt,
-		listKeysStmt:                   q.listKeysStmt,
-		listMessagesStmt:               q.listMessagesStmt,
-		listProjectsStmt:               q.listProjectsStmt,
-		listPromptsStmt:                q.listPromptsStmt,
-		listRecentMessagesStmt:         q.listRecentMessagesStmt,
-		listReleasesStmt:               q.listReleasesStmt,
-		listSessionsStmt:               q.listSessionsStmt,
-		listUsageEventsStmt:            q.listUsageEventsStmt,
-		listWebhooksStmt:               q.listWebhooksStmt,
-		lockProjectStmt:                q.lockProjectStmt,
-		lockUserStmt:                   q.lockUserStmt,
-		markWebhookFailingStmt:         q.markWebhookFailingStmt,
-		markWebhookHealthyStmt:         q.markWebhookHealthyStmt,
-		nextPromptPositionStmt:         q.nextPromptPositionStmt,
-		nextReleaseNumberStmt:          q.nextReleaseNumberStmt,
-		pageFilesStmt:                  q.pageFilesStmt,
-		pagePromptsStmt:                q.pagePromptsStmt,
-		putFeedbackStmt:                q.putFeedbackStmt,
-		recordDeliveryAttemptStmt:      q.recordDeliveryAttemptStmt,
-		renameConversationStmt:         q.renameConversationStmt,
-		renewIdempotencyKeyStmt:        q.renewIdempotencyKeyStmt,
-		reserveBudgetStmt:              q.reserveBudgetStmt,
-		reserveExistingBudgetStmt:      q.reserveExistingBudgetStmt,
-		resetDeliveryStmt:              q.resetDeliveryStmt,
-		revokeKeyStmt:                  q.revokeKeyStmt,
-		setEmailVerifiedStmt:           q.setEmailVerifiedStmt,
-		setIdempotencyResultStmt:       q.setIdempotencyResultStmt,
-		setKeyIdentitySecretStmt:       q.setKeyIdentitySecretStmt,
-		setProjectBudgetStmt:           q.setProjectBudgetStmt,
-		setProjectVectorStoreStmt:      q.setProjectVectorStoreStmt,
-		setPublishedReleaseStmt:        q.setPublishedReleaseStmt,
-		setReleaseFilesStmt:            q.setReleaseFilesStmt,
-		setWebhookSecretStmt:           q.setWebhookSecretStmt,
-		settleBudgetStmt:               q.settleBudgetStmt,
-		startTOTPStmt:                  q.startTOTPStmt,
-		sumUsageStmt:                   q.sumUsageStmt,
-		takeEmailTokenStmt:             q.takeEmailTokenStmt,
-		touchConversationStmt:          q.touchConversationStmt,
-		touchKeyStmt:                   q.touchKeyStmt,
-		touchSessionStmt:               q.touchSessionStmt,
-		updateFileStatusStmt:           q.updateFileStatusStmt,
-		updateKeyStmt:                  q.updateKeyStmt,
-		updateProjectStmt:              q.updateProjectStmt,
-		updatePromptStmt:               q.updatePromptStmt,
-		updateUserDisplayNameStmt:      q.updateUserDisplayNameStmt,
-		updateUserPasswordStmt:         q.updateUserPasswordStmt,
-		updateWebhookStmt:              q.updateWebhookStmt,
-		useRecoveryCodeStmt:            q.useRecoveryCodeStmt,
-		useTOTPStepStmt:                q.useTOTPStepStmt,
+		db:                              tx,
+		tx:                              tx,
+		addEvalResultStmt:               q.addEvalResultStmt,
+		addUsageEventStmt:               q.addUsageEventStmt,
+		claimProjectVectorStoreStmt:     q.claimProjectVectorStoreStmt,
+		countActiveEvalRunsStmt:         q.countActiveEvalRunsStmt,
+		countEndUserMessagesSinceStmt:   q.countEndUserMessagesSinceStmt,
+		countEvalCasesStmt:              q.countEvalCasesStmt,
+		countFeedbackStmt:               q.countFeedbackStmt,
+		countFilesStmt:                  q.countFilesStmt,
+		countProjectsStmt:               q.countProjectsStmt,
+		countPromptsStmt:                q.countPromptsStmt,
+		countRecoveryCodesStmt:          q.countRecoveryCodesStmt,
+		createConversationStmt:          q.createConversationStmt,
+		createEmailTokenStmt:            q.createEmailTokenStmt,
+		createEvalCaseStmt:              q.createEvalCaseStmt,
+		createEvalRunStmt:               q.createEvalRunStmt,
+		createFileStmt:                  q.createFileStmt,
+		createKeyStmt:                   q.createKeyStmt,
+		createMessageStmt:               q.createMessageStmt,
+		createMessagePairStmt:           q.createMessagePairStmt,
+		createProjectStmt:               q.createProjectStmt,
+		createPromptStmt:                q.createPromptStmt,
+		createRecoveryCodeStmt:          q.createRecoveryCodeStmt,
+		createReleaseStmt:               q.createReleaseStmt,
+		createSessionStmt:               q.createSessionStmt,
+		createUserStmt:                  q.createUserStmt,
+		createWebhookStmt:               q.createWebhookStmt,
+		createWebhookDeliveryStmt:       q.createWebhookDeliveryStmt,
+		deleteConversationStmt:          q.deleteConversationStmt,
+		deleteEmailTokensStmt:           q.deleteEmailTokensStmt,
+		deleteEvalCaseStmt:              q.deleteEvalCaseStmt,
+		deleteFeedbackStmt:              q.deleteFeedbackStmt,
+		deleteFileStmt:                  q.deleteFileStmt,
+		deleteIdempotencyKeyStmt:        q.deleteIdempotencyKeyStmt,
+		deleteProjectStmt:               q.deleteProjectStmt,
+		deleteProjectFilesStmt:          q.deleteProjectFilesStmt,
+		deletePromptStmt:                q.deletePromptStmt,
+		deleteRecoveryCodesStmt:         q.deleteRecoveryCodesStmt,
+		deleteSessionStmt:               q.deleteSessionStmt,
+		deleteSessionsStmt:              q.deleteSessionsStmt,
+		deleteStaleIdempotencyKeysStmt:  q.deleteStaleIdempotencyKeysStmt,
+		deleteUserStmt:                  q.deleteUserStmt,
+		deleteWebhookStmt:               q.deleteWebhookStmt,
+		disableTOTPStmt:                 q.disableTOTPStmt,
+		disableWebhookStmt:              q.disableWebhookStmt,
+		enableTOTPStmt:                  q.enableTOTPStmt,
+		finishEvalRunStmt:               q.finishEvalRunStmt,
+		getBudgetCounterStmt:            q.getBudgetCounterStmt,
+		getConversationStmt:             q.getConversationStmt,
+		getDeliveryWithWebhookStmt:      q.getDeliveryWithWebhookStmt,
+		getEvalCaseStmt:                 q.getEvalCaseStmt,
+		getEvalRunStmt:                  q.getEvalRunStmt,
+		getFeedbackStmt:                 q.getFeedbackStmt,
+		getFileStmt:                     q.getFileStmt,
+		getIdempotencyKeyStmt:           q.getIdempotencyKeyStmt,
+		getKeyStmt:                      q.getKeyStmt,
+		getKeyByHashStmt:                q.getKeyByHashStmt,
+		getKeyVersionStmt:               q.getKeyVersionStmt,
+		getMessageStmt:                  q.getMessageStmt,
+		getMessageWithProjectStmt:       q.getMessageWithProjectStmt,
+		getProjectStmt:                  q.getProjectStmt,
+		getPromptStmt:                   q.getPromptStmt,
+		getReleaseStmt:                  q.getReleaseStmt,
+		getSessionUserStmt:              q.getSessionUserStmt,
+		getUserByEmailStmt:              q.getUserByEmailStmt,
+		getUserByIDStmt:                 q.getUserByIDStmt,
+		getUserTOTPStmt:                 q.getUserTOTPStmt,
+		getWebhookStmt:                  q.getWebhookStmt,
+		insertIdempotencyKeyStmt:        q.insertIdempotencyKeyStmt,
+		latestCompletedDraftEvalRunStmt: q.latestCompletedDraftEvalRunStmt,
+		listConversationFeedbackStmt:    q.listConversationFeedbackStmt,
+		listConversationsStmt:           q.listConversationsStmt,
+		listDeliveriesStmt:              q.listDeliveriesStmt,
+		listEnabledWebhooksStmt:         q.listEnabledWebhooksStmt,
+		listEvalCasesStmt:               q.listEvalCasesStmt,
+		listEvalResultsStmt:             q.listEvalResultsStmt,
+		listEvalRunsStmt:                q.listEvalRunsStmt,
+		listFeedbackStmt:                q.listFeedbackStmt,
+		listFilesStmt:                   q.listFilesStmt,
+		listKeysStmt:                    q.listKeysStmt,
+		listMessagesStmt:                q.listMessagesStmt,
+		listMessagesBeforeStmt:          q.listMessagesBeforeStmt,
+		listProjectsStmt:                q.listProjectsStmt,
+		listPromptsStmt:                 q.listPromptsStmt,
+		listRecentMessagesStmt:          q.listRecentMessagesStmt,
+		listReleasesStmt:                q.listReleasesStmt,
+		listSessionsStmt:                q.listSessionsStmt,
+		listUsageEventsStmt:             q.listUsageEventsStmt,
+		listWebhooksStmt:                q.listWebhooksStmt,
+		lockProjectStmt:                 q.lockProjectStmt,
+		lockUserStmt:                    q.lockUserStmt,
+		markWebhookFailingStmt:          q.markWebhookFailingStmt,
+		markWebhookHealthyStmt:          q.markWebhookHealthyStmt,
+		nextPromptPositionStmt:          q.nextPromptPositionStmt,
+		nextReleaseNumberStmt:           q.nextReleaseNumberStmt,
+		pageFilesStmt:                   q.pageFilesStmt,
+		pagePromptsStmt:                 q.pagePromptsStmt,
+		putFeedbackStmt:                 q.putFeedbackStmt,
+		recordDeliveryAttemptStmt:       q.recordDeliveryAttemptStmt,
+		recordEvalResultStmt:            q.recordEvalResultStmt,
+		renameConversationStmt:          q.renameConversationStmt,
+		renewIdempotencyKeyStmt:         q.renewIdempotencyKeyStmt,
+		reserveBudgetStmt:               q.reserveBudgetStmt,
+		reserveExistingBudgetStmt:       q.reserveExistingBudgetStmt,
+		resetDeliveryStmt:               q.resetDeliveryStmt,
+		revokeKeyStmt:                   q.revokeKeyStmt,
+		setEmailVerifiedStmt:            q.setEmailVerifiedStmt,
+		setIdempotencyResultStmt:        q.setIdempotencyResultStmt,
+		setKeyIdentitySecretStmt:        q.setKeyIdentitySecretStmt,
+		setProjectBudgetStmt:            q.setProjectBudgetStmt,
+		setProjectVectorStoreStmt:       q.setProjectVectorStoreStmt,
+		setPublishedReleaseStmt:         q.setPublishedReleaseStmt,
+		setReleaseFilesStmt:             q.setReleaseFilesStmt,
+		setWebhookSecretStmt:            q.setWebhookSecretStmt,
+		settleBudgetStmt:                q.settleBudgetStmt,
+		startEvalRunStmt:                q.startEvalRunStmt,
+		startTOTPStmt:                   q.startTOTPStmt,
+		sumUsageStmt:                    q.sumUsageStmt,
+		takeEmailTokenStmt:              q.takeEmailTokenStmt,
+		touchConversationStmt:           q.touchConversationStmt,
+		touchKeyStmt:                    q.touchKeyStmt,
+		touchSessionStmt:                q.touchSessionStmt,
+		updateEvalCaseStmt:              q.updateEvalCaseStmt,
+		updateFileStatusStmt:            q.updateFileStatusStmt,
+		updateKeyStmt:                   q.updateKeyStmt,
+		updateProjectStmt:               q.updateProjectStmt,
+		updatePromptStmt:                q.updatePromptStmt,
+		updateUserDisplayNameStmt:       q.updateUserDisplayNameStmt,
+		updateUserPasswordStmt:          q.updateUserPasswordStmt,
+		updateWebhookStmt:               q.updateWebhookStmt,
+		useRecoveryCodeStmt:             q.useRecoveryCodeStmt,
+		useTOTPStepStmt:                 q.useTOTPStepStmt,
 	}
 }

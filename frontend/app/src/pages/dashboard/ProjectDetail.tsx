@@ -17,11 +17,14 @@ import { Tabs } from "./Tabs";
 const UsagePanel = lazy(() => import("./usage/UsagePanel"));
 // So is "Try it" (the chat's Markdown and streaming code), loaded when first opened.
 const TryPanel = lazy(() => import("./TryPanel"));
+// And the Evaluations tab.
+const EvalsPanel = lazy(() => import("./evals/EvalsPanel"));
 
-type Tab = "build" | "publish" | "feedback" | "usage";
+type Tab = "build" | "evals" | "publish" | "feedback" | "usage";
 
 const TABS: readonly { id: Tab; label: string }[] = [
   { id: "build", label: "Build" },
+  { id: "evals", label: "Evaluations" },
   { id: "publish", label: "Publish" },
   { id: "feedback", label: "Feedback" },
   { id: "usage", label: "Usage" },
@@ -41,7 +44,7 @@ interface ProjectDetailProps {
   onDeleted: (id: number) => void;
 }
 
-/** One project: its name (rename, delete), the panels for prompts, settings and files, and its Publish and Usage tabs. */
+/** One project: its name (rename, delete), the panels for prompts, settings and files, and its Evaluations, Publish, Feedback and Usage tabs. */
 export function ProjectDetail({ project, missingFiles, onDismissMissingFiles, onUpdated, onDeleted }: ProjectDetailProps) {
   const [tab, setTab] = useState<Tab>(initialTab);
   // The Publish tab mounts when first opened and then stays mounted (hidden), so a key shown once survives a
@@ -177,6 +180,14 @@ export function ProjectDetail({ project, missingFiles, onDismissMissingFiles, on
           <PricePanel project={project} onSaved={onUpdated} />
           <FilesPanel projectId={project.id} />
         </div>
+      </div>
+      {/* Mounted only while open: cases and runs are fetched afresh each time it is shown (the draft may have changed). */}
+      <div role="tabpanel" id="tabpanel-evals" aria-labelledby="tab-evals" hidden={tab !== "evals"}>
+        {tab === "evals" && (
+          <Suspense fallback={<p className="muted">Loading evaluations…</p>}>
+            <EvalsPanel project={project} />
+          </Suspense>
+        )}
       </div>
       <div role="tabpanel" id="tabpanel-publish" aria-labelledby="tab-publish" hidden={tab !== "publish"}>
         {publishOpened && <PublishPanel project={project} />}
