@@ -1,7 +1,8 @@
 // Rating answers end to end in Debian's chromium, against the real server and the OpenAI fake started by
 // scripts/e2e.sh (BASE_URL): the owner rates an answer with a comment in the dashboard's chat, a visitor rates an
 // answer in the widget on a site of another origin (strict CSP, as widget.e2e.test.mjs hosts it), and both show in
-// the project's Feedback tab, filtered by rating, and in its usage counts. Steps after a failed one are skipped.
+// the project's Feedback tab, filtered by rating, and in its usage counts; a rated answer becomes an evaluation
+// case. Steps after a failed one are skipped.
 // Screenshots go to E2E_OUTPUT_DIR.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -194,6 +195,24 @@ describe("feedback", () => {
     await page.getByRole("tab", { name: "Usage" }).click();
     const counts = page.getByRole("table", { name: "Ratings by release" });
     await counts.getByRole("row", { name: /Draft\s+1\s+1\s+50 %/ }).waitFor();
+    assert.deepEqual(problems, []);
+  });
+
+  step("the down-rated answer becomes a test case, which fails on the draft as the rating said", async () => {
+    await page.goto(`${BASE}/dashboard?project=${projectId}&tab=feedback`);
+    const item = feedbackList().filter({ hasText: "How do refunds work?" });
+    await item.getByRole("button", { name: "Make a test case" }).click();
+    const form = item.getByRole("form", { name: "New test case from this answer" });
+    await form.getByLabel("A good answer contains (one per line)").fill("30 days");
+    await form.getByRole("button", { name: "Add test case" }).click();
+    await item.getByRole("status").getByText("added: it runs with the others on the Evaluations tab").waitFor();
+    await shot("feedback-make-case");
+
+    await page.getByRole("tab", { name: "Evaluations" }).click();
+    await page.locator(".eval-case", { hasText: "How do refunds work?" }).getByText('contains "30 days"').waitFor();
+    await page.getByRole("button", { name: "Run on draft" }).click();
+    const result = page.locator(".eval-result", { hasText: "How do refunds work?" });
+    await result.locator(".badge", { hasText: "failed" }).waitFor();
     assert.deepEqual(problems, []);
   });
 });

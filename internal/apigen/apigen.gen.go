@@ -2190,9 +2190,9 @@ type WebhookDelivery struct {
 	// EventId The webhook-id header of every attempt
 	EventId string `json:"event_id"`
 
-	// EventType Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`, `budget.threshold`
-	// (a budget 80 % used), `budget.exhausted`, `release.published` (`number`, `note`, `previous`),
-	// `feedback.created` (an answer rated, or its rating changed) and `eval_run.completed`.
+	// EventType Every type is sent: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`,
+	// `budget.threshold` (a budget 80 % used), `budget.exhausted`, `release.published` (`number`, `note`,
+	// `previous`), `feedback.created` (an answer rated, or its rating changed) and `eval_run.completed`.
 	EventType     WebhookEventType `json:"event_type"`
 	Id            int64            `json:"id"`
 	LastAttemptAt *time.Time       `json:"last_attempt_at"`
@@ -2206,9 +2206,9 @@ type WebhookDelivery struct {
 // WebhookDeliveryStatus defines model for WebhookDelivery.Status.
 type WebhookDeliveryStatus string
 
-// WebhookEventType Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`, `budget.threshold`
-// (a budget 80 % used), `budget.exhausted`, `release.published` (`number`, `note`, `previous`),
-// `feedback.created` (an answer rated, or its rating changed) and `eval_run.completed`.
+// WebhookEventType Every type is sent: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`,
+// `budget.threshold` (a budget 80 % used), `budget.exhausted`, `release.published` (`number`, `note`,
+// `previous`), `feedback.created` (an answer rated, or its rating changed) and `eval_run.completed`.
 type WebhookEventType string
 
 // WebhookUpdate defines model for WebhookUpdate.

@@ -1347,9 +1347,9 @@ export interface components {
             new_password: string;
         };
         /**
-         * @description Sent today: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`, `budget.threshold`
-         *     (a budget 80 % used), `budget.exhausted`, `release.published` (`number`, `note`, `previous`),
-         *     `feedback.created` (an answer rated, or its rating changed) and `eval_run.completed`.
+         * @description Every type is sent: `conversation.created`, `message.completed`, `file.indexed`, `file.failed`,
+         *     `budget.threshold` (a budget 80 % used), `budget.exhausted`, `release.published` (`number`, `note`,
+         *     `previous`), `feedback.created` (an answer rated, or its rating changed) and `eval_run.completed`.
          * @enum {string}
          */
         WebhookEventType: "message.completed" | "conversation.created" | "file.indexed" | "file.failed" | "feedback.created" | "budget.threshold" | "budget.exhausted" | "release.published" | "eval_run.completed";

@@ -14,15 +14,6 @@ export const EVENT_TYPES: readonly WebhookEventType[] = [
   "eval_run.completed",
 ];
 
-/** The events the platform sends today (WebhookEventType's description); the others wait for their features. */
-export const SENT_TODAY: ReadonlySet<WebhookEventType> = new Set([
-  "conversation.created",
-  "message.completed",
-  "file.indexed",
-  "file.failed",
-  "release.published",
-]);
-
 export const EVENT_HINTS: Record<WebhookEventType, string> = {
   "message.completed": "the bot finished a reply (its text, model and tokens)",
   "conversation.created": "someone started a new conversation",

@@ -6,6 +6,7 @@ import { releaseName } from "../../lib/feedback";
 import { formatDateTime } from "../../lib/format";
 import { endUserLabel } from "../../lib/keys";
 import { ThumbIcon } from "../chat/Rating";
+import { MakeCase } from "./MakeCase";
 
 type Filter = "all" | "up" | "down";
 
@@ -95,6 +96,7 @@ export function FeedbackPanel({ project }: { project: Project }) {
                 {f.answer}
               </p>
               {f.comment && <p className="feedback-comment">“{f.comment}”</p>}
+              <MakeCase projectId={project.id} messageId={f.message_id} />
             </li>
           ))}
         </ol>

@@ -1,5 +1,5 @@
 import type { WebhookEventType } from "@chatbot-platform/sdk";
-import { EVENT_HINTS, EVENT_TYPES, LIMITS, SENT_TODAY, sortEvents, type WebhookDraft } from "../../../lib/webhooks";
+import { EVENT_HINTS, EVENT_TYPES, LIMITS, sortEvents, type WebhookDraft } from "../../../lib/webhooks";
 
 interface WebhookFieldsProps {
   /** Makes the ids unique when several forms are on the page. */
@@ -56,7 +56,6 @@ export function WebhookFields({ idPrefix, draft, onChange }: WebhookFieldsProps)
             />
             <span>
               <span className="check-name">{event}</span> <span className="hint">{EVENT_HINTS[event]}</span>
-              {!SENT_TODAY.has(event) && <span className="badge event-later">not sent yet</span>}
             </span>
           </label>
         ))}
