@@ -72,7 +72,9 @@ func TestDatabaseLocked_SQLiteAnswers503WithRetryAfter(t *testing.T) {
 	_, tok := s.NewUser(t)
 	pid := newProject(t, s, tok, `{"name":"Bot"}`)
 
-	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(0)")
+	// The server may be writing (its background jobs poll through the database): wait for that to end
+	// before taking the lock.
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +223,9 @@ func TestDatabaseLocked_WritesDoNotQueuePastTheRequestDeadline(t *testing.T) {
 	s := apitest.Start(t, apitest.Options{Store: func(testing.TB) storeT { return st }, Env: map[string]string{"REQUEST_TIMEOUT": "2s"}})
 	_, tok := s.NewUser(t)
 
-	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(0)")
+	// The server may be writing (its background jobs poll through the database): wait for that to end
+	// before taking the lock.
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)
 	}
