@@ -790,12 +790,17 @@ type BudgetUpdate struct {
 	MonthlyUsd    *float64 `json:"monthly_usd,omitempty"`
 }
 
-// Bundle A project as one portable document (version 1): its settings, prompts in order, files' metadata and,
-// when exported with `include=conversations`, its conversations. Fields a bundle leaves out take the
+// Bundle A project as one portable document (version 1): its settings, prompts in order, files' metadata,
+// releases, evaluation cases and, when exported with `include=conversations`, its conversations. Fields a bundle leaves out take the
 // server's defaults on import (e.g. `model`: `OPENAI_MODEL`).
 type Bundle struct {
 	// Conversations The least recently active first (import creates them in this order)
 	Conversations *[]BundleConversation `json:"conversations,omitempty"`
+
+	// EvalCases The project's evaluation cases, oldest first (at most 200, a project's cap). Import checks each as
+	// `POST /projects/{project_id}/eval-cases` does; a case's `cites_file` is dropped, since the file is
+	// missing until uploaded again (add the check back with `PUT /projects/eval-cases/{case_id}` after that).
+	EvalCases *[]BundleEvalCase `json:"eval_cases,omitempty"`
 
 	// ExportedAt When it was exported (informational; import ignores it)
 	ExportedAt *time.Time `json:"exported_at,omitempty"`
@@ -834,6 +839,29 @@ type BundleConversation struct {
 	// Title Empty - the first message's start, as chat names a conversation
 	Title     string     `json:"title"`
 	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+}
+
+// BundleEvalCase defines model for BundleEvalCase.
+type BundleEvalCase struct {
+	// Checks The case's checks, as `EvalChecks` but with the cited file by its name
+	Checks *struct {
+		// CitesFile The file name (one of the bundle's `files`) the reply must cite. Export writes it; import drops it,
+		// as the file is missing until uploaded again and gets a new id then.
+		CitesFile       *string   `json:"cites_file,omitempty"`
+		Contains        *[]string `json:"contains,omitempty"`
+		MaxLatencyMs    *int64    `json:"max_latency_ms,omitempty"`
+		MaxOutputTokens *int64    `json:"max_output_tokens,omitempty"`
+		NotContains     *[]string `json:"not_contains,omitempty"`
+
+		// Regex An RE2 regular expression
+		Regex *string `json:"regex,omitempty"`
+	} `json:"checks,omitempty"`
+
+	// History The conversation before the question, oldest first
+	History *[]EvalTurn `json:"history,omitempty"`
+
+	// Input The question asked
+	Input string `json:"input"`
 }
 
 // BundleFile defines model for BundleFile.
@@ -3261,9 +3289,11 @@ type ClientInterface interface {
 	// routes enforce (names, models this server allows, temperature, max_output_tokens, prompt lengths,
 	// `MAX_PROMPTS_PER_PROJECT`, `MAX_SYSTEM_PROMPT_CHARS`) and the caller's `MAX_PROJECTS_PER_USER`: a bad
 	// bundle answers 400 whose detail starts with the first problem as a path into the bundle, e.g.
-	// `prompts[2].content: must not be empty`, and creates nothing. The project, its prompts, its
-	// releases (the published one published again) and its conversations (as the owner's own, with no key)
-	// are written in one transaction. Files are not: their
+	// `prompts[2].content: must not be empty`, and creates nothing. Evaluation cases are checked as the
+	// evaluation routes check them (at most 200, the regex must compile: `eval_cases[0].checks.regex: ...`).
+	// The project, its prompts, its releases (the published one published again), its evaluation cases
+	// (without their `cites_file` check: that file is missing until uploaded again) and its conversations
+	// (as the owner's own, with no key) are written in one transaction. Files are not: their
 	// contents live at OpenAI, so `missing_files` lists the bundle's file names to upload again
 	// (`POST /projects/{project_id}/files`). Imported messages keep their text, model and citations; their
 	// times are the import's.
@@ -3286,9 +3316,11 @@ type ClientInterface interface {
 	// routes enforce (names, models this server allows, temperature, max_output_tokens, prompt lengths,
 	// `MAX_PROMPTS_PER_PROJECT`, `MAX_SYSTEM_PROMPT_CHARS`) and the caller's `MAX_PROJECTS_PER_USER`: a bad
 	// bundle answers 400 whose detail starts with the first problem as a path into the bundle, e.g.
-	// `prompts[2].content: must not be empty`, and creates nothing. The project, its prompts, its
-	// releases (the published one published again) and its conversations (as the owner's own, with no key)
-	// are written in one transaction. Files are not: their
+	// `prompts[2].content: must not be empty`, and creates nothing. Evaluation cases are checked as the
+	// evaluation routes check them (at most 200, the regex must compile: `eval_cases[0].checks.regex: ...`).
+	// The project, its prompts, its releases (the published one published again), its evaluation cases
+	// (without their `cites_file` check: that file is missing until uploaded again) and its conversations
+	// (as the owner's own, with no key) are written in one transaction. Files are not: their
 	// contents live at OpenAI, so `missing_files` lists the bundle's file names to upload again
 	// (`POST /projects/{project_id}/files`). Imported messages keep their text, model and citations; their
 	// times are the import's.
@@ -3488,8 +3520,9 @@ type ClientInterface interface {
 	// ExportProject The project as a bundle (JSON), or its conversations as Markdown (a zip)
 	//
 	// `format=json` (the default): one `Bundle` - the project's settings, its prompts in order, its files'
-	// metadata (not their contents, which live at OpenAI), its releases with the published one, and with
-	// `include=conversations` its conversations with every message. Keys, webhooks and budgets are left out: they are credentials and
+	// metadata (not their contents, which live at OpenAI), its releases with the published one, its
+	// evaluation cases (the cited file by name), and with `include=conversations` its conversations with
+	// every message. Keys, webhooks and budgets are left out: they are credentials and
 	// spending limits of this server, not part of the bot. `POST /projects/import` takes the bundle back.
 	//
 	// `format=markdown`: a zip with one Markdown file per conversation (`conversations/<id>-<title>.md`:
@@ -4537,9 +4570,11 @@ func (c *Client) DeleteFile(ctx context.Context, fileId FileID, params *DeleteFi
 // routes enforce (names, models this server allows, temperature, max_output_tokens, prompt lengths,
 // `MAX_PROMPTS_PER_PROJECT`, `MAX_SYSTEM_PROMPT_CHARS`) and the caller's `MAX_PROJECTS_PER_USER`: a bad
 // bundle answers 400 whose detail starts with the first problem as a path into the bundle, e.g.
-// `prompts[2].content: must not be empty`, and creates nothing. The project, its prompts, its
-// releases (the published one published again) and its conversations (as the owner's own, with no key)
-// are written in one transaction. Files are not: their
+// `prompts[2].content: must not be empty`, and creates nothing. Evaluation cases are checked as the
+// evaluation routes check them (at most 200, the regex must compile: `eval_cases[0].checks.regex: ...`).
+// The project, its prompts, its releases (the published one published again), its evaluation cases
+// (without their `cites_file` check: that file is missing until uploaded again) and its conversations
+// (as the owner's own, with no key) are written in one transaction. Files are not: their
 // contents live at OpenAI, so `missing_files` lists the bundle's file names to upload again
 // (`POST /projects/{project_id}/files`). Imported messages keep their text, model and citations; their
 // times are the import's.
@@ -4572,9 +4607,11 @@ func (c *Client) ImportProjectWithBody(ctx context.Context, params *ImportProjec
 // routes enforce (names, models this server allows, temperature, max_output_tokens, prompt lengths,
 // `MAX_PROMPTS_PER_PROJECT`, `MAX_SYSTEM_PROMPT_CHARS`) and the caller's `MAX_PROJECTS_PER_USER`: a bad
 // bundle answers 400 whose detail starts with the first problem as a path into the bundle, e.g.
-// `prompts[2].content: must not be empty`, and creates nothing. The project, its prompts, its
-// releases (the published one published again) and its conversations (as the owner's own, with no key)
-// are written in one transaction. Files are not: their
+// `prompts[2].content: must not be empty`, and creates nothing. Evaluation cases are checked as the
+// evaluation routes check them (at most 200, the regex must compile: `eval_cases[0].checks.regex: ...`).
+// The project, its prompts, its releases (the published one published again), its evaluation cases
+// (without their `cites_file` check: that file is missing until uploaded again) and its conversations
+// (as the owner's own, with no key) are written in one transaction. Files are not: their
 // contents live at OpenAI, so `missing_files` lists the bundle's file names to upload again
 // (`POST /projects/{project_id}/files`). Imported messages keep their text, model and citations; their
 // times are the import's.
@@ -4994,8 +5031,9 @@ func (c *Client) CreateEvalRun(ctx context.Context, projectId ProjectID, body Cr
 // ExportProject The project as a bundle (JSON), or its conversations as Markdown (a zip)
 //
 // `format=json` (the default): one `Bundle` - the project's settings, its prompts in order, its files'
-// metadata (not their contents, which live at OpenAI), its releases with the published one, and with
-// `include=conversations` its conversations with every message. Keys, webhooks and budgets are left out: they are credentials and
+// metadata (not their contents, which live at OpenAI), its releases with the published one, its
+// evaluation cases (the cited file by name), and with `include=conversations` its conversations with
+// every message. Keys, webhooks and budgets are left out: they are credentials and
 // spending limits of this server, not part of the bot. `POST /projects/import` takes the bundle back.
 //
 // `format=markdown`: a zip with one Markdown file per conversation (`conversations/<id>-<title>.md`:
@@ -10140,9 +10178,11 @@ type ClientWithResponsesInterface interface {
 	// routes enforce (names, models this server allows, temperature, max_output_tokens, prompt lengths,
 	// `MAX_PROMPTS_PER_PROJECT`, `MAX_SYSTEM_PROMPT_CHARS`) and the caller's `MAX_PROJECTS_PER_USER`: a bad
 	// bundle answers 400 whose detail starts with the first problem as a path into the bundle, e.g.
-	// `prompts[2].content: must not be empty`, and creates nothing. The project, its prompts, its
-	// releases (the published one published again) and its conversations (as the owner's own, with no key)
-	// are written in one transaction. Files are not: their
+	// `prompts[2].content: must not be empty`, and creates nothing. Evaluation cases are checked as the
+	// evaluation routes check them (at most 200, the regex must compile: `eval_cases[0].checks.regex: ...`).
+	// The project, its prompts, its releases (the published one published again), its evaluation cases
+	// (without their `cites_file` check: that file is missing until uploaded again) and its conversations
+	// (as the owner's own, with no key) are written in one transaction. Files are not: their
 	// contents live at OpenAI, so `missing_files` lists the bundle's file names to upload again
 	// (`POST /projects/{project_id}/files`). Imported messages keep their text, model and citations; their
 	// times are the import's.
@@ -10165,9 +10205,11 @@ type ClientWithResponsesInterface interface {
 	// routes enforce (names, models this server allows, temperature, max_output_tokens, prompt lengths,
 	// `MAX_PROMPTS_PER_PROJECT`, `MAX_SYSTEM_PROMPT_CHARS`) and the caller's `MAX_PROJECTS_PER_USER`: a bad
 	// bundle answers 400 whose detail starts with the first problem as a path into the bundle, e.g.
-	// `prompts[2].content: must not be empty`, and creates nothing. The project, its prompts, its
-	// releases (the published one published again) and its conversations (as the owner's own, with no key)
-	// are written in one transaction. Files are not: their
+	// `prompts[2].content: must not be empty`, and creates nothing. Evaluation cases are checked as the
+	// evaluation routes check them (at most 200, the regex must compile: `eval_cases[0].checks.regex: ...`).
+	// The project, its prompts, its releases (the published one published again), its evaluation cases
+	// (without their `cites_file` check: that file is missing until uploaded again) and its conversations
+	// (as the owner's own, with no key) are written in one transaction. Files are not: their
 	// contents live at OpenAI, so `missing_files` lists the bundle's file names to upload again
 	// (`POST /projects/{project_id}/files`). Imported messages keep their text, model and citations; their
 	// times are the import's.
@@ -10385,8 +10427,9 @@ type ClientWithResponsesInterface interface {
 	// ExportProjectWithResponse The project as a bundle (JSON), or its conversations as Markdown (a zip)
 	//
 	// `format=json` (the default): one `Bundle` - the project's settings, its prompts in order, its files'
-	// metadata (not their contents, which live at OpenAI), its releases with the published one, and with
-	// `include=conversations` its conversations with every message. Keys, webhooks and budgets are left out: they are credentials and
+	// metadata (not their contents, which live at OpenAI), its releases with the published one, its
+	// evaluation cases (the cited file by name), and with `include=conversations` its conversations with
+	// every message. Keys, webhooks and budgets are left out: they are credentials and
 	// spending limits of this server, not part of the bot. `POST /projects/import` takes the bundle back.
 	//
 	// `format=markdown`: a zip with one Markdown file per conversation (`conversations/<id>-<title>.md`:
@@ -20224,9 +20267,11 @@ func (c *ClientWithResponses) DeleteFileWithResponse(ctx context.Context, fileId
 // routes enforce (names, models this server allows, temperature, max_output_tokens, prompt lengths,
 // `MAX_PROMPTS_PER_PROJECT`, `MAX_SYSTEM_PROMPT_CHARS`) and the caller's `MAX_PROJECTS_PER_USER`: a bad
 // bundle answers 400 whose detail starts with the first problem as a path into the bundle, e.g.
-// `prompts[2].content: must not be empty`, and creates nothing. The project, its prompts, its
-// releases (the published one published again) and its conversations (as the owner's own, with no key)
-// are written in one transaction. Files are not: their
+// `prompts[2].content: must not be empty`, and creates nothing. Evaluation cases are checked as the
+// evaluation routes check them (at most 200, the regex must compile: `eval_cases[0].checks.regex: ...`).
+// The project, its prompts, its releases (the published one published again), its evaluation cases
+// (without their `cites_file` check: that file is missing until uploaded again) and its conversations
+// (as the owner's own, with no key) are written in one transaction. Files are not: their
 // contents live at OpenAI, so `missing_files` lists the bundle's file names to upload again
 // (`POST /projects/{project_id}/files`). Imported messages keep their text, model and citations; their
 // times are the import's.
@@ -20255,9 +20300,11 @@ func (c *ClientWithResponses) ImportProjectWithBodyWithResponse(ctx context.Cont
 // routes enforce (names, models this server allows, temperature, max_output_tokens, prompt lengths,
 // `MAX_PROMPTS_PER_PROJECT`, `MAX_SYSTEM_PROMPT_CHARS`) and the caller's `MAX_PROJECTS_PER_USER`: a bad
 // bundle answers 400 whose detail starts with the first problem as a path into the bundle, e.g.
-// `prompts[2].content: must not be empty`, and creates nothing. The project, its prompts, its
-// releases (the published one published again) and its conversations (as the owner's own, with no key)
-// are written in one transaction. Files are not: their
+// `prompts[2].content: must not be empty`, and creates nothing. Evaluation cases are checked as the
+// evaluation routes check them (at most 200, the regex must compile: `eval_cases[0].checks.regex: ...`).
+// The project, its prompts, its releases (the published one published again), its evaluation cases
+// (without their `cites_file` check: that file is missing until uploaded again) and its conversations
+// (as the owner's own, with no key) are written in one transaction. Files are not: their
 // contents live at OpenAI, so `missing_files` lists the bundle's file names to upload again
 // (`POST /projects/{project_id}/files`). Imported messages keep their text, model and citations; their
 // times are the import's.
@@ -20607,8 +20654,9 @@ func (c *ClientWithResponses) CreateEvalRunWithResponse(ctx context.Context, pro
 // ExportProjectWithResponse The project as a bundle (JSON), or its conversations as Markdown (a zip)
 //
 // `format=json` (the default): one `Bundle` - the project's settings, its prompts in order, its files'
-// metadata (not their contents, which live at OpenAI), its releases with the published one, and with
-// `include=conversations` its conversations with every message. Keys, webhooks and budgets are left out: they are credentials and
+// metadata (not their contents, which live at OpenAI), its releases with the published one, its
+// evaluation cases (the cited file by name), and with `include=conversations` its conversations with
+// every message. Keys, webhooks and budgets are left out: they are credentials and
 // spending limits of this server, not part of the bot. `POST /projects/import` takes the bundle back.
 //
 // `format=markdown`: a zip with one Markdown file per conversation (`conversations/<id>-<title>.md`:

@@ -790,12 +790,17 @@ type BudgetUpdate struct {
 	MonthlyUsd    *float64 `json:"monthly_usd,omitempty"`
 }
 
-// Bundle A project as one portable document (version 1): its settings, prompts in order, files' metadata and,
-// when exported with `include=conversations`, its conversations. Fields a bundle leaves out take the
+// Bundle A project as one portable document (version 1): its settings, prompts in order, files' metadata,
+// releases, evaluation cases and, when exported with `include=conversations`, its conversations. Fields a bundle leaves out take the
 // server's defaults on import (e.g. `model`: `OPENAI_MODEL`).
 type Bundle struct {
 	// Conversations The least recently active first (import creates them in this order)
 	Conversations *[]BundleConversation `json:"conversations,omitempty"`
+
+	// EvalCases The project's evaluation cases, oldest first (at most 200, a project's cap). Import checks each as
+	// `POST /projects/{project_id}/eval-cases` does; a case's `cites_file` is dropped, since the file is
+	// missing until uploaded again (add the check back with `PUT /projects/eval-cases/{case_id}` after that).
+	EvalCases *[]BundleEvalCase `json:"eval_cases,omitempty"`
 
 	// ExportedAt When it was exported (informational; import ignores it)
 	ExportedAt *time.Time `json:"exported_at,omitempty"`
@@ -834,6 +839,29 @@ type BundleConversation struct {
 	// Title Empty - the first message's start, as chat names a conversation
 	Title     string     `json:"title"`
 	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+}
+
+// BundleEvalCase defines model for BundleEvalCase.
+type BundleEvalCase struct {
+	// Checks The case's checks, as `EvalChecks` but with the cited file by its name
+	Checks *struct {
+		// CitesFile The file name (one of the bundle's `files`) the reply must cite. Export writes it; import drops it,
+		// as the file is missing until uploaded again and gets a new id then.
+		CitesFile       *string   `json:"cites_file,omitempty"`
+		Contains        *[]string `json:"contains,omitempty"`
+		MaxLatencyMs    *int64    `json:"max_latency_ms,omitempty"`
+		MaxOutputTokens *int64    `json:"max_output_tokens,omitempty"`
+		NotContains     *[]string `json:"not_contains,omitempty"`
+
+		// Regex An RE2 regular expression
+		Regex *string `json:"regex,omitempty"`
+	} `json:"checks,omitempty"`
+
+	// History The conversation before the question, oldest first
+	History *[]EvalTurn `json:"history,omitempty"`
+
+	// Input The question asked
+	Input string `json:"input"`
 }
 
 // BundleFile defines model for BundleFile.

@@ -29,6 +29,7 @@ type Bundle struct {
 	Files         []File         `json:"files"`
 	Releases      []Release      `json:"releases,omitempty"`
 	Conversations []Conversation `json:"conversations,omitempty"`
+	EvalCases     []EvalCase     `json:"eval_cases,omitempty"`
 }
 
 // Project is a project's settings; nil fields take the server's defaults on import.
@@ -86,6 +87,29 @@ type ReleaseFile struct {
 	Filename string `json:"filename"`
 }
 
+// EvalCase is one of the project's evaluation cases (oldest first in Bundle.EvalCases).
+type EvalCase struct {
+	Input   string     `json:"input"`
+	History []EvalTurn `json:"history,omitempty"`
+	Checks  EvalChecks `json:"checks"`
+}
+
+// EvalTurn is one earlier turn of a case's conversation.
+type EvalTurn struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// EvalChecks are a case's checks; the cited file goes by its name, as file ids do not travel.
+type EvalChecks struct {
+	Contains        []string `json:"contains,omitempty"`
+	NotContains     []string `json:"not_contains,omitempty"`
+	Regex           string   `json:"regex,omitempty"`
+	CitesFile       string   `json:"cites_file,omitempty"`
+	MaxLatencyMS    *int64   `json:"max_latency_ms,omitempty"`
+	MaxOutputTokens *int64   `json:"max_output_tokens,omitempty"`
+}
+
 // Conversation is one conversation with its messages, oldest first.
 type Conversation struct {
 	Title     string     `json:"title"`
@@ -117,8 +141,9 @@ type Contents struct {
 	Project       model.Project
 	Prompts       []model.Prompt
 	Files         []model.File
-	Releases      []model.Release // newest first
-	Conversations []Thread        // nil unless asked for
+	Releases      []model.Release  // newest first
+	EvalCases     []model.EvalCase // oldest first
+	Conversations []Thread         // nil unless asked for
 }
 
 // Thread is a conversation with its messages, oldest first.
@@ -151,6 +176,9 @@ func ReadProject(ctx context.Context, s store.Store, p model.Project, conversati
 		return Contents{}, err
 	}
 	if out.Releases, err = s.ListReleases(ctx, p.OwnerID, p.ID); err != nil {
+		return Contents{}, err
+	}
+	if out.EvalCases, err = s.ListEvalCases(ctx, p.OwnerID, p.ID); err != nil {
 		return Contents{}, err
 	}
 	if !conversations {
@@ -220,6 +248,9 @@ func FromContents(c Contents, when time.Time) Bundle {
 		}
 		b.Releases = append(b.Releases, rel)
 	}
+	for _, ec := range c.EvalCases {
+		b.EvalCases = append(b.EvalCases, evalCase(ec, c.Files))
+	}
 	// Read lists the most recently active conversation first; the bundle the other way round, so an
 	// import that creates them in order keeps which one was active last.
 	for _, t := range slices.Backward(c.Conversations) {
@@ -234,4 +265,21 @@ func FromContents(c Contents, when time.Time) Bundle {
 		b.Conversations = append(b.Conversations, conv)
 	}
 	return b
+}
+
+// evalCase is a case as the bundle carries it: the cited file by its name among files (none when the
+// file is gone).
+func evalCase(c model.EvalCase, files []model.File) EvalCase {
+	ch := c.Checks
+	out := EvalCase{Input: c.Input, Checks: EvalChecks{Contains: ch.Contains, NotContains: ch.NotContains, Regex: ch.Regex,
+		MaxLatencyMS: ch.MaxLatencyMS, MaxOutputTokens: ch.MaxOutputTokens}}
+	for _, t := range c.History {
+		out.History = append(out.History, EvalTurn{Role: t.Role, Content: t.Content})
+	}
+	if id := ch.CitesFileID; id != nil {
+		if i := slices.IndexFunc(files, func(f model.File) bool { return f.ID == *id }); i >= 0 {
+			out.Checks.CitesFile = files[i].Filename
+		}
+	}
+	return out
 }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/chatbot-platform/chatbot/internal/chat"
+	"github.com/chatbot-platform/chatbot/internal/eval"
 	"github.com/chatbot-platform/chatbot/internal/file"
 	"github.com/chatbot-platform/chatbot/internal/model"
 	"github.com/chatbot-platform/chatbot/internal/project"
@@ -86,6 +87,12 @@ func (s *Service) Import(ctx context.Context, ownerID int64, b Bundle) (Imported
 				return err
 			}
 		}
+		for _, c := range v.evalCases {
+			c.ProjectID = p.ID
+			if _, err := tx.CreateEvalCase(ctx, ownerID, c); err != nil {
+				return err
+			}
+		}
 		out.Project = p
 		return nil
 	})
@@ -94,7 +101,7 @@ func (s *Service) Import(ctx context.Context, ownerID int64, b Bundle) (Imported
 	}
 	out.MissingFiles = v.files
 	s.log.InfoContext(ctx, "project imported", "project_id", out.Project.ID, "prompts", len(v.prompts),
-		"conversations", len(v.conversations), "missing_files", len(v.files))
+		"conversations", len(v.conversations), "eval_cases", len(v.evalCases), "missing_files", len(v.files))
 	return out, nil
 }
 
@@ -106,6 +113,7 @@ type checked struct {
 	releases      []model.Release
 	published     *int64
 	conversations []Thread
+	evalCases     []model.EvalCase
 }
 
 // Check validates b as Import would, without writing anything (and without the caller's project cap,
@@ -158,7 +166,31 @@ func (s *Service) check(b Bundle) (checked, error) {
 		}
 		v.conversations = append(v.conversations, t)
 	}
+	if err := checkEvalCases(&v, b.EvalCases); err != nil {
+		return v, err
+	}
 	return v, nil
+}
+
+// checkEvalCases applies the evaluation routes' rules and cap (a new project has no cases yet). The
+// cited file is dropped: the bundle's files are missing until uploaded again, and have new ids then.
+func checkEvalCases(v *checked, cases []EvalCase) error {
+	if len(cases) > eval.MaxCasesPerProject {
+		return model.Invalid("eval_cases", fmt.Sprintf("%d cases; a project may have at most %d", len(cases), eval.MaxCasesPerProject))
+	}
+	for i, ec := range cases {
+		ch := ec.Checks
+		c := model.EvalCase{Input: ec.Input, History: []model.EvalTurn{}, Checks: model.EvalChecks{Contains: ch.Contains,
+			NotContains: ch.NotContains, Regex: ch.Regex, MaxLatencyMS: ch.MaxLatencyMS, MaxOutputTokens: ch.MaxOutputTokens}}
+		for _, t := range ec.History {
+			c.History = append(c.History, model.EvalTurn{Role: t.Role, Content: t.Content})
+		}
+		if err := eval.CheckCase(c); err != nil {
+			return err.(*model.ValidationError).Under(fmt.Sprintf("eval_cases[%d]", i))
+		}
+		v.evalCases = append(v.evalCases, c)
+	}
+	return nil
 }
 
 // checkConversation applies chat's rules: a title like one a user gives (or, empty, the one chat

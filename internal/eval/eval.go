@@ -146,9 +146,27 @@ func truncate(s string, n int) string {
 	return string([]rune(s)[:n])
 }
 
-// validate checks a case the way the API document states, and what it cannot: the regex compiles
-// (RE2) and the cited file is one of the project's.
+// validate is CheckCase plus what only the store knows: the cited file is one of the project's.
 func (s *Service) validate(ctx context.Context, ownerID, projectID int64, c model.EvalCase) error {
+	if err := CheckCase(c); err != nil {
+		return err
+	}
+	if id := c.Checks.CitesFileID; id != nil {
+		f, err := s.store.GetFile(ctx, ownerID, *id)
+		if errors.Is(err, store.ErrNotFound) || err == nil && f.ProjectID != projectID {
+			return model.Invalid("checks.cites_file_id", fmt.Sprintf("file %d is not a file of this project", *id))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckCase checks a case's input, history and checks the way the API document states, and what it
+// cannot: the regex compiles (RE2). It leaves CitesFileID to the caller, which knows the project's
+// files. Returns *model.ValidationError, its fields relative to the case (checks.regex).
+func CheckCase(c model.EvalCase) error {
 	if err := model.CheckContent("input", c.Input, MaxInputChars); err != nil {
 		return err
 	}
@@ -185,15 +203,6 @@ func (s *Service) validate(ctx context.Context, ownerID, projectID int64, c mode
 	for field, v := range map[string]*int64{"checks.max_latency_ms": ch.MaxLatencyMS, "checks.max_output_tokens": ch.MaxOutputTokens} {
 		if v != nil && *v < 1 {
 			return model.Invalid(field, "must be at least 1")
-		}
-	}
-	if id := ch.CitesFileID; id != nil {
-		f, err := s.store.GetFile(ctx, ownerID, *id)
-		if errors.Is(err, store.ErrNotFound) || err == nil && f.ProjectID != projectID {
-			return model.Invalid("checks.cites_file_id", fmt.Sprintf("file %d is not a file of this project", *id))
-		}
-		if err != nil {
-			return err
 		}
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chatbot-platform/chatbot/internal/apitest"
 	"github.com/chatbot-platform/chatbot/internal/bundle"
+	"github.com/chatbot-platform/chatbot/internal/eval"
 	"github.com/chatbot-platform/chatbot/internal/fakeopenai"
 	"github.com/chatbot-platform/chatbot/internal/model"
 )
@@ -55,8 +56,9 @@ func countProjects(t *testing.T, s *apitest.Server, token string) int {
 }
 
 // TestBundles_ExportImportRoundTrip: a project exported and imported again is an equal project: its
-// settings, its prompts in order (disabled ones too), its files as missing_files, its conversations
-// with their messages and citations when included.
+// settings, its prompts in order (disabled ones too), its files as missing_files, its evaluation cases
+// (without the cited file, which is missing), its conversations with their messages and citations when
+// included.
 func TestBundles_ExportImportRoundTrip(t *testing.T) {
 	eachEngineWithUpstream(t, nil, func(t *testing.T, s *apitest.Server, _ *fakeopenai.Server) {
 		_, owner := s.NewUser(t)
@@ -67,10 +69,15 @@ func TestBundles_ExportImportRoundTrip(t *testing.T) {
 		wantStatus(t, s.Do(t, "POST", prompts, owner, `{"name":"second","content":"Then this.","position":20}`), 201, "")
 		wantStatus(t, s.Do(t, "POST", prompts, owner, `{"name":"first","content":"You help.\nFirst.","position":10}`), 201, "")
 		wantStatus(t, s.Do(t, "POST", prompts, owner, `{"name":"off","content":"Not now.","position":30,"enabled":false}`), 201, "")
+		var guide model.File
 		for _, f := range []model.File{{Filename: "guide.pdf", Size: 2048, ContentType: "application/pdf"}, {Filename: "faq.md", Size: 10, ContentType: "text/markdown"}} {
 			f.ProjectID, f.OpenAIFileID, f.Status = pid, "file-"+f.Filename, model.FileCompleted
-			if _, err := s.Store.CreateFile(ctx, me.ID, f); err != nil {
+			created, err := s.Store.CreateFile(ctx, me.ID, f)
+			if err != nil {
 				t.Fatal(err)
+			}
+			if f.Filename == "guide.pdf" {
+				guide = created
 			}
 		}
 		// Two releases, the first published again (a rollback): both come over, with which is published.
@@ -79,6 +86,10 @@ func TestBundles_ExportImportRoundTrip(t *testing.T) {
 			`{"name":"first","content":"You help.\nFirst, always."}`), 200, "")
 		wantStatus(t, s.Do(t, "POST", fmt.Sprintf("/projects/%d/releases", pid), owner, `{"note":"second"}`), 201, "")
 		wantStatus(t, s.Do(t, "POST", fmt.Sprintf("/projects/%d/releases/1/publish", pid), owner, ""), 200, "")
+		// Cases after the releases: the publish gate would want a run of them first.
+		newEvalCase(t, s, owner, pid, fmt.Sprintf(`{"input":"And after 30 days?","history":[{"role":"user","content":"Can I get a refund?"},{"role":"assistant","content":"Yes, within 30 days."}],
+			"checks":{"contains":["no"],"not_contains":["yes"],"regex":"(?i)30 days","cites_file_id":%d,"max_latency_ms":5000,"max_output_tokens":200}}`, guide.ID))
+		newEvalCase(t, s, owner, pid, `{"input":"Hello"}`)
 		wantStatus(t, s.Do(t, "POST", "/chat", owner, chatBody(pid, "How do I reset my password?", 0)), 200, "")
 		conv, err := s.Store.CreateConversation(ctx, me.ID, model.Conversation{ProjectID: pid, Title: "Refunds"})
 		if err != nil {
@@ -110,6 +121,9 @@ func TestBundles_ExportImportRoundTrip(t *testing.T) {
 		if len(before.Conversations) != 2 {
 			t.Fatalf("want 2 conversations: %s", full.Body)
 		}
+		if len(before.EvalCases) != 2 || before.EvalCases[0].Checks.CitesFile != "guide.pdf" || len(before.EvalCases[0].History) != 2 || before.EvalCases[1].Input != "Hello" {
+			t.Fatalf("want 2 evaluation cases, the first citing guide.pdf: %s", full.Body)
+		}
 
 		count := countProjects(t, s, owner)
 		r := s.Do(t, "POST", "/projects/import", owner, string(full.Body))
@@ -134,6 +148,11 @@ func TestBundles_ExportImportRoundTrip(t *testing.T) {
 			}
 			before.Releases[i].Files = after.Releases[i].Files
 		}
+		// The cited file is missing until uploaded again: import drops the check, and keeps the others.
+		if len(after.EvalCases) != 2 || after.EvalCases[0].Checks.CitesFile != "" {
+			t.Fatalf("imported evaluation cases: %s", again.Body)
+		}
+		before.EvalCases[0].Checks.CitesFile = ""
 		if !reflect.DeepEqual(before, after) {
 			t.Fatalf("round trip changed the project:\nbefore %s\nafter  %s", full.Body, again.Body)
 		}
@@ -144,6 +163,10 @@ func TestBundles_ExportImportRoundTrip(t *testing.T) {
 		}](t, s.Do(t, "GET", fmt.Sprintf("/projects/%d/conversations", got.Project.ID), owner, ""))
 		if len(convs) != 2 || convs[0].KeyID != nil {
 			t.Fatalf("imported conversations: %+v", convs)
+		}
+		cases := decode[[]evalCaseJSON](t, s.Do(t, "GET", fmt.Sprintf("/projects/%d/eval-cases", got.Project.ID), owner, ""))
+		if len(cases) != 2 || cases[0].Checks["regex"] != "(?i)30 days" || cases[0].Checks["cites_file_id"] != nil {
+			t.Fatalf("imported evaluation cases: %+v", cases)
 		}
 	})
 }
@@ -188,6 +211,9 @@ func TestBundles_ImportRefusesBadBundles(t *testing.T) {
 			{"release model", `{"version":1,"project":{"name":"x"},"releases":[{"number":1,"model":"gpt-5","temperature":1,"max_output_tokens":100,"prompts":[]}]}`, `releases[0].model: "gpt-5" is not offered here`},
 			{"release prompt", `{"version":1,"project":{"name":"x"},"releases":[{"number":1,"model":"gpt-4o","temperature":1,"max_output_tokens":100,"prompts":[{"name":"a","content":" "}]}]}`, "releases[0].prompts[0].content: must not be empty"},
 			{"unknown release", `{"version":1,"project":{"name":"x"},"releases":[` + rel(1, true) + `],"conversations":[{"title":"t","messages":[{"role":"assistant","content":"x","release":2}]}]}`, "conversations[0].messages[0].release: the bundle has no release 2"},
+			{"bad regex", `{"version":1,"project":{"name":"x"},"eval_cases":[{"input":"q"},{"input":"q","checks":{"regex":"(unclosed"}}]}`, `eval_cases[1].checks.regex: "(unclosed" is not a valid RE2 regular expression`},
+			{"too many cases", `{"version":1,"project":{"name":"x"},"eval_cases":[` + strings.Repeat(`{"input":"q"},`, eval.MaxCasesPerProject) + `{"input":"q"}]}`, "eval_cases: "},
+			{"case history role", `{"version":1,"project":{"name":"x"},"eval_cases":[{"input":"q","history":[{"role":"system","content":"c"}]}]}`, "eval_cases[0].history[0].role"},
 			{"long title", `{"version":1,"project":{"name":"x"},"conversations":[{"title":"` + strings.Repeat("t", 101) + `","messages":[]}]}`, "conversations[0].title: must be at most 100 characters"},
 			{"template and body", ``, ""},
 		}

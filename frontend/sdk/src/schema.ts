@@ -460,8 +460,9 @@ export interface paths {
         /**
          * The project as a bundle (JSON), or its conversations as Markdown (a zip)
          * @description `format=json` (the default): one `Bundle` - the project's settings, its prompts in order, its files'
-         *     metadata (not their contents, which live at OpenAI), its releases with the published one, and with
-         *     `include=conversations` its conversations with every message. Keys, webhooks and budgets are left out: they are credentials and
+         *     metadata (not their contents, which live at OpenAI), its releases with the published one, its
+         *     evaluation cases (the cited file by name), and with `include=conversations` its conversations with
+         *     every message. Keys, webhooks and budgets are left out: they are credentials and
          *     spending limits of this server, not part of the bot. `POST /projects/import` takes the bundle back.
          *
          *     `format=markdown`: a zip with one Markdown file per conversation (`conversations/<id>-<title>.md`:
@@ -496,9 +497,11 @@ export interface paths {
          *     routes enforce (names, models this server allows, temperature, max_output_tokens, prompt lengths,
          *     `MAX_PROMPTS_PER_PROJECT`, `MAX_SYSTEM_PROMPT_CHARS`) and the caller's `MAX_PROJECTS_PER_USER`: a bad
          *     bundle answers 400 whose detail starts with the first problem as a path into the bundle, e.g.
-         *     `prompts[2].content: must not be empty`, and creates nothing. The project, its prompts, its
-         *     releases (the published one published again) and its conversations (as the owner's own, with no key)
-         *     are written in one transaction. Files are not: their
+         *     `prompts[2].content: must not be empty`, and creates nothing. Evaluation cases are checked as the
+         *     evaluation routes check them (at most 200, the regex must compile: `eval_cases[0].checks.regex: ...`).
+         *     The project, its prompts, its releases (the published one published again), its evaluation cases
+         *     (without their `cites_file` check: that file is missing until uploaded again) and its conversations
+         *     (as the owner's own, with no key) are written in one transaction. Files are not: their
          *     contents live at OpenAI, so `missing_files` lists the bundle's file names to upload again
          *     (`POST /projects/{project_id}/files`). Imported messages keep their text, model and citations; their
          *     times are the import's.
@@ -1561,8 +1564,8 @@ export interface components {
             password: string;
         };
         /**
-         * @description A project as one portable document (version 1): its settings, prompts in order, files' metadata and,
-         *     when exported with `include=conversations`, its conversations. Fields a bundle leaves out take the
+         * @description A project as one portable document (version 1): its settings, prompts in order, files' metadata,
+         *     releases, evaluation cases and, when exported with `include=conversations`, its conversations. Fields a bundle leaves out take the
          *     server's defaults on import (e.g. `model`: `OPENAI_MODEL`).
          */
         Bundle: {
@@ -1590,6 +1593,12 @@ export interface components {
             releases?: components["schemas"]["BundleRelease"][];
             /** @description The least recently active first (import creates them in this order) */
             conversations?: components["schemas"]["BundleConversation"][];
+            /**
+             * @description The project's evaluation cases, oldest first (at most 200, a project's cap). Import checks each as
+             *     `POST /projects/{project_id}/eval-cases` does; a case's `cites_file` is dropped, since the file is
+             *     missing until uploaded again (add the check back with `PUT /projects/eval-cases/{case_id}` after that).
+             */
+            eval_cases?: components["schemas"]["BundleEvalCase"][];
         };
         BundleProject: {
             name: components["schemas"]["Name"];
@@ -1656,6 +1665,28 @@ export interface components {
             /** Format: date-time */
             created_at?: string;
             citations?: components["schemas"]["BundleCitation"][];
+        };
+        BundleEvalCase: {
+            /** @description The question asked */
+            input: string;
+            /** @description The conversation before the question, oldest first */
+            history?: components["schemas"]["EvalTurn"][];
+            /** @description The case's checks, as `EvalChecks` but with the cited file by its name */
+            checks?: {
+                contains?: string[];
+                not_contains?: string[];
+                /** @description An RE2 regular expression */
+                regex?: string;
+                /**
+                 * @description The file name (one of the bundle's `files`) the reply must cite. Export writes it; import drops it,
+                 *     as the file is missing until uploaded again and gets a new id then.
+                 */
+                cites_file?: string;
+                /** Format: int64 */
+                max_latency_ms?: number;
+                /** Format: int64 */
+                max_output_tokens?: number;
+            };
         };
         BundleCitation: {
             filename: string;
