@@ -37,6 +37,7 @@ let failed = false;
 let user; // { email, token, call } of the signed-up owner
 let projectId;
 let promptId;
+let firstRun; // this suite's first run id: ids are the server's, and suites before this one may have made runs
 const problems = []; // console errors, uncaught exceptions, requests leaving the server
 
 /** A step of the story: skipped once an earlier one failed. */
@@ -171,13 +172,14 @@ describe("evaluations in the dashboard", () => {
   });
 
   step("run it on the draft: the case fails, and says which checks failed", async () => {
-    await runOnDraft("Run 1 on draft: completed, 0 passed, 1 failed of 1");
+    await runOnDraft(/^Run \d+ on draft: completed, 0 passed, 1 failed of 1$/);
+    firstRun = (await user.call("GET", `/projects/${projectId}/eval-runs`))[0].id;
     const result = page.locator(".eval-result", { hasText: "Can I get a refund?" });
     await result.locator(".badge", { hasText: "failed" }).waitFor();
     await result.getByText('failed: the reply does not contain "REFUNDS within 30 days"').waitFor();
     await result.getByText('failed: the reply contains "never"').waitFor();
     await result.getByText("Sorry, we never give refunds.").waitFor();
-    await page.getByRole("row", { name: /Run 1 on draft failing 0 \/ 1 1/ }).waitFor();
+    await page.getByRole("row", { name: new RegExp(`Run ${firstRun} on draft failing 0 / 1 1`) }).waitFor();
     await page.screenshot({ path: join(OUT, "evals-failing.png"), fullPage: true });
   });
 
@@ -186,7 +188,7 @@ describe("evaluations in the dashboard", () => {
     await page.getByRole("heading", { name: "Releases", exact: true }).waitFor();
     await page.getByRole("button", { name: "Create release" }).click();
     const alert = page.getByRole("alert").filter({ hasText: "failed 1 of 1 cases" });
-    await alert.getByText("the latest evaluation run on the draft (run 1) failed 1 of 1 cases", { exact: false }).waitFor();
+    await alert.getByText(`the latest evaluation run on the draft (run ${firstRun}) failed 1 of 1 cases`, { exact: false }).waitFor();
     await alert.getByRole("button", { name: "Create anyway" }).click();
     await page.locator('[data-release="1"]', { hasText: "published" }).waitFor();
   });
@@ -203,12 +205,12 @@ describe("evaluations in the dashboard", () => {
 
   step("run again: the case passes", async () => {
     await openEvaluations();
-    await runOnDraft("Run 2 on draft: completed, 1 passed, 0 failed of 1");
+    await runOnDraft(`Run ${firstRun + 1} on draft: completed, 1 passed, 0 failed of 1`);
     const result = page.locator(".eval-result", { hasText: "Can I get a refund?" });
     await result.locator(".badge", { hasText: "passed" }).waitFor();
     await result.getByText("Refunds within 30 days of purchase, no questions asked.").waitFor();
     assert.equal(await result.locator(".check-failed").count(), 0);
-    const run = await user.call("GET", `/projects/eval-runs/2`);
+    const run = await user.call("GET", `/projects/eval-runs/${firstRun + 1}`);
     assert.equal(run.passed, 1);
     assert.deepEqual(problems, []);
   });
@@ -222,7 +224,7 @@ describe("evaluations in the dashboard", () => {
     await openEvaluations();
     await page.getByRole("button", { name: "Run on published" }).and(page.locator(":enabled")).waitFor();
     await page.getByRole("button", { name: "Run on published" }).click();
-    await page.getByRole("heading", { name: "Run 3 on release 2: completed, 1 passed, 0 failed of 1" }).waitFor();
+    await page.getByRole("heading", { name: `Run ${firstRun + 2} on release 2: completed, 1 passed, 0 failed of 1` }).waitFor();
 
     await page.getByRole("tab", { name: "Publish" }).click();
     await page.locator('[data-release="1"]').getByRole("button", { name: "Roll back" }).click();
@@ -233,8 +235,8 @@ describe("evaluations in the dashboard", () => {
   });
 
   step("compare the two runs side by side", async () => {
-    await page.getByLabel("Left").selectOption({ label: "Run 1 on draft (0/1 passed)" });
-    await page.getByLabel("Right").selectOption({ label: "Run 2 on draft (1/1 passed)" });
+    await page.getByLabel("Left").selectOption({ label: `Run ${firstRun} on draft (0/1 passed)` });
+    await page.getByLabel("Right").selectOption({ label: `Run ${firstRun + 1} on draft (1/1 passed)` });
     await page.getByRole("button", { name: "Compare" }).click();
     const row = page.locator(".eval-compare tbody tr", { hasText: "Can I get a refund?" });
     await row.locator("td").nth(0).getByText("Sorry, we never give refunds.").waitFor();
