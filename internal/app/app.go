@@ -118,6 +118,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 			}
 		}()
 	}
+	if sq, ok := st.(*sqlite.Store); ok {
+		st = sq.Cached() // one server owns a SQLite database: it sees every write, so it can keep hot rows
+	}
 	// After the store: a generated key goes beside the database, whose folder now exists.
 	key, err := cfg.SigningKey(log)
 	if err != nil {

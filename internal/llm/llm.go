@@ -258,7 +258,7 @@ type outputItem struct {
 // replyOf turns a response into a Reply: text, usage and the cited files
 // (deduplicated), quoting the file_search passage of each when present.
 func replyOf(r *openai.CreateResponseResponse) Reply {
-	reply := Reply{Text: r.GetOutputText(), Model: r.Model, ResponseID: r.ID}
+	reply := Reply{Text: r.OutputText, Model: r.Model, ResponseID: r.ID}
 	if r.Usage != nil {
 		reply.Usage = Usage{InputTokens: r.Usage.InputTokens, OutputTokens: r.Usage.OutputTokens, TotalTokens: r.Usage.TotalTokens}
 		if d := r.Usage.InputTokensDetails; d != nil {
@@ -271,7 +271,8 @@ func replyOf(r *openai.CreateResponseResponse) Reply {
 			reply.Incomplete = r.IncompleteDetails.Reason
 		}
 	}
-	// Output is []any in go-openai: re-decode each item.
+	// Output is []any in go-openai: re-decode each item, once (go-openai's GetOutputText would decode
+	// them again for the text).
 	var items []outputItem
 	for _, raw := range r.Output {
 		b, err := json.Marshal(raw)
@@ -279,6 +280,17 @@ func replyOf(r *openai.CreateResponseResponse) Reply {
 		if err == nil && json.Unmarshal(b, &it) == nil {
 			items = append(items, it)
 		}
+	}
+	if r.OutputText == "" {
+		var text strings.Builder
+		for _, it := range items {
+			for _, part := range it.Content {
+				if part.Type == "output_text" {
+					text.WriteString(part.Text)
+				}
+			}
+		}
+		reply.Text = text.String()
 	}
 	quotes := map[string]string{}
 	for _, it := range items {

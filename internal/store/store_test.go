@@ -3,12 +3,16 @@ package store_test
 import (
 	"testing"
 
+	"github.com/chatbot-platform/chatbot/internal/store"
 	"github.com/chatbot-platform/chatbot/internal/store/storetest"
 	"github.com/chatbot-platform/chatbot/internal/testdb"
 )
 
 func TestStoreConformance(t *testing.T) {
-	for _, e := range testdb.Engines() {
+	engines := append(testdb.Engines(), testdb.Engine{Name: "sqlite-read-cache", Open: func(t testing.TB) store.Store {
+		return store.NewReadCache(testdb.SQLite(t)) // what the app runs on SQLite
+	}})
+	for _, e := range engines {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			storetest.Run(t, e.Open)

@@ -33,7 +33,13 @@ type Store struct {
 	w, r           *sqlcgen.Queries
 	tx             *sql.Tx
 	jobs           *jobQueue
+	cached         *store.ReadCache // nil inside a transaction
 }
+
+// Cached is this store behind its read cache (store.ReadCache): what the server runs on, since one
+// server owns a SQLite database and so sees every write. It is one cache per Store, so apps that share
+// a Store (tests start two "instances" on one database) share its cache as they share its writer.
+func (s *Store) Cached() *store.ReadCache { return s.cached }
 
 // jobQueue is River on a connection of its own to the same file (River's SQLite driver wants one
 // connection: its parallel work would otherwise meet "database is locked"); jobs are inserted in
@@ -93,7 +99,9 @@ func OpenWith(ctx context.Context, path string, o Options) (*Store, error) {
 	if err == nil {
 		var r *sqlcgen.Queries
 		if r, err = sqlcgen.Prepare(ctx, reader); err == nil {
-			return &Store{writer: writer, reader: reader, w: w, r: r, jobs: jq}, nil
+			st := &Store{writer: writer, reader: reader, w: w, r: r, jobs: jq}
+			st.cached = store.NewReadCache(st)
+			return st, nil
 		}
 	}
 	reader.Close()
