@@ -32,16 +32,25 @@ func NewReadCache(s Store) *ReadCache {
 	return &ReadCache{Store: s, kept: &kept{}}
 }
 
-// maxKept bounds each kind of kept row; when one is full it starts over.
-const maxKept = 10_000
+// What each kind of kept rows may hold; when one more would not fit, that kind starts over.
+const (
+	maxKeptRows        = 10_000   // sessions, projects: rows; project lists: projects in them
+	maxKeptPromptBytes = 16 << 20 // prompts: their names and contents
+)
 
 type kept struct {
 	mu         sync.Mutex
 	generation uint64 // counts drops: a read that saw another generation keeps nothing
-	sessions   map[[2]int64]sessionUser
-	projects   map[[2]int64]model.Project
-	lists      map[[2]int64][]model.Project // ListProjects by owner (and 0)
-	prompts    map[[2]int64][]model.Prompt
+	sessions   shelf[sessionUser]
+	projects   shelf[model.Project]
+	lists      shelf[[]model.Project] // ListProjects by owner (and 0)
+	prompts    shelf[[]model.Prompt]
+}
+
+// shelf is one kind of kept rows, with what they cost against their limit.
+type shelf[V any] struct {
+	rows map[[2]int64]V
+	used int
 }
 
 type sessionUser struct {
@@ -52,14 +61,15 @@ type sessionUser struct {
 func (k *kept) drop() {
 	k.mu.Lock()
 	k.generation++
-	k.sessions, k.projects, k.lists, k.prompts = nil, nil, nil, nil
+	k.sessions, k.projects, k.lists, k.prompts = shelf[sessionUser]{}, shelf[model.Project]{}, shelf[[]model.Project]{}, shelf[[]model.Prompt]{}
 	k.mu.Unlock()
 }
 
-// load returns the row kept in (*m)[key], or reads it and keeps it unless a drop happened meanwhile.
-func load[V any](k *kept, m *map[[2]int64]V, key [2]int64, read func() (V, error)) (V, error) {
+// load returns the row kept on s under key, or reads it and keeps it unless a drop happened
+// meanwhile. cost is what the row counts against limit.
+func load[V any](k *kept, s *shelf[V], key [2]int64, limit int, cost func(V) int, read func() (V, error)) (V, error) {
 	k.mu.Lock()
-	v, ok := (*m)[key]
+	v, ok := s.rows[key]
 	generation := k.generation
 	k.mu.Unlock()
 	if ok {
@@ -69,22 +79,26 @@ func load[V any](k *kept, m *map[[2]int64]V, key [2]int64, read func() (V, error
 	if err != nil {
 		return v, err
 	}
+	c := cost(v)
 	k.mu.Lock()
-	if k.generation == generation {
-		if *m == nil || len(*m) >= maxKept {
-			*m = make(map[[2]int64]V)
+	if k.generation == generation && c <= limit {
+		if s.rows == nil || s.used+c > limit {
+			s.rows, s.used = make(map[[2]int64]V), 0
 		}
-		(*m)[key] = v
+		s.rows[key] = v
+		s.used += c
 	}
 	k.mu.Unlock()
 	return v, nil
 }
 
+func one[V any](V) int { return 1 }
+
 func (c *ReadCache) SessionUser(ctx context.Context, userID, sessionID int64) (model.User, model.Session, error) {
 	if c.tx != nil {
 		return c.Store.SessionUser(ctx, userID, sessionID)
 	}
-	su, err := load(c.kept, &c.kept.sessions, [2]int64{userID, sessionID}, func() (sessionUser, error) {
+	su, err := load(c.kept, &c.kept.sessions, [2]int64{userID, sessionID}, maxKeptRows, one, func() (sessionUser, error) {
 		u, s, err := c.Store.SessionUser(ctx, userID, sessionID)
 		return sessionUser{u, s}, err
 	})
@@ -95,7 +109,7 @@ func (c *ReadCache) GetProject(ctx context.Context, ownerID, id int64) (model.Pr
 	if c.tx != nil {
 		return c.Store.GetProject(ctx, ownerID, id)
 	}
-	return load(c.kept, &c.kept.projects, [2]int64{ownerID, id}, func() (model.Project, error) {
+	return load(c.kept, &c.kept.projects, [2]int64{ownerID, id}, maxKeptRows, one, func() (model.Project, error) {
 		return c.Store.GetProject(ctx, ownerID, id)
 	})
 }
@@ -104,7 +118,7 @@ func (c *ReadCache) ListProjects(ctx context.Context, ownerID int64) ([]model.Pr
 	if c.tx != nil {
 		return c.Store.ListProjects(ctx, ownerID)
 	}
-	ps, err := load(c.kept, &c.kept.lists, [2]int64{ownerID, 0}, func() ([]model.Project, error) {
+	ps, err := load(c.kept, &c.kept.lists, [2]int64{ownerID, 0}, maxKeptRows, func(ps []model.Project) int { return 1 + len(ps) }, func() ([]model.Project, error) {
 		return c.Store.ListProjects(ctx, ownerID)
 	})
 	return slices.Clone(ps), err // the caller may change its copy
@@ -114,10 +128,18 @@ func (c *ReadCache) ListPrompts(ctx context.Context, ownerID, projectID int64) (
 	if c.tx != nil {
 		return c.Store.ListPrompts(ctx, ownerID, projectID)
 	}
-	ps, err := load(c.kept, &c.kept.prompts, [2]int64{ownerID, projectID}, func() ([]model.Prompt, error) {
+	ps, err := load(c.kept, &c.kept.prompts, [2]int64{ownerID, projectID}, maxKeptPromptBytes, promptBytes, func() ([]model.Prompt, error) {
 		return c.Store.ListPrompts(ctx, ownerID, projectID)
 	})
 	return slices.Clone(ps), err // the caller may change its copy
+}
+
+func promptBytes(ps []model.Prompt) int {
+	n := 64
+	for _, p := range ps {
+		n += 64 + len(p.Name) + len(p.Content)
+	}
+	return n
 }
 
 // InTx runs fn with a ReadCache over the transaction: it reads past the kept rows (they may be older
