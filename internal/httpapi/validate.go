@@ -105,17 +105,15 @@ func newOperations(doc *openapi3.T) operations {
 				o.jsonBody = op.RequestBody.Value.Content.Get("application/json") != nil
 				o.multipart = op.RequestBody.Value.Content.Get("multipart/form-data") != nil
 			}
-			if o.multipart {
-				// kin-openapi's security check reads the whole body into memory (for authentication
-				// functions that might read it). authenticate has checked the token already, so
-				// uploads are validated against a copy of the operation without security: the body
-				// streams to its handler unread.
-				unsecured := *op
-				unsecured.Security = &openapi3.SecurityRequirements{}
-				route := *o.route
-				route.Operation = &unsecured
-				o.route = &route
-			}
+			// authenticate has checked the credentials already (from the flags above), so requests are
+			// validated against a copy of the operation without security: kin-openapi's security check
+			// would only copy the whole body into memory (for authentication functions that might read
+			// it), which would buffer an upload that streams to its handler, and cost every JSON request.
+			unsecured := *op
+			unsecured.Security = &openapi3.SecurityRequirements{}
+			route := *o.route
+			route.Operation = &unsecured
+			o.route = &route
 			ops[method+" "+echoPath] = o
 		}
 	}
@@ -174,7 +172,7 @@ func init() {
 }
 
 var validationOptions = &openapi3filter.Options{
-	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, // the auth middleware already checked
+	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, // never called: operations are validated without security
 	KeepValidatedValue: true,
 	MultiError:         true,
 }
