@@ -41,7 +41,7 @@ type Hasher struct {
 func NewHasher(rounds int) *Hasher {
 	h := &Hasher{rounds: rounds, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	// The dummy only has to cost a real verification (its rounds and a salt): its sum is random
-	// bytes, not derived, which would take as long as a sign-in at start-up (≈ 250 ms by default).
+	// bytes, not derived, which would take as long as a sign-in at start-up (≈ 120 ms by default).
 	salt, sum := make([]byte, saltBytes), make([]byte, keyBytes)
 	rand.Read(salt)
 	rand.Read(sum)

@@ -271,8 +271,8 @@ func replyOf(r *openai.CreateResponseResponse) Reply {
 			reply.Incomplete = r.IncompleteDetails.Reason
 		}
 	}
-	// Output is []any in go-openai: re-decode each item, once (go-openai's GetOutputText would decode
-	// them again for the text).
+	// Output is []any in go-openai: re-decode each item, once. The text is gathered from the same items
+	// instead of by go-openai's GetOutputText, which would decode them all again (≈ 6 µs a reply).
 	var items []outputItem
 	for _, raw := range r.Output {
 		b, err := json.Marshal(raw)

@@ -175,10 +175,9 @@ func (c *ReadCache) changed() {
 }
 
 // The writes that change what SessionUser, GetProject, ListProjects or ListPrompts return, directly or
-// by cascade. Every write to the users, sessions, projects and prompts tables is one of these but
-// CreateUser, CreateSession and TouchSession (a session's last use: LastUsed writes it at most once a
-// minute per session, and a kept session is only used to authenticate) and the TOTP steps and codes,
-// which SessionUser does not read, and the locks (LockProject, LockAndCount*), which change nothing.
+// by cascade. TestReadCacheCoversEveryStoreMethod lists every other Store method as leaving them alone
+// (among them TouchSession: a kept session's last use may be older than stored, and LastUsed still
+// writes it at most once a minute per session).
 
 func (c *ReadCache) SetPasswordHash(ctx context.Context, userID int64, passwordHash string) error {
 	defer c.changed()

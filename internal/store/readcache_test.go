@@ -2,6 +2,11 @@ package store_test
 
 import (
 	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/chatbot-platform/chatbot/internal/model"
@@ -171,4 +176,71 @@ func TestReadCacheDoesNotKeepARowReadBeforeAWrite(t *testing.T) {
 	if now, _ := cache.GetProject(ctx, u.ID, p.ID); now.Name != "New" {
 		t.Fatalf("kept the row read before the write: %q", now.Name)
 	}
+}
+
+// Every Store method is classified here, so a new one cannot write a kept row behind the cache's back:
+// ReadCache must declare the methods it keeps rows of and the writes that drop them, and no other.
+func TestReadCacheCoversEveryStoreMethod(t *testing.T) {
+	kept := words("SessionUser GetProject ListProjects ListPrompts")
+	drops := words(`InTx SetPasswordHash DeleteUser SetDisplayName SetEmailVerified DeleteSession DeleteSessions
+		EnableTOTP DisableTOTP CreateProject UpdateProject SetProjectVectorStore ClaimProjectVectorStore DeleteProject
+		SetPublishedRelease SetProjectBudget CreatePrompt UpdatePrompt DeletePrompt`)
+	leaves := words(`
+		Ping Close Enqueue Jobs CheckWritable
+		CreateUser GetUserByEmail GetUserByID CreateSession ListSessions TouchSession
+		PutEmailToken TakeEmailToken
+		GetTOTP StartTOTP UseTOTPStep UseRecoveryCode CountRecoveryCodes
+		LockProject LockAndCountProjects LockAndCountPrompts LockAndCountFiles LockAndCountEvalCases
+		NextPromptPosition GetPrompt PagePrompts
+		NextReleaseNumber CreateRelease GetRelease ListReleases SetReleaseFiles
+		CreateWebhook GetWebhook ListWebhooks UpdateWebhook SetWebhookSecret DeleteWebhook EnabledWebhooks
+		CreateWebhookDelivery DeliveryWithWebhook RecordDeliveryAttempt ResetDelivery ListDeliveries
+		MarkWebhookFailing MarkWebhookHealthy DisableWebhook
+		CreateFile GetFile ListFiles DeleteProjectFiles PageFiles SetFileStatus DeleteFile
+		CreateConversation GetConversation ListConversations DeleteConversation RenameConversation AddMessages
+		StartConversation ListMessages GetMessage RecentMessages GetMessageWithProject MessagesBefore
+		GetFeedback PutFeedback DeleteFeedback ListFeedback ConversationFeedback CountFeedback
+		CreateKey GetKey ListKeys UpdateKey SetKeyIdentitySecret RevokeKey KeyByHash KeyVersion TouchKey
+		CountEndUserMessages
+		ClaimIdempotencyKey SetIdempotencyResult DeleteIdempotencyKey RenewIdempotencyKey
+		CreateEvalCase GetEvalCase ListEvalCases UpdateEvalCase DeleteEvalCase CreateEvalRun GetEvalRun ListEvalRuns
+		CountActiveEvalRuns LatestDraftEvalRun StartEvalRun FinishEvalRun ListEvalResults RecordEvalResult
+		AddUsageEvent ListUsageEvents SumUsage GetBudgetCounter ReserveBudget SeedBudget SettleBudget`)
+
+	declared := map[string]bool{}
+	file, err := parser.ParseFile(token.NewFileSet(), "readcache.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range file.Decls {
+		if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv != nil {
+			if star, ok := fn.Recv.List[0].Type.(*ast.StarExpr); ok && star.X.(*ast.Ident).Name == "ReadCache" {
+				declared[fn.Name.Name] = true
+			}
+		}
+	}
+	iface := reflect.TypeOf((*store.Store)(nil)).Elem()
+	for i := range iface.NumMethod() {
+		name := iface.Method(i).Name
+		switch {
+		case kept[name] || drops[name]:
+			if !declared[name] {
+				t.Errorf("ReadCache does not declare %s", name)
+			}
+		case leaves[name]:
+			if declared[name] {
+				t.Errorf("ReadCache declares %s, listed here as leaving the kept rows alone", name)
+			}
+		default:
+			t.Errorf("Store.%s is new: if it can change what SessionUser, GetProject, ListProjects or ListPrompts return, ReadCache must override it to drop the kept rows; list it here either way", name)
+		}
+	}
+}
+
+func words(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		m[w] = true
+	}
+	return m
 }

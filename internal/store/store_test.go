@@ -4,13 +4,14 @@ import (
 	"testing"
 
 	"github.com/chatbot-platform/chatbot/internal/store"
+	"github.com/chatbot-platform/chatbot/internal/store/sqlite"
 	"github.com/chatbot-platform/chatbot/internal/store/storetest"
 	"github.com/chatbot-platform/chatbot/internal/testdb"
 )
 
 func TestStoreConformance(t *testing.T) {
 	engines := append(testdb.Engines(), testdb.Engine{Name: "sqlite-read-cache", Open: func(t testing.TB) store.Store {
-		return store.NewReadCache(testdb.SQLite(t)) // what the app runs on SQLite
+		return testdb.SQLite(t).(*sqlite.Store).Cached() // what the app runs on SQLite
 	}})
 	for _, e := range engines {
 		t.Run(e.Name, func(t *testing.T) {
