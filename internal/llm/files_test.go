@@ -206,7 +206,13 @@ func TestVectorStoresAndCitations(t *testing.T) {
 	if st != "completed" || lastErr != "" || err != nil {
 		t.Errorf("status %q %q %v", st, lastErr, err)
 	}
-	if st, lastErr, err = env.c.VectorStoreFileStatus(ctx, vsID, broken.ID); st != "failed" || lastErr != "The file type is not supported." || err != nil {
+	// The broken file was attached a moment after the good one, so it may finish indexing a moment later.
+	st, lastErr, err = env.c.VectorStoreFileStatus(ctx, vsID, broken.ID)
+	for deadline := time.Now().Add(3 * time.Second); st == "in_progress" && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		st, lastErr, err = env.c.VectorStoreFileStatus(ctx, vsID, broken.ID)
+	}
+	if st != "failed" || lastErr != "The file type is not supported." || err != nil {
 		t.Errorf("failed status %q %q %v", st, lastErr, err)
 	}
 
