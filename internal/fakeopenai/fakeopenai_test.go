@@ -280,12 +280,12 @@ func TestIndexingDelayAndFailure(t *testing.T) {
 	vs, _ := c.CreateVectorStore(ctx, openai.VectorStoreRequest{Name: "x"})
 	good, _ := c.CreateFileBytes(ctx, openai.FileBytesRequest{Name: "good.txt", Bytes: []byte("hi"), Purpose: openai.PurposeAssistants})
 	bad, _ := c.CreateFileBytes(ctx, openai.FileBytesRequest{Name: "bad.bin", Bytes: []byte{0, 1}, Purpose: openai.PurposeAssistants})
-	start := time.Now()
 	for _, id := range []string{good.ID, bad.ID} {
 		if _, err := c.CreateVectorStoreFile(ctx, vs.ID, openai.VectorStoreFileRequest{FileID: id}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	start := time.Now() // both attached: both final a second from now at the latest
 	// A file still indexing is not searched.
 	req := request("q")
 	req.Tools = []openai.ResponseTool{{Type: openai.ToolTypeFileSearch, Parameters: map[string]any{"vector_store_ids": []string{vs.ID}}}}
