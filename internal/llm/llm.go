@@ -7,7 +7,6 @@ package llm
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net"
 	"net/http"
@@ -244,17 +243,6 @@ func failedResponse(r *openai.CreateResponseResponse) error {
 	return &eventError{code: "failed", message: "response failed"}
 }
 
-// outputItem is the part of an output item (message or file_search_call)
-// that replyOf reads.
-type outputItem struct {
-	Type    string                         `json:"type"`
-	Content []openai.ResponseOutputContent `json:"content"`
-	Results []struct {
-		FileID string `json:"file_id"`
-		Text   string `json:"text"`
-	} `json:"results"`
-}
-
 // replyOf turns a response into a Reply: text, usage and the cited files
 // (deduplicated), quoting the file_search passage of each when present.
 func replyOf(r *openai.CreateResponseResponse) Reply {
@@ -271,48 +259,59 @@ func replyOf(r *openai.CreateResponseResponse) Reply {
 			reply.Incomplete = r.IncompleteDetails.Reason
 		}
 	}
-	// Output is []any in go-openai: re-decode each item, once. The text is gathered from the same items
-	// instead of by go-openai's GetOutputText, which would decode them all again (≈ 6 µs a reply).
-	var items []outputItem
+	// go-openai decodes each output item as a generic JSON object: read the few fields used from it
+	// as it is (encoding it again to decode it into a struct cost ≈ 4 % of a chat's CPU).
+	var text strings.Builder
+	quotes := map[string]string{}
+	type cited struct{ fileID, filename string }
+	var citedFiles []cited
 	for _, raw := range r.Output {
-		b, err := json.Marshal(raw)
-		var it outputItem
-		if err == nil && json.Unmarshal(b, &it) == nil {
-			items = append(items, it)
+		item, _ := raw.(map[string]any)
+		for _, res := range objects(item["results"]) {
+			if id := str(res["file_id"]); quotes[id] == "" {
+				quotes[id] = truncate(strings.TrimSpace(str(res["text"])), maxQuote)
+			}
+		}
+		for _, part := range objects(item["content"]) {
+			if str(part["type"]) == "output_text" {
+				text.WriteString(str(part["text"]))
+			}
+			for _, a := range objects(part["annotations"]) {
+				if str(a["type"]) == "file_citation" && str(a["file_id"]) != "" {
+					citedFiles = append(citedFiles, cited{str(a["file_id"]), str(a["filename"])})
+				}
+			}
 		}
 	}
 	if r.OutputText == "" {
-		var text strings.Builder
-		for _, it := range items {
-			for _, part := range it.Content {
-				if part.Type == "output_text" {
-					text.WriteString(part.Text)
-				}
-			}
-		}
 		reply.Text = text.String()
 	}
-	quotes := map[string]string{}
-	for _, it := range items {
-		for _, res := range it.Results {
-			if quotes[res.FileID] == "" {
-				quotes[res.FileID] = truncate(strings.TrimSpace(res.Text), maxQuote)
-			}
-		}
-	}
 	seen := map[string]bool{}
-	for _, it := range items {
-		for _, part := range it.Content {
-			for _, a := range part.Annotations {
-				if a.Type != "file_citation" || a.FileID == "" || seen[a.FileID] {
-					continue
-				}
-				seen[a.FileID] = true
-				reply.Citations = append(reply.Citations, Citation{FileID: a.FileID, Filename: a.Filename, Quote: quotes[a.FileID]})
-			}
+	for _, c := range citedFiles {
+		if !seen[c.fileID] {
+			seen[c.fileID] = true
+			reply.Citations = append(reply.Citations, Citation{FileID: c.fileID, Filename: c.filename, Quote: quotes[c.fileID]})
 		}
 	}
 	return reply
+}
+
+// objects is a JSON array's object elements (nil for anything else).
+func objects(v any) []map[string]any {
+	list, _ := v.([]any)
+	out := make([]map[string]any, 0, len(list))
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// str is a JSON string's value ("" for anything else).
+func str(v any) string {
+	s, _ := v.(string)
+	return s
 }
 
 func truncate(s string, n int) string {
