@@ -1,10 +1,5 @@
--- Conversations and their messages; every query joins back to the project's owner.
-
--- name: CreateConversation :one
-INSERT INTO conversations (project_id, title, key_id, end_user, created_at, updated_at)
-SELECT p.id, @title, sqlc.narg(key_id), @end_user, @created_at, @created_at
-FROM projects p WHERE p.id = @project_id AND p.owner_id = @owner_id
-RETURNING id;
+-- Conversations and their messages; every query joins back to the project's owner. A chat's two inserts
+-- (CreateConversation, CreateMessagePair) are in each engine's own folder: they return their ids differently.
 
 -- name: GetConversation :one
 SELECT c.*, k.name AS key_name FROM conversations c
@@ -38,13 +33,6 @@ WHERE conversations.id = @id AND conversations.project_id IN (SELECT p.id FROM p
 -- Only the id comes back: the rest is what was written, and reading it back costs more than the insert.
 INSERT INTO messages (conversation_id, role, content, model, input_tokens, output_tokens, latency_ms, incomplete, citations, created_at, release_number)
 VALUES (@conversation_id, @role, @content, sqlc.narg(model), sqlc.narg(input_tokens), sqlc.narg(output_tokens), sqlc.narg(latency_ms), @incomplete, @citations, @created_at, sqlc.narg(release_number))
-RETURNING id;
-
--- name: CreateMessagePair :many
--- A question and its answer in one statement (chat's hot path). Ids come in insertion order: sort them.
-INSERT INTO messages (conversation_id, role, content, model, input_tokens, output_tokens, latency_ms, incomplete, citations, created_at, release_number)
-VALUES (@conversation_id, @role, @content, sqlc.narg(model), sqlc.narg(input_tokens), sqlc.narg(output_tokens), sqlc.narg(latency_ms), @incomplete, @citations, @created_at, sqlc.narg(release_number)),
-       (@conversation_id, @role2, @content2, sqlc.narg(model2), sqlc.narg(input_tokens2), sqlc.narg(output_tokens2), sqlc.narg(latency_ms2), @incomplete2, @citations2, @created_at, sqlc.narg(release_number2))
 RETURNING id;
 
 -- name: ListMessages :many

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -223,7 +222,7 @@ func (s *Store) DeleteFile(ctx context.Context, ownerID, id int64) error {
 
 func (s *Store) CreateConversation(ctx context.Context, ownerID int64, c model.Conversation) (model.Conversation, error) {
 	now := store.Now()
-	id, err := s.w.CreateConversation(ctx, sqlcgen.CreateConversationParams{
+	id, err := createConversation(ctx, s.w, sqlcgen.CreateConversationParams{
 		ProjectID: c.ProjectID, OwnerID: ownerID, Title: c.Title, KeyID: c.KeyID, EndUser: c.EndUser, CreatedAt: now,
 	})
 	if err != nil {
@@ -305,7 +304,7 @@ func insertMessages(ctx context.Context, q *sqlcgen.Queries, convID int64, now t
 	}
 	if len(msgs) == 2 {
 		a, b := msgs[0], msgs[1]
-		ids, err := q.CreateMessagePair(ctx, sqlcgen.CreateMessagePairParams{
+		ids, err := createMessagePair(ctx, q, sqlcgen.CreateMessagePairParams{
 			ConversationID: convID, CreatedAt: now,
 			Role: a.Role, Content: a.Content, Model: a.Model, InputTokens: a.InputTokens, OutputTokens: a.OutputTokens,
 			LatencyMs: a.LatencyMS, Incomplete: a.Incomplete, Citations: citations[0], ReleaseNumber: a.Release,
@@ -315,7 +314,6 @@ func insertMessages(ctx context.Context, q *sqlcgen.Queries, convID int64, now t
 		if err != nil {
 			return nil, mapErr(err)
 		}
-		slices.Sort(ids)
 		out[0].ID, out[1].ID = ids[0], ids[1]
 		return out, nil
 	}

@@ -204,3 +204,23 @@ func mapErr(err error) error {
 	}
 	return err
 }
+
+// createConversation inserts a conversation into a project of its owner and returns its id;
+// pgx.ErrNoRows when the project is not the owner's.
+func createConversation(ctx context.Context, q *sqlcgen.Queries, arg sqlcgen.CreateConversationParams) (int64, error) {
+	return q.CreateConversation(ctx, arg)
+}
+
+// createMessagePair inserts a question and its answer and returns their ids. Concurrent
+// transactions draw from the same sequence, so the ids come back in insertion order, not
+// necessarily consecutive.
+func createMessagePair(ctx context.Context, q *sqlcgen.Queries, arg sqlcgen.CreateMessagePairParams) ([2]int64, error) {
+	ids, err := q.CreateMessagePair(ctx, arg)
+	if err != nil {
+		return [2]int64{}, err
+	}
+	if len(ids) != 2 {
+		return [2]int64{}, fmt.Errorf("postgres: a message pair came back as %d rows", len(ids))
+	}
+	return [2]int64{min(ids[0], ids[1]), max(ids[0], ids[1])}, nil
+}

@@ -267,3 +267,27 @@ func mapErr(err error) error {
 	}
 	return err
 }
+
+// createConversation inserts a conversation into a project of its owner and returns its id;
+// sql.ErrNoRows when the project is not the owner's.
+func createConversation(ctx context.Context, q *sqlcgen.Queries, arg sqlcgen.CreateConversationParams) (int64, error) {
+	res, err := q.CreateConversation(ctx, arg)
+	if err != nil {
+		return 0, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return 0, errors.Join(sql.ErrNoRows, err)
+	}
+	return res.LastInsertId()
+}
+
+// createMessagePair inserts a question and its answer and returns their ids. One statement on the
+// one writer connection gives its two rows consecutive ids, the last one the statement's.
+func createMessagePair(ctx context.Context, q *sqlcgen.Queries, arg sqlcgen.CreateMessagePairParams) ([2]int64, error) {
+	res, err := q.CreateMessagePair(ctx, arg)
+	if err != nil {
+		return [2]int64{}, err
+	}
+	last, err := res.LastInsertId()
+	return [2]int64{last - 1, last}, err
+}

@@ -341,12 +341,28 @@ func testStartConversation(t *testing.T, s store.Store) {
 		t.Fatalf("started %+v with %+v", c, msgs)
 	}
 	got := must(s.ListMessages(ctx, alice.ID, c.ID, all))
-	if len(got) != 2 || got[0].ID != msgs[0].ID || got[0].Content != "question" || got[1].Content != "answer" ||
+	if len(got) != 2 || got[0].ID != msgs[0].ID || got[1].ID != msgs[1].ID || got[0].Content != "question" || got[1].Content != "answer" ||
 		*got[1].Model != model4 || len(got[1].Citations) != 1 {
 		t.Fatalf("stored %+v", got)
 	}
 	if one := must(s.GetConversation(ctx, alice.ID, c.ID)); one.EndUser != "ann" || !one.UpdatedAt.Equal(c.CreatedAt) {
 		t.Fatalf("conversation %+v", one)
+	}
+	// The ids reported are the stored ones for a pair added later too, after the newest rows were deleted.
+	c2, _, err := s.StartConversation(ctx, alice.ID, model.Conversation{ProjectID: p.ID, Title: "gone"}, model.Message{Role: model.RoleUser, Content: "q"},
+		model.Message{Role: model.RoleAssistant, Content: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteConversation(ctx, alice.ID, c2.ID); err != nil {
+		t.Fatal(err)
+	}
+	pair, err := s.AddMessages(ctx, model.Message{ConversationID: c.ID, Role: model.RoleUser, Content: "again"}, model.Message{Role: model.RoleAssistant, Content: "again"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := must(s.ListMessages(ctx, alice.ID, c.ID, all)); len(got) != 4 || got[2].ID != pair[0].ID || got[3].ID != pair[1].ID || got[3].Role != model.RoleAssistant {
+		t.Fatalf("added %+v, stored %+v", pair, got)
 	}
 	// Another owner's project: nothing stored.
 	_, _, err = s.StartConversation(ctx, bob.ID, model.Conversation{ProjectID: p.ID, Title: "x"}, model.Message{Role: model.RoleUser, Content: "hi"})

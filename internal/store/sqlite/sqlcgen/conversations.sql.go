@@ -10,38 +10,6 @@ import (
 	"time"
 )
 
-const createConversation = `-- name: CreateConversation :one
-
-INSERT INTO conversations (project_id, title, key_id, end_user, created_at, updated_at)
-SELECT p.id, ?1, ?2, ?3, ?4, ?4
-FROM projects p WHERE p.id = ?5 AND p.owner_id = ?6
-RETURNING id
-`
-
-type CreateConversationParams struct {
-	Title     string
-	KeyID     *int64
-	EndUser   string
-	CreatedAt time.Time
-	ProjectID int64
-	OwnerID   int64
-}
-
-// Conversations and their messages; every query joins back to the project's owner.
-func (q *Queries) CreateConversation(ctx context.Context, arg CreateConversationParams) (int64, error) {
-	row := q.queryRow(ctx, q.createConversationStmt, createConversation,
-		arg.Title,
-		arg.KeyID,
-		arg.EndUser,
-		arg.CreatedAt,
-		arg.ProjectID,
-		arg.OwnerID,
-	)
-	var id int64
-	err := row.Scan(&id)
-	return id, err
-}
-
 const createMessage = `-- name: CreateMessage :one
 INSERT INTO messages (conversation_id, role, content, model, input_tokens, output_tokens, latency_ms, incomplete, citations, created_at, release_number)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
@@ -82,81 +50,6 @@ func (q *Queries) CreateMessage(ctx context.Context, arg CreateMessageParams) (i
 	return id, err
 }
 
-const createMessagePair = `-- name: CreateMessagePair :many
-INSERT INTO messages (conversation_id, role, content, model, input_tokens, output_tokens, latency_ms, incomplete, citations, created_at, release_number)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11),
-       (?1, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?10, ?20)
-RETURNING id
-`
-
-type CreateMessagePairParams struct {
-	ConversationID int64
-	Role           string
-	Content        string
-	Model          *string
-	InputTokens    *int64
-	OutputTokens   *int64
-	LatencyMs      *int64
-	Incomplete     bool
-	Citations      string
-	CreatedAt      time.Time
-	ReleaseNumber  *int64
-	Role2          string
-	Content2       string
-	Model2         *string
-	InputTokens2   *int64
-	OutputTokens2  *int64
-	LatencyMs2     *int64
-	Incomplete2    bool
-	Citations2     string
-	ReleaseNumber2 *int64
-}
-
-// A question and its answer in one statement (chat's hot path). Ids come in insertion order: sort them.
-func (q *Queries) CreateMessagePair(ctx context.Context, arg CreateMessagePairParams) ([]int64, error) {
-	rows, err := q.query(ctx, q.createMessagePairStmt, createMessagePair,
-		arg.ConversationID,
-		arg.Role,
-		arg.Content,
-		arg.Model,
-		arg.InputTokens,
-		arg.OutputTokens,
-		arg.LatencyMs,
-		arg.Incomplete,
-		arg.Citations,
-		arg.CreatedAt,
-		arg.ReleaseNumber,
-		arg.Role2,
-		arg.Content2,
-		arg.Model2,
-		arg.InputTokens2,
-		arg.OutputTokens2,
-		arg.LatencyMs2,
-		arg.Incomplete2,
-		arg.Citations2,
-		arg.ReleaseNumber2,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		items = append(items, id)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const deleteConversation = `-- name: DeleteConversation :execrows
 DELETE FROM conversations
 WHERE conversations.id = ?1 AND conversations.project_id IN (SELECT p.id FROM projects p WHERE p.owner_id = ?2)
@@ -176,6 +69,7 @@ func (q *Queries) DeleteConversation(ctx context.Context, arg DeleteConversation
 }
 
 const getConversation = `-- name: GetConversation :one
+
 SELECT c.id, c.project_id, c.title, c.created_at, c.updated_at, c.key_id, c.end_user, k.name AS key_name FROM conversations c
 JOIN projects p ON p.id = c.project_id
 LEFT JOIN api_keys k ON k.id = c.key_id
@@ -198,6 +92,8 @@ type GetConversationRow struct {
 	KeyName   *string
 }
 
+// Conversations and their messages; every query joins back to the project's owner. A chat's two inserts
+// (CreateConversation, CreateMessagePair) are in each engine's own folder: they return their ids differently.
 func (q *Queries) GetConversation(ctx context.Context, arg GetConversationParams) (GetConversationRow, error) {
 	row := q.queryRow(ctx, q.getConversationStmt, getConversation, arg.ID, arg.OwnerID)
 	var i GetConversationRow
